@@ -1,0 +1,66 @@
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect};
+
+use crate::auth::{Logout, SessionUser, current_user};
+use crate::components::Logo;
+
+/// The frame of every signed-in page: top bar with navigation and the user menu. Sends the
+/// browser to the login page when the session has ended.
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    view! {
+        <div class="min-h-full">
+            <header class="bg-slate-900 text-slate-100">
+                <div class="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4">
+                    <a href="/" class="flex items-center gap-2 font-semibold tracking-tight text-white">
+                        <Logo class="h-6 w-6 text-sky-400" />
+                        "Flotilla"
+                    </a>
+                    <nav aria-label="Main" class="flex flex-1 gap-1 text-sm">
+                        <A
+                            href="/"
+                            exact=true
+                            attr:class="rounded px-3 py-1.5 text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-400"
+                        >
+                            "Fleet"
+                        </A>
+                    </nav>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match user.await {
+                                Ok(Some(u)) => view! { <UserMenu user=u /> }.into_any(),
+                                Ok(None) | Err(crate::AppError::Unauthenticated) => {
+                                    view! { <Redirect path="/login" /> }.into_any()
+                                }
+                                Err(e) => view! { <span class="text-sm text-red-300">{e.to_string()}</span> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </div>
+            </header>
+            <main class="mx-auto max-w-7xl px-4 py-8">{children()}</main>
+        </div>
+    }
+}
+
+#[component]
+fn UserMenu(user: SessionUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="flex items-center gap-3 text-sm">
+            <span data-testid="current-user" class="text-slate-300">
+                <span class="font-medium text-white">{user.display_name}</span>
+                " (" {user.username} " · " {user.tenant} ")"
+            </span>
+            <ActionForm action=logout>
+                <button
+                    type="submit"
+                    class="rounded border border-slate-600 px-3 py-1 text-slate-200 hover:bg-slate-800 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-400"
+                >
+                    "Log out"
+                </button>
+            </ActionForm>
+        </div>
+    }
+}

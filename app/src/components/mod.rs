@@ -1,0 +1,7 @@
+mod app_shell;
+mod field_error;
+mod logo;
+
+pub use app_shell::AppShell;
+pub use field_error::FieldError;
+pub use logo::Logo;

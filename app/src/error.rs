@@ -1,0 +1,106 @@
+//! The error every server function returns, typed so the page can place each message next
+//! to the field it concerns.
+
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// Input refused; `field` names the input it concerns.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("Invalid username or password.")]
+    InvalidCredentials,
+    #[error("Your session has ended. Please log in again.")]
+    Unauthenticated,
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    #[error("Not found.")]
+    NotFound,
+    #[error("Something went wrong on the server; it has been logged. Please try again.")]
+    Internal,
+    #[error("Could not reach the server: {0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl AppError {
+    /// The message for `field`, if this error concerns it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } if f == field => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether the message belongs to the form as a whole rather than one field.
+    pub fn is_form_level(&self) -> bool {
+        !matches!(self, AppError::Invalid { .. })
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<flotilla_domain::Error> for AppError {
+    fn from(e: flotilla_domain::Error) -> Self {
+        match e {
+            flotilla_domain::Error::Invalid { field, reason } => AppError::Invalid { field: field.to_owned(), message: reason },
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<flotilla_store::Error> for AppError {
+    /// Maps store errors to what a user may see; anything internal is logged here, once,
+    /// with its source chain, and reaches the browser only as [`AppError::Internal`].
+    fn from(e: flotilla_store::Error) -> Self {
+        use flotilla_store::Error as E;
+        match e {
+            E::Domain(d) => d.into(),
+            E::InvalidCredentials => AppError::InvalidCredentials,
+            E::NotFound(_) => AppError::NotFound,
+            other => {
+                tracing::error!(error = &other as &dyn std::error::Error, "server function failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Internal | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Gives a server function's error response the status code of its error. Plain form posts
+/// (no JavaScript) are left alone: Leptos answers those with a redirect back to the form.
+#[cfg(feature = "ssr")]
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    use leptos::prelude::use_context;
+    if let Err(e) = &result {
+        let plain_form_post = use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+            .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
+            .unwrap_or(false);
+        if !plain_form_post && let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(e.status_code());
+        }
+    }
+    result
+}

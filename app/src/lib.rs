@@ -1,0 +1,67 @@
+//! Flotilla's user interface: Leptos pages and components, and the server functions they
+//! call. Server function bodies and server-only helpers compile only with the `ssr` feature;
+//! the `hydrate` build (see `frontend/`) runs the same components in the browser.
+
+pub mod auth;
+mod components;
+pub mod error;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+pub use error::AppError;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class="h-full">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: routes and what every page shares.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    mark_hydrated();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/flotilla.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Flotilla".to_owned() } else { format!("{page} · Flotilla") } />
+        <Router>
+            <Routes fallback=pages::NotFoundPage>
+                <Route path=path!("/login") view=pages::LoginPage />
+                <Route path=path!("/") view=pages::FleetPage />
+            </Routes>
+        </Router>
+    }
+}
+
+/// Sets `data-hydrated` on `<body>` once the wasm app has taken over the page. Effects
+/// never run on the server, so the attribute proves hydration (end-to-end tests wait for it
+/// before they interact).
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}

@@ -1,0 +1,18 @@
+import { expect, type Page } from "@playwright/test";
+
+export const ADMIN = { username: "admin", password: "e2e-admin-password" };
+
+/** Waits until the wasm app has hydrated the page: clicks before that would be lost. */
+export async function hydrated(page: Page) {
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Logs in through the form and waits for the fleet page. */
+export async function logIn(page: Page, username = ADMIN.username, password = ADMIN.password) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs what building and testing Flotilla needs, only where it is missing.
+# Idempotent: a second run does nothing but checks. Sourced by run.sh and test.sh.
+#
+#   scripts/setup.sh            build tools (wasm target, cargo-leptos, wasm-bindgen, npm tools)
+#   scripts/setup.sh --test     also the browser (Debian chromium) for end-to-end tests
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CARGO_LEPTOS_VERSION="0.3.11"
+# Must equal the `wasm-bindgen` crate pinned with `=` in Cargo.toml.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"
+WANT_TEST=0
+[[ "${1:-}" == "--test" ]] && WANT_TEST=1
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]] && have sudo; then SUDO="sudo"; fi
+APT_UPDATED=0
+apt_install() {
+  # Installs the Debian packages given, skipping those already installed.
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if ! have apt-get; then log "please install: ${missing[*]}"; return 1; fi
+  if [[ $APT_UPDATED -eq 0 ]]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  log "apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# cargo >= 1.96 is needed to install cargo-leptos 0.3.11 with --locked. Prints its path.
+cargo_196() {
+  local v
+  v="$(cargo --version | awk '{print $2}')"
+  if printf '1.96.0\n%s\n' "$v" | sort -V -C; then command -v cargo; return; fi
+  if have apt-get; then
+    apt_install rustc-web cargo-web
+    if [[ -x /usr/bin/cargo ]]; then echo /usr/bin/cargo; return; fi
+  fi
+  log "cargo $v is too old for cargo-leptos $CARGO_LEPTOS_VERSION and no newer cargo is available"
+  return 1
+}
+
+# --- Node packages (tailwind, binaryen's wasm-opt, playwright-core) -------------------------
+if ! have npm; then apt_install nodejs npm; fi
+if [[ ! -d "$ROOT/node_modules" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.flotilla-stamp" ]]; then
+  log "npm ci"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.flotilla-stamp)
+fi
+
+# --- A fast linker where available ------------------------------------------------------------
+if have apt-get; then apt_install mold || true; fi
+
+# --- wasm32 target: rustup when it can, else Debian's std sources (see shared TOOLCHAIN) ------
+FRONTEND_MODE="rustup"
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  log "adding the wasm32-unknown-unknown target with rustup"
+  if ! timeout 120 rustup target add wasm32-unknown-unknown; then
+    log "rustup could not add wasm32; falling back to Debian's rust-web toolchain with build-std"
+    apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
+    FRONTEND_MODE="debian"
+  fi
+fi
+echo "$FRONTEND_MODE" > "$ROOT/.frontend-mode"
+
+# --- wasm-bindgen CLI, same version as the crate ---------------------------------------------
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]]; then
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# --- cargo-leptos ------------------------------------------------------------------------------
+if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]]; then
+  C196="$(cargo_196)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION with $($C196 --version) (35-40 minutes on 2 cores, once)"
+  # Debian's cargo must not pick up rustup's rustc.
+  if [[ "$C196" == /usr/bin/cargo ]]; then
+    env -u CARGO_TARGET_DIR PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc "$C196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --root "$HOME/.cargo"
+  else
+    env -u CARGO_TARGET_DIR "$C196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  fi
+fi
+
+# --- Browser for end-to-end tests -------------------------------------------------------------
+if [[ $WANT_TEST -eq 1 ]]; then
+  if ! have chromium && [[ ! -x /usr/bin/chromium ]]; then apt_install chromium; fi
+fi
+log "toolchain ready (frontend via $FRONTEND_MODE)"

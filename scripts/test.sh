@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace's unit and integration tests, then the Playwright
+# end-to-end suite in Debian's Chromium against a freshly built server. Installs what is
+# missing first. Ends with one line: "summary: N passed, N failed".
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+"$ROOT/scripts/setup.sh" --test
+cd "$ROOT"
+LOGS="$(mktemp -d)"
+
+step "cargo test (workspace)"
+set +e
+# The wasm-only frontend is built by cargo-leptos below (testing it here would unify its
+# `hydrate` feature with the server's `ssr`).
+cargo test --workspace --exclude frontend --locked 2>&1 | tee "$LOGS/cargo.log"
+cargo_status=${PIPESTATUS[0]}
+set -e
+rust_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$LOGS/cargo.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+rust_failed=$(grep -Eo '^test result: .*; ([0-9]+) failed' "$LOGS/cargo.log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+if [[ $cargo_status -ne 0 ]]; then
+  echo "summary: ${rust_passed} passed, $((rust_failed > 0 ? rust_failed : 1)) failed"
+  exit 1
+fi
+
+step "building the site for the end-to-end tests (server, wasm, css)"
+leptos_build
+
+step "end-to-end tests (Playwright, Chromium)"
+export FLOTILLA_BIN="$CARGO_TARGET_DIR/debug/flotilla"
+export FLOTILLA_SITE_ROOT="$ROOT/target/site"
+export PLAYWRIGHT_JSON_OUTPUT_NAME="$LOGS/e2e.json"
+set +e
+(cd end2end && playwright test --reporter=list,json)
+e2e_status=$?
+set -e
+read -r e2e_passed e2e_failed < <(node -e '
+  const fs = require("fs");
+  try {
+    const s = JSON.parse(fs.readFileSync(process.argv[1], "utf8")).stats;
+    console.log(`${s.expected + s.flaky} ${s.unexpected}`);
+  } catch { console.log("0 1"); }' "$PLAYWRIGHT_JSON_OUTPUT_NAME")
+if [[ $e2e_status -ne 0 && $e2e_failed -eq 0 ]]; then e2e_failed=1; fi
+
+echo "rust: ${rust_passed} passed, ${rust_failed} failed"
+echo "e2e: ${e2e_passed} passed, ${e2e_failed} failed (screenshots and traces: end2end/test-results)"
+echo "summary: $((rust_passed + e2e_passed)) passed, $((rust_failed + e2e_failed)) failed"
+[[ $e2e_status -eq 0 ]]

@@ -1,0 +1,227 @@
+//! Typed, layered configuration: built-in defaults, then a TOML file (`--config`), then
+//! environment variables (`FLOTILLA_*`) and flags, each layer overriding the one before.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Command-line flags; each also reads the environment variable named in its help.
+#[derive(Debug, Default, Parser)]
+#[command(name = "flotilla", version, about = "Flotilla: configuration for fleets of Kubernetes clusters")]
+pub struct Args {
+    /// TOML file with any of the settings below (snake_case keys); flags and env win over it.
+    #[arg(long, env = "FLOTILLA_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, env = "FLOTILLA_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the SQLite database and the generated secret key [default: ./data].
+    #[arg(long, env = "FLOTILLA_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL [default: sqlite://<data dir>/flotilla.db].
+    #[arg(long, env = "FLOTILLA_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Log format [default: text].
+    #[arg(long, env = "FLOTILLA_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log filter, tracing EnvFilter syntax [default: info].
+    #[arg(long, env = "FLOTILLA_LOG")]
+    pub log: Option<String>,
+    /// Key for secrets at rest: 32 bytes as base64 or hex. Overrides the key file.
+    #[arg(long, env = "FLOTILLA_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<SecretString>,
+    /// Key file, created (mode 0600) on first start when no key is given [default: <data dir>/secret.key].
+    #[arg(long, env = "FLOTILLA_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// Password for the `admin` account when it is created on first start [default: generated, printed once].
+    #[arg(long, env = "FLOTILLA_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<SecretString>,
+    /// Minutes of inactivity after which a session ends [default: 480].
+    #[arg(long, env = "FLOTILLA_SESSION_IDLE_MINUTES")]
+    pub session_idle_minutes: Option<u64>,
+    /// Mark cookies Secure (serve over https, e.g. behind a TLS proxy) [default: false].
+    #[arg(long, env = "FLOTILLA_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+    /// Folder with the built site (wasm, css, assets) [default: $LEPTOS_SITE_ROOT or target/site].
+    #[arg(long, env = "FLOTILLA_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
+}
+
+/// The same settings as read from a config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log_format: Option<LogFormat>,
+    log: Option<String>,
+    secret_key: Option<SecretString>,
+    secret_key_file: Option<PathBuf>,
+    admin_password: Option<SecretString>,
+    session_idle_minutes: Option<u64>,
+    secure_cookies: Option<bool>,
+    site_root: Option<PathBuf>,
+}
+
+/// Everything the server needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub secret_key: Option<SecretString>,
+    pub secret_key_file: PathBuf,
+    pub admin_password: Option<SecretString>,
+    pub session_idle: Duration,
+    pub secure_cookies: bool,
+    pub site_root: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the config file {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is invalid")]
+    Parse {
+        path: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Layers defaults, the config file named by `args.config`, and `args`.
+    pub fn resolve(args: Args) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from("data"));
+        let database_url = args
+            .database_url
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("flotilla.db").display()));
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError::Invalid(format!(
+                "database URL '{}': only sqlite: URLs are supported in this version",
+                redact_url(&database_url)
+            )));
+        }
+        let session_idle_minutes = args.session_idle_minutes.or(file.session_idle_minutes).unwrap_or(480);
+        if session_idle_minutes == 0 {
+            return Err(ConfigError::Invalid("session idle minutes must be at least 1".into()));
+        }
+        let site_root = args
+            .site_root
+            .or(file.site_root)
+            .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("target/site"));
+        Ok(Self {
+            listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            secret_key_file: args
+                .secret_key_file
+                .or(file.secret_key_file)
+                .unwrap_or_else(|| data_dir.join("secret.key")),
+            data_dir,
+            database_url,
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            log_filter: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
+            secret_key: args.secret_key.or(file.secret_key),
+            admin_password: args.admin_password.or(file.admin_password),
+            session_idle: Duration::from_secs(session_idle_minutes * 60),
+            secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
+            site_root,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse { path: path.display().to_string(), source })
+}
+
+/// A URL with any password replaced, for messages.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}://***{}", &url[..scheme_end], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    #[test]
+    fn defaults_put_everything_under_the_data_dir() {
+        let s = Settings::resolve(Args { site_root: Some("site".into()), ..Args::default() }).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.database_url, "sqlite://data/flotilla.db");
+        assert_eq!(s.secret_key_file, PathBuf::from("data/secret.key"));
+        assert_eq!(s.session_idle, Duration::from_secs(8 * 3600));
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert!(!s.secure_cookies);
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flotilla.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:8080\"\ndata_dir = \"/var/lib/flotilla\"\nlog_format = \"json\"\nadmin_password = \"from-file\"\n",
+        )
+        .unwrap();
+        let args = Args { config: Some(path), listen: Some("127.0.0.1:9000".parse().unwrap()), ..Args::default() };
+        let s = Settings::resolve(args).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9000", "flag wins");
+        assert_eq!(s.database_url, "sqlite:///var/lib/flotilla/flotilla.db", "file's data dir used");
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.admin_password.unwrap().expose_secret(), "from-file");
+    }
+
+    #[test]
+    fn bad_configuration_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listen_adress = \"x\"\n").unwrap();
+        let err = Settings::resolve(Args { config: Some(path), ..Args::default() }).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err:?}");
+        let source = std::error::Error::source(&err).unwrap().to_string();
+        assert!(source.contains("listen_adress"), "{source}");
+
+        let err = Settings::resolve(Args { database_url: Some("postgres://u:pw@db/x".into()), ..Args::default() }).unwrap_err();
+        assert!(err.to_string().contains("postgres://***@db/x"), "{err}");
+        assert!(!err.to_string().contains("pw"), "password leaked: {err}");
+
+        let err = Settings::resolve(Args { session_idle_minutes: Some(0), ..Args::default() }).unwrap_err();
+        assert!(err.to_string().contains("at least 1"));
+    }
+}

@@ -1,0 +1,194 @@
+//! Start-up as a value: [`Application::build`] opens everything and binds the port,
+//! [`Application::run_until_stopped`] serves. Tests bind port 0 and read [`Application::port`].
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::middleware;
+use axum::routing::get;
+use flotilla_store::{SecretCipher, SecretKey, Store};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use app::state::AppState;
+use app::{App, shell};
+
+use crate::auth::{DbSessionStore, require_login};
+use crate::config::Settings;
+use crate::health;
+
+/// The name of Flotilla's session cookie.
+pub const SESSION_COOKIE: &str = "flotilla_session";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("could not create the data folder {path}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not open the database")]
+    Store(#[from] flotilla_store::Error),
+    #[error("could not listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    store: Store,
+}
+
+impl Application {
+    /// Opens the data folder, secret key and database, makes sure the bootstrap tenant and
+    /// admin exist, and binds the listener.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let (key, created) = SecretKey::load_or_create(settings.secret_key.as_ref(), &settings.secret_key_file)?;
+        if created {
+            tracing::warn!(
+                path = %settings.secret_key_file.display(),
+                key_id = %key.id(),
+                "generated a new secret key; back it up: without it, stored credentials cannot be decrypted"
+            );
+        }
+        let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
+        let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
+
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        if let Some(password) = &bootstrap.generated_password {
+            tracing::warn!(
+                "created the admin account: log in at http://{addr}/login as '{}' with password '{}' \
+                 (shown only this once; set FLOTILLA_ADMIN_PASSWORD to choose it on a fresh data dir)",
+                bootstrap.admin_username,
+                password.expose_secret(),
+            );
+        }
+
+        let router = router(&settings, store.clone(), addr);
+        tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
+        Ok(Self { listener, router, store })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let sessions = DbSessionStore::new(self.store.clone());
+        let cleanup = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+            loop {
+                every.tick().await;
+                if let Err(e) = sessions.delete_expired().await {
+                    tracing::warn!(error = %e, "could not remove expired sessions");
+                }
+            }
+        });
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        cleanup.abort();
+        served
+    }
+}
+
+fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
+    // cargo-leptos compiles the output name in (and sets the rest through LEPTOS_* variables);
+    // `cargo test` builds have neither, and use the names from Cargo.toml's metadata.
+    let built_by_cargo_leptos =
+        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut options = built_by_cargo_leptos
+        .then(|| get_configuration(None).ok())
+        .flatten()
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|| LeptosOptions::builder().output_name("flotilla").build());
+    options.site_root = settings.site_root.display().to_string().into();
+    options.site_addr = addr;
+    options
+}
+
+fn router(settings: &Settings, store: Store, addr: SocketAddr) -> Router {
+    let state = AppState { leptos_options: leptos_options(settings, addr), store: store.clone() };
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let render_shell = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(store))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(settings.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::try_from(settings.session_idle)
+                .unwrap_or(tower_sessions::cookie::time::Duration::HOUR),
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), render_shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(middleware::from_fn(require_login))
+        .layer(sessions)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

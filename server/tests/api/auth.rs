@@ -1,0 +1,110 @@
+use crate::helpers::{ADMIN_PASSWORD, session_cookie, spawn_app};
+
+#[tokio::test]
+async fn pages_redirect_to_login_keeping_the_wanted_path() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let root = client.get(app.url("/")).send().await.unwrap();
+    assert!(root.status().is_redirection(), "{}", root.status());
+    assert_eq!(root.headers()["location"], "/login");
+
+    let deep = client.get(app.url("/workspaces/a?tab=x")).send().await.unwrap();
+    assert_eq!(deep.headers()["location"], "/login?next=/workspaces/a%3Ftab%3Dx");
+
+    let login = client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let html = login.text().await.unwrap();
+    assert!(html.contains("<form") && html.contains("name=\"password\""), "login form rendered");
+    assert!(html.contains("/pkg/flotilla.js"), "hydration script referenced");
+}
+
+#[tokio::test]
+async fn wrong_password_is_refused_with_401_and_no_session() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let response = app.login(&client, "admin", "wrong").await;
+    assert_eq!(response.status(), 401);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("InvalidCredentials"), "{body}");
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert!(page.status().is_redirection(), "still logged out");
+}
+
+#[tokio::test]
+async fn invalid_input_names_the_field() {
+    let app = spawn_app().await;
+    let response = app.login(&app.client(), "", "x").await;
+    assert_eq!(response.status(), 422);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error["Invalid"]["field"], "username");
+    assert_eq!(error["Invalid"]["message"], "enter a username");
+}
+
+#[tokio::test]
+async fn login_rotates_the_session_and_logout_ends_it() {
+    let app = spawn_app().await;
+    let client = app.client();
+
+    // A session exists before login (a failed attempt touches it)...
+    let before = app.login(&client, "admin", "wrong").await;
+    let before_cookie = session_cookie(&before);
+
+    let response = app.login(&client, "admin", ADMIN_PASSWORD).await;
+    assert!(response.status().is_success() || response.status().is_redirection(), "{}", response.status());
+    let cookie = session_cookie(&response).expect("login sets the session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http by default: {cookie}");
+    if let Some(before) = before_cookie {
+        assert_ne!(before.split(';').next(), cookie.split(';').next(), "session id rotated at login");
+    }
+
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Fleet"));
+
+    let me: serde_json::Value = client
+        .post(app.url("/api/auth/me"))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["tenant"], "default");
+    assert_eq!(me["roles"], serde_json::json!(["platform_admin", "tenant_admin"]));
+
+    let logout = client.post(app.url("/api/auth/logout")).header("Accept", "application/json").send().await.unwrap();
+    assert!(logout.status().is_success() || logout.status().is_redirection(), "{}", logout.status());
+    let page = client.get(app.url("/")).send().await.unwrap();
+    assert!(page.status().is_redirection(), "logged out");
+
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let actions: Vec<String> = app.store.audit_log(&tenant.id, 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(actions[..3], ["logout", "login", "login_failed"]);
+}
+
+#[tokio::test]
+async fn a_forged_or_stale_cookie_is_not_a_login() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client
+        .get(app.url("/"))
+        .header("Cookie", "flotilla_session=AAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert!(page.status().is_redirection());
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404_for_logged_in_users() {
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let page = client.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(page.text().await.unwrap().contains("This page does not exist"));
+}

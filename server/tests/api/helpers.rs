@@ -1,0 +1,69 @@
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use server::config::{Args, Settings};
+use server::startup::Application;
+
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// A running server on a random port with its own data dir.
+pub struct TestApp {
+    pub address: String,
+    pub store: flotilla_store::Store,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Calls the login server function as the wasm app does (JSON accepted, not HTML).
+    pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+        client
+            .post(self.url("/api/auth/login"))
+            .header("Accept", "application/json")
+            .form(&[("tenant", "default"), ("username", username), ("password", password)])
+            .send()
+            .await
+            .expect("login request is answered")
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    server::telemetry::init_for_tests();
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let args = Args {
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        data_dir: Some(data_dir.path().to_path_buf()),
+        admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
+        site_root: Some(PathBuf::from(data_dir.path().join("site"))),
+        ..Args::default()
+    };
+    let settings = Settings::resolve(args).expect("settings resolve");
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, store, data_dir }
+}
+
+/// The value of the session cookie a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("flotilla_session="))
+        .map(str::to_owned)
+}

@@ -1,0 +1,5 @@
+//! The server over real HTTP: one binary for all API tests (faster to link).
+
+mod auth;
+mod health;
+mod helpers;

@@ -1,0 +1,46 @@
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+
+    #[error("could not apply the database migrations")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("{0}")]
+    Domain(#[from] flotilla_domain::Error),
+
+    #[error("invalid username or password")]
+    InvalidCredentials,
+
+    #[error("{0} not found")]
+    NotFound(&'static str),
+
+    #[error("the secret key is unusable: {0}")]
+    SecretKey(String),
+
+    #[error("could not {action} the secret key file {path}")]
+    SecretKeyFile {
+        action: &'static str,
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "this secret was encrypted with another key (key id {found}; the configured key's id is \
+         {configured}): start Flotilla with the key it was written with"
+    )]
+    WrongSecretKey { found: String, configured: String },
+
+    #[error("an encrypted value is damaged and cannot be decrypted: {0}")]
+    CorruptSecret(String),
+
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
