@@ -51,7 +51,9 @@ impl FromServerFnError for AppError {
 impl From<flotilla_domain::Error> for AppError {
     fn from(e: flotilla_domain::Error) -> Self {
         match e {
-            flotilla_domain::Error::Invalid { field, reason } => AppError::Invalid { field: field.to_owned(), message: reason },
+            flotilla_domain::Error::Invalid { field, reason } => {
+                AppError::Invalid { field: field.to_owned(), message: reason }
+            }
         }
     }
 }

@@ -217,7 +217,8 @@ mod tests {
         let source = std::error::Error::source(&err).unwrap().to_string();
         assert!(source.contains("listen_adress"), "{source}");
 
-        let err = Settings::resolve(Args { database_url: Some("postgres://u:pw@db/x".into()), ..Args::default() }).unwrap_err();
+        let err = Settings::resolve(Args { database_url: Some("postgres://u:pw@db/x".into()), ..Args::default() })
+            .unwrap_err();
         assert!(err.to_string().contains("postgres://***@db/x"), "{err}");
         assert!(!err.to_string().contains("pw"), "password leaked: {err}");
 

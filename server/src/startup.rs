@@ -54,10 +54,8 @@ impl Application {
     /// Opens the data folder, secret key and database, makes sure the bootstrap tenant and
     /// admin exist, and binds the listener.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
         let (key, created) = SecretKey::load_or_create(settings.secret_key.as_ref(), &settings.secret_key_file)?;
         if created {
             tracing::warn!(

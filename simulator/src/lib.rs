@@ -1,12 +1,141 @@
 //! Simulated member clusters that speak the Kubernetes REST API over real HTTP, for tests,
-//! the demo fleet and benchmarks. Depends on nothing of Flotilla's: it stands in for a real
-//! kube-apiserver. A shell until the simulator issue fills it.
+//! the demo fleet and benchmarks. Depends on nothing of Flotilla's: it stands in for real
+//! kube-apiservers, and its fidelity is checked with kubectl.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), flotilla_simulator::Error> {
+//! use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
+//! let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), vec![ClusterSpec::new("a").label("env", "prod")], SimSettings::default()).await?;
+//! let kubeconfig = sim.kubeconfig("a"); // server: http://127.0.0.1:PORT/clusters/a
+//! # Ok(()) }
+//! ```
+
+mod api_error;
+mod cluster;
+pub mod config;
+mod fleet;
+pub mod http;
+mod kinds;
+pub mod kubeconfig;
+mod patch;
+mod selectors;
+mod state;
+mod validate;
+mod workloads;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use api_error::ApiError;
+pub use cluster::{Cluster, ClusterSpec, Faults, RequestCounts};
+pub use fleet::{Fleet, SimSettings};
+pub use workloads::WorkloadSettings;
 
 /// Why the simulator could not do something.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("could not bind the simulator's listener: {0}")]
     Bind(#[source] std::io::Error),
+    #[error("fleet configuration: {0}")]
+    Config(String),
+    #[error("could not write kubeconfig {path}")]
+    WriteKubeconfig {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A running simulator: the fleet, served over HTTP. Stops when dropped.
+pub struct Simulator {
+    fleet: Arc<Fleet>,
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    ticker: tokio::task::JoinHandle<()>,
+}
+
+impl Simulator {
+    /// Starts serving `clusters` on `listen` (port 0 for any free port).
+    pub async fn start(listen: SocketAddr, clusters: Vec<ClusterSpec>, settings: SimSettings) -> Result<Self> {
+        let fleet = Arc::new(Fleet::new(settings));
+        for spec in clusters {
+            fleet.add(spec);
+        }
+        let listener = tokio::net::TcpListener::bind(listen).await.map_err(Error::Bind)?;
+        let addr = listener.local_addr().map_err(Error::Bind)?;
+        let app = http::router(fleet.clone());
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "simulator server stopped");
+            }
+        });
+        let ticker = tokio::spawn(fleet.clone().run_ticker());
+        Ok(Self { fleet, addr, server, ticker })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API server URL of cluster `name` (whether or not it exists).
+    pub fn server_url(&self, name: &str) -> String {
+        format!("{}/clusters/{name}", self.base_url())
+    }
+
+    pub fn fleet(&self) -> &Arc<Fleet> {
+        &self.fleet
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<Arc<Cluster>> {
+        self.fleet.get(name)
+    }
+
+    /// Adds a cluster while running (a cluster "joining" the fleet).
+    pub fn add_cluster(&self, spec: ClusterSpec) -> Arc<Cluster> {
+        self.fleet.add(spec)
+    }
+
+    /// Sets the faults of cluster `name`; false if there is no such cluster.
+    pub fn set_faults(&self, name: &str, faults: Faults) -> bool {
+        self.fleet.get(name).map(|c| c.set_faults(faults)).is_some()
+    }
+
+    /// A kubeconfig for cluster `name`.
+    pub fn kubeconfig(&self, name: &str) -> Option<String> {
+        self.fleet.get(name).map(|c| kubeconfig::render(&self.base_url(), &[c]))
+    }
+
+    /// Writes `<dir>/<cluster>.kubeconfig` for every cluster and `<dir>/fleet.kubeconfig`
+    /// with a context per cluster; returns the paths written.
+    pub fn write_kubeconfigs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        let write = |path: PathBuf, text: String| {
+            std::fs::write(&path, text)
+                .map(|()| path.clone())
+                .map_err(|source| Error::WriteKubeconfig { path: path.display().to_string(), source })
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|source| Error::WriteKubeconfig { path: dir.display().to_string(), source })?;
+        let clusters = self.fleet.all();
+        let mut written = Vec::with_capacity(clusters.len() + 1);
+        for c in &clusters {
+            let text = kubeconfig::render(&self.base_url(), std::slice::from_ref(c));
+            written.push(write(dir.join(format!("{}.kubeconfig", c.spec.name)), text)?);
+        }
+        written.push(write(dir.join("fleet.kubeconfig"), kubeconfig::render(&self.base_url(), &clusters))?);
+        Ok(written)
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        self.server.abort();
+        self.ticker.abort();
+    }
+}

@@ -1,9 +1,9 @@
 //! Password hashing for local accounts: argon2id with the crate's recommended parameters,
 //! stored as a PHC string (algorithm, parameters and salt travel with the hash).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use aes_gcm::aead::OsRng;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 

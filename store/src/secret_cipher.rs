@@ -48,9 +48,9 @@ impl SecretKey {
                 Error::SecretKey("expected 32 bytes as base64 (44 characters) or hex (64 characters)".into())
             })?
         };
-        let bytes: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
-            Error::SecretKey(format!("a key must be 32 bytes; this one is {} bytes", b.len()))
-        })?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|b: Vec<u8>| Error::SecretKey(format!("a key must be 32 bytes; this one is {} bytes", b.len())))?;
         Ok(Self(SecretBox::new(Box::new(bytes))))
     }
 
@@ -151,17 +151,12 @@ impl SecretCipher {
 
     pub fn decrypt_string(&self, envelope: &str) -> Result<SecretString> {
         let bytes = self.decrypt(envelope)?;
-        String::from_utf8(bytes)
-            .map(SecretString::from)
-            .map_err(|_| Error::CorruptSecret("not UTF-8 text".into()))
+        String::from_utf8(bytes).map(SecretString::from).map_err(|_| Error::CorruptSecret("not UTF-8 text".into()))
     }
 }
 
 fn hex_decode(text: &str) -> Vec<u8> {
-    (0..text.len())
-        .step_by(2)
-        .filter_map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).filter_map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
 }
 
 #[cfg(test)]

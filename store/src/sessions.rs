@@ -86,10 +86,8 @@ impl Store {
     /// Removes expired sessions; returns how many.
     #[tracing::instrument(skip_all)]
     pub async fn sessions_delete_expired(&self) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now_ms()).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 }

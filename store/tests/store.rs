@@ -114,8 +114,15 @@ async fn schema_guards_revisions_audit_and_tenancy() {
     let pool = store.pool_for_tests();
     let now = now_ms();
     let ws = new_id();
-    sqlx::query("INSERT INTO workspaces (id, tenant_id, name, created_at, updated_at) VALUES ($1, $2, 'platform', $3, $3)")
-        .bind(&ws).bind(&tenant_id).bind(now).execute(pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO workspaces (id, tenant_id, name, created_at, updated_at) VALUES ($1, $2, 'platform', $3, $3)",
+    )
+    .bind(&ws)
+    .bind(&tenant_id)
+    .bind(now)
+    .execute(pool)
+    .await
+    .unwrap();
     let res = new_id();
     sqlx::query(
         "INSERT INTO federated_resources (id, tenant_id, workspace_id, api_version, kind, name, current_revision, created_at, updated_at) \
@@ -142,7 +149,11 @@ async fn schema_guards_revisions_audit_and_tenancy() {
     .bind(new_id()).bind(&tenant_id).bind(&ws).bind(now).execute(pool).await;
     assert!(dup.is_err(), "duplicate workspace resource accepted");
     // Foreign keys are enforced: no rows for a tenant that does not exist.
-    let orphan = sqlx::query("INSERT INTO workspaces (id, tenant_id, name, created_at, updated_at) VALUES ($1, 'nope', 'x', 0, 0)")
-        .bind(new_id()).execute(pool).await;
+    let orphan = sqlx::query(
+        "INSERT INTO workspaces (id, tenant_id, name, created_at, updated_at) VALUES ($1, 'nope', 'x', 0, 0)",
+    )
+    .bind(new_id())
+    .execute(pool)
+    .await;
     assert!(orphan.is_err(), "row for a missing tenant accepted");
 }

@@ -61,7 +61,9 @@ pub async fn start_session(session: &Session, user: &flotilla_store::User) -> Re
 /// `next` if it is a path on this site, else `/` (no open redirects).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains("://") => p.to_owned(),
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains("://") => {
+            p.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }

@@ -20,11 +20,7 @@ pub async fn require_login(session: Session, request: Request, next: Next) -> Re
         return next.run(request).await;
     }
     let wanted = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
-    let target = if wanted == "/" {
-        "/login".to_owned()
-    } else {
-        format!("/login?next={}", percent_encode(wanted))
-    };
+    let target = if wanted == "/" { "/login".to_owned() } else { format!("/login?next={}", percent_encode(wanted)) };
     Redirect::to(&target).into_response()
 }
 

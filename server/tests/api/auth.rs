@@ -82,7 +82,8 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     assert!(page.status().is_redirection(), "logged out");
 
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
-    let actions: Vec<String> = app.store.audit_log(&tenant.id, 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    let actions: Vec<String> =
+        app.store.audit_log(&tenant.id, 10).await.unwrap().into_iter().map(|r| r.action).collect();
     assert_eq!(actions[..3], ["logout", "login", "login_failed"]);
 }
 
@@ -90,12 +91,8 @@ async fn login_rotates_the_session_and_logout_ends_it() {
 async fn a_forged_or_stale_cookie_is_not_a_login() {
     let app = spawn_app().await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = client
-        .get(app.url("/"))
-        .header("Cookie", "flotilla_session=AAAAAAAAAAAAAAAAAAAAAA")
-        .send()
-        .await
-        .unwrap();
+    let page =
+        client.get(app.url("/")).header("Cookie", "flotilla_session=AAAAAAAAAAAAAAAAAAAAAA").send().await.unwrap();
     assert!(page.status().is_redirection());
 }
 

@@ -1,0 +1,134 @@
+//! A simulated cluster: identity, labels, state, faults and request counters.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use serde::{Deserialize, Serialize};
+
+use crate::kinds::{ResourceType, TypeKey};
+use crate::state::{ClusterState, ObjectKey};
+use crate::workloads::RolloutStart;
+
+/// Namespaces every new cluster starts with.
+pub const INITIAL_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// What a cluster is: its name, labels and reported version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    pub name: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Reported by `/version`, e.g. `v1.32.4`.
+    #[serde(default = "default_version")]
+    pub version: String,
+}
+
+pub fn default_version() -> String {
+    "v1.32.4".into()
+}
+
+impl ClusterSpec {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), labels: BTreeMap::new(), version: default_version() }
+    }
+
+    pub fn label(mut self, key: &str, value: &str) -> Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// Faults injected into one cluster at run time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// Every request answers 503 ServiceUnavailable (per-port clusters refuse connections).
+    pub offline: bool,
+    /// Added to every request, in milliseconds.
+    pub latency_ms: u64,
+    /// Share of requests (0.0–1.0) answered 500 InternalError.
+    pub error_rate: f64,
+    /// Kinds (e.g. `Secret`) or plurals (`secrets`) answered 403 Forbidden.
+    pub forbidden_kinds: Vec<String>,
+    /// Open watch streams stop delivering events (until the stall is lifted, when they close).
+    pub stall_watches: bool,
+}
+
+/// Requests a cluster has answered, by kind of request.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    /// POST, PUT, PATCH and DELETE on objects, whether or not they changed anything.
+    pub writes: AtomicU64,
+    pub watches: AtomicU64,
+}
+
+/// A snapshot of [`Counters`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestCounts {
+    pub requests: u64,
+    pub writes: u64,
+    pub watches: u64,
+}
+
+pub struct Cluster {
+    pub spec: ClusterSpec,
+    pub token: String,
+    state: Mutex<ClusterState>,
+    faults: RwLock<Faults>,
+    /// Bumped each time watches stall or resume, so streams notice.
+    pub(crate) stall_epoch: AtomicU64,
+    pub counters: Counters,
+    pub(crate) rollouts: Mutex<HashMap<(TypeKey, ObjectKey), RolloutStart>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    pub(crate) fn new(spec: ClusterSpec, token: String, builtin: Arc<Vec<ResourceType>>) -> Self {
+        Self {
+            state: Mutex::new(ClusterState::new(builtin, &INITIAL_NAMESPACES)),
+            spec,
+            token,
+            faults: RwLock::new(Faults::default()),
+            stall_epoch: AtomicU64::new(0),
+            counters: Counters::default(),
+            rollouts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The cluster's objects. Held only briefly, never across an await.
+    pub fn state(&self) -> MutexGuard<'_, ClusterState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.faults.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        let mut current = self.faults.write().unwrap_or_else(|p| p.into_inner());
+        if current.stall_watches != faults.stall_watches {
+            self.stall_epoch.fetch_add(1, Ordering::SeqCst);
+        }
+        *current = faults;
+    }
+
+    pub fn counts(&self) -> RequestCounts {
+        RequestCounts {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            writes: self.counters.writes.load(Ordering::Relaxed),
+            watches: self.counters.watches.load(Ordering::Relaxed),
+        }
+    }
+}

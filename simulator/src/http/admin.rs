@@ -1,0 +1,96 @@
+//! The admin API: list and add clusters, inject faults, fetch kubeconfigs.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::SimState;
+use crate::cluster::{Cluster, ClusterSpec, Faults};
+use crate::kubeconfig;
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+fn describe(cluster: &Cluster, base: &str) -> Value {
+    json!({
+        "name": cluster.spec.name,
+        "labels": cluster.spec.labels,
+        "version": cluster.spec.version,
+        "server": format!("{base}/clusters/{}", cluster.spec.name),
+        "objects": cluster.state().object_count(),
+        "counts": cluster.counts(),
+        "faults": cluster.faults(),
+    })
+}
+
+fn not_found(name: &str) -> Response {
+    (StatusCode::NOT_FOUND, Json(json!({"error": format!("no simulated cluster named {name:?}")}))).into_response()
+}
+
+pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap) -> Json<Value> {
+    let base = base_url(&headers);
+    Json(Value::Array(state.fleet.all().iter().map(|c| describe(c, &base)).collect()))
+}
+
+pub(crate) async fn show(State(state): State<SimState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match state.fleet.get(&name) {
+        Some(c) => Json(describe(&c, &base_url(&headers))).into_response(),
+        None => not_found(&name),
+    }
+}
+
+pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, Json(spec): Json<ClusterSpec>) -> Response {
+    if state.fleet.get(&spec.name).is_some() {
+        return (StatusCode::CONFLICT, Json(json!({"error": format!("cluster {:?} exists", spec.name)})))
+            .into_response();
+    }
+    let cluster = state.fleet.add(spec);
+    let base = base_url(&headers);
+    let mut body = describe(&cluster, &base);
+    body["token"] = json!(cluster.token);
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+pub(crate) async fn remove(State(state): State<SimState>, Path(name): Path<String>) -> Response {
+    match state.fleet.remove(&name) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => not_found(&name),
+    }
+}
+
+pub(crate) async fn get_faults(State(state): State<SimState>, Path(name): Path<String>) -> Response {
+    match state.fleet.get(&name) {
+        Some(c) => Json(c.faults()).into_response(),
+        None => not_found(&name),
+    }
+}
+
+pub(crate) async fn put_faults(
+    State(state): State<SimState>,
+    Path(name): Path<String>,
+    Json(faults): Json<Faults>,
+) -> Response {
+    let Some(cluster) = state.fleet.get(&name) else { return not_found(&name) };
+    if !(0.0..=1.0).contains(&faults.error_rate) {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({"error": "error_rate must be between 0 and 1"})))
+            .into_response();
+    }
+    cluster.set_faults(faults);
+    Json(cluster.faults()).into_response()
+}
+
+pub(crate) async fn kubeconfig(
+    State(state): State<SimState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match state.fleet.get(&name) {
+        Some(c) => ([(header::CONTENT_TYPE, "application/yaml")], kubeconfig::render(&base_url(&headers), &[c]))
+            .into_response(),
+        None => not_found(&name),
+    }
+}

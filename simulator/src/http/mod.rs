@@ -1,0 +1,126 @@
+//! The HTTP face of the fleet: every cluster under `/clusters/<name>/…` (as a Rancher-style
+//! proxy URL looks), and the admin API under `/admin/…`.
+
+mod admin;
+mod discovery;
+mod objects;
+mod route;
+mod watch;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+
+use crate::api_error::ApiError;
+use crate::cluster::Cluster;
+use crate::fleet::Fleet;
+use route::ApiPath;
+
+pub use route::{ObjectPath, parse as parse_path};
+
+#[derive(Clone)]
+pub(crate) struct SimState {
+    pub fleet: Arc<Fleet>,
+}
+
+/// The router serving `fleet`.
+pub fn router(fleet: Arc<Fleet>) -> Router {
+    Router::new()
+        .route("/admin/clusters", get(admin::list).post(admin::add))
+        .route("/admin/clusters/{name}", get(admin::show).delete(admin::remove))
+        .route("/admin/clusters/{name}/faults", get(admin::get_faults).put(admin::put_faults))
+        .route("/admin/clusters/{name}/kubeconfig", get(admin::kubeconfig))
+        .route("/clusters/{cluster}/{*path}", any(cluster_api))
+        .with_state(SimState { fleet })
+}
+
+/// The request as the cluster handlers need it.
+pub(crate) struct ApiRequest {
+    pub method: Method,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+async fn cluster_api(
+    State(state): State<SimState>,
+    Path((name, path)): Path<(String, String)>,
+    method: Method,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(cluster) = state.fleet.get(&name) else {
+        return ApiError::no_route(&format!("/clusters/{name}")).into_response();
+    };
+    let request = ApiRequest { method, query, headers, body };
+    serve(&cluster, &format!("/clusters/{name}"), &path, request).await
+}
+
+/// Answers one API request for `cluster`; `prefix` is the URL path the cluster lives under.
+pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, request: ApiRequest) -> Response {
+    cluster.counters.requests.fetch_add(1, Ordering::Relaxed);
+    let bearer = request
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer != Some(cluster.token.as_str()) {
+        return ApiError::unauthorized().into_response();
+    }
+    let faults = cluster.faults();
+    if faults.offline {
+        return ApiError::unavailable().into_response();
+    }
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
+        return ApiError::internal("injected fault: internal error").into_response();
+    }
+    let Some(api_path) = route::parse(path) else {
+        return ApiError::no_route(path).into_response();
+    };
+    let json = |v: serde_json::Value| axum::Json(v).into_response();
+    if request.method != Method::GET && !matches!(api_path, ApiPath::Object(_)) {
+        return ApiError::method_not_allowed(request.method.as_str()).into_response();
+    }
+    match api_path {
+        ApiPath::Version => json(discovery::version(cluster)),
+        ApiPath::CoreVersions => {
+            let host = request.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+            json(discovery::core_versions(host))
+        }
+        ApiPath::Groups => {
+            let types: Vec<_> = cluster.state().types().cloned().collect();
+            json(discovery::group_list(&types))
+        }
+        ApiPath::ResourceList { group, version } => {
+            let types: Vec<_> = cluster.state().types().cloned().collect();
+            match discovery::resource_list(&types, &group, &version) {
+                Some(list) => json(list),
+                None => ApiError::no_route(path).into_response(),
+            }
+        }
+        ApiPath::OpenApiIndex => {
+            let types: Vec<_> = cluster.state().types().cloned().collect();
+            json(discovery::openapi_index(&types, prefix))
+        }
+        ApiPath::OpenApiDoc { group, version } => {
+            let types: Vec<_> = cluster.state().types().cloned().collect();
+            match discovery::openapi_doc(&types, &group, &version) {
+                Some(doc) => json(doc),
+                None => ApiError::no_route(path).into_response(),
+            }
+        }
+        ApiPath::Object(op) => objects::handle(cluster, op, request).await,
+    }
+}

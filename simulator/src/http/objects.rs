@@ -1,0 +1,138 @@
+//! Verbs on objects: get, list, watch, create, update, patch, delete, deletecollection.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::route::ObjectPath;
+use super::{ApiRequest, watch};
+use crate::api_error::{ApiError, ApiResult};
+use crate::cluster::Cluster;
+use crate::kinds::ResourceType;
+use crate::patch::PatchKind;
+use crate::selectors::{FieldSelector, LabelSelector};
+
+pub(crate) async fn handle(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiRequest) -> Response {
+    match handle_inner(cluster, op, request).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn verb(method: &Method, named: bool, watching: bool) -> &'static str {
+    match (method.as_str(), named) {
+        ("GET", _) if watching => "watch",
+        ("GET", true) => "get",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        _ => "unknown",
+    }
+}
+
+fn body_json(request: &ApiRequest) -> ApiResult<Value> {
+    serde_json::from_slice(&request.body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+}
+
+async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiRequest) -> ApiResult<Response> {
+    let ty = cluster
+        .state()
+        .find_type(&op.group, &op.version, &op.plural)
+        .ok_or_else(|| ApiError::no_route(&format!("{}/{}/{}", op.group, op.version, op.plural)))?;
+    if !ty.namespaced && op.namespace.is_some() {
+        return Err(ApiError::no_route(&op.plural));
+    }
+    let watching = matches!(request.query.get("watch").map(String::as_str), Some("true" | "1"));
+    let verb = verb(&request.method, op.name.is_some(), watching);
+    let forbidden = cluster.faults().forbidden_kinds;
+    if forbidden.iter().any(|k| k.eq_ignore_ascii_case(&ty.kind) || k == &ty.plural) {
+        return Err(ApiError::forbidden(&ty.plural, &ty.group, verb));
+    }
+    let status_only = match op.subresource.as_deref() {
+        None => false,
+        Some("status") if ty.status_subresource => true,
+        Some(other) => return Err(ApiError::no_route(other)),
+    };
+    if matches!(verb, "create" | "update" | "patch" | "delete" | "deletecollection") {
+        cluster.counters.writes.fetch_add(1, Ordering::Relaxed);
+    }
+    let ns = op.namespace.as_deref();
+    let name = op.name.as_deref();
+    let ok = |v: &Value| -> ApiResult<Response> { Ok((StatusCode::OK, axum::Json(v.clone())).into_response()) };
+    match (verb, name) {
+        ("watch", _) => {
+            cluster.counters.watches.fetch_add(1, Ordering::Relaxed);
+            watch::watch(cluster.clone(), ty, op.namespace.clone(), name.map(str::to_owned), &request.query)
+        }
+        ("get", Some(name)) => {
+            let object = cluster.state().get(&ty, ns.unwrap_or(""), name)?;
+            ok(&object)
+        }
+        ("list", None) => list(cluster, &ty, ns, &request),
+        ("create", None) => {
+            let written = cluster.state().create(&ty, ns, body_json(&request)?)?;
+            Ok((StatusCode::CREATED, axum::Json((*written.object).clone())).into_response())
+        }
+        ("update", Some(name)) => {
+            let written = cluster.state().update(&ty, ns, name, body_json(&request)?, status_only)?;
+            ok(&written.object)
+        }
+        ("patch", Some(name)) => {
+            let content_type =
+                request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+            let kind = PatchKind::from_content_type(content_type)?;
+            let written = cluster.state().patch(&ty, ns, name, kind, &body_json(&request)?, status_only)?;
+            let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok((code, axum::Json((*written.object).clone())).into_response())
+        }
+        ("delete", Some(name)) => {
+            let gone = cluster.state().delete(&ty, ns, name)?;
+            ok(&gone)
+        }
+        ("deletecollection", None) => {
+            let (labels, fields) = selectors(&request)?;
+            let mut state = cluster.state();
+            let victims = state.list(&ty, ns, &labels, &fields);
+            let mut items = Vec::new();
+            for v in victims {
+                let v_ns = v["metadata"]["namespace"].as_str().map(str::to_owned);
+                let v_name = v["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+                items.push((*state.delete(&ty, v_ns.as_deref(), &v_name)?).clone());
+            }
+            ok(&list_body(&ty, state.resource_version(), items))
+        }
+        _ => Err(ApiError::method_not_allowed(request.method.as_str())),
+    }
+}
+
+fn selectors(request: &ApiRequest) -> ApiResult<(LabelSelector, FieldSelector)> {
+    let labels = LabelSelector::parse(request.query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
+    let fields = FieldSelector::parse(request.query.get("fieldSelector").map(String::as_str).unwrap_or(""))?;
+    Ok((labels, fields))
+}
+
+fn list(cluster: &Cluster, ty: &ResourceType, ns: Option<&str>, request: &ApiRequest) -> ApiResult<Response> {
+    let (labels, fields) = selectors(request)?;
+    let (items, rv) = {
+        let state = cluster.state();
+        (state.list(ty, ns, &labels, &fields), state.resource_version())
+    };
+    let items: Vec<Value> = items.iter().map(|o| (**o).clone()).collect();
+    Ok(axum::Json(list_body(ty, rv, items)).into_response())
+}
+
+fn list_body(ty: &ResourceType, rv: u64, items: Vec<Value>) -> Value {
+    json!({
+        "kind": format!("{}List", ty.kind),
+        "apiVersion": ty.api_version(),
+        "metadata": {"resourceVersion": rv.to_string()},
+        "items": items,
+    })
+}
