@@ -15,11 +15,13 @@ pub struct SimSettings {
     /// One tick moves each rolling workload by one pod and establishes pending CRDs.
     pub tick: Duration,
     pub workloads: WorkloadSettings,
+    /// Serve HTTPS with a generated CA (needed for kubectl to send tokens). On by default.
+    pub tls: bool,
 }
 
 impl Default for SimSettings {
     fn default() -> Self {
-        Self { tick: Duration::from_millis(200), workloads: WorkloadSettings::default() }
+        Self { tick: Duration::from_millis(200), workloads: WorkloadSettings::default(), tls: true }
     }
 }
 

@@ -1,17 +1,26 @@
 //! Kubeconfigs for simulated clusters: one context per cluster, bearer-token users, the
-//! server URL carrying the cluster's path prefix. Written as JSON, which is valid YAML.
+//! server URL carrying the cluster's path prefix, the CA when served over TLS. Written as
+//! JSON, which is valid YAML.
 
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
 
 use crate::cluster::Cluster;
 
 /// A kubeconfig with a context per cluster; the first is current.
-pub fn render(base_url: &str, clusters: &[Arc<Cluster>]) -> String {
+pub fn render(base_url: &str, ca_pem: Option<&str>, clusters: &[Arc<Cluster>]) -> String {
     let clusters_json: Vec<_> = clusters
         .iter()
-        .map(|c| json!({"name": c.spec.name, "cluster": {"server": format!("{base_url}/clusters/{}", c.spec.name)}}))
+        .map(|c| {
+            let mut cluster = json!({"server": format!("{base_url}/clusters/{}", c.spec.name)});
+            if let Some(ca) = ca_pem {
+                cluster["certificate-authority-data"] = json!(B64.encode(ca));
+            }
+            json!({"name": c.spec.name, "cluster": cluster})
+        })
         .collect();
     let users: Vec<_> = clusters
         .iter()

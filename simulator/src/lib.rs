@@ -20,6 +20,7 @@ pub mod kubeconfig;
 mod patch;
 mod selectors;
 mod state;
+mod tls;
 mod validate;
 mod workloads;
 
@@ -39,6 +40,8 @@ pub enum Error {
     Bind(#[source] std::io::Error),
     #[error("fleet configuration: {0}")]
     Config(String),
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
     #[error("could not write kubeconfig {path}")]
     WriteKubeconfig {
         path: String,
@@ -49,10 +52,12 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A running simulator: the fleet, served over HTTP. Stops when dropped.
+/// A running simulator: the fleet, served over HTTPS (or plain HTTP when
+/// [`SimSettings::tls`] is off). Stops when dropped.
 pub struct Simulator {
     fleet: Arc<Fleet>,
     addr: SocketAddr,
+    ca_pem: Option<String>,
     server: tokio::task::JoinHandle<()>,
     ticker: tokio::task::JoinHandle<()>,
 }
@@ -64,16 +69,38 @@ impl Simulator {
         for spec in clusters {
             fleet.add(spec);
         }
-        let listener = tokio::net::TcpListener::bind(listen).await.map_err(Error::Bind)?;
+        let listener = std::net::TcpListener::bind(listen).map_err(Error::Bind)?;
+        listener.set_nonblocking(true).map_err(Error::Bind)?;
         let addr = listener.local_addr().map_err(Error::Bind)?;
-        let app = http::router(fleet.clone());
-        let server = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "simulator server stopped");
+        let identity = if fleet.settings.tls { Some(tls::generate()?) } else { None };
+        let app = http::router(fleet.clone(), identity.as_ref().map(|i| i.ca_pem.clone()));
+        let server = match &identity {
+            Some(identity) => {
+                let config =
+                    axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls::server_config(identity)?));
+                let server = axum_server::from_tcp_rustls(listener, config).map_err(Error::Bind)?;
+                tokio::spawn(async move {
+                    if let Err(e) = server.serve(app.into_make_service()).await {
+                        tracing::error!(error = %e, "simulator server stopped");
+                    }
+                })
             }
-        });
+            None => {
+                let listener = tokio::net::TcpListener::from_std(listener).map_err(Error::Bind)?;
+                tokio::spawn(async move {
+                    if let Err(e) = axum::serve(listener, app).await {
+                        tracing::error!(error = %e, "simulator server stopped");
+                    }
+                })
+            }
+        };
         let ticker = tokio::spawn(fleet.clone().run_ticker());
-        Ok(Self { fleet, addr, server, ticker })
+        Ok(Self { fleet, addr, ca_pem: identity.map(|i| i.ca_pem), server, ticker })
+    }
+
+    /// The CA that signed the serving certificate (PEM), when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -81,7 +108,8 @@ impl Simulator {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// The API server URL of cluster `name` (whether or not it exists).
@@ -109,7 +137,7 @@ impl Simulator {
 
     /// A kubeconfig for cluster `name`.
     pub fn kubeconfig(&self, name: &str) -> Option<String> {
-        self.fleet.get(name).map(|c| kubeconfig::render(&self.base_url(), &[c]))
+        self.fleet.get(name).map(|c| kubeconfig::render(&self.base_url(), self.ca_pem(), &[c]))
     }
 
     /// Writes `<dir>/<cluster>.kubeconfig` for every cluster and `<dir>/fleet.kubeconfig`
@@ -125,10 +153,11 @@ impl Simulator {
         let clusters = self.fleet.all();
         let mut written = Vec::with_capacity(clusters.len() + 1);
         for c in &clusters {
-            let text = kubeconfig::render(&self.base_url(), std::slice::from_ref(c));
+            let text = kubeconfig::render(&self.base_url(), self.ca_pem(), std::slice::from_ref(c));
             written.push(write(dir.join(format!("{}.kubeconfig", c.spec.name)), text)?);
         }
-        written.push(write(dir.join("fleet.kubeconfig"), kubeconfig::render(&self.base_url(), &clusters))?);
+        written
+            .push(write(dir.join("fleet.kubeconfig"), kubeconfig::render(&self.base_url(), self.ca_pem(), &clusters))?);
         Ok(written)
     }
 }

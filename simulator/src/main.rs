@@ -39,6 +39,9 @@ struct Args {
     /// Seconds before a stuck rollout reports ProgressDeadlineExceeded.
     #[arg(long, default_value_t = 30)]
     progress_deadline_s: u64,
+    /// Serve plain HTTP instead of HTTPS (kubectl then refuses to send tokens).
+    #[arg(long)]
+    plain_http: bool,
 }
 
 #[tokio::main]
@@ -61,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
             progress_deadline: Duration::from_secs(args.progress_deadline_s),
             ..WorkloadSettings::default()
         },
+        tls: !args.plain_http,
     };
     let count = specs.len();
     let sim = Simulator::start(args.listen, specs, settings).await.context("starting the simulator")?;

@@ -10,9 +10,10 @@ use super::SimState;
 use crate::cluster::{Cluster, ClusterSpec, Faults};
 use crate::kubeconfig;
 
-fn base_url(headers: &HeaderMap) -> String {
+fn base_url(state: &SimState, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let scheme = if state.ca_pem.is_some() { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 fn describe(cluster: &Cluster, base: &str) -> Value {
@@ -32,13 +33,13 @@ fn not_found(name: &str) -> Response {
 }
 
 pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap) -> Json<Value> {
-    let base = base_url(&headers);
+    let base = base_url(&state, &headers);
     Json(Value::Array(state.fleet.all().iter().map(|c| describe(c, &base)).collect()))
 }
 
 pub(crate) async fn show(State(state): State<SimState>, Path(name): Path<String>, headers: HeaderMap) -> Response {
     match state.fleet.get(&name) {
-        Some(c) => Json(describe(&c, &base_url(&headers))).into_response(),
+        Some(c) => Json(describe(&c, &base_url(&state, &headers))).into_response(),
         None => not_found(&name),
     }
 }
@@ -49,7 +50,7 @@ pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, Json(
             .into_response();
     }
     let cluster = state.fleet.add(spec);
-    let base = base_url(&headers);
+    let base = base_url(&state, &headers);
     let mut body = describe(&cluster, &base);
     body["token"] = json!(cluster.token);
     (StatusCode::CREATED, Json(body)).into_response()
@@ -89,7 +90,10 @@ pub(crate) async fn kubeconfig(
     headers: HeaderMap,
 ) -> Response {
     match state.fleet.get(&name) {
-        Some(c) => ([(header::CONTENT_TYPE, "application/yaml")], kubeconfig::render(&base_url(&headers), &[c]))
+        Some(c) => (
+            [(header::CONTENT_TYPE, "application/yaml")],
+            kubeconfig::render(&base_url(&state, &headers), state.ca_pem.as_deref(), &[c]),
+        )
             .into_response(),
         None => not_found(&name),
     }

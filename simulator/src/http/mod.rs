@@ -29,17 +29,20 @@ pub use route::{ObjectPath, parse as parse_path};
 #[derive(Clone)]
 pub(crate) struct SimState {
     pub fleet: Arc<Fleet>,
+    /// The serving CA (PEM) when the router is behind TLS.
+    pub ca_pem: Option<Arc<str>>,
 }
 
-/// The router serving `fleet`.
-pub fn router(fleet: Arc<Fleet>) -> Router {
+/// The router serving `fleet`; `ca_pem` is the CA of the TLS listener in front of it, if any
+/// (it goes into the kubeconfigs the admin API hands out).
+pub fn router(fleet: Arc<Fleet>, ca_pem: Option<String>) -> Router {
     Router::new()
         .route("/admin/clusters", get(admin::list).post(admin::add))
         .route("/admin/clusters/{name}", get(admin::show).delete(admin::remove))
         .route("/admin/clusters/{name}/faults", get(admin::get_faults).put(admin::put_faults))
         .route("/admin/clusters/{name}/kubeconfig", get(admin::kubeconfig))
         .route("/clusters/{cluster}/{*path}", any(cluster_api))
-        .with_state(SimState { fleet })
+        .with_state(SimState { fleet, ca_pem: ca_pem.map(Arc::from) })
 }
 
 /// The request as the cluster handlers need it.

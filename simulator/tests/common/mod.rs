@@ -12,6 +12,7 @@ pub async fn start() -> Simulator {
     let settings = SimSettings {
         tick: Duration::from_millis(20),
         workloads: WorkloadSettings { progress_deadline: Duration::from_millis(600), ..WorkloadSettings::default() },
+        ..SimSettings::default()
     };
     Simulator::start(
         "127.0.0.1:0".parse().unwrap(),
