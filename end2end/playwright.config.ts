@@ -11,7 +11,8 @@ const siteRoot = process.env.FLOTILLA_SITE_ROOT;
 if (!bin || !siteRoot) {
   throw new Error("run the end-to-end suite through scripts/test.sh (FLOTILLA_BIN and FLOTILLA_SITE_ROOT are unset)");
 }
-export const ADMIN_PASSWORD = "e2e-admin-password";
+// The admin password the tests log in with (tests/helpers.ts has the same).
+const ADMIN_PASSWORD = "e2e-admin-password";
 
 export default defineConfig({
   testDir: "./tests",
@@ -62,6 +63,7 @@ export default defineConfig({
       FLOTILLA_ADMIN_PASSWORD: ADMIN_PASSWORD,
       FLOTILLA_SITE_ROOT: siteRoot,
       FLOTILLA_LOG: "info,tower_http=warn",
+      FLOTILLA_DEMO: "true",
     },
   },
 });

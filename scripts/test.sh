@@ -23,8 +23,12 @@ if [[ $cargo_status -ne 0 ]]; then
   exit 1
 fi
 
-step "building the site for the end-to-end tests (server, wasm, css)"
-leptos_build
+step "building the server and the site for the end-to-end tests"
+# The server with plain cargo: same features and flags as the tests above, so nothing is
+# rebuilt (cargo-leptos's dev server build adds --cfg erase_components, rebuilding every
+# crate). cargo-leptos builds the wasm frontend, CSS and assets into target/site.
+cargo build --workspace --exclude frontend --bins --locked
+leptos_build --frontend-only
 
 step "end-to-end tests (Playwright, Chromium)"
 export FLOTILLA_BIN="$CARGO_TARGET_DIR/debug/flotilla"

@@ -2,9 +2,13 @@
 //! call. Server function bodies and server-only helpers compile only with the `ssr` feature;
 //! the `hydrate` build (see `frontend/`) runs the same components in the browser.
 
+// Leptos views are deeply nested types; without `erase_components` they need more room.
+#![recursion_limit = "256"]
+
 pub mod auth;
 mod components;
 pub mod error;
+pub mod fleet;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;

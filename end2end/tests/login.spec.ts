@@ -3,7 +3,7 @@ import { ADMIN, hydrated, logIn } from "./helpers";
 
 test("pages need a login and send you back where you were going", async ({ page }) => {
   await page.goto("/some/page?x=1");
-  await expect(page).toHaveURL(/\/login\?next=%2Fsome%2Fpage%3Fx%3D1$/);
+  await expect(page).toHaveURL(/\/login\?next=\/some\/page%3Fx%3D1$/);
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole("heading", { name: "Log in" })).toBeVisible();
@@ -39,7 +39,6 @@ test("the admin logs in, sees the fleet, and logs out", async ({ page, context }
   await logIn(page);
   await expect(page.getByTestId("current-user")).toContainText("admin");
   await expect(page.getByTestId("current-user")).toContainText("default");
-  await expect(page.getByRole("heading", { name: "No clusters registered yet" })).toBeVisible();
   await page.screenshot({ path: "test-results/fleet-after-login.png", fullPage: true });
 
   const cookie = (await context.cookies()).find((c) => c.name === "flotilla_session");

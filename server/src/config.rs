@@ -60,6 +60,12 @@ pub struct Args {
     /// Folder with the built site (wasm, css, assets) [default: $LEPTOS_SITE_ROOT or target/site].
     #[arg(long, env = "FLOTILLA_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+    /// Start a demo fleet of 12 simulated clusters and register them in the default tenant.
+    #[arg(long, env = "FLOTILLA_DEMO", num_args = 0..=1, default_missing_value = "true")]
+    pub demo: Option<bool>,
+    /// Address for the demo fleet's simulated API servers [default: 127.0.0.1:0, any free port].
+    #[arg(long, env = "FLOTILLA_DEMO_LISTEN")]
+    pub demo_listen: Option<SocketAddr>,
 }
 
 /// The same settings as read from a config file.
@@ -77,6 +83,8 @@ struct FileConfig {
     session_idle_minutes: Option<u64>,
     secure_cookies: Option<bool>,
     site_root: Option<PathBuf>,
+    demo: Option<bool>,
+    demo_listen: Option<SocketAddr>,
 }
 
 /// Everything the server needs, resolved.
@@ -93,6 +101,8 @@ pub struct Settings {
     pub session_idle: Duration,
     pub secure_cookies: bool,
     pub site_root: PathBuf,
+    pub demo: bool,
+    pub demo_listen: SocketAddr,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +165,8 @@ impl Settings {
             session_idle: Duration::from_secs(session_idle_minutes * 60),
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             site_root,
+            demo: args.demo.or(file.demo).unwrap_or(false),
+            demo_listen: args.demo_listen.or(file.demo_listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
         })
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+mod demo;
 mod health;
 pub mod startup;
 pub mod telemetry;

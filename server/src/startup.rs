@@ -36,6 +36,8 @@ pub enum StartupError {
     },
     #[error("could not open the database")]
     Store(#[from] flotilla_store::Error),
+    #[error("could not start the demo fleet")]
+    Demo(#[from] crate::demo::DemoError),
     #[error("could not listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -48,6 +50,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Store,
+    /// The demo fleet, served as long as the application lives.
+    demo: Option<flotilla_simulator::Simulator>,
 }
 
 impl Application {
@@ -66,6 +70,11 @@ impl Application {
         }
         let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
         let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
+        let demo = if settings.demo {
+            Some(crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir).await?)
+        } else {
+            None
+        };
 
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -82,7 +91,7 @@ impl Application {
 
         let router = router(&settings, store.clone(), addr);
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
-        Ok(Self { listener, router, store })
+        Ok(Self { listener, router, store, demo })
     }
 
     pub fn port(&self) -> u16 {
@@ -95,6 +104,10 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn demo(&self) -> Option<&flotilla_simulator::Simulator> {
+        self.demo.as_ref()
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
@@ -113,6 +126,7 @@ impl Application {
             .with_graceful_shutdown(shutdown_signal())
             .await;
         cleanup.abort();
+        drop(self.demo);
         served
     }
 }

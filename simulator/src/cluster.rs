@@ -132,3 +132,55 @@ impl Cluster {
         }
     }
 }
+
+/// Direct access for seeding tests and benchmarks: what another client of the cluster would
+/// have done, without HTTP.
+impl Cluster {
+    /// Creates `object` as a POST would (same validation and semantics).
+    pub fn create_object(
+        &self,
+        api_version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        object: serde_json::Value,
+    ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
+        let mut state = self.state();
+        let ty = find(&state, api_version, plural)?;
+        state.create(&ty, namespace, object).map(|w| w.object)
+    }
+
+    /// Replaces `object` as a PUT would (a stale resourceVersion conflicts).
+    pub fn update_object(
+        &self,
+        api_version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        object: serde_json::Value,
+    ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
+        let mut state = self.state();
+        let ty = find(&state, api_version, plural)?;
+        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
+        state.update(&ty, namespace, &name, object, false).map(|w| w.object)
+    }
+
+    pub fn get_object(
+        &self,
+        api_version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
+        let state = self.state();
+        let ty = find(&state, api_version, plural)?;
+        state.get(&ty, namespace.unwrap_or(""), name)
+    }
+
+    pub fn object_count(&self) -> usize {
+        self.state().object_count()
+    }
+}
+
+fn find(state: &ClusterState, api_version: &str, plural: &str) -> Result<ResourceType, crate::ApiError> {
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    state.find_type(group, version, plural).ok_or_else(|| crate::ApiError::no_route(&format!("{api_version}/{plural}")))
+}

@@ -6,6 +6,7 @@
 
 mod audit;
 mod bootstrap;
+mod clusters;
 mod db;
 mod error;
 mod ids;
@@ -18,6 +19,7 @@ mod users;
 
 pub use audit::{AuditEntry, AuditOutcome, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
+pub use clusters::{ClusterSummary, NewCluster};
 pub use db::Store;
 pub use error::{Error, Result};
 pub use ids::{new_id, now_ms};

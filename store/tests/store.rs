@@ -157,3 +157,44 @@ async fn schema_guards_revisions_audit_and_tenancy() {
     .await;
     assert!(orphan.is_err(), "row for a missing tenant accepted");
 }
+
+#[tokio::test]
+async fn clusters_keep_credentials_encrypted_and_tenants_apart() {
+    use flotilla_domain::ResourceName;
+    use flotilla_store::NewCluster;
+
+    let (store, _dir) = fresh_store().await;
+    let tenant_id = store.bootstrap(None).await.unwrap().tenant_id;
+    let cluster = NewCluster {
+        name: ResourceName::parse("name", "prod-eu-1").unwrap(),
+        api_server_url: "https://127.0.0.1:6443/clusters/prod-eu-1".into(),
+        ca_pem: None,
+        token: SecretString::from("sekret-token".to_owned()),
+        labels: [("env".to_owned(), "prod".to_owned())].into(),
+    };
+    let id = store.register_cluster(&tenant_id, "admin", &cluster, false).await.unwrap();
+
+    // Registering the same name again is refused with a message for the name field...
+    let dup = store.register_cluster(&tenant_id, "admin", &cluster, false).await.unwrap_err();
+    assert!(dup.to_string().contains("already registered"), "{dup}");
+    // ...unless replacing, which keeps the id.
+    assert_eq!(store.register_cluster(&tenant_id, "admin", &cluster, true).await.unwrap(), id);
+
+    let listed = store.list_clusters(&tenant_id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].labels["env"], "prod");
+    assert_eq!(listed[0].health, "Unknown");
+
+    // The token is stored encrypted, and decrypts back for the engine.
+    let raw: String =
+        sqlx::query_scalar("SELECT credentials_enc FROM clusters").fetch_one(store.pool_for_tests()).await.unwrap();
+    assert!(!raw.contains("sekret-token") && raw.starts_with("v1:"));
+    assert_eq!(store.cluster_token(&tenant_id, &id).await.unwrap().expose_secret(), "sekret-token");
+
+    // Another tenant sees nothing and cannot read the credentials.
+    assert!(store.list_clusters("other-tenant").await.unwrap().is_empty());
+    assert!(matches!(store.cluster_token("other-tenant", &id).await, Err(Error::NotFound(_))));
+
+    let actions: Vec<String> = store.audit_log(&tenant_id, 5).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(actions[..2], ["cluster.update", "cluster.register"]);
+}

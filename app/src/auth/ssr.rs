@@ -45,6 +45,13 @@ pub async fn session_user_ids(session: &Session) -> Option<SessionIds> {
     Some(SessionIds { user_id, tenant_id, username })
 }
 
+/// The logged-in caller, or [`AppError::Unauthenticated`]: the first line of every server
+/// function that needs a user.
+pub async fn require_user() -> Result<SessionIds, AppError> {
+    let session = session().await?;
+    session_user_ids(&session).await.ok_or(AppError::Unauthenticated)
+}
+
 /// Binds `session` to `user` under a new session id (no session fixation).
 pub async fn start_session(session: &Session, user: &flotilla_store::User) -> Result<(), AppError> {
     let fail = |e: tower_sessions::session::Error| {

@@ -2,32 +2,138 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::AppShell;
+use crate::fleet::{ClusterRow, list_clusters};
 
-/// The fleet: every cluster of the tenant. Until clusters can be registered it shows the
-/// empty state.
+/// The fleet: every cluster of the tenant, with health, version and labels; searchable.
 #[component]
 pub fn FleetPage() -> impl IntoView {
+    let clusters = Resource::new(|| (), |_| list_clusters());
+    let query = RwSignal::new(String::new());
+
     view! {
         <Title text="Fleet" />
         <AppShell>
-            <div class="flex items-end justify-between gap-4">
+            <div class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Fleet"</h1>
                     <p class="mt-1 text-sm text-slate-600">"The member clusters of this tenant."</p>
                 </div>
+                <div class="w-full max-w-xs">
+                    <label for="fleet-search" class="block text-sm font-medium text-slate-700">
+                        "Search"
+                    </label>
+                    <input
+                        id="fleet-search"
+                        type="search"
+                        placeholder="name, URL or label (env=prod)"
+                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40"
+                        prop:value=move || query.get()
+                        on:input=move |ev| query.set(event_target_value(&ev))
+                    />
+                </div>
             </div>
-            <section
-                aria-labelledby="empty-fleet"
-                class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white px-6 py-16 text-center"
-            >
-                <h2 id="empty-fleet" class="text-base font-semibold text-slate-900">
-                    "No clusters registered yet"
-                </h2>
-                <p class="mx-auto mt-2 max-w-md text-sm text-slate-600">
-                    "Registered clusters appear here with their health, Kubernetes version and labels; "
-                    "workspaces and projects then select them by label."
-                </p>
-            </section>
+            <Suspense fallback=|| view! { <p class="mt-8 text-sm text-slate-500">"Loading clusters…"</p> }>
+                {move || Suspend::new(async move {
+                    match clusters.await {
+                        Ok(rows) if rows.is_empty() => view! { <EmptyFleet /> }.into_any(),
+                        Ok(rows) => view! { <ClusterTable rows query=query.read_only() /> }.into_any(),
+                        Err(e) => view! {
+                            <p role="alert" class="mt-8 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </AppShell>
+    }
+}
+
+#[component]
+fn EmptyFleet() -> impl IntoView {
+    view! {
+        <section
+            aria-labelledby="empty-fleet"
+            class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white px-6 py-16 text-center"
+        >
+            <h2 id="empty-fleet" class="text-base font-semibold text-slate-900">"No clusters registered yet"</h2>
+            <p class="mx-auto mt-2 max-w-md text-sm text-slate-600">
+                "Registered clusters appear here with their health, Kubernetes version and labels. "
+                "To try Flotilla with a fleet of 12 simulated clusters, start it with "
+                <code class="rounded bg-slate-100 px-1">"scripts/run.sh --demo"</code> "."
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn ClusterTable(rows: Vec<ClusterRow>, query: ReadSignal<String>) -> impl IntoView {
+    let total = rows.len();
+    let rows = StoredValue::new(rows);
+    let visible =
+        move || rows.with_value(|r| r.iter().filter(|c| c.matches_text(&query.get())).cloned().collect::<Vec<_>>());
+    view! {
+        <p class="mt-6 text-sm text-slate-600" aria-live="polite" data-testid="fleet-count">
+            {move || {
+                let shown = visible().len();
+                if shown == total { format!("{total} clusters") } else { format!("{shown} of {total} clusters") }
+            }}
+        </p>
+        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm">
+                <thead class="bg-slate-50 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">"Cluster"</th>
+                        <th scope="col" class="px-4 py-3">"Health"</th>
+                        <th scope="col" class="px-4 py-3">"Version"</th>
+                        <th scope="col" class="px-4 py-3">"Labels"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    <For each=visible key=|c| c.name.clone() children=|c| view! { <ClusterRowView c /> } />
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn ClusterRowView(c: ClusterRow) -> impl IntoView {
+    view! {
+                        <tr data-testid="cluster-row">
+                            <td class="px-4 py-3">
+                                <div class="font-medium text-slate-900">{c.name.clone()}</div>
+                                <div class="text-xs text-slate-500">{c.api_server_url.clone()}</div>
+                            </td>
+                            <td class="px-4 py-3"><HealthBadge health=c.health.clone() reason=c.health_reason.clone() /></td>
+                            <td class="px-4 py-3 text-slate-700">{c.server_version.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td class="px-4 py-3">
+                                <ul class="flex flex-wrap gap-1" aria-label="labels">
+                                    {c.labels.iter().map(|(k, v)| view! {
+                                        <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{format!("{k}={v}")}</li>
+                                    }).collect_view()}
+                                </ul>
+                            </td>
+                        </tr>
+    }
+    .into_any()
+}
+
+/// Health as icon, colour and word (never colour alone); the reason on hover and focus.
+#[component]
+fn HealthBadge(health: String, reason: String) -> impl IntoView {
+    let (class, icon) = match health.as_str() {
+        "Ready" => ("bg-emerald-50 text-emerald-800 ring-emerald-600/20", "●"),
+        "Offline" => ("bg-red-50 text-red-800 ring-red-600/20", "✕"),
+        _ => ("bg-slate-100 text-slate-700 ring-slate-500/20", "?"),
+    };
+    let title = if reason.is_empty() { health.clone() } else { format!("{health}: {reason}") };
+    view! {
+        <span
+            tabindex="0"
+            title=title
+            class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
+        >
+            <span aria-hidden="true">{icon}</span>
+            {health}
+        </span>
     }
 }

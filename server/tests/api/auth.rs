@@ -16,6 +16,7 @@ async fn pages_redirect_to_login_keeping_the_wanted_path() {
     let html = login.text().await.unwrap();
     assert!(html.contains("<form") && html.contains("name=\"password\""), "login form rendered");
     assert!(html.contains("/pkg/flotilla.js"), "hydration script referenced");
+    assert!(html.contains("/pkg/flotilla.wasm"), "the wasm file cargo-leptos writes is the one loaded");
 }
 
 #[tokio::test]

@@ -11,6 +11,8 @@ pub struct TestApp {
     pub address: String,
     pub store: flotilla_store::Store,
     pub data_dir: tempfile::TempDir,
+    /// The demo fleet's CA, when started with the demo fleet.
+    pub demo_ca: Option<String>,
 }
 
 impl TestApp {
@@ -40,6 +42,11 @@ impl TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose arguments `adjust` may change before it starts.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Args)) -> TestApp {
     server::telemetry::init_for_tests();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let args = Args {
@@ -49,12 +56,15 @@ pub async fn spawn_app() -> TestApp {
         site_root: Some(PathBuf::from(data_dir.path().join("site"))),
         ..Args::default()
     };
+    let mut args = args;
+    adjust(&mut args);
     let settings = Settings::resolve(args).expect("settings resolve");
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.store().clone();
+    let demo_ca = app.demo().and_then(|d| d.ca_pem()).map(str::to_owned);
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, store, data_dir }
+    TestApp { address, store, data_dir, demo_ca }
 }
 
 /// The value of the session cookie a response sets, if any.

@@ -1,5 +1,6 @@
 //! The server over real HTTP: one binary for all API tests (faster to link).
 
 mod auth;
+mod fleet;
 mod health;
 mod helpers;

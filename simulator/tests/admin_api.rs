@@ -1,0 +1,69 @@
+//! The admin API over HTTPS: list and add clusters, inject faults, fetch kubeconfigs.
+
+mod common;
+
+use common::{client, code, start};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, ListParams};
+use serde_json::json;
+
+fn http(sim: &flotilla_simulator::Simulator) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(sim.ca_pem().expect("TLS").as_bytes()).unwrap();
+    reqwest::Client::builder().add_root_certificate(ca).build().unwrap()
+}
+
+#[tokio::test]
+async fn faults_are_set_and_lifted_over_http() {
+    let sim = start().await;
+    let admin = http(&sim);
+    let nss = Api::<Namespace>::all(client(&sim, "a").await);
+
+    let url = format!("{}/admin/clusters/a/faults", sim.base_url());
+    let set = admin.put(&url).json(&json!({"offline": true})).send().await.unwrap();
+    assert_eq!(set.status(), 200);
+    assert_eq!(set.json::<serde_json::Value>().await.unwrap()["offline"], true);
+    assert_eq!(code(nss.list(&ListParams::default()).await.unwrap_err()), 503);
+
+    let bad = admin.put(&url).json(&json!({"error_rate": 2.0})).send().await.unwrap();
+    assert_eq!(bad.status(), 422, "an error rate above 1 is refused");
+    let typo = admin.put(&url).json(&json!({"ofline": true})).send().await.unwrap();
+    assert!(typo.status().is_client_error(), "unknown fault fields are refused");
+
+    admin.put(&url).json(&json!({})).send().await.unwrap();
+    nss.list(&ListParams::default()).await.expect("back online");
+    let missing =
+        admin.put(format!("{}/admin/clusters/zz/faults", sim.base_url())).json(&json!({})).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn clusters_are_listed_added_and_given_kubeconfigs() {
+    let sim = start().await;
+    let admin = http(&sim);
+    let list: Vec<serde_json::Value> =
+        admin.get(format!("{}/admin/clusters", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["labels"]["env"], "prod");
+    assert_eq!(list[0]["objects"], 4, "the four initial namespaces");
+
+    // A cluster joins while running and is reachable at once.
+    let added = admin
+        .post(format!("{}/admin/clusters", sim.base_url()))
+        .json(&json!({"name": "late", "labels": {"env": "dev"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), 201);
+    let kubeconfig = admin.get(format!("{}/admin/clusters/late/kubeconfig", sim.base_url())).send().await.unwrap();
+    let text = kubeconfig.text().await.unwrap();
+    assert!(text.contains("certificate-authority-data") && text.contains("/clusters/late"));
+    let late = client(&sim, "late").await;
+    assert_eq!(Api::<Namespace>::all(late).list(&ListParams::default()).await.unwrap().items.len(), 4);
+
+    let again =
+        admin.post(format!("{}/admin/clusters", sim.base_url())).json(&json!({"name": "late"})).send().await.unwrap();
+    assert_eq!(again.status(), 409);
+    let gone = admin.delete(format!("{}/admin/clusters/late", sim.base_url())).send().await.unwrap();
+    assert_eq!(gone.status(), 204);
+    assert!(sim.cluster("late").is_none());
+}

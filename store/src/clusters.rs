@@ -1,0 +1,172 @@
+//! Registered member clusters. Credentials are encrypted before they reach the database and
+//! are never part of what is listed.
+
+use std::collections::BTreeMap;
+
+use flotilla_domain::ResourceName;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::{AuditEntry, AuditOutcome, Error, Result, Store, new_id, now_ms};
+
+/// What is needed to register a cluster.
+#[derive(Debug, Clone)]
+pub struct NewCluster {
+    pub name: ResourceName,
+    pub api_server_url: String,
+    /// PEM of the CA that signs the API server's certificate, if not a public one.
+    pub ca_pem: Option<String>,
+    pub token: SecretString,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A cluster as the dashboard lists it (no credentials).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterSummary {
+    pub id: String,
+    pub name: String,
+    pub api_server_url: String,
+    pub labels: BTreeMap<String, String>,
+    pub health: String,
+    pub health_reason: String,
+    pub server_version: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClusterRow {
+    id: String,
+    name: String,
+    api_server_url: String,
+    labels: String,
+    health: String,
+    health_reason: String,
+    server_version: Option<String>,
+}
+
+impl TryFrom<ClusterRow> for ClusterSummary {
+    type Error = Error;
+    fn try_from(r: ClusterRow) -> Result<Self> {
+        let labels =
+            serde_json::from_str(&r.labels).map_err(|e| Error::Corrupt(format!("labels of {}: {e}", r.name)))?;
+        Ok(Self {
+            id: r.id,
+            name: r.name,
+            api_server_url: r.api_server_url,
+            labels,
+            health: r.health,
+            health_reason: r.health_reason,
+            server_version: r.server_version,
+        })
+    }
+}
+
+/// The credentials as stored (encrypted as a whole).
+#[derive(Serialize, Deserialize)]
+struct Credentials {
+    token: String,
+}
+
+impl Store {
+    /// Registers `cluster` in `tenant_id`, or — when `replace` and a cluster of that name
+    /// exists — updates its endpoint, CA, credentials and labels. Audited in the same
+    /// transaction. Returns the cluster's id.
+    #[tracing::instrument(skip(self, cluster), fields(name = %cluster.name))]
+    pub async fn register_cluster(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        cluster: &NewCluster,
+        replace: bool,
+    ) -> Result<String> {
+        let credentials = serde_json::to_string(&Credentials { token: cluster.token.expose_secret().to_owned() })
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
+        let credentials_enc = self.cipher.encrypt_str(&credentials)?;
+        let labels = serde_json::to_string(&cluster.labels).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM clusters WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant_id)
+            .bind(cluster.name.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (id, action) = match existing {
+            Some(_) if !replace => {
+                return Err(flotilla_domain::Error::invalid(
+                    "name",
+                    format!("a cluster named {} is already registered", cluster.name),
+                )
+                .into());
+            }
+            Some(id) => {
+                sqlx::query(
+                    "UPDATE clusters SET api_server_url = $1, ca_data = $2, credentials_enc = $3, labels = $4, \
+                     updated_at = $5, version = version + 1 WHERE id = $6 AND tenant_id = $7",
+                )
+                .bind(&cluster.api_server_url)
+                .bind(&cluster.ca_pem)
+                .bind(&credentials_enc)
+                .bind(&labels)
+                .bind(now)
+                .bind(&id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+                (id, "cluster.update")
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO clusters (id, tenant_id, name, api_server_url, ca_data, credentials_enc, labels, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                )
+                .bind(&id)
+                .bind(tenant_id)
+                .bind(cluster.name.as_str())
+                .bind(&cluster.api_server_url)
+                .bind(&cluster.ca_pem)
+                .bind(&credentials_enc)
+                .bind(&labels)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (id, "cluster.register")
+            }
+        };
+        AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
+            .target("cluster", &id, cluster.name.as_str())
+            .detail(serde_json::json!({ "api_server_url": cluster.api_server_url, "labels": cluster.labels }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The tenant's clusters, by name.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_clusters(&self, tenant_id: &str) -> Result<Vec<ClusterSummary>> {
+        let rows = sqlx::query_as::<_, ClusterRow>(
+            "SELECT id, name, api_server_url, labels, health, health_reason, server_version \
+             FROM clusters WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ClusterSummary::try_from).collect()
+    }
+
+    /// The bearer token of cluster `id` of `tenant_id`, decrypted (for the engine only).
+    #[tracing::instrument(skip(self))]
+    pub async fn cluster_token(&self, tenant_id: &str, id: &str) -> Result<SecretString> {
+        let enc: Option<String> =
+            sqlx::query_scalar("SELECT credentials_enc FROM clusters WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let enc = enc.ok_or(Error::NotFound("cluster"))?;
+        let plain = self.cipher.decrypt_string(&enc)?;
+        let creds: Credentials =
+            serde_json::from_str(plain.expose_secret()).map_err(|e| Error::Corrupt(format!("credentials: {e}")))?;
+        Ok(SecretString::from(creds.token))
+    }
+}
