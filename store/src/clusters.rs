@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_domain::ResourceName;
+use flotilla_domain::{ClusterSummary, ResourceName};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -20,18 +20,6 @@ pub struct NewCluster {
     pub labels: BTreeMap<String, String>,
 }
 
-/// A cluster as the dashboard lists it (no credentials).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClusterSummary {
-    pub id: String,
-    pub name: String,
-    pub api_server_url: String,
-    pub labels: BTreeMap<String, String>,
-    pub health: String,
-    pub health_reason: String,
-    pub server_version: Option<String>,
-}
-
 #[derive(sqlx::FromRow)]
 struct ClusterRow {
     id: String,
@@ -43,12 +31,12 @@ struct ClusterRow {
     server_version: Option<String>,
 }
 
-impl TryFrom<ClusterRow> for ClusterSummary {
-    type Error = Error;
-    fn try_from(r: ClusterRow) -> Result<Self> {
+impl ClusterRow {
+    fn into_summary(self) -> Result<ClusterSummary> {
+        let r = self;
         let labels =
             serde_json::from_str(&r.labels).map_err(|e| Error::Corrupt(format!("labels of {}: {e}", r.name)))?;
-        Ok(Self {
+        Ok(ClusterSummary {
             id: r.id,
             name: r.name,
             api_server_url: r.api_server_url,
@@ -151,7 +139,7 @@ impl Store {
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(ClusterSummary::try_from).collect()
+        rows.into_iter().map(ClusterRow::into_summary).collect()
     }
 
     /// The bearer token of cluster `id` of `tenant_id`, decrypted (for the engine only).

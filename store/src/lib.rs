@@ -19,9 +19,10 @@ mod users;
 
 pub use audit::{AuditEntry, AuditOutcome, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
-pub use clusters::{ClusterSummary, NewCluster};
+pub use clusters::NewCluster;
 pub use db::Store;
 pub use error::{Error, Result};
+pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
 pub use login::LoginAttempt;
 pub use secret_cipher::{SecretCipher, SecretKey};

@@ -20,20 +20,9 @@ impl Store {
         tenant_id: Option<&str>,
         user_id: Option<&str>,
     ) -> Result<bool> {
-        let now = now_ms();
-        let done = sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at, tenant_id, user_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(data)
-        .bind(expires_at)
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        const SQL: &str = "INSERT INTO sessions (id, data, expires_at, tenant_id, user_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (id) DO NOTHING";
+        Ok(self.session_write(SQL, id, data, expires_at, tenant_id, user_id).await? == 1)
     }
 
     /// Creates or replaces a session.
@@ -46,22 +35,33 @@ impl Store {
         tenant_id: Option<&str>,
         user_id: Option<&str>,
     ) -> Result<()> {
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at, tenant_id, user_id, created_at, updated_at) \
+        const SQL: &str = "INSERT INTO sessions (id, data, expires_at, tenant_id, user_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) \
              ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
-             tenant_id = excluded.tenant_id, user_id = excluded.user_id, updated_at = excluded.updated_at",
-        )
-        .bind(id)
-        .bind(data)
-        .bind(expires_at)
-        .bind(tenant_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+             tenant_id = excluded.tenant_id, user_id = excluded.user_id, updated_at = excluded.updated_at";
+        self.session_write(SQL, id, data, expires_at, tenant_id, user_id).await.map(|_| ())
+    }
+
+    /// Runs one of the session upserts above; returns the rows written.
+    async fn session_write(
+        &self,
+        sql: &'static str,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+        tenant_id: Option<&str>,
+        user_id: Option<&str>,
+    ) -> Result<u64> {
+        let done = sqlx::query(sql)
+            .bind(id)
+            .bind(data)
+            .bind(expires_at)
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// The session `id` unless it is missing or expired.

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::AppShell;
-use crate::fleet::{ClusterRow, list_clusters};
+use crate::fleet::{ClusterSummary, list_clusters};
 
 /// The fleet: every cluster of the tenant, with health, version and labels; searchable.
 #[component]
@@ -65,7 +65,7 @@ fn EmptyFleet() -> impl IntoView {
 }
 
 #[component]
-fn ClusterTable(rows: Vec<ClusterRow>, query: ReadSignal<String>) -> impl IntoView {
+fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>) -> impl IntoView {
     let total = rows.len();
     let rows = StoredValue::new(rows);
     let visible =
@@ -88,7 +88,7 @@ fn ClusterTable(rows: Vec<ClusterRow>, query: ReadSignal<String>) -> impl IntoVi
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    <For each=visible key=|c| c.name.clone() children=|c| view! { <ClusterRowView c /> } />
+                    <For each=visible key=|c| c.name.clone() children=|c| view! { <ClusterSummaryView c /> } />
                 </tbody>
             </table>
         </div>
@@ -96,7 +96,7 @@ fn ClusterTable(rows: Vec<ClusterRow>, query: ReadSignal<String>) -> impl IntoVi
 }
 
 #[component]
-fn ClusterRowView(c: ClusterRow) -> impl IntoView {
+fn ClusterSummaryView(c: ClusterSummary) -> impl IntoView {
     view! {
                         <tr data-testid="cluster-row">
                             <td class="px-4 py-3">
