@@ -9,6 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$ROOT"
 LOGS="$(mktemp -d)"
 
+step "formatting and lints (rustfmt, clippy -D warnings)"
+cargo fmt --all --check
+cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
+
 step "cargo test (workspace)"
 set +e
 # The wasm-only frontend is built by cargo-leptos below (testing it here would unify its

@@ -82,6 +82,16 @@ fn labels_of(obj: &Value) -> Option<&serde_json::Map<String, Value>> {
     obj["metadata"]["labels"].as_object()
 }
 
+/// A write that names a resourceVersion must name the current one (optimistic concurrency).
+fn check_resource_version(ty: &ResourceType, name: &str, current: &Value, sent: &Value) -> ApiResult<()> {
+    match sent["metadata"]["resourceVersion"].as_str() {
+        Some(rv) if rv != current["metadata"]["resourceVersion"].as_str().unwrap_or("") => {
+            Err(ApiError::conflict(&ty.group, &ty.plural, name))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The object without metadata and status: what `generation` tracks.
 fn spec_part(obj: &Value) -> Value {
     let mut v = obj.clone();
@@ -229,10 +239,11 @@ impl ClusterState {
                 meta.remove("generation");
             }
         }
-        if ty.status_subresource && ty.kind != "Namespace" {
-            if let Some(m) = obj.as_object_mut() {
-                m.remove("status");
-            }
+        if ty.status_subresource
+            && ty.kind != "Namespace"
+            && let Some(m) = obj.as_object_mut()
+        {
+            m.remove("status");
         }
         let object = self.commit(ty, (ns, name), Some(obj), EventType::Added);
         Ok(Written { object, created: true })
@@ -256,11 +267,7 @@ impl ClusterState {
         if obj["metadata"]["name"].as_str() != Some(name) {
             return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
         }
-        if let Some(rv) = obj["metadata"]["resourceVersion"].as_str() {
-            if rv != current["metadata"]["resourceVersion"].as_str().unwrap_or("") {
-                return Err(ApiError::conflict(&ty.group, &ty.plural, name));
-            }
-        }
+        check_resource_version(ty, name, &current, &obj)?;
         self.replace(ty, ns_key, name, &current, obj, status_only)
     }
 
@@ -288,11 +295,7 @@ impl ClusterState {
             Err(e) => return Err(e),
         };
         let patched = patch::apply(kind, &current, patch_body)?;
-        if let Some(rv) = patch_body["metadata"]["resourceVersion"].as_str() {
-            if rv != current["metadata"]["resourceVersion"].as_str().unwrap_or("") {
-                return Err(ApiError::conflict(&ty.group, &ty.plural, name));
-            }
-        }
+        check_resource_version(ty, name, &current, patch_body)?;
         self.replace(ty, ns_key, name, &current, patched, status_only)
     }
 

@@ -154,22 +154,16 @@ fn check_kind(ty: &ResourceType, name: &str, obj: &mut Map<String, Value>, cause
             obj.entry("spec").or_insert_with(|| json!({ "finalizers": ["kubernetes"] }));
         }
         "Service" => check_service(obj, causes),
-        "ResourceQuota" => {
-            if !obj.get("spec").and_then(|s| s.get("hard")).is_none_or(Value::is_object) {
-                causes.push(("spec.hard".into(), "Invalid value: must be a map of resource quantities".into()));
-            }
+        "ResourceQuota" if !obj.get("spec").and_then(|s| s.get("hard")).is_none_or(Value::is_object) => {
+            causes.push(("spec.hard".into(), "Invalid value: must be a map of resource quantities".into()));
         }
-        "LimitRange" => {
-            if !obj["spec"]["limits"].is_array() {
-                causes.push(("spec.limits".into(), "Required value".into()));
-            }
+        "LimitRange" if !obj["spec"]["limits"].is_array() => {
+            causes.push(("spec.limits".into(), "Required value".into()));
         }
         "Role" | "ClusterRole" => check_rules(obj, causes),
         "RoleBinding" | "ClusterRoleBinding" => check_binding(obj, causes),
-        "NetworkPolicy" => {
-            if !obj["spec"]["podSelector"].is_object() {
-                causes.push(("spec.podSelector".into(), "Required value".into()));
-            }
+        "NetworkPolicy" if !obj["spec"]["podSelector"].is_object() => {
+            causes.push(("spec.podSelector".into(), "Required value".into()));
         }
         "CustomResourceDefinition" => check_crd(name, obj, causes),
         _ => {}

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 
 use secrecy::SecretString;
 use server::config::{Args, Settings};
@@ -53,7 +52,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Args)) -> TestApp {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         data_dir: Some(data_dir.path().to_path_buf()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
-        site_root: Some(PathBuf::from(data_dir.path().join("site"))),
+        site_root: Some(data_dir.path().join("site")),
         ..Args::default()
     };
     let mut args = args;
