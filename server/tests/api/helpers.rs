@@ -1,4 +1,3 @@
-
 use secrecy::SecretString;
 use server::config::{Args, Settings};
 use server::startup::Application;
