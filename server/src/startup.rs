@@ -48,6 +48,7 @@ pub enum StartupError {
 
 pub struct Application {
     listener: TcpListener,
+    addr: SocketAddr,
     router: Router,
     store: Store,
     /// The demo fleet, served as long as the application lives.
@@ -91,7 +92,7 @@ impl Application {
 
         let router = router(&settings, store.clone(), addr);
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
-        Ok(Self { listener, router, store, demo })
+        Ok(Self { listener, addr, router, store, demo })
     }
 
     pub fn port(&self) -> u16 {
@@ -99,7 +100,7 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.addr
     }
 
     pub fn store(&self) -> &Store {

@@ -13,6 +13,11 @@ pub struct ApiError {
     pub details: Option<Value>,
 }
 
+/// `plural.group` (just `plural` for the core group), as API server messages name resources.
+fn qualified(group: &str, plural: &str) -> String {
+    if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") }
+}
+
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
         Self { code, reason, message: message.into(), details: None }
@@ -24,7 +29,7 @@ impl ApiError {
     }
 
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") };
+        let resource = qualified(group, plural);
         Self::new(404, "NotFound", format!("{resource} \"{name}\" not found")).with_details(name, group, plural)
     }
 
@@ -33,13 +38,13 @@ impl ApiError {
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") };
+        let resource = qualified(group, plural);
         Self::new(409, "AlreadyExists", format!("{resource} \"{name}\" already exists"))
             .with_details(name, group, plural)
     }
 
     pub fn conflict(group: &str, plural: &str, name: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") };
+        let resource = qualified(group, plural);
         Self::new(
             409,
             "Conflict",
@@ -73,7 +78,7 @@ impl ApiError {
     }
 
     pub fn forbidden(plural: &str, group: &str, verb: &str) -> Self {
-        let resource = if group.is_empty() { plural.to_owned() } else { format!("{plural}.{group}") };
+        let resource = qualified(group, plural);
         Self::new(
             403,
             "Forbidden",

@@ -144,9 +144,7 @@ impl Cluster {
         namespace: Option<&str>,
         object: serde_json::Value,
     ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
-        let mut state = self.state();
-        let ty = find(&state, api_version, plural)?;
-        state.create(&ty, namespace, object).map(|w| w.object)
+        self.with_type(api_version, plural, |state, ty| state.create(ty, namespace, object).map(|w| w.object))
     }
 
     /// Replaces `object` as a PUT would (a stale resourceVersion conflicts).
@@ -157,10 +155,10 @@ impl Cluster {
         namespace: Option<&str>,
         object: serde_json::Value,
     ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
-        let mut state = self.state();
-        let ty = find(&state, api_version, plural)?;
         let name = object["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        state.update(&ty, namespace, &name, object, false).map(|w| w.object)
+        self.with_type(api_version, plural, |state, ty| {
+            state.update(ty, namespace, &name, object, false).map(|w| w.object)
+        })
     }
 
     pub fn get_object(
@@ -170,17 +168,25 @@ impl Cluster {
         namespace: Option<&str>,
         name: &str,
     ) -> Result<Arc<serde_json::Value>, crate::ApiError> {
-        let state = self.state();
-        let ty = find(&state, api_version, plural)?;
-        state.get(&ty, namespace.unwrap_or(""), name)
+        self.with_type(api_version, plural, |state, ty| state.get(ty, namespace.unwrap_or(""), name))
     }
 
     pub fn object_count(&self) -> usize {
         self.state().object_count()
     }
-}
 
-fn find(state: &ClusterState, api_version: &str, plural: &str) -> Result<ResourceType, crate::ApiError> {
-    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-    state.find_type(group, version, plural).ok_or_else(|| crate::ApiError::no_route(&format!("{api_version}/{plural}")))
+    /// Runs `f` on the state with the type served at `api_version`/`plural` (404 if none).
+    fn with_type<T>(
+        &self,
+        api_version: &str,
+        plural: &str,
+        f: impl FnOnce(&mut ClusterState, &ResourceType) -> Result<T, crate::ApiError>,
+    ) -> Result<T, crate::ApiError> {
+        let mut state = self.state();
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let ty = state
+            .find_type(group, version, plural)
+            .ok_or_else(|| crate::ApiError::no_route(&format!("{api_version}/{plural}")))?;
+        f(&mut state, &ty)
+    }
 }

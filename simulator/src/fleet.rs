@@ -111,16 +111,9 @@ fn tick_cluster(cluster: &Cluster, settings: &WorkloadSettings) {
         };
         let mut start = rollouts.get(&key).copied();
         let (status, settled) = workloads::advance(&ty, &obj, &mut start, settings);
-        let mut next = (*obj).clone();
-        next["status"] = status;
-        if let Some(m) = next["metadata"].as_object_mut() {
-            m.remove("resourceVersion");
-        }
-        let mut current = (*obj).clone();
-        if let Some(m) = current["metadata"].as_object_mut() {
-            m.remove("resourceVersion");
-        }
-        if next != current {
+        if obj["status"] != status {
+            let mut next = (*obj).clone();
+            next["status"] = status;
             state.commit(&ty, key.1.clone(), Some(next), crate::state::EventType::Modified);
         }
         if settled {

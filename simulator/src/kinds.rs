@@ -41,7 +41,7 @@ impl ResourceType {
     /// Its entry in an APIResourceList.
     pub fn discovery_entry(&self) -> Value {
         let mut verbs = vec!["create", "delete", "get", "list", "patch", "update", "watch"];
-        if self.namespaced || self.plural != "namespaces" {
+        if self.plural != "namespaces" {
             verbs.push("deletecollection");
         }
         let mut entry = json!({

@@ -70,7 +70,8 @@ pub struct ClusterState {
     pub(crate) pending_crds: BTreeSet<String>,
 }
 
-fn now_rfc3339() -> String {
+/// Now, as Kubernetes writes timestamps (RFC 3339, whole seconds, UTC).
+pub(crate) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
@@ -284,8 +285,7 @@ impl ClusterState {
         let ns_key = if ty.namespaced { ns.unwrap_or("").to_owned() } else { String::new() };
         let current = match self.get(ty, &ns_key, name) {
             Ok(c) => c,
-            Err(e) if kind == PatchKind::Apply && !status_only => {
-                let _ = e;
+            Err(_) if kind == PatchKind::Apply && !status_only => {
                 let mut obj = patch_body.clone();
                 if obj.is_object() && obj["metadata"]["name"].is_null() {
                     obj["metadata"]["name"] = json!(name);

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::kinds::{ResourceType, Workload};
+use crate::state::now_rfc3339;
 
 /// Where a rollout started, kept beside the object (real clusters keep it in ReplicaSets).
 #[derive(Debug, Clone, Copy)]
@@ -49,14 +50,6 @@ fn is_broken(obj: &Value, settings: &WorkloadSettings) -> bool {
         .flatten()
         .chain(obj["spec"]["template"]["spec"]["initContainers"].as_array().into_iter().flatten())
         .any(|c| c["image"].as_str().is_some_and(|i| i.contains(settings.broken_image_pattern.as_str())))
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 /// Whether the workload's status has caught up with its spec (nothing left to simulate).
@@ -113,11 +106,11 @@ pub fn advance(
     }
     .unwrap_or(0);
 
-    let new_rollout = start.is_none_or(|s| s.generation != generation);
-    if new_rollout {
-        *start = Some(RolloutStart { at: Instant::now(), generation, old_ready: prev_ready.min(want) });
-    }
-    let rollout = start.expect("set above");
+    let (rollout, new_rollout) = match *start {
+        Some(s) if s.generation == generation => (s, false),
+        _ => (RolloutStart { at: Instant::now(), generation, old_ready: prev_ready.min(want) }, true),
+    };
+    *start = Some(rollout);
     // Pods of the new revision created so far, and those ready.
     let updated_before = if new_rollout { 0 } else { prev_updated };
     let broken = is_broken(obj, settings);
@@ -204,11 +197,7 @@ pub fn advance(
 }
 
 fn rs_name(obj: &Value) -> String {
-    format!(
-        "{}-{:x}",
-        obj["metadata"]["name"].as_str().unwrap_or("app"),
-        obj["metadata"]["generation"].as_i64().unwrap_or(1) * 0x5f3759 % 0xfffff
-    )
+    revision_name(obj, obj["metadata"]["generation"].as_i64().unwrap_or(1))
 }
 
 fn revision_name(obj: &Value, generation: i64) -> String {

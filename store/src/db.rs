@@ -60,10 +60,7 @@ impl Store {
     pub fn pool_for_tests(&self) -> &SqlitePool {
         &self.pool
     }
-}
 
-#[doc(hidden)]
-impl Store {
     /// Closes the pool, so tests can see how callers handle a database that is gone.
     pub async fn close_for_tests(&self) {
         self.pool.close().await;

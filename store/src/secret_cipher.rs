@@ -101,7 +101,8 @@ impl std::fmt::Debug for SecretCipher {
 
 impl SecretCipher {
     pub fn new(key: &SecretKey) -> Self {
-        let aead = Aes256Gcm::new_from_slice(key.0.expose_secret()).expect("AES-256 takes a 32-byte key");
+        let bytes: [u8; 32] = *key.0.expose_secret();
+        let aead = Aes256Gcm::new(&bytes.into());
         Self { aead, key_id: key.id() }
     }
 

@@ -93,6 +93,8 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
         return ApiError::no_route(path).into_response();
     };
     let json = |v: serde_json::Value| axum::Json(v).into_response();
+    // The types served now (custom ones come and go with CRDs), for the discovery answers.
+    let types = || cluster.state().types().cloned().collect::<Vec<_>>();
     if request.method != Method::GET && !matches!(api_path, ApiPath::Object(_)) {
         return ApiError::method_not_allowed(request.method.as_str()).into_response();
     }
@@ -102,28 +104,16 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
             let host = request.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
             json(discovery::core_versions(host))
         }
-        ApiPath::Groups => {
-            let types: Vec<_> = cluster.state().types().cloned().collect();
-            json(discovery::group_list(&types))
-        }
-        ApiPath::ResourceList { group, version } => {
-            let types: Vec<_> = cluster.state().types().cloned().collect();
-            match discovery::resource_list(&types, &group, &version) {
-                Some(list) => json(list),
-                None => ApiError::no_route(path).into_response(),
-            }
-        }
-        ApiPath::OpenApiIndex => {
-            let types: Vec<_> = cluster.state().types().cloned().collect();
-            json(discovery::openapi_index(&types, prefix))
-        }
-        ApiPath::OpenApiDoc { group, version } => {
-            let types: Vec<_> = cluster.state().types().cloned().collect();
-            match discovery::openapi_doc(&types, &group, &version) {
-                Some(doc) => json(doc),
-                None => ApiError::no_route(path).into_response(),
-            }
-        }
+        ApiPath::Groups => json(discovery::group_list(&types())),
+        ApiPath::ResourceList { group, version } => match discovery::resource_list(&types(), &group, &version) {
+            Some(list) => json(list),
+            None => ApiError::no_route(path).into_response(),
+        },
+        ApiPath::OpenApiIndex => json(discovery::openapi_index(&types(), prefix)),
+        ApiPath::OpenApiDoc { group, version } => match discovery::openapi_doc(&types(), &group, &version) {
+            Some(doc) => json(doc),
+            None => ApiError::no_route(path).into_response(),
+        },
         ApiPath::Object(op) => objects::handle(cluster, op, request).await,
     }
 }
