@@ -4,10 +4,19 @@
 
 pub mod cluster;
 pub mod error;
+pub mod kinds;
 pub mod names;
+pub mod overrides;
+pub mod placement;
+pub mod render;
 pub mod role;
+pub mod selector;
 
 pub use cluster::ClusterSummary;
 pub use error::{Error, Result};
 pub use names::{ResourceName, TenantSlug, Username};
+pub use overrides::{ClusterOverride, OverrideOp, OverridePatch};
+pub use placement::{Placement, ResolvedPlacement, Scope};
+pub use render::{ObjectKey, RenderInput, Rendered};
 pub use role::{Role, RoleScope};
+pub use selector::LabelSelector;

@@ -1,0 +1,91 @@
+//! What Flotilla knows about Kubernetes kinds without asking a cluster: scope, apply order,
+//! whether a kind is a workload with health.
+
+/// Whether a kind is cluster-scoped; `None` for kinds Flotilla does not know (custom
+/// resources), whose scope comes from where the resource lives (workspace or project).
+pub fn is_cluster_scoped(api_version: &str, kind: &str) -> Option<bool> {
+    let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+    let cluster_scoped = matches!(
+        (group, kind),
+        ("", "Namespace" | "Node" | "PersistentVolume")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
+            | ("storage.k8s.io", "StorageClass" | "CSIDriver")
+            | ("scheduling.k8s.io", "PriorityClass")
+            | ("networking.k8s.io", "IngressClass")
+            | ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
+            | ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy" | "ValidatingAdmissionPolicyBinding")
+    );
+    let namespaced = matches!(
+        (group, kind),
+        (
+            "",
+            "ConfigMap"
+                | "Secret"
+                | "Service"
+                | "ServiceAccount"
+                | "ResourceQuota"
+                | "LimitRange"
+                | "PersistentVolumeClaim"
+                | "Pod"
+                | "Endpoints"
+        ) | ("apps", "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet")
+            | ("batch", "Job" | "CronJob")
+            | ("rbac.authorization.k8s.io", "Role" | "RoleBinding")
+            | ("networking.k8s.io", "Ingress" | "NetworkPolicy")
+            | ("policy", "PodDisruptionBudget")
+            | ("autoscaling", "HorizontalPodAutoscaler")
+    );
+    if cluster_scoped {
+        Some(true)
+    } else if namespaced {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Apply order: Namespaces, then CRDs, then the built-in kinds, then custom resources
+/// (whose definitions must exist first). Deletion goes in reverse.
+pub fn apply_order(api_version: &str, kind: &str) -> u8 {
+    match kind {
+        "Namespace" if api_version == "v1" => 0,
+        "CustomResourceDefinition" => 1,
+        _ if is_cluster_scoped(api_version, kind).is_some() => 2,
+        _ => 3,
+    }
+}
+
+/// Workloads whose rollout health Flotilla reports (`x/y` updated and ready).
+pub fn is_workload(api_version: &str, kind: &str) -> bool {
+    api_version == "apps/v1" && matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_of_known_and_unknown_kinds() {
+        assert_eq!(is_cluster_scoped("v1", "Namespace"), Some(true));
+        assert_eq!(is_cluster_scoped("rbac.authorization.k8s.io/v1", "ClusterRole"), Some(true));
+        assert_eq!(is_cluster_scoped("v1", "ConfigMap"), Some(false));
+        assert_eq!(is_cluster_scoped("apps/v1", "Deployment"), Some(false));
+        assert_eq!(is_cluster_scoped("example.com/v1", "Widget"), None);
+    }
+
+    #[test]
+    fn namespaces_then_crds_then_builtins_then_custom_resources() {
+        let mut kinds = [
+            ("example.com/v1", "Widget"),
+            ("v1", "ConfigMap"),
+            ("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+            ("v1", "Namespace"),
+        ];
+        kinds.sort_by_key(|(a, k)| apply_order(a, k));
+        assert_eq!(
+            kinds.iter().map(|(_, k)| *k).collect::<Vec<_>>(),
+            ["Namespace", "CustomResourceDefinition", "ConfigMap", "Widget"]
+        );
+    }
+}

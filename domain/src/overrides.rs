@@ -1,0 +1,216 @@
+//! Per-cluster overrides: JSON-patch operations (`add`, `remove`, `replace`; `replace` when
+//! no op is given) applied to the template for one cluster, KubeFed-style.
+//!
+//! Overrides are checked against the template when saved ([`validate`]), so a path that
+//! cannot apply is refused before anything is stored.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{Error, Result};
+
+/// One operation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverrideOp {
+    Add,
+    Remove,
+    #[default]
+    Replace,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OverridePatch {
+    #[serde(default)]
+    pub op: OverrideOp,
+    /// A JSON pointer into the object, e.g. `/spec/replicas`.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+impl OverridePatch {
+    pub fn replace(path: impl Into<String>, value: Value) -> Self {
+        Self { op: OverrideOp::Replace, path: path.into(), value: Some(value) }
+    }
+
+    pub fn add(path: impl Into<String>, value: Value) -> Self {
+        Self { op: OverrideOp::Add, path: path.into(), value: Some(value) }
+    }
+
+    pub fn remove(path: impl Into<String>) -> Self {
+        Self { op: OverrideOp::Remove, path: path.into(), value: None }
+    }
+
+    /// Shorthand: the replica count of a workload.
+    pub fn replicas(count: u32) -> Self {
+        Self::replace("/spec/replicas", json!(count))
+    }
+
+    /// Shorthand: a label on the object (added or replaced).
+    pub fn label(key: &str, value: &str) -> Self {
+        Self::add(format!("/metadata/labels/{}", escape_pointer(key)), json!(value))
+    }
+
+    /// Shorthand: the image of the container named `container` in a workload's pod
+    /// template. Errors when the template has no such container.
+    pub fn image(template: &Value, container: &str, image: &str) -> Result<Self> {
+        let containers = template
+            .pointer("/spec/template/spec/containers")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Error::invalid("overrides", "image override: the template has no pod containers"))?;
+        let index = containers
+            .iter()
+            .position(|c| c.get("name").and_then(Value::as_str) == Some(container))
+            .ok_or_else(|| Error::invalid("overrides", format!("image override: no container named `{container}`")))?;
+        Ok(Self::replace(format!("/spec/template/spec/containers/{index}/image"), json!(image)))
+    }
+}
+
+/// The patches for one cluster, by cluster name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterOverride {
+    pub cluster: String,
+    pub patches: Vec<OverridePatch>,
+}
+
+/// Paths an override may not touch: they are the object's identity, or Flotilla's.
+fn is_protected(path: &str) -> bool {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    ["/apiVersion", "/kind", "/metadata/name", "/metadata/namespace", "/status"].into_iter().any(under)
+        || path.starts_with("/metadata/annotations/flotilla.io~1")
+}
+
+/// Applies `patches` to `object` in order. The error says which patch failed and why.
+pub fn apply(object: &mut Value, patches: &[OverridePatch]) -> Result<()> {
+    for (i, p) in patches.iter().enumerate() {
+        apply_one(object, p)
+            .map_err(|why| Error::invalid("overrides", format!("patch {} ({}): {why}", i + 1, describe(p))))?;
+    }
+    Ok(())
+}
+
+fn apply_one(object: &mut Value, p: &OverridePatch) -> std::result::Result<(), String> {
+    if !p.path.starts_with('/') {
+        return Err("the path must be a JSON pointer starting with `/`".into());
+    }
+    if is_protected(&p.path) {
+        return Err("this path identifies the object and cannot be overridden".into());
+    }
+    let op = match (p.op, &p.value) {
+        (OverrideOp::Remove, None) => json!({"op": "remove", "path": p.path}),
+        (OverrideOp::Remove, Some(_)) => return Err("`remove` takes no value".into()),
+        (_, None) => return Err("a value is required".into()),
+        (OverrideOp::Add, Some(v)) => json!({"op": "add", "path": p.path, "value": v}),
+        (OverrideOp::Replace, Some(v)) => json!({"op": "replace", "path": p.path, "value": v}),
+    };
+    let op: json_patch::PatchOperation = serde_json::from_value(op).map_err(|e| format!("invalid path: {e}"))?;
+    json_patch::patch(object, &[op]).map_err(|e| match e.kind {
+        json_patch::PatchErrorKind::InvalidPointer => "the path does not exist in the template".to_owned(),
+        other => other.to_string(),
+    })
+}
+
+fn describe(p: &OverridePatch) -> String {
+    let op = match p.op {
+        OverrideOp::Add => "add",
+        OverrideOp::Remove => "remove",
+        OverrideOp::Replace => "replace",
+    };
+    format!("{op} {}", p.path)
+}
+
+/// Checks every cluster's overrides against `template`: cluster names are well-formed and
+/// not repeated, and each cluster's patches apply.
+pub fn validate(template: &Value, overrides: &[ClusterOverride]) -> Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for o in overrides {
+        crate::ResourceName::parse("overrides", &o.cluster)
+            .map_err(|_| Error::invalid("overrides", format!("`{}` is not a cluster name", o.cluster)))?;
+        if !seen.insert(o.cluster.as_str()) {
+            return Err(Error::invalid("overrides", format!("cluster `{}` is listed twice", o.cluster)));
+        }
+        let mut copy = template.clone();
+        apply(&mut copy, &o.patches).map_err(|e| match e {
+            Error::Invalid { reason, .. } => Error::invalid("overrides", format!("cluster `{}`, {reason}", o.cluster)),
+        })?;
+    }
+    Ok(())
+}
+
+fn escape_pointer(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": [
+                {"name": "sidecar", "image": "envoy:1"}, {"name": "web", "image": "nginx:1.25"}
+            ]}}}
+        })
+    }
+
+    #[test]
+    fn replace_add_remove_in_order() {
+        let mut d = deployment();
+        apply(
+            &mut d,
+            &[
+                OverridePatch::replicas(5),
+                OverridePatch::label("topology.kubernetes.io/zone", "eu-1"),
+                OverridePatch::remove("/metadata/labels/app"),
+                OverridePatch::image(&deployment(), "web", "nginx:1.27").unwrap(),
+            ],
+        )
+        .unwrap();
+        assert_eq!(d["spec"]["replicas"], 5);
+        assert_eq!(d["metadata"]["labels"], json!({"topology.kubernetes.io/zone": "eu-1"}));
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][1]["image"], "nginx:1.27");
+        assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "envoy:1");
+    }
+
+    #[test]
+    fn op_defaults_to_replace() {
+        let p: OverridePatch = serde_json::from_str(r#"{"path":"/spec/replicas","value":3}"#).unwrap();
+        assert_eq!(p.op, OverrideOp::Replace);
+    }
+
+    #[test]
+    fn paths_that_cannot_apply_are_refused_with_a_reason() {
+        let t = deployment();
+        let bad = |patches: Vec<OverridePatch>| {
+            validate(&t, &[ClusterOverride { cluster: "prod-eu-1".into(), patches }]).unwrap_err().to_string()
+        };
+        assert_eq!(
+            bad(vec![OverridePatch::replace("/spec/replicaz", json!(1))]),
+            "overrides: cluster `prod-eu-1`, patch 1 (replace /spec/replicaz): the path does not exist in the template"
+        );
+        assert!(
+            bad(vec![OverridePatch::replicas(1), OverridePatch::remove("/spec/nope")])
+                .contains("patch 2 (remove /spec/nope)")
+        );
+        assert!(bad(vec![OverridePatch::replace("spec/replicas", json!(1))]).contains("JSON pointer"));
+        assert!(bad(vec![OverridePatch::replace("/metadata/name", json!("x"))]).contains("identifies the object"));
+        assert!(bad(vec![OverridePatch::replace("/kind", json!("Pod"))]).contains("identifies the object"));
+        assert!(
+            bad(vec![OverridePatch { op: OverrideOp::Add, path: "/spec/x".into(), value: None }])
+                .contains("value is required")
+        );
+        assert!(OverridePatch::image(&t, "db", "x").unwrap_err().to_string().contains("no container named `db`"));
+    }
+
+    #[test]
+    fn cluster_names_are_checked_and_unique() {
+        let t = deployment();
+        let o = |c: &str| ClusterOverride { cluster: c.into(), patches: vec![OverridePatch::replicas(1)] };
+        assert!(validate(&t, &[o("a"), o("b")]).is_ok());
+        assert!(validate(&t, &[o("a"), o("a")]).unwrap_err().to_string().contains("listed twice"));
+        assert!(validate(&t, &[o("Bad Name")]).unwrap_err().to_string().contains("not a cluster name"));
+    }
+}
