@@ -11,6 +11,7 @@ pub mod placement;
 pub mod render;
 pub mod role;
 pub mod selector;
+pub mod status;
 
 pub use cluster::ClusterSummary;
 pub use error::{Error, Result};
@@ -20,3 +21,4 @@ pub use placement::{Placement, ResolvedPlacement, Scope};
 pub use render::{ObjectKey, RenderInput, Rendered};
 pub use role::{Role, RoleScope};
 pub use selector::LabelSelector;
+pub use status::{Health, StatusCode, WorkloadHealth};

@@ -7,7 +7,8 @@ use flotilla_domain::{ClusterSummary, ResourceName};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::{AuditEntry, AuditOutcome, Error, Result, Store, new_id, now_ms};
+use crate::changes::Change;
+use crate::{AuditEntry, AuditOutcome, Error, Result, SecretCipher, Store, new_id, now_ms};
 
 /// What is needed to register a cluster.
 #[derive(Debug, Clone)]
@@ -126,7 +127,77 @@ impl Store {
             .insert(&mut tx)
             .await?;
         tx.commit().await?;
+        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.clone() });
         Ok(id)
+    }
+
+    /// Replaces a cluster's labels (which moves it in or out of workspaces and projects).
+    #[tracing::instrument(skip(self))]
+    pub async fn set_cluster_labels(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        id: &str,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let json = serde_json::to_string(labels).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let mut tx = self.pool.begin().await?;
+        let name: Option<String> = sqlx::query_scalar(
+            "UPDATE clusters SET labels = $1, updated_at = $2, version = version + 1 \
+             WHERE tenant_id = $3 AND id = $4 RETURNING name",
+        )
+        .bind(&json)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let name = name.ok_or(Error::NotFound("cluster"))?;
+        AuditEntry::new(tenant_id, actor, "cluster.labels", AuditOutcome::Ok)
+            .target("cluster", id, &name)
+            .detail(serde_json::json!({ "labels": labels }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(())
+    }
+
+    /// Starts deregistering a cluster: with `cleanup` the engine first removes Flotilla's
+    /// objects from it, with `leave` they stay; then the engine forgets the cluster.
+    #[tracing::instrument(skip(self))]
+    pub async fn deregister_cluster(&self, tenant_id: &str, actor: &str, id: &str, cleanup: bool) -> Result<()> {
+        let mode = if cleanup { "cleanup" } else { "leave" };
+        let mut tx = self.pool.begin().await?;
+        let name: Option<String> = sqlx::query_scalar(
+            "UPDATE clusters SET deregistering = $1, updated_at = $2, version = version + 1 \
+             WHERE tenant_id = $3 AND id = $4 RETURNING name",
+        )
+        .bind(mode)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let name = name.ok_or(Error::NotFound("cluster"))?;
+        AuditEntry::new(tenant_id, actor, "cluster.deregister", AuditOutcome::Ok)
+            .target("cluster", id, &name)
+            .detail(serde_json::json!({ "mode": mode }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(())
+    }
+
+    /// Deletes a deregistering cluster's row once the engine is done with it.
+    #[tracing::instrument(skip(self))]
+    pub async fn forget_cluster(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM clusters WHERE id = $1 AND deregistering IS NOT NULL")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The tenant's clusters, by name.
@@ -152,9 +223,13 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         let enc = enc.ok_or(Error::NotFound("cluster"))?;
-        let plain = self.cipher.decrypt_string(&enc)?;
-        let creds: Credentials =
-            serde_json::from_str(plain.expose_secret()).map_err(|e| Error::Corrupt(format!("credentials: {e}")))?;
-        Ok(SecretString::from(creds.token))
+        decrypt_token(&self.cipher, &enc)
     }
+}
+
+pub(crate) fn decrypt_token(cipher: &SecretCipher, enc: &str) -> Result<SecretString> {
+    let plain = cipher.decrypt_string(enc)?;
+    let creds: Credentials =
+        serde_json::from_str(plain.expose_secret()).map_err(|e| Error::Corrupt(format!("credentials: {e}")))?;
+    Ok(SecretString::from(creds.token))
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+use crate::changes::{Change, ChangeFeed};
 use crate::{Result, SecretCipher};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -14,6 +15,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 pub struct Store {
     pub(crate) pool: SqlitePool,
     pub(crate) cipher: Arc<SecretCipher>,
+    pub(crate) changes: ChangeFeed,
 }
 
 impl std::fmt::Debug for Store {
@@ -40,7 +42,7 @@ impl Store {
             .await?;
         MIGRATOR.run(&pool).await?;
         tracing::info!(migrations = MIGRATOR.iter().count(), "database ready");
-        Ok(Self { pool, cipher: Arc::new(cipher) })
+        Ok(Self { pool, cipher: Arc::new(cipher), changes: ChangeFeed::new() })
     }
 
     /// Answers whether the database can be queried (for `/readyz`).
@@ -51,6 +53,11 @@ impl Store {
 
     pub fn cipher(&self) -> &SecretCipher {
         &self.cipher
+    }
+
+    /// Every change committed through this store from now on.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 }
 

@@ -16,6 +16,9 @@ pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
 
+    #[error("this {what} was changed by {by} since you opened it: reload and apply your edit again")]
+    Stale { what: &'static str, by: String },
+
     #[error("the secret key is unusable: {0}")]
     SecretKey(String),
 

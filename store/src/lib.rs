@@ -6,26 +6,38 @@
 
 mod audit;
 mod bootstrap;
+mod changes;
 mod clusters;
 mod db;
+mod engine_view;
 mod error;
 mod ids;
 mod login;
 pub mod password;
+mod projects;
+mod resources;
 mod secret_cipher;
 mod sessions;
+mod status;
 mod tenants;
 mod users;
+mod workspaces;
 
 pub use audit::{AuditEntry, AuditOutcome, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
+pub use changes::{Actor, Change};
 pub use clusters::NewCluster;
 pub use db::Store;
+pub use engine_view::{EngineCluster, EngineProject, EngineResource, EngineWorkspace};
 pub use error::{Error, Result};
 pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
 pub use login::LoginAttempt;
+pub use projects::{PROJECT_LABEL, Project};
+pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;
+pub use status::{ClusterHealth, StatusRecord};
 pub use tenants::Tenant;
 pub use users::User;
+pub use workspaces::Workspace;

@@ -1,0 +1,221 @@
+//! Propagation status per (resource, cluster), KubeFed's codes, and workload health.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a resource stands in one cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StatusCode {
+    /// Placed, not yet attempted (the worker has not reached it).
+    Pending,
+    /// The member accepted the rendered object and still holds it.
+    Synced,
+    /// The cluster cannot be reached; the resource will be applied when it can.
+    ClusterNotReady,
+    CreationFailed,
+    UpdateFailed,
+    DeletionFailed,
+    /// An object of that name existed before and the resource does not adopt it.
+    AlreadyExists,
+    /// The cluster's overrides do not apply to the template.
+    ApplyOverridesFailed,
+    /// No longer placed (or deleted); removal from the member is under way.
+    WaitingForRemoval,
+    /// The namespace or CRD the object needs is not there yet.
+    WaitingForDependency,
+    CreationTimedOut,
+    UpdateTimedOut,
+    DeletionTimedOut,
+}
+
+impl StatusCode {
+    pub const ALL: [StatusCode; 13] = [
+        Self::Pending,
+        Self::Synced,
+        Self::ClusterNotReady,
+        Self::CreationFailed,
+        Self::UpdateFailed,
+        Self::DeletionFailed,
+        Self::AlreadyExists,
+        Self::ApplyOverridesFailed,
+        Self::WaitingForRemoval,
+        Self::WaitingForDependency,
+        Self::CreationTimedOut,
+        Self::UpdateTimedOut,
+        Self::DeletionTimedOut,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Synced => "Synced",
+            Self::ClusterNotReady => "ClusterNotReady",
+            Self::CreationFailed => "CreationFailed",
+            Self::UpdateFailed => "UpdateFailed",
+            Self::DeletionFailed => "DeletionFailed",
+            Self::AlreadyExists => "AlreadyExists",
+            Self::ApplyOverridesFailed => "ApplyOverridesFailed",
+            Self::WaitingForRemoval => "WaitingForRemoval",
+            Self::WaitingForDependency => "WaitingForDependency",
+            Self::CreationTimedOut => "CreationTimedOut",
+            Self::UpdateTimedOut => "UpdateTimedOut",
+            Self::DeletionTimedOut => "DeletionTimedOut",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Failed outright (as opposed to waiting or done).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Self::CreationFailed
+                | Self::UpdateFailed
+                | Self::DeletionFailed
+                | Self::AlreadyExists
+                | Self::ApplyOverridesFailed
+                | Self::CreationTimedOut
+                | Self::UpdateTimedOut
+                | Self::DeletionTimedOut
+        )
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A workload's rollout health in one cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Health {
+    Progressing,
+    Healthy,
+    Degraded,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Progressing => "Progressing",
+            Self::Healthy => "Healthy",
+            Self::Degraded => "Degraded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Progressing, Self::Healthy, Self::Degraded].into_iter().find(|h| h.as_str() == s)
+    }
+}
+
+/// Health with its counts: `updated`/`ready` of `desired` replicas (pods for DaemonSets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadHealth {
+    pub health: Health,
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+}
+
+impl fmt::Display for WorkloadHealth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.health {
+            Health::Healthy => write!(f, "Healthy {}/{}", self.ready, self.desired),
+            h => write!(
+                f,
+                "{} {}/{} updated, {}/{} ready",
+                h.as_str(),
+                self.updated,
+                self.desired,
+                self.ready,
+                self.desired
+            ),
+        }
+    }
+}
+
+/// Reads a Deployment/StatefulSet/DaemonSet's health from its status as the member reports
+/// it. `None` when the object is not a workload or has no status yet.
+pub fn workload_health(object: &serde_json::Value) -> Option<WorkloadHealth> {
+    let kind = object.get("kind")?.as_str()?;
+    let status = object.get("status");
+    let int = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_i64).unwrap_or(0) as i32;
+    let st = |f: &str| int(status.and_then(|s| s.get(f)));
+    let generation = object.pointer("/metadata/generation").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let observed = status.and_then(|s| s.get("observedGeneration")).and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let (desired, updated, ready) = match kind {
+        "Deployment" | "StatefulSet" => {
+            let desired = object.pointer("/spec/replicas").map_or(1, |v| int(Some(v)));
+            (desired, st("updatedReplicas"), st("readyReplicas"))
+        }
+        "DaemonSet" => (st("desiredNumberScheduled"), st("updatedNumberScheduled"), st("numberReady")),
+        _ => return None,
+    };
+    let conditions = status.and_then(|s| s.get("conditions")).and_then(serde_json::Value::as_array);
+    let deadline_exceeded = conditions.is_some_and(|cs| {
+        cs.iter().any(|c| {
+            c.get("type").and_then(|t| t.as_str()) == Some("Progressing")
+                && c.get("reason").and_then(|r| r.as_str()) == Some("ProgressDeadlineExceeded")
+        })
+    });
+    let health = if deadline_exceeded {
+        Health::Degraded
+    } else if observed >= generation && updated >= desired && ready >= desired {
+        Health::Healthy
+    } else {
+        Health::Progressing
+    };
+    Some(WorkloadHealth { health, desired, updated, ready })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_text() {
+        for c in StatusCode::ALL {
+            assert_eq!(StatusCode::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(StatusCode::parse("Nope"), None);
+        assert!(StatusCode::AlreadyExists.is_failure());
+        assert!(!StatusCode::ClusterNotReady.is_failure());
+    }
+
+    #[test]
+    fn deployment_health_from_status() {
+        let mut d = json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 3},
+            "status": {"observedGeneration": 2, "updatedReplicas": 3, "readyReplicas": 3}});
+        let h = workload_health(&d).unwrap();
+        assert_eq!(h.health, Health::Healthy);
+        assert_eq!(h.to_string(), "Healthy 3/3");
+        d["status"]["readyReplicas"] = json!(1);
+        d["status"]["updatedReplicas"] = json!(2);
+        let h = workload_health(&d).unwrap();
+        assert_eq!(h.health, Health::Progressing);
+        assert_eq!(h.to_string(), "Progressing 2/3 updated, 1/3 ready");
+        // A spec change the controller has not seen yet is progressing, whatever the counts.
+        d["status"] = json!({"observedGeneration": 1, "updatedReplicas": 3, "readyReplicas": 3});
+        assert_eq!(workload_health(&d).unwrap().health, Health::Progressing);
+        d["status"]["conditions"] =
+            json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]);
+        assert_eq!(workload_health(&d).unwrap().health, Health::Degraded);
+        assert!(workload_health(&json!({"kind": "ConfigMap"})).is_none());
+    }
+
+    #[test]
+    fn daemonset_health_counts_scheduled_pods() {
+        let ds = json!({"kind": "DaemonSet", "metadata": {"generation": 1},
+            "status": {"observedGeneration": 1, "desiredNumberScheduled": 4, "updatedNumberScheduled": 4, "numberReady": 4}});
+        assert_eq!(
+            workload_health(&ds).unwrap(),
+            WorkloadHealth { health: Health::Healthy, desired: 4, updated: 4, ready: 4 }
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! Change events: after a write commits, the store says what changed, so the engine wakes
+//! only the clusters it affects. In one process this is a broadcast channel; scale-out
+//! carries the same events across replicas (PostgreSQL LISTEN/NOTIFY).
+
+use tokio::sync::broadcast;
+
+/// What a committed write changed. The receiver reloads the entity by id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Change {
+    Cluster { tenant_id: String, id: String },
+    Workspace { tenant_id: String, id: String },
+    Project { tenant_id: String, id: String },
+    Resource { tenant_id: String, id: String },
+}
+
+/// How many events a slow subscriber may fall behind before it is told it lagged (and must
+/// then reload everything).
+pub(crate) const CHANGE_BUFFER: usize = 16_384;
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChangeFeed(broadcast::Sender<Change>);
+
+impl ChangeFeed {
+    pub(crate) fn new() -> Self {
+        Self(broadcast::channel(CHANGE_BUFFER).0)
+    }
+
+    /// Publishes a committed change. Nobody listening is fine (e.g. tools, tests).
+    pub(crate) fn publish(&self, change: Change) {
+        let _ = self.0.send(change);
+    }
+
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.0.subscribe()
+    }
+}
+
+/// Who makes a change: a user, or Flotilla itself (`id` None).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<String>,
+    pub name: String,
+}
+
+impl Actor {
+    pub fn user(id: &str, name: &str) -> Self {
+        Self { id: Some(id.to_owned()), name: name.to_owned() }
+    }
+
+    pub fn system(name: &str) -> Self {
+        Self { id: None, name: name.to_owned() }
+    }
+}

@@ -1,0 +1,196 @@
+//! What the engine reads: every tenant's clusters (with decrypted credentials), workspaces,
+//! projects and live resources at their current revision (Secret values merged back).
+//! Nothing here is for the web layer.
+
+use std::collections::BTreeMap;
+
+use flotilla_domain::{ClusterOverride, Placement};
+use secrecy::SecretString;
+use serde_json::Value;
+
+use crate::resources::DeletionPolicy;
+use crate::{Error, Result, Store};
+
+/// A cluster as the engine connects to it.
+#[derive(Clone)]
+pub struct EngineCluster {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    pub api_server_url: String,
+    pub ca_pem: Option<String>,
+    pub token: SecretString,
+    /// `Some("cleanup" | "leave")` while being deregistered.
+    pub deregistering: Option<String>,
+}
+
+impl std::fmt::Debug for EngineCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineCluster").field("id", &self.id).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EngineWorkspace {
+    pub id: String,
+    pub tenant_id: String,
+    pub selector: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EngineProject {
+    pub id: String,
+    pub tenant_id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub selector: String,
+}
+
+/// A resource at its current revision.
+#[derive(Debug, Clone)]
+pub struct EngineResource {
+    pub id: String,
+    pub tenant_id: String,
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    pub revision: i64,
+    /// The template with Secret values merged back.
+    pub template: Value,
+    pub placement: Placement,
+    pub overrides: Vec<ClusterOverride>,
+    pub deletion_policy: DeletionPolicy,
+    pub adopt_existing: bool,
+    pub deleted: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClusterRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    labels: String,
+    api_server_url: String,
+    ca_data: Option<String>,
+    credentials_enc: String,
+    deregistering: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    id: String,
+    tenant_id: String,
+    workspace_id: String,
+    project_id: Option<String>,
+    current_revision: i64,
+    deletion_policy: String,
+    adopt_existing: bool,
+    deleted: bool,
+    template: String,
+    secret_data_enc: Option<String>,
+    placement: String,
+    overrides: String,
+}
+
+const CLUSTER_SQL: &str =
+    "SELECT id, tenant_id, name, labels, api_server_url, ca_data, credentials_enc, deregistering FROM clusters";
+const RESOURCE_SQL: &str = "SELECT r.id, r.tenant_id, r.workspace_id, r.project_id, r.current_revision, \
+     r.deletion_policy, r.adopt_existing, r.deleted_at IS NOT NULL AS deleted, v.template, v.secret_data_enc, \
+     v.placement, v.overrides FROM federated_resources r \
+     JOIN resource_revisions v ON v.resource_id = r.id AND v.revision = r.current_revision";
+
+impl Store {
+    pub async fn engine_clusters(&self) -> Result<Vec<EngineCluster>> {
+        let rows = sqlx::query_as::<_, ClusterRow>(CLUSTER_SQL).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| self.engine_cluster_from(r)).collect()
+    }
+
+    /// `None` when the cluster is gone.
+    pub async fn engine_cluster(&self, id: &str) -> Result<Option<EngineCluster>> {
+        let row = sqlx::query_as::<_, ClusterRow>(sqlx::AssertSqlSafe(format!("{CLUSTER_SQL} WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.engine_cluster_from(r)).transpose()
+    }
+
+    fn engine_cluster_from(&self, r: ClusterRow) -> Result<EngineCluster> {
+        let labels =
+            serde_json::from_str(&r.labels).map_err(|e| Error::Corrupt(format!("labels of {}: {e}", r.name)))?;
+        let token = crate::clusters::decrypt_token(&self.cipher, &r.credentials_enc)?;
+        Ok(EngineCluster {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            name: r.name,
+            labels,
+            api_server_url: r.api_server_url,
+            ca_pem: r.ca_data,
+            token,
+            deregistering: r.deregistering,
+        })
+    }
+
+    pub async fn engine_workspaces(&self) -> Result<Vec<EngineWorkspace>> {
+        Ok(sqlx::query_as("SELECT id, tenant_id, selector FROM workspaces").fetch_all(&self.pool).await?)
+    }
+
+    pub async fn engine_workspace(&self, id: &str) -> Result<Option<EngineWorkspace>> {
+        Ok(sqlx::query_as("SELECT id, tenant_id, selector FROM workspaces WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn engine_projects(&self) -> Result<Vec<EngineProject>> {
+        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector FROM projects")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn engine_project(&self, id: &str) -> Result<Option<EngineProject>> {
+        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector FROM projects WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    pub async fn engine_resources(&self) -> Result<Vec<EngineResource>> {
+        let rows = sqlx::query_as::<_, ResourceRow>(RESOURCE_SQL).fetch_all(&self.pool).await?;
+        rows.into_iter().map(|r| self.engine_resource_from(r)).collect()
+    }
+
+    /// `None` when the resource is gone (purged or its project/workspace deleted).
+    pub async fn engine_resource(&self, id: &str) -> Result<Option<EngineResource>> {
+        let row = sqlx::query_as::<_, ResourceRow>(sqlx::AssertSqlSafe(format!("{RESOURCE_SQL} WHERE r.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.engine_resource_from(r)).transpose()
+    }
+
+    fn engine_resource_from(&self, r: ResourceRow) -> Result<EngineResource> {
+        let corrupt = |what: &str, e: serde_json::Error| Error::Corrupt(format!("{what} of resource {}: {e}", r.id));
+        let mut template: Value = serde_json::from_str(&r.template).map_err(|e| corrupt("template", e))?;
+        if let Some(enc) = &r.secret_data_enc {
+            let plain = self.cipher.decrypt_string(enc)?;
+            let values: Value =
+                serde_json::from_str(secrecy::ExposeSecret::expose_secret(&plain)).map_err(|e| corrupt("values", e))?;
+            if let Some(obj) = template.as_object_mut() {
+                obj.insert("data".into(), values);
+            }
+        }
+        Ok(EngineResource {
+            placement: serde_json::from_str(&r.placement).map_err(|e| corrupt("placement", e))?,
+            overrides: serde_json::from_str(&r.overrides).map_err(|e| corrupt("overrides", e))?,
+            id: r.id,
+            tenant_id: r.tenant_id,
+            workspace_id: r.workspace_id,
+            project_id: r.project_id,
+            revision: r.current_revision,
+            template,
+            deletion_policy: DeletionPolicy::parse(&r.deletion_policy),
+            adopt_existing: r.adopt_existing,
+            deleted: r.deleted,
+        })
+    }
+}

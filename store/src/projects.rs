@@ -1,0 +1,146 @@
+//! Projects: a namespace of the project's name in each cluster the project selects (within
+//! its workspace), holding the project's namespaced resources. The namespace itself is a
+//! federated resource of the project, created with it, so its status is tracked like any
+//! other.
+
+use flotilla_domain::{LabelSelector, ResourceName};
+use serde::{Deserialize, Serialize};
+
+use crate::changes::{Actor, Change};
+use crate::resources::{ResourceHome, ResourceSpec};
+use crate::workspaces::{audit, last_actor};
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// The label every project namespace carries with the project's name.
+pub const PROJECT_LABEL: &str = "flotilla.io/project";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Project {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub description: String,
+    pub selector: String,
+    pub version: i64,
+}
+
+impl Store {
+    /// Creates a project in a workspace, with its namespace resource, in one transaction.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn create_project(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        workspace_id: &str,
+        name: &ResourceName,
+        selector: &str,
+    ) -> Result<Project> {
+        let selector = LabelSelector::parse(selector)?.to_string();
+        let id = new_id();
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let workspace: Option<String> =
+            sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(workspace_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        workspace.ok_or(Error::NotFound("workspace"))?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant_id)
+            .bind(name.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(flotilla_domain::Error::invalid(
+                "name",
+                format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
+            )
+            .into());
+        }
+        sqlx::query(
+            "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .bind(name.as_str())
+        .bind(&selector)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "project.create", &id, name.as_str())
+            .detail(serde_json::json!({ "workspace_id": workspace_id, "selector": selector }))
+            .insert(&mut tx)
+            .await?;
+        let namespace = serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": { "name": name.as_str(), "labels": { PROJECT_LABEL: name.as_str() } },
+        });
+        let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
+        let ns_id = self.insert_resource(&mut tx, tenant_id, actor, home, &ResourceSpec::new(namespace)).await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() });
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
+        Ok(Project {
+            id,
+            workspace_id: workspace_id.to_owned(),
+            name: name.to_string(),
+            description: String::new(),
+            selector,
+            version: 1,
+        })
+    }
+
+    /// Changes a project's selector, if nobody changed the project since `expected_version`.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_project_selector(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        id: &str,
+        selector: &str,
+        expected_version: i64,
+    ) -> Result<Project> {
+        let selector = LabelSelector::parse(selector)?.to_string();
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query_as::<_, Project>(
+            "SELECT id, workspace_id, name, description, selector, version FROM projects WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("project"))?;
+        if current.version != expected_version {
+            return Err(Error::Stale { what: "project", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        sqlx::query("UPDATE projects SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4")
+            .bind(&selector)
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(tenant_id, actor, "project.update", id, &current.name)
+            .detail(serde_json::json!({ "selector": { "from": current.selector, "to": selector } }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(Project { selector, version: current.version + 1, ..current })
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn list_projects(&self, tenant_id: &str, workspace_id: &str) -> Result<Vec<Project>> {
+        Ok(sqlx::query_as::<_, Project>(
+            "SELECT id, workspace_id, name, description, selector, version FROM projects \
+             WHERE tenant_id = $1 AND workspace_id = $2 ORDER BY name",
+        )
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

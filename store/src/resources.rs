@@ -1,0 +1,502 @@
+//! Federated resources: template, placement and overrides, each change a new immutable
+//! revision written in the same transaction as the resource row and its audit entry.
+//!
+//! A Secret's values never sit in the template column: they are split off and encrypted
+//! into `secret_data_enc`, and merged back only for the engine.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use flotilla_domain::render::{content_hash, validate_template};
+use flotilla_domain::{ClusterOverride, Error as DomainError, ObjectKey, Placement, overrides};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::SqliteConnection;
+
+use crate::changes::{Actor, Change};
+use crate::workspaces::{audit, last_actor};
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// What happens in the members when the resource is deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeletionPolicy {
+    /// Flotilla deletes the objects it created.
+    #[default]
+    Delete,
+    /// The objects stay in the members, no longer managed.
+    Orphan,
+}
+
+impl DeletionPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Orphan => "orphan",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        if s == "orphan" { Self::Orphan } else { Self::Delete }
+    }
+}
+
+/// A resource as a user edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceSpec {
+    pub template: Value,
+    #[serde(default)]
+    pub placement: Placement,
+    #[serde(default)]
+    pub overrides: Vec<ClusterOverride>,
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// Take over an object of the same name that exists in a member before Flotilla.
+    #[serde(default)]
+    pub adopt_existing: bool,
+}
+
+impl ResourceSpec {
+    pub fn new(template: Value) -> Self {
+        Self {
+            template,
+            placement: Placement::everywhere(),
+            overrides: Vec::new(),
+            deletion_policy: DeletionPolicy::Delete,
+            adopt_existing: false,
+        }
+    }
+}
+
+/// A resource as listed (no Secret values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub revision: i64,
+    pub version: i64,
+    pub deleted: bool,
+}
+
+/// Where a new resource lives.
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceHome<'a> {
+    pub workspace_id: &'a str,
+    /// `(project id, project name)` for namespaced resources.
+    pub project: Option<(&'a str, &'a str)>,
+}
+
+struct Checked {
+    key: ObjectKey,
+    template: Value,
+    secret_values: Option<BTreeMap<String, String>>,
+}
+
+/// Validates a spec for its home and splits off Secret values.
+fn check(spec: &ResourceSpec, project: Option<&str>) -> Result<Checked> {
+    let key = validate_template(&spec.template, project)?;
+    spec.placement.resolve()?;
+    let is_secret = key.api_version == "v1" && key.kind == "Secret";
+    if is_secret {
+        let touches_values = spec
+            .overrides
+            .iter()
+            .flat_map(|o| &o.patches)
+            .any(|p| p.path.starts_with("/data") || p.path.starts_with("/stringData"));
+        if touches_values {
+            return Err(DomainError::invalid("overrides", "Secret values cannot be overridden per cluster").into());
+        }
+    }
+    overrides::validate(&spec.template, &spec.overrides)?;
+    let mut template = spec.template.clone();
+    let secret_values = if is_secret { split_secret_values(&mut template)? } else { None };
+    Ok(Checked { key, template, secret_values })
+}
+
+/// Removes `data` and `stringData` from a Secret template and returns them as one map of
+/// base64 values (`None` when the template carried neither).
+fn split_secret_values(template: &mut Value) -> Result<Option<BTreeMap<String, String>>> {
+    let obj = template.as_object_mut().ok_or_else(|| DomainError::invalid("template", "must be an object"))?;
+    let data = obj.remove("data");
+    let string_data = obj.remove("stringData");
+    if data.is_none() && string_data.is_none() {
+        return Ok(None);
+    }
+    let mut values = BTreeMap::new();
+    if let Some(data) = data.filter(|d| !d.is_null()) {
+        let map = data.as_object().ok_or_else(|| DomainError::invalid("template", "`data` must be a map"))?;
+        for (k, v) in map {
+            let b64 =
+                v.as_str().ok_or_else(|| DomainError::invalid("template", format!("`data.{k}` must be a string")))?;
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map_err(|_| DomainError::invalid("template", format!("`data.{k}` is not valid base64")))?;
+            values.insert(k.clone(), b64.to_owned());
+        }
+    }
+    if let Some(sd) = string_data.filter(|d| !d.is_null()) {
+        let map = sd.as_object().ok_or_else(|| DomainError::invalid("template", "`stringData` must be a map"))?;
+        for (k, v) in map {
+            let s = v
+                .as_str()
+                .ok_or_else(|| DomainError::invalid("template", format!("`stringData.{k}` must be a string")))?;
+            values.insert(k.clone(), base64::engine::general_purpose::STANDARD.encode(s));
+        }
+    }
+    Ok(Some(values))
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// Creates a federated resource with revision 1. Returns its id.
+    #[tracing::instrument(skip(self, actor, spec))]
+    pub async fn create_resource(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        home: ResourceHome<'_>,
+        spec: &ResourceSpec,
+    ) -> Result<String> {
+        let mut tx = self.pool.begin().await?;
+        let id = self.insert_resource(&mut tx, tenant_id, actor, home, spec).await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.clone() });
+        Ok(id)
+    }
+
+    /// The insert itself, inside the caller's transaction (projects create their namespace
+    /// resource with it).
+    pub(crate) async fn insert_resource(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        actor: &Actor,
+        home: ResourceHome<'_>,
+        spec: &ResourceSpec,
+    ) -> Result<String> {
+        let checked = if home.project.is_some() && is_namespace(&spec.template) {
+            // The project's own namespace (created with the project).
+            let key = validate_template(&spec.template, None)?;
+            Checked { key, template: spec.template.clone(), secret_values: None }
+        } else {
+            check(spec, home.project.map(|(_, name)| name))?
+        };
+        let (workspace_ok, project_ok): (bool, bool) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2), \
+                    ($3 IS NULL OR EXISTS (SELECT 1 FROM projects WHERE tenant_id = $1 AND id = $3 AND workspace_id = $2))",
+        )
+        .bind(tenant_id)
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .fetch_one(&mut *conn)
+        .await?;
+        if !workspace_ok {
+            return Err(Error::NotFound("workspace"));
+        }
+        if !project_ok {
+            return Err(Error::NotFound("project"));
+        }
+        let key = &checked.key;
+        let taken: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM federated_resources WHERE workspace_id = $1 AND project_id IS $2 \
+             AND api_version = $3 AND kind = $4 AND name = $5",
+        )
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .bind(&key.api_version)
+        .bind(&key.kind)
+        .bind(&key.name)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if taken.is_some() {
+            return Err(DomainError::invalid("template", format!("{key} already exists here")).into());
+        }
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO federated_resources (id, tenant_id, workspace_id, project_id, api_version, kind, name, \
+             current_revision, deletion_policy, adopt_existing, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, $9, $10, $10)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .bind(&key.api_version)
+        .bind(&key.kind)
+        .bind(&key.name)
+        .bind(spec.deletion_policy.as_str())
+        .bind(spec.adopt_existing)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        self.insert_revision(&mut *conn, tenant_id, actor, &id, 1, spec, &checked, "created").await?;
+        audit(tenant_id, actor, "resource.create", &id, &key.to_string())
+            .detail(serde_json::json!({ "revision": 1 }))
+            .insert(&mut *conn)
+            .await?;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_revision(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        actor: &Actor,
+        id: &str,
+        revision: i64,
+        spec: &ResourceSpec,
+        checked: &Checked,
+        message: &str,
+    ) -> Result<()> {
+        let secret_enc = match &checked.secret_values {
+            Some(values) => Some(self.cipher.encrypt_str(&to_json(values)?)?),
+            None => None,
+        };
+        let placement = to_json(&spec.placement)?;
+        let overrides = to_json(&spec.overrides)?;
+        let fingerprint = serde_json::json!({
+            "template": checked.template, "placement": spec.placement, "overrides": spec.overrides,
+            "values": checked.secret_values, "deletion": spec.deletion_policy, "adopt": spec.adopt_existing,
+        });
+        sqlx::query(
+            "INSERT INTO resource_revisions (tenant_id, resource_id, revision, template, secret_data_enc, placement, \
+             overrides, content_hash, author_id, author_name, message, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(revision)
+        .bind(to_json(&checked.template)?)
+        .bind(secret_enc)
+        .bind(placement)
+        .bind(overrides)
+        .bind(content_hash(&fingerprint))
+        .bind(&actor.id)
+        .bind(&actor.name)
+        .bind(message)
+        .bind(now_ms())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Saves a new revision of resource `id`, if nobody changed it since `expected_version`.
+    /// A Secret template without `data`/`stringData` keeps the previous values. Returns the
+    /// new revision number.
+    #[tracing::instrument(skip(self, actor, spec))]
+    pub async fn update_resource(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        spec: &ResourceSpec,
+    ) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let current = resource_row(&mut tx, tenant_id, id).await?;
+        if current.deleted {
+            return Err(Error::NotFound("resource"));
+        }
+        if current.version != expected_version {
+            return Err(Error::Stale { what: "resource", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        let project_name: Option<String> = match &current.project_id {
+            Some(pid) => {
+                sqlx::query_scalar("SELECT name FROM projects WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(pid)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+            None => None,
+        };
+        let mut checked = if current.kind == "Namespace" && current.project_id.is_some() {
+            let key = validate_template(&spec.template, None)?;
+            Checked { key, template: spec.template.clone(), secret_values: None }
+        } else {
+            check(spec, project_name.as_deref())?
+        };
+        let key = &checked.key;
+        if (key.api_version.as_str(), key.kind.as_str(), key.name.as_str())
+            != (current.api_version.as_str(), current.kind.as_str(), current.name.as_str())
+        {
+            return Err(DomainError::invalid(
+                "template",
+                format!(
+                    "apiVersion, kind and name cannot change ({} {} {}): create a new resource instead",
+                    current.api_version, current.kind, current.name
+                ),
+            )
+            .into());
+        }
+        if key.kind == "Secret" && checked.secret_values.is_none() {
+            checked.secret_values = self.secret_values(&mut tx, id, current.revision).await?;
+        }
+        let revision = current.revision + 1;
+        self.insert_revision(&mut tx, tenant_id, actor, id, revision, spec, &checked, "updated").await?;
+        sqlx::query(
+            "UPDATE federated_resources SET current_revision = $1, deletion_policy = $2, adopt_existing = $3, \
+             updated_at = $4, version = version + 1 WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(revision)
+        .bind(spec.deletion_policy.as_str())
+        .bind(spec.adopt_existing)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "resource.update", id, &key.to_string())
+            .detail(serde_json::json!({ "revision": revision }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(revision)
+    }
+
+    /// Marks resource `id` deleted. The engine removes it from the members (unless its
+    /// policy orphans the objects) and then purges the row.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_resource(&self, tenant_id: &str, actor: &Actor, id: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let current = resource_row(&mut tx, tenant_id, id).await?;
+        if current.deleted {
+            return Err(Error::NotFound("resource"));
+        }
+        sqlx::query(
+            "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, version = version + 1 \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let name = format!("{} {}", current.kind, current.name);
+        audit(tenant_id, actor, "resource.delete", id, &name).insert(&mut tx).await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(())
+    }
+
+    /// Removes a deleted resource for good, once no member holds it any more (engine).
+    #[tracing::instrument(skip(self))]
+    pub async fn purge_resource(&self, id: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "DELETE FROM federated_resources WHERE id = $1 AND deleted_at IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM propagation_status WHERE resource_id = $1)",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// One resource of the tenant (deleted ones included until purged).
+    pub async fn get_resource(&self, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
+        let mut conn = self.pool.acquire().await?;
+        resource_row(&mut conn, tenant_id, id).await
+    }
+
+    /// The resources of a workspace (`project_id` None: its cluster-scoped ones) or project.
+    pub async fn list_resources(
+        &self,
+        tenant_id: &str,
+        workspace_id: &str,
+        project_id: Option<&str>,
+    ) -> Result<Vec<ResourceRecord>> {
+        let rows = sqlx::query_as::<_, ResourceRow>(
+            "SELECT id, workspace_id, project_id, api_version, kind, name, current_revision, version, \
+             deleted_at IS NOT NULL AS deleted FROM federated_resources \
+             WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS $3 ORDER BY kind, name",
+        )
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(ResourceRow::into_record).collect())
+    }
+
+    pub(crate) async fn secret_values(
+        &self,
+        conn: &mut SqliteConnection,
+        id: &str,
+        revision: i64,
+    ) -> Result<Option<BTreeMap<String, String>>> {
+        let enc: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT secret_data_enc FROM resource_revisions WHERE resource_id = $1 AND revision = $2",
+        )
+        .bind(id)
+        .bind(revision)
+        .fetch_optional(conn)
+        .await?;
+        match enc.flatten() {
+            Some(enc) => {
+                let plain = self.cipher.decrypt_string(&enc)?;
+                let values = serde_json::from_str(plain.expose_secret())
+                    .map_err(|e| Error::Corrupt(format!("secret values of {id}: {e}")))?;
+                Ok(Some(values))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+fn is_namespace(template: &Value) -> bool {
+    template.get("apiVersion").and_then(Value::as_str) == Some("v1")
+        && template.get("kind").and_then(Value::as_str) == Some("Namespace")
+}
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    id: String,
+    workspace_id: String,
+    project_id: Option<String>,
+    api_version: String,
+    kind: String,
+    name: String,
+    current_revision: i64,
+    version: i64,
+    deleted: bool,
+}
+
+impl ResourceRow {
+    fn into_record(self) -> ResourceRecord {
+        ResourceRecord {
+            id: self.id,
+            workspace_id: self.workspace_id,
+            project_id: self.project_id,
+            api_version: self.api_version,
+            kind: self.kind,
+            name: self.name,
+            revision: self.current_revision,
+            version: self.version,
+            deleted: self.deleted,
+        }
+    }
+}
+
+async fn resource_row(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
+    let row = sqlx::query_as::<_, ResourceRow>(
+        "SELECT id, workspace_id, project_id, api_version, kind, name, current_revision, version, \
+         deleted_at IS NOT NULL AS deleted FROM federated_resources WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(Error::NotFound("resource"))?;
+    Ok(row.into_record())
+}

@@ -1,0 +1,174 @@
+//! Propagation status per (resource, cluster) and cluster health, as the engine records
+//! them. Written in batches (one transaction per batch) by the engine's status writer.
+
+use flotilla_domain::{Health, StatusCode, WorkloadHealth};
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, Store, now_ms};
+
+/// What the engine knows about one resource in one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusRecord {
+    pub tenant_id: String,
+    pub resource_id: String,
+    pub cluster_id: String,
+    pub code: StatusCode,
+    pub message: String,
+    /// The revision and rendered hash the member last accepted.
+    pub applied_revision: Option<i64>,
+    pub applied_hash: Option<String>,
+    /// The member's `metadata.generation` / `resourceVersion` after that write.
+    pub member_generation: Option<i64>,
+    pub member_resource_version: Option<String>,
+    pub health: Option<WorkloadHealth>,
+    pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusRow {
+    tenant_id: String,
+    resource_id: String,
+    cluster_id: String,
+    code: String,
+    message: String,
+    applied_revision: Option<i64>,
+    applied_hash: Option<String>,
+    member_generation: Option<i64>,
+    member_resource_version: Option<String>,
+    health: Option<String>,
+    health_ready: Option<i32>,
+    health_updated: Option<i32>,
+    health_desired: Option<i32>,
+    updated_at: i64,
+}
+
+impl StatusRow {
+    fn into_record(self) -> Result<StatusRecord> {
+        let code = StatusCode::parse(&self.code).ok_or_else(|| Error::Corrupt(format!("status code {}", self.code)))?;
+        let health = match self.health.as_deref().map(Health::parse) {
+            Some(Some(health)) => Some(WorkloadHealth {
+                health,
+                desired: self.health_desired.unwrap_or(0),
+                updated: self.health_updated.unwrap_or(0),
+                ready: self.health_ready.unwrap_or(0),
+            }),
+            Some(None) => return Err(Error::Corrupt(format!("health {:?}", self.health))),
+            None => None,
+        };
+        Ok(StatusRecord {
+            tenant_id: self.tenant_id,
+            resource_id: self.resource_id,
+            cluster_id: self.cluster_id,
+            code,
+            message: self.message,
+            applied_revision: self.applied_revision,
+            applied_hash: self.applied_hash,
+            member_generation: self.member_generation,
+            member_resource_version: self.member_resource_version,
+            health,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "tenant_id, resource_id, cluster_id, code, message, applied_revision, applied_hash, \
+     member_generation, member_resource_version, health, health_ready, health_updated, health_desired, updated_at";
+
+/// Cluster health as probed by the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterHealth {
+    /// `Ready` or `Offline`.
+    pub health: &'static str,
+    pub reason: String,
+    pub server_version: Option<String>,
+}
+
+impl Store {
+    /// Upserts `records` and removes `removed` (resource id, cluster id) in one transaction.
+    /// Rows whose resource or cluster is gone by now are skipped, not errors.
+    #[tracing::instrument(skip_all, fields(upserts = records.len(), removals = removed.len()))]
+    pub async fn save_statuses(&self, records: &[StatusRecord], removed: &[(String, String)]) -> Result<()> {
+        let upsert = format!(
+            "INSERT INTO propagation_status ({COLUMNS}) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
+                 WHERE EXISTS (SELECT 1 FROM federated_resources WHERE id = $2) \
+                   AND EXISTS (SELECT 1 FROM clusters WHERE id = $3) \
+                 ON CONFLICT (resource_id, cluster_id) DO UPDATE SET code = excluded.code, \
+                   message = excluded.message, applied_revision = excluded.applied_revision, \
+                   applied_hash = excluded.applied_hash, member_generation = excluded.member_generation, \
+                   member_resource_version = excluded.member_resource_version, health = excluded.health, \
+                   health_ready = excluded.health_ready, health_updated = excluded.health_updated, \
+                   health_desired = excluded.health_desired, updated_at = excluded.updated_at"
+        );
+        let mut tx = self.pool.begin().await?;
+        for r in records {
+            sqlx::query(sqlx::AssertSqlSafe(upsert.as_str()))
+                .bind(&r.tenant_id)
+                .bind(&r.resource_id)
+                .bind(&r.cluster_id)
+                .bind(r.code.as_str())
+                .bind(&r.message)
+                .bind(r.applied_revision)
+                .bind(&r.applied_hash)
+                .bind(r.member_generation)
+                .bind(&r.member_resource_version)
+                .bind(r.health.map(|h| h.health.as_str()))
+                .bind(r.health.map(|h| h.ready))
+                .bind(r.health.map(|h| h.updated))
+                .bind(r.health.map(|h| h.desired))
+                .bind(r.updated_at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (resource_id, cluster_id) in removed {
+            sqlx::query("DELETE FROM propagation_status WHERE resource_id = $1 AND cluster_id = $2")
+                .bind(resource_id)
+                .bind(cluster_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every status recorded for a cluster (the engine reloads these at start, so a restart
+    /// does not rewrite what the members already hold).
+    pub async fn cluster_statuses(&self, cluster_id: &str) -> Result<Vec<StatusRecord>> {
+        let rows = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM propagation_status WHERE cluster_id = $1"
+        )))
+        .bind(cluster_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StatusRow::into_record).collect()
+    }
+
+    /// A resource's status in every cluster, for the tenant.
+    pub async fn resource_statuses(&self, tenant_id: &str, resource_id: &str) -> Result<Vec<StatusRecord>> {
+        let rows = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM propagation_status WHERE tenant_id = $1 AND resource_id = $2"
+        )))
+        .bind(tenant_id)
+        .bind(resource_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StatusRow::into_record).collect()
+    }
+
+    /// Records a probe of cluster `id`.
+    #[tracing::instrument(skip(self))]
+    pub async fn set_cluster_health(&self, id: &str, health: &ClusterHealth) -> Result<()> {
+        sqlx::query(
+            "UPDATE clusters SET health = $1, health_reason = $2, server_version = COALESCE($3, server_version), \
+             last_probe_at = $4 WHERE id = $5",
+        )
+        .bind(health.health)
+        .bind(&health.reason)
+        .bind(&health.server_version)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! Workspaces: a label selector over a tenant's clusters, home of cluster-scoped resources.
+
+use flotilla_domain::{LabelSelector, ResourceName};
+use serde::{Deserialize, Serialize};
+
+use crate::changes::{Actor, Change};
+use crate::{AuditEntry, AuditOutcome, Error, Result, Store, new_id, now_ms};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Canonical text form.
+    pub selector: String,
+    pub version: i64,
+}
+
+impl Store {
+    /// Creates a workspace. The selector is checked and stored in canonical form.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn create_workspace(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        name: &ResourceName,
+        selector: &str,
+    ) -> Result<Workspace> {
+        let selector = LabelSelector::parse(selector)?.to_string();
+        let id = new_id();
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND name = $2")
+            .bind(tenant_id)
+            .bind(name.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
+        }
+        sqlx::query(
+            "INSERT INTO workspaces (id, tenant_id, name, selector, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(name.as_str())
+        .bind(&selector)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "workspace.create", &id, name.as_str())
+            .detail(serde_json::json!({ "selector": selector }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.clone() });
+        Ok(Workspace { id, name: name.to_string(), description: String::new(), selector, version: 1 })
+    }
+
+    /// Changes a workspace's selector, if nobody changed the workspace since `expected_version`.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_workspace_selector(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        id: &str,
+        selector: &str,
+        expected_version: i64,
+    ) -> Result<Workspace> {
+        let selector = LabelSelector::parse(selector)?.to_string();
+        let mut tx = self.pool.begin().await?;
+        let current = sqlx::query_as::<_, Workspace>(
+            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("workspace"))?;
+        if current.version != expected_version {
+            return Err(Error::Stale { what: "workspace", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        sqlx::query(
+            "UPDATE workspaces SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(&selector)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "workspace.update", id, &current.name)
+            .detail(serde_json::json!({ "selector": { "from": current.selector, "to": selector } }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(Workspace { selector, version: current.version + 1, ..current })
+    }
+
+    #[tracing::instrument(skip(self))]
+    pub async fn list_workspaces(&self, tenant_id: &str) -> Result<Vec<Workspace>> {
+        Ok(sqlx::query_as::<_, Workspace>(
+            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 ORDER BY name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+pub(crate) fn audit(tenant_id: &str, actor: &Actor, action: &str, id: &str, name: &str) -> AuditEntry {
+    let target_kind = action.split('.').next().unwrap_or_default();
+    let entry = AuditEntry::new(tenant_id, &actor.name, action, AuditOutcome::Ok).target(target_kind, id, name);
+    match &actor.id {
+        Some(actor_id) => entry.actor_id(actor_id),
+        None => entry,
+    }
+}
+
+/// Who last changed the target `id` (for "changed by X since you opened it").
+pub(crate) async fn last_actor(conn: &mut sqlx::SqliteConnection, tenant_id: &str, id: &str) -> Result<String> {
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT actor_name FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(name.unwrap_or_else(|| "someone".to_owned()))
+}

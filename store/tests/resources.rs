@@ -1,0 +1,271 @@
+//! Workspaces, projects and federated resources against a real SQLite file: revisions,
+//! audit rows and change events in one transaction; Secret values encrypted; bad input
+//! refused with nothing written; optimistic concurrency; statuses.
+
+use flotilla_domain::{ClusterOverride, OverridePatch, Placement, ResourceName, StatusCode};
+use flotilla_store::{
+    Actor, Change, DeletionPolicy, Error, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey,
+    StatusRecord, Store, now_ms,
+};
+use secrecy::SecretString;
+use serde_json::json;
+
+struct Fixture {
+    store: Store,
+    tenant: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
+    let tenant = store.bootstrap(None).await.unwrap().tenant_id;
+    Fixture { store, tenant, _dir: dir }
+}
+
+fn name(s: &str) -> ResourceName {
+    ResourceName::parse("name", s).unwrap()
+}
+
+fn alice() -> Actor {
+    Actor::system("alice")
+}
+
+async fn count(store: &Store, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap()
+}
+
+fn configmap(data: serde_json::Value) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": data})
+}
+
+#[tokio::test]
+async fn projects_bring_their_namespace_and_resources_get_revisions() {
+    let f = fixture().await;
+    let mut changes = f.store.subscribe_changes();
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("payments"), " env = prod ").await.unwrap();
+    assert_eq!(ws.selector, "env=prod");
+    let project =
+        f.store.create_project(&f.tenant, &alice(), &ws.id, &name("checkout"), "region in (eu)").await.unwrap();
+
+    // The project's namespace is a resource of the project.
+    let resources = f.store.list_resources(&f.tenant, &ws.id, Some(&project.id)).await.unwrap();
+    assert_eq!(resources.len(), 1);
+    assert_eq!((resources[0].kind.as_str(), resources[0].name.as_str()), ("Namespace", "checkout"));
+    let engine_ns = f.store.engine_resource(&resources[0].id).await.unwrap().unwrap();
+    assert_eq!(engine_ns.template["metadata"]["labels"]["flotilla.io/project"], "checkout");
+
+    let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "checkout")) };
+    let id = f
+        .store
+        .create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(configmap(json!({"a": "1"}))))
+        .await
+        .unwrap();
+    let record = f.store.get_resource(&f.tenant, &id).await.unwrap();
+    assert_eq!((record.revision, record.version), (1, 1));
+
+    let mut spec = ResourceSpec::new(configmap(json!({"a": "2"})));
+    spec.overrides = vec![ClusterOverride {
+        cluster: "prod-eu-1".into(),
+        patches: vec![OverridePatch::replace("/data/a", json!("3"))],
+    }];
+    spec.placement = Placement::selector("tier=1");
+    assert_eq!(f.store.update_resource(&f.tenant, &alice(), &id, 1, &spec).await.unwrap(), 2);
+    let loaded = f.store.engine_resource(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.revision, 2);
+    assert_eq!(loaded.template["data"]["a"], "2");
+    assert_eq!(loaded.placement, Placement::selector("tier=1"));
+    assert_eq!(loaded.overrides, spec.overrides);
+
+    // A stale edit names who changed it since.
+    let stale = f.store.update_resource(&f.tenant, &Actor::system("bob"), &id, 1, &spec).await.unwrap_err();
+    assert!(matches!(stale, Error::Stale { .. }));
+    assert!(stale.to_string().contains("changed by alice since you opened it"), "{stale}");
+
+    assert_eq!(count(&f.store, "resource_revisions").await, 3);
+    let actions: Vec<String> = f.store.audit_log(&f.tenant, 10).await.unwrap().into_iter().map(|r| r.action).collect();
+    assert_eq!(
+        actions[..5],
+        ["resource.update", "resource.create", "resource.create", "project.create", "workspace.create"]
+    );
+
+    let mut seen = Vec::new();
+    while let Ok(c) = changes.try_recv() {
+        seen.push(c);
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert!(seen.contains(&Change::Project { tenant_id: f.tenant.clone(), id: project.id.clone() }));
+    assert_eq!(seen.last(), Some(&Change::Resource { tenant_id: f.tenant.clone(), id: id.clone() }));
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_and_nothing_is_written() {
+    let f = fixture().await;
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
+    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
+    let before = (count(&f.store, "federated_resources").await, count(&f.store, "audit_log").await);
+
+    let mut bad_override = ResourceSpec::new(configmap(json!({"a": "1"})));
+    bad_override.overrides = vec![ClusterOverride {
+        cluster: "c1".into(),
+        patches: vec![OverridePatch::replace("/data/missing", json!("x"))],
+    }];
+    let e = f.store.create_resource(&f.tenant, &alice(), home, &bad_override).await.unwrap_err();
+    assert!(e.to_string().contains("the path does not exist"), "{e}");
+
+    let mut bad_placement = ResourceSpec::new(configmap(json!({})));
+    bad_placement.placement = Placement::selector("env in (");
+    assert!(
+        f.store
+            .create_resource(&f.tenant, &alice(), home, &bad_placement)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("placement")
+    );
+
+    let cluster_role =
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
+    let e = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(cluster_role)).await.unwrap_err();
+    assert!(e.to_string().contains("add it to the workspace"), "{e}");
+
+    assert!(f.store.create_workspace(&f.tenant, &alice(), &name("w2"), "env=").await.is_ok());
+    assert!(f.store.create_workspace(&f.tenant, &alice(), &name("w3"), "env in").await.is_err());
+    assert!(
+        f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap_err().to_string().contains("exists")
+    );
+
+    // Another tenant's workspace is "not found", and nothing is written.
+    let other = ResourceHome { workspace_id: &ws.id, project: None };
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
+    let e =
+        f.store.create_resource("other-tenant", &alice(), other, &ResourceSpec::new(role.clone())).await.unwrap_err();
+    assert!(matches!(e, Error::NotFound("workspace")), "{e}");
+
+    assert_eq!(before.0, count(&f.store, "federated_resources").await);
+    assert_eq!(before.1 + 1, count(&f.store, "audit_log").await, "only w2 was written");
+
+    // Identity cannot change on update.
+    let id = f.store.create_resource(&f.tenant, &alice(), other, &ResourceSpec::new(role)).await.unwrap();
+    let renamed =
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "y"}});
+    let e = f.store.update_resource(&f.tenant, &alice(), &id, 1, &ResourceSpec::new(renamed)).await.unwrap_err();
+    assert!(e.to_string().contains("cannot change"), "{e}");
+    let dup = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
+    assert!(
+        f.store
+            .create_resource(&f.tenant, &alice(), other, &ResourceSpec::new(dup))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("already exists")
+    );
+}
+
+#[tokio::test]
+async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
+    let f = fixture().await;
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
+    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+        "stringData": {"password": "hunter2-plaintext"}, "data": {"user": "YWRtaW4="}});
+    let id = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(secret)).await.unwrap();
+
+    let (template, enc): (String, Option<String>) =
+        sqlx::query_as("SELECT template, secret_data_enc FROM resource_revisions WHERE resource_id = $1")
+            .bind(&id)
+            .fetch_one(f.store.pool_for_tests())
+            .await
+            .unwrap();
+    assert!(!template.contains("hunter2") && !template.contains("aHVudGVy") && !template.contains("YWRtaW4="));
+    let enc = enc.unwrap();
+    assert!(enc.starts_with("v1:") && !enc.contains("hunter2"));
+    let loaded = f.store.engine_resource(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.template["data"], json!({"password": "aHVudGVyMi1wbGFpbnRleHQ=", "user": "YWRtaW4="}));
+
+    // An edit without values (the dashboard never has them) keeps them.
+    let relabelled = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "labels": {"a": "b"}}});
+    f.store.update_resource(&f.tenant, &alice(), &id, 1, &ResourceSpec::new(relabelled)).await.unwrap();
+    let loaded = f.store.engine_resource(&id).await.unwrap().unwrap();
+    assert_eq!(loaded.template["data"]["user"], "YWRtaW4=");
+    assert_eq!(loaded.template["metadata"]["labels"]["a"], "b");
+
+    let mut leaky = ResourceSpec::new(
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "data": {"k": "dg=="}}),
+    );
+    leaky.overrides =
+        vec![ClusterOverride { cluster: "c".into(), patches: vec![OverridePatch::replace("/data/k", json!("eA=="))] }];
+    assert!(
+        f.store
+            .create_resource(&f.tenant, &alice(), home, &leaky)
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("cannot be overridden")
+    );
+    let bad_b64 =
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "y"}, "data": {"k": "not base64!"}});
+    assert!(
+        f.store
+            .create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(bad_b64))
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("base64")
+    );
+}
+
+#[tokio::test]
+async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
+    let f = fixture().await;
+    let cluster = NewCluster {
+        name: name("c1"),
+        api_server_url: "https://127.0.0.1:1/clusters/c1".into(),
+        ca_pem: None,
+        token: SecretString::from("t".to_owned()),
+        labels: Default::default(),
+    };
+    let cluster_id = f.store.register_cluster(&f.tenant, "admin", &cluster, false).await.unwrap();
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
+    let home = ResourceHome { workspace_id: &ws.id, project: None };
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
+    let mut spec = ResourceSpec::new(role);
+    spec.deletion_policy = DeletionPolicy::Orphan;
+    let id = f.store.create_resource(&f.tenant, &alice(), home, &spec).await.unwrap();
+
+    let mut status = StatusRecord {
+        tenant_id: f.tenant.clone(),
+        resource_id: id.clone(),
+        cluster_id: cluster_id.clone(),
+        code: StatusCode::Pending,
+        message: String::new(),
+        applied_revision: None,
+        applied_hash: None,
+        member_generation: None,
+        member_resource_version: None,
+        health: None,
+        updated_at: now_ms(),
+    };
+    f.store.save_statuses(std::slice::from_ref(&status), &[]).await.unwrap();
+    status.code = StatusCode::Synced;
+    status.applied_revision = Some(1);
+    status.member_resource_version = Some("42".into());
+    // A row for a resource that no longer exists is skipped, not an error for the batch.
+    let ghost = StatusRecord { resource_id: "gone".into(), ..status.clone() };
+    f.store.save_statuses(&[status.clone(), ghost], &[]).await.unwrap();
+    assert_eq!(f.store.cluster_statuses(&cluster_id).await.unwrap(), vec![status.clone()]);
+    assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
+
+    f.store.delete_resource(&f.tenant, &alice(), &id).await.unwrap();
+    assert!(f.store.engine_resource(&id).await.unwrap().unwrap().deleted);
+    assert!(!f.store.purge_resource(&id).await.unwrap(), "a member still holds it");
+    f.store.save_statuses(&[], &[(id.clone(), cluster_id.clone())]).await.unwrap();
+    assert!(f.store.purge_resource(&id).await.unwrap());
+    assert!(f.store.engine_resource(&id).await.unwrap().is_none());
+}
