@@ -1,16 +1,22 @@
 //! The sync engine: renders each federated resource for every cluster its placement selects,
 //! and per-cluster workers make the member clusters match (see DESIGN.md, "Flow of data").
 //!
-//! This crate is a shell until the engine issue fills it; its error type is the contract
-//! the server already builds against.
+//! - [`EngineHandle::start`] loads the model from the store and runs one worker per cluster.
+//! - Store change events wake only the workers of the clusters a change affects.
+//! - Workers write only what differs from what the member last accepted, watch what they
+//!   wrote for drift and workload health, and publish status ([`StatusEvent`]).
 
-/// Why the engine could not do something.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("store: {0}")]
-    Store(#[from] flotilla_store::Error),
-    #[error("invalid input: {0}")]
-    Domain(#[from] flotilla_domain::Error),
-}
+mod client;
+mod cluster_worker;
+mod engine;
+mod error;
+mod member;
+mod model;
+mod settings;
+mod status;
+mod watch;
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use engine::EngineHandle;
+pub use error::{Error, Result};
+pub use settings::EngineSettings;
+pub use status::StatusEvent;

@@ -26,7 +26,7 @@ impl Store {
     #[tracing::instrument(skip(self, admin_password))]
     pub async fn bootstrap(&self, admin_password: Option<&SecretString>) -> Result<BootstrapOutcome> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO tenants (id, slug, display_name, created_at, updated_at) \
              VALUES ($1, $2, 'Default', $3, $3) ON CONFLICT (slug) DO NOTHING",

@@ -72,7 +72,7 @@ impl Store {
         let credentials_enc = self.cipher.encrypt_str(&credentials)?;
         let labels = serde_json::to_string(&cluster.labels).map_err(|e| Error::Corrupt(e.to_string()))?;
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM clusters WHERE tenant_id = $1 AND name = $2")
             .bind(tenant_id)
             .bind(cluster.name.as_str())
@@ -141,7 +141,7 @@ impl Store {
         labels: &BTreeMap<String, String>,
     ) -> Result<()> {
         let json = serde_json::to_string(labels).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE clusters SET labels = $1, updated_at = $2, version = version + 1 \
              WHERE tenant_id = $3 AND id = $4 RETURNING name",
@@ -168,7 +168,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn deregister_cluster(&self, tenant_id: &str, actor: &str, id: &str, cleanup: bool) -> Result<()> {
         let mode = if cleanup { "cleanup" } else { "leave" };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let name: Option<String> = sqlx::query_scalar(
             "UPDATE clusters SET deregistering = $1, updated_at = $2, version = version + 1 \
              WHERE tenant_id = $3 AND id = $4 RETURNING name",

@@ -45,6 +45,13 @@ impl Store {
         Ok(Self { pool, cipher: Arc::new(cipher), changes: ChangeFeed::new() })
     }
 
+    /// Begins a transaction that writes. SQLite: `BEGIN IMMEDIATE` takes the write lock up
+    /// front, so a transaction that reads before it writes waits its turn (busy timeout)
+    /// instead of failing with SQLITE_BUSY_SNAPSHOT when another writer committed first.
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// Answers whether the database can be queried (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

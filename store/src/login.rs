@@ -76,7 +76,7 @@ impl Store {
         let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
         let matches = verify_blocking(attempt.password.clone(), hash).await?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let user = match candidate {
             Some(c) if matches && c.password_hash.is_some() => {
                 sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2 AND tenant_id = $3")

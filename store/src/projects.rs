@@ -38,7 +38,7 @@ impl Store {
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let workspace: Option<String> =
             sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
@@ -104,7 +104,7 @@ impl Store {
         expected_version: i64,
     ) -> Result<Project> {
         let selector = LabelSelector::parse(selector)?.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = sqlx::query_as::<_, Project>(
             "SELECT id, workspace_id, name, description, selector, version FROM projects WHERE tenant_id = $1 AND id = $2",
         )

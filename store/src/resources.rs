@@ -165,7 +165,7 @@ impl Store {
         home: ResourceHome<'_>,
         spec: &ResourceSpec,
     ) -> Result<String> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let id = self.insert_resource(&mut tx, tenant_id, actor, home, spec).await?;
         tx.commit().await?;
         self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.clone() });
@@ -302,7 +302,7 @@ impl Store {
         expected_version: i64,
         spec: &ResourceSpec,
     ) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = resource_row(&mut tx, tenant_id, id).await?;
         if current.deleted {
             return Err(Error::NotFound("resource"));
@@ -369,7 +369,7 @@ impl Store {
     /// policy orphans the objects) and then purges the row.
     #[tracing::instrument(skip(self, actor))]
     pub async fn delete_resource(&self, tenant_id: &str, actor: &Actor, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = resource_row(&mut tx, tenant_id, id).await?;
         if current.deleted {
             return Err(Error::NotFound("resource"));

@@ -100,7 +100,7 @@ impl Store {
                    health_ready = excluded.health_ready, health_updated = excluded.health_updated, \
                    health_desired = excluded.health_desired, updated_at = excluded.updated_at"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         for r in records {
             sqlx::query(sqlx::AssertSqlSafe(upsert.as_str()))
                 .bind(&r.tenant_id)

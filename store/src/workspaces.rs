@@ -29,7 +29,7 @@ impl Store {
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND name = $2")
             .bind(tenant_id)
             .bind(name.as_str())
@@ -68,7 +68,7 @@ impl Store {
         expected_version: i64,
     ) -> Result<Workspace> {
         let selector = LabelSelector::parse(selector)?.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let current = sqlx::query_as::<_, Workspace>(
             "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
         )

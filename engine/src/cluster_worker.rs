@@ -1,0 +1,618 @@
+//! One worker per member cluster: it alone talks to its cluster, so a slow or dead cluster
+//! delays nobody else. Level-triggered: whatever woke it, it compares what should be with
+//! what it last applied (rendered hash + the member's generation/resourceVersion, KubeFed's
+//! method) and writes only what differs. Unchanged → no write.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use flotilla_domain::{ObjectKey, StatusCode, WorkloadHealth};
+use flotilla_store::{ClusterHealth, DeletionPolicy, EngineCluster, StatusRecord, Store, now_ms};
+use kube::Client;
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::EngineSettings;
+use crate::member::{self, Accepted, Refusal};
+use crate::model::{Desired, FleetModel};
+use crate::status::StatusSink;
+use crate::watch::{self, MemberEvent};
+
+/// What wakes a worker.
+#[derive(Debug)]
+pub(crate) enum WorkerMsg {
+    /// Re-check these resources.
+    Resources(Vec<String>),
+    /// Re-check everything placed here (labels, workspace or project changed; resync).
+    All,
+    /// New credentials, labels or a deregistration.
+    Cluster(Box<EngineCluster>),
+    /// What the member's watches saw.
+    Member(MemberEvent),
+    Stop,
+}
+
+/// Where one resource stands in this cluster.
+#[derive(Debug, Clone)]
+struct Tracked {
+    key: Option<ObjectKey>,
+    /// What the member accepted last: revision and hash rendered, versions it answered.
+    applied: Option<Applied>,
+    code: StatusCode,
+    message: String,
+    health: Option<WorkloadHealth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Applied {
+    revision: i64,
+    hash: String,
+    generation: Option<i64>,
+    resource_version: Option<String>,
+}
+
+pub(crate) struct ClusterWorker {
+    cluster: EngineCluster,
+    model: Arc<RwLock<FleetModel>>,
+    store: Store,
+    sink: StatusSink,
+    settings: Arc<EngineSettings>,
+    inbox: mpsc::UnboundedReceiver<WorkerMsg>,
+    self_tx: mpsc::UnboundedSender<WorkerMsg>,
+    client: Option<Client>,
+    ready: bool,
+    health_published: Option<ClusterHealth>,
+    tracked: HashMap<String, Tracked>,
+    pending: BTreeSet<String>,
+    check_all: bool,
+    /// Resources whose member object changed behind Flotilla's back.
+    drifted: HashSet<String>,
+    failures: u32,
+    retry: BTreeSet<String>,
+    retry_at: Option<Instant>,
+    next_probe: Instant,
+    next_resync: Instant,
+    watches: HashMap<(String, String, bool), JoinHandle<()>>,
+}
+
+impl ClusterWorker {
+    pub fn spawn(
+        cluster: EngineCluster,
+        model: Arc<RwLock<FleetModel>>,
+        store: Store,
+        sink: StatusSink,
+        settings: Arc<EngineSettings>,
+    ) -> (mpsc::UnboundedSender<WorkerMsg>, JoinHandle<()>) {
+        let (tx, inbox) = mpsc::unbounded_channel();
+        let now = Instant::now();
+        // Spread resyncs so a thousand clusters do not all resync at once.
+        let first_resync = settings.resync.mul_f64(rand::thread_rng().gen_range(0.5..1.0));
+        let worker = Self {
+            cluster,
+            model,
+            store,
+            sink,
+            inbox,
+            self_tx: tx.clone(),
+            client: None,
+            ready: false,
+            health_published: None,
+            tracked: HashMap::new(),
+            pending: BTreeSet::new(),
+            check_all: true,
+            drifted: HashSet::new(),
+            failures: 0,
+            retry: BTreeSet::new(),
+            retry_at: None,
+            next_probe: now,
+            next_resync: now + first_resync,
+            watches: HashMap::new(),
+            settings,
+        };
+        let handle = tokio::spawn(worker.run());
+        (tx, handle)
+    }
+
+    #[tracing::instrument(skip(self), fields(cluster = %self.cluster.name))]
+    async fn run(mut self) {
+        self.load_tracked().await;
+        loop {
+            let wake_at = [Some(self.next_probe), Some(self.next_resync), self.retry_at].into_iter().flatten().min();
+            tokio::select! {
+                msg = self.inbox.recv() => {
+                    let Some(msg) = msg else { break };
+                    if !self.handle(msg).await {
+                        break;
+                    }
+                    while let Ok(msg) = self.inbox.try_recv() {
+                        if !self.handle(msg).await {
+                            self.stop_watches();
+                            return;
+                        }
+                    }
+                }
+                _ = tokio::time::sleep_until(wake_at.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))) => {}
+            }
+            let now = Instant::now();
+            if now >= self.next_probe {
+                self.probe().await;
+            }
+            if now >= self.next_resync {
+                self.check_all = true;
+                self.next_resync = now + self.settings.resync;
+            }
+            if self.retry_at.is_some_and(|at| now >= at) {
+                self.retry_at = None;
+                self.pending.append(&mut self.retry);
+            }
+            if self.ready && (self.check_all || !self.pending.is_empty()) {
+                self.sync().await;
+            }
+        }
+        self.stop_watches();
+    }
+
+    /// Takes a message in; false = stop.
+    async fn handle(&mut self, msg: WorkerMsg) -> bool {
+        match msg {
+            WorkerMsg::Resources(ids) => self.pending.extend(ids),
+            WorkerMsg::All => self.check_all = true,
+            WorkerMsg::Cluster(cluster) => {
+                let credentials_changed = cluster.api_server_url != self.cluster.api_server_url
+                    || cluster.ca_pem != self.cluster.ca_pem
+                    || secrecy::ExposeSecret::expose_secret(&cluster.token)
+                        != secrecy::ExposeSecret::expose_secret(&self.cluster.token);
+                self.cluster = *cluster;
+                if credentials_changed {
+                    self.client = None;
+                    self.stop_watches();
+                    self.next_probe = Instant::now();
+                }
+                if let Some(mode) = self.cluster.deregistering.clone() {
+                    self.deregister(mode == "cleanup").await;
+                    return false;
+                }
+                self.check_all = true;
+            }
+            WorkerMsg::Member(event) => self.member_event(event).await,
+            WorkerMsg::Stop => return false,
+        }
+        true
+    }
+
+    async fn load_tracked(&mut self) {
+        match self.store.cluster_statuses(&self.cluster.id).await {
+            Ok(rows) => {
+                for r in rows {
+                    let applied = match (r.applied_revision, r.applied_hash) {
+                        (Some(revision), Some(hash)) => Some(Applied {
+                            revision,
+                            hash,
+                            generation: r.member_generation,
+                            resource_version: r.member_resource_version,
+                        }),
+                        _ => None,
+                    };
+                    let key = self.model.read().ok().and_then(|m| m.object_key(&r.resource_id));
+                    let t = Tracked { key, applied, code: r.code, message: r.message, health: r.health };
+                    self.tracked.insert(r.resource_id, t);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not load statuses; everything will be re-checked"),
+        }
+    }
+
+    // ── health ────────────────────────────────────────────────────────────────────────
+
+    async fn probe(&mut self) {
+        if self.client.is_none() {
+            match crate::client::connect(&self.cluster, self.settings.request_timeout) {
+                Ok(c) => self.client = Some(c),
+                Err(e) => {
+                    self.mark_offline(e.to_string()).await;
+                    return;
+                }
+            }
+        }
+        let Some(client) = self.client.clone() else { return };
+        let answer = tokio::time::timeout(self.settings.request_timeout, client.apiserver_version()).await;
+        match answer {
+            Ok(Ok(info)) => {
+                let was_ready = self.ready;
+                self.ready = true;
+                self.failures = 0;
+                self.next_probe = Instant::now() + self.settings.probe;
+                self.publish_health(ClusterHealth {
+                    health: "Ready",
+                    reason: String::new(),
+                    server_version: Some(info.git_version),
+                })
+                .await;
+                if !was_ready {
+                    self.check_all = true;
+                    self.ensure_watches();
+                }
+            }
+            Ok(Err(e)) => {
+                let reason = match member::classify(e) {
+                    Refusal::Unreachable(r) | Refusal::Refused(r) | Refusal::MissingDependency(r) => r,
+                    Refusal::NotOurs => "refused".into(),
+                };
+                self.mark_offline(reason).await;
+            }
+            Err(_) => {
+                self.mark_offline(format!("no answer within {} s", self.settings.request_timeout.as_secs())).await
+            }
+        }
+    }
+
+    async fn mark_offline(&mut self, reason: String) {
+        self.ready = false;
+        let delay = self.backoff();
+        self.next_probe = Instant::now() + delay;
+        self.publish_health(ClusterHealth { health: "Offline", reason: reason.clone(), server_version: None }).await;
+        // Everything placed here waits for the cluster; what it last accepted is kept, so
+        // nothing is rewritten when it returns unchanged.
+        let placed = self.placed();
+        for id in placed {
+            self.set_status(&id, StatusCode::ClusterNotReady, format!("cluster offline: {reason}"));
+        }
+    }
+
+    async fn publish_health(&mut self, health: ClusterHealth) {
+        if self.health_published.as_ref() == Some(&health) {
+            return;
+        }
+        if let Err(e) = self.store.set_cluster_health(&self.cluster.id, &health).await {
+            tracing::warn!(error = %e, "could not record cluster health");
+        }
+        self.sink.cluster(&self.cluster.tenant_id, &self.cluster.id, health.clone());
+        self.health_published = Some(health);
+    }
+
+    /// Exponential backoff with jitter, per cluster.
+    fn backoff(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        let exp = self.settings.backoff_min.saturating_mul(1 << self.failures.min(16).saturating_sub(1));
+        let capped = exp.min(self.settings.backoff_max);
+        capped.mul_f64(rand::thread_rng().gen_range(0.8..1.2))
+    }
+
+    fn placed(&self) -> Vec<String> {
+        self.model.read().map(|m| m.placed_on(&self.cluster.id)).unwrap_or_default()
+    }
+
+    // ── sync ──────────────────────────────────────────────────────────────────────────
+
+    async fn sync(&mut self) {
+        let mut ids: BTreeSet<String> = std::mem::take(&mut self.pending);
+        if std::mem::take(&mut self.check_all) {
+            ids.extend(self.placed());
+            ids.extend(self.tracked.keys().cloned());
+        }
+        let mut work: Vec<(String, Desired)> = {
+            let Ok(model) = self.model.read() else { return };
+            ids.into_iter().map(|id| (id.clone(), model.desired(&self.cluster.id, &id))).collect()
+        };
+        // Creates and updates in apply order (namespaces, CRDs, the rest, custom
+        // resources); removals after, in reverse.
+        work.sort_by_key(|(_, d)| match d {
+            Desired::Present { resource, .. } | Desired::Invalid { resource, .. } => (0, resource.order as i16),
+            Desired::Absent { resource } => (1, -(resource.as_ref().map_or(2, |r| r.order) as i16)),
+        });
+        let mut work = work.into_iter();
+        for (id, desired) in work.by_ref() {
+            let still_ready = match desired {
+                Desired::Present { resource, rendered } => self.ensure_present(&id, &resource, rendered).await,
+                Desired::Invalid { message, .. } => {
+                    self.set_status(&id, StatusCode::ApplyOverridesFailed, message);
+                    true
+                }
+                Desired::Absent { resource } => {
+                    self.ensure_absent(&id, resource.as_deref().map(|r| r.deletion_policy)).await
+                }
+            };
+            if !still_ready {
+                break;
+            }
+        }
+        // The cluster went away mid-pass: the rest waits for it.
+        self.pending.extend(work.map(|(id, _)| id));
+        if !self.retry.is_empty() && self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + self.backoff());
+        }
+    }
+
+    /// Makes the member hold `rendered`. Returns false when the cluster stopped answering.
+    async fn ensure_present(
+        &mut self,
+        id: &str,
+        resource: &crate::model::ResourceEntry,
+        rendered: flotilla_domain::Rendered,
+    ) -> bool {
+        let Some(client) = self.client.clone() else { return false };
+        let timeout = self.settings.request_timeout;
+        let tracked = self.tracked.get(id);
+        let applied = tracked.and_then(|t| t.applied.clone());
+        let same_render = applied.as_ref().is_some_and(|a| a.hash == rendered.hash);
+        let drifted = self.drifted.remove(id);
+        if same_render && !drifted {
+            // Up to date: the member accepted exactly this and has not changed it since.
+            if tracked.is_some_and(|t| t.code != StatusCode::Synced) {
+                self.set_status(id, StatusCode::Synced, String::new());
+            }
+            return true;
+        }
+        if same_render && drifted {
+            // A watch said it changed; check before writing (the event may predate our write).
+            match member::versions(&client, timeout, &rendered.key).await {
+                Ok(Some(now)) if applied.as_ref().is_some_and(|a| same_versions(a, &now)) => return true,
+                Ok(_) => {}
+                Err(Refusal::Unreachable(why)) => return self.unreachable(id, why).await,
+                Err(_) => {}
+            }
+        }
+        let known = applied.is_some();
+        let result =
+            member::apply(&client, timeout, &rendered.key, &rendered.object, id, known, resource.adopt_existing).await;
+        let failed_code = if known { StatusCode::UpdateFailed } else { StatusCode::CreationFailed };
+        match result {
+            Ok(accepted) => {
+                self.accept(id, resource.revision, &rendered, accepted);
+                self.ensure_watch(&rendered.key);
+                true
+            }
+            Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::NotOurs) => {
+                self.track_key(id, &rendered.key);
+                self.set_status(
+                    id,
+                    StatusCode::AlreadyExists,
+                    format!(
+                        "{} exists in the cluster and was not created by Flotilla; allow adoption to manage it",
+                        rendered.key
+                    ),
+                );
+                true
+            }
+            Err(Refusal::MissingDependency(why)) => {
+                self.track_key(id, &rendered.key);
+                self.set_status(
+                    id,
+                    StatusCode::WaitingForDependency,
+                    format!("waiting for its namespace or type: {why}"),
+                );
+                self.retry.insert(id.to_owned());
+                true
+            }
+            Err(Refusal::Refused(why)) => {
+                self.track_key(id, &rendered.key);
+                self.set_status(id, failed_code, why);
+                self.retry.insert(id.to_owned());
+                true
+            }
+        }
+    }
+
+    async fn ensure_absent(&mut self, id: &str, policy: Option<DeletionPolicy>) -> bool {
+        let Some(tracked) = self.tracked.get(id).cloned() else { return true };
+        let ours = tracked.applied.is_some();
+        if !ours || policy == Some(DeletionPolicy::Orphan) {
+            self.forget(id);
+            return true;
+        }
+        let Some(key) = tracked.key.clone() else {
+            self.forget(id);
+            return true;
+        };
+        let Some(client) = self.client.clone() else { return false };
+        if tracked.code != StatusCode::WaitingForRemoval {
+            self.set_status(id, StatusCode::WaitingForRemoval, format!("removing {key}"));
+        }
+        match member::delete(&client, self.settings.request_timeout, &key).await {
+            Ok(()) => {
+                self.forget(id);
+                true
+            }
+            Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::Refused(why) | Refusal::MissingDependency(why)) => {
+                self.set_status(id, StatusCode::DeletionFailed, why);
+                self.retry.insert(id.to_owned());
+                true
+            }
+            Err(Refusal::NotOurs) => {
+                self.forget(id);
+                true
+            }
+        }
+    }
+
+    async fn unreachable(&mut self, id: &str, why: String) -> bool {
+        self.pending.insert(id.to_owned());
+        self.mark_offline(why).await;
+        false
+    }
+
+    fn accept(&mut self, id: &str, revision: i64, rendered: &flotilla_domain::Rendered, accepted: Accepted) {
+        let t = self.tracked.entry(id.to_owned()).or_insert_with(|| Tracked {
+            key: None,
+            applied: None,
+            code: StatusCode::Pending,
+            message: String::new(),
+            health: None,
+        });
+        t.key = Some(rendered.key.clone());
+        t.applied = Some(Applied {
+            revision,
+            hash: rendered.hash.clone(),
+            generation: accepted.generation,
+            resource_version: accepted.resource_version,
+        });
+        t.code = StatusCode::Synced;
+        t.message.clear();
+        t.health = accepted.health.or(t.health);
+        let record = self.record(id);
+        if let Some(r) = record {
+            self.sink.upsert(r);
+        }
+    }
+
+    fn track_key(&mut self, id: &str, key: &ObjectKey) {
+        self.tracked
+            .entry(id.to_owned())
+            .or_insert_with(|| Tracked {
+                key: None,
+                applied: None,
+                code: StatusCode::Pending,
+                message: String::new(),
+                health: None,
+            })
+            .key = Some(key.clone());
+    }
+
+    /// Sets a status (publishing it only when it changed).
+    fn set_status(&mut self, id: &str, code: StatusCode, message: String) {
+        let t = self.tracked.entry(id.to_owned()).or_insert_with(|| Tracked {
+            key: None,
+            applied: None,
+            code: StatusCode::Pending,
+            message: String::new(),
+            health: None,
+        });
+        if t.code == code && t.message == message {
+            return;
+        }
+        t.code = code;
+        t.message = message;
+        if let Some(r) = self.record(id) {
+            self.sink.upsert(r);
+        }
+    }
+
+    fn forget(&mut self, id: &str) {
+        self.drifted.remove(id);
+        self.retry.remove(id);
+        if self.tracked.remove(id).is_some() {
+            self.sink.remove(&self.cluster.tenant_id, id, &self.cluster.id);
+        }
+    }
+
+    fn record(&self, id: &str) -> Option<StatusRecord> {
+        let t = self.tracked.get(id)?;
+        Some(StatusRecord {
+            tenant_id: self.cluster.tenant_id.clone(),
+            resource_id: id.to_owned(),
+            cluster_id: self.cluster.id.clone(),
+            code: t.code,
+            message: t.message.clone(),
+            applied_revision: t.applied.as_ref().map(|a| a.revision),
+            applied_hash: t.applied.as_ref().map(|a| a.hash.clone()),
+            member_generation: t.applied.as_ref().and_then(|a| a.generation),
+            member_resource_version: t.applied.as_ref().and_then(|a| a.resource_version.clone()),
+            health: t.health,
+            updated_at: now_ms(),
+        })
+    }
+
+    // ── watches ───────────────────────────────────────────────────────────────────────
+
+    fn ensure_watches(&mut self) {
+        let keys: Vec<ObjectKey> =
+            self.tracked.values().filter(|t| t.applied.is_some()).filter_map(|t| t.key.clone()).collect();
+        for key in keys {
+            self.ensure_watch(&key);
+        }
+    }
+
+    fn ensure_watch(&mut self, key: &ObjectKey) {
+        if !self.settings.watch {
+            return;
+        }
+        let Some(client) = self.client.clone() else { return };
+        let id = (key.api_version.clone(), key.kind.clone(), key.namespace.is_some());
+        if self.watches.get(&id).is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let handle = watch::spawn(client, key, self.self_tx.clone());
+        self.watches.insert(id, handle);
+    }
+
+    fn stop_watches(&mut self) {
+        for (_, h) in self.watches.drain() {
+            h.abort();
+        }
+    }
+
+    async fn member_event(&mut self, event: MemberEvent) {
+        match event {
+            MemberEvent::Seen { resource_id, versions } => {
+                let Some(t) = self.tracked.get_mut(&resource_id) else { return };
+                let Some(applied) = &t.applied else { return };
+                if !same_versions(applied, &versions) {
+                    self.drifted.insert(resource_id.clone());
+                    self.pending.insert(resource_id);
+                    return;
+                }
+                if versions.health.is_some() && versions.health != t.health {
+                    t.health = versions.health;
+                    if let Some(r) = self.record(&resource_id) {
+                        self.sink.upsert(r);
+                    }
+                }
+            }
+            MemberEvent::Gone { resource_id } => {
+                if self.tracked.get(&resource_id).is_some_and(|t| t.applied.is_some()) {
+                    self.drifted.insert(resource_id.clone());
+                    self.pending.insert(resource_id);
+                }
+            }
+            MemberEvent::Failed(reason) => {
+                tracing::debug!(%reason, "watch failed; probing");
+                self.next_probe = Instant::now();
+            }
+        }
+    }
+
+    // ── deregistration ────────────────────────────────────────────────────────────────
+
+    async fn deregister(&mut self, cleanup: bool) {
+        self.stop_watches();
+        if cleanup {
+            if self.client.is_none() {
+                self.probe().await;
+            }
+            let mut ids: Vec<(u8, String)> = {
+                let model = self.model.read().ok();
+                self.tracked
+                    .iter()
+                    .filter(|(_, t)| t.applied.is_some())
+                    .map(|(id, _)| (model.as_ref().and_then(|m| m.resource(id)).map_or(2, |r| r.order), id.clone()))
+                    .collect()
+            };
+            ids.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
+            for (_, id) in ids {
+                if !self.ensure_absent(&id, Some(DeletionPolicy::Delete)).await {
+                    tracing::warn!("cluster unreachable during cleanup; leaving the rest in place");
+                    break;
+                }
+            }
+        }
+        self.sink.flush().await;
+        match self.store.forget_cluster(&self.cluster.id).await {
+            Ok(_) => tracing::info!(cleanup, "cluster deregistered"),
+            Err(e) => tracing::error!(error = %e, "could not remove the deregistered cluster"),
+        }
+    }
+}
+
+/// Whether the member's object is still the one Flotilla wrote: same generation where the
+/// kind has one (status updates do not count), else same resourceVersion.
+fn same_versions(applied: &Applied, now: &Accepted) -> bool {
+    match (applied.generation, now.generation) {
+        (Some(a), Some(b)) => a == b,
+        _ => applied.resource_version == now.resource_version,
+    }
+}

@@ -1,0 +1,282 @@
+//! The engine's in-memory picture of what should exist: every tenant's clusters,
+//! workspaces, projects and resources at their current revision. Loaded once, then kept
+//! current entity by entity from the store's change events. Templates are held once per
+//! resource, never per cluster; rendering happens in the worker that needs it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use flotilla_domain::kinds::apply_order;
+use flotilla_domain::render::{RenderInput, render};
+use flotilla_domain::{LabelSelector, ObjectKey, OverridePatch, Rendered, ResolvedPlacement, Scope};
+use flotilla_store::{DeletionPolicy, EngineCluster, EngineProject, EngineResource, EngineWorkspace};
+
+/// A member cluster as the model sees it (credentials stay with its worker).
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterEntry {
+    tenant_id: String,
+    name: String,
+    labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+struct WorkspaceEntry {
+    tenant_id: String,
+    /// `None` when the stored selector no longer parses: it then selects nothing.
+    selector: Option<LabelSelector>,
+}
+
+#[derive(Debug, Clone)]
+struct ProjectEntry {
+    workspace_id: String,
+    name: String,
+    selector: Option<LabelSelector>,
+}
+
+/// A resource at its current revision, checked and ready to render.
+#[derive(Debug)]
+pub(crate) struct ResourceEntry {
+    pub id: String,
+    pub tenant_id: String,
+    workspace_id: String,
+    project_id: Option<String>,
+    pub revision: i64,
+    template: serde_json::Value,
+    /// `Err(message)` when the stored placement no longer parses (cannot place anywhere).
+    placement: Result<ResolvedPlacement, String>,
+    overrides: HashMap<String, Vec<OverridePatch>>,
+    pub deletion_policy: DeletionPolicy,
+    pub adopt_existing: bool,
+    pub deleted: bool,
+    pub order: u8,
+}
+
+impl ResourceEntry {
+    fn from_store(r: EngineResource) -> Self {
+        let api_version = r.template.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
+        let kind = r.template.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
+        let order = apply_order(api_version, kind);
+        Self {
+            placement: r.placement.resolve().map_err(|e| e.to_string()),
+            overrides: r.overrides.into_iter().map(|o| (o.cluster, o.patches)).collect(),
+            id: r.id,
+            tenant_id: r.tenant_id,
+            workspace_id: r.workspace_id,
+            project_id: r.project_id,
+            revision: r.revision,
+            template: r.template,
+            deletion_policy: r.deletion_policy,
+            adopt_existing: r.adopt_existing,
+            deleted: r.deleted,
+            order,
+        }
+    }
+
+    fn is_project_namespace(&self) -> bool {
+        self.order == 0 && self.project_id.is_some()
+    }
+}
+
+/// What a worker should hold for one resource.
+#[derive(Debug)]
+pub(crate) enum Desired {
+    /// Not placed on this cluster (or deleted): remove it if it is there.
+    Absent {
+        resource: Option<Arc<ResourceEntry>>,
+    },
+    /// Placed; rendering failed (bad override for this cluster).
+    Invalid {
+        resource: Arc<ResourceEntry>,
+        message: String,
+    },
+    Present {
+        resource: Arc<ResourceEntry>,
+        rendered: Rendered,
+    },
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FleetModel {
+    clusters: HashMap<String, ClusterEntry>,
+    workspaces: HashMap<String, WorkspaceEntry>,
+    projects: HashMap<String, ProjectEntry>,
+    resources: HashMap<String, Arc<ResourceEntry>>,
+}
+
+impl FleetModel {
+    pub fn load(
+        clusters: &[EngineCluster],
+        workspaces: Vec<EngineWorkspace>,
+        projects: Vec<EngineProject>,
+        resources: Vec<EngineResource>,
+    ) -> Self {
+        let mut model = Self::default();
+        for c in clusters {
+            model.set_cluster(c);
+        }
+        for w in workspaces {
+            model.set_workspace(&w.id.clone(), Some(w));
+        }
+        for p in projects {
+            model.set_project(&p.id.clone(), Some(p));
+        }
+        for r in resources {
+            model.set_resource(&r.id.clone(), Some(r));
+        }
+        model
+    }
+
+    pub fn set_cluster(&mut self, c: &EngineCluster) {
+        self.clusters.insert(
+            c.id.clone(),
+            ClusterEntry { tenant_id: c.tenant_id.clone(), name: c.name.clone(), labels: c.labels.clone() },
+        );
+    }
+
+    pub fn remove_cluster(&mut self, id: &str) {
+        self.clusters.remove(id);
+    }
+
+    /// Replaces (or with `None` removes) a workspace; returns the clusters it selected
+    /// before or selects now.
+    pub fn set_workspace(&mut self, id: &str, w: Option<EngineWorkspace>) -> BTreeSet<String> {
+        let mut affected = self.clusters_matching(|m, c| m.in_workspace(id, c));
+        match w {
+            Some(w) => {
+                let selector = LabelSelector::parse(&w.selector).ok();
+                self.workspaces.insert(id.to_owned(), WorkspaceEntry { tenant_id: w.tenant_id, selector });
+            }
+            None => {
+                self.workspaces.remove(id);
+            }
+        }
+        affected.extend(self.clusters_matching(|m, c| m.in_workspace(id, c)));
+        affected
+    }
+
+    pub fn set_project(&mut self, id: &str, p: Option<EngineProject>) -> BTreeSet<String> {
+        let mut affected = self.clusters_matching(|m, c| m.in_project(id, c));
+        match p {
+            Some(p) => {
+                let selector = LabelSelector::parse(&p.selector).ok();
+                self.projects
+                    .insert(id.to_owned(), ProjectEntry { workspace_id: p.workspace_id, name: p.name, selector });
+            }
+            None => {
+                self.projects.remove(id);
+            }
+        }
+        affected.extend(self.clusters_matching(|m, c| m.in_project(id, c)));
+        affected
+    }
+
+    /// Replaces (or removes) a resource; returns the clusters it was or is placed on.
+    pub fn set_resource(&mut self, id: &str, r: Option<EngineResource>) -> BTreeSet<String> {
+        let mut affected = BTreeSet::new();
+        if let Some(old) = self.resources.get(id).cloned() {
+            affected.extend(self.clusters_matching(|m, c| m.places(&old, c)));
+        }
+        match r {
+            Some(r) => {
+                let entry = Arc::new(ResourceEntry::from_store(r));
+                // A deleted resource must still reach the clusters that hold it.
+                affected.extend(self.clusters_matching(|m, c| m.places(&entry, c)));
+                self.resources.insert(id.to_owned(), entry);
+            }
+            None => {
+                self.resources.remove(id);
+            }
+        }
+        affected
+    }
+
+    pub fn resource(&self, id: &str) -> Option<Arc<ResourceEntry>> {
+        self.resources.get(id).cloned()
+    }
+
+    fn clusters_matching(&self, pred: impl Fn(&Self, &ClusterEntry) -> bool) -> BTreeSet<String> {
+        self.clusters.iter().filter(|(_, c)| pred(self, c)).map(|(id, _)| id.clone()).collect()
+    }
+
+    fn in_workspace(&self, id: &str, c: &ClusterEntry) -> bool {
+        self.workspaces
+            .get(id)
+            .is_some_and(|w| w.tenant_id == c.tenant_id && w.selector.as_ref().is_some_and(|s| s.matches(&c.labels)))
+    }
+
+    fn in_project(&self, id: &str, c: &ClusterEntry) -> bool {
+        self.projects.get(id).is_some_and(|p| {
+            self.in_workspace(&p.workspace_id, c) && p.selector.as_ref().is_some_and(|s| s.matches(&c.labels))
+        })
+    }
+
+    /// Whether `r` (ignoring deletion) is placed on cluster `c`.
+    fn places(&self, r: &ResourceEntry, c: &ClusterEntry) -> bool {
+        if r.tenant_id != c.tenant_id {
+            return false;
+        }
+        let Some(workspace) = self.workspaces.get(&r.workspace_id).and_then(|w| w.selector.as_ref()) else {
+            return false;
+        };
+        let project = match &r.project_id {
+            Some(pid) => match self.projects.get(pid) {
+                Some(ProjectEntry { workspace_id, selector: Some(s), .. }) if *workspace_id == r.workspace_id => {
+                    Some(s)
+                }
+                _ => return false,
+            },
+            None => None,
+        };
+        let Ok(placement) = &r.placement else { return false };
+        Scope { workspace, project }.places(placement, &c.name, &c.labels)
+    }
+
+    /// The ids of the resources placed on cluster `cluster_id` (deleted ones excluded).
+    pub fn placed_on(&self, cluster_id: &str) -> Vec<String> {
+        let Some(c) = self.clusters.get(cluster_id) else { return Vec::new() };
+        self.resources.values().filter(|r| !r.deleted && self.places(r, c)).map(|r| r.id.clone()).collect()
+    }
+
+    /// The object a resource names (without rendering), for objects tracked from before a
+    /// restart.
+    pub fn object_key(&self, resource_id: &str) -> Option<ObjectKey> {
+        let r = self.resources.get(resource_id)?;
+        let text = |p: &str| r.template.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
+        let namespace = match (&r.project_id, r.is_project_namespace()) {
+            (Some(pid), false) => Some(self.projects.get(pid)?.name.clone()),
+            _ => None,
+        };
+        Some(ObjectKey {
+            api_version: text("/apiVersion")?,
+            kind: text("/kind")?,
+            namespace,
+            name: text("/metadata/name")?,
+        })
+    }
+
+    /// What cluster `cluster_id` should hold for resource `resource_id`.
+    pub fn desired(&self, cluster_id: &str, resource_id: &str) -> Desired {
+        let resource = self.resources.get(resource_id).cloned();
+        let (Some(c), Some(r)) = (self.clusters.get(cluster_id), resource.clone()) else {
+            return Desired::Absent { resource };
+        };
+        if r.deleted || !self.places(&r, c) {
+            return Desired::Absent { resource };
+        }
+        let namespace = match (&r.project_id, r.is_project_namespace()) {
+            (Some(pid), false) => self.projects.get(pid).map(|p| p.name.as_str()),
+            _ => None,
+        };
+        let input = RenderInput {
+            resource_id: &r.id,
+            revision: r.revision,
+            template: &r.template,
+            overrides: r.overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default(),
+            namespace,
+        };
+        match render(&input) {
+            Ok(rendered) => Desired::Present { resource: r, rendered },
+            Err(e) => Desired::Invalid { message: e.to_string(), resource: r },
+        }
+    }
+}

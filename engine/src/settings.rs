@@ -1,0 +1,32 @@
+use std::time::Duration;
+
+/// How the engine paces itself. The defaults suit a real fleet; tests shorten them.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Every worker re-checks everything it manages this often (catches anything missed).
+    pub resync: Duration,
+    /// How often a Ready cluster's `/version` is probed.
+    pub probe: Duration,
+    /// Backoff after a failure, per cluster: doubles from `backoff_min` to `backoff_max`,
+    /// with jitter.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    /// Each request to a member gives up after this long (the cluster then counts as slow
+    /// or offline, never blocking others).
+    pub request_timeout: Duration,
+    /// Watch managed objects for drift and workload health.
+    pub watch: bool,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            resync: Duration::from_secs(300),
+            probe: Duration::from_secs(5),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(10),
+            watch: true,
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Status out of the engine: every change is published at once on a broadcast stream (the
+//! live dashboard), and persisted by one writer task in batches (one transaction for many
+//! rows), so a fan-out to a thousand clusters is not a thousand transactions.
+
+use std::collections::HashMap;
+
+use flotilla_store::{ClusterHealth, StatusRecord, Store};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// What the engine publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusEvent {
+    /// A resource's status in a cluster changed.
+    Resource(StatusRecord),
+    /// The resource no longer has a status in the cluster (removed, orphaned, unplaced).
+    Removed { tenant_id: String, resource_id: String, cluster_id: String },
+    /// A cluster's health changed.
+    Cluster { tenant_id: String, cluster_id: String, health: ClusterHealth },
+}
+
+impl StatusEvent {
+    pub fn tenant_id(&self) -> &str {
+        match self {
+            Self::Resource(r) => &r.tenant_id,
+            Self::Removed { tenant_id, .. } | Self::Cluster { tenant_id, .. } => tenant_id,
+        }
+    }
+}
+
+enum Write {
+    Upsert(StatusRecord),
+    Remove { resource_id: String, cluster_id: String },
+    Flush(oneshot::Sender<()>),
+}
+
+/// The workers' handle on status output. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct StatusSink {
+    writes: mpsc::UnboundedSender<Write>,
+    events: broadcast::Sender<StatusEvent>,
+}
+
+/// Largest batch persisted in one transaction.
+const BATCH: usize = 2048;
+
+impl StatusSink {
+    /// Starts the writer task. `purged` receives the ids of deleted resources the writer
+    /// purged from the store (no member holds them any more).
+    pub fn start(store: Store, purged: mpsc::UnboundedSender<String>) -> Self {
+        let (writes, rx) = mpsc::unbounded_channel();
+        let events = broadcast::channel(65_536).0;
+        tokio::spawn(writer(store, rx, purged));
+        Self { writes, events }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn upsert(&self, record: StatusRecord) {
+        let _ = self.events.send(StatusEvent::Resource(record.clone()));
+        let _ = self.writes.send(Write::Upsert(record));
+    }
+
+    pub fn remove(&self, tenant_id: &str, resource_id: &str, cluster_id: &str) {
+        let _ = self.events.send(StatusEvent::Removed {
+            tenant_id: tenant_id.to_owned(),
+            resource_id: resource_id.to_owned(),
+            cluster_id: cluster_id.to_owned(),
+        });
+        let _ =
+            self.writes.send(Write::Remove { resource_id: resource_id.to_owned(), cluster_id: cluster_id.to_owned() });
+    }
+
+    pub fn cluster(&self, tenant_id: &str, cluster_id: &str, health: ClusterHealth) {
+        let _ = self.events.send(StatusEvent::Cluster {
+            tenant_id: tenant_id.to_owned(),
+            cluster_id: cluster_id.to_owned(),
+            health,
+        });
+    }
+
+    /// Resolves once everything sent before is in the store.
+    pub async fn flush(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.writes.send(Write::Flush(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mpsc::UnboundedSender<String>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        // Last write wins per (resource, cluster); removals drop earlier upserts.
+        let mut upserts: HashMap<(String, String), StatusRecord> = HashMap::new();
+        let mut removals = Vec::new();
+        let mut flushes = Vec::new();
+        for w in batch.drain(..) {
+            match w {
+                Write::Upsert(r) => {
+                    upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), r);
+                }
+                Write::Remove { resource_id, cluster_id } => {
+                    upserts.remove(&(resource_id.clone(), cluster_id.clone()));
+                    removals.push((resource_id, cluster_id));
+                }
+                Write::Flush(done) => flushes.push(done),
+            }
+        }
+        let records: Vec<StatusRecord> = upserts.into_values().collect();
+        if let Err(e) = store.save_statuses(&records, &removals).await {
+            tracing::error!(error = %e, rows = records.len(), "could not save statuses");
+        }
+        let mut removed_resources: Vec<&String> = removals.iter().map(|(r, _)| r).collect();
+        removed_resources.sort();
+        removed_resources.dedup();
+        for id in removed_resources {
+            match store.purge_resource(id).await {
+                Ok(true) => {
+                    let _ = purged.send(id.clone());
+                }
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, resource = %id, "could not purge a deleted resource"),
+            }
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
