@@ -38,6 +38,8 @@ pub enum StartupError {
     Store(#[from] flotilla_store::Error),
     #[error("could not start the demo fleet")]
     Demo(#[from] crate::demo::DemoError),
+    #[error("could not start the sync engine")]
+    Engine(#[from] flotilla_engine::Error),
     #[error("could not listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -51,6 +53,8 @@ pub struct Application {
     addr: SocketAddr,
     router: Router,
     store: Store,
+    /// The sync engine: one worker per registered cluster.
+    engine: flotilla_engine::EngineHandle,
     /// The demo fleet, served as long as the application lives.
     demo: Option<flotilla_simulator::Simulator>,
 }
@@ -90,9 +94,11 @@ impl Application {
             );
         }
 
+        let engine =
+            flotilla_engine::EngineHandle::start(store.clone(), flotilla_engine::EngineSettings::default()).await?;
         let router = router(&settings, store.clone(), addr);
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
-        Ok(Self { listener, addr, router, store, demo })
+        Ok(Self { listener, addr, router, store, engine, demo })
     }
 
     pub fn port(&self) -> u16 {
@@ -105,6 +111,10 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn engine(&self) -> &flotilla_engine::EngineHandle {
+        &self.engine
     }
 
     pub fn demo(&self) -> Option<&flotilla_simulator::Simulator> {

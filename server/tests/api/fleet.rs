@@ -60,3 +60,18 @@ async fn the_demo_fleet_is_registered_and_reachable() {
     // Kubeconfigs for kubectl are written into the data dir.
     assert!(app.data_dir.path().join("demo-kubeconfigs/fleet.kubeconfig").exists());
 }
+
+#[tokio::test]
+async fn the_engine_probes_the_demo_fleet_and_records_health() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let clusters = app.store.list_clusters(&tenant.id).await.unwrap();
+        if clusters.iter().all(|c| c.health == "Ready" && c.server_version.is_some()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not all demo clusters became Ready: {clusters:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

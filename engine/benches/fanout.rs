@@ -1,0 +1,285 @@
+//! Engine benchmark against simulated clusters in a separate process (so the hub's memory
+//! is the hub's alone). Reports, each against a floor measured in the same run:
+//!
+//! (a) one template change fanned out to N clusters: time until every cluster reports
+//!     `Synced` for the new revision ÷ a bare kube client doing the same N writes at the
+//!     same concurrency (one task per cluster);
+//! (b) writes to members during resyncs of an unchanged fleet (target 0);
+//! (c) hub heap per managed (cluster × object).
+//!
+//! `cargo bench -p flotilla-engine --bench fanout -- [clusters] [objects]` (default 1000 20).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use flotilla_domain::{ResourceName, StatusCode};
+use flotilla_engine::{EngineHandle, EngineSettings, StatusEvent};
+use flotilla_store::{Actor, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey, Store};
+use serde_json::{Value, json};
+
+/// Counts live heap bytes of this process.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const SIM_ROLE: &str = "FLOTILLA_BENCH_SIMULATOR";
+
+fn main() {
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let clusters = args.first().copied().unwrap_or(1000);
+    let objects = args.get(1).copied().unwrap_or(20);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    if std::env::var_os(SIM_ROLE).is_some() {
+        rt.block_on(simulator_process(clusters));
+    } else {
+        rt.block_on(hub(clusters, objects));
+    }
+}
+
+/// The child: serves `n` clusters, prints how to reach them, then answers `counts` lines
+/// with the total member writes and requests.
+async fn simulator_process(n: usize) {
+    use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
+    let specs = (0..n).map(|i| ClusterSpec::new(format!("c{i:04}"))).collect();
+    let sim = Simulator::start("127.0.0.1:0".parse().expect("addr"), specs, SimSettings::default()).await.expect("sim");
+    let clusters: Vec<Value> = sim
+        .fleet()
+        .all()
+        .iter()
+        .map(|c| json!({"name": c.name(), "url": sim.server_url(c.name()), "token": c.token}))
+        .collect();
+    println!("{}", json!({"ca": sim.ca_pem(), "clusters": clusters}));
+    let fleet = sim.fleet().clone();
+    tokio::task::spawn_blocking(move || {
+        for line in std::io::stdin().lock().lines() {
+            if line.is_err() {
+                break;
+            }
+            let (mut writes, mut requests) = (0, 0);
+            for c in fleet.all() {
+                writes += c.counts().writes;
+                requests += c.counts().requests;
+            }
+            println!("{writes} {requests}");
+        }
+    })
+    .await
+    .expect("stdin loop");
+}
+
+struct Child {
+    process: std::process::Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl Child {
+    fn counts(&mut self) -> (u64, u64) {
+        let stdin = self.process.stdin.as_mut().expect("stdin");
+        writeln!(stdin, "counts").expect("ask counts");
+        let mut line = String::new();
+        self.out.read_line(&mut line).expect("counts");
+        let mut it = line.split_whitespace().map(|v| v.parse::<u64>().expect("number"));
+        (it.next().expect("writes"), it.next().expect("requests"))
+    }
+}
+
+async fn hub(n: usize, objects: usize) {
+    eprintln!("starting {n} simulated clusters in a child process…");
+    let mut process = Command::new(std::env::current_exe().expect("exe"))
+        .arg(n.to_string())
+        .env(SIM_ROLE, "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn simulator");
+    let mut out = BufReader::new(process.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("simulator says where it is");
+    let mut child = Child { process, out };
+    let info: Value = serde_json::from_str(&line).expect("json");
+    let ca = info["ca"].as_str().map(str::to_owned);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect(
+        &format!("sqlite://{}/bench.db", dir.path().display()),
+        SecretCipher::new(&SecretKey::generate()),
+    )
+    .await
+    .expect("store");
+    let tenant = store.bootstrap(None).await.expect("bootstrap").tenant_id;
+    let members = info["clusters"].as_array().expect("clusters").clone();
+    for c in &members {
+        let cluster = NewCluster {
+            name: ResourceName::parse("name", c["name"].as_str().expect("name")).expect("name"),
+            api_server_url: c["url"].as_str().expect("url").to_owned(),
+            ca_pem: ca.clone(),
+            token: c["token"].as_str().expect("token").to_owned().into(),
+            labels: [("env".to_owned(), "bench".to_owned())].into(),
+        };
+        store.register_cluster(&tenant, "bench", &cluster, false).await.expect("register");
+    }
+    let actor = Actor::system("bench");
+    let ws = store
+        .create_workspace(&tenant, &actor, &ResourceName::parse("n", "bench").expect("n"), "env=bench")
+        .await
+        .expect("ws");
+    let project = store
+        .create_project(&tenant, &actor, &ws.id, &ResourceName::parse("n", "load").expect("n"), "")
+        .await
+        .expect("project");
+    let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "load")) };
+    let cm = |i: usize, v: &str| {
+        ResourceSpec::new(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i:02}")},
+            "data": {"value": v, "padding": "x".repeat(400)}}))
+    };
+    let mut ids = Vec::new();
+    for i in 1..objects {
+        ids.push(store.create_resource(&tenant, &actor, home, &cm(i, "1")).await.expect("resource"));
+    }
+    let target = store.create_resource(&tenant, &actor, home, &cm(0, "1")).await.expect("resource");
+    let per_cluster = objects + 1; // the project's namespace + the ConfigMaps
+
+    // ── initial sync, and memory once settled ─────────────────────────────────────────
+    let heap_before = LIVE.load(Ordering::Relaxed);
+    let settings = EngineSettings { resync: Duration::from_secs(4), ..EngineSettings::default() };
+    let started = Instant::now();
+    let engine = EngineHandle::start(store.clone(), settings).await.expect("engine");
+    let mut events = engine.subscribe();
+    wait_synced(&mut events, n * per_cluster, None).await;
+    let initial = started.elapsed();
+    engine.flush().await;
+    tokio::time::sleep(Duration::from_secs(2)).await; // watches established
+    let heap_after = LIVE.load(Ordering::Relaxed);
+    let managed = n * per_cluster;
+    let per_object = (heap_after.saturating_sub(heap_before)) as f64 / managed as f64;
+
+    // ── (b) resync of the unchanged fleet ─────────────────────────────────────────────
+    let (w0, r0) = child.counts();
+    tokio::time::sleep(Duration::from_secs(9)).await; // at least two resyncs at 4 s
+    let (w1, r1) = child.counts();
+
+    // ── (a) fan-out vs floor ──────────────────────────────────────────────────────────
+    let clients = floor_clients(&members, ca.as_deref()).await;
+    let mut ratios = Vec::new();
+    let mut runs = Vec::new();
+    for round in 0..3u32 {
+        let floor = floor_writes(&clients, round).await;
+        let t = Instant::now();
+        let version = store.get_resource(&tenant, &target).await.expect("get").version;
+        let revision = store
+            .update_resource(&tenant, &actor, &target, version, &cm(0, &format!("v{}", round + 2)))
+            .await
+            .expect("update");
+        wait_synced(&mut events, n, Some((&target, revision))).await;
+        let fanout = t.elapsed();
+        ratios.push(fanout.as_secs_f64() / floor.as_secs_f64());
+        runs.push((fanout, floor));
+    }
+    let mut sorted = ratios.clone();
+    sorted.sort_by(f64::total_cmp);
+
+    println!("clusters: {n}, objects per cluster: {per_cluster} (namespace + {objects} ConfigMaps)");
+    println!("initial sync of {managed} objects: {:.2} s", initial.as_secs_f64());
+    for (i, (fanout, floor)) in runs.iter().enumerate() {
+        println!(
+            "(a) round {}: fan-out {:.1} ms, floor (bare kube client, {n} PUTs, {n} concurrent) {:.1} ms, ratio {:.2}",
+            i + 1,
+            fanout.as_secs_f64() * 1e3,
+            floor.as_secs_f64() * 1e3,
+            ratios[i]
+        );
+    }
+    println!("(a) fan-out / floor, median of 3: {:.2} (target <= 1.5)", sorted[1]);
+    println!("(b) member writes during 9 s of resyncs (4 s period): {} (target 0); reads: {}", w1 - w0, r1 - r0);
+    println!(
+        "(c) hub heap per managed (cluster x object): {:.0} bytes ({:.2} KiB; {} MiB for {managed}) (target <= 1 KiB)",
+        per_object,
+        per_object / 1024.0,
+        (heap_after.saturating_sub(heap_before)) / (1 << 20)
+    );
+    engine.shutdown();
+    drop(child.process.stdin.take());
+    let _ = child.process.kill();
+}
+
+/// Waits for `count` Synced events (of `only` resource at its revision, if given).
+async fn wait_synced(
+    events: &mut tokio::sync::broadcast::Receiver<StatusEvent>,
+    count: usize,
+    only: Option<(&str, i64)>,
+) {
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < count {
+        match tokio::time::timeout(Duration::from_secs(120), events.recv()).await {
+            Ok(Ok(StatusEvent::Resource(r))) if r.code == StatusCode::Synced => {
+                let wanted = only.is_none_or(|(id, rev)| r.resource_id == id && r.applied_revision == Some(rev));
+                if wanted {
+                    seen.insert((r.resource_id, r.cluster_id));
+                }
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("status stream: {e}"),
+            Err(_) => panic!("only {} of {count} synced after 120 s", seen.len()),
+        }
+    }
+}
+
+async fn floor_clients(members: &[Value], ca: Option<&str>) -> Vec<kube::Api<k8s_openapi::api::core::v1::ConfigMap>> {
+    let mut apis = Vec::new();
+    for c in members {
+        let mut config = kube::Config::new(c["url"].as_str().expect("url").parse().expect("uri"));
+        config.default_retry = false;
+        config.auth_info.token = Some(c["token"].as_str().expect("token").to_owned().into());
+        if let Some(pem) = ca {
+            config.root_cert = Some(vec![pem_der(pem)]);
+        }
+        let client = kube::Client::try_from(config).expect("client");
+        let api = kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client, "load");
+        let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "floor"}, "data": {"value": "0", "padding": "x".repeat(400)}}))
+        .expect("cm");
+        api.create(&Default::default(), &cm).await.expect("create floor object");
+        apis.push(api);
+    }
+    apis
+}
+
+/// The floor: one PUT per cluster, all clusters at once, connections already warm.
+async fn floor_writes(apis: &[kube::Api<k8s_openapi::api::core::v1::ConfigMap>], round: u32) -> Duration {
+    let start = Instant::now();
+    let writes = apis.iter().map(|api| async move {
+        let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": "floor"}, "data": {"value": format!("{round}"), "padding": "x".repeat(400)}}))
+        .expect("cm");
+        api.replace("floor", &Default::default(), &cm).await.expect("floor write");
+    });
+    futures::future::join_all(writes).await;
+    start.elapsed()
+}
+
+fn pem_der(pem: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD.decode(body).expect("pem")
+}
