@@ -46,6 +46,12 @@ struct Tracked {
     health: Option<WorkloadHealth>,
 }
 
+impl Tracked {
+    fn pending() -> Self {
+        Self { key: None, applied: None, code: StatusCode::Pending, message: String::new(), health: None }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Applied {
     revision: i64,
@@ -437,13 +443,7 @@ impl ClusterWorker {
     }
 
     fn accept(&mut self, id: &str, revision: i64, rendered: &flotilla_domain::Rendered, accepted: Accepted) {
-        let t = self.tracked.entry(id.to_owned()).or_insert_with(|| Tracked {
-            key: None,
-            applied: None,
-            code: StatusCode::Pending,
-            message: String::new(),
-            health: None,
-        });
+        let t = self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending);
         t.key = Some(rendered.key.clone());
         t.applied = Some(Applied {
             revision,
@@ -461,27 +461,12 @@ impl ClusterWorker {
     }
 
     fn track_key(&mut self, id: &str, key: &ObjectKey) {
-        self.tracked
-            .entry(id.to_owned())
-            .or_insert_with(|| Tracked {
-                key: None,
-                applied: None,
-                code: StatusCode::Pending,
-                message: String::new(),
-                health: None,
-            })
-            .key = Some(key.clone());
+        self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending).key = Some(key.clone());
     }
 
     /// Sets a status (publishing it only when it changed).
     fn set_status(&mut self, id: &str, code: StatusCode, message: String) {
-        let t = self.tracked.entry(id.to_owned()).or_insert_with(|| Tracked {
-            key: None,
-            applied: None,
-            code: StatusCode::Pending,
-            message: String::new(),
-            health: None,
-        });
+        let t = self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending);
         if t.code == code && t.message == message {
             return;
         }
