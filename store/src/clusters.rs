@@ -141,26 +141,8 @@ impl Store {
         labels: &BTreeMap<String, String>,
     ) -> Result<()> {
         let json = serde_json::to_string(labels).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let mut tx = self.write_tx().await?;
-        let name: Option<String> = sqlx::query_scalar(
-            "UPDATE clusters SET labels = $1, updated_at = $2, version = version + 1 \
-             WHERE tenant_id = $3 AND id = $4 RETURNING name",
-        )
-        .bind(&json)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let name = name.ok_or(Error::NotFound("cluster"))?;
-        AuditEntry::new(tenant_id, actor, "cluster.labels", AuditOutcome::Ok)
-            .target("cluster", id, &name)
-            .detail(serde_json::json!({ "labels": labels }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(())
+        let detail = serde_json::json!({ "labels": labels });
+        self.set_cluster_column(tenant_id, actor, id, "labels", &json, "cluster.labels", detail).await
     }
 
     /// Starts deregistering a cluster: with `cleanup` the engine first removes Flotilla's
@@ -168,21 +150,38 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn deregister_cluster(&self, tenant_id: &str, actor: &str, id: &str, cleanup: bool) -> Result<()> {
         let mode = if cleanup { "cleanup" } else { "leave" };
+        let detail = serde_json::json!({ "mode": mode });
+        self.set_cluster_column(tenant_id, actor, id, "deregistering", mode, "cluster.deregister", detail).await
+    }
+
+    /// Sets one column of a tenant's cluster, audited as `action` in the same transaction,
+    /// and publishes the change. `column` is one of ours, never user input.
+    #[allow(clippy::too_many_arguments)]
+    async fn set_cluster_column(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        id: &str,
+        column: &'static str,
+        value: &str,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let name: Option<String> = sqlx::query_scalar(
-            "UPDATE clusters SET deregistering = $1, updated_at = $2, version = version + 1 \
-             WHERE tenant_id = $3 AND id = $4 RETURNING name",
-        )
-        .bind(mode)
+        let name: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 \
+             WHERE tenant_id = $3 AND id = $4 RETURNING name"
+        )))
+        .bind(value)
         .bind(now_ms())
         .bind(tenant_id)
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
         let name = name.ok_or(Error::NotFound("cluster"))?;
-        AuditEntry::new(tenant_id, actor, "cluster.deregister", AuditOutcome::Ok)
+        AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
             .target("cluster", id, &name)
-            .detail(serde_json::json!({ "mode": mode }))
+            .detail(detail)
             .insert(&mut tx)
             .await?;
         tx.commit().await?;
