@@ -1,29 +1,240 @@
 //! Kube clients for member clusters, built from what the store holds: API server URL
 //! (path prefixes such as Rancher's `/k8s/clusters/<id>` included), CA and bearer token.
+//!
+//! Connections are shared. Clusters behind one origin (a Rancher server, the simulator)
+//! with the same CA share a few HTTP/2 connections: up to `clusters_per_connection` clusters
+//! multiplex their requests and watches over one connection, through one kube client whose
+//! stack sets each request's cluster (server URL prefix and bearer token) from a request
+//! extension. A cluster with its own origin gets its own connection, all its watches riding
+//! on it as HTTP/2 streams. The TLS configuration (with its session cache) exists once per
+//! origin. Servers that do not offer HTTP/2 (ALPN) get HTTP/1.1.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use flotilla_store::EngineCluster;
+use http::HeaderValue;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::{Connection as _, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use kube::client::{Body, ConfigExt};
 use kube::{Client, Config};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+use tower::{BoxError, Service, ServiceBuilder};
 
 use crate::{Error, Result};
 
-/// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so an
-/// offline cluster answers fast and never holds a worker for minutes.
-pub fn connect(cluster: &EngineCluster, connect_timeout: Duration) -> Result<Client> {
-    let config_error = |reason: String| Error::ClusterConfig { cluster: cluster.name.clone(), reason };
-    let url: http::Uri =
-        cluster.api_server_url.parse().map_err(|e| config_error(format!("API server URL is invalid: {e}")))?;
-    let mut config = Config::new(url);
-    if let Some(pem) = &cluster.ca_pem {
-        let ders = pem_certificates(pem).map_err(config_error)?;
-        config.root_cert = Some(ders);
+type Hyper = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>;
+
+/// One cluster's client: a shared kube client plus where and as whom to send.
+#[derive(Clone)]
+pub(crate) struct MemberClient {
+    client: Client,
+    target: Arc<Target>,
+}
+
+/// A request's cluster, carried as a request extension to the shared client's stack.
+struct Target {
+    /// The API server URL without a trailing slash (`https://host:port/k8s/clusters/x`).
+    base: String,
+    authorization: HeaderValue,
+    /// This cluster's share of the connection (the count says how full it is).
+    _share: Arc<()>,
+}
+
+impl Target {
+    fn apply(&self, request: &mut http::Request<Body>) {
+        let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        if let Ok(uri) = format!("{}{path}", self.base).parse() {
+            *request.uri_mut() = uri;
+        }
+        request.headers_mut().insert(http::header::AUTHORIZATION, self.authorization.clone());
     }
-    config.auth_info.token = Some(cluster.token.clone());
-    config.default_retry = false;
-    config.connect_timeout = Some(connect_timeout);
-    Client::try_from(config).map_err(|e| config_error(format!("cannot build a client: {e}")))
+}
+
+impl MemberClient {
+    /// Sends `request` (a path such as kube's request builders make) to this cluster and
+    /// reads the answer, or the API's error.
+    pub async fn request<T: DeserializeOwned>(&self, mut request: http::Request<Vec<u8>>) -> kube::Result<T> {
+        request.extensions_mut().insert(self.target.clone());
+        self.client.request(request).await
+    }
+
+    /// Sends `request` to this cluster and hands back the response as it streams.
+    pub async fn send(&self, mut request: http::Request<Vec<u8>>) -> kube::Result<http::Response<Body>> {
+        request.extensions_mut().insert(self.target.clone());
+        self.client.send(request.map(Body::from)).await
+    }
+}
+
+/// The engine's connections to member clusters.
+pub(crate) struct Transports {
+    clusters_per_connection: usize,
+    connect_timeout: Duration,
+    origins: Mutex<HashMap<OriginKey, Arc<Origin>>>,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct OriginKey {
+    /// `scheme://authority`.
+    origin: String,
+    ca_pem: Option<String>,
+}
+
+struct Origin {
+    connector: HttpsConnector<HttpConnector>,
+    /// Whether the origin speaks HTTP/2, learnt from the first connection's ALPN.
+    h2: OnceCell<bool>,
+    connections: Mutex<Vec<Shared>>,
+}
+
+/// One pooled kube client (one connection, for HTTP/2) and the clusters holding a share.
+struct Shared {
+    client: Client,
+    share: Arc<()>,
+}
+
+impl Shared {
+    fn holders(&self) -> usize {
+        Arc::strong_count(&self.share) - 1
+    }
+}
+
+impl Transports {
+    pub fn new(clusters_per_connection: usize, connect_timeout: Duration) -> Self {
+        Self { clusters_per_connection: clusters_per_connection.max(1), connect_timeout, origins: Mutex::default() }
+    }
+
+    /// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so
+    /// an offline cluster answers fast and never holds a worker for minutes. The first
+    /// client of an origin connects once to learn whether it speaks HTTP/2, so an origin
+    /// that cannot be reached is an error here.
+    pub async fn connect(&self, cluster: &EngineCluster) -> Result<MemberClient> {
+        let config_error = |reason: String| Error::ClusterConfig { cluster: cluster.name.clone(), reason };
+        let url: http::Uri =
+            cluster.api_server_url.parse().map_err(|e| config_error(format!("API server URL is invalid: {e}")))?;
+        let (Some(scheme), Some(authority)) = (url.scheme_str(), url.authority()) else {
+            return Err(config_error("the API server URL needs a scheme and a host".into()));
+        };
+        let key = OriginKey { origin: format!("{scheme}://{authority}"), ca_pem: cluster.ca_pem.clone() };
+        let https = scheme == "https";
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", cluster.token.expose_secret()))
+            .map_err(|_| config_error("the token holds characters a header cannot carry".into()))?;
+        authorization.set_sensitive(true);
+        let origin = self.origin(key, &url, cluster.ca_pem.as_deref()).map_err(config_error)?;
+        let h2 = *origin
+            .h2
+            .get_or_try_init(|| async {
+                if !https {
+                    return Ok(false); // no ALPN without TLS; API servers do not speak h2c
+                }
+                let mut connector = origin.connector.clone();
+                let io = tokio::time::timeout(self.connect_timeout, connector.call(url.clone()))
+                    .await
+                    .map_err(|_| format!("no answer within {} s", self.connect_timeout.as_secs_f32()))?
+                    .map_err(|e| format!("cannot connect: {e}"))?;
+                Ok::<_, String>(io.connected().is_negotiated_h2())
+            })
+            .await
+            .map_err(&config_error)?;
+        let share = Arc::new(());
+        let client = {
+            let mut connections =
+                origin.connections.lock().map_err(|_| config_error("connection table poisoned".into()))?;
+            connections.retain(|c| c.holders() > 0);
+            let limit = if h2 { self.clusters_per_connection } else { usize::MAX };
+            match connections.iter().find(|c| c.holders() < limit) {
+                Some(shared) => Shared { client: shared.client.clone(), share: shared.share.clone() },
+                None => {
+                    let shared = Shared { client: pooled_client(&origin.connector, h2), share };
+                    let out = Shared { client: shared.client.clone(), share: shared.share.clone() };
+                    connections.push(shared);
+                    out
+                }
+            }
+        };
+        let base = cluster.api_server_url.trim_end_matches('/').to_owned();
+        Ok(MemberClient {
+            client: client.client,
+            target: Arc::new(Target { base, authorization, _share: client.share }),
+        })
+    }
+
+    /// The origin of `key`, made on first use (TLS configuration trusting `ca_pem`).
+    fn origin(
+        &self,
+        key: OriginKey,
+        url: &http::Uri,
+        ca_pem: Option<&str>,
+    ) -> std::result::Result<Arc<Origin>, String> {
+        let mut origins = self.origins.lock().map_err(|_| "connection table poisoned".to_owned())?;
+        // Forget origins nobody uses any more (their connections close).
+        origins.retain(|_, o| {
+            Arc::strong_count(o) > 1 || o.connections.lock().is_ok_and(|c| c.iter().any(|s| s.holders() > 0))
+        });
+        if let Some(origin) = origins.get(&key) {
+            return Ok(origin.clone());
+        }
+        let mut config = Config::new(url.clone());
+        if let Some(pem) = ca_pem {
+            config.root_cert = Some(pem_certificates(pem)?);
+        }
+        let tls = config.rustls_client_config().map_err(|e| format!("TLS: {e}"))?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(self.connect_timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(http);
+        let origin = Arc::new(Origin { connector, h2: OnceCell::new(), connections: Mutex::default() });
+        origins.insert(key, origin.clone());
+        Ok(origin)
+    }
+
+    /// How many pooled clients exist (each one connection, for HTTP/2), for tests.
+    #[cfg(test)]
+    fn pools(&self) -> usize {
+        self.origins
+            .lock()
+            .map(|o| {
+                o.values()
+                    .map(|o| o.connections.lock().map(|c| c.iter().filter(|s| s.holders() > 0).count()).unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+}
+
+/// A kube client over its own connection pool; each request names its cluster (`Target`).
+fn pooled_client(connector: &HttpsConnector<HttpConnector>, h2: bool) -> Client {
+    let hyper: Hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        // One HTTP/2 connection, not one per request racing to connect first.
+        .http2_only(h2)
+        // Dead connections are noticed by pings, not by a watch that never ends.
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .http2_keep_alive_timeout(Duration::from_secs(10))
+        .http2_keep_alive_while_idle(true)
+        .build(connector.clone());
+    let service = ServiceBuilder::new()
+        .map_request(|mut request: http::Request<Body>| {
+            if let Some(target) = request.extensions().get::<Arc<Target>>().cloned() {
+                target.apply(&mut request);
+            }
+            request
+        })
+        .map_err(BoxError::from)
+        .service(hyper);
+    Client::new(service, "default")
 }
 
 /// The DER bytes of each certificate in a PEM bundle.
@@ -61,5 +272,54 @@ mod tests {
         assert_eq!(pem_certificates(pem).unwrap(), vec![vec![0, 1, 2, 3], vec![4, 5]]);
         assert!(pem_certificates("nothing").unwrap_err().contains("no PEM certificate"));
         assert!(pem_certificates("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").is_err());
+    }
+
+    fn cluster(name: &str, url: &str) -> EngineCluster {
+        EngineCluster {
+            id: name.into(),
+            tenant_id: "t".into(),
+            name: name.into(),
+            api_server_url: url.into(),
+            ca_pem: None,
+            token: "token".to_owned().into(),
+            labels: Default::default(),
+            deregistering: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn clusters_behind_one_origin_share_connections_up_to_the_limit() {
+        // Plain http: no ALPN, so HTTP/1.1 pools, which are never split. Over https the
+        // limit applies (the engine tests run over https with a limit of 2).
+        let t = Transports::new(2, Duration::from_secs(1));
+        let a = t.connect(&cluster("a", "http://127.0.0.1:1/clusters/a")).await.unwrap();
+        let b = t.connect(&cluster("b", "http://127.0.0.1:1/clusters/b")).await.unwrap();
+        let c = t.connect(&cluster("c", "http://127.0.0.1:1/clusters/c")).await.unwrap();
+        assert_eq!(t.pools(), 1, "one HTTP/1.1 pool per origin");
+        let other = t.connect(&cluster("x", "http://127.0.0.2:1")).await.unwrap();
+        assert_eq!(t.pools(), 2, "another origin never shares");
+        drop((a, b, c, other));
+        assert_eq!(t.pools(), 0, "a pool nobody holds is gone");
+        assert!(t.connect(&cluster("bad", "not a url")).await.is_err());
+        let unreachable = cluster("https", "https://127.0.0.1:1/clusters/z");
+        let e = t.connect(&unreachable).await.err().expect("nothing listens on port 1").to_string();
+        assert!(e.contains("cannot connect"), "{e}");
+    }
+
+    #[test]
+    fn a_target_prefixes_the_path_and_sets_the_token() {
+        let target = Target {
+            base: "https://rancher.example/k8s/clusters/c-1".into(),
+            authorization: HeaderValue::from_static("Bearer t"),
+            _share: Arc::new(()),
+        };
+        let mut request =
+            http::Request::get("/api/v1/namespaces/a/configmaps?labelSelector=x").body(Body::empty()).unwrap();
+        target.apply(&mut request);
+        assert_eq!(
+            request.uri(),
+            "https://rancher.example/k8s/clusters/c-1/api/v1/namespaces/a/configmaps?labelSelector=x"
+        );
+        assert_eq!(request.headers()[http::header::AUTHORIZATION], "Bearer t");
     }
 }

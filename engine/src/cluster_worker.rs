@@ -9,17 +9,18 @@ use std::time::Duration;
 
 use flotilla_domain::{ObjectKey, StatusCode, WorkloadHealth};
 use flotilla_store::{ClusterHealth, DeletionPolicy, EngineCluster, StatusRecord, Store, now_ms};
-use kube::Client;
+use k8s_openapi::apimachinery::pkg::version::Info;
 use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::EngineSettings;
+use crate::client::{MemberClient, Transports};
 use crate::member::{self, Accepted, Refusal};
 use crate::model::{Desired, FleetModel};
 use crate::status::StatusSink;
-use crate::watch::{self, MemberEvent};
+use crate::watch::{self, KindKey, MemberEvent};
 
 /// What wakes a worker.
 #[derive(Debug)]
@@ -31,33 +32,45 @@ pub(crate) enum WorkerMsg {
     /// New credentials, labels or a deregistration.
     Cluster(Box<EngineCluster>),
     /// What the member's watches saw.
-    Member(MemberEvent),
+    Member(Box<MemberEvent>),
     Stop,
 }
 
-/// Where one resource stands in this cluster.
+/// Where one resource stands in this cluster. A fleet holds one per (cluster × object),
+/// so it is kept small: the object's name is shared with the model, the hash is binary.
 #[derive(Debug, Clone)]
 struct Tracked {
-    key: Option<ObjectKey>,
+    key: Option<Arc<ObjectKey>>,
     /// What the member accepted last: revision and hash rendered, versions it answered.
     applied: Option<Applied>,
     code: StatusCode,
-    message: String,
+    message: Box<str>,
     health: Option<WorkloadHealth>,
 }
 
 impl Tracked {
     fn pending() -> Self {
-        Self { key: None, applied: None, code: StatusCode::Pending, message: String::new(), health: None }
+        Self { key: None, applied: None, code: StatusCode::Pending, message: Box::default(), health: None }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Applied {
     revision: i64,
-    hash: String,
+    /// The rendered content hash (128 bits, stored as 32 hex digits).
+    hash: u128,
     generation: Option<i64>,
-    resource_version: Option<String>,
+    resource_version: Option<Box<str>>,
+}
+
+/// A rendered content hash as the worker keeps it; `None` for text that is not one (then
+/// the object is rewritten once).
+fn parse_hash(hex: &str) -> Option<u128> {
+    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok()).flatten()
+}
+
+fn hash_text(hash: u128) -> String {
+    format!("{hash:032x}")
 }
 
 pub(crate) struct ClusterWorker {
@@ -68,10 +81,11 @@ pub(crate) struct ClusterWorker {
     settings: Arc<EngineSettings>,
     inbox: mpsc::UnboundedReceiver<WorkerMsg>,
     self_tx: mpsc::UnboundedSender<WorkerMsg>,
-    client: Option<Client>,
+    transports: Arc<Transports>,
+    client: Option<MemberClient>,
     ready: bool,
     health_published: Option<ClusterHealth>,
-    tracked: HashMap<String, Tracked>,
+    tracked: HashMap<Box<str>, Tracked>,
     pending: BTreeSet<String>,
     check_all: bool,
     /// Resources whose member object changed behind Flotilla's back.
@@ -81,7 +95,7 @@ pub(crate) struct ClusterWorker {
     retry_at: Option<Instant>,
     next_probe: Instant,
     next_resync: Instant,
-    watches: HashMap<(String, String, bool), JoinHandle<()>>,
+    watches: HashMap<KindKey, JoinHandle<()>>,
 }
 
 impl ClusterWorker {
@@ -91,6 +105,7 @@ impl ClusterWorker {
         store: Store,
         sink: StatusSink,
         settings: Arc<EngineSettings>,
+        transports: Arc<Transports>,
     ) -> (mpsc::UnboundedSender<WorkerMsg>, JoinHandle<()>) {
         let (tx, inbox) = mpsc::unbounded_channel();
         let now = Instant::now();
@@ -103,6 +118,7 @@ impl ClusterWorker {
             sink,
             inbox,
             self_tx: tx.clone(),
+            transports,
             client: None,
             ready: false,
             health_published: None,
@@ -124,17 +140,19 @@ impl ClusterWorker {
 
     #[tracing::instrument(skip(self), fields(cluster = %self.cluster.name))]
     async fn run(mut self) {
-        self.load_tracked().await;
+        // The steps below are boxed: a worker's idle future then holds no space for them
+        // (a fleet has a thousand idle workers).
+        Box::pin(self.load_tracked()).await;
         loop {
             let wake_at = [Some(self.next_probe), Some(self.next_resync), self.retry_at].into_iter().flatten().min();
             tokio::select! {
                 msg = self.inbox.recv() => {
                     let Some(msg) = msg else { break };
-                    if !self.handle(msg).await {
+                    if !Box::pin(self.handle(msg)).await {
                         break;
                     }
                     while let Ok(msg) = self.inbox.try_recv() {
-                        if !self.handle(msg).await {
+                        if !Box::pin(self.handle(msg)).await {
                             self.stop_watches();
                             return;
                         }
@@ -144,7 +162,7 @@ impl ClusterWorker {
             }
             let now = Instant::now();
             if now >= self.next_probe {
-                self.probe().await;
+                Box::pin(self.probe()).await;
             }
             if now >= self.next_resync {
                 self.check_all = true;
@@ -155,7 +173,7 @@ impl ClusterWorker {
                 self.pending.append(&mut self.retry);
             }
             if self.ready && (self.check_all || !self.pending.is_empty()) {
-                self.sync().await;
+                Box::pin(self.sync()).await;
             }
         }
         self.stop_watches();
@@ -183,7 +201,7 @@ impl ClusterWorker {
                 }
                 self.check_all = true;
             }
-            WorkerMsg::Member(event) => self.member_event(event).await,
+            WorkerMsg::Member(event) => self.member_event(*event),
             WorkerMsg::Stop => return false,
         }
         true
@@ -193,18 +211,18 @@ impl ClusterWorker {
         match self.store.cluster_statuses(&self.cluster.id).await {
             Ok(rows) => {
                 for r in rows {
-                    let applied = match (r.applied_revision, r.applied_hash) {
+                    let applied = match (r.applied_revision, r.applied_hash.as_deref().and_then(parse_hash)) {
                         (Some(revision), Some(hash)) => Some(Applied {
                             revision,
                             hash,
                             generation: r.member_generation,
-                            resource_version: r.member_resource_version,
+                            resource_version: r.member_resource_version.map(String::into_boxed_str),
                         }),
                         _ => None,
                     };
                     let key = self.model.read().ok().and_then(|m| m.object_key(&r.resource_id));
-                    let t = Tracked { key, applied, code: r.code, message: r.message, health: r.health };
-                    self.tracked.insert(r.resource_id, t);
+                    let t = Tracked { key, applied, code: r.code, message: r.message.into(), health: r.health };
+                    self.tracked.insert(r.resource_id.into(), t);
                 }
             }
             Err(e) => tracing::error!(error = %e, "could not load statuses; everything will be re-checked"),
@@ -215,7 +233,7 @@ impl ClusterWorker {
 
     async fn probe(&mut self) {
         if self.client.is_none() {
-            match crate::client::connect(&self.cluster, self.settings.request_timeout) {
+            match self.transports.connect(&self.cluster).await {
                 Ok(c) => self.client = Some(c),
                 Err(e) => {
                     self.mark_offline(e.to_string()).await;
@@ -223,8 +241,9 @@ impl ClusterWorker {
                 }
             }
         }
-        let Some(client) = self.client.clone() else { return };
-        let answer = tokio::time::timeout(self.settings.request_timeout, client.apiserver_version()).await;
+        let Some(client) = self.client() else { return };
+        let Ok(version) = http::Request::get("/version").body(Vec::new()) else { return };
+        let answer = tokio::time::timeout(self.settings.request_timeout, client.request::<Info>(version)).await;
         match answer {
             Ok(Ok(info)) => {
                 let was_ready = self.ready;
@@ -297,7 +316,7 @@ impl ClusterWorker {
         let mut ids: BTreeSet<String> = std::mem::take(&mut self.pending);
         if std::mem::take(&mut self.check_all) {
             ids.extend(self.placed());
-            ids.extend(self.tracked.keys().cloned());
+            ids.extend(self.tracked.keys().map(|k| k.to_string()));
         }
         let mut work: Vec<(String, Desired)> = {
             let Ok(model) = self.model.read() else { return };
@@ -339,11 +358,12 @@ impl ClusterWorker {
         resource: &crate::model::ResourceEntry,
         rendered: flotilla_domain::Rendered,
     ) -> bool {
-        let Some(client) = self.client.clone() else { return false };
+        let Some(client) = self.client() else { return false };
         let timeout = self.settings.request_timeout;
         let tracked = self.tracked.get(id);
         let applied = tracked.and_then(|t| t.applied.clone());
-        let same_render = applied.as_ref().is_some_and(|a| a.hash == rendered.hash);
+        let hash = parse_hash(&rendered.hash);
+        let same_render = applied.as_ref().is_some_and(|a| Some(a.hash) == hash);
         let drifted = self.drifted.remove(id);
         if same_render && !drifted {
             // Up to date: the member accepted exactly this and has not changed it since.
@@ -367,13 +387,13 @@ impl ClusterWorker {
         let failed_code = if known { StatusCode::UpdateFailed } else { StatusCode::CreationFailed };
         match result {
             Ok(accepted) => {
-                self.accept(id, resource.revision, &rendered, accepted);
+                self.accept(id, resource, &rendered, accepted);
                 self.ensure_watch(&rendered.key);
                 true
             }
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
             Err(Refusal::NotOurs) => {
-                self.track_key(id, &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &rendered.key);
                 self.set_status(
                     id,
                     StatusCode::AlreadyExists,
@@ -385,7 +405,7 @@ impl ClusterWorker {
                 true
             }
             Err(Refusal::MissingDependency(why)) => {
-                self.track_key(id, &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &rendered.key);
                 self.set_status(
                     id,
                     StatusCode::WaitingForDependency,
@@ -395,7 +415,7 @@ impl ClusterWorker {
                 true
             }
             Err(Refusal::Refused(why)) => {
-                self.track_key(id, &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &rendered.key);
                 self.set_status(id, failed_code, why);
                 self.retry.insert(id.to_owned());
                 true
@@ -414,7 +434,7 @@ impl ClusterWorker {
             self.forget(id);
             return true;
         };
-        let Some(client) = self.client.clone() else { return false };
+        let Some(client) = self.client() else { return false };
         if tracked.code != StatusCode::WaitingForRemoval {
             self.set_status(id, StatusCode::WaitingForRemoval, format!("removing {key}"));
         }
@@ -442,17 +462,24 @@ impl ClusterWorker {
         false
     }
 
-    fn accept(&mut self, id: &str, revision: i64, rendered: &flotilla_domain::Rendered, accepted: Accepted) {
-        let t = self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending);
-        t.key = Some(rendered.key.clone());
-        t.applied = Some(Applied {
+    fn accept(
+        &mut self,
+        id: &str,
+        resource: &crate::model::ResourceEntry,
+        rendered: &flotilla_domain::Rendered,
+        accepted: Accepted,
+    ) {
+        let (revision, key) = (resource.revision, resource.key.as_ref());
+        let t = self.tracked.entry(id.into()).or_insert_with(Tracked::pending);
+        set_key(t, key, &rendered.key);
+        t.applied = parse_hash(&rendered.hash).map(|hash| Applied {
             revision,
-            hash: rendered.hash.clone(),
+            hash,
             generation: accepted.generation,
-            resource_version: accepted.resource_version,
+            resource_version: accepted.resource_version.map(String::into_boxed_str),
         });
         t.code = StatusCode::Synced;
-        t.message.clear();
+        t.message = Box::default();
         t.health = accepted.health.or(t.health);
         let record = self.record(id);
         if let Some(r) = record {
@@ -460,18 +487,18 @@ impl ClusterWorker {
         }
     }
 
-    fn track_key(&mut self, id: &str, key: &ObjectKey) {
-        self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending).key = Some(key.clone());
+    fn track_key(&mut self, id: &str, shared: Option<&Arc<ObjectKey>>, key: &ObjectKey) {
+        set_key(self.tracked.entry(id.into()).or_insert_with(Tracked::pending), shared, key);
     }
 
     /// Sets a status (publishing it only when it changed).
     fn set_status(&mut self, id: &str, code: StatusCode, message: String) {
-        let t = self.tracked.entry(id.to_owned()).or_insert_with(Tracked::pending);
-        if t.code == code && t.message == message {
+        let t = self.tracked.entry(id.into()).or_insert_with(Tracked::pending);
+        if t.code == code && *t.message == *message {
             return;
         }
         t.code = code;
-        t.message = message;
+        t.message = message.into();
         if let Some(r) = self.record(id) {
             self.sink.upsert(r);
         }
@@ -492,11 +519,11 @@ impl ClusterWorker {
             resource_id: id.to_owned(),
             cluster_id: self.cluster.id.clone(),
             code: t.code,
-            message: t.message.clone(),
+            message: t.message.to_string(),
             applied_revision: t.applied.as_ref().map(|a| a.revision),
-            applied_hash: t.applied.as_ref().map(|a| a.hash.clone()),
+            applied_hash: t.applied.as_ref().map(|a| hash_text(a.hash)),
             member_generation: t.applied.as_ref().and_then(|a| a.generation),
-            member_resource_version: t.applied.as_ref().and_then(|a| a.resource_version.clone()),
+            member_resource_version: t.applied.as_ref().and_then(|a| a.resource_version.as_deref().map(str::to_owned)),
             health: t.health,
             updated_at: now_ms(),
         })
@@ -505,7 +532,7 @@ impl ClusterWorker {
     // ── watches ───────────────────────────────────────────────────────────────────────
 
     fn ensure_watches(&mut self) {
-        let keys: Vec<ObjectKey> =
+        let keys: Vec<Arc<ObjectKey>> =
             self.tracked.values().filter(|t| t.applied.is_some()).filter_map(|t| t.key.clone()).collect();
         for key in keys {
             self.ensure_watch(&key);
@@ -516,8 +543,8 @@ impl ClusterWorker {
         if !self.settings.watch {
             return;
         }
-        let Some(client) = self.client.clone() else { return };
-        let id = (key.api_version.clone(), key.kind.clone(), key.namespace.is_some());
+        let Some(client) = self.client() else { return };
+        let id = KindKey::of(key);
         if self.watches.get(&id).is_some_and(|h| !h.is_finished()) {
             return;
         }
@@ -531,27 +558,27 @@ impl ClusterWorker {
         }
     }
 
-    async fn member_event(&mut self, event: MemberEvent) {
+    fn member_event(&mut self, event: MemberEvent) {
         match event {
-            MemberEvent::Seen { resource_id, versions } => {
-                let Some(t) = self.tracked.get_mut(&resource_id) else { return };
-                let Some(applied) = &t.applied else { return };
-                if !same_versions(applied, &versions) {
-                    self.drifted.insert(resource_id.clone());
-                    self.pending.insert(resource_id);
-                    return;
+            MemberEvent::Seen { resource_id, versions } => self.seen(resource_id, versions),
+            MemberEvent::Gone { resource_id } => self.gone(resource_id),
+            MemberEvent::Listed { kind, present } => {
+                let listed: HashSet<&str> = present.iter().map(|(id, _)| id.as_str()).collect();
+                let missing: Vec<String> = self
+                    .tracked
+                    .iter()
+                    .filter(|(id, t)| {
+                        t.applied.is_some()
+                            && t.key.as_ref().is_some_and(|k| kind.matches(k))
+                            && !listed.contains(&***id)
+                    })
+                    .map(|(id, _)| id.to_string())
+                    .collect();
+                for id in missing {
+                    self.gone(id);
                 }
-                if versions.health.is_some() && versions.health != t.health {
-                    t.health = versions.health;
-                    if let Some(r) = self.record(&resource_id) {
-                        self.sink.upsert(r);
-                    }
-                }
-            }
-            MemberEvent::Gone { resource_id } => {
-                if self.tracked.get(&resource_id).is_some_and(|t| t.applied.is_some()) {
-                    self.drifted.insert(resource_id.clone());
-                    self.pending.insert(resource_id);
+                for (id, versions) in present {
+                    self.seen(id, versions);
                 }
             }
             MemberEvent::Failed(reason) => {
@@ -559,6 +586,36 @@ impl ClusterWorker {
                 self.next_probe = Instant::now();
             }
         }
+    }
+
+    /// A watch saw one of our objects: drifted unless it is the version the member
+    /// accepted from us; workload health is taken either way.
+    fn seen(&mut self, resource_id: String, versions: Accepted) {
+        let Some(t) = self.tracked.get_mut(resource_id.as_str()) else { return };
+        let Some(applied) = &t.applied else { return };
+        if !same_versions(applied, &versions) {
+            self.drifted.insert(resource_id.clone());
+            self.pending.insert(resource_id);
+            return;
+        }
+        if versions.health.is_some() && versions.health != t.health {
+            t.health = versions.health;
+            if let Some(r) = self.record(&resource_id) {
+                self.sink.upsert(r);
+            }
+        }
+    }
+
+    /// A watch saw one of our objects go (or a list no longer has it).
+    fn gone(&mut self, resource_id: String) {
+        if self.tracked.get(resource_id.as_str()).is_some_and(|t| t.applied.is_some()) {
+            self.drifted.insert(resource_id.clone());
+            self.pending.insert(resource_id);
+        }
+    }
+
+    fn client(&self) -> Option<MemberClient> {
+        self.client.clone()
     }
 
     // ── deregistration ────────────────────────────────────────────────────────────────
@@ -574,7 +631,7 @@ impl ClusterWorker {
                 self.tracked
                     .iter()
                     .filter(|(_, t)| t.applied.is_some())
-                    .map(|(id, _)| (model.as_ref().and_then(|m| m.resource(id)).map_or(2, |r| r.order), id.clone()))
+                    .map(|(id, _)| (model.as_ref().and_then(|m| m.resource(id)).map_or(2, |r| r.order), id.to_string()))
                     .collect()
             };
             ids.sort_by_key(|(order, _)| std::cmp::Reverse(*order));
@@ -598,6 +655,17 @@ impl ClusterWorker {
 fn same_versions(applied: &Applied, now: &Accepted) -> bool {
     match (applied.generation, now.generation) {
         (Some(a), Some(b)) => a == b,
-        _ => applied.resource_version == now.resource_version,
+        _ => applied.resource_version.as_deref() == now.resource_version.as_deref(),
     }
+}
+
+/// Points `t` at the model's shared copy of the object's name when it is the one rendered.
+fn set_key(t: &mut Tracked, shared: Option<&Arc<ObjectKey>>, key: &ObjectKey) {
+    if t.key.as_deref() == Some(key) {
+        return;
+    }
+    t.key = Some(match shared {
+        Some(shared) if **shared == *key => shared.clone(),
+        _ => Arc::new(key.clone()),
+    });
 }

@@ -8,6 +8,7 @@ use flotilla_store::{Change, Store};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
+use crate::client::Transports;
 use crate::cluster_worker::{ClusterWorker, WorkerMsg};
 use crate::model::FleetModel;
 use crate::status::{StatusEvent, StatusSink};
@@ -32,11 +33,13 @@ impl EngineHandle {
         let changes = store.subscribe_changes();
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx);
+        let (settings_connections, request_timeout) = (settings.clusters_per_connection, settings.request_timeout);
         let mut router = Router {
             store,
             settings: Arc::new(settings),
             model: Arc::new(RwLock::new(FleetModel::default())),
             sink: sink.clone(),
+            transports: Arc::new(Transports::new(settings_connections, request_timeout)),
             workers: HashMap::new(),
         };
         router.reload().await?;
@@ -45,7 +48,7 @@ impl EngineHandle {
     }
 
     /// Status changes as they happen (for the live dashboard).
-    pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StatusEvent>> {
         self.sink.subscribe()
     }
 
@@ -76,6 +79,7 @@ struct Router {
     settings: Arc<EngineSettings>,
     model: Arc<RwLock<FleetModel>>,
     sink: StatusSink,
+    transports: Arc<Transports>,
     workers: HashMap<String, WorkerSlot>,
 }
 
@@ -146,6 +150,7 @@ impl Router {
             self.store.clone(),
             self.sink.clone(),
             self.settings.clone(),
+            self.transports.clone(),
         );
         if deregistering {
             let _ = tx.send(WorkerMsg::Cluster(Box::new(cluster)));

@@ -1,14 +1,21 @@
 //! Writes to one member cluster: create, update (adopting or refusing pre-existing
 //! objects), delete. Each call is one idempotent step with a timeout; the answer says what
 //! the member now holds or why it refused.
+//!
+//! Requests go through the kube client as raw API calls: the rendered object is sent as
+//! the bytes it serializes to (no copy into typed structs), and of the answer only what the
+//! engine keeps is read (versions, the resource id annotation, a workload's replica counts).
 
 use std::time::Duration;
 
-use flotilla_domain::render::RESOURCE_ID_ANNOTATION;
 use flotilla_domain::{ObjectKey, WorkloadHealth};
-use kube::api::{Api, DeleteParams, DynamicObject, PostParams};
-use kube::core::{ApiResource, GroupVersionKind};
-use kube::{Client, Error as KubeError};
+use kube::Error as KubeError;
+use kube::api::{DeleteParams, DynamicObject, GetParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind, Resource as _};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::client::MemberClient;
 
 /// What the member accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +40,63 @@ pub(crate) enum Refusal {
 
 pub(crate) type Outcome<T> = Result<T, Refusal>;
 
+/// The parts of a member's object the engine reads (everything else is skipped unparsed).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(crate) struct MemberObject {
+    pub kind: String,
+    pub metadata: MemberMeta,
+    spec: Option<MemberSpec>,
+    status: Option<Value>,
+    /// Set when the object is a `Status` (a watch's ERROR event).
+    pub code: Option<u16>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct MemberMeta {
+    generation: Option<i64>,
+    pub resource_version: Option<String>,
+    annotations: Option<Annotations>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Annotations {
+    /// `flotilla_domain::render::RESOURCE_ID_ANNOTATION` (a test checks they agree).
+    #[serde(rename = "flotilla.io/resource-id")]
+    resource_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MemberSpec {
+    replicas: Option<i64>,
+}
+
+impl MemberObject {
+    /// The Flotilla resource this object was rendered from, if any.
+    pub fn resource_id(&self) -> Option<&str> {
+        self.metadata.annotations.as_ref()?.resource_id.as_deref()
+    }
+
+    pub fn accepted(&self) -> Accepted {
+        let workload = matches!(self.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
+        let health = self.status.as_ref().filter(|_| workload).and_then(|status| {
+            let value = serde_json::json!({
+                "kind": self.kind, "metadata": {"generation": self.metadata.generation},
+                "spec": {"replicas": self.spec.as_ref().and_then(|s| s.replicas)}, "status": status,
+            });
+            flotilla_domain::status::workload_health(&value)
+        });
+        Accepted {
+            generation: self.metadata.generation,
+            resource_version: self.metadata.resource_version.clone(),
+            health,
+        }
+    }
+}
+
 pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {
     let (group, version) = match key.api_version.rsplit_once('/') {
         Some((g, v)) => (g, v),
@@ -41,99 +105,100 @@ pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &key.kind))
 }
 
-pub(crate) fn api(client: &Client, key: &ObjectKey) -> Api<DynamicObject> {
-    let ar = api_resource(key);
-    match &key.namespace {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
-        None => Api::all_with(client.clone(), &ar),
-    }
+fn request(key: &ObjectKey) -> kube::core::Request {
+    kube::core::Request::new(DynamicObject::url_path(&api_resource(key), key.namespace.as_deref()))
 }
 
 /// Creates or replaces the rendered object. `known` = Flotilla created it before (then a
 /// replace is tried first). `adopt` = an existing object not made by Flotilla may be taken
 /// over.
 pub(crate) async fn apply(
-    client: &Client,
+    client: &MemberClient,
     timeout: Duration,
     key: &ObjectKey,
-    object: &serde_json::Value,
+    object: &Value,
     resource_id: &str,
     known: bool,
     adopt: bool,
 ) -> Outcome<Accepted> {
-    let api = api(client, key);
-    let obj: DynamicObject = serde_json::from_value(object.clone())
-        .map_err(|e| Refusal::Refused(format!("not a Kubernetes object: {e}")))?;
+    let request = request(key);
+    let body = serde_json::to_vec(object).map_err(|e| Refusal::Refused(format!("not a Kubernetes object: {e}")))?;
+    let params = PostParams::default();
     if known {
-        match call(timeout, api.replace(&key.name, &PostParams::default(), &obj)).await {
-            Ok(o) => return Ok(accepted(&o)),
+        let replace = request.replace(&key.name, &params, body.clone()).map_err(invalid)?;
+        match call::<MemberObject>(client, timeout, replace).await {
+            Ok(o) => return Ok(o.accepted()),
             Err(Refusal::MissingDependency(_)) => {} // deleted in the member: create it again
             Err(other) => return Err(other),
         }
     }
-    match call(timeout, api.create(&PostParams::default(), &obj)).await {
-        Ok(o) => Ok(accepted(&o)),
+    let create = request.create(&params, body).map_err(invalid)?;
+    match call::<MemberObject>(client, timeout, create).await {
+        Ok(o) => Ok(o.accepted()),
         Err(Refusal::Refused(why)) if why.starts_with("AlreadyExists") => {
-            let existing = call(timeout, api.get(&key.name)).await?;
-            let ours = existing.metadata.annotations.as_ref().and_then(|a| a.get(RESOURCE_ID_ANNOTATION))
-                == Some(&resource_id.to_owned());
+            let get = request.get(&key.name, &GetParams::default()).map_err(invalid)?;
+            let existing: Value = call(client, timeout, get).await?;
+            let ours = existing
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(flotilla_domain::render::RESOURCE_ID_ANNOTATION))
+                .and_then(Value::as_str)
+                == Some(resource_id);
             if !ours && !adopt {
                 return Err(Refusal::NotOurs);
             }
-            let mut obj = obj;
-            retain_member_fields(&existing, &mut obj);
-            call(timeout, api.replace(&key.name, &PostParams::default(), &obj)).await.map(|o| accepted(&o))
+            let mut desired = object.clone();
+            retain_member_fields(&existing, &mut desired);
+            let body = serde_json::to_vec(&desired).map_err(|e| Refusal::Refused(e.to_string()))?;
+            let replace = request.replace(&key.name, &params, body).map_err(invalid)?;
+            call::<MemberObject>(client, timeout, replace).await.map(|o| o.accepted())
         }
         Err(other) => Err(other),
     }
 }
 
 /// Reads the object's current versions (for drift checks).
-pub(crate) async fn versions(client: &Client, timeout: Duration, key: &ObjectKey) -> Outcome<Option<Accepted>> {
-    match call(timeout, api(client, key).get(&key.name)).await {
-        Ok(o) => Ok(Some(accepted(&o))),
+pub(crate) async fn versions(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Outcome<Option<Accepted>> {
+    let get = request(key).get(&key.name, &GetParams::default()).map_err(invalid)?;
+    match call::<MemberObject>(client, timeout, get).await {
+        Ok(o) => Ok(Some(o.accepted())),
         Err(Refusal::MissingDependency(_)) => Ok(None),
         Err(other) => Err(other),
     }
 }
 
 /// Deletes the object; already gone counts as done.
-pub(crate) async fn delete(client: &Client, timeout: Duration, key: &ObjectKey) -> Outcome<()> {
-    let params = DeleteParams::background();
-    match call(timeout, api(client, key).delete(&key.name, &params)).await {
+pub(crate) async fn delete(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Outcome<()> {
+    let delete = request(key).delete(&key.name, &DeleteParams::background()).map_err(invalid)?;
+    match call::<serde::de::IgnoredAny>(client, timeout, delete).await {
         Ok(_) | Err(Refusal::MissingDependency(_)) => Ok(()),
         Err(other) => Err(other),
     }
 }
 
 /// Fields the member owns that a replace must carry over (KubeFed's retained fields).
-fn retain_member_fields(existing: &DynamicObject, desired: &mut DynamicObject) {
-    if existing.types.as_ref().is_some_and(|t| t.kind == "Service") {
+fn retain_member_fields(existing: &Value, desired: &mut Value) {
+    if existing.get("kind").and_then(Value::as_str) == Some("Service") {
         for field in ["clusterIP", "clusterIPs", "healthCheckNodePort"] {
-            if let (Some(v), Some(spec)) = (
-                existing.data.pointer(&format!("/spec/{field}")),
-                desired.data.get_mut("spec").and_then(|s| s.as_object_mut()),
-            ) {
+            if let (Some(v), Some(spec)) =
+                (existing.pointer(&format!("/spec/{field}")), desired.get_mut("spec").and_then(|s| s.as_object_mut()))
+            {
                 spec.entry(field).or_insert_with(|| v.clone());
             }
         }
     }
 }
 
-pub(crate) fn accepted(o: &DynamicObject) -> Accepted {
-    let health = o.types.as_ref().and_then(|t| {
-        let value = serde_json::json!({
-            "kind": t.kind, "metadata": {"generation": o.metadata.generation},
-            "spec": o.data.get("spec"), "status": o.data.get("status"),
-        });
-        flotilla_domain::status::workload_health(&value)
-    });
-    Accepted { generation: o.metadata.generation, resource_version: o.metadata.resource_version.clone(), health }
+fn invalid(e: kube::core::request::Error) -> Refusal {
+    Refusal::Refused(format!("cannot build the request: {e}"))
 }
 
 /// Runs one request with a timeout and sorts its failure.
-async fn call<T>(timeout: Duration, fut: impl Future<Output = Result<T, KubeError>>) -> Outcome<T> {
-    match tokio::time::timeout(timeout, fut).await {
+async fn call<T: serde::de::DeserializeOwned>(
+    client: &MemberClient,
+    timeout: Duration,
+    request: http::Request<Vec<u8>>,
+) -> Outcome<T> {
+    match tokio::time::timeout(timeout, client.request::<T>(request)).await {
         Err(_) => Err(Refusal::Unreachable(format!("no answer within {} s", timeout.as_secs_f32()))),
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(classify(e)),
@@ -151,5 +216,32 @@ pub(crate) fn classify(e: KubeError) -> Refusal {
         },
         KubeError::Auth(e) => Refusal::Refused(format!("credentials refused: {e}")),
         other => Refusal::Unreachable(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_keeps_versions_resource_id_and_workload_health() {
+        let deployment = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "generation": 4, "resourceVersion": "77",
+                "annotations": {flotilla_domain::render::RESOURCE_ID_ANNOTATION: "r1", "other": "x"}},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "c", "image": "i"}]}}},
+            "status": {"observedGeneration": 4, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}
+        });
+        let o: MemberObject = serde_json::from_value(deployment).unwrap();
+        assert_eq!(o.resource_id(), Some("r1"), "the serde rename matches RESOURCE_ID_ANNOTATION");
+        let a = o.accepted();
+        assert_eq!((a.generation, a.resource_version.as_deref()), (Some(4), Some("77")));
+        assert_eq!(a.health.map(|h| h.to_string()).as_deref(), Some("Healthy 3/3"));
+
+        let cm: MemberObject =
+            serde_json::from_str(r#"{"kind":"ConfigMap","metadata":{"resourceVersion":"9"},"data":{"a":"b"}}"#)
+                .unwrap();
+        assert_eq!(cm.resource_id(), None);
+        assert_eq!(cm.accepted(), Accepted { generation: None, resource_version: Some("9".into()), health: None });
     }
 }

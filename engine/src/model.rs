@@ -49,6 +49,8 @@ pub(crate) struct ResourceEntry {
     pub adopt_existing: bool,
     pub deleted: bool,
     pub order: u8,
+    /// The object it names in members (shared by every cluster's worker).
+    pub key: Option<Arc<ObjectKey>>,
 }
 
 impl ResourceEntry {
@@ -69,6 +71,7 @@ impl ResourceEntry {
             adopt_existing: r.adopt_existing,
             deleted: r.deleted,
             order,
+            key: None,
         }
     }
 
@@ -178,7 +181,9 @@ impl FleetModel {
         }
         match r {
             Some(r) => {
-                let entry = Arc::new(ResourceEntry::from_store(r));
+                let mut entry = ResourceEntry::from_store(r);
+                entry.key = self.key_of(&entry).map(Arc::new);
+                let entry = Arc::new(entry);
                 // A deleted resource must still reach the clusters that hold it.
                 affected.extend(self.clusters_matching(|m, c| m.places(&entry, c)));
                 self.resources.insert(id.to_owned(), entry);
@@ -239,8 +244,11 @@ impl FleetModel {
 
     /// The object a resource names (without rendering), for objects tracked from before a
     /// restart.
-    pub fn object_key(&self, resource_id: &str) -> Option<ObjectKey> {
-        let r = self.resources.get(resource_id)?;
+    pub fn object_key(&self, resource_id: &str) -> Option<Arc<ObjectKey>> {
+        self.resources.get(resource_id)?.key.clone()
+    }
+
+    fn key_of(&self, r: &ResourceEntry) -> Option<ObjectKey> {
         let text = |p: &str| r.template.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
         let namespace = match (&r.project_id, r.is_project_namespace()) {
             (Some(pid), false) => Some(self.projects.get(pid)?.name.clone()),

@@ -16,6 +16,10 @@ pub struct EngineSettings {
     pub request_timeout: Duration,
     /// Watch managed objects for drift and workload health.
     pub watch: bool,
+    /// Clusters served from one origin (a Rancher server, the simulator) share HTTP/2
+    /// connections, this many clusters per connection (their requests and watches are
+    /// streams on it; keep clusters × watched kinds under the server's stream limit).
+    pub clusters_per_connection: usize,
 }
 
 impl Default for EngineSettings {
@@ -27,6 +31,7 @@ impl Default for EngineSettings {
             backoff_max: Duration::from_secs(60),
             request_timeout: Duration::from_secs(10),
             watch: true,
+            clusters_per_connection: 16,
         }
     }
 }

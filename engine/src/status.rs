@@ -3,6 +3,7 @@
 //! rows), so a fan-out to a thousand clusters is not a thousand transactions.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use flotilla_store::{ClusterHealth, StatusRecord, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -37,8 +38,14 @@ enum Write {
 #[derive(Clone)]
 pub(crate) struct StatusSink {
     writes: mpsc::UnboundedSender<Write>,
-    events: broadcast::Sender<StatusEvent>,
+    events: broadcast::Sender<Arc<StatusEvent>>,
 }
+
+/// Events kept for subscribers that are behind. The ring holds the last events alive, so
+/// it is bounded well below a fleet's initial sync (21,000 events for 1,000 clusters × 21
+/// objects); a subscriber that falls further behind gets `Lagged` and reads the current
+/// state from the store instead, as the dashboard does on (re)connect.
+const EVENT_BACKLOG: usize = 4096;
 
 /// Largest batch persisted in one transaction.
 const BATCH: usize = 2048;
@@ -48,36 +55,36 @@ impl StatusSink {
     /// purged from the store (no member holds them any more).
     pub fn start(store: Store, purged: mpsc::UnboundedSender<String>) -> Self {
         let (writes, rx) = mpsc::unbounded_channel();
-        let events = broadcast::channel(65_536).0;
+        let events = broadcast::channel(EVENT_BACKLOG).0;
         tokio::spawn(writer(store, rx, purged));
         Self { writes, events }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<StatusEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<StatusEvent>> {
         self.events.subscribe()
     }
 
     pub fn upsert(&self, record: StatusRecord) {
-        let _ = self.events.send(StatusEvent::Resource(record.clone()));
+        let _ = self.events.send(Arc::new(StatusEvent::Resource(record.clone())));
         let _ = self.writes.send(Write::Upsert(record));
     }
 
     pub fn remove(&self, tenant_id: &str, resource_id: &str, cluster_id: &str) {
-        let _ = self.events.send(StatusEvent::Removed {
+        let _ = self.events.send(Arc::new(StatusEvent::Removed {
             tenant_id: tenant_id.to_owned(),
             resource_id: resource_id.to_owned(),
             cluster_id: cluster_id.to_owned(),
-        });
+        }));
         let _ =
             self.writes.send(Write::Remove { resource_id: resource_id.to_owned(), cluster_id: cluster_id.to_owned() });
     }
 
     pub fn cluster(&self, tenant_id: &str, cluster_id: &str, health: ClusterHealth) {
-        let _ = self.events.send(StatusEvent::Cluster {
+        let _ = self.events.send(Arc::new(StatusEvent::Cluster {
             tenant_id: tenant_id.to_owned(),
             cluster_id: cluster_id.to_owned(),
             health,
-        });
+        }));
     }
 
     /// Resolves once everything sent before is in the store.

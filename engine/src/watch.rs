@@ -1,52 +1,241 @@
 //! Watches on the objects Flotilla manages in a member (one per kind, selected by the
 //! managed-by label): changes made behind Flotilla's back (drift) and workload health flow
 //! back to the cluster's worker.
+//!
+//! List, then watch from the list's resourceVersion with bookmarks; resume from the last
+//! version seen when the server ends the watch; list again on `410 Gone`. Each list is
+//! reported whole, so an object deleted while no watch was open is noticed too.
+//!
+//! Written against the kube client's raw requests rather than `kube::runtime::watcher`
+//! because a fleet holds thousands of these: an idle watch here keeps no read buffer (a
+//! partial line is the only thing held between events), a few hundred bytes in all.
 
+use std::time::Duration;
+
+use bytes::Bytes;
 use flotilla_domain::ObjectKey;
-use flotilla_domain::render::{MANAGED_SELECTOR, RESOURCE_ID_ANNOTATION};
-use futures::StreamExt;
-use kube::Client;
-use kube::api::{Api, DynamicObject};
-use kube::runtime::{WatchStreamExt, watcher};
+use flotilla_domain::render::MANAGED_SELECTOR;
+use http_body_util::BodyExt;
+use kube::api::{DynamicObject, ListParams, WatchParams};
+use kube::client::Body;
+use kube::core::{ApiResource, Resource as _, Status};
+use rand::Rng;
+use serde::Deserialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::client::MemberClient;
 use crate::cluster_worker::WorkerMsg;
-use crate::member::{self, Accepted};
+use crate::member::{self, Accepted, MemberObject};
+
+/// A kind as watches and tracked objects name it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct KindKey {
+    pub api_version: String,
+    pub kind: String,
+}
+
+impl KindKey {
+    pub fn of(key: &ObjectKey) -> Self {
+        Self { api_version: key.api_version.clone(), kind: key.kind.clone() }
+    }
+
+    pub fn matches(&self, key: &ObjectKey) -> bool {
+        self.api_version == key.api_version && self.kind == key.kind
+    }
+}
 
 /// What a watch saw, by the resource id in the object's annotation.
 #[derive(Debug)]
 pub(crate) enum MemberEvent {
-    Seen { resource_id: String, versions: Accepted },
-    Gone { resource_id: String },
+    Seen {
+        resource_id: String,
+        versions: Accepted,
+    },
+    Gone {
+        resource_id: String,
+    },
+    /// A full list of the kind's managed objects: anything tracked of that kind and absent
+    /// here is gone.
+    Listed {
+        kind: KindKey,
+        present: Vec<(String, Accepted)>,
+    },
     Failed(String),
 }
 
 /// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds).
-pub(crate) fn spawn(client: Client, key: &ObjectKey, worker: mpsc::UnboundedSender<WorkerMsg>) -> JoinHandle<()> {
+pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mpsc::UnboundedSender<WorkerMsg>) -> JoinHandle<()> {
+    let kind = KindKey::of(key);
     let ar = member::api_resource(key);
-    let api: Api<DynamicObject> = Api::all_with(client, &ar);
-    let config = watcher::Config::default().labels(MANAGED_SELECTOR);
     tokio::spawn(async move {
-        let mut stream = watcher(api, config).default_backoff().boxed();
-        while let Some(item) = stream.next().await {
-            let event = match item {
-                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
-                    resource_id(&o).map(|resource_id| MemberEvent::Seen { resource_id, versions: member::accepted(&o) })
+        let mut failures = 0u32;
+        loop {
+            match Box::pin(list_and_watch(&client, &ar, &kind, &worker, &mut failures)).await {
+                Stop::WorkerGone => return,
+                Stop::Relist => {}
+                Stop::Failed(reason) => {
+                    if failures == 0 && send(&worker, MemberEvent::Failed(reason)).is_err() {
+                        return;
+                    }
+                    failures = failures.saturating_add(1);
+                    let delay =
+                        Duration::from_millis(500 << failures.min(6)).mul_f64(rand::thread_rng().gen_range(0.8..1.2));
+                    tokio::time::sleep(delay).await;
                 }
-                Ok(watcher::Event::Delete(o)) => resource_id(&o).map(|resource_id| MemberEvent::Gone { resource_id }),
-                Ok(watcher::Event::Init | watcher::Event::InitDone) => None,
-                Err(e) => Some(MemberEvent::Failed(e.to_string())),
-            };
-            if let Some(event) = event
-                && worker.send(WorkerMsg::Member(event)).is_err()
-            {
-                return;
             }
         }
     })
 }
 
-fn resource_id(o: &DynamicObject) -> Option<String> {
-    o.metadata.annotations.as_ref()?.get(RESOURCE_ID_ANNOTATION).cloned()
+fn send(worker: &mpsc::UnboundedSender<WorkerMsg>, event: MemberEvent) -> Result<(), ()> {
+    worker.send(WorkerMsg::Member(Box::new(event))).map_err(|_| ())
+}
+
+#[derive(Deserialize)]
+struct List {
+    metadata: ListMeta,
+    items: Vec<MemberObject>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMeta {
+    resource_version: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Line {
+    #[serde(rename = "type")]
+    kind: String,
+    /// One of the kind's objects, or a `Status` for ERROR events.
+    object: MemberObject,
+}
+
+/// Why a list-and-watch ended.
+enum Stop {
+    /// The worker has gone: stop watching.
+    WorkerGone,
+    /// The version watched from is too old (410 Gone): list again at once.
+    Relist,
+    /// Anything else: list again after a backoff.
+    Failed(String),
+}
+
+/// Lists, then watches (resuming each time the server ends a watch) until something stops it.
+async fn list_and_watch(
+    client: &MemberClient,
+    ar: &ApiResource,
+    kind: &KindKey,
+    worker: &mpsc::UnboundedSender<WorkerMsg>,
+    failures: &mut u32,
+) -> Stop {
+    let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
+    let list = match request.list(&ListParams::default().labels(MANAGED_SELECTOR)) {
+        Ok(list) => list,
+        Err(e) => return Stop::Failed(e.to_string()),
+    };
+    // Requests are boxed so a watch's idle future holds no space for them.
+    let List { metadata, items } = match Box::pin(client.request::<List>(list)).await {
+        Ok(list) => list,
+        Err(e) => return Stop::Failed(format!("list {}: {e}", ar.plural)),
+    };
+    let present = items.iter().filter_map(|o| Some((o.resource_id()?.to_owned(), o.accepted()))).collect();
+    drop(items);
+    if send(worker, MemberEvent::Listed { kind: kind.clone(), present }).is_err() {
+        return Stop::WorkerGone;
+    }
+    let mut version = metadata.resource_version.unwrap_or_default();
+    *failures = 0;
+    loop {
+        let params = WatchParams::default().labels(MANAGED_SELECTOR).timeout(290);
+        let watch = match request.watch(&params, &version) {
+            Ok(watch) => watch,
+            Err(e) => return Stop::Failed(e.to_string()),
+        };
+        let response = match Box::pin(client.send(watch)).await {
+            Ok(response) => response,
+            Err(e) => return Stop::Failed(format!("watch {}: {e}", ar.plural)),
+        };
+        let code = response.status().as_u16();
+        if code == 410 {
+            return Stop::Relist;
+        }
+        if !response.status().is_success() {
+            return Stop::Failed(format!("watch {}: {}", ar.plural, error_text(code, response.into_body()).await));
+        }
+        match stream(response.into_body(), worker, &mut version).await {
+            None => {} // the server ended the watch: go on from the last version
+            Some(Stop::Failed(e)) => return Stop::Failed(format!("watch {}: {e}", ar.plural)),
+            Some(stop) => return stop,
+        }
+    }
+}
+
+/// Reads watch events until the stream ends (`None`) or something stops it.
+async fn stream(mut body: Body, worker: &mpsc::UnboundedSender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+    // Only a partial line is ever held between frames; most frames hold whole events.
+    let mut partial: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let data = match frame {
+            Ok(frame) => match frame.into_data() {
+                Ok(data) => data,
+                Err(_) => continue, // trailers
+            },
+            Err(e) => return Some(Stop::Failed(e.to_string())),
+        };
+        let mut rest: Bytes = data;
+        while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
+            let line = rest.split_to(pos + 1);
+            let stop = if partial.is_empty() {
+                event(&line, worker, version)
+            } else {
+                partial.extend_from_slice(&line);
+                let whole = std::mem::take(&mut partial);
+                event(&whole, worker, version)
+            };
+            if stop.is_some() {
+                return stop;
+            }
+        }
+        partial.extend_from_slice(&rest);
+    }
+    None
+}
+
+/// Handles one event line.
+fn event(line: &[u8], worker: &mpsc::UnboundedSender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return None;
+    }
+    let Ok(Line { kind, object }) = serde_json::from_slice::<Line>(line) else {
+        return Some(Stop::Failed("the watch sent an event that is not JSON".into()));
+    };
+    if kind == "ERROR" {
+        return Some(match object.code {
+            Some(410) => Stop::Relist,
+            code => Stop::Failed(format!("the watch ended with an error ({})", code.unwrap_or_default())),
+        });
+    }
+    if let Some(rv) = &object.metadata.resource_version {
+        rv.clone_into(version);
+    }
+    let event = match (kind.as_str(), object.resource_id()) {
+        ("ADDED" | "MODIFIED", Some(id)) => {
+            MemberEvent::Seen { resource_id: id.to_owned(), versions: object.accepted() }
+        }
+        ("DELETED", Some(id)) => MemberEvent::Gone { resource_id: id.to_owned() },
+        _ => return None, // BOOKMARK, or not one of ours
+    };
+    send(worker, event).err().map(|()| Stop::WorkerGone)
+}
+
+/// The API's own words for a failed request.
+async fn error_text(code: u16, body: Body) -> String {
+    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    match serde_json::from_slice::<Status>(&bytes) {
+        Ok(s) if !s.message.is_empty() => format!("{} ({code}): {}", s.reason, s.message),
+        _ => format!("HTTP {code}"),
+    }
 }

@@ -45,7 +45,7 @@ async fn fans_out_with_placement_and_overrides_then_writes_nothing_when_unchange
     // The live stream said so too.
     let mut synced_live = 0;
     while let Ok(e) = events.try_recv() {
-        if matches!(&e, StatusEvent::Resource(r) if r.resource_id == id && r.code == StatusCode::Synced) {
+        if matches!(&*e, StatusEvent::Resource(r) if r.resource_id == id && r.code == StatusCode::Synced) {
             synced_live += 1;
         }
     }
@@ -299,4 +299,49 @@ async fn deregistering_cleans_up_or_leaves_objects() {
     eventually("both forgotten", || async { f.store.list_clusters(&f.tenant).await.unwrap().is_empty() }).await;
     assert!(f.member_get("a", "v1", "Namespace", None, "svc").await.is_none(), "a cleaned up");
     assert!(f.member_configmap("b", "svc", "cfg").await.is_some(), "b left in place");
+}
+
+#[tokio::test]
+async fn workload_health_follows_the_rollout_and_a_broken_image_degrades() {
+    use flotilla_domain::Health;
+    let f = fleet(&[("a", "env=prod"), ("b", "env=prod")]).await;
+    let (ws, project) = f.project("env=prod", "streaming", "").await;
+    let deployment = |image: &str| {
+        flotilla_store::ResourceSpec::new(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "kafka"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "kafka"}},
+                "template": {"metadata": {"labels": {"app": "kafka"}},
+                    "spec": {"containers": [{"name": "kafka", "image": image}]}}}
+        }))
+    };
+    let mut spec = deployment("kafka:3.7.0");
+    spec.overrides = vec![ClusterOverride {
+        cluster: "b".into(),
+        patches: vec![OverridePatch::replace("/spec/template/spec/containers/0/image", json!("kafka:3.8.0-broken"))],
+    }];
+    let id = f.add(&ws, Some((&project, "streaming")), &spec).await;
+
+    // The write is accepted at once (Synced); health then comes from the member's watch
+    // as the simulator rolls pods out one per tick.
+    let healthy = f
+        .wait_status(&id, "a", "Healthy 3/3", |s| {
+            s.is_some_and(|s| s.code == StatusCode::Synced && s.health.is_some_and(|h| h.health == Health::Healthy))
+        })
+        .await
+        .unwrap();
+    let h = healthy.health.unwrap();
+    assert_eq!((h.desired, h.updated, h.ready), (3, 3, 3));
+    assert_eq!(h.to_string(), "Healthy 3/3");
+
+    // b never becomes ready: Progressing, then Degraded after the progress deadline (2 s).
+    let degraded = f
+        .wait_status(&id, "b", "Degraded", |s| {
+            s.is_some_and(|s| s.health.is_some_and(|h| h.health == Health::Degraded))
+        })
+        .await
+        .unwrap();
+    assert_eq!(degraded.code, StatusCode::Synced, "the member accepted the spec; the rollout is what failed");
+    assert_eq!(degraded.health.unwrap().ready, 0);
+    // Watching health is not drift: the engine never rewrote the Deployments.
+    assert_eq!(f.writes("a"), 2, "the namespace and the Deployment, once each");
 }

@@ -50,7 +50,8 @@ pub fn generate() -> Result<ServerIdentity, Error> {
     Ok(ServerIdentity { ca_pem: ca.pem(), cert_pem: cert.pem(), key_pem: key.serialize_pem() })
 }
 
-/// A rustls server configuration (ring provider, HTTP/1.1) serving `identity`.
+/// A rustls server configuration (ring provider; HTTP/2 or HTTP/1.1 by ALPN, as
+/// kube-apiserver offers) serving `identity`.
 pub fn server_config(identity: &ServerIdentity) -> Result<ServerConfig, Error> {
     let certs =
         CertificateDer::pem_slice_iter(identity.cert_pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(tls_err)?;
@@ -62,6 +63,6 @@ pub fn server_config(identity: &ServerIdentity) -> Result<ServerConfig, Error> {
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(tls_err)?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }

@@ -30,6 +30,8 @@ pub fn settings() -> EngineSettings {
         backoff_max: Duration::from_millis(800),
         request_timeout: Duration::from_secs(3),
         watch: true,
+        // Small, so the tests' few clusters exercise both shared and separate connections.
+        clusters_per_connection: 2,
     }
 }
 
