@@ -2,8 +2,9 @@
 //! (path prefixes such as Rancher's `/k8s/clusters/<id>` included), CA and bearer token.
 //!
 //! Connections are shared. Clusters behind one origin (a Rancher server, the simulator)
-//! with the same CA share a few HTTP/2 connections: up to `clusters_per_connection` clusters
-//! multiplex their requests and watches over one connection, through one kube client whose
+//! with the same CA share a few HTTP/2 connections: clusters join a connection while it has
+//! fewer than `streams_per_connection` long-lived streams (a cluster and each of its watches
+//! count one), multiplexing their requests and watches over it, through one kube client whose
 //! stack sets each request's cluster (server URL prefix and bearer token) from a request
 //! extension. A cluster with its own origin gets its own connection, all its watches riding
 //! on it as HTTP/2 streams. The TLS configuration (with its session cache) exists once per
@@ -43,7 +44,7 @@ struct Target {
     base: String,
     authorization: HeaderValue,
     /// This cluster's share of the connection (the count says how full it is).
-    _share: Arc<()>,
+    share: Arc<()>,
 }
 
 impl Target {
@@ -64,6 +65,11 @@ impl MemberClient {
         self.client.request(request).await
     }
 
+    /// A share of the connection, held by a long-lived stream (a watch) while it runs.
+    pub fn stream_share(&self) -> Arc<()> {
+        self.target.share.clone()
+    }
+
     /// Sends `request` to this cluster and hands back the response as it streams.
     pub async fn send(&self, mut request: http::Request<Vec<u8>>) -> kube::Result<http::Response<Body>> {
         request.extensions_mut().insert(self.target.clone());
@@ -73,7 +79,7 @@ impl MemberClient {
 
 /// The engine's connections to member clusters.
 pub(crate) struct Transports {
-    clusters_per_connection: usize,
+    streams_per_connection: usize,
     connect_timeout: Duration,
     origins: Mutex<HashMap<OriginKey, Arc<Origin>>>,
 }
@@ -92,7 +98,8 @@ struct Origin {
     connections: Mutex<Vec<Shared>>,
 }
 
-/// One pooled kube client (one connection, for HTTP/2) and the clusters holding a share.
+/// One pooled kube client (one connection, for HTTP/2) and the shares held in it: one per
+/// cluster and one per watch.
 struct Shared {
     client: Client,
     share: Arc<()>,
@@ -105,8 +112,8 @@ impl Shared {
 }
 
 impl Transports {
-    pub fn new(clusters_per_connection: usize, connect_timeout: Duration) -> Self {
-        Self { clusters_per_connection: clusters_per_connection.max(1), connect_timeout, origins: Mutex::default() }
+    pub fn new(streams_per_connection: usize, connect_timeout: Duration) -> Self {
+        Self { streams_per_connection: streams_per_connection.max(1), connect_timeout, origins: Mutex::default() }
     }
 
     /// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so
@@ -146,7 +153,7 @@ impl Transports {
             let mut connections =
                 origin.connections.lock().map_err(|_| config_error("connection table poisoned".into()))?;
             connections.retain(|c| c.holders() > 0);
-            let limit = if h2 { self.clusters_per_connection } else { usize::MAX };
+            let limit = if h2 { self.streams_per_connection } else { usize::MAX };
             match connections.iter().find(|c| c.holders() < limit) {
                 Some(shared) => Shared { client: shared.client.clone(), share: shared.share.clone() },
                 None => {
@@ -160,7 +167,7 @@ impl Transports {
         let base = cluster.api_server_url.trim_end_matches('/').to_owned();
         Ok(MemberClient {
             client: client.client,
-            target: Arc::new(Target { base, authorization, _share: client.share }),
+            target: Arc::new(Target { base, authorization, share: client.share }),
         })
     }
 
@@ -311,7 +318,7 @@ mod tests {
         let target = Target {
             base: "https://rancher.example/k8s/clusters/c-1".into(),
             authorization: HeaderValue::from_static("Bearer t"),
-            _share: Arc::new(()),
+            share: Arc::new(()),
         };
         let mut request =
             http::Request::get("/api/v1/namespaces/a/configmaps?labelSelector=x").body(Body::empty()).unwrap();

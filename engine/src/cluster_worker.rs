@@ -11,14 +11,14 @@ use flotilla_domain::{ObjectKey, StatusCode, WorkloadHealth};
 use flotilla_store::{ClusterHealth, DeletionPolicy, EngineCluster, StatusRecord, Store, now_ms};
 use k8s_openapi::apimachinery::pkg::version::Info;
 use rand::Rng;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::EngineSettings;
 use crate::client::{MemberClient, Transports};
+use crate::mailbox;
 use crate::member::{self, Accepted, Refusal};
-use crate::model::{Desired, FleetModel};
+use crate::model::{Desired, FleetModel, Output, parse_hash};
 use crate::status::StatusSink;
 use crate::watch::{self, KindKey, MemberEvent};
 
@@ -63,12 +63,6 @@ struct Applied {
     resource_version: Option<Box<str>>,
 }
 
-/// A rendered content hash as the worker keeps it; `None` for text that is not one (then
-/// the object is rewritten once).
-fn parse_hash(hex: &str) -> Option<u128> {
-    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok()).flatten()
-}
-
 fn hash_text(hash: u128) -> String {
     format!("{hash:032x}")
 }
@@ -79,8 +73,8 @@ pub(crate) struct ClusterWorker {
     store: Store,
     sink: StatusSink,
     settings: Arc<EngineSettings>,
-    inbox: mpsc::UnboundedReceiver<WorkerMsg>,
-    self_tx: mpsc::UnboundedSender<WorkerMsg>,
+    inbox: mailbox::Receiver<WorkerMsg>,
+    self_tx: mailbox::Sender<WorkerMsg>,
     transports: Arc<Transports>,
     client: Option<MemberClient>,
     ready: bool,
@@ -96,6 +90,17 @@ pub(crate) struct ClusterWorker {
     next_probe: Instant,
     next_resync: Instant,
     watches: HashMap<KindKey, JoinHandle<()>>,
+    /// A digest of the API server URL, CA and token the client was built from.
+    credentials: u64,
+}
+
+fn credentials(cluster: &EngineCluster) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    cluster.api_server_url.hash(&mut h);
+    cluster.ca_pem.hash(&mut h);
+    secrecy::ExposeSecret::expose_secret(&cluster.token).hash(&mut h);
+    h.finish()
 }
 
 impl ClusterWorker {
@@ -106,12 +111,13 @@ impl ClusterWorker {
         sink: StatusSink,
         settings: Arc<EngineSettings>,
         transports: Arc<Transports>,
-    ) -> (mpsc::UnboundedSender<WorkerMsg>, JoinHandle<()>) {
-        let (tx, inbox) = mpsc::unbounded_channel();
+    ) -> (mailbox::Sender<WorkerMsg>, JoinHandle<()>) {
+        let (tx, inbox) = mailbox::mailbox();
         let now = Instant::now();
         // Spread resyncs so a thousand clusters do not all resync at once.
         let first_resync = settings.resync.mul_f64(rand::thread_rng().gen_range(0.5..1.0));
         let worker = Self {
+            credentials: credentials(&cluster),
             cluster,
             model,
             store,
@@ -146,12 +152,8 @@ impl ClusterWorker {
         loop {
             let wake_at = [Some(self.next_probe), Some(self.next_resync), self.retry_at].into_iter().flatten().min();
             tokio::select! {
-                msg = self.inbox.recv() => {
-                    let Some(msg) = msg else { break };
-                    if !Box::pin(self.handle(msg)).await {
-                        break;
-                    }
-                    while let Ok(msg) = self.inbox.try_recv() {
+                msgs = self.inbox.recv_all() => {
+                    for msg in msgs {
                         if !Box::pin(self.handle(msg)).await {
                             self.stop_watches();
                             return;
@@ -176,7 +178,6 @@ impl ClusterWorker {
                 Box::pin(self.sync()).await;
             }
         }
-        self.stop_watches();
     }
 
     /// Takes a message in; false = stop.
@@ -185,15 +186,15 @@ impl ClusterWorker {
             WorkerMsg::Resources(ids) => self.pending.extend(ids),
             WorkerMsg::All => self.check_all = true,
             WorkerMsg::Cluster(cluster) => {
-                let credentials_changed = cluster.api_server_url != self.cluster.api_server_url
-                    || cluster.ca_pem != self.cluster.ca_pem
-                    || secrecy::ExposeSecret::expose_secret(&cluster.token)
-                        != secrecy::ExposeSecret::expose_secret(&self.cluster.token);
+                let credentials_changed = credentials(&cluster) != self.credentials;
                 self.cluster = *cluster;
                 if credentials_changed {
+                    self.credentials = credentials(&self.cluster);
                     self.client = None;
                     self.stop_watches();
                     self.next_probe = Instant::now();
+                } else if self.client.is_some() {
+                    self.forget_credentials();
                 }
                 if let Some(mode) = self.cluster.deregistering.clone() {
                     self.deregister(mode == "cleanup").await;
@@ -234,7 +235,10 @@ impl ClusterWorker {
     async fn probe(&mut self) {
         if self.client.is_none() {
             match self.transports.connect(&self.cluster).await {
-                Ok(c) => self.client = Some(c),
+                Ok(c) => {
+                    self.client = Some(c);
+                    self.forget_credentials();
+                }
                 Err(e) => {
                     self.mark_offline(e.to_string()).await;
                     return;
@@ -331,7 +335,7 @@ impl ClusterWorker {
         let mut work = work.into_iter();
         for (id, desired) in work.by_ref() {
             let still_ready = match desired {
-                Desired::Present { resource, rendered } => self.ensure_present(&id, &resource, rendered).await,
+                Desired::Present { resource, output } => self.ensure_present(&id, &resource, &output).await,
                 Desired::Invalid { message, .. } => {
                     self.set_status(&id, StatusCode::ApplyOverridesFailed, message);
                     true
@@ -351,19 +355,13 @@ impl ClusterWorker {
         }
     }
 
-    /// Makes the member hold `rendered`. Returns false when the cluster stopped answering.
-    async fn ensure_present(
-        &mut self,
-        id: &str,
-        resource: &crate::model::ResourceEntry,
-        rendered: flotilla_domain::Rendered,
-    ) -> bool {
+    /// Makes the member hold `output`. Returns false when the cluster stopped answering.
+    async fn ensure_present(&mut self, id: &str, resource: &crate::model::ResourceEntry, output: &Output) -> bool {
         let Some(client) = self.client() else { return false };
         let timeout = self.settings.request_timeout;
         let tracked = self.tracked.get(id);
         let applied = tracked.and_then(|t| t.applied.clone());
-        let hash = parse_hash(&rendered.hash);
-        let same_render = applied.as_ref().is_some_and(|a| Some(a.hash) == hash);
+        let same_render = applied.as_ref().is_some_and(|a| a.hash == output.hash);
         let drifted = self.drifted.remove(id);
         if same_render && !drifted {
             // Up to date: the member accepted exactly this and has not changed it since.
@@ -374,7 +372,7 @@ impl ClusterWorker {
         }
         if same_render && drifted {
             // A watch said it changed; check before writing (the event may predate our write).
-            match member::versions(&client, timeout, &rendered.key).await {
+            match member::versions(&client, timeout, &output.key).await {
                 Ok(Some(now)) if applied.as_ref().is_some_and(|a| same_versions(a, &now)) => return true,
                 Ok(_) => {}
                 Err(Refusal::Unreachable(why)) => return self.unreachable(id, why).await,
@@ -382,30 +380,29 @@ impl ClusterWorker {
             }
         }
         let known = applied.is_some();
-        let result =
-            member::apply(&client, timeout, &rendered.key, &rendered.object, id, known, resource.adopt_existing).await;
+        let result = member::apply(&client, timeout, output, id, known, resource.adopt_existing).await;
         let failed_code = if known { StatusCode::UpdateFailed } else { StatusCode::CreationFailed };
         match result {
             Ok(accepted) => {
-                self.accept(id, resource, &rendered, accepted);
-                self.ensure_watch(&rendered.key);
+                self.accept(id, resource, output, accepted);
+                self.ensure_watch(&output.key);
                 true
             }
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
             Err(Refusal::NotOurs) => {
-                self.track_key(id, resource.key.as_ref(), &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &output.key);
                 self.set_status(
                     id,
                     StatusCode::AlreadyExists,
                     format!(
                         "{} exists in the cluster and was not created by Flotilla; allow adoption to manage it",
-                        rendered.key
+                        output.key
                     ),
                 );
                 true
             }
             Err(Refusal::MissingDependency(why)) => {
-                self.track_key(id, resource.key.as_ref(), &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &output.key);
                 self.set_status(
                     id,
                     StatusCode::WaitingForDependency,
@@ -415,7 +412,7 @@ impl ClusterWorker {
                 true
             }
             Err(Refusal::Refused(why)) => {
-                self.track_key(id, resource.key.as_ref(), &rendered.key);
+                self.track_key(id, resource.key.as_ref(), &output.key);
                 self.set_status(id, failed_code, why);
                 self.retry.insert(id.to_owned());
                 true
@@ -462,19 +459,13 @@ impl ClusterWorker {
         false
     }
 
-    fn accept(
-        &mut self,
-        id: &str,
-        resource: &crate::model::ResourceEntry,
-        rendered: &flotilla_domain::Rendered,
-        accepted: Accepted,
-    ) {
+    fn accept(&mut self, id: &str, resource: &crate::model::ResourceEntry, output: &Output, accepted: Accepted) {
         let (revision, key) = (resource.revision, resource.key.as_ref());
         let t = self.tracked.entry(id.into()).or_insert_with(Tracked::pending);
-        set_key(t, key, &rendered.key);
-        t.applied = parse_hash(&rendered.hash).map(|hash| Applied {
+        set_key(t, key, &output.key);
+        t.applied = Some(Applied {
             revision,
-            hash,
+            hash: output.hash,
             generation: accepted.generation,
             resource_version: accepted.resource_version.map(String::into_boxed_str),
         });
@@ -612,6 +603,13 @@ impl ClusterWorker {
             self.drifted.insert(resource_id.clone());
             self.pending.insert(resource_id);
         }
+    }
+
+    /// Once connected, the client holds the token and the shared connection the CA: the
+    /// worker's copies go (a CA is a kilobyte, a thousand workers would each hold one).
+    fn forget_credentials(&mut self) {
+        self.cluster.ca_pem = None;
+        self.cluster.token = secrecy::SecretString::from(String::new());
     }
 
     fn client(&self) -> Option<MemberClient> {

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::client::Transports;
 use crate::cluster_worker::{ClusterWorker, WorkerMsg};
+use crate::mailbox;
 use crate::model::FleetModel;
 use crate::status::{StatusEvent, StatusSink};
 use crate::{EngineSettings, Result};
@@ -33,7 +34,7 @@ impl EngineHandle {
         let changes = store.subscribe_changes();
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx);
-        let (settings_connections, request_timeout) = (settings.clusters_per_connection, settings.request_timeout);
+        let (settings_connections, request_timeout) = (settings.streams_per_connection, settings.request_timeout);
         let mut router = Router {
             store,
             settings: Arc::new(settings),
@@ -64,7 +65,7 @@ impl EngineHandle {
 }
 
 struct WorkerSlot {
-    tx: mpsc::UnboundedSender<WorkerMsg>,
+    tx: mailbox::Sender<WorkerMsg>,
     handle: JoinHandle<()>,
 }
 

@@ -10,6 +10,7 @@ mod client;
 mod cluster_worker;
 mod engine;
 mod error;
+mod mailbox;
 mod member;
 mod model;
 mod settings;

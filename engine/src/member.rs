@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::MemberClient;
+use crate::model::Output;
 
 /// What the member accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,24 +116,23 @@ fn request(key: &ObjectKey) -> kube::core::Request {
 pub(crate) async fn apply(
     client: &MemberClient,
     timeout: Duration,
-    key: &ObjectKey,
-    object: &Value,
+    output: &Output,
     resource_id: &str,
     known: bool,
     adopt: bool,
 ) -> Outcome<Accepted> {
+    let key = &output.key;
     let request = request(key);
-    let body = serde_json::to_vec(object).map_err(|e| Refusal::Refused(format!("not a Kubernetes object: {e}")))?;
     let params = PostParams::default();
     if known {
-        let replace = request.replace(&key.name, &params, body.clone()).map_err(invalid)?;
+        let replace = request.replace(&key.name, &params, output.body.clone()).map_err(invalid)?;
         match call::<MemberObject>(client, timeout, replace).await {
             Ok(o) => return Ok(o.accepted()),
             Err(Refusal::MissingDependency(_)) => {} // deleted in the member: create it again
             Err(other) => return Err(other),
         }
     }
-    let create = request.create(&params, body).map_err(invalid)?;
+    let create = request.create(&params, output.body.clone()).map_err(invalid)?;
     match call::<MemberObject>(client, timeout, create).await {
         Ok(o) => Ok(o.accepted()),
         Err(Refusal::Refused(why)) if why.starts_with("AlreadyExists") => {
@@ -146,7 +146,7 @@ pub(crate) async fn apply(
             if !ours && !adopt {
                 return Err(Refusal::NotOurs);
             }
-            let mut desired = object.clone();
+            let mut desired = output.object.clone();
             retain_member_fields(&existing, &mut desired);
             let body = serde_json::to_vec(&desired).map_err(|e| Refusal::Refused(e.to_string()))?;
             let replace = request.replace(&key.name, &params, body).map_err(invalid)?;

@@ -4,7 +4,7 @@
 //! resource, never per cluster; rendering happens in the worker that needs it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use flotilla_domain::kinds::apply_order;
 use flotilla_domain::render::{RenderInput, render};
@@ -51,6 +51,34 @@ pub(crate) struct ResourceEntry {
     pub order: u8,
     /// The object it names in members (shared by every cluster's worker).
     pub key: Option<Arc<ObjectKey>>,
+    /// Rendered once for all the clusters that have no overrides.
+    common: OnceLock<Result<Arc<Output>, String>>,
+}
+
+/// A resource rendered for a cluster and ready to send. Clusters without overrides share
+/// one (a change fanned out to a thousand clusters is rendered, hashed and serialized once).
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub key: ObjectKey,
+    pub object: serde_json::Value,
+    /// `object` as JSON, the request body.
+    pub body: Vec<u8>,
+    /// The content hash (`Rendered::hash`, 32 hex digits) as a number.
+    pub hash: u128,
+}
+
+impl Output {
+    fn of(rendered: Result<Rendered, flotilla_domain::Error>) -> Result<Arc<Output>, String> {
+        let rendered = rendered.map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(&rendered.object).map_err(|e| e.to_string())?;
+        let hash = parse_hash(&rendered.hash).ok_or_else(|| format!("unexpected content hash {}", rendered.hash))?;
+        Ok(Arc::new(Output { key: rendered.key, object: rendered.object, body, hash }))
+    }
+}
+
+/// A rendered content hash as the engine keeps it; `None` for text that is not one.
+pub(crate) fn parse_hash(hex: &str) -> Option<u128> {
+    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok()).flatten()
 }
 
 impl ResourceEntry {
@@ -72,6 +100,7 @@ impl ResourceEntry {
             deleted: r.deleted,
             order,
             key: None,
+            common: OnceLock::new(),
         }
     }
 
@@ -94,7 +123,7 @@ pub(crate) enum Desired {
     },
     Present {
         resource: Arc<ResourceEntry>,
-        rendered: Rendered,
+        output: Arc<Output>,
     },
 }
 
@@ -275,16 +304,17 @@ impl FleetModel {
             (Some(pid), false) => self.projects.get(pid).map(|p| p.name.as_str()),
             _ => None,
         };
-        let input = RenderInput {
-            resource_id: &r.id,
-            revision: r.revision,
-            template: &r.template,
-            overrides: r.overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default(),
-            namespace,
+        let overrides = r.overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default();
+        let input =
+            RenderInput { resource_id: &r.id, revision: r.revision, template: &r.template, overrides, namespace };
+        let output = if overrides.is_empty() {
+            r.common.get_or_init(|| Output::of(render(&input))).clone()
+        } else {
+            Output::of(render(&input))
         };
-        match render(&input) {
-            Ok(rendered) => Desired::Present { resource: r, rendered },
-            Err(e) => Desired::Invalid { message: e.to_string(), resource: r },
+        match output {
+            Ok(output) => Desired::Present { resource: r, output },
+            Err(message) => Desired::Invalid { message, resource: r },
         }
     }
 }

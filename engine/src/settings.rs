@@ -17,9 +17,11 @@ pub struct EngineSettings {
     /// Watch managed objects for drift and workload health.
     pub watch: bool,
     /// Clusters served from one origin (a Rancher server, the simulator) share HTTP/2
-    /// connections, this many clusters per connection (their requests and watches are
-    /// streams on it; keep clusters × watched kinds under the server's stream limit).
-    pub clusters_per_connection: usize,
+    /// connections. A cluster joins a connection while fewer than this many long-lived
+    /// streams use it (each cluster counts one, each of its watches one more); servers
+    /// allow 250 (Go's default) to 1,000 concurrent streams, so there is headroom for the
+    /// watches clusters add later and for requests.
+    pub streams_per_connection: usize,
 }
 
 impl Default for EngineSettings {
@@ -31,7 +33,7 @@ impl Default for EngineSettings {
             backoff_max: Duration::from_secs(60),
             request_timeout: Duration::from_secs(10),
             watch: true,
-            clusters_per_connection: 16,
+            streams_per_connection: 100,
         }
     }
 }

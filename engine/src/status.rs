@@ -29,7 +29,7 @@ impl StatusEvent {
 }
 
 enum Write {
-    Upsert(StatusRecord),
+    Upsert(Box<StatusRecord>),
     Remove { resource_id: String, cluster_id: String },
     Flush(oneshot::Sender<()>),
 }
@@ -45,7 +45,7 @@ pub(crate) struct StatusSink {
 /// it is bounded well below a fleet's initial sync (21,000 events for 1,000 clusters × 21
 /// objects); a subscriber that falls further behind gets `Lagged` and reads the current
 /// state from the store instead, as the dashboard does on (re)connect.
-const EVENT_BACKLOG: usize = 4096;
+const EVENT_BACKLOG: usize = 2048;
 
 /// Largest batch persisted in one transaction.
 const BATCH: usize = 2048;
@@ -66,7 +66,7 @@ impl StatusSink {
 
     pub fn upsert(&self, record: StatusRecord) {
         let _ = self.events.send(Arc::new(StatusEvent::Resource(record.clone())));
-        let _ = self.writes.send(Write::Upsert(record));
+        let _ = self.writes.send(Write::Upsert(Box::new(record)));
     }
 
     pub fn remove(&self, tenant_id: &str, resource_id: &str, cluster_id: &str) {
@@ -106,7 +106,7 @@ async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mp
         for w in batch.drain(..) {
             match w {
                 Write::Upsert(r) => {
-                    upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), r);
+                    upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), *r);
                 }
                 Write::Remove { resource_id, cluster_id } => {
                     upserts.remove(&(resource_id.clone(), cluster_id.clone()));

@@ -21,11 +21,11 @@ use kube::client::Body;
 use kube::core::{ApiResource, Resource as _, Status};
 use rand::Rng;
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::client::MemberClient;
 use crate::cluster_worker::WorkerMsg;
+use crate::mailbox;
 use crate::member::{self, Accepted, MemberObject};
 
 /// A kind as watches and tracked objects name it.
@@ -65,10 +65,11 @@ pub(crate) enum MemberEvent {
 }
 
 /// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds).
-pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mpsc::UnboundedSender<WorkerMsg>) -> JoinHandle<()> {
+pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mailbox::Sender<WorkerMsg>) -> JoinHandle<()> {
     let kind = KindKey::of(key);
     let ar = member::api_resource(key);
     tokio::spawn(async move {
+        let _share = client.stream_share();
         let mut failures = 0u32;
         loop {
             match Box::pin(list_and_watch(&client, &ar, &kind, &worker, &mut failures)).await {
@@ -88,7 +89,7 @@ pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mpsc::Unbound
     })
 }
 
-fn send(worker: &mpsc::UnboundedSender<WorkerMsg>, event: MemberEvent) -> Result<(), ()> {
+fn send(worker: &mailbox::Sender<WorkerMsg>, event: MemberEvent) -> Result<(), ()> {
     worker.send(WorkerMsg::Member(Box::new(event))).map_err(|_| ())
 }
 
@@ -127,7 +128,7 @@ async fn list_and_watch(
     client: &MemberClient,
     ar: &ApiResource,
     kind: &KindKey,
-    worker: &mpsc::UnboundedSender<WorkerMsg>,
+    worker: &mailbox::Sender<WorkerMsg>,
     failures: &mut u32,
 ) -> Stop {
     let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
@@ -173,7 +174,7 @@ async fn list_and_watch(
 }
 
 /// Reads watch events until the stream ends (`None`) or something stops it.
-async fn stream(mut body: Body, worker: &mpsc::UnboundedSender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+async fn stream(mut body: Body, worker: &mailbox::Sender<WorkerMsg>, version: &mut String) -> Option<Stop> {
     // Only a partial line is ever held between frames; most frames hold whole events.
     let mut partial: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -204,7 +205,7 @@ async fn stream(mut body: Body, worker: &mpsc::UnboundedSender<WorkerMsg>, versi
 }
 
 /// Handles one event line.
-fn event(line: &[u8], worker: &mpsc::UnboundedSender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+fn event(line: &[u8], worker: &mailbox::Sender<WorkerMsg>, version: &mut String) -> Option<Stop> {
     let line = line.trim_ascii();
     if line.is_empty() {
         return None;

@@ -43,6 +43,23 @@ pub struct Event {
     pub namespace: String,
     pub kind: EventType,
     pub object: Arc<Value>,
+    /// The watch line, encoded once for every watcher (as kube-apiserver's watch cache does).
+    encoded: std::sync::OnceLock<bytes::Bytes>,
+}
+
+impl Event {
+    /// `{"type":…,"object":…}` and a newline, as a watch stream carries it.
+    pub fn line(&self) -> bytes::Bytes {
+        self.encoded.get_or_init(|| watch_line(self.kind.as_str(), &self.object)).clone()
+    }
+}
+
+/// One watch event line.
+pub fn watch_line(kind: &str, object: &Value) -> bytes::Bytes {
+    let mut line = format!("{{\"type\":\"{kind}\",\"object\":");
+    line.push_str(&object.to_string());
+    line.push_str("}\n");
+    line.into()
 }
 
 /// (namespace, name); namespace is "" for cluster-scoped objects.
@@ -480,7 +497,14 @@ impl ClusterState {
             }
             (_, None) => Arc::new(Value::Null),
         };
-        let event = Arc::new(Event { rv, key: ty.key(), namespace: key.0, kind, object: stored.clone() });
+        let event = Arc::new(Event {
+            rv,
+            key: ty.key(),
+            namespace: key.0,
+            kind,
+            object: stored.clone(),
+            encoded: std::sync::OnceLock::new(),
+        });
         self.history.push_back(event.clone());
         while self.history.len() > HISTORY_LIMIT {
             if let Some(old) = self.history.pop_front() {

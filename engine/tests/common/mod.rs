@@ -31,7 +31,7 @@ pub fn settings() -> EngineSettings {
         request_timeout: Duration::from_secs(3),
         watch: true,
         // Small, so the tests' few clusters exercise both shared and separate connections.
-        clusters_per_connection: 2,
+        streams_per_connection: 4,
     }
 }
 

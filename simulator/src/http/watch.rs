@@ -2,6 +2,7 @@
 //! from a resourceVersion (410 Gone as an ERROR event when it is too old) or, without one,
 //! starting with the current objects as ADDED events.
 
+use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -41,10 +42,8 @@ impl Filter {
     }
 }
 
-fn line(kind: &str, object: &Value) -> String {
-    let mut s = json!({"type": kind, "object": object}).to_string();
-    s.push('\n');
-    s
+fn line(kind: &str, object: &Value) -> Bytes {
+    crate::state::watch_line(kind, object)
 }
 
 pub(crate) fn watch(
@@ -71,13 +70,13 @@ pub(crate) fn watch(
     // Backlog and subscription under one lock, so no event falls between them.
     let (backlog, rx, current_rv) = {
         let mut state = cluster.state();
-        let backlog: Result<Vec<String>, ApiError> = match since {
+        let backlog: Result<Vec<Bytes>, ApiError> = match since {
             Some(rv) => {
                 let rv: u64 =
                     rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {rv:?}")))?;
-                state.events_since(rv).map(|events| {
-                    events.iter().filter(|e| filter.matches(e)).map(|e| line(e.kind.as_str(), &e.object)).collect()
-                })
+                state
+                    .events_since(rv)
+                    .map(|events| events.iter().filter(|e| filter.matches(e)).map(|e| e.line()).collect())
             }
             None => Ok(state
                 .list(&filter.ty, filter.namespace.as_deref(), &filter.labels, &filter.fields)
@@ -88,7 +87,7 @@ pub(crate) fn watch(
         (backlog, state.subscribe(), state.resource_version())
     };
 
-    let (tx, body_rx) = mpsc::channel::<Result<String, std::io::Error>>(64);
+    let (tx, body_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(64);
     let epoch = cluster.stall_epoch.load(Ordering::SeqCst);
     tokio::spawn(async move {
         if cluster.faults().stall_watches {
@@ -127,7 +126,7 @@ async fn pump(
     cluster: Arc<Cluster>,
     filter: Filter,
     mut rx: broadcast::Receiver<Arc<Event>>,
-    tx: mpsc::Sender<Result<String, std::io::Error>>,
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
     timeout: Duration,
     epoch: u64,
 ) {
@@ -150,7 +149,7 @@ async fn pump(
                     if cluster.faults().stall_watches || !filter.matches(&event) {
                         continue;
                     }
-                    if tx.send(Ok(line(event.kind.as_str(), &event.object))).await.is_err() {
+                    if tx.send(Ok(event.line())).await.is_err() {
                         return;
                     }
                 }
