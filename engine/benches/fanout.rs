@@ -164,11 +164,7 @@ async fn hub(n: usize, objects: usize) {
 
     // ── initial sync, and memory once settled ─────────────────────────────────────────
     let heap_before = LIVE.load(Ordering::Relaxed);
-    let settings = EngineSettings {
-        resync: Duration::from_secs(4),
-        watch: std::env::var_os("NOWATCH").is_none(),
-        ..EngineSettings::default()
-    };
+    let settings = EngineSettings { resync: Duration::from_secs(4), ..EngineSettings::default() };
     let started = Instant::now();
     let engine = EngineHandle::start(store.clone(), settings).await.expect("engine");
     let mut events = engine.subscribe();
