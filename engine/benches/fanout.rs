@@ -200,8 +200,8 @@ async fn hub(n: usize, objects: usize) {
     let clients = floor_clients(&members, ca.as_deref()).await;
     let mut ratios = Vec::new();
     let mut runs = Vec::new();
-    // More rounds (FLOTILLA_BENCH_ROUNDS) for profiling; the median is reported either way.
-    let rounds = std::env::var("FLOTILLA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3u32);
+    // Five rounds, the median reported; more (FLOTILLA_BENCH_ROUNDS) for profiling.
+    let rounds = std::env::var("FLOTILLA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(5u32);
     for round in 0..rounds.max(1) {
         let floor = floor_writes(&clients, round).await;
         events = events.resubscribe(); // from now on
@@ -214,6 +214,7 @@ async fn hub(n: usize, objects: usize) {
         let stored = t.elapsed();
         let first = wait_synced(&mut events, n, std::slice::from_ref(&target), Some(revision), &fallback).await;
         let fanout = t.elapsed();
+        engine.flush().await; // the next round starts with this one's statuses stored
         ratios.push(fanout.as_secs_f64() / floor.as_secs_f64());
         runs.push((fanout, floor, stored, first.map(|f| f.duration_since(t))));
     }
