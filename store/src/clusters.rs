@@ -192,11 +192,16 @@ impl Store {
     /// Deletes a deregistering cluster's row once the engine is done with it.
     #[tracing::instrument(skip(self))]
     pub async fn forget_cluster(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM clusters WHERE id = $1 AND deregistering IS NOT NULL")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        let tenant_id: Option<String> =
+            sqlx::query_scalar("DELETE FROM clusters WHERE id = $1 AND deregistering IS NOT NULL RETURNING tenant_id")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        // The engine drops the cluster from its model at once (not at the next reload).
+        if let Some(tenant_id) = &tenant_id {
+            self.changes.publish(Change::Cluster { tenant_id: tenant_id.clone(), id: id.to_owned() });
+        }
+        Ok(tenant_id.is_some())
     }
 
     /// The tenant's clusters, by name.
