@@ -34,13 +34,13 @@ impl EngineHandle {
         let changes = store.subscribe_changes();
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx);
-        let (settings_connections, request_timeout) = (settings.streams_per_connection, settings.request_timeout);
+        let transports = Arc::new(Transports::new(settings.streams_per_connection, settings.request_timeout));
         let mut router = Router {
             store,
             settings: Arc::new(settings),
             model: Arc::new(RwLock::new(FleetModel::default())),
             sink: sink.clone(),
-            transports: Arc::new(Transports::new(settings_connections, request_timeout)),
+            transports,
             workers: HashMap::new(),
         };
         router.reload().await?;

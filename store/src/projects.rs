@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::changes::{Actor, Change};
 use crate::resources::{ResourceHome, ResourceSpec};
-use crate::workspaces::{audit, last_actor};
+use crate::workspaces::{Selected, SelectorChange, audit};
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// The label every project namespace carries with the project's name.
@@ -113,20 +113,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("project"))?;
-        if current.version != expected_version {
-            return Err(Error::Stale { what: "project", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
-        sqlx::query("UPDATE projects SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4")
-            .bind(&selector)
-            .bind(now_ms())
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(tenant_id, actor, "project.update", id, &current.name)
-            .detail(serde_json::json!({ "selector": { "from": current.selector, "to": selector } }))
-            .insert(&mut tx)
-            .await?;
+        let change =
+            SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
+        change.write(&mut tx, Selected::Project, current.version, expected_version).await?;
         tx.commit().await?;
         self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
         Ok(Project { selector, version: current.version + 1, ..current })

@@ -77,22 +77,9 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("workspace"))?;
-        if current.version != expected_version {
-            return Err(Error::Stale { what: "workspace", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
-        sqlx::query(
-            "UPDATE workspaces SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(&selector)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "workspace.update", id, &current.name)
-            .detail(serde_json::json!({ "selector": { "from": current.selector, "to": selector } }))
-            .insert(&mut tx)
-            .await?;
+        let change =
+            SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
+        change.write(&mut tx, Selected::Workspace, current.version, expected_version).await?;
         tx.commit().await?;
         self.changes.publish(Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
         Ok(Workspace { selector, version: current.version + 1, ..current })
@@ -106,6 +93,63 @@ impl Store {
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+}
+
+/// What a selector belongs to.
+#[derive(Clone, Copy)]
+pub(crate) enum Selected {
+    Workspace,
+    Project,
+}
+
+impl Selected {
+    fn what(self) -> &'static str {
+        match self {
+            Self::Workspace => "workspace",
+            Self::Project => "project",
+        }
+    }
+}
+
+/// A workspace's or project's selector changing from `from` to `to`.
+pub(crate) struct SelectorChange<'a> {
+    pub tenant_id: &'a str,
+    pub actor: &'a Actor,
+    pub id: &'a str,
+    pub name: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+}
+
+impl SelectorChange<'_> {
+    /// Within `tx`: refuses a stale edit (naming who changed it since), then writes the new
+    /// selector, bumps the version and adds the audit row.
+    pub(crate) async fn write(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        selected: Selected,
+        version: i64,
+        expected_version: i64,
+    ) -> Result<()> {
+        let what = selected.what();
+        if version != expected_version {
+            return Err(Error::Stale { what, by: last_actor(&mut *tx, self.tenant_id, self.id).await? });
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {what}s SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
+        )))
+        .bind(self.to)
+        .bind(now_ms())
+        .bind(self.tenant_id)
+        .bind(self.id)
+        .execute(&mut *tx)
+        .await?;
+        audit(self.tenant_id, self.actor, &format!("{what}.update"), self.id, self.name)
+            .detail(serde_json::json!({ "selector": { "from": self.from, "to": self.to } }))
+            .insert(tx)
+            .await?;
+        Ok(())
     }
 }
 

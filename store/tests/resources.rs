@@ -269,3 +269,35 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     assert!(f.store.purge_resource(&id).await.unwrap());
     assert!(f.store.engine_resource(&id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn workspace_and_project_selectors_change_once_per_version_with_an_audit_row() {
+    let f = fixture().await;
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("edge"), "env=prod").await.unwrap();
+    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("cache"), "").await.unwrap();
+    let mut changes = f.store.subscribe_changes();
+
+    let ws2 = f.store.set_workspace_selector(&f.tenant, &alice(), &ws.id, "region in (eu),env=prod", 1).await.unwrap();
+    assert_eq!((ws2.selector.as_str(), ws2.version), ("env=prod,region=eu", 2), "canonical form, next version");
+    let p2 = f.store.set_project_selector(&f.tenant, &alice(), &project.id, "tier=1", 1).await.unwrap();
+    assert_eq!((p2.selector.as_str(), p2.version, p2.name.as_str()), ("tier=1", 2, "cache"));
+    assert!(matches!(changes.try_recv().unwrap(), Change::Workspace { id, .. } if id == ws.id));
+    assert!(matches!(changes.try_recv().unwrap(), Change::Project { id, .. } if id == project.id));
+
+    let bob = Actor::system("bob");
+    for stale in [
+        f.store.set_workspace_selector(&f.tenant, &bob, &ws.id, "env=dev", 1).await.unwrap_err(),
+        f.store.set_project_selector(&f.tenant, &bob, &project.id, "tier=2", 1).await.unwrap_err(),
+    ] {
+        assert!(stale.to_string().contains("changed by alice since you opened it"), "{stale}");
+    }
+    let bad = f.store.set_project_selector(&f.tenant, &bob, &project.id, "tier in (", 2).await.unwrap_err();
+    assert!(matches!(bad, Error::Domain(_)), "{bad}");
+    assert_eq!(f.store.list_workspaces(&f.tenant).await.unwrap()[0].selector, "env=prod,region=eu");
+    assert_eq!(f.store.list_projects(&f.tenant, &ws.id).await.unwrap()[0].selector, "tier=1");
+
+    let log = f.store.audit_log(&f.tenant, 2).await.unwrap();
+    assert_eq!((log[0].action.as_str(), log[0].target_name.as_str()), ("project.update", "cache"));
+    assert!(log[0].detail.contains(r#""from":"""#) && log[0].detail.contains(r#""to":"tier=1""#), "{}", log[0].detail);
+    assert_eq!((log[1].action.as_str(), log[1].target_kind.as_str()), ("workspace.update", "workspace"));
+}
