@@ -19,7 +19,7 @@ use flotilla_store::EngineCluster;
 use http::HeaderValue;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{Connection as _, HttpConnector};
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use kube::client::{Body, ConfigExt};
 use kube::{Client, Config};
 use secrecy::ExposeSecret;
@@ -93,9 +93,18 @@ struct OriginKey {
 
 struct Origin {
     connector: HttpsConnector<HttpConnector>,
-    /// Whether the origin speaks HTTP/2, learnt from the first connection's ALPN.
-    h2: OnceCell<bool>,
+    /// How the origin speaks, learnt from the first connection.
+    protocol: OnceCell<Protocol>,
     connections: Mutex<Vec<Shared>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    /// HTTP/2, and how many concurrent streams the server allows on one connection.
+    Http2 {
+        max_streams: usize,
+    },
 }
 
 /// One pooled kube client (one connection, for HTTP/2) and the shares held in it: one per
@@ -133,18 +142,15 @@ impl Transports {
             .map_err(|_| config_error("the token holds characters a header cannot carry".into()))?;
         authorization.set_sensitive(true);
         let origin = self.origin(key, &url, cluster.ca_pem.as_deref()).map_err(config_error)?;
-        let h2 = *origin
-            .h2
+        let protocol = *origin
+            .protocol
             .get_or_try_init(|| async {
                 if !https {
-                    return Ok(false); // no ALPN without TLS; API servers do not speak h2c
+                    return Ok(Protocol::Http1); // no ALPN without TLS; API servers do not speak h2c
                 }
-                let mut connector = origin.connector.clone();
-                let io = tokio::time::timeout(self.connect_timeout, connector.call(url.clone()))
+                tokio::time::timeout(self.connect_timeout, learn_protocol(&origin.connector, &url, &authorization))
                     .await
                     .map_err(|_| format!("no answer within {} s", self.connect_timeout.as_secs_f32()))?
-                    .map_err(|e| format!("cannot connect: {e}"))?;
-                Ok::<_, String>(io.connected().is_negotiated_h2())
             })
             .await
             .map_err(&config_error)?;
@@ -153,10 +159,16 @@ impl Transports {
             let mut connections =
                 origin.connections.lock().map_err(|_| config_error("connection table poisoned".into()))?;
             connections.retain(|c| c.holders() > 0);
-            let limit = if h2 { self.streams_per_connection } else { usize::MAX };
+            let limit = match protocol {
+                // Three quarters of what the server allows: room for a watch that restarts
+                // while its old stream closes, and for probes.
+                Protocol::Http2 { max_streams } => self.streams_per_connection.min(max_streams / 4 * 3).max(1),
+                Protocol::Http1 => usize::MAX,
+            };
             match connections.iter().find(|c| c.holders() < limit) {
                 Some(shared) => Shared { client: shared.client.clone(), share: shared.share.clone() },
                 None => {
+                    let h2 = matches!(protocol, Protocol::Http2 { .. });
                     let shared = Shared { client: pooled_client(&origin.connector, h2), share };
                     let out = Shared { client: shared.client.clone(), share: shared.share.clone() };
                     connections.push(shared);
@@ -200,7 +212,7 @@ impl Transports {
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(http);
-        let origin = Arc::new(Origin { connector, h2: OnceCell::new(), connections: Mutex::default() });
+        let origin = Arc::new(Origin { connector, protocol: OnceCell::new(), connections: Mutex::default() });
         origins.insert(key, origin.clone());
         Ok(origin)
     }
@@ -217,6 +229,36 @@ impl Transports {
             })
             .unwrap_or(0)
     }
+}
+
+/// Connects once to learn whether the origin speaks HTTP/2 (ALPN) and, if so, how many
+/// concurrent streams it allows a connection (its SETTINGS, which arrive with the answer to
+/// one `GET /version`; kube-apiserver allows 100, Go's default is 250).
+async fn learn_protocol(
+    connector: &HttpsConnector<HttpConnector>,
+    url: &http::Uri,
+    authorization: &HeaderValue,
+) -> std::result::Result<Protocol, String> {
+    let io = connector.clone().call(url.clone()).await.map_err(|e| format!("cannot connect: {e}"))?;
+    if !io.connected().is_negotiated_h2() {
+        return Ok(Protocol::Http1);
+    }
+    let (send, connection) = h2::client::handshake(TokioIo::new(io)).await.map_err(|e| format!("HTTP/2: {e}"))?;
+    let connection = tokio::spawn(connection);
+    let mut send = send.ready().await.map_err(|e| format!("HTTP/2: {e}"))?;
+    let mut version = url.clone().into_parts();
+    version.path_and_query = format!("{}/version", url.path().trim_end_matches('/')).parse().ok();
+    let version = http::Uri::from_parts(version).map_err(|e| format!("HTTP/2: {e}"))?;
+    let request = http::Request::get(version)
+        .header(http::header::AUTHORIZATION, authorization)
+        .body(())
+        .map_err(|e| format!("HTTP/2: {e}"))?;
+    let (answer, _) = send.send_request(request, true).map_err(|e| format!("HTTP/2: {e}"))?;
+    answer.await.map_err(|e| format!("HTTP/2: {e}"))?; // any status: only the settings matter
+    let max_streams = send.current_max_send_streams();
+    drop(send);
+    connection.abort();
+    Ok(Protocol::Http2 { max_streams })
 }
 
 /// A kube client over its own connection pool; each request names its cluster (`Target`).
@@ -311,6 +353,46 @@ mod tests {
         let unreachable = cluster("https", "https://127.0.0.1:1/clusters/z");
         let e = t.connect(&unreachable).await.err().expect("nothing listens on port 1").to_string();
         assert!(e.contains("cannot connect"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn https_origins_pack_clusters_up_to_what_the_server_allows() {
+        use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
+        let names: Vec<String> = (0..7).map(|i| format!("c{i}")).collect();
+        // The server allows 8 concurrent streams: three quarters of that is 6 per connection.
+        let settings = SimSettings { http2_max_streams: 8, ..SimSettings::default() };
+        let specs = names.iter().map(ClusterSpec::new).collect();
+        let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), specs, settings).await.unwrap();
+        let t = Transports::new(1000, Duration::from_secs(5));
+        let mut held = Vec::new();
+        for name in &names {
+            let c = sim.fleet().get(name).unwrap();
+            let cluster = EngineCluster {
+                ca_pem: sim.ca_pem().map(str::to_owned),
+                token: c.token.clone().into(),
+                ..cluster(name, &sim.server_url(name))
+            };
+            held.push(t.connect(&cluster).await.unwrap());
+        }
+        let origin = t.origins.lock().unwrap().values().next().unwrap().clone();
+        assert_eq!(origin.protocol.get(), Some(&Protocol::Http2 { max_streams: 8 }));
+        assert_eq!(t.pools(), 2, "7 clusters at 6 per connection");
+        let info: k8s_openapi::apimachinery::pkg::version::Info =
+            held[6].request(http::Request::get("/version").body(Vec::new()).unwrap()).await.unwrap();
+        assert!(!info.git_version.is_empty(), "the second connection works");
+
+        // Our own limit applies when it is the lower one.
+        let t = Transports::new(3, Duration::from_secs(5));
+        for name in &names {
+            let c = sim.fleet().get(name).unwrap();
+            let cluster = EngineCluster {
+                ca_pem: sim.ca_pem().map(str::to_owned),
+                token: c.token.clone().into(),
+                ..cluster(name, &sim.server_url(name))
+            };
+            held.push(t.connect(&cluster).await.unwrap());
+        }
+        assert_eq!(t.pools(), 3, "7 clusters at 3 per connection");
     }
 
     #[test]

@@ -253,7 +253,9 @@ impl ClusterWorker {
                 let was_ready = self.ready;
                 self.ready = true;
                 self.failures = 0;
-                self.next_probe = Instant::now() + self.settings.probe;
+                // Jittered, so a fleet whose workers started together does not probe in
+                // one burst every period.
+                self.next_probe = Instant::now() + self.settings.probe.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
                 self.publish_health(ClusterHealth {
                     health: "Ready",
                     reason: String::new(),

@@ -82,7 +82,7 @@ impl MemberObject {
     }
 
     pub fn accepted(&self) -> Accepted {
-        let workload = matches!(self.kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet");
+        let workload = is_workload(&self.kind);
         let health = self.status.as_ref().filter(|_| workload).and_then(|status| {
             let value = serde_json::json!({
                 "kind": self.kind, "metadata": {"generation": self.metadata.generation},
@@ -96,6 +96,11 @@ impl MemberObject {
             health,
         }
     }
+}
+
+/// Kinds whose status says how a rollout goes (health `x/y`).
+pub(crate) fn is_workload(kind: &str) -> bool {
+    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
 }
 
 pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {

@@ -50,6 +50,12 @@ const EVENT_BACKLOG: usize = 2048;
 /// Largest batch persisted in one transaction.
 const BATCH: usize = 2048;
 
+/// The writer collects statuses until none came for `QUIET`, or for `LINGER_MAX` at most.
+/// The live stream is not delayed by it; only the store lags the events, by at most
+/// `LINGER_MAX` plus one transaction.
+const QUIET: std::time::Duration = std::time::Duration::from_millis(10);
+const LINGER_MAX: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl StatusSink {
     /// Starts the writer task. `purged` receives the ids of deleted resources the writer
     /// purged from the store (no member holds them any more).
@@ -99,6 +105,26 @@ impl StatusSink {
 async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mpsc::UnboundedSender<String>) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
+        // A status seldom comes alone (a change fans out to many clusters): let the burst
+        // pass, so it is one transaction instead of one per handful of rows, written while
+        // the workers are no longer busy. A flush is not kept waiting.
+        let started = tokio::time::Instant::now();
+        while batch.len() < BATCH
+            && !batch.iter().any(|w| matches!(w, Write::Flush(_)))
+            && started.elapsed() < LINGER_MAX
+        {
+            tokio::time::sleep(QUIET).await;
+            let before = batch.len();
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
+                }
+            }
+            if batch.len() == before {
+                break; // quiet: the burst is over
+            }
+        }
         // Last write wins per (resource, cluster); removals drop earlier upserts.
         let mut upserts: HashMap<(String, String), StatusRecord> = HashMap::new();
         let mut removals = Vec::new();

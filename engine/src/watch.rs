@@ -132,7 +132,12 @@ async fn list_and_watch(
     failures: &mut u32,
 ) -> Stop {
     let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
-    let list = match request.list(&ListParams::default().labels(MANAGED_SELECTOR)) {
+    // Only workloads' status is read (their health); of anything else the metadata is all
+    // a watch needs, and asking for only that spares both ends encoding and decoding data.
+    let metadata_only = !member::is_workload(&kind.kind);
+    let list_params = ListParams::default().labels(MANAGED_SELECTOR);
+    let list = if metadata_only { request.list_metadata(&list_params) } else { request.list(&list_params) };
+    let list = match list {
         Ok(list) => list,
         Err(e) => return Stop::Failed(e.to_string()),
     };
@@ -150,7 +155,9 @@ async fn list_and_watch(
     *failures = 0;
     loop {
         let params = WatchParams::default().labels(MANAGED_SELECTOR).timeout(290);
-        let watch = match request.watch(&params, &version) {
+        let watch =
+            if metadata_only { request.watch_metadata(&params, &version) } else { request.watch(&params, &version) };
+        let watch = match watch {
             Ok(watch) => watch,
             Err(e) => return Stop::Failed(e.to_string()),
         };

@@ -17,11 +17,20 @@ pub struct SimSettings {
     pub workloads: WorkloadSettings,
     /// Serve HTTPS with a generated CA (needed for kubectl to send tokens). On by default.
     pub tls: bool,
+    /// Concurrent HTTP/2 streams a connection may carry (SETTINGS_MAX_CONCURRENT_STREAMS).
+    /// kube-apiserver allows 100; a simulator serving a thousand clusters on one origin
+    /// allows far more by default, so a hub can multiplex them over a few connections.
+    pub http2_max_streams: u32,
 }
 
 impl Default for SimSettings {
     fn default() -> Self {
-        Self { tick: Duration::from_millis(200), workloads: WorkloadSettings::default(), tls: true }
+        Self {
+            tick: Duration::from_millis(200),
+            workloads: WorkloadSettings::default(),
+            tls: true,
+            http2_max_streams: 100_000,
+        }
     }
 }
 

@@ -62,9 +62,6 @@ pub struct Simulator {
     ticker: tokio::task::JoinHandle<()>,
 }
 
-/// Concurrent HTTP/2 streams per connection.
-const MAX_STREAMS: u32 = 100_000;
-
 impl Simulator {
     /// Starts serving `clusters` on `listen` (port 0 for any free port).
     pub async fn start(listen: SocketAddr, clusters: Vec<ClusterSpec>, settings: SimSettings) -> Result<Self> {
@@ -83,9 +80,8 @@ impl Simulator {
                     axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls::server_config(identity)?));
                 let mut server = axum_server::from_tcp_rustls(listener, config).map_err(Error::Bind)?;
                 // A hub multiplexes many clusters' requests and watches over one HTTP/2
-                // connection (kube-apiserver allows 1,000 streams per connection; a
-                // simulator serving a thousand clusters on one origin allows more).
-                server.http_builder().http2().max_concurrent_streams(MAX_STREAMS);
+                // connection, as many at once as this allows.
+                server.http_builder().http2().max_concurrent_streams(fleet.settings.http2_max_streams);
                 tokio::spawn(async move {
                     if let Err(e) = server.serve(app.into_make_service()).await {
                         tracing::error!(error = %e, "simulator server stopped");

@@ -65,6 +65,7 @@ async fn main() -> anyhow::Result<()> {
             ..WorkloadSettings::default()
         },
         tls: !args.plain_http,
+        ..SimSettings::default()
     };
     let count = specs.len();
     let sim = Simulator::start(args.listen, specs, settings).await.context("starting the simulator")?;

@@ -43,14 +43,21 @@ pub struct Event {
     pub namespace: String,
     pub kind: EventType,
     pub object: Arc<Value>,
-    /// The watch line, encoded once for every watcher (as kube-apiserver's watch cache does).
+    /// The watch lines (whole object, metadata only), each encoded once for every watcher
+    /// (as kube-apiserver's watch cache does).
     encoded: std::sync::OnceLock<bytes::Bytes>,
+    encoded_metadata: std::sync::OnceLock<bytes::Bytes>,
 }
 
 impl Event {
-    /// `{"type":…,"object":…}` and a newline, as a watch stream carries it.
-    pub fn line(&self) -> bytes::Bytes {
-        self.encoded.get_or_init(|| watch_line(self.kind.as_str(), &self.object)).clone()
+    /// `{"type":…,"object":…}` and a newline, as a watch stream carries it; with
+    /// `metadata_only`, the object as a `PartialObjectMetadata`.
+    pub fn line(&self, metadata_only: bool) -> bytes::Bytes {
+        if metadata_only {
+            self.encoded_metadata.get_or_init(|| watch_line(self.kind.as_str(), &metadata_view(&self.object))).clone()
+        } else {
+            self.encoded.get_or_init(|| watch_line(self.kind.as_str(), &self.object)).clone()
+        }
     }
 }
 
@@ -60,6 +67,12 @@ pub fn watch_line(kind: &str, object: &Value) -> bytes::Bytes {
     line.push_str(&object.to_string());
     line.push_str("}\n");
     line.into()
+}
+
+/// An object as a `PartialObjectMetadata` (what clients asking for metadata only get:
+/// kind, apiVersion and the object's whole `metadata`).
+pub fn metadata_view(object: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": object["metadata"]})
 }
 
 /// (namespace, name); namespace is "" for cluster-scoped objects.
@@ -375,11 +388,7 @@ impl ClusterState {
             m.remove("generation");
         }
         // A write that changes nothing is not a change: same resourceVersion, no event.
-        let mut unchanged = current.clone();
-        if let Some(m) = unchanged["metadata"].as_object_mut() {
-            m.remove("resourceVersion");
-        }
-        if unchanged == obj {
+        if same_but_resource_version(current, &obj) {
             return Ok(Written { object: Arc::new(current.clone()), created: false });
         }
         let object = self.commit(ty, (ns, name.to_owned()), Some(obj), EventType::Modified);
@@ -504,6 +513,7 @@ impl ClusterState {
             kind,
             object: stored.clone(),
             encoded: std::sync::OnceLock::new(),
+            encoded_metadata: std::sync::OnceLock::new(),
         });
         self.history.push_back(event.clone());
         while self.history.len() > HISTORY_LIMIT {
@@ -524,6 +534,22 @@ impl ClusterState {
         let obj = self.objects.get(&key.0)?.get(&key.1)?.clone();
         Some((ty, obj))
     }
+}
+
+/// Whether `stored` and `written` are the same object apart from `stored`'s
+/// `metadata.resourceVersion` (`written` has none by now).
+fn same_but_resource_version(stored: &Value, written: &Value) -> bool {
+    let (Some(a), Some(b)) = (stored.as_object(), written.as_object()) else { return stored == written };
+    let same_metadata = || {
+        let (Some(ma), Some(mb)) =
+            (a.get("metadata").and_then(Value::as_object), b.get("metadata").and_then(Value::as_object))
+        else {
+            return false;
+        };
+        ma.len() == mb.len() + usize::from(ma.contains_key("resourceVersion"))
+            && ma.iter().filter(|(k, _)| *k != "resourceVersion").all(|(k, v)| mb.get(k) == Some(v))
+    };
+    a.len() == b.len() && a.iter().all(|(k, v)| if k == "metadata" { same_metadata() } else { b.get(k) == Some(v) })
 }
 
 #[cfg(test)]

@@ -231,6 +231,46 @@ async fn watches_resume_from_a_resource_version_and_expire() {
 }
 
 #[tokio::test]
+async fn metadata_only_lists_gets_and_watches_carry_no_data() {
+    let sim = start().await;
+    let c = client(&sim, "a").await;
+    let cms = Api::<ConfigMap>::namespaced(c.clone(), "default");
+    cms.create(&PostParams::default(), &cm("m", json!({"watch": "me"}), json!({"secret-ish": "payload"})))
+        .await
+        .unwrap();
+
+    // kube's metadata calls send `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`.
+    let listed = cms.list_metadata(&ListParams::default().labels("watch=me")).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let item = &listed.items[0];
+    assert_eq!(item.types.as_ref().map(|t| t.kind.as_str()), Some("PartialObjectMetadata"));
+    assert_eq!(item.metadata.labels.as_ref().unwrap()["watch"], "me");
+    let from = listed.metadata.resource_version.clone().unwrap();
+    let got = cms.get_metadata("m").await.unwrap();
+    assert_eq!(got.metadata.name.as_deref(), Some("m"));
+    assert!(got.metadata.resource_version.is_some());
+
+    let mut stream = cms.watch_metadata(&WatchParams::default().labels("watch=me"), &from).await.unwrap().boxed();
+    cms.patch("m", &PatchParams::default(), &Patch::Merge(json!({"data": {"secret-ish": "changed"}}))).await.unwrap();
+    let event = loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.try_next()).await.unwrap().unwrap().unwrap() {
+            WatchEvent::Bookmark(_) => continue,
+            other => break other,
+        }
+    };
+    let WatchEvent::Modified(o) = event else { panic!("expected MODIFIED, got {event:?}") };
+    assert_eq!(o.types.as_ref().map(|t| t.api_version.as_str()), Some("meta.k8s.io/v1"));
+    assert_ne!(o.metadata.resource_version.as_deref(), Some(from.as_str()));
+
+    // The answer on the wire holds metadata only: no `data`.
+    let raw = kube::core::Request::new("/api/v1/namespaces/default/configmaps")
+        .list_metadata(&ListParams::default())
+        .unwrap();
+    let text = c.request_text(raw).await.unwrap();
+    assert!(text.contains(r#""name":"m""#) && !text.contains("secret-ish"), "{text}");
+}
+
+#[tokio::test]
 async fn every_patch_type_and_apply_creates() {
     let sim = start().await;
     let c = client(&sim, "a").await;

@@ -74,6 +74,10 @@ impl StatusRow {
 const COLUMNS: &str = "tenant_id, resource_id, cluster_id, code, message, applied_revision, applied_hash, \
      member_generation, member_resource_version, health, health_ready, health_updated, health_desired, updated_at";
 
+/// Rows per upsert statement, largest first. At 14 parameters a row, the largest stays well
+/// under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+const STATUS_STATEMENT_ROWS: [usize; 3] = [128, 16, 1];
+
 /// Cluster health as probed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterHealth {
@@ -88,37 +92,43 @@ impl Store {
     /// Rows whose resource or cluster is gone by now are skipped, not errors.
     #[tracing::instrument(skip_all, fields(upserts = records.len(), removals = removed.len()))]
     pub async fn save_statuses(&self, records: &[StatusRecord], removed: &[(String, String)]) -> Result<()> {
-        let upsert = format!(
-            "INSERT INTO propagation_status ({COLUMNS}) \
-                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 \
-                 WHERE EXISTS (SELECT 1 FROM federated_resources WHERE id = $2) \
-                   AND EXISTS (SELECT 1 FROM clusters WHERE id = $3) \
+        let mut tx = self.write_tx().await?;
+        // Many rows per statement: one round trip to the database per chunk, not per row.
+        // Chunks come in a few fixed sizes, so each statement is parsed once and cached.
+        let mut rest = records;
+        while !rest.is_empty() {
+            let rows = STATUS_STATEMENT_ROWS.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
+            let (chunk, tail) = rest.split_at(rows);
+            rest = tail;
+            let mut query = sqlx::QueryBuilder::new(format!("WITH v ({COLUMNS}) AS ("));
+            query.push_values(chunk, |mut row, r| {
+                row.push_bind(&r.tenant_id)
+                    .push_bind(&r.resource_id)
+                    .push_bind(&r.cluster_id)
+                    .push_bind(r.code.as_str())
+                    .push_bind(&r.message)
+                    .push_bind(r.applied_revision)
+                    .push_bind(&r.applied_hash)
+                    .push_bind(r.member_generation)
+                    .push_bind(&r.member_resource_version)
+                    .push_bind(r.health.map(|h| h.health.as_str()))
+                    .push_bind(r.health.map(|h| h.ready))
+                    .push_bind(r.health.map(|h| h.updated))
+                    .push_bind(r.health.map(|h| h.desired))
+                    .push_bind(r.updated_at);
+            });
+            query.push(format!(
+                ") INSERT INTO propagation_status ({COLUMNS}) SELECT {COLUMNS} FROM v \
+                 WHERE EXISTS (SELECT 1 FROM federated_resources f WHERE f.id = v.resource_id) \
+                   AND EXISTS (SELECT 1 FROM clusters c WHERE c.id = v.cluster_id) \
                  ON CONFLICT (resource_id, cluster_id) DO UPDATE SET code = excluded.code, \
                    message = excluded.message, applied_revision = excluded.applied_revision, \
                    applied_hash = excluded.applied_hash, member_generation = excluded.member_generation, \
                    member_resource_version = excluded.member_resource_version, health = excluded.health, \
                    health_ready = excluded.health_ready, health_updated = excluded.health_updated, \
                    health_desired = excluded.health_desired, updated_at = excluded.updated_at"
-        );
-        let mut tx = self.write_tx().await?;
-        for r in records {
-            sqlx::query(sqlx::AssertSqlSafe(upsert.as_str()))
-                .bind(&r.tenant_id)
-                .bind(&r.resource_id)
-                .bind(&r.cluster_id)
-                .bind(r.code.as_str())
-                .bind(&r.message)
-                .bind(r.applied_revision)
-                .bind(&r.applied_hash)
-                .bind(r.member_generation)
-                .bind(&r.member_resource_version)
-                .bind(r.health.map(|h| h.health.as_str()))
-                .bind(r.health.map(|h| h.ready))
-                .bind(r.health.map(|h| h.updated))
-                .bind(r.health.map(|h| h.desired))
-                .bind(r.updated_at)
-                .execute(&mut *tx)
-                .await?;
+            ));
+            query.build().execute(&mut *tx).await?;
         }
         for (resource_id, cluster_id) in removed {
             sqlx::query("DELETE FROM propagation_status WHERE resource_id = $1 AND cluster_id = $2")

@@ -257,8 +257,11 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     status.applied_revision = Some(1);
     status.member_resource_version = Some("42".into());
     // A row for a resource that no longer exists is skipped, not an error for the batch.
-    let ghost = StatusRecord { resource_id: "gone".into(), ..status.clone() };
-    f.store.save_statuses(&[status.clone(), ghost], &[]).await.unwrap();
+    // Batches larger than one statement's rows keep every real row (here the last one).
+    let mut batch: Vec<StatusRecord> =
+        (0..1200).map(|i| StatusRecord { resource_id: format!("gone-{i}"), ..status.clone() }).collect();
+    batch.push(status.clone());
+    f.store.save_statuses(&batch, &[]).await.unwrap();
     assert_eq!(f.store.cluster_statuses(&cluster_id).await.unwrap(), vec![status.clone()]);
     assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
 

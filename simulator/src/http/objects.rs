@@ -14,6 +14,7 @@ use crate::cluster::Cluster;
 use crate::kinds::ResourceType;
 use crate::patch::PatchKind;
 use crate::selectors::{FieldSelector, LabelSelector};
+use crate::state::metadata_view;
 
 pub(crate) async fn handle(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiRequest) -> Response {
     match handle_inner(cluster, op, request).await {
@@ -73,20 +74,22 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
     }
     let ns = op.namespace.as_deref();
     let name = op.name.as_deref();
-    let ok = |v: &Value| -> ApiResult<Response> { Ok((StatusCode::OK, axum::Json(v.clone())).into_response()) };
+    let ok = |v: &Value| -> ApiResult<Response> { Ok(json_response(StatusCode::OK, v)) };
+    let metadata_only = wants_metadata_only(&request.headers);
     match (verb, name) {
         ("watch", _) => {
             cluster.counters.watches.fetch_add(1, Ordering::Relaxed);
-            watch::watch(cluster.clone(), ty, op.namespace.clone(), name.map(str::to_owned), &request.query)
+            let (namespace, name) = (op.namespace.clone(), name.map(str::to_owned));
+            watch::watch(cluster.clone(), ty, namespace, name, &request.query, metadata_only)
         }
         ("get", Some(name)) => {
             let object = cluster.state().get(&ty, ns.unwrap_or(""), name)?;
-            ok(&object)
+            if metadata_only { ok(&metadata_view(&object)) } else { ok(&object) }
         }
-        ("list", None) => list(cluster, &ty, ns, &request),
+        ("list", None) => list(cluster, &ty, ns, &request, metadata_only),
         ("create", None) => {
             let written = cluster.state().create(&ty, ns, body_json(&request)?)?;
-            Ok((StatusCode::CREATED, axum::Json((*written.object).clone())).into_response())
+            Ok(json_response(StatusCode::CREATED, &*written.object))
         }
         ("update", Some(name)) => {
             let written = cluster.state().update(&ty, ns, name, body_json(&request)?, status_only)?;
@@ -100,7 +103,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
                 .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
             let written = cluster.state().patch(&ty, ns, name, kind, &body, status_only)?;
             let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
-            Ok((code, axum::Json((*written.object).clone())).into_response())
+            Ok(json_response(code, &*written.object))
         }
         ("delete", Some(name)) => {
             let gone = cluster.state().delete(&ty, ns, name)?;
@@ -128,14 +131,67 @@ fn selectors(request: &ApiRequest) -> ApiResult<(LabelSelector, FieldSelector)> 
     Ok((labels, fields))
 }
 
-fn list(cluster: &Cluster, ty: &ResourceType, ns: Option<&str>, request: &ApiRequest) -> ApiResult<Response> {
+fn list(
+    cluster: &Cluster,
+    ty: &ResourceType,
+    ns: Option<&str>,
+    request: &ApiRequest,
+    metadata_only: bool,
+) -> ApiResult<Response> {
     let (labels, fields) = selectors(request)?;
     let (items, rv) = {
         let state = cluster.state();
         (state.list(ty, ns, &labels, &fields), state.resource_version())
     };
-    let items: Vec<Value> = items.iter().map(|o| (**o).clone()).collect();
-    Ok(axum::Json(list_body(ty, rv, items)).into_response())
+    if metadata_only {
+        let items: Vec<Value> = items.iter().map(|o| metadata_view(o)).collect();
+        let body = json!({"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1",
+            "metadata": {"resourceVersion": rv.to_string()}, "items": items});
+        return Ok(json_response(StatusCode::OK, &body));
+    }
+    let body = ListBody {
+        kind: format!("{}List", ty.kind),
+        api_version: ty.api_version(),
+        metadata: ListMeta { resource_version: rv.to_string() },
+        items: items.iter().map(|o| &**o).collect(),
+    };
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBody<'a> {
+    kind: String,
+    api_version: String,
+    metadata: ListMeta,
+    items: Vec<&'a Value>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListMeta {
+    resource_version: String,
+}
+
+/// `body` as a JSON response, encoded straight from the stored object (no copy of it).
+fn json_response(code: StatusCode, body: &impl serde::Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (code, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => ApiError::internal(format!("cannot encode the answer: {e}")).into_response(),
+    }
+}
+
+/// Whether the client asked for `PartialObjectMetadata` (kube clients' metadata-only list,
+/// get and watch: `Accept: application/json;as=PartialObjectMetadata[List];g=meta.k8s.io;v=v1`).
+/// The first media range decides, as the apiserver picks the first it can serve.
+fn wants_metadata_only(headers: &axum::http::HeaderMap) -> bool {
+    let Some(first) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).and_then(|a| a.split(',').next())
+    else {
+        return false;
+    };
+    let params: Vec<&str> = first.split(';').skip(1).map(str::trim).collect();
+    params.iter().any(|p| matches!(*p, "as=PartialObjectMetadata" | "as=PartialObjectMetadataList"))
+        && params.contains(&"g=meta.k8s.io")
 }
 
 fn list_body(ty: &ResourceType, rv: u64, items: Vec<Value>) -> Value {

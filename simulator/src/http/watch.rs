@@ -30,6 +30,8 @@ struct Filter {
     name: Option<String>,
     labels: LabelSelector,
     fields: FieldSelector,
+    /// The client asked for `PartialObjectMetadata`.
+    metadata_only: bool,
 }
 
 impl Filter {
@@ -46,12 +48,17 @@ fn line(kind: &str, object: &Value) -> Bytes {
     crate::state::watch_line(kind, object)
 }
 
+fn object_line(kind: &str, object: &Value, metadata_only: bool) -> Bytes {
+    if metadata_only { line(kind, &crate::state::metadata_view(object)) } else { line(kind, object) }
+}
+
 pub(crate) fn watch(
     cluster: Arc<Cluster>,
     ty: ResourceType,
     namespace: Option<String>,
     name: Option<String>,
     query: &HashMap<String, String>,
+    metadata_only: bool,
 ) -> ApiResult<Response> {
     let labels = LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
     let mut fields = FieldSelector::parse(query.get("fieldSelector").map(String::as_str).unwrap_or(""))?;
@@ -65,7 +72,7 @@ pub(crate) fn watch(
         .unwrap_or(DEFAULT_TIMEOUT);
     let since = query.get("resourceVersion").filter(|rv| !rv.is_empty() && rv.as_str() != "0");
     let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let filter = Filter { ty, namespace, name, labels, fields };
+    let filter = Filter { ty, namespace, name, labels, fields, metadata_only };
 
     // Backlog and subscription under one lock, so no event falls between them.
     let (backlog, rx, current_rv) = {
@@ -76,12 +83,12 @@ pub(crate) fn watch(
                     rv.parse().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {rv:?}")))?;
                 state
                     .events_since(rv)
-                    .map(|events| events.iter().filter(|e| filter.matches(e)).map(|e| e.line()).collect())
+                    .map(|events| events.iter().filter(|e| filter.matches(e)).map(|e| e.line(metadata_only)).collect())
             }
             None => Ok(state
                 .list(&filter.ty, filter.namespace.as_deref(), &filter.labels, &filter.fields)
                 .iter()
-                .map(|o| line("ADDED", o))
+                .map(|o| object_line("ADDED", o, metadata_only))
                 .collect()),
         };
         (backlog, state.subscribe(), state.resource_version())
@@ -111,8 +118,12 @@ pub(crate) fn watch(
             return;
         }
         if bookmarks {
-            let bookmark = json!({"kind": filter.ty.kind, "apiVersion": filter.ty.api_version(),
-                "metadata": {"resourceVersion": current_rv.to_string()}});
+            let (kind, api_version) = if filter.metadata_only {
+                ("PartialObjectMetadata".to_owned(), "meta.k8s.io/v1".to_owned())
+            } else {
+                (filter.ty.kind.clone(), filter.ty.api_version())
+            };
+            let bookmark = json!({"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": current_rv.to_string()}});
             let _ = tx.send(Ok(line("BOOKMARK", &bookmark))).await;
         }
         pump(cluster, filter, rx, tx, timeout, epoch).await;
@@ -149,7 +160,7 @@ async fn pump(
                     if cluster.faults().stall_watches || !filter.matches(&event) {
                         continue;
                     }
-                    if tx.send(Ok(event.line())).await.is_err() {
+                    if tx.send(Ok(event.line(filter.metadata_only))).await.is_err() {
                         return;
                     }
                 }
