@@ -12,6 +12,7 @@ pub mod fleet;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod workspaces;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::NotFoundPage>
                 <Route path=path!("/login") view=pages::LoginPage />
                 <Route path=path!("/") view=pages::FleetPage />
+                <Route path=path!("/workspaces") view=pages::WorkspacesPage />
             </Routes>
         </Router>
     }

@@ -269,7 +269,10 @@ impl ClusterWorker {
             }
             Ok(Err(e)) => {
                 let reason = match member::classify(e) {
-                    Refusal::Unreachable(r) | Refusal::Refused(r) | Refusal::MissingDependency(r) => r,
+                    Refusal::Unreachable(r)
+                    | Refusal::TimedOut(r)
+                    | Refusal::Refused(r)
+                    | Refusal::MissingDependency(r) => r,
                     Refusal::NotOurs => "refused".into(),
                 };
                 self.mark_offline(reason).await;
@@ -391,6 +394,11 @@ impl ClusterWorker {
                 true
             }
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::TimedOut(why)) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                let code = if known { StatusCode::UpdateTimedOut } else { StatusCode::CreationTimedOut };
+                self.timed_out(id, code, why)
+            }
             Err(Refusal::NotOurs) => {
                 self.track_key(id, resource.key.as_ref(), &output.key);
                 self.set_status(
@@ -443,6 +451,7 @@ impl ClusterWorker {
                 true
             }
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::TimedOut(why)) => self.timed_out(id, StatusCode::DeletionTimedOut, why),
             Err(Refusal::Refused(why) | Refusal::MissingDependency(why)) => {
                 self.set_status(id, StatusCode::DeletionFailed, why);
                 self.retry.insert(id.to_owned());
@@ -453,6 +462,17 @@ impl ClusterWorker {
                 true
             }
         }
+    }
+
+    /// A write had no answer in time. It is retried with backoff, and the cluster is probed
+    /// before anything else is written: a cluster that stopped answering altogether goes
+    /// Offline; one that is only slow to write keeps its other objects moving. Returns false
+    /// (the pass stops here for the probe).
+    fn timed_out(&mut self, id: &str, code: StatusCode, why: String) -> bool {
+        self.set_status(id, code, why);
+        self.retry.insert(id.to_owned());
+        self.next_probe = Instant::now();
+        false
     }
 
     async fn unreachable(&mut self, id: &str, why: String) -> bool {

@@ -29,8 +29,10 @@ pub(crate) struct Accepted {
 /// Why a step did not happen.
 #[derive(Debug)]
 pub(crate) enum Refusal {
-    /// The cluster did not answer (connection, timeout, 503): the cluster is not ready.
+    /// The cluster did not answer (connection, 503): the cluster is not ready.
     Unreachable(String),
+    /// No answer within the request timeout: the write may or may not have happened.
+    TimedOut(String),
     /// An object of that name exists and is not ours; adoption is off.
     NotOurs,
     /// The namespace or the type (CRD not yet established) is missing.
@@ -204,7 +206,7 @@ async fn call<T: serde::de::DeserializeOwned>(
     request: http::Request<Vec<u8>>,
 ) -> Outcome<T> {
     match tokio::time::timeout(timeout, client.request::<T>(request)).await {
-        Err(_) => Err(Refusal::Unreachable(format!("no answer within {} s", timeout.as_secs_f32()))),
+        Err(_) => Err(Refusal::TimedOut(format!("no answer within {} s", timeout.as_secs_f32()))),
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(classify(e)),
     }

@@ -1,6 +1,6 @@
 //! The engine against simulated member clusters over HTTPS: fan-out with placement and
 //! overrides, zero writes when nothing changed (resync and restart), offline clusters,
-//! failing members, joins and relabels, drift made with kubectl, adoption, ordering,
+//! writes that time out, failing members, joins and relabels, drift made with kubectl, adoption, ordering,
 //! deletion and orphaning, deregistration.
 
 mod common;
@@ -111,6 +111,39 @@ async fn an_offline_cluster_waits_and_converges_when_it_returns() {
     let b = f.store.list_clusters(&f.tenant).await.unwrap().into_iter().find(|c| c.name == "b").unwrap();
     assert_eq!(b.health, "Ready");
     assert!(b.server_version.is_some());
+}
+
+#[tokio::test]
+async fn a_write_without_an_answer_in_time_is_timed_out_not_offline_and_retried() {
+    let f = fleet_with(
+        &[("a", ""), ("b", "")],
+        flotilla_engine::EngineSettings { request_timeout: Duration::from_millis(300), ..settings() },
+    )
+    .await;
+    let (ws, project) = f.project("", "slow", "").await;
+    let id = f.add(&ws, Some((&project, "slow")), &configmap("cfg", json!({"v": "1"}))).await;
+    f.wait_synced_rev(&id, "b", 1).await;
+
+    // b answers probes and reads at once but takes a second per write.
+    f.sim.set_faults("b", Faults { write_latency_ms: 1000, ..Faults::default() });
+    let rev = f.update(&id, &configmap("cfg", json!({"v": "2"}))).await;
+    f.wait_synced_rev(&id, "a", rev).await;
+    let slow = f.wait_code(&id, "b", StatusCode::UpdateTimedOut).await;
+    assert!(slow.message.contains("no answer within 0.3 s"), "{}", slow.message);
+    let b = f.store.list_clusters(&f.tenant).await.unwrap().into_iter().find(|c| c.name == "b").unwrap();
+    assert_eq!(b.health, "Ready", "a slow write is not an offline cluster");
+
+    // Retried with backoff; once writes are fast again it lands.
+    f.sim.set_faults("b", Faults::default());
+    f.wait_synced_rev(&id, "b", rev).await;
+    assert_eq!(f.member_configmap("b", "slow", "cfg").await.unwrap(), json!({"v": "2"}));
+
+    // A create that times out says so too.
+    f.sim.set_faults("b", Faults { write_latency_ms: 1000, ..Faults::default() });
+    let other = f.add(&ws, Some((&project, "slow")), &configmap("other", json!({}))).await;
+    f.wait_code(&other, "b", StatusCode::CreationTimedOut).await;
+    f.sim.set_faults("b", Faults::default());
+    f.wait_synced_rev(&other, "b", 1).await;
 }
 
 #[tokio::test]

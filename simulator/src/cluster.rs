@@ -48,6 +48,9 @@ pub struct Faults {
     pub offline: bool,
     /// Added to every request, in milliseconds.
     pub latency_ms: u64,
+    /// Added to writes (POST, PUT, PATCH, DELETE) only, in milliseconds: a cluster that
+    /// answers probes and reads but is slow to write (an overloaded etcd, a webhook).
+    pub write_latency_ms: u64,
     /// Share of requests (0.0–1.0) answered 500 InternalError.
     pub error_rate: f64,
     /// Kinds (e.g. `Secret`) or plurals (`secrets`) answered 403 Forbidden.

@@ -52,6 +52,11 @@ pub async fn require_user() -> Result<SessionIds, AppError> {
     session_user_ids(&session).await.ok_or(AppError::Unauthenticated)
 }
 
+/// The caller as the author of a change (revisions and the audit log name them).
+pub fn actor(user: &SessionIds) -> flotilla_store::Actor {
+    flotilla_store::Actor::user(&user.user_id, &user.username)
+}
+
 /// Binds `session` to `user` under a new session id (no session fixation).
 pub async fn start_session(session: &Session, user: &flotilla_store::User) -> Result<(), AppError> {
     let fail = |e: tower_sessions::session::Error| {

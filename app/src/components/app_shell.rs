@@ -25,6 +25,12 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         >
                             "Fleet"
                         </A>
+                        <A
+                            href="/workspaces"
+                            attr:class="rounded px-3 py-1.5 text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-400"
+                        >
+                            "Workspaces"
+                        </A>
                     </nav>
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {

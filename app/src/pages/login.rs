@@ -3,10 +3,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::auth::Login;
+use crate::components::styles::INPUT;
 use crate::components::{FieldError, Logo};
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm \
-    focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
 
 /// Local login (username and password). With JavaScript the form is submitted by the wasm
 /// app and errors appear in place; without it, it still works as a plain form post.

@@ -4,3 +4,4 @@ mod auth;
 mod fleet;
 mod health;
 mod helpers;
+mod workspaces;

@@ -86,6 +86,9 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
+    if faults.write_latency_ms > 0 && request.method != Method::GET {
+        tokio::time::sleep(Duration::from_millis(faults.write_latency_ms)).await;
+    }
     if faults.error_rate > 0.0 && rand::random::<f64>() < faults.error_rate {
         return ApiError::internal("injected fault: internal error").into_response();
     }

@@ -1,0 +1,79 @@
+//! Workspaces and their projects as the dashboard sees them: server functions and types.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// A workspace in the list: its selector and what it reaches now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceSummary {
+    pub id: String,
+    pub name: String,
+    /// Canonical text form (`env=prod,region in (eu,us)`); empty selects every cluster.
+    pub selector: String,
+    pub version: i64,
+    /// Clusters the selector matches now.
+    pub clusters: usize,
+    pub projects: usize,
+}
+
+/// The workspaces of the caller's tenant, by name.
+#[server(endpoint = "workspaces/list")]
+pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
+    crate::error::with_status(ssr::list_workspaces().await)
+}
+
+/// Creates a workspace selecting clusters by `selector`. Errors name the field (`name`,
+/// `selector`).
+#[server(endpoint = "workspaces/create")]
+pub async fn create_workspace(name: String, selector: String) -> Result<WorkspaceSummary, AppError> {
+    crate::error::with_status(ssr::create_workspace(name, selector).await)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use flotilla_domain::{ClusterSummary, LabelSelector, ResourceName};
+    use flotilla_store::Workspace;
+
+    use super::WorkspaceSummary;
+    use crate::AppError;
+    use crate::auth::ssr::{actor, require_user};
+    use crate::state::app_state;
+
+    fn summary(workspace: Workspace, clusters: &[ClusterSummary], projects: usize) -> WorkspaceSummary {
+        // Stored selectors were checked when saved; one that no longer parses matches nothing.
+        let matched = LabelSelector::parse(&workspace.selector)
+            .map(|s| clusters.iter().filter(|c| s.matches(&c.labels)).count())
+            .unwrap_or(0);
+        WorkspaceSummary {
+            id: workspace.id,
+            name: workspace.name,
+            selector: workspace.selector,
+            version: workspace.version,
+            clusters: matched,
+            projects,
+        }
+    }
+
+    pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let clusters = store.list_clusters(&user.tenant_id).await?;
+        let mut out = Vec::new();
+        for workspace in store.list_workspaces(&user.tenant_id).await? {
+            let projects = store.list_projects(&user.tenant_id, &workspace.id).await?.len();
+            out.push(summary(workspace, &clusters, projects));
+        }
+        Ok(out)
+    }
+
+    pub async fn create_workspace(name: String, selector: String) -> Result<WorkspaceSummary, AppError> {
+        let user = require_user().await?;
+        let name = ResourceName::parse("name", name.trim())?;
+        let store = app_state()?.store;
+        let workspace = store.create_workspace(&user.tenant_id, &actor(&user), &name, &selector).await?;
+        let clusters = store.list_clusters(&user.tenant_id).await?;
+        Ok(summary(workspace, &clusters, 0))
+    }
+}
