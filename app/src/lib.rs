@@ -9,7 +9,9 @@ pub mod auth;
 mod components;
 pub mod error;
 pub mod fleet;
+pub mod live;
 mod pages;
+pub mod projects;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod workspaces;

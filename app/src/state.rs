@@ -10,6 +10,8 @@ use crate::AppError;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: flotilla_store::Store,
+    /// The sync engine: its status stream feeds the live dashboard.
+    pub engine: flotilla_engine::EngineHandle,
 }
 
 /// The state, from inside a server function.

@@ -16,7 +16,7 @@ pub mod status;
 pub use cluster::ClusterSummary;
 pub use error::{Error, Result};
 pub use names::{ResourceName, TenantSlug, Username};
-pub use overrides::{ClusterOverride, OverrideOp, OverridePatch};
+pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
 pub use placement::{Placement, ResolvedPlacement, Scope};
 pub use render::{ObjectKey, RenderInput, Rendered};
 pub use role::{Role, RoleScope};

@@ -138,7 +138,8 @@ pub fn validate(template: &Value, overrides: &[ClusterOverride]) -> Result<()> {
     Ok(())
 }
 
-fn escape_pointer(segment: &str) -> String {
+/// A JSON pointer segment for `segment` (`~` → `~0`, `/` → `~1`).
+pub fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 mod demo;
+mod events;
 mod health;
 pub mod startup;
 pub mod telemetry;

@@ -96,7 +96,7 @@ impl Application {
 
         let engine =
             flotilla_engine::EngineHandle::start(store.clone(), flotilla_engine::EngineSettings::default()).await?;
-        let router = router(&settings, store.clone(), addr);
+        let router = router(&settings, store.clone(), engine.clone(), addr);
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
         Ok(Self { listener, addr, router, store, engine, demo })
     }
@@ -157,8 +157,8 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
     options
 }
 
-fn router(settings: &Settings, store: Store, addr: SocketAddr) -> Router {
-    let state = AppState { leptos_options: leptos_options(settings, addr), store: store.clone() };
+fn router(settings: &Settings, store: Store, engine: flotilla_engine::EngineHandle, addr: SocketAddr) -> Router {
+    let state = AppState { leptos_options: leptos_options(settings, addr), store: store.clone(), engine };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -180,6 +180,7 @@ fn router(settings: &Settings, store: Store, addr: SocketAddr) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/api/events", get(crate::events::events))
         .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(require_login))

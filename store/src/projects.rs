@@ -121,6 +121,20 @@ impl Store {
         Ok(Project { selector, version: current.version + 1, ..current })
     }
 
+    /// The tenant's project `id` (another tenant's is not found).
+    #[tracing::instrument(skip(self))]
+    pub async fn get_project(&self, tenant_id: &str, id: &str) -> Result<Project> {
+        sqlx::query_as::<_, Project>(
+            "SELECT id, workspace_id, name, description, selector, version FROM projects \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound("project"))
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn list_projects(&self, tenant_id: &str, workspace_id: &str) -> Result<Vec<Project>> {
         Ok(sqlx::query_as::<_, Project>(

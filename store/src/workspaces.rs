@@ -85,6 +85,19 @@ impl Store {
         Ok(Workspace { selector, version: current.version + 1, ..current })
     }
 
+    /// The tenant's workspace `id` (another tenant's is not found).
+    #[tracing::instrument(skip(self))]
+    pub async fn get_workspace(&self, tenant_id: &str, id: &str) -> Result<Workspace> {
+        sqlx::query_as::<_, Workspace>(
+            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(Error::NotFound("workspace"))
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn list_workspaces(&self, tenant_id: &str) -> Result<Vec<Workspace>> {
         Ok(sqlx::query_as::<_, Workspace>(

@@ -1,7 +1,9 @@
 //! The server over real HTTP: one binary for all API tests (faster to link).
 
 mod auth;
+mod events;
 mod fleet;
 mod health;
 mod helpers;
+mod projects;
 mod workspaces;

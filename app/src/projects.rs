@@ -1,0 +1,292 @@
+//! A workspace's clusters and projects, and a project's resources with their status in every
+//! cluster: server functions and types.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+use crate::live::StatusView;
+use crate::workspaces::WorkspaceSummary;
+
+/// A cluster as a page names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterRef {
+    pub id: String,
+    pub name: String,
+    /// `Unknown`, `Ready` or `Offline`.
+    pub health: String,
+    pub health_reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub name: String,
+    /// Narrows the workspace's clusters; empty keeps them all.
+    pub selector: String,
+    pub clusters: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceDetail {
+    pub workspace: WorkspaceSummary,
+    /// The clusters the workspace selects now.
+    pub clusters: Vec<ClusterRef>,
+    pub projects: Vec<ProjectSummary>,
+    /// Every label of those clusters, for previews in the browser.
+    pub cluster_labels: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+/// A resource as the matrix lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceRow {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectView {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub selector: String,
+    /// The project's clusters: the workspace's, narrowed by the project's selector.
+    pub clusters: Vec<ClusterRef>,
+    pub resources: Vec<ResourceRow>,
+    pub statuses: Vec<StatusView>,
+}
+
+/// A workspace with its clusters and projects.
+#[server(endpoint = "workspaces/detail")]
+pub async fn get_workspace_detail(id: String) -> Result<WorkspaceDetail, AppError> {
+    crate::error::with_status(ssr::workspace_detail(id).await)
+}
+
+/// Creates a project (a namespace of its name in each of its clusters) in a workspace.
+#[server(endpoint = "projects/create")]
+pub async fn create_project(workspace_id: String, name: String, selector: String) -> Result<ProjectSummary, AppError> {
+    crate::error::with_status(ssr::create_project(workspace_id, name, selector).await)
+}
+
+/// A project with its clusters, resources and every (resource, cluster) status.
+#[server(endpoint = "projects/view")]
+pub async fn get_project_view(id: String) -> Result<ProjectView, AppError> {
+    crate::error::with_status(ssr::project_view(id).await)
+}
+
+/// Adds a ConfigMap to a project. `data` and `override_data` are `key=value` lines; the
+/// override applies `override_data` on top of `data` in `override_cluster` only.
+#[server(endpoint = "projects/add-configmap")]
+pub async fn add_configmap(
+    project_id: String,
+    name: String,
+    data: String,
+    override_cluster: Option<String>,
+    override_data: Option<String>,
+) -> Result<ResourceRow, AppError> {
+    crate::error::with_status(
+        ssr::add_configmap(
+            project_id,
+            name,
+            data,
+            override_cluster.unwrap_or_default(),
+            override_data.unwrap_or_default(),
+        )
+        .await,
+    )
+}
+
+/// `key=value` lines as a map; blank lines are skipped. Errors name `field`.
+pub fn parse_pairs(field: &str, text: &str) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    let mut out = std::collections::BTreeMap::new();
+    for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
+        if line.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(AppError::Invalid { field: field.to_owned(), message: format!("line {n}: write key=value") });
+        };
+        let key = key.trim();
+        let valid = !key.is_empty()
+            && key.len() <= 253
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !valid {
+            return Err(AppError::Invalid {
+                field: field.to_owned(),
+                message: format!("line {n}: `{key}` is not a valid key (letters, digits, `-`, `_`, `.`)"),
+            });
+        }
+        if out.insert(key.to_owned(), value.trim().to_owned()).is_some() {
+            return Err(AppError::Invalid { field: field.to_owned(), message: format!("line {n}: `{key}` twice") });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use flotilla_domain::{
+        ClusterOverride, ClusterSummary, LabelSelector, OverridePatch, ResourceName, escape_pointer,
+    };
+    use flotilla_store::{ResourceHome, ResourceSpec};
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::auth::ssr::{actor, require_user};
+    use crate::live::LiveEvent;
+    use crate::state::app_state;
+
+    fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
+        ClusterRef {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            health: c.health.clone(),
+            health_reason: c.health_reason.clone(),
+        }
+    }
+
+    /// Clusters matching every selector (stored selectors were checked when saved; one that
+    /// no longer parses matches nothing).
+    fn matching<'a>(clusters: &'a [ClusterSummary], selectors: &[&str]) -> Vec<&'a ClusterSummary> {
+        let parsed: Option<Vec<LabelSelector>> = selectors.iter().map(|s| LabelSelector::parse(s).ok()).collect();
+        let Some(parsed) = parsed else { return Vec::new() };
+        clusters.iter().filter(|c| parsed.iter().all(|s| s.matches(&c.labels))).collect()
+    }
+
+    pub async fn workspace_detail(id: String) -> Result<WorkspaceDetail, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let workspace = store.get_workspace(&user.tenant_id, &id).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        let selected = matching(&all, &[&workspace.selector]);
+        let projects: Vec<ProjectSummary> = store
+            .list_projects(&user.tenant_id, &id)
+            .await?
+            .into_iter()
+            .map(|p| ProjectSummary {
+                clusters: matching(&all, &[&workspace.selector, &p.selector]).len(),
+                id: p.id,
+                name: p.name,
+                selector: p.selector,
+            })
+            .collect();
+        Ok(WorkspaceDetail {
+            workspace: WorkspaceSummary {
+                id: workspace.id,
+                name: workspace.name,
+                selector: workspace.selector,
+                version: workspace.version,
+                clusters: selected.len(),
+                projects: projects.len(),
+            },
+            cluster_labels: selected.iter().map(|c| c.labels.clone()).collect(),
+            clusters: selected.into_iter().map(cluster_ref).collect(),
+            projects,
+        })
+    }
+
+    pub async fn create_project(
+        workspace_id: String,
+        name: String,
+        selector: String,
+    ) -> Result<ProjectSummary, AppError> {
+        let user = require_user().await?;
+        let name = ResourceName::parse("name", name.trim())?;
+        let store = app_state()?.store;
+        let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
+        let project = store.create_project(&user.tenant_id, &actor(&user), &workspace.id, &name, &selector).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        Ok(ProjectSummary {
+            clusters: matching(&all, &[&workspace.selector, &project.selector]).len(),
+            id: project.id,
+            name: project.name,
+            selector: project.selector,
+        })
+    }
+
+    pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &id).await?;
+        let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        let clusters = matching(&all, &[&workspace.selector, &project.selector]).into_iter().map(cluster_ref).collect();
+        let records = store.list_resources(&user.tenant_id, &workspace.id, Some(&project.id)).await?;
+        let mut statuses = Vec::new();
+        let mut resources = Vec::new();
+        for r in records.into_iter().filter(|r| !r.deleted) {
+            for s in store.resource_statuses(&user.tenant_id, &r.id).await? {
+                if let LiveEvent::Status(view) = LiveEvent::from_record(&s) {
+                    statuses.push(view);
+                }
+            }
+            resources.push(ResourceRow { id: r.id, kind: r.kind, name: r.name, revision: r.revision });
+        }
+        Ok(ProjectView {
+            id: project.id,
+            name: project.name,
+            workspace_id: workspace.id,
+            workspace_name: workspace.name,
+            selector: project.selector,
+            clusters,
+            resources,
+            statuses,
+        })
+    }
+
+    pub async fn add_configmap(
+        project_id: String,
+        name: String,
+        data: String,
+        override_cluster: String,
+        override_data: String,
+    ) -> Result<ResourceRow, AppError> {
+        let user = require_user().await?;
+        let name = ResourceName::parse("name", name.trim())?;
+        let data = parse_pairs("data", &data)?;
+        let overridden = parse_pairs("override_data", &override_data)?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let mut spec = ResourceSpec::new(json!({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name.as_str()}, "data": data,
+        }));
+        let override_cluster = override_cluster.trim();
+        match (override_cluster.is_empty(), overridden.is_empty()) {
+            (true, true) => {}
+            (true, false) => {
+                return Err(AppError::Invalid {
+                    field: "override_cluster".into(),
+                    message: "choose the cluster these values are for".into(),
+                });
+            }
+            (false, true) => {
+                return Err(AppError::Invalid {
+                    field: "override_data".into(),
+                    message: "write the key=value lines that differ in that cluster".into(),
+                });
+            }
+            (false, false) => spec.overrides.push(ClusterOverride {
+                cluster: override_cluster.to_owned(),
+                patches: overridden
+                    .into_iter()
+                    .map(|(k, v)| OverridePatch::add(format!("/data/{}", escape_pointer(&k)), Value::String(v)))
+                    .collect(),
+            }),
+        }
+        let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
+        let id =
+            store.create_resource(&user.tenant_id, &actor(&user), home, &spec).await.map_err(
+                |e| match AppError::from(e) {
+                    // The store names the overrides as a whole; the form has one place for them.
+                    AppError::Invalid { field, message } if field.starts_with("overrides") => {
+                        AppError::Invalid { field: "override_data".into(), message }
+                    }
+                    other => other,
+                },
+            )?;
+        Ok(ResourceRow { id, kind: "ConfigMap".into(), name: name.to_string(), revision: 1 })
+    }
+}

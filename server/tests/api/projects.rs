@@ -1,0 +1,92 @@
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
+
+async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
+}
+
+async fn json(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
+    let answer = call(app, client, endpoint, form).await;
+    assert!(answer.status().is_success(), "{endpoint}: {}", answer.status());
+    answer.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cluster() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")]).await;
+    let ws_id = ws["id"].as_str().unwrap();
+    let project = json(
+        &app,
+        &client,
+        "/api/projects/create",
+        &[("workspace_id", ws_id), ("name", "shop"), ("selector", "region=eu")],
+    )
+    .await;
+    assert_eq!(project["clusters"], 4, "prod ∩ eu");
+    let project_id = project["id"].as_str().unwrap();
+
+    let detail = json(&app, &client, "/api/workspaces/detail", &[("id", ws_id)]).await;
+    assert_eq!(detail["clusters"].as_array().unwrap().len(), 8);
+    assert_eq!(detail["projects"][0]["name"], "shop");
+
+    // Bad input names its field and writes nothing.
+    for (form, field) in [
+        (vec![("name", "cfg"), ("data", "no equals sign")], "data"),
+        (vec![("name", "cfg"), ("data", "a=1"), ("override_data", "a=2")], "override_cluster"),
+        (vec![("name", "cfg"), ("data", "a=1"), ("override_cluster", "prod-eu-1")], "override_data"),
+        (vec![("name", "Bad Name"), ("data", "a=1")], "name"),
+    ] {
+        let mut form = form;
+        form.push(("project_id", project_id));
+        let answer = call(&app, &client, "/api/projects/add-configmap", &form).await;
+        assert_eq!(answer.status(), 422, "{form:?}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["Invalid"]["field"], field, "{form:?}: {error}");
+    }
+
+    let added = json(
+        &app,
+        &client,
+        "/api/projects/add-configmap",
+        &[
+            ("project_id", project_id),
+            ("name", "cfg"),
+            ("data", "greeting=hello\nlevel=info"),
+            ("override_cluster", "prod-eu-2"),
+            ("override_data", "level=debug"),
+        ],
+    )
+    .await;
+    let resource_id = added["id"].as_str().unwrap().to_owned();
+
+    // The engine syncs it to the project's four clusters; the view shows each status.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let view = loop {
+        let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
+        let synced = view["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["resource_id"] == resource_id.as_str() && s["code"] == "Synced")
+            .count();
+        if synced == 4 {
+            break view;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not synced: {view}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let names: Vec<&str> = view["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["prod-eu-1", "prod-eu-2", "prod-eu-3", "prod-eu-4"]);
+    let kinds: Vec<&str> = view["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"ConfigMap") && kinds.contains(&"Namespace"), "{kinds:?}");
+
+    // Another tenant's id, or one that does not exist, is not found.
+    let missing = call(&app, &client, "/api/projects/view", &[("id", "no-such-project")]).await;
+    assert_eq!(missing.status(), 404);
+}
