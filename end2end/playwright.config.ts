@@ -64,6 +64,8 @@ export default defineConfig({
       FLOTILLA_SITE_ROOT: siteRoot,
       FLOTILLA_LOG: "info,tower_http=warn",
       FLOTILLA_DEMO: "true",
+      // The demo fleet's simulator, whose fault endpoint the tests use (tests/helpers.ts).
+      FLOTILLA_DEMO_LISTEN: `127.0.0.1:${port + 1}`,
     },
   },
 });

@@ -57,6 +57,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::LoginPage />
                 <Route path=path!("/") view=pages::FleetPage />
                 <Route path=path!("/workspaces") view=pages::WorkspacesPage />
+                <Route path=path!("/workspaces/:id") view=pages::WorkspacePage />
+                <Route path=path!("/projects/:id") view=pages::ProjectPage />
             </Routes>
         </Router>
     }

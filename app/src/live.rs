@@ -73,3 +73,46 @@ impl LiveEvent {
         })
     }
 }
+
+/// Calls `on_event` for each event of the live stream while the calling component lives
+/// (an `EventSource` on `/api/events`, which reconnects by itself). Nothing on the server.
+pub fn subscribe(on_event: impl Fn(LiveEvent) + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        let Ok(source) = web_sys::EventSource::new("/api/events") else { return };
+        let on_event = std::rc::Rc::new(on_event);
+        let mut listeners = Vec::new();
+        for name in ["status", "removed", "cluster", "resync"] {
+            let on_event = on_event.clone();
+            let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
+                if let Some(event) = message.data().as_string().and_then(|d| serde_json::from_str::<LiveEvent>(&d).ok())
+                {
+                    on_event(event);
+                }
+            });
+            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            listeners.push(listener);
+        }
+        // After a reconnect, events may have been missed.
+        let reopened = std::cell::Cell::new(false);
+        let on_open = {
+            let on_event = on_event.clone();
+            Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+                if reopened.replace(true) {
+                    on_event(LiveEvent::Resync);
+                }
+            })
+        };
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        let cleanup = send_wrapper::SendWrapper::new(move || {
+            source.close();
+            drop((listeners, on_open));
+        });
+        leptos::prelude::on_cleanup(move || (cleanup.take())());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = on_event;
+}

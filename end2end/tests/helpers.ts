@@ -16,3 +16,6 @@ export async function logIn(page: Page, username = ADMIN.username, password = AD
   await page.getByRole("button", { name: "Log in" }).click();
   await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
 }
+
+/** The demo fleet's simulator (playwright.config.ts puts it next to the server's port). */
+export const SIMULATOR = `https://127.0.0.1:${Number(process.env.FLOTILLA_E2E_PORT ?? 3917) + 1}`;

@@ -14,3 +14,29 @@ pub fn FieldError(#[prop(into)] error: Signal<Option<AppError>>, field: &'static
         </Show>
     }
 }
+
+/// A labelled form control (the children) with its field's error under it.
+#[component]
+pub fn Field(
+    /// The control's id.
+    id: &'static str,
+    label: &'static str,
+    /// The server function argument the control sends (errors are matched by it).
+    field: &'static str,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium text-slate-700">{label}</label>
+            {children()}
+            <FieldError error field />
+        </div>
+    }
+}
+
+/// An error that concerns the whole page or form.
+#[component]
+pub fn ErrorAlert(#[prop(into)] message: String) -> impl IntoView {
+    view! { <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{message}</p> }
+}

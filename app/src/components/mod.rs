@@ -1,8 +1,10 @@
 mod app_shell;
 mod field_error;
+mod health_badge;
 mod logo;
 pub mod styles;
 
 pub use app_shell::AppShell;
-pub use field_error::FieldError;
+pub use field_error::{ErrorAlert, Field, FieldError};
+pub use health_badge::HealthBadge;
 pub use logo::Logo;

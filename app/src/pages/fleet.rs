@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::AppShell;
+use crate::components::{AppShell, ErrorAlert, HealthBadge};
 use crate::fleet::{ClusterSummary, list_clusters};
 
 /// The fleet: every cluster of the tenant, with health, version and labels; searchable.
@@ -37,9 +37,7 @@ pub fn FleetPage() -> impl IntoView {
                     match clusters.await {
                         Ok(rows) if rows.is_empty() => view! { <EmptyFleet /> }.into_any(),
                         Ok(rows) => view! { <ClusterTable rows query=query.read_only() /> }.into_any(),
-                        Err(e) => view! {
-                            <p role="alert" class="mt-8 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
-                        }.into_any(),
+                        Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -115,25 +113,4 @@ fn ClusterSummaryView(c: ClusterSummary) -> impl IntoView {
                         </tr>
     }
     .into_any()
-}
-
-/// Health as icon, colour and word (never colour alone); the reason on hover and focus.
-#[component]
-fn HealthBadge(health: String, reason: String) -> impl IntoView {
-    let (class, icon) = match health.as_str() {
-        "Ready" => ("bg-emerald-50 text-emerald-800 ring-emerald-600/20", "●"),
-        "Offline" => ("bg-red-50 text-red-800 ring-red-600/20", "✕"),
-        _ => ("bg-slate-100 text-slate-700 ring-slate-500/20", "?"),
-    };
-    let title = if reason.is_empty() { health.clone() } else { format!("{health}: {reason}") };
-    view! {
-        <span
-            tabindex="0"
-            title=title
-            class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
-        >
-            <span aria-hidden="true">{icon}</span>
-            {health}
-        </span>
-    }
 }

@@ -1,9 +1,13 @@
 mod fleet;
 mod login;
 mod not_found;
+mod project;
+mod workspace;
 mod workspaces;
 
 pub use fleet::FleetPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
+pub use project::ProjectPage;
+pub use workspace::WorkspacePage;
 pub use workspaces::WorkspacesPage;

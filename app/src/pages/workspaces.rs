@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, FieldError};
+use crate::components::{AppShell, ErrorAlert, FieldError};
 use crate::fleet::list_clusters;
 use crate::workspaces::{CreateWorkspace, WorkspaceSummary, list_workspaces};
 
@@ -45,9 +45,7 @@ pub fn WorkspacesPage() -> impl IntoView {
                     match workspaces.await {
                         Ok(rows) if rows.is_empty() => view! { <NoWorkspaces /> }.into_any(),
                         Ok(rows) => view! { <WorkspaceTable rows /> }.into_any(),
-                        Err(e) => view! {
-                            <p role="alert" class="mt-8 rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{e.to_string()}</p>
-                        }.into_any(),
+                        Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
             </Suspense>
@@ -206,7 +204,9 @@ fn WorkspaceTable(rows: Vec<WorkspaceSummary>) -> impl IntoView {
                 <tbody class="divide-y divide-slate-100">
                     {rows.into_iter().map(|w| view! {
                         <tr data-testid="workspace-row">
-                            <td class="px-4 py-3 font-medium text-slate-900">{w.name}</td>
+                            <td class="px-4 py-3 font-medium">
+                                <a href=format!("/workspaces/{}", w.id) class="text-sky-700 hover:underline">{w.name}</a>
+                            </td>
                             <td class="px-4 py-3 font-mono text-xs text-slate-700">
                                 {if w.selector.is_empty() { "(every cluster)".to_owned() } else { w.selector }}
                             </td>

@@ -1,0 +1,253 @@
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::styles::{BUTTON_PRIMARY, INPUT};
+use crate::components::{AppShell, ErrorAlert, Field, HealthBadge};
+use crate::live::{LiveEvent, StatusView};
+use crate::projects::{AddConfigmap, ClusterRef, ProjectView, ResourceRow, get_project_view};
+
+type Cells = HashMap<(String, String), StatusView>;
+
+/// A project: its resources × its clusters, each cell the resource's status in that
+/// cluster, kept current from the live stream without reloading.
+#[component]
+pub fn ProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let add = ServerAction::<AddConfigmap>::new();
+    // Bumped when the stream says events were missed: read everything again.
+    let resync = RwSignal::new(0u32);
+    let view_data = Resource::new(move || (id(), add.version().get(), resync.get()), |(id, _, _)| get_project_view(id));
+    let cells = RwSignal::new(Cells::new());
+    let health = RwSignal::new(HashMap::<String, (String, String)>::new());
+    crate::live::subscribe(move |event| match event {
+        LiveEvent::Status(s) => cells.update(|c| {
+            c.insert((s.resource_id.clone(), s.cluster_id.clone()), s);
+        }),
+        LiveEvent::Removed { resource_id, cluster_id } => cells.update(|c| {
+            c.remove(&(resource_id, cluster_id));
+        }),
+        LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
+            m.insert(cluster_id, (h, reason));
+        }),
+        LiveEvent::Resync => {
+            // Events were missed: the next load is the whole truth again.
+            cells.update(Cells::clear);
+            resync.update(|n| *n += 1);
+        }
+    });
+
+    view! {
+        <Title text="Project" />
+        <AppShell>
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the project…"</p> }>
+                {move || Suspend::new(async move {
+                    match view_data.await {
+                        Ok(p) => {
+                            // What the page loaded fills what the stream has not said yet: the
+                            // stream is ahead of the store (statuses are stored after a burst),
+                            // so a status it brought while this loaded stays.
+                            cells.update(|c| {
+                                for s in &p.statuses {
+                                    c.entry((s.resource_id.clone(), s.cluster_id.clone())).or_insert_with(|| s.clone());
+                                }
+                            });
+                            health.update(|h| {
+                                for c in &p.clusters {
+                                    h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
+                                }
+                            });
+                            view! { <Project p cells health add /> }.into_any()
+                        }
+                        Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppShell>
+    }
+}
+
+/// How a code reads: category (for the summary), icon and colours. Never colour alone.
+fn look(code: &str) -> (&'static str, &'static str, &'static str) {
+    match code {
+        "Synced" => ("Synced", "✓", "bg-emerald-50 text-emerald-800 ring-emerald-600/20"),
+        "ClusterNotReady" => ("Offline", "⚠", "bg-slate-100 text-slate-700 ring-slate-500/30"),
+        "Pending" | "WaitingForRemoval" | "WaitingForDependency" => {
+            ("Progressing", "◷", "bg-sky-50 text-sky-800 ring-sky-600/20")
+        }
+        _ => ("Failed", "✕", "bg-red-50 text-red-800 ring-red-600/20"),
+    }
+}
+
+#[component]
+fn Project(
+    p: ProjectView,
+    cells: RwSignal<Cells>,
+    health: RwSignal<HashMap<String, (String, String)>>,
+    add: ServerAction<AddConfigmap>,
+) -> impl IntoView {
+    let ProjectView { id, name, workspace_id, workspace_name, selector, clusters, resources, .. } = p;
+    let clusters = StoredValue::new(clusters);
+    let pairs = resources.len() * clusters.with_value(Vec::len);
+    let count =
+        move |category: &'static str| cells.with(|c| c.values().filter(|s| look(&s.code).0 == category).count());
+    let cluster_names: Vec<String> = clusters.with_value(|c| c.iter().map(|c| c.name.clone()).collect());
+
+    view! {
+        <nav aria-label="Breadcrumb" class="text-sm text-slate-500">
+            <a href="/workspaces" class="hover:text-slate-800 hover:underline">"Workspaces"</a>
+            " / "
+            <a href=format!("/workspaces/{workspace_id}") class="hover:text-slate-800 hover:underline">{workspace_name}</a>
+            " / "
+        </nav>
+        <h1 class="mt-1 text-2xl font-semibold tracking-tight">{name.clone()}</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            {format!("Namespace {name} in {} clusters", clusters.with_value(Vec::len))}
+            {if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") }}
+            "."
+        </p>
+
+        <dl class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Status summary">
+            {["Synced", "Progressing", "Failed", "Offline"].into_iter().map(|category| {
+                let (_, icon, class) = look(match category {
+                    "Synced" => "Synced",
+                    "Progressing" => "Pending",
+                    "Offline" => "ClusterNotReady",
+                    _ => "CreationFailed",
+                });
+                view! {
+                    <div class=format!("rounded-lg px-4 py-3 ring-1 ring-inset {class}")>
+                        <dt class="text-xs font-medium uppercase tracking-wide">{format!("{icon} {category}")}</dt>
+                        <dd class="mt-1 text-2xl font-semibold tabular-nums" data-testid=format!("summary-{}", category.to_lowercase())>
+                            {move || count(category)}
+                        </dd>
+                    </div>
+                }
+            }).collect_view()}
+        </dl>
+        <p class="mt-2 text-xs text-slate-500">{format!("{} resources × {} clusters = {pairs} statuses", resources.len(), clusters.with_value(Vec::len))}</p>
+
+        <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+            <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="status-matrix">
+                <thead class="bg-slate-50 text-left text-xs font-semibold text-slate-600">
+                    <tr>
+                        <th scope="col" class="px-4 py-3">"Resource"</th>
+                        {clusters.with_value(|cs| cs.iter().map(|c| {
+                            let cid = c.id.clone();
+                            let name = c.name.clone();
+                            view! {
+                                <th scope="col" class="px-3 py-3 font-mono font-medium">
+                                    <div>{name}</div>
+                                    {move || {
+                                        let (h, reason) = health.with(|m| m.get(&cid).cloned()).unwrap_or_default();
+                                        view! { <HealthBadge health=h reason /> }
+                                    }}
+                                </th>
+                            }
+                        }).collect_view())}
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-100">
+                    {resources.into_iter().map(|r| view! { <MatrixRow r clusters=clusters.get_value() cells /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+
+        <AddConfigMap project_id=id add cluster_names />
+    }
+}
+
+#[component]
+fn MatrixRow(r: ResourceRow, clusters: Vec<ClusterRef>, cells: RwSignal<Cells>) -> impl IntoView {
+    let label = format!("{}/{}", r.kind, r.name);
+    view! {
+        <tr data-testid="matrix-row" data-resource=label.clone()>
+            <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
+                {label.clone()}
+                <span class="ml-2 text-xs font-normal text-slate-500">{format!("rev {}", r.revision)}</span>
+            </th>
+            {clusters.into_iter().map(|c| {
+                let key = (r.id.clone(), c.id.clone());
+                let cell = move || cells.with(|m| m.get(&key).cloned());
+                view! {
+                    <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
+                        {move || match cell() {
+                            None => view! { <span class="text-xs text-slate-400" title="No status yet">"—"</span> }.into_any(),
+                            Some(s) => {
+                                let (_, icon, class) = look(&s.code);
+                                let title = if s.message.is_empty() { s.code.clone() } else { format!("{}: {}", s.code, s.message) };
+                                view! {
+                                    <span
+                                        tabindex="0"
+                                        title=title
+                                        data-code=s.code.clone()
+                                        class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
+                                    >
+                                        <span aria-hidden="true">{icon}</span>
+                                        {s.code.clone()}
+                                        {s.health.clone().map(|h| view! { <span class="font-normal">{format!(" · {h}")}</span> })}
+                                    </span>
+                                }.into_any()
+                            }
+                        }}
+                    </td>
+                }
+            }).collect_view()}
+        </tr>
+    }
+}
+
+/// A ConfigMap from `key=value` lines, with values that differ in one cluster.
+#[component]
+fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_names: Vec<String>) -> impl IntoView {
+    let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
+    let pending = add.pending();
+    let form = NodeRef::<leptos::html::Form>::new();
+    // Added: the form empties for the next one.
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_)))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+        }
+    });
+    view! {
+        <section aria-labelledby="add-configmap" class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h2 id="add-configmap" class="text-base font-semibold">"Add a ConfigMap"</h2>
+            <ActionForm action=add node_ref=form attr:class="mt-4 grid gap-4 md:grid-cols-2" attr:novalidate=true>
+                <input type="hidden" name="project_id" value=project_id />
+                <div class="space-y-4">
+                    <Field id="cm-name" label="Name" field="name" error>
+                        <input id="cm-name" name="name" autocomplete="off" placeholder="settings" class=INPUT aria-describedby="name-error" />
+                    </Field>
+                    <Field id="cm-data" label="Data (key=value per line)" field="data" error>
+                        <textarea id="cm-data" name="data" rows="4" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="data-error"></textarea>
+                    </Field>
+                </div>
+                <div class="space-y-4">
+                    <Field id="cm-override-cluster" label="Override in cluster (optional)" field="override_cluster" error>
+                        <select id="cm-override-cluster" name="override_cluster" class=INPUT aria-describedby="override_cluster-error">
+                            <option value="">"— none —"</option>
+                            {cluster_names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+                        </select>
+                    </Field>
+                    <Field id="cm-override-data" label="Values there (key=value per line)" field="override_data" error>
+                        <textarea id="cm-override-data" name="override_data" rows="3" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="override_data-error"></textarea>
+                    </Field>
+                </div>
+                <Show when=move || form_error().is_some()>
+                    <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 md:col-span-2">{form_error}</p>
+                </Show>
+                <div class="md:col-span-2">
+                    <button type="submit" disabled=pending class=BUTTON_PRIMARY>
+                        {move || if pending.get() { "Adding…" } else { "Add ConfigMap" }}
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,142 @@
+use flotilla_domain::LabelSelector;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::styles::{BUTTON_PRIMARY, INPUT};
+use crate::components::{AppShell, ErrorAlert, Field, FieldError, HealthBadge};
+use crate::projects::{CreateProject, WorkspaceDetail, get_workspace_detail};
+
+/// One workspace: the clusters it selects now and its projects; new projects narrow it.
+#[component]
+pub fn WorkspacePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let create = ServerAction::<CreateProject>::new();
+    let detail = Resource::new(move || (id(), create.version().get()), |(id, _)| get_workspace_detail(id));
+
+    view! {
+        <Title text="Workspace" />
+        <AppShell>
+            <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the workspace…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <Workspace d create /> }.into_any(),
+                        Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppShell>
+    }
+}
+
+#[component]
+fn Workspace(d: WorkspaceDetail, create: ServerAction<CreateProject>) -> impl IntoView {
+    let WorkspaceDetail { workspace, clusters, projects, cluster_labels } = d;
+    let selector = RwSignal::new(String::new());
+    let parsed = Memo::new(move |_| LabelSelector::parse(&selector.get()).map_err(|e| e.to_string()));
+    let labels = StoredValue::new(cluster_labels);
+    let total = labels.with_value(Vec::len);
+    let preview =
+        move || parsed.get().ok().map(|s| labels.with_value(|all| all.iter().filter(|l| s.matches(l)).count()));
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
+    let pending = create.pending();
+    let workspace_id = workspace.id.clone();
+    let form = NodeRef::<leptos::html::Form>::new();
+    // Created: the form empties for the next one.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(form) = form.get()
+        {
+            form.reset();
+            selector.set(String::new());
+        }
+    });
+
+    view! {
+        <nav aria-label="Breadcrumb" class="text-sm text-slate-500">
+            <a href="/workspaces" class="hover:text-slate-800 hover:underline">"Workspaces"</a>
+            " / "
+        </nav>
+        <h1 class="mt-1 text-2xl font-semibold tracking-tight">{workspace.name.clone()}</h1>
+        <p class="mt-1 text-sm text-slate-600">
+            "Selects "
+            <code class="rounded bg-slate-100 px-1 font-mono">
+                {if workspace.selector.is_empty() { "every cluster".to_owned() } else { workspace.selector.clone() }}
+            </code>
+            {format!(": {} clusters now.", clusters.len())}
+        </p>
+        <ul class="mt-3 flex flex-wrap gap-2" aria-label="clusters">
+            {clusters.into_iter().map(|c| view! {
+                <li class="flex items-center gap-1.5 rounded border border-slate-200 bg-white px-2 py-1 text-xs">
+                    <span class="font-mono">{c.name}</span>
+                    <HealthBadge health=c.health reason=c.health_reason />
+                </li>
+            }).collect_view()}
+        </ul>
+
+        <h2 class="mt-8 text-lg font-semibold">"Projects"</h2>
+        {if projects.is_empty() {
+            view! {
+                <p class="mt-2 text-sm text-slate-600">
+                    "No projects yet. A project is a namespace of its name in each of its clusters, holding ConfigMaps, Secrets and workloads; create one below."
+                </p>
+            }.into_any()
+        } else {
+            view! {
+                <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white shadow-sm">
+                    {projects.into_iter().map(|p| view! {
+                        <li data-testid="project-row" class="flex items-center justify-between px-4 py-3 text-sm">
+                            <a href=format!("/projects/{}", p.id) class="font-medium text-sky-700 hover:underline">{p.name}</a>
+                            <span class="text-slate-600">
+                                <code class="font-mono text-xs">{if p.selector.is_empty() { "(all of the workspace)".to_owned() } else { p.selector }}</code>
+                                {format!(" · {} clusters", p.clusters)}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+
+        <section aria-labelledby="new-project" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h2 id="new-project" class="text-base font-semibold">"New project"</h2>
+            <ActionForm action=create node_ref=form attr:class="mt-4 grid gap-4 md:grid-cols-3 md:items-start" attr:novalidate=true>
+                <input type="hidden" name="workspace_id" value=workspace_id />
+                <Field id="project-name" label="Name (the namespace)" field="name" error>
+                    <input id="project-name" name="name" autocomplete="off" placeholder="shop" class=INPUT aria-describedby="name-error" />
+                </Field>
+                <div>
+                    <label for="project-selector" class="block text-sm font-medium text-slate-700">"Narrow to clusters"</label>
+                    <input
+                        id="project-selector"
+                        name="selector"
+                        autocomplete="off"
+                        spellcheck="false"
+                        placeholder="region=eu"
+                        class=format!("{INPUT} font-mono")
+                        aria-describedby="project-preview selector-error"
+                        prop:value=move || selector.get()
+                        on:input=move |ev| selector.set(event_target_value(&ev))
+                    />
+                    <p id="project-preview" class="mt-1 text-xs text-slate-600" aria-live="polite" data-testid="project-preview">
+                        {move || match (parsed.get(), preview()) {
+                            (Err(e), _) => e,
+                            (Ok(_), Some(n)) => format!("{n} of the workspace's {total} clusters"),
+                            _ => String::new(),
+                        }}
+                    </p>
+                    <FieldError error field="selector" />
+                </div>
+                <div class="md:pt-6">
+                    <button type="submit" disabled=pending class=BUTTON_PRIMARY>
+                        {move || if pending.get() { "Creating…" } else { "Create project" }}
+                    </button>
+                </div>
+                <Show when=move || form_error().is_some()>
+                    <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 md:col-span-3">{form_error}</p>
+                </Show>
+            </ActionForm>
+        </section>
+    }
+}
