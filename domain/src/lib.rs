@@ -20,5 +20,5 @@ pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
 pub use placement::{Placement, ResolvedPlacement, Scope};
 pub use render::{ObjectKey, RenderInput, Rendered};
 pub use role::{Role, RoleScope};
-pub use selector::LabelSelector;
+pub use selector::{LabelSelector, parse_labels};
 pub use status::{Health, StatusCode, WorkloadHealth};

@@ -355,6 +355,26 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Labels as typed: `key=value` pairs separated by commas (`env=prod, region=eu`), each key
+/// and value checked as Kubernetes checks them. Errors concern the `labels` field.
+pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>> {
+    const LABELS: &str = "labels";
+    let mut labels = BTreeMap::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(Error::invalid(LABELS, format!("`{part}`: write key=value")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        check_key(key)
+            .and_then(|()| check_value(key, value))
+            .map_err(|Error::Invalid { reason, .. }| Error::invalid(LABELS, reason))?;
+        if labels.insert(key.to_owned(), value.to_owned()).is_some() {
+            return Err(Error::invalid(LABELS, format!("`{key}` is given twice")));
+        }
+    }
+    Ok(labels)
+}
+
 /// A label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
 /// alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
 fn check_key(key: &str) -> Result<()> {
@@ -518,5 +538,28 @@ mod tests {
         assert!(no_values.unwrap_err().to_string().contains("needs at least one value"));
         let stray = LabelSelector::from_match(&BTreeMap::new(), &[("a".into(), "Exists".into(), vec!["x".into()])]);
         assert!(stray.unwrap_err().to_string().contains("takes no values"));
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::parse_labels;
+
+    #[test]
+    fn labels_parse_with_kubernetes_rules() {
+        let labels = parse_labels(" env=prod, region=eu ,tier=").unwrap();
+        assert_eq!(
+            labels.into_iter().collect::<Vec<_>>(),
+            [
+                ("env".to_owned(), "prod".to_owned()),
+                ("region".to_owned(), "eu".to_owned()),
+                ("tier".to_owned(), String::new())
+            ]
+        );
+        assert!(parse_labels("").unwrap().is_empty());
+        for bad in ["env", "env=prod,env=dev", "-x=1", "x=-1", "a b=c", "example.com/=x"] {
+            let e = parse_labels(bad).unwrap_err();
+            assert_eq!(e.field(), "labels", "{bad}");
+        }
     }
 }

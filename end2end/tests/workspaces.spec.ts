@@ -11,14 +11,15 @@ test("a workspace is created with a live preview of the clusters its selector ma
   const selector = page.getByLabel("Cluster selector");
   const count = page.getByTestId("preview-count");
   // Empty selects everything; the preview follows each keystroke, in the browser.
-  await expect(count).toHaveText("Matches 12 of 12 clusters");
+  // (Other tests may have registered clusters without these labels.)
+  await expect(count).toHaveText(/^Matches (\d+) of \1 clusters$/);
   await selector.fill("env=prod");
-  await expect(count).toHaveText("Matches 8 of 12 clusters");
+  await expect(count).toHaveText(/^Matches 8 of \d+ clusters$/);
   await selector.fill("env=prod,region in (eu");
   await expect(page.locator("#selector-error")).toBeVisible();
   await expect(selector).toHaveAttribute("aria-invalid", "true");
   await selector.fill("env=prod,region in (eu)");
-  await expect(count).toHaveText("Matches 4 of 12 clusters");
+  await expect(count).toHaveText(/^Matches 4 of \d+ clusters$/);
   await expect(page.getByTestId("preview-cluster")).toHaveCount(4);
   await expect(page.getByTestId("preview-cluster").first()).toContainText("prod-eu");
 

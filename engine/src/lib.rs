@@ -10,6 +10,7 @@ mod client;
 mod cluster_worker;
 mod engine;
 mod error;
+pub mod kubeconfig;
 mod mailbox;
 mod member;
 mod model;

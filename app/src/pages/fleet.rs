@@ -1,14 +1,31 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::register_cluster::RegisterClusterPanel;
+use crate::components::styles::BUTTON_PRIMARY;
 use crate::components::{AppShell, ErrorAlert, HealthBadge};
-use crate::fleet::{ClusterSummary, list_clusters};
+use crate::fleet::{ClusterSummary, RegisterCluster, list_clusters};
+use crate::live::LiveEvent;
+
+/// Cluster id → (health, reason, server version), from the live stream.
+type LiveHealth = std::collections::HashMap<String, (String, String, Option<String>)>;
 
 /// The fleet: every cluster of the tenant, with health, version and labels; searchable.
 #[component]
 pub fn FleetPage() -> impl IntoView {
-    let clusters = Resource::new(|| (), |_| list_clusters());
+    let register = ServerAction::<RegisterCluster>::new();
+    let clusters = Resource::new(move || register.version().get(), |_| list_clusters());
     let query = RwSignal::new(String::new());
+    let registering = RwSignal::new(false);
+    // Health as the engine reports it from now on (a cluster going offline shows at once).
+    let live = RwSignal::new(LiveHealth::new());
+    crate::live::subscribe(move |event| {
+        if let LiveEvent::Cluster { cluster_id, health, reason, server_version } = event {
+            live.update(|m| {
+                m.insert(cluster_id, (health, reason, server_version));
+            });
+        }
+    });
 
     view! {
         <Title text="Fleet" />
@@ -18,6 +35,16 @@ pub fn FleetPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold tracking-tight">"Fleet"</h1>
                     <p class="mt-1 text-sm text-slate-600">"The member clusters of this tenant."</p>
                 </div>
+                <Show when=move || !registering.get()>
+                    <button type="button" class=BUTTON_PRIMARY on:click=move |_| registering.set(true)>
+                        "Register cluster"
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || registering.get()>
+                <RegisterClusterPanel register on_close=Callback::new(move |()| registering.set(false)) />
+            </Show>
+            <div class="mt-6 flex justify-end">
                 <div class="w-full max-w-xs">
                     <label for="fleet-search" class="block text-sm font-medium text-slate-700">
                         "Search"
@@ -36,7 +63,7 @@ pub fn FleetPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match clusters.await {
                         Ok(rows) if rows.is_empty() => view! { <EmptyFleet /> }.into_any(),
-                        Ok(rows) => view! { <ClusterTable rows query=query.read_only() /> }.into_any(),
+                        Ok(rows) => view! { <ClusterTable rows query=query.read_only() live /> }.into_any(),
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
@@ -55,15 +82,15 @@ fn EmptyFleet() -> impl IntoView {
             <h2 id="empty-fleet" class="text-base font-semibold text-slate-900">"No clusters registered yet"</h2>
             <p class="mx-auto mt-2 max-w-md text-sm text-slate-600">
                 "Registered clusters appear here with their health, Kubernetes version and labels. "
-                "To try Flotilla with a fleet of 12 simulated clusters, start it with "
-                <code class="rounded bg-slate-100 px-1">"scripts/run.sh --demo"</code> "."
+                "Add one with " <strong>"Register cluster"</strong> " and its kubeconfig, or start Flotilla with "
+                <code class="rounded bg-slate-100 px-1">"scripts/run.sh --demo"</code> " for 12 simulated clusters."
             </p>
         </section>
     }
 }
 
 #[component]
-fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>) -> impl IntoView {
+fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>, live: RwSignal<LiveHealth>) -> impl IntoView {
     let total = rows.len();
     let rows = StoredValue::new(rows);
     let visible =
@@ -86,7 +113,7 @@ fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>) -> impl In
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    <For each=visible key=|c| c.name.clone() children=|c| view! { <ClusterSummaryView c /> } />
+                    <For each=visible key=|c| c.name.clone() children=move |c| view! { <ClusterSummaryView c live /> } />
                 </tbody>
             </table>
         </div>
@@ -94,15 +121,21 @@ fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>) -> impl In
 }
 
 #[component]
-fn ClusterSummaryView(c: ClusterSummary) -> impl IntoView {
+fn ClusterSummaryView(c: ClusterSummary, live: RwSignal<LiveHealth>) -> impl IntoView {
+    let id = c.id.clone();
+    let loaded = (c.health.clone(), c.health_reason.clone(), c.server_version.clone());
+    let now = move || live.with(|m| m.get(&id).cloned()).unwrap_or_else(|| loaded.clone());
+    let now_too = now.clone();
     view! {
                         <tr data-testid="cluster-row">
                             <td class="px-4 py-3">
                                 <div class="font-medium text-slate-900">{c.name.clone()}</div>
                                 <div class="text-xs text-slate-500">{c.api_server_url.clone()}</div>
                             </td>
-                            <td class="px-4 py-3"><HealthBadge health=c.health.clone() reason=c.health_reason.clone() /></td>
-                            <td class="px-4 py-3 text-slate-700">{c.server_version.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td class="px-4 py-3">
+                                {move || { let (health, reason, _) = now(); view! { <HealthBadge health reason /> } }}
+                            </td>
+                            <td class="px-4 py-3 text-slate-700">{move || now_too().2.unwrap_or_else(|| "—".into())}</td>
                             <td class="px-4 py-3">
                                 <ul class="flex flex-wrap gap-1" aria-label="labels">
                                     {c.labels.iter().map(|(k, v)| view! {

@@ -2,6 +2,7 @@ mod fleet;
 mod login;
 mod not_found;
 mod project;
+mod register_cluster;
 mod workspace;
 mod workspaces;
 

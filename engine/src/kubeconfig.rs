@@ -1,0 +1,224 @@
+//! Registering a cluster from a kubeconfig: its contexts, the access one of them gives
+//! (server URL, CA, bearer token), and a test connection that reads the server's version
+//! the way the engine will reach it.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use kube::config::{AuthInfo, Kubeconfig};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::client::Transports;
+
+/// A context of a kubeconfig, as a user picks one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KubeconfigContext {
+    pub name: String,
+    /// The API server URL (path prefixes included).
+    pub server: String,
+    /// Why Flotilla cannot use this context, if it cannot.
+    pub problem: Option<String>,
+}
+
+/// What a context gives access with.
+#[derive(Debug, Clone)]
+pub struct ClusterAccess {
+    pub server: String,
+    pub ca_pem: Option<String>,
+    pub token: SecretString,
+}
+
+/// The contexts of `text` (YAML or JSON), the current one first.
+pub fn contexts(text: &str) -> Result<Vec<KubeconfigContext>, String> {
+    let config = parse(text)?;
+    let mut out: Vec<KubeconfigContext> = config
+        .contexts
+        .iter()
+        .map(|c| {
+            let resolved = resolve(&config, &c.name);
+            KubeconfigContext {
+                name: c.name.clone(),
+                server: server_of(&config, &c.name).unwrap_or_default(),
+                problem: resolved.err(),
+            }
+        })
+        .collect();
+    if out.is_empty() {
+        return Err("the kubeconfig has no contexts".into());
+    }
+    if let Some(current) = &config.current_context {
+        out.sort_by_key(|c| &c.name != current);
+    }
+    Ok(out)
+}
+
+/// The server, CA and token of `context` in `text`.
+pub fn access(text: &str, context: &str) -> Result<ClusterAccess, String> {
+    resolve(&parse(text)?, context)
+}
+
+/// Connects as the engine would and reads the server's version (`gitVersion`).
+pub async fn test_connection(access: &ClusterAccess, timeout: Duration) -> Result<String, String> {
+    let cluster = flotilla_store::EngineCluster {
+        id: String::new(),
+        tenant_id: String::new(),
+        name: "test".into(),
+        api_server_url: access.server.clone(),
+        ca_pem: access.ca_pem.clone(),
+        token: access.token.clone(),
+        labels: Default::default(),
+        deregistering: None,
+    };
+    let client = Transports::new(1, timeout).connect(&cluster).await.map_err(|e| e.to_string())?;
+    let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;
+    let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f32()))?
+        .map_err(|e| match crate::member::classify(e) {
+            crate::member::Refusal::Refused(why)
+            | crate::member::Refusal::Unreachable(why)
+            | crate::member::Refusal::TimedOut(why)
+            | crate::member::Refusal::MissingDependency(why) => why,
+            crate::member::Refusal::NotOurs => "refused".into(),
+        })?;
+    Ok(info.git_version)
+}
+
+fn parse(text: &str) -> Result<Kubeconfig, String> {
+    if text.trim().is_empty() {
+        return Err("paste or upload a kubeconfig".into());
+    }
+    Kubeconfig::from_yaml(text).map_err(|e| format!("this is not a kubeconfig: {e}"))
+}
+
+fn server_of(config: &Kubeconfig, context: &str) -> Option<String> {
+    let ctx = config.contexts.iter().find(|c| c.name == context)?.context.as_ref()?;
+    config.clusters.iter().find(|c| c.name == ctx.cluster)?.cluster.as_ref()?.server.clone()
+}
+
+fn resolve(config: &Kubeconfig, context: &str) -> Result<ClusterAccess, String> {
+    let named = config.contexts.iter().find(|c| c.name == context).ok_or(format!("no context named `{context}`"))?;
+    let ctx = named.context.as_ref().ok_or(format!("context `{context}` is empty"))?;
+    let cluster = config
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)
+        .and_then(|c| c.cluster.as_ref())
+        .ok_or(format!("context `{context}` names cluster `{}`, which the kubeconfig lacks", ctx.cluster))?;
+    let server = cluster.server.clone().ok_or(format!("cluster `{}` has no server URL", ctx.cluster))?;
+    if cluster.insecure_skip_tls_verify == Some(true) {
+        return Err("insecure-skip-tls-verify is not supported: give the cluster's CA".into());
+    }
+    let ca_pem = match (&cluster.certificate_authority_data, &cluster.certificate_authority) {
+        (Some(data), _) => Some(
+            base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .ok()
+                .and_then(|pem| String::from_utf8(pem).ok())
+                .ok_or("certificate-authority-data is not base64-encoded PEM")?,
+        ),
+        (None, Some(path)) => {
+            return Err(format!(
+                "the CA is a file on another machine ({path}); embed it as certificate-authority-data \
+                 (kubectl config view --raw --minify --flatten)"
+            ));
+        }
+        (None, None) => None,
+    };
+    let user = ctx.user.as_deref().ok_or(format!("context `{context}` has no user"))?;
+    let auth: &AuthInfo = config
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)
+        .and_then(|a| a.auth_info.as_ref())
+        .ok_or(format!("context `{context}` names user `{user}`, which the kubeconfig lacks"))?;
+    let token = match (&auth.token, &auth.token_file) {
+        (Some(token), _) if !token.expose_secret().is_empty() => token.clone(),
+        (_, Some(path)) => {
+            return Err(format!(
+                "the token is a file on another machine ({path}); put the token itself in the kubeconfig"
+            ));
+        }
+        _ if auth.client_certificate_data.is_some() || auth.client_certificate.is_some() => {
+            return Err("client-certificate users are not supported yet: use a service account token".into());
+        }
+        _ if auth.exec.is_some() || auth.auth_provider.is_some() => {
+            return Err(
+                "exec and auth-provider plugins cannot run on the Flotilla server: use a service account token".into(),
+            );
+        }
+        _ => return Err(format!("user `{user}` has no token")),
+    };
+    Ok(ClusterAccess { server, ca_pem, token })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+apiVersion: v1
+kind: Config
+current-context: b
+clusters:
+- name: a
+  cluster: {server: "https://a.example:6443", certificate-authority-data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkFBQT0KLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="}
+- name: b
+  cluster: {server: "https://rancher.example/k8s/clusters/c-1"}
+- name: c
+  cluster: {server: "https://c.example", certificate-authority: /home/me/ca.crt}
+users:
+- name: token-user
+  user: {token: s3cret}
+- name: cert-user
+  user: {client-certificate-data: AAA=, client-key-data: AAA=}
+contexts:
+- name: a
+  context: {cluster: a, user: token-user}
+- name: b
+  context: {cluster: b, user: token-user}
+- name: c
+  context: {cluster: c, user: token-user}
+- name: d
+  context: {cluster: a, user: cert-user}
+"#;
+
+    #[test]
+    fn contexts_are_listed_current_first_with_what_stops_each() {
+        let listed = contexts(CONFIG).unwrap();
+        let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["b", "a", "c", "d"]);
+        assert_eq!(listed[0].server, "https://rancher.example/k8s/clusters/c-1");
+        assert_eq!(listed[0].problem, None);
+        assert!(listed[2].problem.as_deref().unwrap().contains("certificate-authority-data"));
+        assert!(listed[3].problem.as_deref().unwrap().contains("client-certificate"));
+
+        let a = access(CONFIG, "a").unwrap();
+        assert_eq!(a.server, "https://a.example:6443");
+        assert!(a.ca_pem.unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(a.token.expose_secret(), "s3cret");
+        assert!(access(CONFIG, "zz").unwrap_err().contains("no context"));
+        assert!(contexts("").unwrap_err().contains("paste"));
+        assert!(contexts("{not yaml").unwrap_err().contains("not a kubeconfig"));
+    }
+
+    #[tokio::test]
+    async fn a_test_connection_reads_the_version_or_says_why_not() {
+        use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
+        let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), vec![ClusterSpec::new("x")], SimSettings::default())
+            .await
+            .unwrap();
+        let text = sim.kubeconfig("x").unwrap();
+        let ctx = contexts(&text).unwrap();
+        assert_eq!(ctx[0].name, "x");
+        let ok = access(&text, "x").unwrap();
+        let version = test_connection(&ok, Duration::from_secs(5)).await.unwrap();
+        assert!(version.starts_with('v'), "{version}");
+
+        let wrong_token = ClusterAccess { token: "nope".to_owned().into(), ..ok.clone() };
+        let why = test_connection(&wrong_token, Duration::from_secs(5)).await.unwrap_err();
+        assert!(why.contains("401") || why.to_lowercase().contains("unauthorized"), "{why}");
+        let nowhere = ClusterAccess { server: "https://127.0.0.1:1".into(), ..ok };
+        assert!(test_connection(&nowhere, Duration::from_secs(5)).await.is_err());
+    }
+}
