@@ -99,6 +99,12 @@ pub async fn add_configmap(
     )
 }
 
+/// Adds any namespaced object, written as YAML, to a project (in every cluster of it).
+#[server(endpoint = "projects/add-resource")]
+pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
+    crate::error::with_status(ssr::add_resource(project_id, yaml).await)
+}
+
 /// `key=value` lines as a map; blank lines are skipped. Errors name `field`.
 pub fn parse_pairs(field: &str, text: &str) -> Result<std::collections::BTreeMap<String, String>, AppError> {
     let mut out = std::collections::BTreeMap::new();
@@ -235,6 +241,26 @@ mod ssr {
             resources,
             statuses,
         })
+    }
+
+    pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
+        let user = require_user().await?;
+        let template = flotilla_domain::parse_manifest(&yaml)?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
+        let spec = ResourceSpec::new(template);
+        let id = store.create_resource(&user.tenant_id, &actor(&user), home, &spec).await.map_err(|e| {
+            match AppError::from(e) {
+                // The editor is the one place the object's fields are written.
+                AppError::Invalid { field, message } if field != "yaml" => {
+                    AppError::Invalid { field: "yaml".into(), message: format!("{field}: {message}") }
+                }
+                other => other,
+            }
+        })?;
+        let record = store.get_resource(&user.tenant_id, &id).await?;
+        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
     }
 
     pub async fn add_configmap(

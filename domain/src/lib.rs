@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod error;
 pub mod kinds;
+mod manifest;
 pub mod names;
 pub mod overrides;
 pub mod placement;
@@ -15,6 +16,7 @@ pub mod status;
 
 pub use cluster::ClusterSummary;
 pub use error::{Error, Result};
+pub use manifest::parse_manifest;
 pub use names::{ResourceName, TenantSlug, Username};
 pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
 pub use placement::{Placement, ResolvedPlacement, Scope};

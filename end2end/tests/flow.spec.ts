@@ -111,4 +111,24 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   await faults("lab-1", {});
   await expect(lab1).toHaveAttribute("data-code", "Synced", { timeout: 20_000 });
   await expect(page.getByTestId("summary-offline")).toHaveText("0");
+
+  // Any object as YAML: mistakes show with their line while typing; a Deployment then
+  // reports its rollout in each cell.
+  const yaml = page.getByLabel("YAML", { exact: true });
+  await yaml.fill("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: [web\n");
+  await expect(page.getByTestId("yaml-error")).toContainText("line 4");
+  await expect(page.getByRole("button", { name: "Add object" })).toBeDisabled();
+  await yaml.fill(
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n" +
+      "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n" +
+      "    spec:\n      containers:\n      - {name: web, image: 'nginx:1.27'}\n",
+  );
+  await expect(page.getByTestId("yaml-error")).toHaveCount(0);
+  await page.getByRole("button", { name: "Add object" }).click();
+  const web = page.locator('[data-testid="status-cell"][data-resource="Deployment/web"]');
+  await expect(web).toHaveCount(3);
+  for (const cell of await web.all()) {
+    await expect(cell).toContainText("Healthy 2/2", { timeout: 20_000 });
+  }
+  await page.screenshot({ path: "test-results/project-workload.png", fullPage: true });
 });

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, ErrorAlert, Field, HealthBadge};
 use crate::live::{LiveEvent, StatusView};
-use crate::projects::{AddConfigmap, ClusterRef, ProjectView, ResourceRow, get_project_view};
+use crate::projects::{AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view};
 
 type Cells = HashMap<(String, String), StatusView>;
 
@@ -18,9 +18,13 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let add = ServerAction::<AddConfigmap>::new();
+    let add_yaml = ServerAction::<AddResource>::new();
     // Bumped when the stream says events were missed: read everything again.
     let resync = RwSignal::new(0u32);
-    let view_data = Resource::new(move || (id(), add.version().get(), resync.get()), |(id, _, _)| get_project_view(id));
+    let view_data = Resource::new(
+        move || (id(), add.version().get() + add_yaml.version().get(), resync.get()),
+        |(id, _, _)| get_project_view(id),
+    );
     let cells = RwSignal::new(Cells::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
     crate::live::subscribe(move |event| match event {
@@ -60,7 +64,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Project p cells health add /> }.into_any()
+                            view! { <Project p cells health add add_yaml /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -88,6 +92,7 @@ fn Project(
     cells: RwSignal<Cells>,
     health: RwSignal<HashMap<String, (String, String)>>,
     add: ServerAction<AddConfigmap>,
+    add_yaml: ServerAction<AddResource>,
 ) -> impl IntoView {
     let ProjectView { id, name, workspace_id, workspace_name, selector, clusters, resources, .. } = p;
     let clusters = StoredValue::new(clusters);
@@ -156,7 +161,10 @@ fn Project(
             </table>
         </div>
 
-        <AddConfigMap project_id=id add cluster_names />
+        <div class="mt-8 grid gap-6 xl:grid-cols-2">
+            <AddConfigMap project_id=id.clone() add cluster_names />
+            <AddYaml project_id=id add=add_yaml />
+        </div>
     }
 }
 
@@ -216,7 +224,7 @@ fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_nam
         }
     });
     view! {
-        <section aria-labelledby="add-configmap" class="mt-8 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+        <section aria-labelledby="add-configmap" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="add-configmap" class="text-base font-semibold">"Add a ConfigMap"</h2>
             <ActionForm action=add node_ref=form attr:class="mt-4 grid gap-4 md:grid-cols-2" attr:novalidate=true>
                 <input type="hidden" name="project_id" value=project_id />
@@ -248,6 +256,66 @@ fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_nam
                     </button>
                 </div>
             </ActionForm>
+        </section>
+    }
+}
+
+const EXAMPLE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
+
+/// Any namespaced object as YAML. It is parsed as it is typed (the server's own parser, in
+/// the browser), so mistakes show with their line before anything is sent.
+#[component]
+fn AddYaml(project_id: String, add: ServerAction<AddResource>) -> impl IntoView {
+    let yaml = RwSignal::new(String::new());
+    let checked = Memo::new(move |_| {
+        let text = yaml.get();
+        if text.trim().is_empty() { None } else { flotilla_domain::parse_manifest(&text).err().map(|e| e.to_string()) }
+    });
+    let server_error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let message = move || {
+        checked
+            .get()
+            .map(|m| m.trim_start_matches("yaml: ").to_owned())
+            .or_else(|| server_error.get().map(|e| e.to_string()))
+    };
+    let pending = add.pending();
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            yaml.set(String::new());
+        }
+    });
+    view! {
+        <section aria-labelledby="add-yaml" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h2 id="add-yaml" class="text-base font-semibold">"Add any object (YAML)"</h2>
+            <p class="mt-1 text-xs text-slate-500">"Deployments, Services, Roles, Secrets…; the namespace is the project's."</p>
+            <label for="yaml" class="mt-4 block text-sm font-medium text-slate-700">"YAML"</label>
+            <textarea
+                id="yaml"
+                rows="12"
+                spellcheck="false"
+                placeholder=EXAMPLE
+                class=format!("{INPUT} font-mono text-xs")
+                aria-describedby="yaml-error"
+                aria-invalid=move || message().is_some().to_string()
+                prop:value=move || yaml.get()
+                on:input=move |ev| yaml.set(event_target_value(&ev))
+            ></textarea>
+            <Show when=move || message().is_some()>
+                <p id="yaml-error" data-testid="yaml-error" class="mt-1 text-sm text-red-700">{message}</p>
+            </Show>
+            <button
+                type="button"
+                class=format!("{BUTTON_PRIMARY} mt-4")
+                disabled=move || pending.get() || checked.get().is_some() || yaml.get().trim().is_empty()
+                on:click={
+                    let project_id = project_id.clone();
+                    move |_| {
+                        add.dispatch(AddResource { project_id: project_id.clone(), yaml: yaml.get_untracked() });
+                    }
+                }
+            >
+                {move || if pending.get() { "Adding…" } else { "Add object" }}
+            </button>
         </section>
     }
 }

@@ -90,3 +90,67 @@ async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cl
     let missing = call(&app, &client, "/api/projects/view", &[("id", "no-such-project")]).await;
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn any_object_is_added_as_yaml_and_bad_yaml_says_where() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
+    let project = json(
+        &app,
+        &client,
+        "/api/projects/create",
+        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "web"), ("selector", "")],
+    )
+    .await;
+    let project_id = project["id"].as_str().unwrap();
+    let add = |yaml: &'static str| {
+        let form = [("project_id", project_id.to_owned()), ("yaml", yaml.to_owned())];
+        let (app, client) = (&app, &client);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            call(app, client, "/api/projects/add-resource", &form).await
+        }
+    };
+
+    let cases = [
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n", "line 4"),
+        ("kind: ConfigMap\nmetadata: {name: x}\n", "apiVersion"),
+        ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: x}\n", "cluster"),
+    ];
+    for (yaml, says) in cases {
+        let answer = add(yaml).await;
+        assert_eq!(answer.status(), 422, "{yaml}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["Invalid"]["field"], "yaml");
+        assert!(error["Invalid"]["message"].as_str().unwrap().contains(says), "{error}");
+    }
+
+    let added: Value = add(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - {name: web, image: 'nginx:1.27'}\n",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!((added["kind"].as_str(), added["name"].as_str()), (Some("Deployment"), Some("web")));
+    let id = added["id"].as_str().unwrap().to_owned();
+
+    // Four staging clusters; each reports the rollout's health.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
+        let healthy = view["statuses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["resource_id"] == id.as_str() && s["code"] == "Synced" && s["health"] == "Healthy 2/2")
+            .count();
+        if healthy == 4 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not healthy: {view}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

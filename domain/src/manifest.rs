@@ -1,0 +1,65 @@
+//! A Kubernetes object as a user writes it: YAML (or JSON, which is YAML), one object.
+//! The same parser runs in the browser (errors while typing) and on the server.
+
+use serde_json::Value;
+
+use crate::{Error, Result};
+
+const FIELD: &str = "yaml";
+
+/// Parses one object with `apiVersion`, `kind` and `metadata.name`. Errors say where
+/// (line and column) and concern the `yaml` field.
+pub fn parse_manifest(text: &str) -> Result<Value> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid(FIELD, "write the object's YAML"));
+    }
+    let value: Value = serde_saphyr::from_str(text).map_err(|e| Error::invalid(FIELD, first_line(&e.to_string())))?;
+    let Some(object) = value.as_object() else {
+        return Err(Error::invalid(FIELD, "the YAML must be one object (a mapping), not a list or a value"));
+    };
+    let text_at = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|s| !s.is_empty());
+    for (key, what) in [("apiVersion", "apiVersion (e.g. v1, apps/v1)"), ("kind", "kind (e.g. ConfigMap)")] {
+        if !text_at(object.get(key)) {
+            return Err(Error::invalid(FIELD, format!("the object needs {what}")));
+        }
+    }
+    if !text_at(value.pointer("/metadata/name")) {
+        return Err(Error::invalid(FIELD, "the object needs metadata.name"));
+    }
+    Ok(value)
+}
+
+/// Parser messages can carry a snippet of the input over several lines; the first says it.
+fn first_line(message: &str) -> String {
+    let line = message.lines().find(|l| !l.trim().is_empty()).unwrap_or(message).trim();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_object_with_its_identity_parses() {
+        let v = parse_manifest("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n")
+            .unwrap();
+        assert_eq!(v["spec"]["replicas"], 3);
+        assert_eq!(
+            parse_manifest(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#).unwrap()["kind"],
+            "ConfigMap"
+        );
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let e = parse_manifest("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [x\n").unwrap_err();
+        assert_eq!(e.field(), "yaml");
+        assert_eq!(e.to_string(), "yaml: line 4 column 9: unclosed bracket '['");
+        assert!(parse_manifest("").unwrap_err().to_string().contains("write"));
+        assert!(parse_manifest("- a\n- b\n").unwrap_err().to_string().contains("one object"));
+        assert!(
+            parse_manifest("kind: ConfigMap\nmetadata: {name: x}\n").unwrap_err().to_string().contains("apiVersion")
+        );
+        assert!(parse_manifest("apiVersion: v1\nkind: ConfigMap\n").unwrap_err().to_string().contains("metadata.name"));
+    }
+}
