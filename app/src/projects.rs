@@ -15,6 +15,7 @@ pub struct ClusterRef {
     pub name: String,
     /// `Unknown`, `Ready` or `Offline`.
     pub health: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub health_reason: String,
 }
 
@@ -56,7 +57,57 @@ pub struct ProjectView {
     /// The project's clusters: the workspace's, narrowed by the project's selector.
     pub clusters: Vec<ClusterRef>,
     pub resources: Vec<ResourceRow>,
-    pub statuses: Vec<StatusView>,
+    /// Every status, compact (a thousand clusters make thousands): per resource, one
+    /// character per cluster in `clusters` order, `StatusCode::ALL[c - 'a']`, `.` for none.
+    pub codes: Vec<String>,
+    /// The statuses that carry a message or workload health.
+    pub notes: Vec<StatusNote>,
+}
+
+/// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusNote {
+    pub r: u32,
+    pub c: u32,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+}
+
+/// A status code as one character of [`ProjectView::codes`].
+pub fn code_char(code: flotilla_domain::StatusCode) -> char {
+    let index = flotilla_domain::StatusCode::ALL.iter().position(|c| *c == code).unwrap_or(0);
+    char::from(b'a' + index as u8)
+}
+
+impl ProjectView {
+    /// The statuses with their resource and cluster ids.
+    pub fn statuses(&self) -> Vec<StatusView> {
+        let mut notes = std::collections::HashMap::new();
+        for n in &self.notes {
+            notes.insert((n.r as usize, n.c as usize), n);
+        }
+        let mut out = Vec::new();
+        for (r, (resource, codes)) in self.resources.iter().zip(&self.codes).enumerate() {
+            for (c, (cluster, ch)) in self.clusters.iter().zip(codes.bytes()).enumerate() {
+                let Some(code) = ch.checked_sub(b'a').and_then(|i| flotilla_domain::StatusCode::ALL.get(i as usize))
+                else {
+                    continue;
+                };
+                let note = notes.get(&(r, c));
+                out.push(StatusView {
+                    resource_id: resource.id.clone(),
+                    cluster_id: cluster.id.clone(),
+                    code: code.as_str().to_owned(),
+                    message: note.map(|n| n.message.clone()).unwrap_or_default(),
+                    applied_revision: None,
+                    health: note.and_then(|n| n.health.clone()),
+                });
+            }
+        }
+        out
+    }
 }
 
 /// A workspace with its clusters and projects.
@@ -142,7 +193,6 @@ mod ssr {
 
     use super::*;
     use crate::auth::ssr::{actor, require_user};
-    use crate::live::LiveEvent;
     use crate::state::app_state;
 
     fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
@@ -219,18 +269,32 @@ mod ssr {
         let project = store.get_project(&user.tenant_id, &id).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
-        let clusters = matching(&all, &[&workspace.selector, &project.selector]).into_iter().map(cluster_ref).collect();
+        let clusters: Vec<ClusterRef> =
+            matching(&all, &[&workspace.selector, &project.selector]).into_iter().map(cluster_ref).collect();
+        let column: std::collections::HashMap<&str, u32> =
+            clusters.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
         let records = store.list_resources(&user.tenant_id, &workspace.id, Some(&project.id)).await?;
-        let mut statuses = Vec::new();
-        let mut resources = Vec::new();
-        for r in records.into_iter().filter(|r| !r.deleted) {
-            for s in store.resource_statuses(&user.tenant_id, &r.id).await? {
-                if let LiveEvent::Status(view) = LiveEvent::from_record(&s) {
-                    statuses.push(view);
-                }
+        let resources: Vec<ResourceRow> = records
+            .into_iter()
+            .filter(|r| !r.deleted)
+            .map(|r| ResourceRow { id: r.id, kind: r.kind, name: r.name, revision: r.revision })
+            .collect();
+        let row: std::collections::HashMap<&str, usize> =
+            resources.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let mut codes = vec![vec![b'.'; clusters.len()]; resources.len()];
+        let mut notes = Vec::new();
+        for s in store.project_statuses(&user.tenant_id, &project.id).await? {
+            // A status of a deleted resource, or in a cluster the project no longer selects,
+            // is on its way out.
+            let (Some(&r), Some(&c)) = (row.get(s.resource_id.as_str()), column.get(s.cluster_id.as_str())) else {
+                continue;
+            };
+            codes[r][c as usize] = code_char(s.code) as u8;
+            if !s.message.is_empty() || s.health.is_some() {
+                notes.push(StatusNote { r: r as u32, c, message: s.message, health: s.health.map(|h| h.to_string()) });
             }
-            resources.push(ResourceRow { id: r.id, kind: r.kind, name: r.name, revision: r.revision });
         }
+        let codes = codes.into_iter().map(|line| String::from_utf8_lossy(&line).into_owned()).collect();
         Ok(ProjectView {
             id: project.id,
             name: project.name,
@@ -239,7 +303,8 @@ mod ssr {
             selector: project.selector,
             clusters,
             resources,
-            statuses,
+            codes,
+            notes,
         })
     }
 

@@ -93,6 +93,13 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   }
   await expect(page.getByLabel("Name", { exact: true })).toHaveValue("");
   await page.screenshot({ path: "test-results/project-synced.png", fullPage: true });
+  // The matrix pages and filters its cluster columns (fleets have hundreds).
+  await expect(page.getByTestId("cluster-page")).toHaveText("clusters 1–3 of 3");
+  await page.getByLabel("Filter clusters").fill("lab-2");
+  await expect(cells).toHaveCount(1);
+  await expect(page.getByTestId("cluster-page")).toHaveText("clusters 1–1 of 1");
+  await page.getByLabel("Filter clusters").fill("");
+  await expect(cells).toHaveCount(3);
 
   // In the members (their own kube API, with their kubeconfig's token): the override
   // landed in lab-2 only.

@@ -207,14 +207,30 @@ impl Store {
     /// The tenant's clusters, by name.
     #[tracing::instrument(skip(self))]
     pub async fn list_clusters(&self, tenant_id: &str) -> Result<Vec<ClusterSummary>> {
-        let rows = sqlx::query_as::<_, ClusterRow>(
-            "SELECT id, name, api_server_url, labels, health, health_reason, server_version \
-             FROM clusters WHERE tenant_id = $1 ORDER BY name",
+        // One row holding a JSON array: a fleet of thousands is not handed over row by row.
+        let json: String = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(id, name, api_server_url, labels, health, health_reason, \
+                 server_version)) FROM (SELECT * FROM clusters WHERE tenant_id = $1 ORDER BY name)",
         )
         .bind(tenant_id)
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        rows.into_iter().map(ClusterRow::into_summary).collect()
+        type Row = (String, String, String, String, String, String, Option<String>);
+        let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("clusters: {e}")))?;
+        rows.into_iter()
+            .map(|r| {
+                ClusterRow {
+                    id: r.0,
+                    name: r.1,
+                    api_server_url: r.2,
+                    labels: r.3,
+                    health: r.4,
+                    health_reason: r.5,
+                    server_version: r.6,
+                }
+                .into_summary()
+            })
+            .collect()
     }
 
     /// The bearer token of cluster `id` of `tenant_id`, decrypted (for the engine only).

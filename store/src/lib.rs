@@ -37,7 +37,7 @@ pub use projects::{PROJECT_LABEL, Project};
 pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;
-pub use status::{ClusterHealth, StatusRecord};
+pub use status::{ClusterHealth, ShownStatus, StatusRecord};
 pub use tenants::Tenant;
 pub use users::User;
 pub use workspaces::Workspace;

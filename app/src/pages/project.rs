@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::styles::{BUTTON_PRIMARY, INPUT};
+use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, ErrorAlert, Field, HealthBadge};
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view};
@@ -55,8 +55,8 @@ pub fn ProjectPage() -> impl IntoView {
                             // stream is ahead of the store (statuses are stored after a burst),
                             // so a status it brought while this loaded stays.
                             cells.update(|c| {
-                                for s in &p.statuses {
-                                    c.entry((s.resource_id.clone(), s.cluster_id.clone())).or_insert_with(|| s.clone());
+                                for s in p.statuses() {
+                                    c.entry((s.resource_id.clone(), s.cluster_id.clone())).or_insert(s);
                                 }
                             });
                             health.update(|h| {
@@ -97,6 +97,21 @@ fn Project(
     let ProjectView { id, name, workspace_id, workspace_name, selector, clusters, resources, .. } = p;
     let clusters = StoredValue::new(clusters);
     let pairs = resources.len() * clusters.with_value(Vec::len);
+    // A fleet has hundreds of clusters: the matrix shows a page of them, filtered by name.
+    let filter = RwSignal::new(String::new());
+    let page = RwSignal::new(0usize);
+    let shown = Memo::new(move |_| {
+        let text = filter.get().trim().to_lowercase();
+        clusters.with_value(|all| {
+            all.iter().filter(|c| text.is_empty() || c.name.to_lowercase().contains(&text)).cloned().collect::<Vec<_>>()
+        })
+    });
+    let pages = move || shown.with(|s| s.len().div_ceil(COLUMNS).max(1));
+    let visible = Memo::new(move |_| {
+        let start = page.get().min(pages() - 1) * COLUMNS;
+        shown.with(|s| s.iter().skip(start).take(COLUMNS).cloned().collect::<Vec<_>>())
+    });
+    let resources = StoredValue::new(resources);
     let count =
         move |category: &'static str| cells.with(|c| c.values().filter(|s| look(&s.code).0 == category).count());
     let cluster_names: Vec<String> = clusters.with_value(|c| c.iter().map(|c| c.name.clone()).collect());
@@ -133,30 +148,56 @@ fn Project(
                 }
             }).collect_view()}
         </dl>
-        <p class="mt-2 text-xs text-slate-500">{format!("{} resources × {} clusters = {pairs} statuses", resources.len(), clusters.with_value(Vec::len))}</p>
+        <p class="mt-2 text-xs text-slate-500">
+            {format!("{} resources × {} clusters = {pairs} statuses", resources.with_value(Vec::len), clusters.with_value(Vec::len))}
+        </p>
+        <div class="mt-4 flex flex-wrap items-end justify-between gap-3">
+            <div class="w-full max-w-xs">
+                <label for="cluster-filter" class="block text-sm font-medium text-slate-700">"Filter clusters"</label>
+                <input id="cluster-filter" type="search" class=INPUT placeholder="name"
+                    prop:value=move || filter.get()
+                    on:input=move |ev| { filter.set(event_target_value(&ev)); page.set(0); } />
+            </div>
+            <nav aria-label="Cluster pages" class="flex items-center gap-2 text-sm">
+                <button type="button" class=BUTTON_SECONDARY disabled=move || page.get() == 0
+                    on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
+                <span data-testid="cluster-page" class="tabular-nums text-slate-600">
+                    {move || {
+                        let total = shown.with(Vec::len);
+                        let start = page.get().min(pages() - 1) * COLUMNS;
+                        if total == 0 { "no clusters".to_owned() } else {
+                            format!("clusters {}–{} of {total}", start + 1, (start + COLUMNS).min(total))
+                        }
+                    }}
+                </span>
+                <button type="button" class=BUTTON_SECONDARY disabled=move || page.get() + 1 >= pages()
+                    on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+            </nav>
+        </div>
 
         <div class="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="status-matrix">
                 <thead class="bg-slate-50 text-left text-xs font-semibold text-slate-600">
                     <tr>
                         <th scope="col" class="px-4 py-3">"Resource"</th>
-                        {clusters.with_value(|cs| cs.iter().map(|c| {
-                            let cid = c.id.clone();
-                            let name = c.name.clone();
-                            view! {
-                                <th scope="col" class="px-3 py-3 font-mono font-medium">
-                                    <div>{name}</div>
-                                    {move || {
-                                        let (h, reason) = health.with(|m| m.get(&cid).cloned()).unwrap_or_default();
-                                        view! { <HealthBadge health=h reason /> }
-                                    }}
-                                </th>
+                        <For each=move || visible.get() key=|c| c.id.clone() let:c>
+                            {
+                                let cid = c.id.clone();
+                                view! {
+                                    <th scope="col" class="px-3 py-3 font-mono font-medium">
+                                        <div>{c.name.clone()}</div>
+                                        {move || {
+                                            let (h, reason) = health.with(|m| m.get(&cid).cloned()).unwrap_or_default();
+                                            view! { <HealthBadge health=h reason /> }
+                                        }}
+                                    </th>
+                                }
                             }
-                        }).collect_view())}
+                        </For>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {resources.into_iter().map(|r| view! { <MatrixRow r clusters=clusters.get_value() cells /> }).collect_view()}
+                    {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters=visible cells /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -169,41 +210,31 @@ fn Project(
 }
 
 #[component]
-fn MatrixRow(r: ResourceRow, clusters: Vec<ClusterRef>, cells: RwSignal<Cells>) -> impl IntoView {
+fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Cells>) -> impl IntoView {
     let label = format!("{}/{}", r.kind, r.name);
+    let (cell_label, row_label) = (label.clone(), label.clone());
+    let resource_id = r.id.clone();
     view! {
-        <tr data-testid="matrix-row" data-resource=label.clone()>
+        <tr data-testid="matrix-row" data-resource=row_label>
             <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
-                {label.clone()}
+                {label}
                 <span class="ml-2 text-xs font-normal text-slate-500">{format!("rev {}", r.revision)}</span>
             </th>
-            {clusters.into_iter().map(|c| {
-                let key = (r.id.clone(), c.id.clone());
-                let cell = move || cells.with(|m| m.get(&key).cloned());
-                view! {
-                    <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
-                        {move || match cell() {
-                            None => view! { <span class="text-xs text-slate-400" title="No status yet">"—"</span> }.into_any(),
-                            Some(s) => {
-                                let (_, icon, class) = look(&s.code);
-                                let title = if s.message.is_empty() { s.code.clone() } else { format!("{}: {}", s.code, s.message) };
-                                view! {
-                                    <span
-                                        tabindex="0"
-                                        title=title
-                                        data-code=s.code.clone()
-                                        class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
-                                    >
-                                        <span aria-hidden="true">{icon}</span>
-                                        {s.code.clone()}
-                                        {s.health.clone().map(|h| view! { <span class="font-normal">{format!(" · {h}")}</span> })}
-                                    </span>
-                                }.into_any()
-                            }
-                        }}
-                    </td>
+            <For each=move || clusters.get() key=|c| c.id.clone() let:c>
+                {
+                    let label = cell_label.clone();
+                    let key = (resource_id.clone(), c.id.clone());
+                    let cell = move || cells.with(|m| m.get(&key).cloned());
+                    view! {
+                        <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
+                            {move || match cell() {
+                                None => view! { <span class="text-xs text-slate-400" title="No status yet">"—"</span> }.into_any(),
+                                Some(s) => view! { <StatusBadge s /> }.into_any(),
+                            }}
+                        </td>
+                    }
                 }
-            }).collect_view()}
+            </For>
         </tr>
     }
 }
@@ -317,5 +348,27 @@ fn AddYaml(project_id: String, add: ServerAction<AddResource>) -> impl IntoView 
                 {move || if pending.get() { "Adding…" } else { "Add object" }}
             </button>
         </section>
+    }
+}
+
+/// Clusters shown at once in the matrix.
+const COLUMNS: usize = 25;
+
+/// A status as code, icon and text (never colour alone), the message on hover and focus.
+#[component]
+fn StatusBadge(s: StatusView) -> impl IntoView {
+    let (_, icon, class) = look(&s.code);
+    let title = if s.message.is_empty() { s.code.clone() } else { format!("{}: {}", s.code, s.message) };
+    view! {
+        <span
+            tabindex="0"
+            title=title
+            data-code=s.code.clone()
+            class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
+        >
+            <span aria-hidden="true">{icon}</span>
+            {s.code.clone()}
+            {s.health.clone().map(|h| view! { <span class="font-normal">{format!(" · {h}")}</span> })}
+        </span>
     }
 }

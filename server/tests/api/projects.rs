@@ -8,6 +8,25 @@ async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(
     client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
 }
 
+/// The statuses of `resource_id` in a project view: (cluster name, code, health).
+fn statuses_of(view: &Value, resource_id: &str) -> Vec<(String, String, String)> {
+    let Some(row) = view["resources"].as_array().unwrap().iter().position(|r| r["id"] == resource_id) else {
+        return Vec::new();
+    };
+    let codes = view["codes"][row].as_str().unwrap();
+    codes
+        .bytes()
+        .enumerate()
+        .filter(|(_, ch)| *ch != b'.')
+        .map(|(c, ch)| {
+            let code = flotilla_domain::StatusCode::ALL[usize::from(ch - b'a')].as_str().to_owned();
+            let note = view["notes"].as_array().unwrap().iter().find(|n| n["r"] == row && n["c"] == c);
+            let health = note.and_then(|n| n["health"].as_str()).unwrap_or_default().to_owned();
+            (view["clusters"][c]["name"].as_str().unwrap().to_owned(), code, health)
+        })
+        .collect()
+}
+
 async fn json(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
     let answer = call(app, client, endpoint, form).await;
     assert!(answer.status().is_success(), "{endpoint}: {}", answer.status());
@@ -69,12 +88,7 @@ async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cl
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     let view = loop {
         let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
-        let synced = view["statuses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["resource_id"] == resource_id.as_str() && s["code"] == "Synced")
-            .count();
+        let synced = statuses_of(&view, &resource_id).iter().filter(|(_, code, _)| code == "Synced").count();
         if synced == 4 {
             break view;
         }
@@ -141,11 +155,9 @@ async fn any_object_is_added_as_yaml_and_bad_yaml_says_where() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
         let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
-        let healthy = view["statuses"]
-            .as_array()
-            .unwrap()
+        let healthy = statuses_of(&view, &id)
             .iter()
-            .filter(|s| s["resource_id"] == id.as_str() && s["code"] == "Synced" && s["health"] == "Healthy 2/2")
+            .filter(|(_, code, health)| code == "Synced" && health == "Healthy 2/2")
             .count();
         if healthy == 4 {
             break;
