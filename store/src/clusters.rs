@@ -210,7 +210,7 @@ impl Store {
         // One row holding a JSON array: a fleet of thousands is not handed over row by row.
         let json: String = sqlx::query_scalar(
             "SELECT json_group_array(json_array(id, name, api_server_url, labels, health, health_reason, \
-                 server_version)) FROM (SELECT * FROM clusters WHERE tenant_id = $1 ORDER BY name)",
+                 server_version) ORDER BY name) FROM clusters WHERE tenant_id = $1",
         )
         .bind(tenant_id)
         .fetch_one(&self.pool)
