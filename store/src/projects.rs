@@ -105,14 +105,7 @@ impl Store {
     ) -> Result<Project> {
         let selector = LabelSelector::parse(selector)?.to_string();
         let mut tx = self.write_tx().await?;
-        let current = sqlx::query_as::<_, Project>(
-            "SELECT id, workspace_id, name, description, selector, version FROM projects WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound("project"))?;
+        let current = find_project(&mut *tx, tenant_id, id).await?;
         let change =
             SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
         change.write(&mut tx, Selected::Project, current.version, expected_version).await?;
@@ -124,15 +117,7 @@ impl Store {
     /// The tenant's project `id` (another tenant's is not found).
     #[tracing::instrument(skip(self))]
     pub async fn get_project(&self, tenant_id: &str, id: &str) -> Result<Project> {
-        sqlx::query_as::<_, Project>(
-            "SELECT id, workspace_id, name, description, selector, version FROM projects \
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(Error::NotFound("project"))
+        find_project(&self.pool, tenant_id, id).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -146,4 +131,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// The tenant's project `id`, through `db` (the pool, or a transaction).
+async fn find_project<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str, id: &str) -> Result<Project> {
+    sqlx::query_as::<_, Project>(
+        "SELECT id, workspace_id, name, description, selector, version FROM projects WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("project"))
 }

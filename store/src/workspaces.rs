@@ -69,14 +69,7 @@ impl Store {
     ) -> Result<Workspace> {
         let selector = LabelSelector::parse(selector)?.to_string();
         let mut tx = self.write_tx().await?;
-        let current = sqlx::query_as::<_, Workspace>(
-            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound("workspace"))?;
+        let current = find_workspace(&mut *tx, tenant_id, id).await?;
         let change =
             SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
         change.write(&mut tx, Selected::Workspace, current.version, expected_version).await?;
@@ -88,14 +81,7 @@ impl Store {
     /// The tenant's workspace `id` (another tenant's is not found).
     #[tracing::instrument(skip(self))]
     pub async fn get_workspace(&self, tenant_id: &str, id: &str) -> Result<Workspace> {
-        sqlx::query_as::<_, Workspace>(
-            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(Error::NotFound("workspace"))
+        find_workspace(&self.pool, tenant_id, id).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -107,6 +93,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+}
+
+/// The tenant's workspace `id`, through `db` (the pool, or a transaction).
+async fn find_workspace<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str, id: &str) -> Result<Workspace> {
+    sqlx::query_as::<_, Workspace>(
+        "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("workspace"))
 }
 
 /// What a selector belongs to.
