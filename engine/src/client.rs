@@ -363,16 +363,15 @@ mod tests {
         let settings = SimSettings { http2_max_streams: 8, ..SimSettings::default() };
         let specs = names.iter().map(ClusterSpec::new).collect();
         let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), specs, settings).await.unwrap();
+        let simulated = |name: &str| EngineCluster {
+            ca_pem: sim.ca_pem().map(str::to_owned),
+            token: sim.fleet().get(name).unwrap().token.clone().into(),
+            ..cluster(name, &sim.server_url(name))
+        };
         let t = Transports::new(1000, Duration::from_secs(5));
         let mut held = Vec::new();
         for name in &names {
-            let c = sim.fleet().get(name).unwrap();
-            let cluster = EngineCluster {
-                ca_pem: sim.ca_pem().map(str::to_owned),
-                token: c.token.clone().into(),
-                ..cluster(name, &sim.server_url(name))
-            };
-            held.push(t.connect(&cluster).await.unwrap());
+            held.push(t.connect(&simulated(name)).await.unwrap());
         }
         let origin = t.origins.lock().unwrap().values().next().unwrap().clone();
         assert_eq!(origin.protocol.get(), Some(&Protocol::Http2 { max_streams: 8 }));
@@ -384,13 +383,7 @@ mod tests {
         // Our own limit applies when it is the lower one.
         let t = Transports::new(3, Duration::from_secs(5));
         for name in &names {
-            let c = sim.fleet().get(name).unwrap();
-            let cluster = EngineCluster {
-                ca_pem: sim.ca_pem().map(str::to_owned),
-                token: c.token.clone().into(),
-                ..cluster(name, &sim.server_url(name))
-            };
-            held.push(t.connect(&cluster).await.unwrap());
+            held.push(t.connect(&simulated(name)).await.unwrap());
         }
         assert_eq!(t.pools(), 3, "7 clusters at 3 per connection");
     }

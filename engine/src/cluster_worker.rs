@@ -268,14 +268,7 @@ impl ClusterWorker {
                 }
             }
             Ok(Err(e)) => {
-                let reason = match member::classify(e) {
-                    Refusal::Unreachable(r)
-                    | Refusal::TimedOut(r)
-                    | Refusal::Refused(r)
-                    | Refusal::MissingDependency(r) => r,
-                    Refusal::NotOurs => "refused".into(),
-                };
-                self.mark_offline(reason).await;
+                self.mark_offline(member::classify(e).reason()).await;
             }
             Err(_) => {
                 self.mark_offline(format!("no answer within {} s", self.settings.request_timeout.as_secs())).await

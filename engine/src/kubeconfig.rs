@@ -74,13 +74,7 @@ pub async fn test_connection(access: &ClusterAccess, timeout: Duration) -> Resul
     let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
         .await
         .map_err(|_| format!("no answer within {} s", timeout.as_secs_f32()))?
-        .map_err(|e| match crate::member::classify(e) {
-            crate::member::Refusal::Refused(why)
-            | crate::member::Refusal::Unreachable(why)
-            | crate::member::Refusal::TimedOut(why)
-            | crate::member::Refusal::MissingDependency(why) => why,
-            crate::member::Refusal::NotOurs => "refused".into(),
-        })?;
+        .map_err(|e| crate::member::classify(e).reason())?;
     Ok(info.git_version)
 }
 

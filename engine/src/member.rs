@@ -41,6 +41,16 @@ pub(crate) enum Refusal {
     Refused(String),
 }
 
+impl Refusal {
+    /// What it says, as a status or health reason.
+    pub fn reason(self) -> String {
+        match self {
+            Self::Unreachable(why) | Self::TimedOut(why) | Self::MissingDependency(why) | Self::Refused(why) => why,
+            Self::NotOurs => "refused".into(),
+        }
+    }
+}
+
 pub(crate) type Outcome<T> = Result<T, Refusal>;
 
 /// The parts of a member's object the engine reads (everything else is skipped unparsed).
