@@ -185,15 +185,14 @@ pub fn parse_pairs(field: &str, text: &str) -> Result<std::collections::BTreeMap
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use flotilla_domain::{
-        ClusterOverride, ClusterSummary, LabelSelector, OverridePatch, ResourceName, escape_pointer,
-    };
+    use flotilla_domain::{ClusterOverride, ClusterSummary, OverridePatch, ResourceName, escape_pointer};
     use flotilla_store::{ResourceHome, ResourceSpec};
     use serde_json::{Value, json};
 
     use super::*;
     use crate::auth::ssr::{actor, require_user};
     use crate::state::app_state;
+    use crate::workspaces::ssr::{matching, summary};
 
     fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
         ClusterRef {
@@ -202,14 +201,6 @@ mod ssr {
             health: c.health.clone(),
             health_reason: c.health_reason.clone(),
         }
-    }
-
-    /// Clusters matching every selector (stored selectors were checked when saved; one that
-    /// no longer parses matches nothing).
-    fn matching<'a>(clusters: &'a [ClusterSummary], selectors: &[&str]) -> Vec<&'a ClusterSummary> {
-        let parsed: Option<Vec<LabelSelector>> = selectors.iter().map(|s| LabelSelector::parse(s).ok()).collect();
-        let Some(parsed) = parsed else { return Vec::new() };
-        clusters.iter().filter(|c| parsed.iter().all(|s| s.matches(&c.labels))).collect()
     }
 
     pub async fn workspace_detail(id: String) -> Result<WorkspaceDetail, AppError> {
@@ -230,14 +221,7 @@ mod ssr {
             })
             .collect();
         Ok(WorkspaceDetail {
-            workspace: WorkspaceSummary {
-                id: workspace.id,
-                name: workspace.name,
-                selector: workspace.selector,
-                version: workspace.version,
-                clusters: selected.len(),
-                projects: projects.len(),
-            },
+            workspace: summary(workspace, selected.len(), projects.len()),
             cluster_labels: selected.iter().map(|c| c.labels.clone()).collect(),
             clusters: selected.into_iter().map(cluster_ref).collect(),
             projects,

@@ -32,7 +32,7 @@ pub async fn create_workspace(name: String, selector: String) -> Result<Workspac
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use flotilla_domain::{ClusterSummary, LabelSelector, ResourceName};
     use flotilla_store::Workspace;
 
@@ -41,17 +41,22 @@ mod ssr {
     use crate::auth::ssr::{actor, require_user};
     use crate::state::app_state;
 
-    fn summary(workspace: Workspace, clusters: &[ClusterSummary], projects: usize) -> WorkspaceSummary {
-        // Stored selectors were checked when saved; one that no longer parses matches nothing.
-        let matched = LabelSelector::parse(&workspace.selector)
-            .map(|s| clusters.iter().filter(|c| s.matches(&c.labels)).count())
-            .unwrap_or(0);
+    /// Clusters matching every selector (stored selectors were checked when saved; one that
+    /// no longer parses matches nothing).
+    pub(crate) fn matching<'a>(clusters: &'a [ClusterSummary], selectors: &[&str]) -> Vec<&'a ClusterSummary> {
+        let parsed: Option<Vec<LabelSelector>> = selectors.iter().map(|s| LabelSelector::parse(s).ok()).collect();
+        let Some(parsed) = parsed else { return Vec::new() };
+        clusters.iter().filter(|c| parsed.iter().all(|s| s.matches(&c.labels))).collect()
+    }
+
+    /// `workspace` as lists show it, with how many clusters it matches and projects it has.
+    pub(crate) fn summary(workspace: Workspace, clusters: usize, projects: usize) -> WorkspaceSummary {
         WorkspaceSummary {
             id: workspace.id,
             name: workspace.name,
             selector: workspace.selector,
             version: workspace.version,
-            clusters: matched,
+            clusters,
             projects,
         }
     }
@@ -63,7 +68,8 @@ mod ssr {
         let mut out = Vec::new();
         for workspace in store.list_workspaces(&user.tenant_id).await? {
             let projects = store.list_projects(&user.tenant_id, &workspace.id).await?.len();
-            out.push(summary(workspace, &clusters, projects));
+            let matched = matching(&clusters, &[&workspace.selector]).len();
+            out.push(summary(workspace, matched, projects));
         }
         Ok(out)
     }
@@ -74,6 +80,7 @@ mod ssr {
         let store = app_state()?.store;
         let workspace = store.create_workspace(&user.tenant_id, &actor(&user), &name, &selector).await?;
         let clusters = store.list_clusters(&user.tenant_id).await?;
-        Ok(summary(workspace, &clusters, 0))
+        let matched = matching(&clusters, &[&workspace.selector]).len();
+        Ok(summary(workspace, matched, 0))
     }
 }

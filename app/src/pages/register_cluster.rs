@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{ErrorAlert, FieldError};
+use crate::components::{ErrorAlert, Field, FieldError};
 use crate::fleet::{ReadKubeconfig, RegisterCluster, TestConnection};
 
 /// A cluster name from a context name: lowercase, dashes for anything else.
@@ -127,19 +127,15 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
                             </span>
                         </div>
                     </div>
-                    <div>
-                        <label for="cluster-name" class="block text-sm font-medium text-slate-700">"Name"</label>
+                    <Field id="cluster-name" label="Name" field="name" error>
                         <input id="cluster-name" class=INPUT autocomplete="off" aria-describedby="name-error"
                             prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                        <FieldError error field="name" />
-                    </div>
-                    <div>
-                        <label for="cluster-labels" class="block text-sm font-medium text-slate-700">"Labels"</label>
+                    </Field>
+                    <Field id="cluster-labels" label="Labels" field="labels" error>
                         <input id="cluster-labels" class=format!("{INPUT} font-mono") autocomplete="off" spellcheck="false"
                             placeholder="env=prod,region=eu" aria-describedby="labels-error"
                             prop:value=move || labels.get() on:input=move |ev| labels.set(event_target_value(&ev)) />
-                        <FieldError error field="labels" />
-                    </div>
+                    </Field>
                     <Show when=move || form_error().is_some()>
                         <ErrorAlert message=form_error().unwrap_or_default() />
                     </Show>
