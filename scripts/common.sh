@@ -6,6 +6,8 @@ step() { printf '\n\033[1;32m==>\033[0m \033[1m%s\033[0m\n' "$*" >&2; }
 
 # Build outputs live outside the clone by default so a fresh clone reuses earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flotilla/target}"
+# A CI run builds once: incremental caches would only cost time and disk (gigabytes).
+if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
 # mold links much faster than the default linker (gcc >= 12 can drive it).
 if command -v mold >/dev/null 2>&1 && [[ -z "${RUSTFLAGS:-}" ]]; then
   export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
