@@ -18,6 +18,9 @@ pub enum AppError {
     Forbidden,
     #[error("Not found.")]
     NotFound,
+    /// Someone else saved first (optimistic concurrency): the message names them.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Something went wrong on the server; it has been logged. Please try again.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -68,6 +71,7 @@ impl From<flotilla_store::Error> for AppError {
             E::Domain(d) => d.into(),
             E::InvalidCredentials => AppError::InvalidCredentials,
             E::NotFound(_) => AppError::NotFound,
+            stale @ E::Stale { .. } => AppError::Conflict(stale.to_string()),
             other => {
                 tracing::error!(error = &other as &dyn std::error::Error, "server function failed");
                 AppError::Internal
@@ -85,6 +89,7 @@ impl AppError {
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

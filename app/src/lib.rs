@@ -12,8 +12,10 @@ pub mod fleet;
 pub mod live;
 mod pages;
 pub mod projects;
+pub mod resources;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod time;
 pub mod workspaces;
 
 use leptos::prelude::*;
@@ -59,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/workspaces") view=pages::WorkspacesPage />
                 <Route path=path!("/workspaces/:id") view=pages::WorkspacePage />
                 <Route path=path!("/projects/:id") view=pages::ProjectPage />
+                <Route path=path!("/resources/:id") view=pages::ResourcePage />
             </Routes>
         </Router>
     }

@@ -184,7 +184,7 @@ pub fn parse_pairs(field: &str, text: &str) -> Result<std::collections::BTreeMap
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use flotilla_domain::{ClusterOverride, ClusterSummary, OverridePatch, ResourceName, escape_pointer};
     use flotilla_store::{ResourceHome, ResourceSpec};
     use serde_json::{Value, json};
@@ -194,7 +194,7 @@ mod ssr {
     use crate::state::app_state;
     use crate::workspaces::ssr::{matching, summary};
 
-    fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
+    pub(crate) fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
         ClusterRef {
             id: c.id.clone(),
             name: c.name.clone(),

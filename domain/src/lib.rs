@@ -10,6 +10,7 @@ pub mod names;
 pub mod overrides;
 pub mod placement;
 pub mod render;
+pub mod review;
 pub mod role;
 pub mod selector;
 pub mod status;

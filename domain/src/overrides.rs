@@ -74,6 +74,27 @@ pub struct ClusterOverride {
     pub patches: Vec<OverridePatch>,
 }
 
+/// The value an override row's text stands for, typed like what it overrides: a string
+/// where the template holds a string, or under maps of strings (`/data`, labels,
+/// annotations); otherwise the text read as YAML (`3` is a number, `{a: 1}` a map), and
+/// the text itself where it is not YAML.
+pub fn value_from_text(template: &Value, path: &str, text: &str) -> Value {
+    let text = text.trim();
+    let string_map = ["/data/", "/stringData/", "/metadata/labels/", "/metadata/annotations/"];
+    if template.pointer(path).is_some_and(Value::is_string) || string_map.iter().any(|p| path.starts_with(p)) {
+        return Value::String(text.to_owned());
+    }
+    serde_saphyr::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+}
+
+/// An override value as an editor shows it: strings as they are, anything else as JSON.
+pub fn value_to_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Paths an override may not touch: they are the object's identity, or Flotilla's.
 fn is_protected(path: &str) -> bool {
     let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
@@ -213,5 +234,22 @@ mod tests {
         assert!(validate(&t, &[o("a"), o("b")]).is_ok());
         assert!(validate(&t, &[o("a"), o("a")]).unwrap_err().to_string().contains("listed twice"));
         assert!(validate(&t, &[o("Bad Name")]).unwrap_err().to_string().contains("not a cluster name"));
+    }
+
+    #[test]
+    fn row_text_is_typed_like_what_it_overrides() {
+        let deploy = json!({"spec": {"replicas": 2, "image": "nginx"}, "data": {"n": "1"}});
+        assert_eq!(value_from_text(&deploy, "/spec/replicas", "3"), json!(3));
+        assert_eq!(value_from_text(&deploy, "/spec/image", "3"), json!("3"));
+        assert_eq!(value_from_text(&deploy, "/data/new", "42"), json!("42"));
+        assert_eq!(value_from_text(&deploy, "/metadata/labels/tier", "true"), json!("true"));
+        assert_eq!(value_from_text(&deploy, "/spec/paused", "true"), json!(true));
+        assert_eq!(value_from_text(&deploy, "/spec/x", "{a: 1}"), json!({"a": 1}));
+        assert_eq!(value_from_text(&deploy, "/spec/x", "a: [b"), json!("a: [b"));
+        for v in [json!(3), json!("3"), json!({"a": 1}), json!(true)] {
+            let text = value_to_text(&v);
+            let path = if v.is_string() { "/data/k" } else { "/spec/k" };
+            assert_eq!(value_from_text(&deploy, path, &text), v, "{text}");
+        }
     }
 }

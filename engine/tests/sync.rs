@@ -287,15 +287,16 @@ async fn deleted_resources_are_removed_or_orphaned_then_purged() {
     let f = fleet(&[("a", ""), ("b", "")]).await;
     let (ws, project) = f.project("", "tmp", "").await;
     let gone = f.add(&ws, Some((&project, "tmp")), &configmap("gone", json!({}))).await;
-    let mut keep_spec = configmap("kept", json!({}));
-    keep_spec.deletion_policy = DeletionPolicy::Orphan;
-    let kept = f.add(&ws, Some((&project, "tmp")), &keep_spec).await;
+    // The policy is chosen when deleting (the spec's own is only the default).
+    let kept = f.add(&ws, Some((&project, "tmp")), &configmap("kept", json!({}))).await;
     for c in ["a", "b"] {
         f.wait_synced_rev(&gone, c, 1).await;
         f.wait_synced_rev(&kept, c, 1).await;
     }
-    f.store.delete_resource(&f.tenant, &common::actor(), &gone).await.unwrap();
-    f.store.delete_resource(&f.tenant, &common::actor(), &kept).await.unwrap();
+    for (id, policy) in [(&gone, DeletionPolicy::Delete), (&kept, DeletionPolicy::Orphan)] {
+        let version = f.store.get_resource(&f.tenant, id).await.unwrap().version;
+        f.store.delete_resource(&f.tenant, &common::actor(), id, version, policy).await.unwrap();
+    }
     for c in ["a", "b"] {
         eventually("deleted from the member", || async { f.member_configmap(c, "tmp", "gone").await.is_none() }).await;
         f.wait_no_status(&kept, c).await;

@@ -97,6 +97,29 @@ struct Checked {
     secret_values: Option<BTreeMap<String, String>>,
 }
 
+/// Checks a new revision of `current` as saving it would (`project`: the project's
+/// namespace), without saving.
+pub fn check_update(current: &ResourceRecord, spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
+    same_identity(current, &check(spec, project)?.key)
+}
+
+/// An edit keeps the object it is about: a new name is a new resource.
+fn same_identity(current: &ResourceRecord, key: &ObjectKey) -> Result<()> {
+    if (key.api_version.as_str(), key.kind.as_str(), key.name.as_str())
+        == (current.api_version.as_str(), current.kind.as_str(), current.name.as_str())
+    {
+        return Ok(());
+    }
+    Err(DomainError::invalid(
+        "template",
+        format!(
+            "apiVersion, kind and name cannot change ({} {} {}): create a new resource instead",
+            current.api_version, current.kind, current.name
+        ),
+    )
+    .into())
+}
+
 /// Validates a spec for its home and splits off Secret values.
 fn check(spec: &ResourceSpec, project: Option<&str>) -> Result<Checked> {
     let key = validate_template(&spec.template, project)?;
@@ -326,19 +349,8 @@ impl Store {
         } else {
             check(spec, project_name.as_deref())?
         };
+        same_identity(&current, &checked.key)?;
         let key = &checked.key;
-        if (key.api_version.as_str(), key.kind.as_str(), key.name.as_str())
-            != (current.api_version.as_str(), current.kind.as_str(), current.name.as_str())
-        {
-            return Err(DomainError::invalid(
-                "template",
-                format!(
-                    "apiVersion, kind and name cannot change ({} {} {}): create a new resource instead",
-                    current.api_version, current.kind, current.name
-                ),
-            )
-            .into());
-        }
         if key.kind == "Secret" && checked.secret_values.is_none() {
             checked.secret_values = self.secret_values(&mut tx, id, current.revision).await?;
         }
@@ -365,26 +377,44 @@ impl Store {
         Ok(revision)
     }
 
-    /// Marks resource `id` deleted. The engine removes it from the members (unless its
-    /// policy orphans the objects) and then purges the row.
+    /// Marks resource `id` deleted, if nobody changed it since `expected_version`. The engine
+    /// removes it from the members (or leaves the objects there, unmanaged, for
+    /// [`DeletionPolicy::Orphan`]) and then purges the row.
     #[tracing::instrument(skip(self, actor))]
-    pub async fn delete_resource(&self, tenant_id: &str, actor: &Actor, id: &str) -> Result<()> {
+    pub async fn delete_resource(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        id: &str,
+        expected_version: i64,
+        policy: DeletionPolicy,
+    ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let current = resource_row(&mut tx, tenant_id, id).await?;
         if current.deleted {
             return Err(Error::NotFound("resource"));
         }
+        if current.version != expected_version {
+            return Err(Error::Stale { what: "resource", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        if current.kind == "Namespace" && current.project_id.is_some() {
+            return Err(DomainError::invalid("resource", "a project's namespace goes with the project").into());
+        }
         sqlx::query(
-            "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, version = version + 1 \
-             WHERE tenant_id = $2 AND id = $3",
+            "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \
+             version = version + 1 WHERE tenant_id = $3 AND id = $4",
         )
         .bind(now_ms())
+        .bind(policy.as_str())
         .bind(tenant_id)
         .bind(id)
         .execute(&mut *tx)
         .await?;
         let name = format!("{} {}", current.kind, current.name);
-        audit(tenant_id, actor, "resource.delete", id, &name).insert(&mut tx).await?;
+        audit(tenant_id, actor, "resource.delete", id, &name)
+            .detail(serde_json::json!({ "policy": policy.as_str() }))
+            .insert(&mut tx)
+            .await?;
         tx.commit().await?;
         self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
         Ok(())
@@ -427,6 +457,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(ResourceRow::into_record).collect())
+    }
+
+    /// A resource's deletion policy and adoption flag.
+    pub(crate) async fn resource_policy(
+        &self,
+        conn: &mut SqliteConnection,
+        id: &str,
+    ) -> Result<(DeletionPolicy, bool)> {
+        let (policy, adopt): (String, bool) =
+            sqlx::query_as("SELECT deletion_policy, adopt_existing FROM federated_resources WHERE id = $1")
+                .bind(id)
+                .fetch_one(conn)
+                .await?;
+        Ok((DeletionPolicy::parse(&policy), adopt))
     }
 
     pub(crate) async fn secret_values(
@@ -488,7 +532,7 @@ impl ResourceRow {
     }
 }
 
-async fn resource_row(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
+pub(crate) async fn resource_row(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
     let row = sqlx::query_as::<_, ResourceRow>(
         "SELECT id, workspace_id, project_id, api_version, kind, name, current_revision, version, \
          deleted_at IS NOT NULL AS deleted FROM federated_resources WHERE tenant_id = $1 AND id = $2",

@@ -265,7 +265,10 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     assert_eq!(f.store.cluster_statuses(&cluster_id).await.unwrap(), vec![status.clone()]);
     assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
 
-    f.store.delete_resource(&f.tenant, &alice(), &id).await.unwrap();
+    let version = f.store.get_resource(&f.tenant, &id).await.unwrap().version;
+    let stale = f.store.delete_resource(&f.tenant, &alice(), &id, version - 1, DeletionPolicy::Delete).await;
+    assert!(matches!(stale, Err(Error::Stale { .. })), "{stale:?}");
+    f.store.delete_resource(&f.tenant, &alice(), &id, version, DeletionPolicy::Delete).await.unwrap();
     assert!(f.store.engine_resource(&id).await.unwrap().unwrap().deleted);
     assert!(!f.store.purge_resource(&id).await.unwrap(), "a member still holds it");
     f.store.save_statuses(&[], &[(id.clone(), cluster_id.clone())]).await.unwrap();
@@ -303,4 +306,46 @@ async fn workspace_and_project_selectors_change_once_per_version_with_an_audit_r
     assert_eq!((log[0].action.as_str(), log[0].target_name.as_str()), ("project.update", "cache"));
     assert!(log[0].detail.contains(r#""from":"""#) && log[0].detail.contains(r#""to":"tier=1""#), "{}", log[0].detail);
     assert_eq!((log[1].action.as_str(), log[1].target_kind.as_str()), ("workspace.update", "workspace"));
+}
+
+#[tokio::test]
+async fn history_lists_revisions_and_a_revert_is_a_new_revision_with_the_old_values() {
+    let f = fixture().await;
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
+    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
+    let secret = |value: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "stringData": {"password": value}});
+    let id = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(secret("first"))).await.unwrap();
+    let mut second = ResourceSpec::new(secret("second"));
+    second.placement = Placement::clusters(["a"]);
+    f.store.update_resource(&f.tenant, &Actor::system("bob"), &id, 1, &second).await.unwrap();
+
+    let history = f.store.list_revisions(&f.tenant, &id).await.unwrap();
+    let shown: Vec<_> = history.iter().map(|r| (r.revision, r.author_name.as_str(), r.message.as_str())).collect();
+    assert_eq!(shown, vec![(2, "bob", "updated"), (1, "alice", "created")]);
+    let one = f.store.resource_revision(&f.tenant, &id, Some(1)).await.unwrap();
+    assert_eq!(one.spec.placement, Placement::everywhere());
+    assert!(one.spec.template.get("stringData").is_none() && one.spec.template.get("data").is_none());
+    assert_eq!(one.secret_values.unwrap()["password"], "Zmlyc3Q="); // "first"
+    assert_eq!(f.store.resource_revision(&f.tenant, &id, None).await.unwrap().revision, 2);
+    assert!(matches!(f.store.resource_revision(&f.tenant, &id, Some(9)).await, Err(Error::NotFound(_))));
+    assert!(matches!(f.store.list_revisions("other-tenant", &id).await, Err(Error::NotFound(_))));
+
+    // A stale revert is refused; so is reverting to the current revision.
+    let stale = f.store.revert_resource(&f.tenant, &alice(), &id, 1, 1).await;
+    assert!(matches!(&stale, Err(Error::Stale { by, .. }) if by == "bob"), "{stale:?}");
+    let current = f.store.revert_resource(&f.tenant, &alice(), &id, 2, 2).await.unwrap_err();
+    assert!(current.to_string().contains("current"), "{current}");
+    let audit_rows = count(&f.store, "audit_log").await;
+
+    assert_eq!(f.store.revert_resource(&f.tenant, &alice(), &id, 2, 1).await.unwrap(), 3);
+    let three = f.store.resource_revision(&f.tenant, &id, None).await.unwrap();
+    assert_eq!((three.revision, three.record.version), (3, 3));
+    assert_eq!(three.spec.placement, Placement::everywhere());
+    let engine = f.store.engine_resource(&id).await.unwrap().unwrap();
+    assert_eq!(engine.template["data"]["password"], "Zmlyc3Q=");
+    let newest = &f.store.list_revisions(&f.tenant, &id).await.unwrap()[0];
+    assert_eq!((newest.message.as_str(), newest.reverted_from), ("reverted to 1", Some(1)));
+    assert_eq!(count(&f.store, "audit_log").await, audit_rows + 1);
+    assert_eq!(f.store.audit_log(&f.tenant, 1).await.unwrap()[0].action, "resource.revert");
 }

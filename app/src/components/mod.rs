@@ -2,9 +2,13 @@ mod app_shell;
 mod field_error;
 mod health_badge;
 mod logo;
+mod review;
+mod status_badge;
 pub mod styles;
 
 pub use app_shell::AppShell;
 pub use field_error::{ErrorAlert, Field, FieldError};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;
+pub use review::{DiffView, ReviewView};
+pub use status_badge::{StatusBadge, look};

@@ -3,6 +3,7 @@ mod login;
 mod not_found;
 mod project;
 mod register_cluster;
+mod resource;
 mod workspace;
 mod workspaces;
 
@@ -10,5 +11,6 @@ pub use fleet::FleetPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use project::ProjectPage;
+pub use resource::ResourcePage;
 pub use workspace::WorkspacePage;
 pub use workspaces::WorkspacesPage;

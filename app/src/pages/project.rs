@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, HealthBadge};
+use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, StatusBadge, look};
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view};
 
@@ -71,18 +71,6 @@ pub fn ProjectPage() -> impl IntoView {
                 })}
             </Suspense>
         </AppShell>
-    }
-}
-
-/// How a code reads: category (for the summary), icon and colours. Never colour alone.
-fn look(code: &str) -> (&'static str, &'static str, &'static str) {
-    match code {
-        "Synced" => ("Synced", "✓", "bg-emerald-50 text-emerald-800 ring-emerald-600/20"),
-        "ClusterNotReady" => ("Offline", "⚠", "bg-slate-100 text-slate-700 ring-slate-500/30"),
-        "Pending" | "WaitingForRemoval" | "WaitingForDependency" => {
-            ("Progressing", "◷", "bg-sky-50 text-sky-800 ring-sky-600/20")
-        }
-        _ => ("Failed", "✕", "bg-red-50 text-red-800 ring-red-600/20"),
     }
 }
 
@@ -217,7 +205,7 @@ fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Ce
     view! {
         <tr data-testid="matrix-row" data-resource=row_label>
             <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
-                {label}
+                <a href=format!("/resources/{}", r.id) class="rounded hover:text-sky-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600">{label}</a>
                 <span class="ml-2 text-xs font-normal text-slate-500">{format!("rev {}", r.revision)}</span>
             </th>
             <For each=move || clusters.get() key=|c| c.id.clone() let:c>
@@ -353,22 +341,3 @@ fn AddYaml(project_id: String, add: ServerAction<AddResource>) -> impl IntoView 
 
 /// Clusters shown at once in the matrix.
 const COLUMNS: usize = 25;
-
-/// A status as code, icon and text (never colour alone), the message on hover and focus.
-#[component]
-fn StatusBadge(s: StatusView) -> impl IntoView {
-    let (_, icon, class) = look(&s.code);
-    let title = if s.message.is_empty() { s.code.clone() } else { format!("{}: {}", s.code, s.message) };
-    view! {
-        <span
-            tabindex="0"
-            title=title
-            data-code=s.code.clone()
-            class=format!("inline-flex items-center gap-1 rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")
-        >
-            <span aria-hidden="true">{icon}</span>
-            {s.code.clone()}
-            {s.health.clone().map(|h| view! { <span class="font-normal">{format!(" · {h}")}</span> })}
-        </span>
-    }
-}

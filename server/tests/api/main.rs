@@ -7,4 +7,5 @@ mod health;
 mod helpers;
 mod projects;
 mod register;
+mod resources;
 mod workspaces;
