@@ -444,19 +444,15 @@ pub(crate) mod ssr {
             .collect())
     }
 
-    /// A revision as one YAML document, for comparing two.
+    /// A revision as YAML, for comparing two: the object as `kubectl` would show it, then
+    /// its placement and overrides.
     fn document(stored: &StoredRevision, before: Option<&BTreeMap<String, String>>) -> Result<String, AppError> {
         let mut template = stored.spec.template.clone();
         if let (Some(values), Some(obj)) = (&stored.secret_values, template.as_object_mut()) {
             obj.insert("data".into(), masked(values, before));
         }
-        let doc = json!({
-            "template": template,
-            "placement": stored.spec.placement,
-            "overrides": stored.spec.overrides,
-        });
-        let text = to_yaml(&doc)?;
-        Ok(text)
+        let rest = json!({ "placement": stored.spec.placement, "overrides": stored.spec.overrides });
+        Ok(format!("{}---\n{}", to_yaml(&template)?, to_yaml(&rest)?))
     }
 
     pub async fn compare(id: String, from: i64, to: i64) -> Result<Vec<DiffLine>, AppError> {

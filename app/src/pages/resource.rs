@@ -21,8 +21,8 @@ use crate::resources::{
 pub fn ResourcePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
-    // Bumped after every change applied here, and when the stream says events were missed.
-    let reload = RwSignal::new(0u32);
+    let page = PageState { tab: RwSignal::new(Tab::Status), notice: RwSignal::new(None), reload: RwSignal::new(0) };
+    let reload = page.reload;
     let detail = Resource::new(move || (id(), reload.get()), |(id, _)| get_resource_detail(id));
     let cells = RwSignal::new(HashMap::<String, StatusView>::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
@@ -60,7 +60,7 @@ pub fn ResourcePage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Resource d cells health reload /> }.into_any()
+                            view! { <Resource d cells health page /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -77,14 +77,32 @@ enum Tab {
     History,
 }
 
+/// What outlives a reload of the resource: the open tab and the last change's notice.
+#[derive(Clone, Copy)]
+struct PageState {
+    tab: RwSignal<Tab>,
+    notice: RwSignal<Option<String>>,
+    /// Bumped to read the resource again (after a change; when live events were missed).
+    reload: RwSignal<u32>,
+}
+
+impl PageState {
+    /// A change was applied: say so, read the resource again, and show its rollout.
+    fn applied(self, notice: String) {
+        self.notice.set(Some(notice));
+        self.tab.set(Tab::Status);
+        self.reload.update(|n| *n += 1);
+    }
+}
+
 #[component]
 fn Resource(
     d: ResourceDetail,
     cells: RwSignal<HashMap<String, StatusView>>,
     health: RwSignal<HashMap<String, (String, String)>>,
-    reload: RwSignal<u32>,
+    page: PageState,
 ) -> impl IntoView {
-    let tab = RwSignal::new(Tab::Status);
+    let tab = page.tab;
     let title = format!("{} {}", d.kind, d.name);
     let back = match (&d.project_id, &d.project_name) {
         (Some(id), Some(name)) => view! {
@@ -130,6 +148,12 @@ fn Resource(
             </div>
             <DeleteResource d=d.get_value() />
         </div>
+        {move || page.notice.get().map(|text| view! {
+            <p role="status" class="mt-4 flex items-center justify-between gap-3 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
+                {text}
+                <button type="button" class="text-xs underline" on:click=move |_| page.notice.set(None)>"Dismiss"</button>
+            </p>
+        })}
         <div role="tablist" aria-label="Resource" class="mt-6 flex gap-2 border-b border-slate-200">
             {tab_button(Tab::Status, "Status")}
             {tab_button(Tab::Edit, "Edit")}
@@ -138,8 +162,8 @@ fn Resource(
         <div class="mt-6">
             {move || match tab.get() {
                 Tab::Status => view! { <StatusTable d=d.get_value() cells health /> }.into_any(),
-                Tab::Edit => view! { <Editor d=d.get_value() reload /> }.into_any(),
-                Tab::History => view! { <History d=d.get_value() reload /> }.into_any(),
+                Tab::Edit => view! { <Editor d=d.get_value() page /> }.into_any(),
+                Tab::History => view! { <History d=d.get_value() page /> }.into_any(),
             }}
         </div>
     }
@@ -219,7 +243,7 @@ struct Row {
 /// The editor: YAML, a Secret's values, placement and overrides. "Review changes" asks
 /// the server what would change in each cluster; "Apply" saves it from the review.
 #[component]
-fn Editor(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
+fn Editor(d: ResourceDetail, page: PageState) -> impl IntoView {
     if let Some(why) = d.locked.clone() {
         return view! { <p class="rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-700">{why}</p> }.into_any();
     }
@@ -297,8 +321,8 @@ fn Editor(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
     let reviewed = move || review.value().get().and_then(Result::ok);
     let stale_review = move || review.value().with(|r| matches!(r, Some(Ok((e, _))) if *e != edit()));
     Effect::new(move |_| {
-        if let Some(Ok(_)) = apply.value().get() {
-            reload.update(|n| *n += 1);
+        if let Some(Ok(rev)) = apply.value().get() {
+            page.applied(format!("Applied as revision {rev}: its rollout shows below."));
         }
     });
 
@@ -444,7 +468,7 @@ fn Editor(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
             <div class="flex flex-wrap items-center gap-3">
                 <button type="button" class=BUTTON_PRIMARY
                     disabled=move || review.pending().get() || yaml_error.get().is_some()
-                    on:click=move |_| { apply.value().set(None); review.dispatch(edit()); }>
+                    on:click=move |_| { apply.value().set(None); page.notice.set(None); review.dispatch(edit()); }>
                     {move || if review.pending().get() { "Reviewing…" } else { "Review changes" }}
                 </button>
                 <span class="text-xs text-slate-500">"Shows what would change in each cluster. Nothing is saved until you apply."</span>
@@ -453,14 +477,9 @@ fn Editor(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
                 <div class="mt-4 flex flex-wrap items-center gap-3">
                     <ErrorAlert message=form_error().unwrap_or_default() />
                     <Show when=conflict>
-                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| reload.update(|n| *n += 1)>"Reload the latest"</button>
+                        <button type="button" class=BUTTON_SECONDARY on:click=move |_| page.reload.update(|n| *n += 1)>"Reload the latest"</button>
                     </Show>
                 </div>
-            </Show>
-            <Show when=move || matches!(apply.value().get(), Some(Ok(_)))>
-                <p role="status" class="mt-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">
-                    {move || match apply.value().get() { Some(Ok(rev)) => format!("Applied as revision {rev}."), _ => String::new() }}
-                </p>
             </Show>
             {move || reviewed().map(|(input, r): (ResourceEdit, Review)| view! {
                 <div class="mt-6 border-t border-slate-200 pt-6">
@@ -490,7 +509,7 @@ fn OverrideEditor(
 ) -> impl IntoView {
     let id = |what: &str| format!("override-{key}-{what}");
     view! {
-        <div class="grid grid-cols-2 gap-2 rounded-md border border-slate-200 p-3 sm:grid-cols-[10rem_7rem_1fr_1fr_auto]" data-testid="override-row">
+        <div class="grid gap-2 rounded-md border border-slate-200 p-3 sm:grid-cols-2" data-testid="override-row">
             <div>
                 <label for=id("cluster") class="block text-xs font-medium text-slate-600">"Cluster"</label>
                 <select id=id("cluster") class=INPUT on:change=move |ev| row.update(|r| r.cluster = event_target_value(&ev))>
@@ -520,7 +539,7 @@ fn OverrideEditor(
                     disabled=move || row.with(|r| r.op == "remove")
                     prop:value=move || row.with(|r| r.value.clone()) on:input=move |ev| row.update(|r| r.value = event_target_value(&ev)) />
             </div>
-            <div class="flex items-end">
+            <div class="flex justify-end sm:col-span-2">
                 <button type="button" class=BUTTON_SECONDARY aria-label="Remove this override" on:click=move |_| on_remove()>"Remove"</button>
             </div>
         </div>
@@ -529,7 +548,7 @@ fn OverrideEditor(
 
 /// Revisions with author and time; compare any two; revert to one (reviewed first).
 #[component]
-fn History(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
+fn History(d: ResourceDetail, page: PageState) -> impl IntoView {
     let id = d.id.clone();
     let current = d.revision;
     let version = d.version;
@@ -561,8 +580,8 @@ fn History(d: ResourceDetail, reload: RwSignal<u32>) -> impl IntoView {
         Action::new(move |rev: &i64| revert_resource(id.clone(), version, *rev))
     };
     Effect::new(move |_| {
-        if let Some(Ok(_)) = revert.value().get() {
-            reload.update(|n| *n += 1);
+        if let Some(Ok(rev)) = revert.value().get() {
+            page.applied(format!("Reverted as revision {rev}: its rollout shows below."));
         }
     });
     let locked = d.locked.is_some();

@@ -211,7 +211,7 @@ async fn history_compares_revisions_and_a_revert_is_reviewed_then_made_a_new_rev
 
     let diff = ok(post_form(&s, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "2")]).await).await;
     let lines = changed_lines(&json!({ "diff": diff }));
-    assert_eq!(lines, ["-    level: info", "+    level: warn"]);
+    assert_eq!(lines, ["-  level: info", "+  level: warn"]);
     let missing = post_form(&s, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "7")]).await;
     assert_eq!(missing.status(), 404);
 
