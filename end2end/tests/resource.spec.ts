@@ -13,8 +13,10 @@ const CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-confi
 // Issue #5 points 5, 6 and 8: diff before apply, history with revert, stale edits.
 test("edit a resource through a per-cluster review, lose a race politely, compare and revert, delete", async ({ page }) => {
   await logIn(page);
-  const ws = await api(page, "workspaces/create", { name: "staging-apps", selector: "env=staging" });
-  const project = await api(page, "projects/create", { workspace_id: ws.id, name: "shop", selector: "" });
+  // Unique names: the suite shares one server (and may repeat this test).
+  const run = Date.now();
+  const ws = await api(page, "workspaces/create", { name: `staging-apps-${run}`, selector: "env=staging" });
+  const project = await api(page, "projects/create", { workspace_id: ws.id, name: `shop-${run}`, selector: "" });
   const added = await api(page, "projects/add-resource", { project_id: project.id, yaml: CONFIGMAP });
 
   // From the project's matrix to the resource.

@@ -9,7 +9,9 @@ use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, StatusBadge, l
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view};
 
-type Cells = HashMap<(String, String), StatusView>;
+/// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
+/// that still has it (the store lags the stream) must not bring it back.
+type Cells = HashMap<(String, String), Option<StatusView>>;
 
 /// A project: its resources × its clusters, each cell the resource's status in that
 /// cluster, kept current from the live stream without reloading.
@@ -29,10 +31,10 @@ pub fn ProjectPage() -> impl IntoView {
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
     crate::live::subscribe(move |event| match event {
         LiveEvent::Status(s) => cells.update(|c| {
-            c.insert((s.resource_id.clone(), s.cluster_id.clone()), s);
+            c.insert((s.resource_id.clone(), s.cluster_id.clone()), Some(s));
         }),
         LiveEvent::Removed { resource_id, cluster_id } => cells.update(|c| {
-            c.remove(&(resource_id, cluster_id));
+            c.insert((resource_id, cluster_id), None);
         }),
         LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
             m.insert(cluster_id, (h, reason));
@@ -56,7 +58,7 @@ pub fn ProjectPage() -> impl IntoView {
                             // so a status it brought while this loaded stays.
                             cells.update(|c| {
                                 for s in p.statuses() {
-                                    c.entry((s.resource_id.clone(), s.cluster_id.clone())).or_insert(s);
+                                    c.entry((s.resource_id.clone(), s.cluster_id.clone())).or_insert(Some(s));
                                 }
                             });
                             health.update(|h| {
@@ -100,8 +102,9 @@ fn Project(
         shown.with(|s| s.iter().skip(start).take(COLUMNS).cloned().collect::<Vec<_>>())
     });
     let resources = StoredValue::new(resources);
-    let count =
-        move |category: &'static str| cells.with(|c| c.values().filter(|s| look(&s.code).0 == category).count());
+    let count = move |category: &'static str| {
+        cells.with(|c| c.values().flatten().filter(|s| look(&s.code).0 == category).count())
+    };
     let cluster_names: Vec<String> = clusters.with_value(|c| c.iter().map(|c| c.name.clone()).collect());
 
     view! {
@@ -212,7 +215,7 @@ fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Ce
                 {
                     let label = cell_label.clone();
                     let key = (resource_id.clone(), c.id.clone());
-                    let cell = move || cells.with(|m| m.get(&key).cloned());
+                    let cell = move || cells.with(|m| m.get(&key).cloned().flatten());
                     view! {
                         <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
                             {move || match cell() {

@@ -24,14 +24,16 @@ pub fn ResourcePage() -> impl IntoView {
     let page = PageState { tab: RwSignal::new(Tab::Status), notice: RwSignal::new(None), reload: RwSignal::new(0) };
     let reload = page.reload;
     let detail = Resource::new(move || (id(), reload.get()), |(id, _)| get_resource_detail(id));
-    let cells = RwSignal::new(HashMap::<String, StatusView>::new());
+    // By cluster; `None`: removed by the live stream (a load from the lagging store must not
+    // bring it back).
+    let cells = RwSignal::new(HashMap::<String, Option<StatusView>>::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
     crate::live::subscribe(move |event| match event {
         LiveEvent::Status(s) if s.resource_id == id() => cells.update(|c| {
-            c.insert(s.cluster_id.clone(), s);
+            c.insert(s.cluster_id.clone(), Some(s));
         }),
         LiveEvent::Removed { resource_id, cluster_id } if resource_id == id() => cells.update(|c| {
-            c.remove(&cluster_id);
+            c.insert(cluster_id, None);
         }),
         LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
             m.insert(cluster_id, (h, reason));
@@ -52,7 +54,7 @@ pub fn ResourcePage() -> impl IntoView {
                         Ok(d) => {
                             cells.update(|c| {
                                 for s in &d.statuses {
-                                    c.entry(s.cluster_id.clone()).or_insert_with(|| s.clone());
+                                    c.entry(s.cluster_id.clone()).or_insert_with(|| Some(s.clone()));
                                 }
                             });
                             health.update(|h| {
@@ -98,7 +100,7 @@ impl PageState {
 #[component]
 fn Resource(
     d: ResourceDetail,
-    cells: RwSignal<HashMap<String, StatusView>>,
+    cells: RwSignal<HashMap<String, Option<StatusView>>>,
     health: RwSignal<HashMap<String, (String, String)>>,
     page: PageState,
 ) -> impl IntoView {
@@ -173,7 +175,7 @@ fn Resource(
 #[component]
 fn StatusTable(
     d: ResourceDetail,
-    cells: RwSignal<HashMap<String, StatusView>>,
+    cells: RwSignal<HashMap<String, Option<StatusView>>>,
     health: RwSignal<HashMap<String, (String, String)>>,
 ) -> impl IntoView {
     if d.clusters.is_empty() {
@@ -198,7 +200,7 @@ fn StatusTable(
                 <tbody class="divide-y divide-slate-100">
                     {d.clusters.into_iter().map(|c| {
                         let (cid, hid) = (c.id.clone(), c.id.clone());
-                        let cell = Memo::new(move |_| cells.with(|m| m.get(&cid).cloned()));
+                        let cell = Memo::new(move |_| cells.with(|m| m.get(&cid).cloned().flatten()));
                         view! {
                             <tr data-testid="status-row" data-cluster=c.name.clone()>
                                 <th scope="row" class="px-4 py-2 text-left font-mono font-medium">{c.name.clone()}</th>
