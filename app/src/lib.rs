@@ -5,6 +5,7 @@
 // Leptos views are deeply nested types; without `erase_components` they need more room.
 #![recursion_limit = "256"]
 
+pub mod audit;
 pub mod auth;
 mod components;
 pub mod error;
@@ -62,6 +63,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/workspaces/:id") view=pages::WorkspacePage />
                 <Route path=path!("/projects/:id") view=pages::ProjectPage />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage />
+                <Route path=path!("/audit") view=pages::AuditLogPage />
             </Routes>
         </Router>
     }

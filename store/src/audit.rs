@@ -102,6 +102,21 @@ impl AuditEntry {
     }
 }
 
+/// What the audit log page filters by; empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    /// Who (actor name, exact, case-insensitive).
+    pub actor: String,
+    /// What: an action (`resource.update`) or every action of a kind (`resource`).
+    pub action: String,
+    /// Part of the target's name, case-insensitive.
+    pub target: String,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+    /// Only entries older than this id (the last one of the previous page).
+    pub before: Option<String>,
+}
+
 /// An audit row as read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditRecord {
@@ -110,6 +125,7 @@ pub struct AuditRecord {
     pub actor_name: String,
     pub action: String,
     pub target_kind: String,
+    pub target_id: String,
     pub target_name: String,
     pub outcome: String,
     pub detail: String,
@@ -127,10 +143,40 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn audit_log(&self, tenant_id: &str, limit: i64) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query_as::<_, AuditRecord>(
-            "SELECT id, at, actor_name, action, target_kind, target_name, outcome, detail \
+            "SELECT id, at, actor_name, action, target_kind, target_id, target_name, outcome, detail \
              FROM audit_log WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(tenant_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Up to `limit` entries matching `query`, newest first.
+    #[tracing::instrument(skip(self))]
+    pub async fn search_audit(&self, tenant_id: &str, query: &AuditQuery, limit: i64) -> Result<Vec<AuditRecord>> {
+        let like = |text: &str| {
+            let escaped = text.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        };
+        let action = query.action.trim();
+        let rows = sqlx::query_as::<_, AuditRecord>(
+            "SELECT id, at, actor_name, action, target_kind, target_id, target_name, outcome, detail FROM audit_log \
+             WHERE tenant_id = $1 \
+             AND ($2 = '' OR lower(actor_name) = lower($2)) \
+             AND ($3 = '' OR action = $3 OR action LIKE $3 || '.%') \
+             AND ($4 = '%%' OR lower(target_name) LIKE $4 ESCAPE '\\') \
+             AND ($5 = '' OR outcome = $5) \
+             AND ($6 IS NULL OR id < $6) \
+             ORDER BY id DESC LIMIT $7",
+        )
+        .bind(tenant_id)
+        .bind(query.actor.trim())
+        .bind(action)
+        .bind(like(&query.target))
+        .bind(query.outcome.trim())
+        .bind(&query.before)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

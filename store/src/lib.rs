@@ -24,7 +24,7 @@ mod tenants;
 mod users;
 mod workspaces;
 
-pub use audit::{AuditEntry, AuditOutcome, AuditRecord};
+pub use audit::{AuditEntry, AuditOutcome, AuditQuery, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};
 pub use clusters::NewCluster;

@@ -349,3 +349,52 @@ async fn history_lists_revisions_and_a_revert_is_a_new_revision_with_the_old_val
     assert_eq!(count(&f.store, "audit_log").await, audit_rows + 1);
     assert_eq!(f.store.audit_log(&f.tenant, 1).await.unwrap()[0].action, "resource.revert");
 }
+
+#[tokio::test]
+async fn the_audit_log_filters_by_who_what_target_and_outcome_and_pages() {
+    use flotilla_store::{AuditEntry, AuditOutcome, AuditQuery};
+    let f = fixture().await;
+    let ws = f.store.create_workspace(&f.tenant, &alice(), &name("payments"), "").await.unwrap();
+    f.store.create_project(&f.tenant, &Actor::system("bob"), &ws.id, &name("checkout-1"), "").await.unwrap();
+    f.store
+        .record_audit(
+            &AuditEntry::new(&f.tenant, "mallory", "login", AuditOutcome::Denied).target("user", "", "mal_lory"),
+        )
+        .await
+        .unwrap();
+    let search = |q: AuditQuery, limit| {
+        let store = f.store.clone();
+        let tenant = f.tenant.clone();
+        async move {
+            let rows = store.search_audit(&tenant, &q, limit).await.unwrap();
+            rows.into_iter().map(|r| format!("{} {} {}", r.actor_name, r.action, r.target_name)).collect::<Vec<_>>()
+        }
+    };
+    let all = search(AuditQuery::default(), 100).await;
+    assert!(all.len() >= 4, "{all:?}");
+    assert_eq!(all[0], "mallory login mal_lory", "newest first");
+    let q = |f: fn(&mut AuditQuery)| {
+        let mut q = AuditQuery::default();
+        f(&mut q);
+        q
+    };
+    assert_eq!(search(q(|q| q.actor = "BOB".into()), 100).await.len(), 2, "the project and its namespace");
+    assert_eq!(search(q(|q| q.action = "workspace.create".into()), 100).await, ["alice workspace.create payments"]);
+    assert_eq!(search(q(|q| q.action = "project".into()), 100).await, ["bob project.create checkout-1"]);
+    // `_` and `%` are text, not wildcards (unescaped, both would match "checkout").
+    assert_eq!(search(q(|q| q.target = "L_L".into()), 100).await, ["mallory login mal_lory"]);
+    assert!(search(q(|q| q.target = "k_ut".into()), 100).await.is_empty());
+    assert!(search(q(|q| q.target = "k%t".into()), 100).await.is_empty());
+    assert_eq!(search(q(|q| q.outcome = "denied".into()), 100).await, ["mallory login mal_lory"]);
+    assert!(f.store.search_audit("other-tenant", &AuditQuery::default(), 100).await.unwrap().is_empty());
+
+    // Pages: each continues before the last id of the one before, with nothing twice.
+    let first = f.store.search_audit(&f.tenant, &AuditQuery::default(), 2).await.unwrap();
+    let rest = f
+        .store
+        .search_audit(&f.tenant, &AuditQuery { before: Some(first[1].id.clone()), ..Default::default() }, 100)
+        .await
+        .unwrap();
+    assert_eq!(first.len() + rest.len(), all.len());
+    assert!(rest.iter().all(|r| first.iter().all(|f| f.id != r.id)));
+}

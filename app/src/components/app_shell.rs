@@ -21,16 +21,17 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         <A
                             href="/"
                             exact=true
-                            attr:class="rounded px-3 py-1.5 text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-400"
+                            attr:class=NAV_LINK
                         >
                             "Fleet"
                         </A>
                         <A
                             href="/workspaces"
-                            attr:class="rounded px-3 py-1.5 text-slate-300 hover:bg-slate-800 hover:text-white aria-[current=page]:bg-slate-800 aria-[current=page]:text-white focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-400"
+                            attr:class=NAV_LINK
                         >
                             "Workspaces"
                         </A>
+                        <A href="/audit" attr:class=NAV_LINK>"Audit log"</A>
                     </nav>
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -70,3 +71,8 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
         </div>
     }
 }
+
+/// A link of the main navigation (the current page's is highlighted).
+const NAV_LINK: &str = "rounded px-3 py-1.5 text-slate-300 hover:bg-slate-800 hover:text-white \
+    aria-[current=page]:bg-slate-800 aria-[current=page]:text-white focus-visible:outline focus-visible:outline-2 \
+    focus-visible:outline-sky-400";

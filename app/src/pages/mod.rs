@@ -1,3 +1,4 @@
+mod audit;
 mod fleet;
 mod login;
 mod not_found;
@@ -7,6 +8,7 @@ mod resource;
 mod workspace;
 mod workspaces;
 
+pub use audit::AuditLogPage;
 pub use fleet::FleetPage;
 pub use login::LoginPage;
 pub use not_found::NotFoundPage;

@@ -1,5 +1,6 @@
 //! The server over real HTTP: one binary for all API tests (faster to link).
 
+mod audit;
 mod auth;
 mod events;
 mod fleet;

@@ -1,0 +1,132 @@
+//! The audit log as the dashboard shows it: who did what to which object, when, and how it
+//! ended, filtered and paged on the server.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// One entry as the page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRow {
+    pub id: String,
+    /// UTC, to the second.
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target_kind: String,
+    pub target_name: String,
+    /// Where the target's page is, if it has one.
+    pub link: Option<String>,
+    pub outcome: String,
+    /// `key: value` pairs of the entry's detail.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    /// Whether older entries match too (ask with `before` = the last row's id).
+    pub more: bool,
+}
+
+/// Entries shown at once.
+pub const PAGE: usize = 50;
+
+/// What the action filter offers: a kind of target (every action on it) or one action.
+pub const ACTIONS: [&str; 19] = [
+    "bootstrap",
+    "login",
+    "login_failed",
+    "cluster",
+    "cluster.register",
+    "cluster.update",
+    "cluster.labels",
+    "cluster.deregister",
+    "workspace",
+    "workspace.create",
+    "workspace.update",
+    "project",
+    "project.create",
+    "project.update",
+    "resource",
+    "resource.create",
+    "resource.update",
+    "resource.revert",
+    "resource.delete",
+];
+
+/// The newest entries of the caller's tenant that match every filter given (empty ones do
+/// not filter), older than `before` if given.
+#[server(endpoint = "audit/search")]
+pub async fn search_audit(
+    actor: String,
+    action: String,
+    target: String,
+    outcome: String,
+    before: Option<String>,
+) -> Result<AuditPage, AppError> {
+    crate::error::with_status(ssr::search(actor, action, target, outcome, before).await)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use flotilla_store::AuditQuery;
+
+    use super::*;
+    use crate::auth::ssr::require_user;
+    use crate::state::app_state;
+
+    fn detail_text(detail: &str) -> String {
+        match serde_json::from_str::<serde_json::Value>(detail) {
+            Ok(serde_json::Value::Object(map)) => map
+                .iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => format!("{k}: {s}"),
+                    other => format!("{k}: {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => String::new(),
+        }
+    }
+
+    pub async fn search(
+        actor: String,
+        action: String,
+        target: String,
+        outcome: String,
+        before: Option<String>,
+    ) -> Result<AuditPage, AppError> {
+        let user = require_user().await?;
+        if !matches!(outcome.as_str(), "" | "ok" | "denied" | "failed") {
+            return Err(AppError::Invalid { field: "outcome".into(), message: "choose ok, denied or failed".into() });
+        }
+        let query = AuditQuery { actor, action, target, outcome, before: before.filter(|b| !b.is_empty()) };
+        let mut rows = app_state()?.store.search_audit(&user.tenant_id, &query, PAGE as i64 + 1).await?;
+        let more = rows.len() > PAGE;
+        rows.truncate(PAGE);
+        let rows = rows
+            .into_iter()
+            .map(|r| AuditRow {
+                link: match r.target_kind.as_str() {
+                    "resource" | "project" | "workspace"
+                        if !r.target_id.is_empty() && r.action != "resource.delete" =>
+                    {
+                        Some(format!("/{}s/{}", r.target_kind, r.target_id))
+                    }
+                    _ => None,
+                },
+                id: r.id,
+                at: crate::time::utc(r.at),
+                actor: r.actor_name,
+                action: r.action,
+                target_kind: r.target_kind,
+                target_name: r.target_name,
+                outcome: r.outcome,
+                detail: detail_text(&r.detail),
+            })
+            .collect();
+        Ok(AuditPage { rows, more })
+    }
+}
