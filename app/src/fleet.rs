@@ -12,16 +12,98 @@ pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
     crate::error::with_status(ssr::list_clusters().await)
 }
 
+/// A cluster as the fleet page lists it: with how many workspaces and projects reach it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FleetRow {
+    pub cluster: ClusterSummary,
+    pub workspaces: usize,
+    pub projects: usize,
+}
+
+/// Every cluster of the caller's tenant with the workspaces and projects placed on it.
+#[server(endpoint = "fleet/overview")]
+pub async fn fleet_overview() -> Result<Vec<FleetRow>, AppError> {
+    crate::error::with_status(ssr::overview().await)
+}
+
+/// Replaces a cluster's labels (`key=value,…`), if it is still at `version`. Moves it into
+/// or out of workspaces and projects; the engine follows.
+#[server(endpoint = "fleet/set-labels")]
+pub async fn set_cluster_labels(id: String, version: i64, labels: String) -> Result<FleetRow, AppError> {
+    crate::error::with_status(ssr::set_labels(id, version, labels).await)
+}
+
+/// Deregisters a cluster, if it is still at `version`. `confirm` must repeat its name.
+/// With `cleanup`, Flotilla first removes its objects from the cluster; otherwise they stay.
+#[server(endpoint = "fleet/deregister")]
+pub async fn deregister_cluster(id: String, version: i64, cleanup: bool, confirm: String) -> Result<(), AppError> {
+    crate::error::with_status(ssr::deregister(id, version, cleanup, confirm).await)
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::ClusterSummary;
+    use flotilla_domain::parse_labels;
+    use flotilla_store::Store;
+
+    use super::{ClusterSummary, FleetRow};
     use crate::AppError;
-    use crate::auth::ssr::require_user;
+    use crate::auth::ssr::{SessionIds, require_user};
     use crate::state::app_state;
+    use crate::workspaces::ssr::matching;
 
     pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
         let user = require_user().await?;
         Ok(app_state()?.store.list_clusters(&user.tenant_id).await?)
+    }
+
+    /// The tenant's clusters, each with how many workspaces and projects select it.
+    async fn rows(store: &Store, user: &SessionIds) -> Result<Vec<FleetRow>, AppError> {
+        let clusters = store.list_clusters(&user.tenant_id).await?;
+        let mut counts = std::collections::HashMap::<String, (usize, usize)>::new();
+        for workspace in store.list_workspaces(&user.tenant_id).await? {
+            for c in matching(&clusters, &[&workspace.selector]) {
+                counts.entry(c.id.clone()).or_default().0 += 1;
+            }
+            for project in store.list_projects(&user.tenant_id, &workspace.id).await? {
+                for c in matching(&clusters, &[&workspace.selector, &project.selector]) {
+                    counts.entry(c.id.clone()).or_default().1 += 1;
+                }
+            }
+        }
+        Ok(clusters
+            .into_iter()
+            .map(|cluster| {
+                let (workspaces, projects) = counts.get(&cluster.id).copied().unwrap_or_default();
+                FleetRow { cluster, workspaces, projects }
+            })
+            .collect())
+    }
+
+    pub async fn overview() -> Result<Vec<FleetRow>, AppError> {
+        let user = require_user().await?;
+        rows(&app_state()?.store, &user).await
+    }
+
+    pub async fn set_labels(id: String, version: i64, labels: String) -> Result<FleetRow, AppError> {
+        let user = require_user().await?;
+        let labels = parse_labels(&labels)?;
+        let store = app_state()?.store;
+        store.set_cluster_labels(&user.tenant_id, &user.username, &id, version, &labels).await?;
+        rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
+    }
+
+    pub async fn deregister(id: String, version: i64, cleanup: bool, confirm: String) -> Result<(), AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let cluster =
+            store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
+        if confirm.trim() != cluster.name {
+            return Err(AppError::Invalid {
+                field: "confirm".into(),
+                message: format!("type the cluster's name, {}, to confirm", cluster.name),
+            });
+        }
+        Ok(store.deregister_cluster(&user.tenant_id, &user.username, &id, version, cleanup).await?)
     }
 }
 

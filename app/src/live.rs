@@ -26,6 +26,8 @@ pub enum LiveEvent {
     Removed { resource_id: String, cluster_id: String },
     /// A cluster's health changed.
     Cluster { cluster_id: String, health: String, reason: String, server_version: Option<String> },
+    /// Something was saved: `what` is `cluster`, `workspace`, `project` or `resource`.
+    Changed { what: String, id: String },
     /// Events were missed (the reader fell behind): read the current state again.
     Resync,
 }
@@ -37,6 +39,7 @@ impl LiveEvent {
             Self::Status(_) => "status",
             Self::Removed { .. } => "removed",
             Self::Cluster { .. } => "cluster",
+            Self::Changed { .. } => "changed",
             Self::Resync => "resync",
         }
     }
@@ -59,6 +62,18 @@ impl LiveEvent {
                 server_version: health.server_version.clone(),
             },
         }
+    }
+
+    /// A saved change of the caller's tenant, or None for another tenant's.
+    pub fn from_change(change: &flotilla_store::Change, tenant: &str) -> Option<Self> {
+        use flotilla_store::Change as C;
+        let (kind, tenant_id, id) = match change {
+            C::Cluster { tenant_id, id } => ("cluster", tenant_id, id),
+            C::Workspace { tenant_id, id } => ("workspace", tenant_id, id),
+            C::Project { tenant_id, id } => ("project", tenant_id, id),
+            C::Resource { tenant_id, id } => ("resource", tenant_id, id),
+        };
+        (tenant_id == tenant).then(|| Self::Changed { what: kind.to_owned(), id: id.clone() })
     }
 
     /// A stored status as the browser sees it.
@@ -85,7 +100,7 @@ pub fn subscribe(on_event: impl Fn(LiveEvent) + 'static) {
         let Ok(source) = web_sys::EventSource::new("/api/events") else { return };
         let on_event = std::rc::Rc::new(on_event);
         let mut listeners = Vec::new();
-        for name in ["status", "removed", "cluster", "resync"] {
+        for name in ["status", "removed", "cluster", "changed", "resync"] {
             let on_event = on_event.clone();
             let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |message: web_sys::MessageEvent| {
                 if let Some(event) = message.data().as_string().and_then(|d| serde_json::from_str::<LiveEvent>(&d).ok())

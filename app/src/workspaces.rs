@@ -42,11 +42,11 @@ pub(crate) mod ssr {
     use crate::state::app_state;
 
     /// Clusters matching every selector (stored selectors were checked when saved; one that
-    /// no longer parses matches nothing).
+    /// no longer parses matches nothing). Clusters being deregistered match nothing.
     pub(crate) fn matching<'a>(clusters: &'a [ClusterSummary], selectors: &[&str]) -> Vec<&'a ClusterSummary> {
         let parsed: Option<Vec<LabelSelector>> = selectors.iter().map(|s| LabelSelector::parse(s).ok()).collect();
         let Some(parsed) = parsed else { return Vec::new() };
-        clusters.iter().filter(|c| parsed.iter().all(|s| s.matches(&c.labels))).collect()
+        clusters.iter().filter(|c| c.deregistering.is_none() && parsed.iter().all(|s| s.matches(&c.labels))).collect()
     }
 
     /// `workspace` as lists show it, with how many clusters it matches and projects it has.

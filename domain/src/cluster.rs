@@ -15,6 +15,13 @@ pub struct ClusterSummary {
     pub health: String,
     pub health_reason: String,
     pub server_version: Option<String>,
+    /// What an edit must name to be applied (optimistic concurrency).
+    #[serde(default)]
+    pub version: i64,
+    /// Set while the cluster is being deregistered: `cleanup` (Flotilla's objects are
+    /// removed first) or `leave`. Such a cluster takes no new placements.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deregistering: Option<String>,
 }
 
 impl ClusterSummary {
@@ -43,6 +50,8 @@ mod tests {
             health: "Unknown".into(),
             health_reason: String::new(),
             server_version: None,
+            version: 1,
+            deregistering: None,
         };
         for q in ["", "PROD-eu", "env=prod", "6443", "  eu-1 "] {
             assert!(row.matches_text(q), "{q}");

@@ -1,5 +1,5 @@
 import { test, expect, request } from "@playwright/test";
-import { hydrated, logIn, SIMULATOR } from "./helpers";
+import { hydrated, logIn, newSimulatedCluster, SIMULATOR } from "./helpers";
 
 /** Sets a demo cluster's faults through the simulator's admin endpoint. */
 async function faults(cluster: string, body: Record<string, unknown>) {
@@ -22,16 +22,6 @@ async function memberConfigMap(cluster: string, namespace: string, name: string)
   const data = (await answer.json()).data;
   await api.dispose();
   return data;
-}
-
-/** Adds a simulated cluster to the demo simulator and answers its kubeconfig. */
-async function newSimulatedCluster(name: string): Promise<string> {
-  const api = await request.newContext({ ignoreHTTPSErrors: true });
-  const added = await api.post(`${SIMULATOR}/admin/clusters`, { data: { name } });
-  expect(added.status()).toBe(201);
-  const kubeconfig = await (await api.get(`${SIMULATOR}/admin/clusters/${name}/kubeconfig`)).text();
-  await api.dispose();
-  return kubeconfig;
 }
 
 // The whole flow as a person does it (issue #5, point 10).

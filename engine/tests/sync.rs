@@ -176,7 +176,8 @@ async fn clusters_joining_or_relabelled_get_or_lose_what_they_should() {
 
     // Relabelled out of the workspace: Flotilla's objects are removed.
     let a = f.cluster_id("a").await;
-    f.store.set_cluster_labels(&f.tenant, "tester", &a, &common::labels("env=staging")).await.unwrap();
+    let version = f.cluster_version(&a).await;
+    f.store.set_cluster_labels(&f.tenant, "tester", &a, version, &common::labels("env=staging")).await.unwrap();
     f.wait_no_status(&id, "a").await;
     eventually("namespace removed from a", || async {
         f.member_get("a", "v1", "Namespace", None, "web").await.is_none()
@@ -328,8 +329,9 @@ async fn deregistering_cleans_up_or_leaves_objects() {
     f.wait_synced_rev(&id, "a", 1).await;
     f.wait_synced_rev(&id, "b", 1).await;
     let (a, b) = (f.cluster_id("a").await, f.cluster_id("b").await);
-    f.store.deregister_cluster(&f.tenant, "tester", &a, true).await.unwrap();
-    f.store.deregister_cluster(&f.tenant, "tester", &b, false).await.unwrap();
+    let (va, vb) = (f.cluster_version(&a).await, f.cluster_version(&b).await);
+    f.store.deregister_cluster(&f.tenant, "tester", &a, va, true).await.unwrap();
+    f.store.deregister_cluster(&f.tenant, "tester", &b, vb, false).await.unwrap();
     eventually("both forgotten", || async { f.store.list_clusters(&f.tenant).await.unwrap().is_empty() }).await;
     assert!(f.member_get("a", "v1", "Namespace", None, "svc").await.is_none(), "a cleaned up");
     assert!(f.member_configmap("b", "svc", "cfg").await.is_some(), "b left in place");

@@ -1,6 +1,6 @@
-//! `GET /api/events`: the engine's status changes for the caller's tenant, as server-sent
-//! events, the moment they happen. A reader that falls behind the engine's backlog gets a
-//! `resync` event and reads the current state again; idle streams carry keep-alive comments.
+//! `GET /api/events`: the engine's status changes and the saved changes of the caller's
+//! tenant, as server-sent events, the moment they happen. A reader that falls behind gets
+//! a `resync` event and reads the current state again; idle streams carry keep-alives.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::Session;
 
@@ -18,32 +19,54 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
     let Some(user) = app::auth::ssr::session_user_ids(&session).await else {
         return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response();
     };
-    let receiver = state.engine.subscribe();
-    Sse::new(stream(receiver, user.tenant_id))
+    let sources = Sources { engine: state.engine.subscribe(), changes: state.store.subscribe_changes() };
+    Sse::new(stream(sources, user.tenant_id))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
 
-fn stream(
-    receiver: tokio::sync::broadcast::Receiver<std::sync::Arc<flotilla_engine::StatusEvent>>,
-    tenant_id: String,
-) -> impl Stream<Item = Result<Event, Infallible>> {
-    futures::stream::unfold((receiver, tenant_id), |(mut receiver, tenant_id)| async move {
+/// What the stream forwards: the engine's status events and the store's saved changes.
+struct Sources {
+    engine: broadcast::Receiver<std::sync::Arc<flotilla_engine::StatusEvent>>,
+    changes: broadcast::Receiver<flotilla_store::Change>,
+}
+
+impl Sources {
+    /// The next event for `tenant_id` (None when the server shuts down).
+    async fn next(&mut self, tenant_id: &str) -> Option<LiveEvent> {
         loop {
-            let live = match receiver.recv().await {
-                Ok(event) if event.tenant_id() == tenant_id => LiveEvent::from_engine(&event),
-                Ok(_) => continue, // another tenant's
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::debug!(missed, "live stream reader fell behind; asking it to resync");
-                    LiveEvent::Resync
-                }
-                Err(RecvError::Closed) => return None,
+            let event = tokio::select! {
+                event = self.engine.recv() => match event {
+                    Ok(event) if event.tenant_id() == tenant_id => Some(LiveEvent::from_engine(&event)),
+                    Ok(_) => None, // another tenant's
+                    Err(RecvError::Lagged(missed)) => Some(lagged(missed)),
+                    Err(RecvError::Closed) => return None,
+                },
+                change = self.changes.recv() => match change {
+                    Ok(change) => LiveEvent::from_change(&change, tenant_id),
+                    Err(RecvError::Lagged(missed)) => Some(lagged(missed)),
+                    Err(RecvError::Closed) => return None,
+                },
             };
-            let event = Event::default().event(live.name()).json_data(&live).unwrap_or_else(|e| {
-                tracing::error!(error = %e, "could not encode a live event");
-                Event::default().event("resync").data("{\"kind\":\"resync\"}")
-            });
-            return Some((Ok(event), (receiver, tenant_id)));
+            if let Some(event) = event {
+                return Some(event);
+            }
         }
+    }
+}
+
+fn lagged(missed: u64) -> LiveEvent {
+    tracing::debug!(missed, "live stream reader fell behind; asking it to resync");
+    LiveEvent::Resync
+}
+
+fn stream(sources: Sources, tenant_id: String) -> impl Stream<Item = Result<Event, Infallible>> {
+    futures::stream::unfold((sources, tenant_id), |(mut sources, tenant_id)| async move {
+        let live = sources.next(&tenant_id).await?;
+        let event = Event::default().event(live.name()).json_data(&live).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not encode a live event");
+            Event::default().event("resync").data("{\"kind\":\"resync\"}")
+        });
+        Some((Ok(event), (sources, tenant_id)))
     })
 }

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::changes::Change;
+use crate::workspaces::last_actor;
 use crate::{AuditEntry, AuditOutcome, Error, Result, SecretCipher, Store, new_id, now_ms};
 
 /// What is needed to register a cluster.
@@ -30,6 +31,8 @@ struct ClusterRow {
     health: String,
     health_reason: String,
     server_version: Option<String>,
+    version: i64,
+    deregistering: Option<String>,
 }
 
 impl ClusterRow {
@@ -45,6 +48,8 @@ impl ClusterRow {
             health: r.health,
             health_reason: r.health_reason,
             server_version: r.server_version,
+            version: r.version,
+            deregistering: r.deregistering,
         })
     }
 }
@@ -131,54 +136,75 @@ impl Store {
         Ok(id)
     }
 
-    /// Replaces a cluster's labels (which moves it in or out of workspaces and projects).
+    /// Replaces a cluster's labels (which moves it in or out of workspaces and projects), if
+    /// nobody changed the cluster since `expected_version`.
     #[tracing::instrument(skip(self))]
     pub async fn set_cluster_labels(
         &self,
         tenant_id: &str,
         actor: &str,
         id: &str,
+        expected_version: i64,
         labels: &BTreeMap<String, String>,
     ) -> Result<()> {
         let json = serde_json::to_string(labels).map_err(|e| Error::Corrupt(e.to_string()))?;
         let detail = serde_json::json!({ "labels": labels });
-        self.set_cluster_column(tenant_id, actor, id, "labels", &json, "cluster.labels", detail).await
+        let set = ClusterSet { column: "labels", value: &json, action: "cluster.labels", detail };
+        self.set_cluster_column(tenant_id, actor, id, expected_version, set).await
     }
 
-    /// Starts deregistering a cluster: with `cleanup` the engine first removes Flotilla's
-    /// objects from it, with `leave` they stay; then the engine forgets the cluster.
+    /// Starts deregistering a cluster (if nobody changed it since `expected_version`): with
+    /// `cleanup` the engine first removes Flotilla's objects from it, with `leave` they
+    /// stay; then the engine forgets the cluster.
     #[tracing::instrument(skip(self))]
-    pub async fn deregister_cluster(&self, tenant_id: &str, actor: &str, id: &str, cleanup: bool) -> Result<()> {
+    pub async fn deregister_cluster(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        id: &str,
+        expected_version: i64,
+        cleanup: bool,
+    ) -> Result<()> {
         let mode = if cleanup { "cleanup" } else { "leave" };
         let detail = serde_json::json!({ "mode": mode });
-        self.set_cluster_column(tenant_id, actor, id, "deregistering", mode, "cluster.deregister", detail).await
+        let set = ClusterSet { column: "deregistering", value: mode, action: "cluster.deregister", detail };
+        self.set_cluster_column(tenant_id, actor, id, expected_version, set).await
     }
 
-    /// Sets one column of a tenant's cluster, audited as `action` in the same transaction,
-    /// and publishes the change. `column` is one of ours, never user input.
-    #[allow(clippy::too_many_arguments)]
+    /// Sets one column of a tenant's cluster at `expected_version`, audited in the same
+    /// transaction, and publishes the change. A cluster being deregistered is not changed.
     async fn set_cluster_column(
         &self,
         tenant_id: &str,
         actor: &str,
         id: &str,
-        column: &'static str,
-        value: &str,
-        action: &str,
-        detail: serde_json::Value,
+        expected_version: i64,
+        set: ClusterSet<'_>,
     ) -> Result<()> {
+        let ClusterSet { column, value, action, detail } = set;
         let mut tx = self.write_tx().await?;
-        let name: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 \
-             WHERE tenant_id = $3 AND id = $4 RETURNING name"
+        let current: Option<(String, i64, Option<String>)> =
+            sqlx::query_as("SELECT name, version, deregistering FROM clusters WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (name, version, deregistering) = current.ok_or(Error::NotFound("cluster"))?;
+        if deregistering.is_some() {
+            return Err(flotilla_domain::Error::invalid("cluster", format!("{name} is being deregistered")).into());
+        }
+        if version != expected_version {
+            return Err(Error::Stale { what: "cluster", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
         )))
         .bind(value)
         .bind(now_ms())
         .bind(tenant_id)
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        let name = name.ok_or(Error::NotFound("cluster"))?;
         AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
             .target("cluster", id, &name)
             .detail(detail)
@@ -210,12 +236,12 @@ impl Store {
         // One row holding a JSON array: a fleet of thousands is not handed over row by row.
         let json: String = sqlx::query_scalar(
             "SELECT json_group_array(json_array(id, name, api_server_url, labels, health, health_reason, \
-                 server_version) ORDER BY name) FROM clusters WHERE tenant_id = $1",
+                 server_version, version, deregistering) ORDER BY name) FROM clusters WHERE tenant_id = $1",
         )
         .bind(tenant_id)
         .fetch_one(&self.pool)
         .await?;
-        type Row = (String, String, String, String, String, String, Option<String>);
+        type Row = (String, String, String, String, String, String, Option<String>, i64, Option<String>);
         let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("clusters: {e}")))?;
         rows.into_iter()
             .map(|r| {
@@ -227,6 +253,8 @@ impl Store {
                     health: r.4,
                     health_reason: r.5,
                     server_version: r.6,
+                    version: r.7,
+                    deregistering: r.8,
                 }
                 .into_summary()
             })
@@ -252,4 +280,13 @@ pub(crate) fn decrypt_token(cipher: &SecretCipher, enc: &str) -> Result<SecretSt
     let creds: Credentials =
         serde_json::from_str(plain.expose_secret()).map_err(|e| Error::Corrupt(format!("credentials: {e}")))?;
     Ok(SecretString::from(creds.token))
+}
+
+/// One column of a cluster to set, and how the change is audited. `column` is one of
+/// ours, never user input.
+struct ClusterSet<'a> {
+    column: &'static str,
+    value: &'a str,
+    action: &'static str,
+    detail: serde_json::Value,
 }

@@ -2,30 +2,38 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::register_cluster::RegisterClusterPanel;
-use crate::components::styles::BUTTON_PRIMARY;
-use crate::components::{AppShell, ErrorAlert, HealthBadge};
-use crate::fleet::{ClusterSummary, RegisterCluster, list_clusters};
+use flotilla_domain::LabelSelector;
+
+use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
+use crate::components::{AppShell, ErrorAlert, FieldError, HealthBadge};
+use crate::fleet::{ClusterSummary, FleetRow, RegisterCluster, deregister_cluster, fleet_overview, set_cluster_labels};
 use crate::live::LiveEvent;
 
 /// Cluster id → (health, reason, server version), from the live stream.
 type LiveHealth = std::collections::HashMap<String, (String, String, Option<String>)>;
 
-/// The fleet: every cluster of the tenant, with health, version and labels; searchable.
+/// The fleet: every cluster of the tenant with health, version, labels and the workspaces
+/// and projects on it; filtered by selector and text; labels edited, clusters deregistered.
 #[component]
 pub fn FleetPage() -> impl IntoView {
     let register = ServerAction::<RegisterCluster>::new();
-    let clusters = Resource::new(move || register.version().get(), |_| list_clusters());
-    let query = RwSignal::new(String::new());
+    // Bumped after a change made on this page.
+    let reload = RwSignal::new(0u32);
+    let clusters = Resource::new(move || (register.version().get(), reload.get()), |_| fleet_overview());
     let registering = RwSignal::new(false);
     // Health as the engine reports it from now on (a cluster going offline shows at once).
     let live = RwSignal::new(LiveHealth::new());
-    crate::live::subscribe(move |event| {
-        if let LiveEvent::Cluster { cluster_id, health, reason, server_version } = event {
-            live.update(|m| {
-                m.insert(cluster_id, (health, reason, server_version));
-            });
-        }
+    crate::live::subscribe(move |event| match event {
+        LiveEvent::Cluster { cluster_id, health, reason, server_version } => live.update(|m| {
+            m.insert(cluster_id, (health, reason, server_version));
+        }),
+        // Clusters registered, relabelled or gone, workspaces and projects placed (by
+        // anyone): the list and its counts follow.
+        LiveEvent::Changed { what, .. } if what != "resource" => reload.update(|n| *n += 1),
+        LiveEvent::Resync => reload.update(|n| *n += 1),
+        _ => {}
     });
+    let filters = Filters { query: RwSignal::new(String::new()), selector: RwSignal::new(String::new()) };
 
     view! {
         <Title text="Fleet" />
@@ -44,30 +52,16 @@ pub fn FleetPage() -> impl IntoView {
             <Show when=move || registering.get()>
                 <RegisterClusterPanel register on_close=Callback::new(move |()| registering.set(false)) />
             </Show>
-            <div class="mt-6 flex justify-end">
-                <div class="w-full max-w-xs">
-                    <label for="fleet-search" class="block text-sm font-medium text-slate-700">
-                        "Search"
-                    </label>
-                    <input
-                        id="fleet-search"
-                        type="search"
-                        placeholder="name, URL or label (env=prod)"
-                        class="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40"
-                        prop:value=move || query.get()
-                        on:input=move |ev| query.set(event_target_value(&ev))
-                    />
-                </div>
-            </div>
-            <Suspense fallback=|| view! { <p class="mt-8 text-sm text-slate-500">"Loading clusters…"</p> }>
+            // A reload keeps showing the list until the new one is there.
+            <Transition fallback=|| view! { <p class="mt-8 text-sm text-slate-500">"Loading clusters…"</p> }>
                 {move || Suspend::new(async move {
                     match clusters.await {
                         Ok(rows) if rows.is_empty() => view! { <EmptyFleet /> }.into_any(),
-                        Ok(rows) => view! { <ClusterTable rows query=query.read_only() live /> }.into_any(),
+                        Ok(rows) => view! { <ClusterTable rows live reload filters /> }.into_any(),
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </AppShell>
     }
 }
@@ -89,14 +83,53 @@ fn EmptyFleet() -> impl IntoView {
     }
 }
 
+/// The fleet's filters (kept across reloads of the list).
+#[derive(Clone, Copy)]
+struct Filters {
+    query: RwSignal<String>,
+    selector: RwSignal<String>,
+}
+
 #[component]
-fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>, live: RwSignal<LiveHealth>) -> impl IntoView {
+fn ClusterTable(
+    rows: Vec<FleetRow>,
+    live: RwSignal<LiveHealth>,
+    reload: RwSignal<u32>,
+    filters: Filters,
+) -> impl IntoView {
     let total = rows.len();
     let rows = StoredValue::new(rows);
-    let visible =
-        move || rows.with_value(|r| r.iter().filter(|c| c.matches_text(&query.get())).cloned().collect::<Vec<_>>());
+    let Filters { query, selector } = filters;
+    let parsed = Memo::new(move |_| LabelSelector::parse(&selector.get()).map_err(|e| e.to_string()));
+    let visible = move || {
+        let Ok(sel) = parsed.get() else { return Vec::new() };
+        let text = query.get();
+        rows.with_value(|r| {
+            r.iter()
+                .filter(|r| sel.matches(&r.cluster.labels) && r.cluster.matches_text(&text))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
-        <p class="mt-6 text-sm text-slate-600" aria-live="polite" data-testid="fleet-count">
+        <div class="mt-6 grid gap-4 sm:grid-cols-2 lg:max-w-3xl">
+            <div>
+                <label for="fleet-selector" class="block text-sm font-medium text-slate-700">"Label selector"</label>
+                <input id="fleet-selector" autocomplete="off" spellcheck="false" placeholder="env=prod,region in (eu)"
+                    class=format!("{INPUT} font-mono") aria-describedby="fleet-selector-error"
+                    aria-invalid=move || parsed.get().is_err().to_string()
+                    prop:value=move || selector.get() on:input=move |ev| selector.set(event_target_value(&ev)) />
+                <Show when=move || parsed.get().is_err()>
+                    <p id="fleet-selector-error" class="mt-1 text-sm text-red-700">{move || parsed.get().err()}</p>
+                </Show>
+            </div>
+            <div>
+                <label for="fleet-search" class="block text-sm font-medium text-slate-700">"Search"</label>
+                <input id="fleet-search" type="search" placeholder="name, URL or label" class=INPUT
+                    prop:value=move || query.get() on:input=move |ev| query.set(event_target_value(&ev)) />
+            </div>
+        </div>
+        <p class="mt-4 text-sm text-slate-600" aria-live="polite" data-testid="fleet-count">
             {move || {
                 let shown = visible().len();
                 if shown == total { format!("{total} clusters") } else { format!("{shown} of {total} clusters") }
@@ -110,10 +143,14 @@ fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>, live: RwSi
                         <th scope="col" class="px-4 py-3">"Health"</th>
                         <th scope="col" class="px-4 py-3">"Version"</th>
                         <th scope="col" class="px-4 py-3">"Labels"</th>
+                        <th scope="col" class="px-4 py-3 text-right">"Workspaces"</th>
+                        <th scope="col" class="px-4 py-3 text-right">"Projects"</th>
+                        <th scope="col" class="px-4 py-3"><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    <For each=visible key=|c| c.name.clone() children=move |c| view! { <ClusterSummaryView c live /> } />
+                    <For each=visible key=|r| (r.cluster.id.clone(), r.cluster.version, r.cluster.deregistering.clone())
+                        children=move |r| view! { <ClusterRowView r live reload /> } />
                 </tbody>
             </table>
         </div>
@@ -121,29 +158,130 @@ fn ClusterTable(rows: Vec<ClusterSummary>, query: ReadSignal<String>, live: RwSi
 }
 
 #[component]
-fn ClusterSummaryView(c: ClusterSummary, live: RwSignal<LiveHealth>) -> impl IntoView {
+fn ClusterRowView(r: FleetRow, live: RwSignal<LiveHealth>, reload: RwSignal<u32>) -> impl IntoView {
+    let FleetRow { cluster: c, workspaces, projects } = r;
     let id = c.id.clone();
     let loaded = (c.health.clone(), c.health_reason.clone(), c.server_version.clone());
     let now = move || live.with(|m| m.get(&id).cloned()).unwrap_or_else(|| loaded.clone());
     let now_too = now.clone();
+    let open = RwSignal::new(false);
+    let deregistering = c.deregistering.clone();
+    let name = c.name.clone();
     view! {
-                        <tr data-testid="cluster-row">
-                            <td class="px-4 py-3">
-                                <div class="font-medium text-slate-900">{c.name.clone()}</div>
-                                <div class="text-xs text-slate-500">{c.api_server_url.clone()}</div>
-                            </td>
-                            <td class="px-4 py-3">
-                                {move || { let (health, reason, _) = now(); view! { <HealthBadge health reason /> } }}
-                            </td>
-                            <td class="px-4 py-3 text-slate-700">{move || now_too().2.unwrap_or_else(|| "—".into())}</td>
-                            <td class="px-4 py-3">
-                                <ul class="flex flex-wrap gap-1" aria-label="labels">
-                                    {c.labels.iter().map(|(k, v)| view! {
-                                        <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{format!("{k}={v}")}</li>
-                                    }).collect_view()}
-                                </ul>
-                            </td>
-                        </tr>
+        <tr data-testid="cluster-row" data-cluster=c.name.clone()>
+            <td class="px-4 py-3">
+                <div class="font-medium text-slate-900">{c.name.clone()}</div>
+                <div class="text-xs text-slate-500">{c.api_server_url.clone()}</div>
+                {deregistering.clone().map(|mode| view! {
+                    <div class="mt-1 inline-block rounded bg-amber-50 px-1.5 py-0.5 text-xs text-amber-800 ring-1 ring-inset ring-amber-600/20">
+                        {if mode == "cleanup" { "Deregistering: removing Flotilla's objects…" } else { "Deregistering…" }}
+                    </div>
+                })}
+            </td>
+            <td class="px-4 py-3">
+                {move || { let (health, reason, _) = now(); view! { <HealthBadge health reason /> } }}
+            </td>
+            <td class="px-4 py-3 text-slate-700">{move || now_too().2.unwrap_or_else(|| "—".into())}</td>
+            <td class="px-4 py-3">
+                <ul class="flex flex-wrap gap-1" aria-label="labels">
+                    {c.labels.iter().map(|(k, v)| view! {
+                        <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{format!("{k}={v}")}</li>
+                    }).collect_view()}
+                </ul>
+            </td>
+            <td class="px-4 py-3 text-right tabular-nums" data-testid="cluster-workspaces">{workspaces}</td>
+            <td class="px-4 py-3 text-right tabular-nums" data-testid="cluster-projects">{projects}</td>
+            <td class="px-4 py-3 text-right">
+                {deregistering.is_none().then(|| view! {
+                    <button type="button" class=BUTTON_SECONDARY aria-expanded=move || open.get().to_string()
+                        aria-label=format!("Manage {name}") on:click=move |_| open.update(|o| *o = !*o)>"Manage"</button>
+                })}
+            </td>
+        </tr>
+        <Show when=move || open.get()>
+            <tr>
+                <td colspan="7" class="bg-slate-50 px-4 py-4">
+                    <ManageCluster c=c.clone() reload on_close=move || open.set(false) />
+                </td>
+            </tr>
+        </Show>
     }
     .into_any()
+}
+
+/// Edit a cluster's labels, or deregister it (choosing whether Flotilla cleans up first).
+#[component]
+fn ManageCluster(
+    c: ClusterSummary,
+    reload: RwSignal<u32>,
+    on_close: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let labels_text = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",");
+    let labels = RwSignal::new(labels_text);
+    let (id, version, name) = (c.id.clone(), c.version, c.name.clone());
+    let save = {
+        let id = id.clone();
+        Action::new(move |text: &String| set_cluster_labels(id.clone(), version, text.clone()))
+    };
+    let cleanup = RwSignal::new(true);
+    let confirm = RwSignal::new(String::new());
+    let deregister = Action::new(move |&(cleanup, ref confirm): &(bool, String)| {
+        deregister_cluster(id.clone(), version, cleanup, confirm.clone())
+    });
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(deregister.value().get(), Some(Ok(()))) {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let label_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let deregister_error = Signal::derive(move || deregister.value().get().and_then(Result::err));
+    let form_error = move || {
+        label_error.get().or_else(|| deregister_error.get()).filter(|e| e.is_form_level()).map(|e| e.to_string())
+    };
+    let label_id = format!("labels-{}", c.name);
+    let confirm_id = format!("confirm-{}", c.name);
+    view! {
+        <div class="grid gap-6 lg:grid-cols-2" data-testid="manage-cluster">
+            <section aria-label=format!("Labels of {name}")>
+                <label for=label_id.clone() class="block text-sm font-medium text-slate-700">"Labels"</label>
+                <input id=label_id class=format!("{INPUT} font-mono") autocomplete="off" spellcheck="false" aria-describedby="labels-error"
+                    prop:value=move || labels.get() on:input=move |ev| labels.set(event_target_value(&ev)) />
+                <FieldError error=label_error field="labels" />
+                <p class="mt-1 text-xs text-slate-500">"Workspaces and projects follow the new labels: objects are added to or removed from this cluster."</p>
+                <div class="mt-3 flex gap-2">
+                    <button type="button" class=BUTTON_PRIMARY disabled=move || save.pending().get()
+                        on:click=move |_| { save.dispatch(labels.get()); }>
+                        {move || if save.pending().get() { "Saving…" } else { "Save labels" }}
+                    </button>
+                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close()>"Close"</button>
+                </div>
+            </section>
+            <section aria-label=format!("Deregister {name}") class="rounded-md border border-red-200 bg-white p-4">
+                <h3 class="text-sm font-semibold text-red-800">"Deregister"</h3>
+                <fieldset class="mt-2 space-y-1 text-sm">
+                    <legend class="sr-only">"Flotilla's objects in this cluster"</legend>
+                    <label class="flex items-center gap-2">
+                        <input type="radio" name=format!("cleanup-{name}") prop:checked=move || cleanup.get() on:change=move |_| cleanup.set(true) />
+                        "Remove Flotilla's objects from it first"
+                    </label>
+                    <label class="flex items-center gap-2">
+                        <input type="radio" name=format!("cleanup-{name}") prop:checked=move || !cleanup.get() on:change=move |_| cleanup.set(false) />
+                        "Leave them in place, unmanaged"
+                    </label>
+                </fieldset>
+                <label for=confirm_id.clone() class="mt-3 block text-sm font-medium text-slate-700">{format!("Type {name} to confirm")}</label>
+                <input id=confirm_id class=format!("{INPUT} font-mono") autocomplete="off" aria-describedby="confirm-error"
+                    prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
+                <FieldError error=deregister_error field="confirm" />
+                <button type="button" class="mt-3 rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-700 disabled:opacity-60 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600"
+                    disabled=move || deregister.pending().get()
+                    on:click=move |_| { deregister.dispatch((cleanup.get(), confirm.get())); }>
+                    {move || if deregister.pending().get() { "Deregistering…" } else { "Deregister" }}
+                </button>
+            </section>
+            <Show when=move || form_error().is_some()>
+                <div class="lg:col-span-2"><ErrorAlert message=form_error().unwrap_or_default() /></div>
+            </Show>
+        </div>
+    }
 }

@@ -44,6 +44,8 @@ pub fn ProjectPage() -> impl IntoView {
             cells.update(Cells::clear);
             resync.update(|n| *n += 1);
         }
+        // Saved changes reload nothing here: a form being filled in would be lost.
+        LiveEvent::Changed { .. } => {}
     });
 
     view! {

@@ -95,6 +95,11 @@ impl Fleet {
         self.store.list_clusters(&self.tenant).await.unwrap().into_iter().find(|c| c.name == name).unwrap().id
     }
 
+    /// The version of cluster `id` (what an edit of it names).
+    pub async fn cluster_version(&self, id: &str) -> i64 {
+        self.store.list_clusters(&self.tenant).await.unwrap().into_iter().find(|c| c.id == id).unwrap().version
+    }
+
     /// A workspace and a project in it; returns (workspace id, project id).
     pub async fn project(&self, ws_selector: &str, name: &str, selector: &str) -> (String, String) {
         let ws =

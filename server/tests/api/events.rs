@@ -33,9 +33,10 @@ async fn statuses_reach_the_live_stream_as_the_engine_syncs() {
     );
     let id = app.store.create_resource(&tenant, &actor, home, &cm).await.unwrap();
 
-    // The four staging clusters report Synced for the ConfigMap.
+    // The four staging clusters report Synced for the ConfigMap; the saves were announced.
     let mut text = String::new();
     let mut synced = std::collections::BTreeSet::new();
+    let mut changed = std::collections::BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while synced.len() < 4 {
         let chunk = tokio::time::timeout_at(deadline, stream.chunk()).await.expect("events in time").unwrap().unwrap();
@@ -48,6 +49,12 @@ async fn statuses_reach_the_live_stream_as_the_engine_syncs() {
             if frame.starts_with("event: status") && event["resource_id"] == id.as_str() && event["code"] == "Synced" {
                 synced.insert(event["cluster_id"].as_str().unwrap().to_owned());
             }
+            if frame.starts_with("event: changed") {
+                changed.insert((event["what"].as_str().unwrap().to_owned(), event["id"].as_str().unwrap().to_owned()));
+            }
         }
+    }
+    for (what, id) in [("workspace", &ws.id), ("project", &project.id), ("resource", &id)] {
+        assert!(changed.contains(&(what.to_owned(), id.clone())), "{what} {id}: {changed:?}");
     }
 }

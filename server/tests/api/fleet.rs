@@ -75,3 +75,100 @@ async fn the_engine_probes_the_demo_fleet_and_records_health() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+async fn post(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirming_their_name() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws: serde_json::Value =
+        post(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")])
+            .await
+            .json()
+            .await
+            .unwrap();
+    post(
+        &app,
+        &client,
+        "/api/projects/create",
+        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "eu"), ("selector", "region=eu")],
+    )
+    .await;
+
+    let rows: Vec<serde_json::Value> = post(&app, &client, "/api/fleet/overview", &[]).await.json().await.unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["cluster"]["name"] == name).unwrap().clone();
+    let eu = row("prod-eu-1");
+    assert_eq!((eu["workspaces"].as_u64(), eu["projects"].as_u64()), (Some(1), Some(1)));
+    let us = row("prod-us-1");
+    assert_eq!((us["workspaces"].as_u64(), us["projects"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(row("staging-eu-1")["workspaces"], 0);
+    let id = eu["cluster"]["id"].as_str().unwrap();
+    let version = eu["cluster"]["version"].as_i64().unwrap().to_string();
+
+    // Bad labels name the field; a stale version names who changed it; nothing is written.
+    let bad =
+        post(&app, &client, "/api/fleet/set-labels", &[("id", id), ("version", &version), ("labels", "env")]).await;
+    assert_eq!(bad.status(), 422);
+    assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "labels");
+    let stale =
+        post(&app, &client, "/api/fleet/set-labels", &[("id", id), ("version", "0"), ("labels", "env=dev")]).await;
+    assert_eq!(stale.status(), 409);
+    let missing =
+        post(&app, &client, "/api/fleet/set-labels", &[("id", "nope"), ("version", "1"), ("labels", "a=b")]).await;
+    assert_eq!(missing.status(), 404);
+
+    // Relabelled out of the project's region: the counts follow.
+    let moved: serde_json::Value = post(
+        &app,
+        &client,
+        "/api/fleet/set-labels",
+        &[("id", id), ("version", &version), ("labels", "env=prod,region=us")],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!((moved["workspaces"].as_u64(), moved["projects"].as_u64()), (Some(1), Some(0)));
+    let version = moved["cluster"]["version"].as_i64().unwrap().to_string();
+
+    // Deregistering asks for the name; then the cluster is on its way out and takes no edits.
+    let unconfirmed = post(
+        &app,
+        &client,
+        "/api/fleet/deregister",
+        &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod")],
+    )
+    .await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert_eq!(unconfirmed.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "confirm");
+    let done = post(
+        &app,
+        &client,
+        "/api/fleet/deregister",
+        &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod-eu-1")],
+    )
+    .await;
+    assert!(done.status().is_success(), "{}", done.status());
+    let gone_or_going: Vec<serde_json::Value> =
+        post(&app, &client, "/api/fleet/overview", &[]).await.json().await.unwrap();
+    if let Some(r) = gone_or_going.iter().find(|r| r["cluster"]["id"] == id) {
+        assert_eq!(r["cluster"]["deregistering"], "cleanup");
+        assert_eq!(r["workspaces"], 0, "a cluster on its way out takes no placements");
+    }
+    let detail: serde_json::Value =
+        post(&app, &client, "/api/workspaces/detail", &[("id", ws["id"].as_str().unwrap())])
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(detail["clusters"].as_array().unwrap().len(), 7);
+}
