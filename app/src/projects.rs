@@ -34,8 +34,23 @@ pub struct WorkspaceDetail {
     /// The clusters the workspace selects now.
     pub clusters: Vec<ClusterRef>,
     pub projects: Vec<ProjectSummary>,
+    /// Its cluster-scoped resources (Namespaces, ClusterRoles, CRDs, …).
+    pub resources: Vec<WorkspaceResource>,
     /// Every label of those clusters, for previews in the browser.
     pub cluster_labels: Vec<std::collections::BTreeMap<String, String>>,
+}
+
+/// A cluster-scoped resource of a workspace with how its rollout stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceResource {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub revision: i64,
+    /// Clusters that report it Synced, that report it failing, and that have a status.
+    pub synced: usize,
+    pub failing: usize,
+    pub placed: usize,
 }
 
 /// A resource as the matrix lists it.
@@ -150,6 +165,27 @@ pub async fn add_configmap(
     )
 }
 
+/// What adding the ConfigMap the form describes would do in each cluster. Nothing is saved.
+#[server(endpoint = "projects/review-configmap")]
+pub async fn review_configmap(
+    project_id: String,
+    name: String,
+    data: String,
+    override_cluster: Option<String>,
+    override_data: Option<String>,
+) -> Result<crate::resources::Review, AppError> {
+    crate::error::with_status(
+        ssr::review_configmap(
+            project_id,
+            name,
+            data,
+            override_cluster.unwrap_or_default(),
+            override_data.unwrap_or_default(),
+        )
+        .await,
+    )
+}
+
 /// Adds any namespaced object, written as YAML, to a project (in every cluster of it).
 #[server(endpoint = "projects/add-resource")]
 pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
@@ -220,8 +256,23 @@ pub(crate) mod ssr {
                 selector: p.selector,
             })
             .collect();
+        let mut resources = Vec::new();
+        for r in store.list_resources(&user.tenant_id, &id, None).await?.into_iter().filter(|r| !r.deleted) {
+            let statuses = store.resource_statuses(&user.tenant_id, &r.id).await?;
+            let count = |f: fn(flotilla_domain::StatusCode) -> bool| statuses.iter().filter(|s| f(s.code)).count();
+            resources.push(WorkspaceResource {
+                synced: count(|c| c == flotilla_domain::StatusCode::Synced),
+                failing: count(|c| c.is_failure()),
+                placed: statuses.len(),
+                id: r.id,
+                kind: r.kind,
+                name: r.name,
+                revision: r.revision,
+            });
+        }
         Ok(WorkspaceDetail {
             workspace: summary(workspace, selected.len(), projects.len()),
+            resources,
             cluster_labels: selected.iter().map(|c| c.labels.clone()).collect(),
             clusters: selected.into_iter().map(cluster_ref).collect(),
             projects,
@@ -294,37 +345,21 @@ pub(crate) mod ssr {
 
     pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
         let user = require_user().await?;
-        let template = flotilla_domain::parse_manifest(&yaml)?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
-        let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
-        let spec = ResourceSpec::new(template);
-        let id = store.create_resource(&user.tenant_id, &actor(&user), home, &spec).await.map_err(|e| {
-            match AppError::from(e) {
-                // The editor is the one place the object's fields are written.
-                AppError::Invalid { field, message } if field != "yaml" => {
-                    AppError::Invalid { field: "yaml".into(), message: format!("{field}: {message}") }
-                }
-                other => other,
-            }
-        })?;
-        let record = store.get_resource(&user.tenant_id, &id).await?;
-        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
+        let project = app_state()?.store.get_project(&user.tenant_id, &project_id).await?;
+        crate::resources::ssr::add_new(project.workspace_id, Some(project.id), yaml).await
     }
 
-    pub async fn add_configmap(
-        project_id: String,
-        name: String,
-        data: String,
-        override_cluster: String,
-        override_data: String,
-    ) -> Result<ResourceRow, AppError> {
-        let user = require_user().await?;
+    /// The ConfigMap the form describes, checked as creating it would be.
+    fn configmap_spec(
+        project: &flotilla_store::Project,
+        name: &str,
+        data: &str,
+        override_cluster: &str,
+        override_data: &str,
+    ) -> Result<ResourceSpec, AppError> {
         let name = ResourceName::parse("name", name.trim())?;
-        let data = parse_pairs("data", &data)?;
-        let overridden = parse_pairs("override_data", &override_data)?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let data = parse_pairs("data", data)?;
+        let overridden = parse_pairs("override_data", override_data)?;
         let mut spec = ResourceSpec::new(json!({
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name.as_str()}, "data": data,
         }));
@@ -351,17 +386,56 @@ pub(crate) mod ssr {
                     .collect(),
             }),
         }
+        flotilla_store::check_new(&spec, Some(&project.name)).map_err(|e| form_field(e.into()))?;
+        Ok(spec)
+    }
+
+    /// The form's fields for what the store names.
+    fn form_field(e: AppError) -> AppError {
+        match e {
+            // The store names the overrides as a whole; the form has one place for them.
+            AppError::Invalid { field, message } if field.starts_with("overrides") => {
+                AppError::Invalid { field: "override_data".into(), message }
+            }
+            AppError::Invalid { field, message } if field == "template" => {
+                AppError::Invalid { field: "name".into(), message }
+            }
+            other => other,
+        }
+    }
+
+    pub async fn review_configmap(
+        project_id: String,
+        name: String,
+        data: String,
+        override_cluster: String,
+        override_data: String,
+    ) -> Result<crate::resources::Review, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
+        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id)).await?;
+        home.review(None, Some(&crate::resources::ssr::Shown::new(&spec, None, None)?))
+    }
+
+    pub async fn add_configmap(
+        project_id: String,
+        name: String,
+        data: String,
+        override_cluster: String,
+        override_data: String,
+    ) -> Result<ResourceRow, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
-        let id =
-            store.create_resource(&user.tenant_id, &actor(&user), home, &spec).await.map_err(
-                |e| match AppError::from(e) {
-                    // The store names the overrides as a whole; the form has one place for them.
-                    AppError::Invalid { field, message } if field.starts_with("overrides") => {
-                        AppError::Invalid { field: "override_data".into(), message }
-                    }
-                    other => other,
-                },
-            )?;
-        Ok(ResourceRow { id, kind: "ConfigMap".into(), name: name.to_string(), revision: 1 })
+        let id = store
+            .create_resource(&user.tenant_id, &actor(&user), home, &spec)
+            .await
+            .map_err(|e| form_field(e.into()))?;
+        let record = store.get_resource(&user.tenant_id, &id).await?;
+        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppError;
 use crate::live::StatusView;
-use crate::projects::ClusterRef;
+use crate::projects::{ClusterRef, ResourceRow};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceDetail {
@@ -140,6 +140,20 @@ pub async fn review_delete(id: String, orphan: bool) -> Result<Review, AppError>
 #[server(endpoint = "resources/delete")]
 pub async fn delete_resource(id: String, version: i64, orphan: bool) -> Result<String, AppError> {
     crate::error::with_status(ssr::delete(id, version, orphan).await)
+}
+
+/// What adding the object in `yaml` would do in each cluster of the workspace (with
+/// `project_id`: of the project). Nothing is saved.
+#[server(endpoint = "resources/review-new")]
+pub async fn review_new(workspace_id: String, project_id: Option<String>, yaml: String) -> Result<Review, AppError> {
+    crate::error::with_status(ssr::review_new(workspace_id, project_id, yaml).await)
+}
+
+/// Adds a cluster-scoped object (Namespace, ClusterRole, CRD, …), written as YAML, to a
+/// workspace: to every cluster it selects.
+#[server(endpoint = "workspaces/add-resource")]
+pub async fn add_workspace_resource(workspace_id: String, yaml: String) -> Result<ResourceRow, AppError> {
+    crate::error::with_status(ssr::add_new(workspace_id, None, yaml).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -426,6 +440,70 @@ pub(crate) mod ssr {
             .update_resource(&user.tenant_id, &actor(&user), &id, version, &spec)
             .await
             .map_err(|e| yaml_field(e.into()))
+    }
+
+    /// A new resource's spec from YAML, checked as creating it would be.
+    fn new_spec(home: &Home, yaml: &str) -> Result<ResourceSpec, AppError> {
+        let spec = ResourceSpec::new(flotilla_domain::parse_manifest(yaml)?);
+        flotilla_store::check_new(&spec, home.namespace()).map_err(|e| editor_field(e.into()))?;
+        Ok(spec)
+    }
+
+    /// Errors of a YAML editor's object belong to the editor, whatever part they name.
+    pub(crate) fn editor_field(e: AppError) -> AppError {
+        match e {
+            AppError::Invalid { field, message } if field != "yaml" => {
+                let message = if field == "template" { message } else { format!("{field}: {message}") };
+                AppError::Invalid { field: "yaml".into(), message }
+            }
+            other => other,
+        }
+    }
+
+    /// A Secret's keys as a review shows them (never their values); None for other kinds.
+    fn secret_keys_of(template: &Value) -> Option<BTreeMap<String, String>> {
+        if template.get("kind").and_then(Value::as_str) != Some("Secret") {
+            return None;
+        }
+        let keys = ["data", "stringData"]
+            .into_iter()
+            .filter_map(|f| template.get(f).and_then(Value::as_object))
+            .flat_map(|m| m.keys().cloned())
+            .map(|k| (k, String::new()))
+            .collect();
+        Some(keys)
+    }
+
+    pub async fn review_new(
+        workspace_id: String,
+        project_id: Option<String>,
+        yaml: String,
+    ) -> Result<Review, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let home = home_of(&store, &user, &workspace_id, project_id.as_deref().filter(|p| !p.is_empty())).await?;
+        let spec = new_spec(&home, &yaml)?;
+        let keys = secret_keys_of(&spec.template);
+        home.review(None, Some(&Shown::new(&spec, keys.as_ref(), None)?))
+    }
+
+    pub async fn add_new(
+        workspace_id: String,
+        project_id: Option<String>,
+        yaml: String,
+    ) -> Result<ResourceRow, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let home = home_of(&store, &user, &workspace_id, project_id.as_deref()).await?;
+        let spec = new_spec(&home, &yaml)?;
+        let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
+        let at = flotilla_store::ResourceHome { workspace_id: &home.workspace_id, project };
+        let id = store
+            .create_resource(&user.tenant_id, &actor(&user), at, &spec)
+            .await
+            .map_err(|e| editor_field(e.into()))?;
+        let record = store.get_resource(&user.tenant_id, &id).await?;
+        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
     }
 
     pub async fn history(id: String) -> Result<Vec<RevisionView>, AppError> {

@@ -73,7 +73,14 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   await page.getByLabel("Data (key=value per line)").fill("greeting=hello\nlevel=info");
   await page.getByLabel("Override in cluster (optional)").selectOption("lab-2");
   await page.getByLabel("Values there (key=value per line)").fill("level=debug");
-  await page.getByRole("button", { name: "Add ConfigMap" }).click();
+  // Reviewed first: what it creates in which cluster (lab-2's copy differs).
+  const cmForm = page.getByRole("region", { name: "Add a ConfigMap" });
+  await cmForm.getByRole("button", { name: "Review" }).click();
+  await expect(cmForm.getByTestId("review-summary")).toHaveText("This change: created in 3 clusters.");
+  await expect(cmForm.getByTestId("review-clusters")).toHaveText(["lab-1, lab-3", "lab-2"]);
+  await expect(cmForm.locator('[data-kind="Create"]').nth(1).locator('[data-line="added"]')).toContainText(["level: debug"]);
+  await page.screenshot({ path: "test-results/project-review.png", fullPage: true });
+  await cmForm.getByRole("button", { name: "Add ConfigMap" }).click();
 
   // All three cells turn Synced live.
   const cells = page.locator('[data-testid="status-cell"][data-resource="ConfigMap/settings"]');
@@ -85,6 +92,8 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   await page.screenshot({ path: "test-results/project-synced.png", fullPage: true });
   // The matrix pages and filters its cluster columns (fleets have hundreds).
   await expect(page.getByTestId("cluster-page")).toHaveText("clusters 1–3 of 3");
+  await expect(page.getByRole("button", { name: "Next", exact: true })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Previous", exact: true })).toBeDisabled();
   await page.getByLabel("Filter clusters").fill("lab-2");
   await expect(cells).toHaveCount(1);
   await expect(page.getByTestId("cluster-page")).toHaveText("clusters 1–1 of 1");
@@ -114,14 +123,17 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   const yaml = page.getByLabel("YAML", { exact: true });
   await yaml.fill("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: [web\n");
   await expect(page.getByTestId("yaml-error")).toContainText("line 4");
-  await expect(page.getByRole("button", { name: "Add object" })).toBeDisabled();
+  const yamlForm = page.getByRole("region", { name: "Add any object (YAML)" });
+  await expect(yamlForm.getByRole("button", { name: "Review" })).toBeDisabled();
   await yaml.fill(
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n" +
       "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n" +
       "    spec:\n      containers:\n      - {name: web, image: 'nginx:1.27'}\n",
   );
   await expect(page.getByTestId("yaml-error")).toHaveCount(0);
-  await page.getByRole("button", { name: "Add object" }).click();
+  await yamlForm.getByRole("button", { name: "Review" }).click();
+  await expect(yamlForm.getByTestId("review-summary")).toHaveText("This change: created in 3 clusters.");
+  await yamlForm.getByRole("button", { name: "Add object" }).click();
   const web = page.locator('[data-testid="status-cell"][data-resource="Deployment/web"]');
   await expect(web).toHaveCount(3);
   for (const cell of await web.all()) {

@@ -38,3 +38,34 @@ test("a workspace is created with a live preview of the clusters its selector ma
   await expect(page.getByRole("button", { name: "New workspace" })).toBeVisible();
   await page.screenshot({ path: "test-results/workspaces.png", fullPage: true });
 });
+
+// Issue #5 point 2: a workspace's cluster-scoped resources, added as YAML after a review.
+test("a cluster-scoped object is added to a workspace after reviewing it", async ({ page }) => {
+  await logIn(page);
+  const answer = await page.request.post("/api/workspaces/create", {
+    form: { name: `rbac-${Date.now()}`, selector: "env=staging" },
+    headers: { Accept: "application/json" },
+  });
+  expect(answer.ok()).toBeTruthy();
+  const ws = await answer.json();
+  await page.goto(`/workspaces/${ws.id}`);
+  await hydrated(page);
+  await expect(page.getByText("None yet: add one as YAML below.")).toBeVisible();
+  const form = page.getByRole("region", { name: "Add a cluster-scoped object (YAML)" });
+  await form.getByLabel("YAML", { exact: true }).fill("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-here\n");
+  await form.getByRole("button", { name: "Review" }).click();
+  await expect(page.getByTestId("yaml-error")).toContainText("project");
+  await form.getByLabel("YAML", { exact: true }).fill(
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: read-pods\n" +
+      "rules:\n- apiGroups: ['']\n  resources: [pods]\n  verbs: [get, list]\n",
+  );
+  await form.getByRole("button", { name: "Review" }).click();
+  await expect(form.getByTestId("review-summary")).toHaveText("This change: created in 4 clusters.");
+  await form.getByRole("button", { name: "Add object" }).click();
+  const row = page.getByTestId("workspace-resource").filter({ hasText: "ClusterRole/read-pods" });
+  await expect(row).toBeVisible();
+  await row.getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "ClusterRole read-pods" })).toBeVisible();
+  await expect(page.getByTestId("status-row").locator('[data-code="Synced"]')).toHaveCount(4, { timeout: 15_000 });
+  await page.screenshot({ path: "test-results/workspace-resource.png", fullPage: true });
+});

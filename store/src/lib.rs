@@ -35,7 +35,7 @@ pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
 pub use login::LoginAttempt;
 pub use projects::{PROJECT_LABEL, Project};
-pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec, check_update};
+pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_update};
 pub use revisions::{RevisionRecord, StoredRevision};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;

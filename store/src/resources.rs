@@ -97,6 +97,12 @@ struct Checked {
     secret_values: Option<BTreeMap<String, String>>,
 }
 
+/// Checks a new resource as creating it would (`project`: the project's namespace), without
+/// creating it.
+pub fn check_new(spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
+    check(spec, project).map(|_| ())
+}
+
 /// Checks a new revision of `current` as saving it would (`project`: the project's
 /// namespace), without saving.
 pub fn check_update(current: &ResourceRecord, spec: &ResourceSpec, project: Option<&str>) -> Result<()> {

@@ -10,5 +10,5 @@ pub use app_shell::AppShell;
 pub use field_error::{ErrorAlert, Field, FieldError};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;
-pub use review::{DiffView, ReviewView};
+pub use review::{DiffView, ReviewPanel, ReviewView};
 pub use status_badge::{StatusBadge, look};

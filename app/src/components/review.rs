@@ -1,7 +1,40 @@
 use flotilla_domain::review::{ChangeKind, ClusterChange, DiffLine};
 use leptos::prelude::*;
 
+use crate::AppError;
+use crate::components::ErrorAlert;
+use crate::components::styles::BUTTON_PRIMARY;
 use crate::resources::Review;
+
+/// A change reviewed, with the button that applies it. A review of input that has changed
+/// since is marked stale and cannot be applied; errors that are not about a field show here.
+#[component]
+pub fn ReviewPanel(
+    review: Review,
+    #[prop(into)] stale: Signal<bool>,
+    #[prop(into)] applying: Signal<bool>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    apply_label: &'static str,
+    on_apply: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let form_error = move || error.get().filter(AppError::is_form_level).map(|e| e.to_string());
+    view! {
+        <div class="mt-4 border-t border-slate-200 pt-4">
+            <h3 class="text-sm font-semibold">"Review"</h3>
+            <Show when=move || stale.get()>
+                <p class="mt-2 text-sm text-amber-800">"The input changed since this review: review it again before applying."</p>
+            </Show>
+            <div class="mt-2"><ReviewView review /></div>
+            <Show when=move || form_error().is_some()>
+                <div class="mt-3"><ErrorAlert message=form_error().unwrap_or_default() /></div>
+            </Show>
+            <button type="button" class=format!("{BUTTON_PRIMARY} mt-4") disabled=move || applying.get() || stale.get()
+                on:click=move |_| on_apply()>
+                {move || if applying.get() { "Applying…" } else { apply_label }}
+            </button>
+        </div>
+    }
+}
 
 /// Names of clusters, shortened past a dozen.
 fn cluster_list(clusters: &[String]) -> String {

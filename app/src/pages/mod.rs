@@ -1,3 +1,4 @@
+mod add_yaml;
 mod audit;
 mod fleet;
 mod login;

@@ -4,10 +4,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, StatusBadge, look};
+use super::add_yaml::AddYaml;
+use crate::components::styles::{BUTTON_SECONDARY, INPUT};
+use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, ReviewPanel, StatusBadge, look};
 use crate::live::{LiveEvent, StatusView};
-use crate::projects::{AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view};
+use crate::projects::{
+    AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view, review_configmap,
+};
 
 /// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
 /// that still has it (the store lags the stream) must not bring it back.
@@ -108,6 +111,7 @@ fn Project(
         cells.with(|c| c.values().flatten().filter(|s| look(&s.code).0 == category).count())
     };
     let cluster_names: Vec<String> = clusters.with_value(|c| c.iter().map(|c| c.name.clone()).collect());
+    let project_id = id.clone();
 
     view! {
         <nav aria-label="Breadcrumb" class="text-sm text-slate-500">
@@ -163,7 +167,7 @@ fn Project(
                         }
                     }}
                 </span>
-                <button type="button" class=BUTTON_SECONDARY disabled=move || page.get() + 1 >= pages()
+                <button type="button" class=BUTTON_SECONDARY disabled=move || { page.get() + 1 >= pages() }
                     on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
             </nav>
         </div>
@@ -197,7 +201,16 @@ fn Project(
 
         <div class="mt-8 grid gap-6 xl:grid-cols-2">
             <AddConfigMap project_id=id.clone() add cluster_names />
-            <AddYaml project_id=id add=add_yaml />
+            <AddYaml
+                title="Add any object (YAML)"
+                hint="Deployments, Services, Roles, Secrets…; the namespace is the project's."
+                example=EXAMPLE
+                workspace_id=workspace_id.clone()
+                project_id=Some(id)
+                add=move |yaml| { add_yaml.dispatch(AddResource { project_id: project_id.clone(), yaml }); }
+                added=add_yaml.value()
+                adding=add_yaml.pending()
+            />
         </div>
     }
 }
@@ -232,117 +245,96 @@ fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Ce
     }
 }
 
-/// A ConfigMap from `key=value` lines, with values that differ in one cluster.
+/// A ConfigMap from `key=value` lines, with values that differ in one cluster; reviewed
+/// (what it creates in which cluster) before it is added.
 #[component]
 fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_names: Vec<String>) -> impl IntoView {
-    let error = Signal::derive(move || add.value().get().and_then(Result::err));
-    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
-    let pending = add.pending();
-    let form = NodeRef::<leptos::html::Form>::new();
-    // Added: the form empties for the next one.
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_)))
-            && let Some(form) = form.get()
-        {
-            form.reset();
+    let (name, data) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (override_cluster, override_data) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let input = move || AddConfigmap {
+        project_id: project_id.clone(),
+        name: name.get(),
+        data: data.get(),
+        override_cluster: Some(override_cluster.get()),
+        override_data: Some(override_data.get()),
+    };
+    let input = StoredValue::new(input);
+    let review = Action::new(move |i: &AddConfigmap| {
+        let i = i.clone();
+        async move {
+            let AddConfigmap { project_id, name, data, override_cluster, override_data } = i.clone();
+            review_configmap(project_id, name, data, override_cluster, override_data).await.map(|r| (i, r))
         }
     });
+    let error = Signal::derive(move || {
+        add.value().get().and_then(Result::err).or_else(|| review.value().get().and_then(Result::err))
+    });
+    let stale = Signal::derive(move || {
+        let now = input.with_value(|f| f());
+        let same = |i: &AddConfigmap| {
+            (&i.name, &i.data, &i.override_cluster, &i.override_data)
+                == (&now.name, &now.data, &now.override_cluster, &now.override_data)
+        };
+        review.value().with(|r| matches!(r, Some(Ok((i, _))) if !same(i)))
+    });
+    // Added: the form empties for the next one.
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            for s in [name, data, override_cluster, override_data] {
+                s.set(String::new());
+            }
+            review.value().set(None);
+        }
+    });
+    let text = |s: RwSignal<String>| (move || s.get(), move |ev| s.set(event_target_value(&ev)));
+    let (name_value, name_input) = text(name);
+    let (data_value, data_input) = text(data);
+    let (od_value, od_input) = text(override_data);
     view! {
         <section aria-labelledby="add-configmap" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="add-configmap" class="text-base font-semibold">"Add a ConfigMap"</h2>
-            <ActionForm action=add node_ref=form attr:class="mt-4 grid gap-4 md:grid-cols-2" attr:novalidate=true>
-                <input type="hidden" name="project_id" value=project_id />
+            <div class="mt-4 grid gap-4 md:grid-cols-2">
                 <div class="space-y-4">
                     <Field id="cm-name" label="Name" field="name" error>
-                        <input id="cm-name" name="name" autocomplete="off" placeholder="settings" class=INPUT aria-describedby="name-error" />
+                        <input id="cm-name" autocomplete="off" placeholder="settings" class=INPUT aria-describedby="name-error"
+                            prop:value=name_value on:input=name_input />
                     </Field>
                     <Field id="cm-data" label="Data (key=value per line)" field="data" error>
-                        <textarea id="cm-data" name="data" rows="4" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="data-error"></textarea>
+                        <textarea id="cm-data" rows="4" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="data-error"
+                            prop:value=data_value on:input=data_input></textarea>
                     </Field>
                 </div>
                 <div class="space-y-4">
                     <Field id="cm-override-cluster" label="Override in cluster (optional)" field="override_cluster" error>
-                        <select id="cm-override-cluster" name="override_cluster" class=INPUT aria-describedby="override_cluster-error">
+                        <select id="cm-override-cluster" class=INPUT aria-describedby="override_cluster-error"
+                            prop:value=move || override_cluster.get()
+                            on:change=move |ev| override_cluster.set(event_target_value(&ev))>
                             <option value="">"— none —"</option>
                             {cluster_names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
                         </select>
                     </Field>
                     <Field id="cm-override-data" label="Values there (key=value per line)" field="override_data" error>
-                        <textarea id="cm-override-data" name="override_data" rows="3" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="override_data-error"></textarea>
+                        <textarea id="cm-override-data" rows="3" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="override_data-error"
+                            prop:value=od_value on:input=od_input></textarea>
                     </Field>
                 </div>
-                <Show when=move || form_error().is_some()>
-                    <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800 md:col-span-2">{form_error}</p>
-                </Show>
-                <div class="md:col-span-2">
-                    <button type="submit" disabled=pending class=BUTTON_PRIMARY>
-                        {move || if pending.get() { "Adding…" } else { "Add ConfigMap" }}
-                    </button>
-                </div>
-            </ActionForm>
+            </div>
+            <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") disabled=move || review.pending().get()
+                on:click=move |_| { review.dispatch(input.with_value(|f| f())); }>
+                {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
+            </button>
+            <Show when=move || review.value().with(|r| matches!(r, Some(Err(e)) if e.is_form_level()))>
+                <div class="mt-3"><ErrorAlert message=error.get().map(|e| e.to_string()).unwrap_or_default() /></div>
+            </Show>
+            {move || review.value().get().and_then(Result::ok).map(|(i, r)| view! {
+                <ReviewPanel review=r stale applying=add.pending() error apply_label="Add ConfigMap"
+                    on_apply=move || { add.dispatch(i.clone()); } />
+            })}
         </section>
     }
 }
 
 const EXAMPLE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
-
-/// Any namespaced object as YAML. It is parsed as it is typed (the server's own parser, in
-/// the browser), so mistakes show with their line before anything is sent.
-#[component]
-fn AddYaml(project_id: String, add: ServerAction<AddResource>) -> impl IntoView {
-    let yaml = RwSignal::new(String::new());
-    let checked = Memo::new(move |_| {
-        let text = yaml.get();
-        if text.trim().is_empty() { None } else { flotilla_domain::parse_manifest(&text).err().map(|e| e.to_string()) }
-    });
-    let server_error = Signal::derive(move || add.value().get().and_then(Result::err));
-    let message = move || {
-        checked
-            .get()
-            .map(|m| m.trim_start_matches("yaml: ").to_owned())
-            .or_else(|| server_error.get().map(|e| e.to_string()))
-    };
-    let pending = add.pending();
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_))) {
-            yaml.set(String::new());
-        }
-    });
-    view! {
-        <section aria-labelledby="add-yaml" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h2 id="add-yaml" class="text-base font-semibold">"Add any object (YAML)"</h2>
-            <p class="mt-1 text-xs text-slate-500">"Deployments, Services, Roles, Secrets…; the namespace is the project's."</p>
-            <label for="yaml" class="mt-4 block text-sm font-medium text-slate-700">"YAML"</label>
-            <textarea
-                id="yaml"
-                rows="12"
-                spellcheck="false"
-                placeholder=EXAMPLE
-                class=format!("{INPUT} font-mono text-xs")
-                aria-describedby="yaml-error"
-                aria-invalid=move || message().is_some().to_string()
-                prop:value=move || yaml.get()
-                on:input=move |ev| yaml.set(event_target_value(&ev))
-            ></textarea>
-            <Show when=move || message().is_some()>
-                <p id="yaml-error" data-testid="yaml-error" class="mt-1 text-sm text-red-700">{message}</p>
-            </Show>
-            <button
-                type="button"
-                class=format!("{BUTTON_PRIMARY} mt-4")
-                disabled=move || pending.get() || checked.get().is_some() || yaml.get().trim().is_empty()
-                on:click={
-                    let project_id = project_id.clone();
-                    move |_| {
-                        add.dispatch(AddResource { project_id: project_id.clone(), yaml: yaml.get_untracked() });
-                    }
-                }
-            >
-                {move || if pending.get() { "Adding…" } else { "Add object" }}
-            </button>
-        </section>
-    }
-}
 
 /// Clusters shown at once in the matrix.
 const COLUMNS: usize = 25;

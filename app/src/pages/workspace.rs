@@ -3,9 +3,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, ErrorAlert, Field, FieldError, HealthBadge};
 use crate::projects::{CreateProject, WorkspaceDetail, get_workspace_detail};
+use crate::resources::AddWorkspaceResource;
 
 /// One workspace: the clusters it selects now and its projects; new projects narrow it.
 #[component]
@@ -13,7 +15,9 @@ pub fn WorkspacePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     let create = ServerAction::<CreateProject>::new();
-    let detail = Resource::new(move || (id(), create.version().get()), |(id, _)| get_workspace_detail(id));
+    let add = ServerAction::<AddWorkspaceResource>::new();
+    let detail =
+        Resource::new(move || (id(), create.version().get() + add.version().get()), |(id, _)| get_workspace_detail(id));
 
     view! {
         <Title text="Workspace" />
@@ -21,7 +25,7 @@ pub fn WorkspacePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the workspace…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <Workspace d create /> }.into_any(),
+                        Ok(d) => view! { <Workspace d create add /> }.into_any(),
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
@@ -31,8 +35,12 @@ pub fn WorkspacePage() -> impl IntoView {
 }
 
 #[component]
-fn Workspace(d: WorkspaceDetail, create: ServerAction<CreateProject>) -> impl IntoView {
-    let WorkspaceDetail { workspace, clusters, projects, cluster_labels } = d;
+fn Workspace(
+    d: WorkspaceDetail,
+    create: ServerAction<CreateProject>,
+    add: ServerAction<AddWorkspaceResource>,
+) -> impl IntoView {
+    let WorkspaceDetail { workspace, clusters, projects, resources, cluster_labels } = d;
     let selector = RwSignal::new(String::new());
     let parsed = Memo::new(move |_| LabelSelector::parse(&selector.get()).map_err(|e| e.to_string()));
     let labels = StoredValue::new(cluster_labels);
@@ -43,6 +51,7 @@ fn Workspace(d: WorkspaceDetail, create: ServerAction<CreateProject>) -> impl In
     let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     let pending = create.pending();
     let workspace_id = workspace.id.clone();
+    let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
     let form = NodeRef::<leptos::html::Form>::new();
     // Created: the form empties for the next one.
     Effect::new(move |_| {
@@ -138,5 +147,39 @@ fn Workspace(d: WorkspaceDetail, create: ServerAction<CreateProject>) -> impl In
                 </Show>
             </ActionForm>
         </section>
+
+        <h2 class="mt-8 text-lg font-semibold">"Cluster-scoped resources"</h2>
+        <p class="mt-1 text-sm text-slate-600">"Namespaces, ClusterRoles, CRDs and other objects without a namespace, in every cluster of the workspace."</p>
+        {if resources.is_empty() {
+            view! { <p class="mt-2 text-sm text-slate-600">"None yet: add one as YAML below."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Cluster-scoped resources">
+                    {resources.into_iter().map(|r| view! {
+                        <li data-testid="workspace-resource" class="flex flex-wrap items-center justify-between gap-2 px-4 py-3 text-sm">
+                            <a href=format!("/resources/{}", r.id) class="font-medium text-sky-700 hover:underline">{format!("{}/{}", r.kind, r.name)}</a>
+                            <span class="text-slate-600">
+                                {format!("rev {} · Synced in {} of {}", r.revision, r.synced, r.placed)}
+                                {(r.failing > 0).then(|| view! { <span class="ml-2 text-red-700">{format!("✕ failing in {}", r.failing)}</span> })}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <div class="mt-4">
+            <AddYaml
+                title="Add a cluster-scoped object (YAML)"
+                hint="Namespaces, ClusterRoles, ClusterRoleBindings, CRDs…; namespaced objects belong in a project."
+                example=EXAMPLE
+                workspace_id=yaml_workspace
+                project_id=None
+                add=move |yaml| { add.dispatch(AddWorkspaceResource { workspace_id: add_workspace.clone(), yaml }); }
+                added=add.value()
+                adding=add.pending()
+            />
+        </div>
     }
 }
+
+const EXAMPLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: read-pods\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, list, watch]\n";

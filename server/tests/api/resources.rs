@@ -280,3 +280,77 @@ async fn secret_values_are_write_only_and_reviews_say_only_what_changed() {
     assert!(!compare.to_string().contains("hunter2"));
     assert!(compare.to_string().contains("(hidden, changed)"), "{compare}");
 }
+
+#[tokio::test]
+async fn new_objects_are_reviewed_first_and_cluster_scoped_ones_go_to_the_workspace() {
+    let s = session().await;
+    let view = ok(post_form(&s, "/api/projects/view", &[("id", &s.project_id)]).await).await;
+    let ws_id = view["workspace_id"].as_str().unwrap().to_owned();
+
+    // A namespaced object in the project: created in its four clusters.
+    let form = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", CONFIGMAP)];
+    let review = ok(post_form(&s, "/api/resources/review-new", &form).await).await;
+    assert_eq!(shape(&review), [("Create".into(), "staging-eu-1,staging-eu-2,staging-us-1,staging-us-2".into())]);
+    assert!(changed_lines(&review["changes"][0]).contains(&"+  namespace: web".to_owned()));
+    // A Secret's values stay hidden in the review.
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n";
+    let form = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", secret)];
+    let review = ok(post_form(&s, "/api/resources/review-new", &form).await).await;
+    assert!(!review.to_string().contains("hunter2") && review.to_string().contains("password: (hidden)"), "{review}");
+
+    // Cluster-scoped objects go to the workspace, namespaced ones are refused there.
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: read-pods}\nrules: []\n";
+    let in_project = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", role)];
+    let error = refused(post_form(&s, "/api/resources/review-new", &in_project).await, 422).await;
+    assert!(error["Invalid"]["message"].as_str().unwrap().contains("cluster-scoped"), "{error}");
+    let namespaced = refused(
+        post_form(&s, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", CONFIGMAP)]).await,
+        422,
+    )
+    .await;
+    assert_eq!(namespaced["Invalid"]["field"], "yaml");
+    let review =
+        ok(post_form(&s, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", role)]).await).await;
+    assert_eq!(shape(&review)[0].0, "Create");
+    assert!(!changed_lines(&review["changes"][0]).iter().any(|l| l.contains("namespace:")));
+    let added =
+        ok(post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await).await;
+    assert_eq!(added["kind"], "ClusterRole");
+    let again =
+        refused(post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await, 422)
+            .await;
+    assert!(again["Invalid"]["message"].as_str().unwrap().contains("already exists"), "{again}");
+    let detail = ok(post_form(&s, "/api/workspaces/detail", &[("id", &ws_id)]).await).await;
+    assert_eq!(detail["resources"][0]["name"], "read-pods");
+    let missing = post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", "nope"), ("yaml", role)]).await;
+    assert_eq!(missing.status(), 404);
+
+    // The ConfigMap form is reviewed with the same fields it is added with.
+    let form = |name: &str, cluster: &str, data: &str| {
+        vec![
+            ("project_id", s.project_id.clone()),
+            ("name", name.to_owned()),
+            ("data", "level=info".to_owned()),
+            ("override_cluster", cluster.to_owned()),
+            ("override_data", data.to_owned()),
+        ]
+    };
+    let review =
+        ok(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", "level=debug")))
+            .await)
+        .await;
+    let shape = shape(&review);
+    assert_eq!(shape.len(), 2, "one cluster differs: {shape:?}");
+    assert!(shape.contains(&("Create".into(), "staging-us-1".into())));
+    let error =
+        refused(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", ""))).await, 422)
+            .await;
+    assert_eq!(error["Invalid"]["field"], "override_data");
+    let error =
+        refused(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("Bad", "", ""))).await, 422).await;
+    assert_eq!(error["Invalid"]["field"], "name");
+}
+
+fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
