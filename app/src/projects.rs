@@ -69,6 +69,8 @@ pub struct ProjectView {
     pub workspace_id: String,
     pub workspace_name: String,
     pub selector: String,
+    /// What a selector edit must name to be applied.
+    pub version: i64,
     /// The project's clusters: the workspace's, narrowed by the project's selector.
     pub clusters: Vec<ClusterRef>,
     pub resources: Vec<ResourceRow>,
@@ -163,6 +165,13 @@ pub async fn add_configmap(
         )
         .await,
     )
+}
+
+/// Changes the selector that narrows a project's clusters, if the project is still at
+/// `version`. Clusters that leave lose its namespace and objects; new ones receive them.
+#[server(endpoint = "projects/set-selector")]
+pub async fn set_project_selector(id: String, version: i64, selector: String) -> Result<ProjectSummary, AppError> {
+    crate::error::with_status(ssr::set_selector(id, version, selector).await)
 }
 
 /// What adding the ConfigMap the form describes would do in each cluster. Nothing is saved.
@@ -298,6 +307,20 @@ pub(crate) mod ssr {
         })
     }
 
+    pub async fn set_selector(id: String, version: i64, selector: String) -> Result<ProjectSummary, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.set_project_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
+        let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        Ok(ProjectSummary {
+            clusters: matching(&all, &[&workspace.selector, &project.selector]).len(),
+            id: project.id,
+            name: project.name,
+            selector: project.selector,
+        })
+    }
+
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
         let user = require_user().await?;
         let store = app_state()?.store;
@@ -336,6 +359,7 @@ pub(crate) mod ssr {
             workspace_id: workspace.id,
             workspace_name: workspace.name,
             selector: project.selector,
+            version: project.version,
             clusters,
             resources,
             codes,

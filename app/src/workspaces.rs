@@ -31,6 +31,13 @@ pub async fn create_workspace(name: String, selector: String) -> Result<Workspac
     crate::error::with_status(ssr::create_workspace(name, selector).await)
 }
 
+/// Changes a workspace's selector, if the workspace is still at `version`. Clusters that no
+/// longer match lose its objects; new matches receive them.
+#[server(endpoint = "workspaces/set-selector")]
+pub async fn set_workspace_selector(id: String, version: i64, selector: String) -> Result<WorkspaceSummary, AppError> {
+    crate::error::with_status(ssr::set_selector(id, version, selector).await)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use flotilla_domain::{ClusterSummary, LabelSelector, ResourceName};
@@ -82,5 +89,15 @@ pub(crate) mod ssr {
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let matched = matching(&clusters, &[&workspace.selector]).len();
         Ok(summary(workspace, matched, 0))
+    }
+
+    pub async fn set_selector(id: String, version: i64, selector: String) -> Result<WorkspaceSummary, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let workspace = store.set_workspace_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
+        let clusters = store.list_clusters(&user.tenant_id).await?;
+        let projects = store.list_projects(&user.tenant_id, &id).await?.len();
+        let matched = matching(&clusters, &[&workspace.selector]).len();
+        Ok(summary(workspace, matched, projects))
     }
 }

@@ -64,8 +64,19 @@ test("a cluster-scoped object is added to a workspace after reviewing it", async
   await form.getByRole("button", { name: "Add object" }).click();
   const row = page.getByTestId("workspace-resource").filter({ hasText: "ClusterRole/read-pods" });
   await expect(row).toBeVisible();
+
+  // The selector is edited with a live preview; the workspace then holds two clusters.
+  await page.getByRole("button", { name: "Edit selector" }).click();
+  const selector = page.getByTestId("selector-editor").getByLabel("Selector");
+  await expect(selector).toHaveValue("env=staging");
+  await selector.fill("env=staging,region=eu");
+  await expect(page.getByTestId("edit-selector-preview")).toHaveText(/^Matches 2 of \d+ clusters of the fleet \(now 4\)$/);
+  await page.getByRole("button", { name: "Save selector" }).click();
+  await expect(page.getByTestId("workspace-selector")).toHaveText("env=staging,region=eu");
+
   await row.getByRole("link").click();
   await expect(page.getByRole("heading", { name: "ClusterRole read-pods" })).toBeVisible();
-  await expect(page.getByTestId("status-row").locator('[data-code="Synced"]')).toHaveCount(4, { timeout: 15_000 });
+  await expect(page.getByTestId("status-row")).toHaveCount(2);
+  await expect(page.getByTestId("status-row").locator('[data-code="Synced"]')).toHaveCount(2, { timeout: 15_000 });
   await page.screenshot({ path: "test-results/workspace-resource.png", fullPage: true });
 });

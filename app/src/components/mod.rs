@@ -3,6 +3,7 @@ mod field_error;
 mod health_badge;
 mod logo;
 mod review;
+mod selector_editor;
 mod status_badge;
 pub mod styles;
 
@@ -11,4 +12,5 @@ pub use field_error::{ErrorAlert, Field, FieldError};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;
 pub use review::{DiffView, ReviewPanel, ReviewView};
+pub use selector_editor::SelectorEditor;
 pub use status_badge::{StatusBadge, look};

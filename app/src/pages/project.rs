@@ -6,10 +6,11 @@ use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, ReviewPanel, StatusBadge, look};
+use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, ReviewPanel, SelectorEditor, StatusBadge, look};
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{
-    AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, get_project_view, review_configmap,
+    AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, SetProjectSelector, get_project_view,
+    get_workspace_detail, review_configmap,
 };
 
 /// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
@@ -24,10 +25,11 @@ pub fn ProjectPage() -> impl IntoView {
     let id = move || params.read().get("id").unwrap_or_default();
     let add = ServerAction::<AddConfigmap>::new();
     let add_yaml = ServerAction::<AddResource>::new();
+    let edit = ServerAction::<SetProjectSelector>::new();
     // Bumped when the stream says events were missed: read everything again.
     let resync = RwSignal::new(0u32);
     let view_data = Resource::new(
-        move || (id(), add.version().get() + add_yaml.version().get(), resync.get()),
+        move || (id(), add.version().get() + add_yaml.version().get() + edit.version().get(), resync.get()),
         |(id, _, _)| get_project_view(id),
     );
     let cells = RwSignal::new(Cells::new());
@@ -71,7 +73,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Project p cells health add add_yaml /> }.into_any()
+                            view! { <Project p cells health add add_yaml edit /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -88,8 +90,20 @@ fn Project(
     health: RwSignal<HashMap<String, (String, String)>>,
     add: ServerAction<AddConfigmap>,
     add_yaml: ServerAction<AddResource>,
+    edit: ServerAction<SetProjectSelector>,
 ) -> impl IntoView {
-    let ProjectView { id, name, workspace_id, workspace_name, selector, clusters, resources, .. } = p;
+    let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, .. } = p;
+    let editing = RwSignal::new(false);
+    let scope = Resource::new(move || editing.get(), {
+        let workspace_id = workspace_id.clone();
+        move |open| {
+            let workspace_id = workspace_id.clone();
+            async move {
+                if open { get_workspace_detail(workspace_id).await.map(|d| d.cluster_labels) } else { Ok(Vec::new()) }
+            }
+        }
+    });
+    let (edit_id, edit_selector) = (StoredValue::new(id.clone()), StoredValue::new(selector.clone()));
     let clusters = StoredValue::new(clusters);
     let pairs = resources.len() * clusters.with_value(Vec::len);
     // A fleet has hundreds of clusters: the matrix shows a page of them, filtered by name.
@@ -121,11 +135,40 @@ fn Project(
             " / "
         </nav>
         <h1 class="mt-1 text-2xl font-semibold tracking-tight">{name.clone()}</h1>
-        <p class="mt-1 text-sm text-slate-600">
-            {format!("Namespace {name} in {} clusters", clusters.with_value(Vec::len))}
-            {if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") }}
-            "."
+        <p class="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-600">
+            <span data-testid="project-scope">
+                {format!("Namespace {name} in {} clusters", clusters.with_value(Vec::len))}
+                {if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") }}
+                "."
+            </span>
+            <Show when=move || !editing.get()>
+                <button type="button" class="text-sm text-sky-700 underline hover:text-sky-900" on:click=move |_| editing.set(true)>
+                    "Edit selector"
+                </button>
+            </Show>
         </p>
+        <Show when=move || editing.get()>
+            <div class="mt-3 max-w-xl">
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the workspace's clusters…"</p> }>
+                    {move || Suspend::new(async move {
+                        match scope.await {
+                            Err(e) => view! { <ErrorAlert message=e.to_string() /> }.into_any(),
+                            Ok(labels) => {
+                                let id = edit_id.get_value();
+                                view! {
+                                    <SelectorEditor among="clusters of the workspace" initial=edit_selector.get_value()
+                                        candidates=labels now=clusters.with_value(Vec::len)
+                                        error=Signal::derive(move || edit.value().get().and_then(Result::err))
+                                        saving=edit.pending()
+                                        on_save=move |selector| { edit.dispatch(SetProjectSelector { id: id.clone(), version, selector }); }
+                                        on_cancel=move || editing.set(false) />
+                                }.into_any()
+                            }
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </Show>
 
         <dl class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Status summary">
             {["Synced", "Progressing", "Failed", "Offline"].into_iter().map(|category| {

@@ -71,3 +71,62 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     assert_eq!(app.store.list_workspaces(&tenant.id).await.unwrap().len(), 1, "only the first was written");
 }
+
+#[tokio::test]
+async fn selectors_are_edited_at_their_version_and_bad_ones_name_the_field() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws: Value = call(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ws_id = ws["id"].as_str().unwrap();
+    let project: Value =
+        call(&app, &client, "/api/projects/create", &[("workspace_id", ws_id), ("name", "shop"), ("selector", "")])
+            .await
+            .json()
+            .await
+            .unwrap();
+    let project_id = project["id"].as_str().unwrap();
+    assert_eq!(project["clusters"], 8);
+
+    for (endpoint, id) in [("/api/workspaces/set-selector", ws_id), ("/api/projects/set-selector", project_id)] {
+        let bad = call(&app, &client, endpoint, &[("id", id), ("version", "1"), ("selector", "region in (")]).await;
+        assert_eq!(bad.status(), 422, "{endpoint}");
+        assert_eq!(bad.json::<Value>().await.unwrap()["Invalid"]["field"], "selector");
+        let stale = call(&app, &client, endpoint, &[("id", id), ("version", "7"), ("selector", "")]).await;
+        assert_eq!(stale.status(), 409, "{endpoint}");
+        assert!(stale.text().await.unwrap().contains("changed by admin since you opened it"));
+        let missing = call(&app, &client, endpoint, &[("id", "nope"), ("version", "1"), ("selector", "")]).await;
+        assert_eq!(missing.status(), 404, "{endpoint}");
+    }
+
+    // The project narrows to eu: 4 clusters; the workspace widens to staging too.
+    let narrowed: Value = call(
+        &app,
+        &client,
+        "/api/projects/set-selector",
+        &[("id", project_id), ("version", "1"), ("selector", "region=eu")],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!((narrowed["selector"].as_str(), narrowed["clusters"].as_u64()), (Some("region=eu"), Some(4)));
+    let widened: Value = call(
+        &app,
+        &client,
+        "/api/workspaces/set-selector",
+        &[("id", ws_id), ("version", "1"), ("selector", "env in (prod,staging)")],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!((widened["clusters"].as_u64(), widened["version"].as_i64()), (Some(12), Some(2)));
+    let view: Value = call(&app, &client, "/api/projects/view", &[("id", project_id)]).await.json().await.unwrap();
+    assert_eq!(view["clusters"].as_array().unwrap().len(), 6, "eu in prod and staging");
+    assert_eq!(view["version"], 2);
+}
