@@ -195,6 +195,27 @@ pub async fn review_configmap(
     )
 }
 
+/// What adding a Secret with `values` (plain text, by key) would do in each cluster: its
+/// keys only, never the values. Nothing is saved.
+#[server(endpoint = "projects/review-secret", input = leptos::server_fn::codec::Json)]
+pub async fn review_secret(
+    project_id: String,
+    name: String,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<crate::resources::Review, AppError> {
+    crate::error::with_status(ssr::review_secret(project_id, name, values).await)
+}
+
+/// Adds a Secret to a project. Its values are stored encrypted and never shown again.
+#[server(endpoint = "projects/add-secret", input = leptos::server_fn::codec::Json)]
+pub async fn add_secret(
+    project_id: String,
+    name: String,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<ResourceRow, AppError> {
+    crate::error::with_status(ssr::add_secret(project_id, name, values).await)
+}
+
 /// Adds any namespaced object, written as YAML, to a project (in every cluster of it).
 #[server(endpoint = "projects/add-resource")]
 pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
@@ -454,6 +475,66 @@ pub(crate) mod ssr {
         let store = app_state()?.store;
         let project = store.get_project(&user.tenant_id, &project_id).await?;
         let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
+        let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
+        let id = store
+            .create_resource(&user.tenant_id, &actor(&user), home, &spec)
+            .await
+            .map_err(|e| form_field(e.into()))?;
+        let record = store.get_resource(&user.tenant_id, &id).await?;
+        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
+    }
+
+    /// The Secret the form describes, checked as creating it would be.
+    fn secret_spec(
+        project: &flotilla_store::Project,
+        name: &str,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<ResourceSpec, AppError> {
+        let name = ResourceName::parse("name", name.trim())?;
+        if values.is_empty() {
+            return Err(AppError::Invalid { field: "values".into(), message: "add at least one key and value".into() });
+        }
+        for key in values.keys() {
+            let valid = !key.is_empty()
+                && key.len() <= 253
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !valid {
+                return Err(AppError::Invalid {
+                    field: "values".into(),
+                    message: format!("`{key}` is not a valid key (letters, digits, `-`, `_`, `.`)"),
+                });
+            }
+        }
+        let spec = ResourceSpec::new(json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": name.as_str()}, "stringData": values,
+        }));
+        flotilla_store::check_new(&spec, Some(&project.name)).map_err(|e| form_field(e.into()))?;
+        Ok(spec)
+    }
+
+    pub async fn review_secret(
+        project_id: String,
+        name: String,
+        values: std::collections::BTreeMap<String, String>,
+    ) -> Result<crate::resources::Review, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let spec = secret_spec(&project, &name, &values)?;
+        let keys = values.keys().map(|k| (k.clone(), String::new())).collect();
+        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id)).await?;
+        home.review(None, Some(&crate::resources::ssr::Shown::new(&spec, Some(&keys), None)?))
+    }
+
+    pub async fn add_secret(
+        project_id: String,
+        name: String,
+        values: std::collections::BTreeMap<String, String>,
+    ) -> Result<ResourceRow, AppError> {
+        let user = require_user().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let spec = secret_spec(&project, &name, &values)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
         let id = store
             .create_resource(&user.tenant_id, &actor(&user), home, &spec)

@@ -106,3 +106,36 @@ test("edit a resource through a per-cluster review, lose a race politely, compar
   await expect(page).toHaveURL(new RegExp(`/projects/${project.id}$`));
   await expect(page.getByRole("link", { name: "ConfigMap/app-config" })).toHaveCount(0);
 });
+
+// Issue #5 point 3: tabs by kind; a Secret's values are write-only.
+test("a Secret is added from its tab with values that never come back", async ({ page }) => {
+  await logIn(page);
+  const run = Date.now();
+  const ws = await api(page, "workspaces/create", { name: `vault-${run}`, selector: "env=staging,region=eu" });
+  const project = await api(page, "projects/create", { workspace_id: ws.id, name: `pay-${run}`, selector: "" });
+  await page.goto(`/projects/${project.id}`);
+  await hydrated(page);
+
+  await page.getByRole("tab", { name: /^Secrets/ }).click();
+  await expect(page.getByText("No Secrets here yet: add one below.")).toBeVisible();
+  const form = page.getByRole("region", { name: "Add a Secret", exact: true });
+  await form.getByLabel("Name", { exact: true }).fill("db-credentials");
+  await form.getByLabel("Key", { exact: true }).fill("password");
+  await form.getByLabel("Value", { exact: true }).fill("correct-horse-battery");
+  await form.getByRole("button", { name: "Review" }).click();
+  await expect(form.getByTestId("review-summary")).toHaveText("This change: created in 2 clusters.");
+  await expect(form.getByTestId("diff").first()).toContainText("password: (hidden)");
+  await page.screenshot({ path: "test-results/secret-review.png", fullPage: true });
+  await form.getByRole("button", { name: "Add Secret" }).click();
+  await expect(page.getByRole("link", { name: "Secret/db-credentials" })).toBeVisible();
+  await expect(page.getByRole("tab", { name: /^Secrets/ })).toContainText("1");
+  await expect(page.getByRole("tab", { name: /^ConfigMaps/ })).toContainText("0");
+
+  // Its page lists the key, never the value; new values are typed, not read.
+  await page.getByRole("link", { name: "Secret/db-credentials" }).click();
+  await expect(page.getByRole("heading", { name: "Secret db-credentials" })).toBeVisible();
+  await page.getByRole("tab", { name: "Edit" }).click();
+  await expect(page.getByLabel("password", { exact: true })).toHaveValue("");
+  expect(await page.content()).not.toContain("correct-horse");
+  expect(await page.content()).not.toContain(Buffer.from("correct-horse-battery").toString("base64"));
+});

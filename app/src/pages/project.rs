@@ -6,11 +6,13 @@ use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, HealthBadge, ReviewPanel, SelectorEditor, StatusBadge, look};
+use crate::components::{
+    AppShell, ErrorAlert, Field, FieldError, HealthBadge, ReviewPanel, SelectorEditor, StatusBadge, look,
+};
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{
-    AddConfigmap, AddResource, ClusterRef, ProjectView, ResourceRow, SetProjectSelector, get_project_view,
-    get_workspace_detail, review_configmap,
+    AddConfigmap, AddResource, AddSecret, ClusterRef, ProjectView, ResourceRow, SetProjectSelector, get_project_view,
+    get_workspace_detail, review_configmap, review_secret,
 };
 
 /// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
@@ -26,10 +28,14 @@ pub fn ProjectPage() -> impl IntoView {
     let add = ServerAction::<AddConfigmap>::new();
     let add_yaml = ServerAction::<AddResource>::new();
     let edit = ServerAction::<SetProjectSelector>::new();
+    let add_secret = ServerAction::<AddSecret>::new();
     // Bumped when the stream says events were missed: read everything again.
     let resync = RwSignal::new(0u32);
     let view_data = Resource::new(
-        move || (id(), add.version().get() + add_yaml.version().get() + edit.version().get(), resync.get()),
+        move || {
+            let changes = add.version().get() + add_yaml.version().get() + edit.version().get();
+            (id(), changes + add_secret.version().get(), resync.get())
+        },
         |(id, _, _)| get_project_view(id),
     );
     let cells = RwSignal::new(Cells::new());
@@ -73,7 +79,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Project p cells health add add_yaml edit /> }.into_any()
+                            view! { <Project p cells health add add_yaml edit add_secret /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -91,6 +97,7 @@ fn Project(
     add: ServerAction<AddConfigmap>,
     add_yaml: ServerAction<AddResource>,
     edit: ServerAction<SetProjectSelector>,
+    add_secret: ServerAction<AddSecret>,
 ) -> impl IntoView {
     let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, .. } = p;
     let editing = RwSignal::new(false);
@@ -121,11 +128,15 @@ fn Project(
         shown.with(|s| s.iter().skip(start).take(COLUMNS).cloned().collect::<Vec<_>>())
     });
     let resources = StoredValue::new(resources);
+    let tab = RwSignal::new(Tab::All);
+    let shown_resources =
+        move || resources.with_value(|rs| rs.iter().filter(|r| tab.get().holds(&r.kind)).cloned().collect::<Vec<_>>());
     let count = move |category: &'static str| {
         cells.with(|c| c.values().flatten().filter(|s| look(&s.code).0 == category).count())
     };
     let cluster_names: Vec<String> = clusters.with_value(|c| c.iter().map(|c| c.name.clone()).collect());
-    let project_id = id.clone();
+    let ids = StoredValue::new((id.clone(), workspace_id.clone()));
+    let names = StoredValue::new(cluster_names);
 
     view! {
         <nav aria-label="Breadcrumb" class="text-sm text-slate-500">
@@ -137,9 +148,11 @@ fn Project(
         <h1 class="mt-1 text-2xl font-semibold tracking-tight">{name.clone()}</h1>
         <p class="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-600">
             <span data-testid="project-scope">
-                {format!("Namespace {name} in {} clusters", clusters.with_value(Vec::len))}
-                {if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") }}
-                "."
+                {format!(
+                    "Namespace {name} in {} clusters{}.",
+                    clusters.with_value(Vec::len),
+                    if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") },
+                )}
             </span>
             <Show when=move || !editing.get()>
                 <button type="button" class="text-sm text-sky-700 underline hover:text-sky-900" on:click=move |_| editing.set(true)>
@@ -191,6 +204,22 @@ fn Project(
         <p class="mt-2 text-xs text-slate-500">
             {format!("{} resources × {} clusters = {pairs} statuses", resources.with_value(Vec::len), clusters.with_value(Vec::len))}
         </p>
+        <div role="tablist" aria-label="Kinds of resource" class="mt-6 flex flex-wrap gap-1 border-b border-slate-200">
+            {Tab::ALL.into_iter().map(|t| view! {
+                <button type="button" role="tab"
+                    aria-selected=move || (tab.get() == t).to_string()
+                    class=move || format!(
+                        "border-b-2 px-3 py-2 text-sm font-medium focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600 {}",
+                        if tab.get() == t { "border-sky-600 text-sky-700" } else { "border-transparent text-slate-600 hover:text-slate-900" }
+                    )
+                    on:click=move |_| tab.set(t)>
+                    {t.label()}
+                    <span class="ml-1.5 rounded-full bg-slate-100 px-1.5 text-xs tabular-nums text-slate-600">
+                        {resources.with_value(|rs| rs.iter().filter(|r| t.holds(&r.kind)).count())}
+                    </span>
+                </button>
+            }).collect_view()}
+        </div>
         <div class="mt-4 flex flex-wrap items-end justify-between gap-3">
             <div class="w-full max-w-xs">
                 <label for="cluster-filter" class="block text-sm font-medium text-slate-700">"Filter clusters"</label>
@@ -237,23 +266,51 @@ fn Project(
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
-                    {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters=visible cells /> }).collect_view()}
+                    <For each=shown_resources key=|r| r.id.clone() let:r>
+                        <MatrixRow r clusters=visible cells />
+                    </For>
+                    <Show when=move || shown_resources().is_empty()>
+                        <tr>
+                            <td colspan="26" class="px-4 py-6 text-sm text-slate-600">
+                                {move || format!("No {} here yet: add one below.", tab.get().noun())}
+                            </td>
+                        </tr>
+                    </Show>
                 </tbody>
             </table>
         </div>
 
         <div class="mt-8 grid gap-6 xl:grid-cols-2">
-            <AddConfigMap project_id=id.clone() add cluster_names />
-            <AddYaml
-                title="Add any object (YAML)"
-                hint="Deployments, Services, Roles, Secrets…; the namespace is the project's."
-                example=EXAMPLE
-                workspace_id=workspace_id.clone()
-                project_id=Some(id)
-                add=move |yaml| { add_yaml.dispatch(AddResource { project_id: project_id.clone(), yaml }); }
-                added=add_yaml.value()
-                adding=add_yaml.pending()
-            />
+            {move || {
+                let (pid, wid) = ids.get_value();
+                let yaml = move |title: &'static str, hint: &'static str, example: &'static str| {
+                    let pid = pid.clone();
+                    view! {
+                        <AddYaml title hint example workspace_id=wid.clone() project_id=Some(pid.clone())
+                            add=move |yaml| { add_yaml.dispatch(AddResource { project_id: pid.clone(), yaml }); }
+                            added=add_yaml.value() adding=add_yaml.pending() />
+                    }
+                };
+                let pid = ids.get_value().0;
+                match tab.get() {
+                    Tab::All => view! {
+                        <AddConfigMap project_id=pid add cluster_names=names.get_value() />
+                        {yaml("Add any object (YAML)", "Deployments, Services, Roles, Secrets…; the namespace is the project's.", DEPLOYMENT)}
+                    }.into_any(),
+                    Tab::ConfigMaps => view! {
+                        <AddConfigMap project_id=pid add cluster_names=names.get_value() />
+                        {yaml("Add a ConfigMap as YAML", "For binary data or values spanning lines.", CONFIGMAP)}
+                    }.into_any(),
+                    Tab::Secrets => view! {
+                        <AddSecretForm project_id=pid add=add_secret />
+                        {yaml("Add a Secret as YAML", "Values are stored encrypted and never shown again.", SECRET)}
+                    }.into_any(),
+                    Tab::Quotas => yaml("Add a ResourceQuota or LimitRange (YAML)", "Caps what the namespace may use in each cluster.", QUOTA).into_any(),
+                    Tab::Rbac => yaml("Add a Role, RoleBinding or ServiceAccount (YAML)", "Who may do what in the namespace.", ROLE).into_any(),
+                    Tab::Workloads => yaml("Add a workload (YAML)", "Deployments, StatefulSets, DaemonSets, Jobs, CronJobs; each cell shows its rollout.", DEPLOYMENT).into_any(),
+                    Tab::Other => yaml("Add any object (YAML)", "Services, Ingresses, PersistentVolumeClaims…; the namespace is the project's.", SERVICE).into_any(),
+                }
+            }}
         </div>
     }
 }
@@ -377,7 +434,161 @@ fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_nam
     }
 }
 
-const EXAMPLE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
+/// A Secret from keys and values typed into password fields: write-only (stored
+/// encrypted, never shown again), reviewed by its keys before it is added.
+#[component]
+fn AddSecretForm(project_id: String, add: ServerAction<AddSecret>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let next = StoredValue::new(1u32);
+    let rows = RwSignal::new(vec![(0u32, RwSignal::new(String::new()), RwSignal::new(String::new()))]);
+    let input = StoredValue::new(move || AddSecret {
+        project_id: project_id.clone(),
+        name: name.get(),
+        values: rows.with(|rs| {
+            rs.iter().map(|(_, k, v)| (k.get().trim().to_owned(), v.get())).filter(|(k, _)| !k.is_empty()).collect()
+        }),
+    });
+    let review = Action::new(move |i: &AddSecret| {
+        let i = i.clone();
+        async move {
+            let AddSecret { project_id, name, values } = i.clone();
+            review_secret(project_id, name, values).await.map(|r| (i, r))
+        }
+    });
+    let error = Signal::derive(move || {
+        add.value().get().and_then(Result::err).or_else(|| review.value().get().and_then(Result::err))
+    });
+    let stale = Signal::derive(move || {
+        let now = input.with_value(|f| f());
+        review.value().with(|r| matches!(r, Some(Ok((i, _))) if (&i.name, &i.values) != (&now.name, &now.values)))
+    });
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(_))) {
+            name.set(String::new());
+            rows.set(vec![(0, RwSignal::new(String::new()), RwSignal::new(String::new()))]);
+            review.value().set(None);
+        }
+    });
+    view! {
+        <section aria-labelledby="add-secret" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
+            <h2 id="add-secret" class="text-base font-semibold">"Add a Secret"</h2>
+            <p class="mt-1 text-xs text-slate-500">"Values are stored encrypted and never shown again, here or anywhere in Flotilla."</p>
+            <div class="mt-4 space-y-4">
+                <Field id="secret-name" label="Name" field="name" error>
+                    <input id="secret-name" autocomplete="off" placeholder="db-credentials" class=INPUT aria-describedby="name-error"
+                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                </Field>
+                <fieldset aria-describedby="values-error">
+                    <legend class="text-sm font-medium text-slate-700">"Values"</legend>
+                    <div class="mt-1 space-y-2">
+                        <For each=move || rows.get() key=|r| r.0 let:r>
+                            {
+                                let (key, k, v) = r;
+                                view! {
+                                    <div class="grid grid-cols-[1fr_1fr_auto] items-end gap-2" data-testid="secret-row">
+                                        <div>
+                                            <label for=format!("secret-key-{key}") class="block text-xs text-slate-600">"Key"</label>
+                                            <input id=format!("secret-key-{key}") autocomplete="off" class=format!("{INPUT} font-mono")
+                                                prop:value=move || k.get() on:input=move |ev| k.set(event_target_value(&ev)) />
+                                        </div>
+                                        <div>
+                                            <label for=format!("secret-value-{key}") class="block text-xs text-slate-600">"Value"</label>
+                                            <input id=format!("secret-value-{key}") type="password" autocomplete="new-password" class=INPUT
+                                                prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
+                                        </div>
+                                        <button type="button" class=BUTTON_SECONDARY aria-label="Remove this value"
+                                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.0 != key))>"Remove"</button>
+                                    </div>
+                                }
+                            }
+                        </For>
+                    </div>
+                    <FieldError error field="values" />
+                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-2")
+                        on:click=move |_| {
+                            let key = next.get_value();
+                            next.set_value(key + 1);
+                            rows.update(|rs| rs.push((key, RwSignal::new(String::new()), RwSignal::new(String::new()))));
+                        }>"Add another value"</button>
+                </fieldset>
+            </div>
+            <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") disabled=move || review.pending().get()
+                on:click=move |_| { review.dispatch(input.with_value(|f| f())); }>
+                {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
+            </button>
+            <Show when=move || review.value().with(|r| matches!(r, Some(Err(e)) if e.is_form_level()))>
+                <div class="mt-3"><ErrorAlert message=error.get().map(|e| e.to_string()).unwrap_or_default() /></div>
+            </Show>
+            {move || review.value().get().and_then(Result::ok).map(|(i, r)| view! {
+                <ReviewPanel review=r stale applying=add.pending() error apply_label="Add Secret"
+                    on_apply=move || { add.dispatch(i.clone()); } />
+            })}
+        </section>
+    }
+}
+
+/// The project page's tabs: resources by kind.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    All,
+    ConfigMaps,
+    Secrets,
+    Quotas,
+    Rbac,
+    Workloads,
+    Other,
+}
+
+impl Tab {
+    const ALL: [Tab; 7] = [Tab::All, Tab::ConfigMaps, Tab::Secrets, Tab::Quotas, Tab::Rbac, Tab::Workloads, Tab::Other];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::All => "All",
+            Tab::ConfigMaps => "ConfigMaps",
+            Tab::Secrets => "Secrets",
+            Tab::Quotas => "Quotas",
+            Tab::Rbac => "Roles",
+            Tab::Workloads => "Workloads",
+            Tab::Other => "Other",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Tab::All => "resources",
+            Tab::ConfigMaps => "ConfigMaps",
+            Tab::Secrets => "Secrets",
+            Tab::Quotas => "quotas or limit ranges",
+            Tab::Rbac => "Roles, RoleBindings or ServiceAccounts",
+            Tab::Workloads => "workloads",
+            Tab::Other => "other objects",
+        }
+    }
+
+    fn of(kind: &str) -> Tab {
+        match kind {
+            "ConfigMap" => Tab::ConfigMaps,
+            "Secret" => Tab::Secrets,
+            "ResourceQuota" | "LimitRange" => Tab::Quotas,
+            "Role" | "RoleBinding" | "ServiceAccount" => Tab::Rbac,
+            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicaSet" | "Pod" => Tab::Workloads,
+            _ => Tab::Other,
+        }
+    }
+
+    fn holds(self, kind: &str) -> bool {
+        self == Tab::All || Tab::of(kind) == self
+    }
+}
+
+const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: info\n";
+const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: change-me\n";
+const QUOTA: &str = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: compute\nspec:\n  hard:\n    requests.cpu: \"4\"\n    requests.memory: 8Gi\n    pods: \"20\"\n";
+const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: read-config\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get, list, watch]\n";
+const SERVICE: &str =
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n";
 
 /// Clusters shown at once in the matrix.
 const COLUMNS: usize = 25;

@@ -166,3 +166,55 @@ async fn any_object_is_added_as_yaml_and_bad_yaml_says_where() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn secrets_are_added_by_key_with_values_that_never_come_back() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
+    let project = json(
+        &app,
+        &client,
+        "/api/projects/create",
+        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "db"), ("selector", "")],
+    )
+    .await;
+    let project_id = project["id"].as_str().unwrap();
+    let post = |endpoint: &'static str, body: Value| {
+        let request = client.post(app.url(endpoint)).header("Accept", "application/json").json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let body =
+        |name: &str, values: Value| serde_json::json!({"project_id": project_id, "name": name, "values": values});
+
+    for (b, field) in [
+        (body("creds", serde_json::json!({})), "values"),
+        (body("creds", serde_json::json!({"bad key!": "x"})), "values"),
+        (body("Creds", serde_json::json!({"password": "x"})), "name"),
+    ] {
+        for endpoint in ["/api/projects/review-secret", "/api/projects/add-secret"] {
+            let answer = post(endpoint, b.clone()).await;
+            assert_eq!(answer.status(), 422, "{endpoint} {b}");
+            assert_eq!(answer.json::<Value>().await.unwrap()["Invalid"]["field"], field, "{endpoint} {b}");
+        }
+    }
+
+    let values = serde_json::json!({"password": "s3cret-plaintext", "user": "app"});
+    let review: Value = post("/api/projects/review-secret", body("creds", values.clone())).await.json().await.unwrap();
+    let text = review.to_string();
+    assert!(!text.contains("s3cret") && text.contains("password: (hidden)"), "{text}");
+    assert_eq!(review["changes"][0]["clusters"].as_array().unwrap().len(), 4);
+
+    let added: Value = post("/api/projects/add-secret", body("creds", values.clone())).await.json().await.unwrap();
+    assert_eq!(added["kind"], "Secret");
+    let again = post("/api/projects/add-secret", body("creds", values)).await;
+    assert_eq!(again.status(), 422, "already exists");
+    let detail = json(&app, &client, "/api/resources/detail", &[("id", added["id"].as_str().unwrap())]).await;
+    assert_eq!(detail["secret_keys"], serde_json::json!(["password", "user"]));
+    assert!(!detail.to_string().contains("s3cret"));
+    let missing =
+        post("/api/projects/add-secret", serde_json::json!({"project_id": "nope", "name": "x", "values": {"a": "b"}}))
+            .await;
+    assert_eq!(missing.status(), 404);
+}
