@@ -130,3 +130,44 @@ async fn selectors_are_edited_at_their_version_and_bad_ones_name_the_field() {
     assert_eq!(view["clusters"].as_array().unwrap().len(), 6, "eu in prod and staging");
     assert_eq!(view["version"], 2);
 }
+
+#[tokio::test]
+async fn projects_refuse_bad_input_by_field_and_unknown_workspaces_are_not_found() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    assert_eq!(
+        call(&app, &client, "/api/projects/create", &[("workspace_id", "x"), ("name", "a"), ("selector", "")])
+            .await
+            .status(),
+        401
+    );
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ws: Value = call(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ws_id = ws["id"].as_str().unwrap();
+    let create = |name: &'static str, selector: &'static str| {
+        let request = client.post(app.url("/api/projects/create")).header("Accept", "application/json").form(&[
+            ("workspace_id", ws_id),
+            ("name", name),
+            ("selector", selector),
+        ]);
+        async move { request.send().await.unwrap() }
+    };
+    assert!(create("shop", "").await.status().is_success());
+    for (name, selector, field) in [("Shop", "", "name"), ("cart", "region in (", "selector"), ("shop", "", "name")] {
+        let answer = create(name, selector).await;
+        assert_eq!(answer.status(), 422, "{name} {selector}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["Invalid"]["field"], field, "{name} {selector}: {error}");
+    }
+    let unknown =
+        call(&app, &client, "/api/projects/create", &[("workspace_id", "nope"), ("name", "cart"), ("selector", "")])
+            .await;
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(call(&app, &client, "/api/workspaces/detail", &[("id", "nope")]).await.status(), 404);
+    let detail: Value = call(&app, &client, "/api/workspaces/detail", &[("id", ws_id)]).await.json().await.unwrap();
+    assert_eq!(detail["projects"].as_array().unwrap().len(), 1, "nothing half-written");
+}
