@@ -118,7 +118,7 @@ pub fn DiffView(lines: Vec<DiffLine>) -> impl IntoView {
                 DiffLine::Same { text } => view! { <div class="px-3 text-slate-700">{format!("  {text}")}</div> }.into_any(),
                 DiffLine::Added { text } => view! { <div class="bg-emerald-50 px-3 text-emerald-900" data-line="added">{format!("+ {text}")}</div> }.into_any(),
                 DiffLine::Removed { text } => view! { <div class="bg-red-50 px-3 text-red-900" data-line="removed">{format!("- {text}")}</div> }.into_any(),
-                DiffLine::Fold { count } => view! { <div class="px-3 italic text-slate-400">{format!("⋯ {count} unchanged line{}", if count == 1 { "" } else { "s" })}</div> }.into_any(),
+                DiffLine::Fold { count } => view! { <div class="px-3 italic text-slate-500">{format!("⋯ {count} unchanged line{}", if count == 1 { "" } else { "s" })}</div> }.into_any(),
             }).collect_view()}
         </pre>
     }

@@ -5,8 +5,8 @@ pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg
     focus:border-sky-500 focus:outline-none focus:ring-2 focus:ring-sky-500/40";
 
 /// The main action of a form or page.
-pub const BUTTON_PRIMARY: &str = "rounded-md bg-sky-600 px-4 py-2 text-sm font-semibold text-white shadow-sm \
-    hover:bg-sky-700 disabled:cursor-wait disabled:opacity-60 focus-visible:outline focus-visible:outline-2 \
+pub const BUTTON_PRIMARY: &str = "rounded-md bg-sky-700 px-4 py-2 text-sm font-semibold text-white shadow-sm \
+    hover:bg-sky-800 disabled:cursor-wait disabled:opacity-60 focus-visible:outline focus-visible:outline-2 \
     focus-visible:outline-offset-2 focus-visible:outline-sky-600";
 
 /// A secondary action.

@@ -334,7 +334,7 @@ fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Ce
                     view! {
                         <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
                             {move || match cell() {
-                                None => view! { <span class="text-xs text-slate-400" title="No status yet">"—"</span> }.into_any(),
+                                None => view! { <span class="text-xs text-slate-500" title="No status yet">"—"</span> }.into_any(),
                                 Some(s) => view! { <StatusBadge s /> }.into_any(),
                             }}
                         </td>
