@@ -332,13 +332,7 @@ impl Store {
         spec: &ResourceSpec,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        let current = resource_row(&mut tx, tenant_id, id).await?;
-        if current.deleted {
-            return Err(Error::NotFound("resource"));
-        }
-        if current.version != expected_version {
-            return Err(Error::Stale { what: "resource", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
+        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
         let project_name: Option<String> = match &current.project_id {
             Some(pid) => {
                 sqlx::query_scalar("SELECT name FROM projects WHERE tenant_id = $1 AND id = $2")
@@ -396,13 +390,7 @@ impl Store {
         policy: DeletionPolicy,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let current = resource_row(&mut tx, tenant_id, id).await?;
-        if current.deleted {
-            return Err(Error::NotFound("resource"));
-        }
-        if current.version != expected_version {
-            return Err(Error::Stale { what: "resource", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
+        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
         if current.kind == "Namespace" && current.project_id.is_some() {
             return Err(DomainError::invalid("resource", "a project's namespace goes with the project").into());
         }
@@ -536,6 +524,24 @@ impl ResourceRow {
             deleted: self.deleted,
         }
     }
+}
+
+/// Resource `id`, if it is not deleted and nobody changed it since `expected_version`
+/// (else who did, as [`Error::Stale`]).
+pub(crate) async fn live_resource_at(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+    expected_version: i64,
+) -> Result<ResourceRecord> {
+    let current = resource_row(&mut *conn, tenant_id, id).await?;
+    if current.deleted {
+        return Err(Error::NotFound("resource"));
+    }
+    if current.version != expected_version {
+        return Err(Error::Stale { what: "resource", by: last_actor(conn, tenant_id, id).await? });
+    }
+    Ok(current)
 }
 
 pub(crate) async fn resource_row(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {

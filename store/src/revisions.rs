@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::changes::{Actor, Change};
-use crate::resources::{ResourceRecord, ResourceSpec, resource_row};
-use crate::workspaces::{audit, last_actor};
+use crate::resources::{ResourceRecord, ResourceSpec, live_resource_at, resource_row};
+use crate::workspaces::audit;
 use crate::{Error, Result, Store, now_ms};
 
 /// One revision as the history lists it.
@@ -111,13 +111,7 @@ impl Store {
         to: i64,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
-        let current = resource_row(&mut tx, tenant_id, id).await?;
-        if current.deleted {
-            return Err(Error::NotFound("resource"));
-        }
-        if current.version != expected_version {
-            return Err(Error::Stale { what: "resource", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
+        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
         if to == current.revision {
             return Err(flotilla_domain::Error::invalid("revision", format!("revision {to} is the current one")).into());
         }
