@@ -187,7 +187,14 @@ pub(crate) mod ssr {
     ) -> Result<Home, AppError> {
         let workspace = store.get_workspace(&user.tenant_id, workspace_id).await?;
         let project = match project_id {
-            Some(id) => Some(store.get_project(&user.tenant_id, id).await?),
+            Some(id) => {
+                let project = store.get_project(&user.tenant_id, id).await?;
+                // A project of another workspace is not found in this one.
+                if project.workspace_id != workspace.id {
+                    return Err(AppError::NotFound);
+                }
+                Some(project)
+            }
             None => None,
         };
         let all = store.list_clusters(&user.tenant_id).await?;

@@ -324,6 +324,11 @@ async fn new_objects_are_reviewed_first_and_cluster_scoped_ones_go_to_the_worksp
     assert_eq!(detail["resources"][0]["name"], "read-pods");
     let missing = post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", "nope"), ("yaml", role)]).await;
     assert_eq!(missing.status(), 404);
+    // A project named with a workspace it is not in is not found.
+    let other = ok(post_form(&s, "/api/workspaces/create", &[("name", "other"), ("selector", "")]).await).await;
+    let mismatched =
+        [("workspace_id", other["id"].as_str().unwrap()), ("project_id", s.project_id.as_str()), ("yaml", CONFIGMAP)];
+    assert_eq!(post_form(&s, "/api/resources/review-new", &mismatched).await.status(), 404);
 
     // The ConfigMap form is reviewed with the same fields it is added with.
     let form = |name: &str, cluster: &str, data: &str| {
