@@ -19,7 +19,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use app::state::AppState;
 use app::{App, shell};
 
-use crate::auth::{DbSessionStore, require_login};
+use crate::auth::{DbSessionStore, require_login, same_origin};
 use crate::config::Settings;
 use crate::health;
 
@@ -185,6 +185,8 @@ fn router(settings: &Settings, store: Store, engine: flotilla_engine::EngineHand
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(require_login))
         .layer(sessions)
+        // Outermost: a forged request never touches the session.
+        .layer(middleware::from_fn(same_origin))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -106,3 +106,37 @@ async fn unknown_pages_are_404_for_logged_in_users() {
     assert_eq!(page.status(), 404);
     assert!(page.text().await.unwrap().contains("This page does not exist"));
 }
+
+#[tokio::test]
+async fn state_changing_requests_from_another_site_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let ours = app.url("");
+    let ours = ours.trim_end_matches('/');
+    let create = |name: &'static str, headers: Vec<(&'static str, String)>| {
+        let mut request = client
+            .post(app.url("/api/workspaces/create"))
+            .header("Accept", "application/json")
+            .form(&[("name", name), ("selector", "")]);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(create("forged", vec![("Origin", "https://evil.example".into())]).await, 403);
+    assert_eq!(create("forged", vec![("Sec-Fetch-Site", "cross-site".into())]).await, 403);
+    assert_eq!(create("forged", vec![("Origin", "null".into())]).await, 403);
+    // A forged logout does not end the session either.
+    let logout =
+        client.post(app.url("/api/auth/logout")).header("Origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(logout.status(), 403);
+
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    assert!(app.store.list_workspaces(&tenant.id).await.unwrap().is_empty(), "nothing written");
+    // Our own pages' requests, and reads from anywhere, go through.
+    let same = vec![("Origin", ours.to_owned()), ("Sec-Fetch-Site", "same-origin".into())];
+    assert_eq!(create("ours", same).await, 200);
+    let read = client.get(app.url("/healthz")).header("Origin", "https://evil.example").send().await.unwrap();
+    assert_eq!(read.status(), 200);
+}
