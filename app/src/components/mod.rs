@@ -11,6 +11,6 @@ pub use app_shell::AppShell;
 pub use field_error::{ErrorAlert, Field, FieldError};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;
-pub use review::{DiffView, ReviewPanel, ReviewView};
-pub use selector_editor::SelectorEditor;
+pub use review::{DiffView, ReviewStep, ReviewView};
+pub use selector_editor::EditSelector;
 pub use status_badge::{StatusBadge, look};

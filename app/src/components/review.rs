@@ -3,8 +3,45 @@ use leptos::prelude::*;
 
 use crate::AppError;
 use crate::components::ErrorAlert;
-use crate::components::styles::BUTTON_PRIMARY;
+use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY};
 use crate::resources::Review;
+
+/// The Review button of a form that adds something and, once reviewed, the review with the
+/// button that applies exactly the input that was reviewed. `review` answers that input
+/// with its review; errors about a field are the form's to show.
+#[component]
+pub fn ReviewStep<I>(
+    review: Action<I, Result<(I, Review), AppError>>,
+    /// Dispatches `review` with the form's input now.
+    on_review: Callback<()>,
+    #[prop(into)] stale: Signal<bool>,
+    #[prop(into)] applying: Signal<bool>,
+    /// The review's or the apply's error.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+    apply_label: &'static str,
+    on_apply: Callback<I>,
+    /// Also keeps Review disabled (e.g. while the input does not parse).
+    #[prop(into, optional)]
+    disabled: Signal<bool>,
+) -> impl IntoView
+where
+    I: Clone + Send + Sync + 'static,
+{
+    view! {
+        <button type="button" class=format!("{BUTTON_SECONDARY} mt-4")
+            disabled=move || review.pending().get() || disabled.get()
+            on:click=move |_| on_review.run(())>
+            {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
+        </button>
+        <Show when=move || review.value().with(|r| matches!(r, Some(Err(e)) if e.is_form_level()))>
+            <div class="mt-3"><ErrorAlert message=error.get().map(|e| e.to_string()).unwrap_or_default() /></div>
+        </Show>
+        {move || review.value().get().and_then(Result::ok).map(|(input, r)| view! {
+            <ReviewPanel review=r stale applying error apply_label on_apply=move || on_apply.run(input.clone()) />
+        })}
+    }
+}
 
 /// A change reviewed, with the button that applies it. A review of input that has changed
 /// since is marked stale and cannot be applied; errors that are not about a field show here.

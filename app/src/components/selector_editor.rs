@@ -7,11 +7,68 @@ use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{ErrorAlert, FieldError};
 
+/// "Edit selector", and once clicked the editor: `load` fetches the labels of the clusters
+/// the selector chooses from (only then), `on_save` saves the new selector.
+#[component]
+pub fn EditSelector<L, Fut>(
+    /// What the selector chooses from, e.g. "clusters of the fleet".
+    among: &'static str,
+    initial: String,
+    /// How many clusters it selects now.
+    now: usize,
+    load: L,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(into)] saving: Signal<bool>,
+    on_save: Callback<String>,
+) -> impl IntoView
+where
+    L: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Vec<BTreeMap<String, String>>, AppError>> + Send + 'static,
+{
+    let editing = RwSignal::new(false);
+    let candidates = Resource::new(
+        move || editing.get(),
+        move |open| {
+            let loading = open.then(&load);
+            async move {
+                match loading {
+                    Some(loading) => loading.await,
+                    None => Ok(Vec::new()),
+                }
+            }
+        },
+    );
+    let initial = StoredValue::new(initial);
+    view! {
+        <Show when=move || !editing.get()>
+            <button type="button" class="mt-1 text-sm text-sky-700 underline hover:text-sky-900" on:click=move |_| editing.set(true)>
+                "Edit selector"
+            </button>
+        </Show>
+        <Show when=move || editing.get()>
+            <div class="mt-3 max-w-xl">
+                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the clusters…"</p> }>
+                    {move || Suspend::new(async move {
+                        match candidates.await {
+                            Err(e) => view! { <ErrorAlert message=e.to_string() /> }.into_any(),
+                            Ok(labels) => view! {
+                                <SelectorEditor among initial=initial.get_value() candidates=labels now error saving
+                                    on_save=move |selector| on_save.run(selector)
+                                    on_cancel=move || editing.set(false) />
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+        </Show>
+    }
+}
+
 /// Edits a label selector with a live preview of how many of `candidates` (cluster labels)
 /// it matches, next to how many are matched now. The selector is parsed as it is typed,
 /// with the server's own parser.
 #[component]
-pub fn SelectorEditor(
+fn SelectorEditor(
     /// What the selector chooses from, e.g. "clusters of the fleet".
     among: &'static str,
     initial: String,

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::components::ReviewPanel;
-use crate::components::styles::{BUTTON_SECONDARY, INPUT};
+use crate::components::ReviewStep;
+use crate::components::styles::INPUT;
 use crate::projects::ResourceRow;
 use crate::resources::review_new;
 
@@ -48,7 +48,6 @@ pub fn AddYaml(
             review.value().set(None);
         }
     });
-    let add = std::sync::Arc::new(add);
     view! {
         <section aria-labelledby="add-yaml" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="add-yaml" class="text-base font-semibold">{title}</h2>
@@ -68,21 +67,10 @@ pub fn AddYaml(
             <Show when=move || message().is_some()>
                 <p id="yaml-error" data-testid="yaml-error" class="mt-1 text-sm text-red-700">{message}</p>
             </Show>
-            <button
-                type="button"
-                class=format!("{BUTTON_SECONDARY} mt-4")
-                disabled=move || review.pending().get() || checked.get().is_some() || yaml.get().trim().is_empty()
-                on:click=move |_| { review.dispatch(yaml.get_untracked()); }
-            >
-                {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
-            </button>
-            {move || review.value().get().and_then(Result::ok).map(|(text, r)| {
-                let add = add.clone();
-                view! {
-                    <ReviewPanel review=r stale applying=adding error apply_label="Add object"
-                        on_apply=move || add(text.clone()) />
-                }
-            })}
+            <ReviewStep review stale applying=adding error apply_label="Add object"
+                disabled=Signal::derive(move || checked.get().is_some() || yaml.get().trim().is_empty())
+                on_review=Callback::new(move |()| { review.dispatch(yaml.get_untracked()); })
+                on_apply=Callback::new(add) />
         </section>
     }
 }

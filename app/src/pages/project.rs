@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{
-    AppShell, ErrorAlert, Field, FieldError, HealthBadge, ReviewPanel, SelectorEditor, StatusBadge, look,
+    AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge, ReviewStep, StatusBadge, look,
 };
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{
@@ -100,17 +100,7 @@ fn Project(
     add_secret: ServerAction<AddSecret>,
 ) -> impl IntoView {
     let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, .. } = p;
-    let editing = RwSignal::new(false);
-    let scope = Resource::new(move || editing.get(), {
-        let workspace_id = workspace_id.clone();
-        move |open| {
-            let workspace_id = workspace_id.clone();
-            async move {
-                if open { get_workspace_detail(workspace_id).await.map(|d| d.cluster_labels) } else { Ok(Vec::new()) }
-            }
-        }
-    });
-    let (edit_id, edit_selector) = (StoredValue::new(id.clone()), StoredValue::new(selector.clone()));
+    let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
     let clusters = StoredValue::new(clusters);
     let pairs = resources.len() * clusters.with_value(Vec::len);
     // A fleet has hundreds of clusters: the matrix shows a page of them, filtered by name.
@@ -146,7 +136,7 @@ fn Project(
             " / "
         </nav>
         <h1 class="mt-1 text-2xl font-semibold tracking-tight">{name.clone()}</h1>
-        <p class="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-600">
+        <p class="mt-1 text-sm text-slate-600">
             <span data-testid="project-scope">
                 {format!(
                     "Namespace {name} in {} clusters{}.",
@@ -154,34 +144,15 @@ fn Project(
                     if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") },
                 )}
             </span>
-            <Show when=move || !editing.get()>
-                <button type="button" class="text-sm text-sky-700 underline hover:text-sky-900" on:click=move |_| editing.set(true)>
-                    "Edit selector"
-                </button>
-            </Show>
         </p>
-        <Show when=move || editing.get()>
-            <div class="mt-3 max-w-xl">
-                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the workspace's clusters…"</p> }>
-                    {move || Suspend::new(async move {
-                        match scope.await {
-                            Err(e) => view! { <ErrorAlert message=e.to_string() /> }.into_any(),
-                            Ok(labels) => {
-                                let id = edit_id.get_value();
-                                view! {
-                                    <SelectorEditor among="clusters of the workspace" initial=edit_selector.get_value()
-                                        candidates=labels now=clusters.with_value(Vec::len)
-                                        error=Signal::derive(move || edit.value().get().and_then(Result::err))
-                                        saving=edit.pending()
-                                        on_save=move |selector| { edit.dispatch(SetProjectSelector { id: id.clone(), version, selector }); }
-                                        on_cancel=move || editing.set(false) />
-                                }.into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
-            </div>
-        </Show>
+        <EditSelector among="clusters of the workspace" initial=selector.clone() now=clusters.with_value(Vec::len)
+            load=move || {
+                let workspace_id = edit_workspace.get_value();
+                async move { get_workspace_detail(workspace_id).await.map(|d| d.cluster_labels) }
+            }
+            error=Signal::derive(move || edit.value().get().and_then(Result::err))
+            saving=edit.pending()
+            on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
 
         <dl class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Status summary">
             {["Synced", "Progressing", "Failed", "Offline"].into_iter().map(|category| {
@@ -419,17 +390,9 @@ fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_nam
                     </Field>
                 </div>
             </div>
-            <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") disabled=move || review.pending().get()
-                on:click=move |_| { review.dispatch(input.with_value(|f| f())); }>
-                {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
-            </button>
-            <Show when=move || review.value().with(|r| matches!(r, Some(Err(e)) if e.is_form_level()))>
-                <div class="mt-3"><ErrorAlert message=error.get().map(|e| e.to_string()).unwrap_or_default() /></div>
-            </Show>
-            {move || review.value().get().and_then(Result::ok).map(|(i, r)| view! {
-                <ReviewPanel review=r stale applying=add.pending() error apply_label="Add ConfigMap"
-                    on_apply=move || { add.dispatch(i.clone()); } />
-            })}
+            <ReviewStep review stale applying=add.pending() error apply_label="Add ConfigMap"
+                on_review=Callback::new(move |()| { review.dispatch(input.with_value(|f| f())); })
+                on_apply=Callback::new(move |i| { add.dispatch(i); }) />
         </section>
     }
 }
@@ -512,17 +475,9 @@ fn AddSecretForm(project_id: String, add: ServerAction<AddSecret>) -> impl IntoV
                         }>"Add another value"</button>
                 </fieldset>
             </div>
-            <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") disabled=move || review.pending().get()
-                on:click=move |_| { review.dispatch(input.with_value(|f| f())); }>
-                {move || if review.pending().get() { "Reviewing…" } else { "Review" }}
-            </button>
-            <Show when=move || review.value().with(|r| matches!(r, Some(Err(e)) if e.is_form_level()))>
-                <div class="mt-3"><ErrorAlert message=error.get().map(|e| e.to_string()).unwrap_or_default() /></div>
-            </Show>
-            {move || review.value().get().and_then(Result::ok).map(|(i, r)| view! {
-                <ReviewPanel review=r stale applying=add.pending() error apply_label="Add Secret"
-                    on_apply=move || { add.dispatch(i.clone()); } />
-            })}
+            <ReviewStep review stale applying=add.pending() error apply_label="Add Secret"
+                on_review=Callback::new(move |()| { review.dispatch(input.with_value(|f| f())); })
+                on_apply=Callback::new(move |i| { add.dispatch(i); }) />
         </section>
     }
 }

@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, FieldError, HealthBadge, SelectorEditor};
+use crate::components::{AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge};
 use crate::fleet::list_clusters;
 use crate::projects::{CreateProject, WorkspaceDetail, get_workspace_detail};
 use crate::resources::AddWorkspaceResource;
@@ -56,13 +56,7 @@ fn Workspace(
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
     let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     let pending = create.pending();
-    let editing = RwSignal::new(false);
-    let fleet = Resource::new(
-        move || editing.get(),
-        |open| async move { if open { list_clusters().await } else { Ok(Vec::new()) } },
-    );
-    let (edit_id, edit_selector) =
-        (StoredValue::new(workspace.id.clone()), StoredValue::new(workspace.selector.clone()));
+    let edit_id = StoredValue::new(workspace.id.clone());
     let (version, now) = (workspace.version, clusters.len());
     let workspace_id = workspace.id.clone();
     let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
@@ -83,40 +77,18 @@ fn Workspace(
             " / "
         </nav>
         <h1 class="mt-1 text-2xl font-semibold tracking-tight">{workspace.name.clone()}</h1>
-        <p class="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-600">
+        <p class="mt-1 text-sm text-slate-600">
             "Selects "
             <code class="rounded bg-slate-100 px-1 font-mono" data-testid="workspace-selector">
                 {if workspace.selector.is_empty() { "every cluster".to_owned() } else { workspace.selector.clone() }}
             </code>
             {format!(": {} clusters now.", clusters.len())}
-            <Show when=move || !editing.get()>
-                <button type="button" class="text-sm text-sky-700 underline hover:text-sky-900" on:click=move |_| editing.set(true)>
-                    "Edit selector"
-                </button>
-            </Show>
         </p>
-        <Show when=move || editing.get()>
-            <div class="mt-3 max-w-xl">
-                <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the fleet…"</p> }>
-                    {move || Suspend::new(async move {
-                        match fleet.await {
-                            Err(e) => view! { <ErrorAlert message=e.to_string() /> }.into_any(),
-                            Ok(all) => {
-                                let id = edit_id.get_value();
-                                view! {
-                                    <SelectorEditor among="clusters of the fleet" initial=edit_selector.get_value()
-                                        candidates=all.into_iter().map(|c| c.labels).collect() now=now
-                                        error=Signal::derive(move || edit.value().get().and_then(Result::err))
-                                        saving=edit.pending()
-                                        on_save=move |selector| { edit.dispatch(SetWorkspaceSelector { id: id.clone(), version, selector }); }
-                                        on_cancel=move || editing.set(false) />
-                                }.into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
-            </div>
-        </Show>
+        <EditSelector among="clusters of the fleet" initial=workspace.selector.clone() now
+            load=|| async { list_clusters().await.map(|all| all.into_iter().map(|c| c.labels).collect()) }
+            error=Signal::derive(move || edit.value().get().and_then(Result::err))
+            saving=edit.pending()
+            on_save=Callback::new(move |selector| { edit.dispatch(SetWorkspaceSelector { id: edit_id.get_value(), version, selector }); }) />
         <ul class="mt-3 flex flex-wrap gap-2" aria-label="clusters">
             {clusters.into_iter().map(|c| view! {
                 <li class="flex items-center gap-1.5 rounded border border-slate-200 bg-white px-2 py-1 text-xs">
