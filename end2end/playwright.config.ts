@@ -13,6 +13,16 @@ if (!bin || !siteRoot) {
 }
 // The admin password the tests log in with (tests/helpers.ts has the same).
 const ADMIN_PASSWORD = "e2e-admin-password";
+// Two tenants' OpenID Providers (tests/helpers.ts has the same ports).
+const flotilla = `http://127.0.0.1:${port}`;
+const provider = (tenant: string, providerPort: number) => ({
+  command: `node oidc/provider.mjs ${providerPort} ${tenant} ${flotilla}`,
+  url: `http://127.0.0.1:${providerPort}/.well-known/openid-configuration`,
+  reuseExistingServer: false,
+  timeout: 30_000,
+  stdout: "ignore" as const,
+  stderr: "pipe" as const,
+});
 
 export default defineConfig({
   testDir: "./tests",
@@ -50,22 +60,26 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    command: bin,
-    url: `http://127.0.0.1:${port}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      FLOTILLA_LISTEN: `127.0.0.1:${port}`,
-      FLOTILLA_DATA_DIR: mkdtempSync(join(tmpdir(), "flotilla-e2e-")),
-      FLOTILLA_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      FLOTILLA_SITE_ROOT: siteRoot,
-      FLOTILLA_LOG: "info,tower_http=warn",
-      FLOTILLA_DEMO: "true",
-      // The demo fleet's simulator, whose fault endpoint the tests use (tests/helpers.ts).
-      FLOTILLA_DEMO_LISTEN: `127.0.0.1:${port + 1}`,
+  webServer: [
+    provider("acme", port + 10),
+    provider("globex", port + 11),
+    {
+      command: bin,
+      url: `http://127.0.0.1:${port}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        FLOTILLA_LISTEN: `127.0.0.1:${port}`,
+        FLOTILLA_DATA_DIR: mkdtempSync(join(tmpdir(), "flotilla-e2e-")),
+        FLOTILLA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        FLOTILLA_SITE_ROOT: siteRoot,
+        FLOTILLA_LOG: "info,tower_http=warn",
+        FLOTILLA_DEMO: "true",
+        // The demo fleet's simulator, whose fault endpoint the tests use (tests/helpers.ts).
+        FLOTILLA_DEMO_LISTEN: `127.0.0.1:${port + 1}`,
+      },
     },
-  },
+  ],
 });

@@ -34,10 +34,18 @@ pub struct AuditPage {
 pub const PAGE: usize = 50;
 
 /// What the action filter offers: a kind of target (every action on it) or one action.
-pub const ACTIONS: [&str; 19] = [
+pub const ACTIONS: &[&str] = &[
     "bootstrap",
     "login",
     "login_failed",
+    "logout",
+    "tenant",
+    "tenant.create",
+    "tenant.oidc_update",
+    "role_mapping",
+    "role_mapping.add",
+    "role_mapping.remove",
+    "user.roles_changed",
     "cluster",
     "cluster.register",
     "cluster.update",
@@ -74,7 +82,7 @@ mod ssr {
     use flotilla_store::AuditQuery;
 
     use super::*;
-    use crate::auth::ssr::require_user;
+    use crate::auth::ssr::require_caller;
     use crate::state::app_state;
 
     fn detail_text(detail: &str) -> String {
@@ -98,7 +106,8 @@ mod ssr {
         outcome: String,
         before: Option<String>,
     ) -> Result<AuditPage, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
         if !matches!(outcome.as_str(), "" | "ok" | "denied" | "failed") {
             return Err(AppError::Invalid { field: "outcome".into(), message: "choose ok, denied or failed".into() });
         }

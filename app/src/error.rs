@@ -14,8 +14,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Your session has ended. Please log in again.")]
     Unauthenticated,
-    #[error("You are not allowed to do that.")]
-    Forbidden,
+    /// The caller's role does not allow it; the message says what it does allow.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("Not found.")]
     NotFound,
     /// Someone else saved first (optimistic concurrency): the message names them.
@@ -87,7 +88,7 @@ impl AppError {
         match self {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Internal | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,7 +102,10 @@ impl AppError {
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     use leptos::prelude::use_context;
     if let Err(e) = &result {
+        // A page being rendered (GET) takes the status; a form posted without JavaScript
+        // (POST accepting HTML) is answered with a redirect back instead.
         let plain_form_post = use_context::<http::request::Parts>()
+            .filter(|parts| parts.method == http::Method::POST)
             .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
             .and_then(|accept| accept.to_str().ok().map(|a| a.contains("text/html")))
             .unwrap_or(false);

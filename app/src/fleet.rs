@@ -47,7 +47,7 @@ mod ssr {
 
     use super::{ClusterSummary, FleetRow};
     use crate::AppError;
-    use crate::auth::ssr::{SessionIds, require_user};
+    use crate::auth::ssr::{SessionIds, require_caller, require_user};
     use crate::state::app_state;
     use crate::workspaces::ssr::matching;
 
@@ -85,7 +85,8 @@ mod ssr {
     }
 
     pub async fn set_labels(id: String, version: i64, labels: String) -> Result<FleetRow, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
         let labels = parse_labels(&labels)?;
         let store = app_state()?.store;
         store.set_cluster_labels(&user.tenant_id, &user.username, &id, version, &labels).await?;
@@ -93,7 +94,8 @@ mod ssr {
     }
 
     pub async fn deregister(id: String, version: i64, cleanup: bool, confirm: String) -> Result<(), AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
         let store = app_state()?.store;
         let cluster =
             store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
@@ -150,7 +152,7 @@ mod register {
 
     use super::{ClusterSummary, ContextChoice};
     use crate::AppError;
-    use crate::auth::ssr::require_user;
+    use crate::auth::ssr::require_caller;
     use crate::state::app_state;
 
     const TEST_TIMEOUT: Duration = Duration::from_secs(8);
@@ -160,13 +162,13 @@ mod register {
     }
 
     pub async fn read_kubeconfig(text: String) -> Result<Vec<ContextChoice>, AppError> {
-        require_user().await?;
+        require_caller().await?.require_tenant_admin()?;
         let contexts = kubeconfig::contexts(&text).map_err(|m| invalid("kubeconfig", m))?;
         Ok(contexts.into_iter().map(|c| ContextChoice { name: c.name, server: c.server, problem: c.problem }).collect())
     }
 
     pub async fn test_connection(text: String, context: String) -> Result<String, AppError> {
-        require_user().await?;
+        require_caller().await?.require_tenant_admin()?;
         let access = kubeconfig::access(&text, &context).map_err(|m| invalid("context", m))?;
         kubeconfig::test_connection(&access, TEST_TIMEOUT)
             .await
@@ -179,7 +181,8 @@ mod register {
         name: String,
         labels: String,
     ) -> Result<ClusterSummary, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
         let name = ResourceName::parse("name", name.trim())?;
         let labels = parse_labels(&labels)?;
         let access = kubeconfig::access(&text, &context).map_err(|m| invalid("context", m))?;

@@ -16,11 +16,13 @@ pub mod projects;
 pub mod resources;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod tenants;
 pub mod time;
 pub mod workspaces;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::SsrMode;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -60,10 +62,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::LoginPage />
                 <Route path=path!("/") view=pages::FleetPage />
                 <Route path=path!("/workspaces") view=pages::WorkspacesPage />
-                <Route path=path!("/workspaces/:id") view=pages::WorkspacePage />
-                <Route path=path!("/projects/:id") view=pages::ProjectPage />
-                <Route path=path!("/resources/:id") view=pages::ResourcePage />
+                // Pages of one object wait for its data on the server, so that an object the
+                // caller may not see (another tenant's) answers 404, not 200.
+                <Route path=path!("/workspaces/:id") view=pages::WorkspacePage ssr=SsrMode::Async />
+                <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
+                <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=pages::AuditLogPage />
+                <Route path=path!("/tenants") view=pages::TenantsPage />
+                <Route path=path!("/tenants/:id") view=pages::TenantPage />
             </Routes>
         </Router>
     }

@@ -38,6 +38,9 @@ pub struct WorkspaceDetail {
     pub resources: Vec<WorkspaceResource>,
     /// Every label of those clusters, for previews in the browser.
     pub cluster_labels: Vec<std::collections::BTreeMap<String, String>>,
+    /// The caller's level on the workspace; `None` when they see it only through some of its
+    /// projects.
+    pub level: Option<flotilla_domain::Level>,
 }
 
 /// A cluster-scoped resource of a workspace with how its rollout stands.
@@ -79,6 +82,8 @@ pub struct ProjectView {
     pub codes: Vec<String>,
     /// The statuses that carry a message or workload health.
     pub notes: Vec<StatusNote>,
+    /// What the caller may do here (the page hides the rest; the server refuses it anyway).
+    pub level: flotilla_domain::Level,
 }
 
 /// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.
@@ -256,9 +261,20 @@ pub(crate) mod ssr {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::auth::ssr::{actor, require_user};
+    use flotilla_domain::Level;
+    use flotilla_store::{Project, Store};
+
+    use crate::auth::ssr::{Caller, actor, require_caller};
     use crate::state::app_state;
     use crate::workspaces::ssr::{matching, summary};
+
+    /// The caller's project `id`, if their role on it allows `need` (no role: not found).
+    async fn project_for(caller: &Caller, id: &str, need: Level) -> Result<(Store, Project, Level), AppError> {
+        let store = app_state()?.store;
+        let project = store.get_project(&caller.tenant_id, id).await?;
+        let level = caller.require_level(&project.workspace_id, Some(&project.id), need)?;
+        Ok((store, project, level))
+    }
 
     pub(crate) fn cluster_ref(c: &ClusterSummary) -> ClusterRef {
         ClusterRef {
@@ -270,14 +286,24 @@ pub(crate) mod ssr {
     }
 
     pub async fn workspace_detail(id: String) -> Result<WorkspaceDetail, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         let store = app_state()?.store;
         let workspace = store.get_workspace(&user.tenant_id, &id).await?;
-        let all = store.list_clusters(&user.tenant_id).await?;
-        let selected = matching(&all, &[&workspace.selector]);
-        let projects: Vec<ProjectSummary> = store
+        let level = user.access.workspace(&workspace.id);
+        // Someone with a role on some of its projects only sees those, and not the
+        // workspace's own resources.
+        let projects: Vec<Project> = store
             .list_projects(&user.tenant_id, &id)
             .await?
+            .into_iter()
+            .filter(|p| user.access.project(&p.id, &workspace.id).is_some())
+            .collect();
+        if level.is_none() && projects.is_empty() {
+            return Err(AppError::NotFound);
+        }
+        let all = store.list_clusters(&user.tenant_id).await?;
+        let selected = matching(&all, &[&workspace.selector]);
+        let projects: Vec<ProjectSummary> = projects
             .into_iter()
             .map(|p| ProjectSummary {
                 clusters: matching(&all, &[&workspace.selector, &p.selector]).len(),
@@ -287,7 +313,8 @@ pub(crate) mod ssr {
             })
             .collect();
         let mut resources = Vec::new();
-        for r in store.list_resources(&user.tenant_id, &id, None).await?.into_iter().filter(|r| !r.deleted) {
+        let own = if level.is_some() { store.list_resources(&user.tenant_id, &id, None).await? } else { Vec::new() };
+        for r in own.into_iter().filter(|r| !r.deleted) {
             let statuses = store.resource_statuses(&user.tenant_id, &r.id).await?;
             let count = |f: fn(flotilla_domain::StatusCode) -> bool| statuses.iter().filter(|s| f(s.code)).count();
             resources.push(WorkspaceResource {
@@ -306,6 +333,7 @@ pub(crate) mod ssr {
             cluster_labels: selected.iter().map(|c| c.labels.clone()).collect(),
             clusters: selected.into_iter().map(cluster_ref).collect(),
             projects,
+            level,
         })
     }
 
@@ -314,10 +342,11 @@ pub(crate) mod ssr {
         name: String,
         selector: String,
     ) -> Result<ProjectSummary, AppError> {
-        let user = require_user().await?;
-        let name = ResourceName::parse("name", name.trim())?;
+        let user = require_caller().await?;
         let store = app_state()?.store;
         let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
+        user.require_level(&workspace.id, None, Level::Admin)?;
+        let name = ResourceName::parse("name", name.trim())?;
         let project = store.create_project(&user.tenant_id, &actor(&user), &workspace.id, &name, &selector).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(ProjectSummary {
@@ -329,8 +358,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn set_selector(id: String, version: i64, selector: String) -> Result<ProjectSummary, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
+        let user = require_caller().await?;
+        let (store, _, _) = project_for(&user, &id, Level::Admin).await?;
         let project = store.set_project_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
@@ -343,9 +372,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &id).await?;
+        let user = require_caller().await?;
+        let (store, project, level) = project_for(&user, &id, Level::View).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         let clusters: Vec<ClusterRef> =
@@ -385,13 +413,14 @@ pub(crate) mod ssr {
             resources,
             codes,
             notes,
+            level,
         })
     }
 
     pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRow, AppError> {
-        let user = require_user().await?;
-        let project = app_state()?.store.get_project(&user.tenant_id, &project_id).await?;
-        crate::resources::ssr::add_new(project.workspace_id, Some(project.id), yaml).await
+        let user = require_caller().await?;
+        let (_, project, _) = project_for(&user, &project_id, Level::Edit).await?;
+        crate::resources::ssr::add_new(&user, project.workspace_id, Some(project.id), yaml).await
     }
 
     /// The ConfigMap the form describes, checked as creating it would be.
@@ -456,11 +485,11 @@ pub(crate) mod ssr {
         override_cluster: String,
         override_data: String,
     ) -> Result<crate::resources::Review, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let user = require_caller().await?;
+        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
         let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
-        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id)).await?;
+        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id), Level::Edit)
+            .await?;
         home.review(None, Some(&crate::resources::ssr::Shown::new(&spec, None, None)?))
     }
 
@@ -471,9 +500,8 @@ pub(crate) mod ssr {
         override_cluster: String,
         override_data: String,
     ) -> Result<ResourceRow, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let user = require_caller().await?;
+        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
         let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
         let id = store
@@ -517,12 +545,12 @@ pub(crate) mod ssr {
         name: String,
         values: std::collections::BTreeMap<String, String>,
     ) -> Result<crate::resources::Review, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let user = require_caller().await?;
+        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
         let spec = secret_spec(&project, &name, &values)?;
         let keys = values.keys().map(|k| (k.clone(), String::new())).collect();
-        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id)).await?;
+        let home = crate::resources::ssr::home_of(&store, &user, &project.workspace_id, Some(&project.id), Level::Edit)
+            .await?;
         home.review(None, Some(&crate::resources::ssr::Shown::new(&spec, Some(&keys), None)?))
     }
 
@@ -531,9 +559,8 @@ pub(crate) mod ssr {
         name: String,
         values: std::collections::BTreeMap<String, String>,
     ) -> Result<ResourceRow, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &project_id).await?;
+        let user = require_caller().await?;
+        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
         let spec = secret_spec(&project, &name, &values)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
         let id = store

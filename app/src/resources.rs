@@ -16,6 +16,8 @@ use crate::projects::{ClusterRef, ResourceRow};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResourceDetail {
+    /// What the caller may do with it (the page hides the rest; the server refuses it anyway).
+    pub level: flotilla_domain::Level,
     pub id: String,
     pub api_version: String,
     pub kind: String,
@@ -153,7 +155,7 @@ pub async fn review_new(workspace_id: String, project_id: Option<String>, yaml: 
 /// workspace: to every cluster it selects.
 #[server(endpoint = "workspaces/add-resource")]
 pub async fn add_workspace_resource(workspace_id: String, yaml: String) -> Result<ResourceRow, AppError> {
-    crate::error::with_status(ssr::add_new(workspace_id, None, yaml).await)
+    crate::error::with_status(ssr::add_workspace_resource(workspace_id, yaml).await)
 }
 
 #[cfg(feature = "ssr")]
@@ -167,23 +169,30 @@ pub(crate) mod ssr {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::auth::ssr::{SessionIds, actor, require_user};
+    use flotilla_domain::Level;
+
+    use crate::auth::ssr::{Caller, actor, require_caller};
     use crate::state::app_state;
     use crate::workspaces::ssr::matching;
 
     /// The scope a resource lives in: its workspace and project, and their clusters now.
     pub(crate) struct Home {
+        /// What the caller may do here.
+        pub level: Level,
         pub workspace_id: String,
         pub workspace_name: String,
         pub project: Option<(String, String)>,
         pub clusters: Vec<ClusterSummary>,
     }
 
+    /// The workspace (and project) a resource lives in, if the caller's role there allows
+    /// `need`.
     pub(crate) async fn home_of(
         store: &Store,
-        user: &SessionIds,
+        user: &Caller,
         workspace_id: &str,
         project_id: Option<&str>,
+        need: Level,
     ) -> Result<Home, AppError> {
         let workspace = store.get_workspace(&user.tenant_id, workspace_id).await?;
         let project = match project_id {
@@ -197,6 +206,7 @@ pub(crate) mod ssr {
             }
             None => None,
         };
+        let level = user.require_level(&workspace.id, project.as_ref().map(|p| p.id.as_str()), need)?;
         let all = store.list_clusters(&user.tenant_id).await?;
         let mut selectors = vec![workspace.selector.as_str()];
         if let Some(p) = &project {
@@ -204,6 +214,7 @@ pub(crate) mod ssr {
         }
         let clusters = matching(&all, &selectors).into_iter().cloned().collect();
         Ok(Home {
+            level,
             workspace_id: workspace.id,
             workspace_name: workspace.name,
             project: project.map(|p| (p.id, p.name)),
@@ -334,19 +345,29 @@ pub(crate) mod ssr {
             .then(|| "This is the project's own namespace: it comes and goes with the project.".to_owned())
     }
 
-    async fn current(user: &SessionIds, id: &str) -> Result<(Store, StoredRevision, Home), AppError> {
+    /// The resource `id` as it stands, and its home, if the caller's role allows `need`.
+    async fn current(user: &Caller, id: &str, need: Level) -> Result<(Store, StoredRevision, Home), AppError> {
         let store = app_state()?.store;
         let stored = store.resource_revision(&user.tenant_id, id, None).await?;
         if stored.record.deleted {
             return Err(AppError::NotFound);
         }
-        let home = home_of(&store, user, &stored.record.workspace_id, stored.record.project_id.as_deref()).await?;
+        let home =
+            home_of(&store, user, &stored.record.workspace_id, stored.record.project_id.as_deref(), need).await?;
         Ok((store, stored, home))
     }
 
+    /// The resource `id` (also a deleted one), if the caller's role where it lives allows `need`.
+    async fn record_for(user: &Caller, id: &str, need: Level) -> Result<(Store, ResourceRecord), AppError> {
+        let store = app_state()?.store;
+        let record = store.get_resource(&user.tenant_id, id).await?;
+        user.require_level(&record.workspace_id, record.project_id.as_deref(), need)?;
+        Ok((store, record))
+    }
+
     pub async fn detail(id: String) -> Result<ResourceDetail, AppError> {
-        let user = require_user().await?;
-        let (store, stored, home) = current(&user, &id).await?;
+        let user = require_caller().await?;
+        let (store, stored, home) = current(&user, &id, Level::View).await?;
         let statuses = store
             .resource_statuses(&user.tenant_id, &id)
             .await?
@@ -362,6 +383,7 @@ pub(crate) mod ssr {
             .collect();
         let StoredRevision { record, revision, spec, secret_values } = stored;
         Ok(ResourceDetail {
+            level: home.level,
             locked: locked(&record),
             id: record.id,
             api_version: record.api_version,
@@ -431,8 +453,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn review_edit(id: String, edit: ResourceEdit) -> Result<Review, AppError> {
-        let user = require_user().await?;
-        let (_, stored, home) = current(&user, &id).await?;
+        let user = require_caller().await?;
+        let (_, stored, home) = current(&user, &id, Level::Edit).await?;
         let (spec, values) = edited(&stored, &home, &edit).map_err(yaml_field)?;
         let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
         let after = Shown::new(&spec, values.as_ref(), stored.secret_values.as_ref())?;
@@ -440,8 +462,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn apply_edit(id: String, version: i64, edit: ResourceEdit) -> Result<i64, AppError> {
-        let user = require_user().await?;
-        let (store, stored, home) = current(&user, &id).await?;
+        let user = require_caller().await?;
+        let (store, stored, home) = current(&user, &id, Level::Edit).await?;
         let (spec, _) = edited(&stored, &home, &edit).map_err(yaml_field)?;
         store
             .update_resource(&user.tenant_id, &actor(&user), &id, version, &spec)
@@ -486,36 +508,42 @@ pub(crate) mod ssr {
         project_id: Option<String>,
         yaml: String,
     ) -> Result<Review, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         let store = app_state()?.store;
-        let home = home_of(&store, &user, &workspace_id, project_id.as_deref().filter(|p| !p.is_empty())).await?;
+        let project_id = project_id.as_deref().filter(|p| !p.is_empty());
+        let home = home_of(&store, &user, &workspace_id, project_id, Level::Edit).await?;
         let spec = new_spec(&home, &yaml)?;
         let keys = secret_keys_of(&spec.template);
         home.review(None, Some(&Shown::new(&spec, keys.as_ref(), None)?))
     }
 
     pub async fn add_new(
+        user: &Caller,
         workspace_id: String,
         project_id: Option<String>,
         yaml: String,
     ) -> Result<ResourceRow, AppError> {
-        let user = require_user().await?;
         let store = app_state()?.store;
-        let home = home_of(&store, &user, &workspace_id, project_id.as_deref()).await?;
+        let home = home_of(&store, user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
         let spec = new_spec(&home, &yaml)?;
         let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
         let at = flotilla_store::ResourceHome { workspace_id: &home.workspace_id, project };
         let id = store
-            .create_resource(&user.tenant_id, &actor(&user), at, &spec)
+            .create_resource(&user.tenant_id, &actor(user), at, &spec)
             .await
             .map_err(|e| editor_field(e.into()))?;
         let record = store.get_resource(&user.tenant_id, &id).await?;
         Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
     }
 
+    pub async fn add_workspace_resource(workspace_id: String, yaml: String) -> Result<ResourceRow, AppError> {
+        let user = require_caller().await?;
+        add_new(&user, workspace_id, None, yaml).await
+    }
+
     pub async fn history(id: String) -> Result<Vec<RevisionView>, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
+        let user = require_caller().await?;
+        let (store, _) = record_for(&user, &id, Level::View).await?;
         Ok(store
             .list_revisions(&user.tenant_id, &id)
             .await?
@@ -541,8 +569,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn compare(id: String, from: i64, to: i64) -> Result<Vec<DiffLine>, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
+        let user = require_caller().await?;
+        let (store, _) = record_for(&user, &id, Level::View).await?;
         let a = store.resource_revision(&user.tenant_id, &id, Some(from)).await?;
         let b = store.resource_revision(&user.tenant_id, &id, Some(to)).await?;
         let (old, new) = (document(&a, None)?, document(&b, a.secret_values.as_ref())?);
@@ -550,8 +578,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn review_revert(id: String, revision: i64) -> Result<Review, AppError> {
-        let user = require_user().await?;
-        let (store, stored, home) = current(&user, &id).await?;
+        let user = require_caller().await?;
+        let (store, stored, home) = current(&user, &id, Level::Edit).await?;
         let target = store.resource_revision(&user.tenant_id, &id, Some(revision)).await?;
         let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
         let after = Shown::new(&target.spec, target.secret_values.as_ref(), stored.secret_values.as_ref())?;
@@ -559,14 +587,14 @@ pub(crate) mod ssr {
     }
 
     pub async fn revert(id: String, version: i64, revision: i64) -> Result<i64, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
+        let user = require_caller().await?;
+        let (store, _) = record_for(&user, &id, Level::Edit).await?;
         Ok(store.revert_resource(&user.tenant_id, &actor(&user), &id, version, revision).await?)
     }
 
     pub async fn review_delete(id: String, orphan: bool) -> Result<Review, AppError> {
-        let user = require_user().await?;
-        let (_, stored, home) = current(&user, &id).await?;
+        let user = require_caller().await?;
+        let (_, stored, home) = current(&user, &id, Level::Edit).await?;
         if let Some(why) = locked(&stored.record) {
             return Err(AppError::Invalid { field: "resource".into(), message: why });
         }
@@ -579,9 +607,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn delete(id: String, version: i64, orphan: bool) -> Result<String, AppError> {
-        let user = require_user().await?;
-        let store = app_state()?.store;
-        let record = store.get_resource(&user.tenant_id, &id).await?;
+        let user = require_caller().await?;
+        let (store, record) = record_for(&user, &id, Level::Edit).await?;
         let policy = if orphan { DeletionPolicy::Orphan } else { DeletionPolicy::Delete };
         store.delete_resource(&user.tenant_id, &actor(&user), &id, version, policy).await?;
         Ok(match record.project_id {

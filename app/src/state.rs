@@ -12,6 +12,32 @@ pub struct AppState {
     pub store: flotilla_store::Store,
     /// The sync engine: its status stream feeds the live dashboard.
     pub engine: flotilla_engine::EngineHandle,
+    /// The HTTP client for tenants' OpenID Providers.
+    pub oidc: flotilla_oidc::Oidc,
+    pub auth: AuthSettings,
+}
+
+/// How logins and sessions behave.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Where browsers reach Flotilla, e.g. `https://flotilla.example.com` (no trailing slash):
+    /// providers send users back to `<public_url>/t/<tenant>/callback`.
+    pub public_url: String,
+    /// A session ends this long after its login, however active it is.
+    pub session_max_age: std::time::Duration,
+}
+
+impl AuthSettings {
+    /// The redirect URI to register at tenant `slug`'s provider.
+    pub fn callback_url(&self, slug: &str) -> String {
+        format!("{}/t/{slug}/callback", self.public_url)
+    }
+
+    /// Where tenant `slug`'s provider sends the browser after logging out there (to register
+    /// at the provider as a post-logout redirect URI).
+    pub fn post_logout_url(&self, slug: &str) -> String {
+        format!("{}/login?tenant={slug}", self.public_url)
+    }
 }
 
 /// The state, from inside a server function.

@@ -45,7 +45,9 @@ pub(crate) mod ssr {
 
     use super::WorkspaceSummary;
     use crate::AppError;
-    use crate::auth::ssr::{actor, require_user};
+    use flotilla_domain::Level;
+
+    use crate::auth::ssr::{actor, require_caller};
     use crate::state::app_state;
 
     /// Clusters matching every selector (stored selectors were checked when saved; one that
@@ -68,13 +70,18 @@ pub(crate) mod ssr {
         }
     }
 
+    /// The workspaces the caller has a role on, or on one of whose projects.
     pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         let store = app_state()?.store;
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let mut out = Vec::new();
         for workspace in store.list_workspaces(&user.tenant_id).await? {
-            let projects = store.list_projects(&user.tenant_id, &workspace.id).await?.len();
+            let projects = store.list_projects(&user.tenant_id, &workspace.id).await?;
+            if !user.access.sees_workspace(&workspace.id, projects.iter().map(|p| p.id.as_str())) {
+                continue;
+            }
+            let projects = projects.len();
             let matched = matching(&clusters, &[&workspace.selector]).len();
             out.push(summary(workspace, matched, projects));
         }
@@ -82,7 +89,8 @@ pub(crate) mod ssr {
     }
 
     pub async fn create_workspace(name: String, selector: String) -> Result<WorkspaceSummary, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
         let name = ResourceName::parse("name", name.trim())?;
         let store = app_state()?.store;
         let workspace = store.create_workspace(&user.tenant_id, &actor(&user), &name, &selector).await?;
@@ -92,8 +100,10 @@ pub(crate) mod ssr {
     }
 
     pub async fn set_selector(id: String, version: i64, selector: String) -> Result<WorkspaceSummary, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         let store = app_state()?.store;
+        let workspace = store.get_workspace(&user.tenant_id, &id).await?;
+        user.require_level(&workspace.id, None, Level::Admin)?;
         let workspace = store.set_workspace_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let projects = store.list_projects(&user.tenant_id, &id).await?.len();

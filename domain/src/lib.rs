@@ -22,6 +22,6 @@ pub use names::{ResourceName, TenantSlug, Username};
 pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
 pub use placement::{Placement, ResolvedPlacement, Scope};
 pub use render::{ObjectKey, RenderInput, Rendered};
-pub use role::{Role, RoleScope};
+pub use role::{Access, Grant, GroupMapping, Level, Role, RoleScope, grants_for_groups};
 pub use selector::{LabelSelector, parse_labels};
 pub use status::{Health, StatusCode, WorkloadHealth};

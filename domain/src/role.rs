@@ -1,5 +1,6 @@
 //! Roles a user holds, and what they allow. Granted locally or mapped from OIDC groups.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -18,7 +19,7 @@ pub enum RoleScope {
 }
 
 /// A role, named as it is stored (`role_bindings.role`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages tenants; the bootstrap admin.
@@ -89,6 +90,129 @@ impl FromStr for Role {
     }
 }
 
+/// A role held on a scope: the tenant (`scope_id` empty), a workspace or a project (its id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    #[serde(default)]
+    pub scope_id: String,
+}
+
+impl Grant {
+    pub fn new(role: Role, scope_id: impl Into<String>) -> Self {
+        Self { role, scope_id: scope_id.into() }
+    }
+}
+
+/// A tenant admin's rule: members of `group` (as the provider names it) hold `role` on `scope_id`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMapping {
+    pub group: String,
+    pub role: Role,
+    pub scope_id: String,
+}
+
+/// The roles a user with `groups` holds under `mappings`: every mapping whose group is one of
+/// theirs, compared exactly (providers' group names are case-sensitive). Platform admin is
+/// never granted by a group: it stays a local account's.
+pub fn grants_for_groups(groups: &[String], mappings: &[GroupMapping]) -> BTreeSet<Grant> {
+    mappings
+        .iter()
+        .filter(|m| m.role != Role::PlatformAdmin && groups.contains(&m.group))
+        .map(|m| Grant::new(m.role, m.scope_id.clone()))
+        .collect()
+}
+
+/// How much a user may do with a workspace or project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// See it and its rollout.
+    View,
+    /// Also add, change and delete its resources.
+    Edit,
+    /// Also change its selector, and (for a workspace) create projects in it.
+    Admin,
+}
+
+impl Level {
+    fn of(role: Role) -> Level {
+        match role {
+            Role::PlatformAdmin | Role::TenantAdmin | Role::WorkspaceAdmin | Role::ProjectAdmin => Level::Admin,
+            Role::WorkspaceEditor | Role::ProjectEditor => Level::Edit,
+            Role::WorkspaceViewer | Role::ProjectViewer => Level::View,
+        }
+    }
+
+    pub fn can_edit(self) -> bool {
+        self >= Level::Edit
+    }
+
+    pub fn is_admin(self) -> bool {
+        self == Level::Admin
+    }
+}
+
+/// What a user may do in their tenant, from their grants. A tenant admin may do everything;
+/// a workspace role also holds in every project of the workspace; the higher of two levels
+/// wins. Pure, so the browser hides exactly what the server refuses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    pub platform_admin: bool,
+    pub tenant_admin: bool,
+    pub workspaces: BTreeMap<String, Level>,
+    pub projects: BTreeMap<String, Level>,
+}
+
+impl Access {
+    pub fn from_grants<'a>(grants: impl IntoIterator<Item = &'a Grant>) -> Self {
+        let mut access = Access::default();
+        for grant in grants {
+            let level = Level::of(grant.role);
+            let raise = |map: &mut BTreeMap<String, Level>| {
+                let entry = map.entry(grant.scope_id.clone()).or_insert(level);
+                *entry = (*entry).max(level);
+            };
+            match grant.role.scope() {
+                RoleScope::Platform => access.platform_admin = true,
+                RoleScope::Tenant => access.tenant_admin = true,
+                RoleScope::Workspace => raise(&mut access.workspaces),
+                RoleScope::Project => raise(&mut access.projects),
+            }
+        }
+        access
+    }
+
+    /// Registering, relabelling and deregistering clusters, creating workspaces, reading the
+    /// audit log.
+    pub fn is_tenant_admin(&self) -> bool {
+        self.tenant_admin
+    }
+
+    /// The user's level on the workspace itself (its selector, its cluster-scoped resources).
+    pub fn workspace(&self, workspace_id: &str) -> Option<Level> {
+        if self.tenant_admin {
+            return Some(Level::Admin);
+        }
+        self.workspaces.get(workspace_id).copied()
+    }
+
+    /// The user's level on a project of `workspace_id`.
+    pub fn project(&self, project_id: &str, workspace_id: &str) -> Option<Level> {
+        let own = self.projects.get(project_id).copied();
+        match (self.workspace(workspace_id), own) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Whether the workspace shows up for the user at all: a role on it, or on one of its
+    /// projects (whose page is reached through it).
+    pub fn sees_workspace<'a>(&self, workspace_id: &str, project_ids: impl IntoIterator<Item = &'a str>) -> bool {
+        self.workspace(workspace_id).is_some() || project_ids.into_iter().any(|p| self.projects.contains_key(p))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +231,65 @@ mod tests {
         assert!(!Role::WorkspaceViewer.can_write());
         assert!(Role::ProjectEditor.can_write());
         assert_eq!(Role::ProjectEditor.scope(), RoleScope::Project);
+    }
+
+    fn mapping(group: &str, role: Role, scope: &str) -> GroupMapping {
+        GroupMapping { group: group.into(), role, scope_id: scope.into() }
+    }
+
+    #[test]
+    fn groups_map_to_the_roles_of_every_matching_rule() {
+        let rules = [
+            mapping("platform", Role::TenantAdmin, ""),
+            mapping("kafka-team", Role::ProjectEditor, "p-kafka"),
+            mapping("kafka-team", Role::WorkspaceViewer, "w-prod"),
+            mapping("auditors", Role::WorkspaceViewer, "w-prod"),
+            // Never from a group, whatever a rule says.
+            mapping("root", Role::PlatformAdmin, ""),
+        ];
+        let grants = grants_for_groups(&["kafka-team".into(), "auditors".into(), "root".into()], &rules);
+        assert_eq!(
+            grants.into_iter().collect::<Vec<_>>(),
+            [Grant::new(Role::WorkspaceViewer, "w-prod"), Grant::new(Role::ProjectEditor, "p-kafka")],
+            "sorted, without duplicates, without platform admin"
+        );
+        // Group names are compared exactly.
+        assert!(grants_for_groups(&["Platform".into()], &rules).is_empty());
+        assert!(grants_for_groups(&[], &rules).is_empty());
+        assert_eq!(grants_for_groups(&["platform".into()], &rules).len(), 1);
+    }
+
+    #[test]
+    fn workspace_roles_reach_its_projects_and_the_higher_level_wins() {
+        let grants = [
+            Grant::new(Role::WorkspaceViewer, "w-prod"),
+            Grant::new(Role::ProjectEditor, "p-kafka"),
+            Grant::new(Role::WorkspaceEditor, "w-dev"),
+            Grant::new(Role::ProjectViewer, "p-dev-app"),
+        ];
+        let access = Access::from_grants(&grants);
+        assert!(!access.is_tenant_admin());
+        assert_eq!(access.workspace("w-prod"), Some(Level::View));
+        assert_eq!(access.project("p-kafka", "w-prod"), Some(Level::Edit), "project role above the workspace's");
+        assert_eq!(access.project("p-other", "w-prod"), Some(Level::View), "workspace role reaches every project");
+        assert_eq!(access.project("p-dev-app", "w-dev"), Some(Level::Edit), "workspace editor beats project viewer");
+        assert_eq!(access.workspace("w-staging"), None);
+        assert_eq!(access.project("p-x", "w-staging"), None);
+        assert!(access.sees_workspace("w-prod", []));
+        assert!(!access.sees_workspace("w-staging", ["p-x"]));
+        let project_only = Access::from_grants(&[Grant::new(Role::ProjectViewer, "p-x")]);
+        assert!(project_only.sees_workspace("w-staging", ["p-y", "p-x"]), "seen through its project");
+        assert_eq!(project_only.workspace("w-staging"), None, "but not a role on it");
+    }
+
+    #[test]
+    fn a_tenant_admin_may_do_everything_and_viewers_nothing_but_look() {
+        let admin = Access::from_grants(&[Grant::new(Role::TenantAdmin, "")]);
+        assert_eq!(admin.workspace("any"), Some(Level::Admin));
+        assert_eq!(admin.project("any", "other"), Some(Level::Admin));
+        assert!(!admin.platform_admin);
+        assert!(!Level::View.can_edit());
+        assert!(Level::Edit.can_edit() && !Level::Edit.is_admin());
+        assert!(Level::Admin.can_edit() && Level::Admin.is_admin());
     }
 }

@@ -42,12 +42,19 @@ test("every page passes axe's WCAG A/AA checks", async ({ page }) => {
     [`/projects/${project.id}`, "project"],
     [`/resources/${added.id}`, "resource"],
     ["/audit", "audit log"],
+    ["/tenants", "tenants"],
   ]) {
     await page.goto(path);
     await hydrated(page);
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
     await accessible(page, what);
   }
+  // A tenant's page: its provider form, group rules and local accounts.
+  await page.goto("/tenants");
+  await page.getByRole("link", { name: "Default" }).click();
+  await expect(page.getByRole("heading", { name: "OpenID Provider" })).toBeVisible();
+  await hydrated(page);
+  await accessible(page, "tenant");
   // The resource's editor and history, with a review open.
   await page.goto(`/resources/${added.id}`);
   await hydrated(page);

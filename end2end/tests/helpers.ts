@@ -29,3 +29,43 @@ export async function newSimulatedCluster(name: string): Promise<string> {
   await api.dispose();
   return kubeconfig;
 }
+
+/** Flotilla as the browser reaches it, and each tenant's OpenID Provider (playwright.config.ts). */
+const E2E_PORT = Number(process.env.FLOTILLA_E2E_PORT ?? 3917);
+export const FLOTILLA = `http://127.0.0.1:${E2E_PORT}`;
+export const PROVIDERS: Record<string, string> = {
+  acme: `http://127.0.0.1:${E2E_PORT + 10}`,
+  globex: `http://127.0.0.1:${E2E_PORT + 11}`,
+};
+
+/**
+ * Logs in through `tenant`'s own provider: the organisation's name on Flotilla's login page,
+ * then the provider's sign-in form (any password) and, the first time, its consent page.
+ * Ends wherever Flotilla sends the browser back to.
+ */
+export async function logInWithProvider(page: Page, tenant: string, username: string) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Organisation").fill(tenant);
+  await page.getByRole("button", { name: "Continue with your organisation's login" }).click();
+  await signInAtProvider(page, tenant, username);
+}
+
+/** The provider's own pages: sign in, then consent if it asks. */
+export async function signInAtProvider(page: Page, tenant: string, username: string) {
+  await expect(page).toHaveURL(new RegExp(`^${PROVIDERS[tenant]}/interaction/`));
+  await page.locator('input[name="login"]').fill(username);
+  await page.locator('input[name="password"]').fill("any-password");
+  const signInPage = page.url();
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  await page.waitForURL((url) => url.href !== signInPage);
+  if (page.url().startsWith(PROVIDERS[tenant])) {
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
+  await page.waitForURL((url) => url.href.startsWith(FLOTILLA));
+}
+
+/** Calls a server function with the page's session, as a program would (no Origin header). */
+export async function callServer(page: Page, endpoint: string, form: Record<string, string>) {
+  return page.request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });
+}

@@ -50,7 +50,7 @@ test("a cluster-scoped object is added to a workspace after reviewing it", async
   const ws = await answer.json();
   await page.goto(`/workspaces/${ws.id}`);
   await hydrated(page);
-  await expect(page.getByText("None yet: add one as YAML below.")).toBeVisible();
+  await expect(page.getByText("None yet. Add one as YAML below.")).toBeVisible();
   const form = page.getByRole("region", { name: "Add a cluster-scoped object (YAML)" });
   await form.getByLabel("YAML", { exact: true }).fill("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-here\n");
   await form.getByRole("button", { name: "Review" }).click();

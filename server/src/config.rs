@@ -54,9 +54,16 @@ pub struct Args {
     /// Minutes of inactivity after which a session ends [default: 480].
     #[arg(long, env = "FLOTILLA_SESSION_IDLE_MINUTES")]
     pub session_idle_minutes: Option<u64>,
+    /// Hours after its login at which a session ends, however active [default: 12].
+    #[arg(long, env = "FLOTILLA_SESSION_MAX_HOURS")]
+    pub session_max_hours: Option<u64>,
     /// Mark cookies Secure (serve over https, e.g. behind a TLS proxy) [default: false].
     #[arg(long, env = "FLOTILLA_SECURE_COOKIES")]
     pub secure_cookies: Option<bool>,
+    /// The URL browsers reach Flotilla at; OpenID Providers send users back to
+    /// <public URL>/t/<tenant>/callback [default: http://<listen address>].
+    #[arg(long, env = "FLOTILLA_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Folder with the built site (wasm, css, assets) [default: $LEPTOS_SITE_ROOT or target/site].
     #[arg(long, env = "FLOTILLA_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
@@ -81,7 +88,9 @@ struct FileConfig {
     secret_key_file: Option<PathBuf>,
     admin_password: Option<SecretString>,
     session_idle_minutes: Option<u64>,
+    session_max_hours: Option<u64>,
     secure_cookies: Option<bool>,
+    public_url: Option<String>,
     site_root: Option<PathBuf>,
     demo: Option<bool>,
     demo_listen: Option<SocketAddr>,
@@ -99,7 +108,10 @@ pub struct Settings {
     pub secret_key_file: PathBuf,
     pub admin_password: Option<SecretString>,
     pub session_idle: Duration,
+    pub session_max_age: Duration,
     pub secure_cookies: bool,
+    /// `None`: derived from the address actually listened on.
+    pub public_url: Option<String>,
     pub site_root: PathBuf,
     pub demo: bool,
     pub demo_listen: SocketAddr,
@@ -145,6 +157,28 @@ impl Settings {
         if session_idle_minutes == 0 {
             return Err(ConfigError::Invalid("session idle minutes must be at least 1".into()));
         }
+        let session_max_hours = args.session_max_hours.or(file.session_max_hours).unwrap_or(12);
+        if session_max_hours == 0 {
+            return Err(ConfigError::Invalid("session max hours must be at least 1".into()));
+        }
+        if session_max_hours * 60 < session_idle_minutes {
+            return Err(ConfigError::Invalid(format!(
+                "session max hours ({session_max_hours}) must not be shorter than the idle timeout ({session_idle_minutes} minutes)"
+            )));
+        }
+        let public_url = match args.public_url.or(file.public_url) {
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#'])) {
+                    return Err(ConfigError::Invalid(format!(
+                        "public URL '{url}': give the address browsers use, e.g. https://flotilla.example.com"
+                    )));
+                }
+                Some(url)
+            }
+            None => None,
+        };
         let site_root = args
             .site_root
             .or(file.site_root)
@@ -163,6 +197,8 @@ impl Settings {
             secret_key: args.secret_key.or(file.secret_key),
             admin_password: args.admin_password.or(file.admin_password),
             session_idle: Duration::from_secs(session_idle_minutes * 60),
+            session_max_age: Duration::from_secs(session_max_hours * 3600),
+            public_url,
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             site_root,
             demo: args.demo.or(file.demo).unwrap_or(false),
@@ -198,6 +234,8 @@ mod tests {
         assert_eq!(s.database_url, "sqlite://data/flotilla.db");
         assert_eq!(s.secret_key_file, PathBuf::from("data/secret.key"));
         assert_eq!(s.session_idle, Duration::from_secs(8 * 3600));
+        assert_eq!(s.session_max_age, Duration::from_secs(12 * 3600));
+        assert_eq!(s.public_url, None);
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(!s.secure_cookies);
     }
@@ -236,5 +274,14 @@ mod tests {
 
         let err = Settings::resolve(Args { session_idle_minutes: Some(0), ..Args::default() }).unwrap_err();
         assert!(err.to_string().contains("at least 1"));
+        let err =
+            Settings::resolve(Args { session_max_hours: Some(1), session_idle_minutes: Some(90), ..Args::default() })
+                .unwrap_err();
+        assert!(err.to_string().contains("must not be shorter than the idle timeout"), "{err}");
+        let err =
+            Settings::resolve(Args { public_url: Some("flotilla.example".into()), ..Args::default() }).unwrap_err();
+        assert!(err.to_string().contains("https://flotilla.example.com"), "{err}");
+        let s = Settings::resolve(Args { public_url: Some("https://f.example/".into()), ..Args::default() }).unwrap();
+        assert_eq!(s.public_url.as_deref(), Some("https://f.example"), "trailing slash dropped");
     }
 }

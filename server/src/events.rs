@@ -1,7 +1,10 @@
 //! `GET /api/events`: the engine's status changes and the saved changes of the caller's
 //! tenant, as server-sent events, the moment they happen. A reader that falls behind gets
 //! a `resync` event and reads the current state again; idle streams carry keep-alives.
+//! Someone who is not the tenant's admin hears only of the resources their roles let them
+//! see (what lives where is looked up once per resource).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -10,6 +13,7 @@ use app::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use flotilla_domain::Access;
 use futures::Stream;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
@@ -19,7 +23,18 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
     let Some(user) = app::auth::ssr::session_user_ids(&session).await else {
         return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response();
     };
-    let sources = Sources { engine: state.engine.subscribe(), changes: state.store.subscribe_changes() };
+    let access = match state.store.grants(&user.tenant_id, &user.user_id).await {
+        Ok(grants) => Access::from_grants(&grants),
+        Err(e) => {
+            tracing::error!(error = %e, "could not read the caller's roles");
+            return (http::StatusCode::INTERNAL_SERVER_ERROR, "Try again").into_response();
+        }
+    };
+    let sources = Sources {
+        engine: state.engine.subscribe(),
+        changes: state.store.subscribe_changes(),
+        seen: Visibility::new(state.store.clone(), user.tenant_id.clone(), access),
+    };
     Sse::new(stream(sources, user.tenant_id))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
@@ -29,6 +44,49 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
 struct Sources {
     engine: broadcast::Receiver<std::sync::Arc<flotilla_engine::StatusEvent>>,
     changes: broadcast::Receiver<flotilla_store::Change>,
+    seen: Visibility,
+}
+
+/// Which resources the reader may hear of.
+struct Visibility {
+    store: flotilla_store::Store,
+    tenant_id: String,
+    access: Access,
+    /// Resource id → whether the reader may see it (resources do not move).
+    known: HashMap<String, bool>,
+}
+
+impl Visibility {
+    fn new(store: flotilla_store::Store, tenant_id: String, access: Access) -> Self {
+        Self { store, tenant_id, access, known: HashMap::new() }
+    }
+
+    async fn resource(&mut self, id: &str) -> bool {
+        if self.access.is_tenant_admin() {
+            return true;
+        }
+        if let Some(&seen) = self.known.get(id) {
+            return seen;
+        }
+        let seen = match self.store.get_resource(&self.tenant_id, id).await {
+            Ok(r) => match r.project_id.as_deref() {
+                Some(project) => self.access.project(project, &r.workspace_id).is_some(),
+                None => self.access.workspace(&r.workspace_id).is_some(),
+            },
+            Err(_) => false,
+        };
+        self.known.insert(id.to_owned(), seen);
+        seen
+    }
+
+    async fn allows(&mut self, event: &LiveEvent) -> bool {
+        match event {
+            LiveEvent::Status(s) => self.resource(&s.resource_id).await,
+            LiveEvent::Removed { resource_id, .. } => self.resource(resource_id).await,
+            LiveEvent::Changed { what, id } if what == "resource" => self.resource(id).await,
+            _ => true,
+        }
+    }
 }
 
 impl Sources {
@@ -48,7 +106,9 @@ impl Sources {
                     Err(RecvError::Closed) => return None,
                 },
             };
-            if let Some(event) = event {
+            if let Some(event) = event
+                && self.seen.allows(&event).await
+            {
                 return Some(event);
             }
         }

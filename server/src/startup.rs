@@ -16,10 +16,10 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use app::state::AppState;
+use app::state::{AppState, AuthSettings};
 use app::{App, shell};
 
-use crate::auth::{DbSessionStore, require_login, same_origin};
+use crate::auth::{DbSessionStore, oidc, require_login, same_origin};
 use crate::config::Settings;
 use crate::health;
 
@@ -40,6 +40,8 @@ pub enum StartupError {
     Demo(#[from] crate::demo::DemoError),
     #[error("could not start the sync engine")]
     Engine(#[from] flotilla_engine::Error),
+    #[error("could not set up OpenID Connect")]
+    Oidc(#[from] flotilla_oidc::OidcError),
     #[error("could not listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -96,7 +98,7 @@ impl Application {
 
         let engine =
             flotilla_engine::EngineHandle::start(store.clone(), flotilla_engine::EngineSettings::default()).await?;
-        let router = router(&settings, store.clone(), engine.clone(), addr);
+        let router = router(&settings, store.clone(), engine.clone(), addr)?;
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
         Ok(Self { listener, addr, router, store, engine, demo })
     }
@@ -157,8 +159,29 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
     options
 }
 
-fn router(settings: &Settings, store: Store, engine: flotilla_engine::EngineHandle, addr: SocketAddr) -> Router {
-    let state = AppState { leptos_options: leptos_options(settings, addr), store: store.clone(), engine };
+/// Where browsers reach us when no public URL is configured: the address listened on
+/// (`localhost` for all interfaces).
+fn default_public_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() { format!("http://localhost:{}", addr.port()) } else { format!("http://{addr}") }
+}
+
+fn router(
+    settings: &Settings,
+    store: Store,
+    engine: flotilla_engine::EngineHandle,
+    addr: SocketAddr,
+) -> Result<Router, StartupError> {
+    let auth = AuthSettings {
+        public_url: settings.public_url.clone().unwrap_or_else(|| default_public_url(addr)),
+        session_max_age: settings.session_max_age,
+    };
+    let state = AppState {
+        leptos_options: leptos_options(settings, addr),
+        store: store.clone(),
+        engine,
+        oidc: flotilla_oidc::Oidc::new()?,
+        auth,
+    };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -177,10 +200,13 @@ fn router(settings: &Settings, store: Store, engine: flotilla_engine::EngineHand
                 .unwrap_or(tower_sessions::cookie::time::Duration::HOUR),
         ));
 
-    Router::new()
+    Ok(Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/events", get(crate::events::events))
+        .route("/t", get(oidc::pick_tenant))
+        .route("/t/{slug}/login", get(oidc::start))
+        .route("/t/{slug}/callback", get(oidc::callback))
         .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(middleware::from_fn(require_login))
@@ -188,7 +214,7 @@ fn router(settings: &Settings, store: Store, engine: flotilla_engine::EngineHand
         // Outermost: a forged request never touches the session.
         .layer(middleware::from_fn(same_origin))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state))
 }
 
 async fn shutdown_signal() {

@@ -13,6 +13,12 @@ pub enum Error {
     #[error("invalid username or password")]
     InvalidCredentials,
 
+    #[error("none of your groups has a role in this organisation: ask its admin to map one of them")]
+    NoRole,
+
+    #[error("this account is disabled")]
+    AccountDisabled,
+
     #[error("{0} not found")]
     NotFound(&'static str),
 

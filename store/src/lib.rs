@@ -33,13 +33,15 @@ pub use engine_view::{EngineCluster, EngineProject, EngineResource, EngineWorksp
 pub use error::{Error, Result};
 pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
-pub use login::LoginAttempt;
+pub use login::{LoginAttempt, OidcLogin};
 pub use projects::{PROJECT_LABEL, Project};
 pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_update};
 pub use revisions::{RevisionRecord, StoredRevision};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;
 pub use status::{ClusterHealth, ShownStatus, StatusRecord};
-pub use tenants::Tenant;
+pub use tenants::{
+    GroupMappingRecord, OidcSettings, OidcSettingsInput, OidcSettingsView, Tenant, TenantDetail, TenantSummary,
+};
 pub use users::User;
 pub use workspaces::Workspace;

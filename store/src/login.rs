@@ -1,11 +1,12 @@
 //! Local (password) login. OIDC login lives with the tenants' provider settings.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-use flotilla_domain::Username;
+use flotilla_domain::{Grant, Username};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{AuditEntry, AuditOutcome, Error, Result, Store, User, now_ms, password};
+use crate::{AuditEntry, AuditOutcome, Error, Result, Store, User, new_id, now_ms, password};
 
 /// A login form as submitted.
 #[derive(Debug)]
@@ -115,4 +116,181 @@ impl Store {
         tx.commit().await?;
         user.ok_or(Error::InvalidCredentials)
     }
+}
+
+/// A user the tenant's provider vouched for (a verified ID token).
+#[derive(Debug, Clone)]
+pub struct OidcLogin {
+    pub tenant_id: String,
+    pub subject: String,
+    pub preferred_username: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    pub source_ip: Option<String>,
+}
+
+impl Store {
+    /// Logs in a user the tenant's provider vouched for: their account is found by subject
+    /// (or created), and their roles are replaced by what the tenant's group rules give their
+    /// groups now. A user whose groups give no role is refused ([`Error::NoRole`]). The login,
+    /// a refusal and any change of roles are audited, all in one transaction.
+    #[tracing::instrument(skip(self, login), fields(tenant = %login.tenant_id, subject = %login.subject))]
+    pub async fn login_oidc(&self, login: OidcLogin) -> Result<User> {
+        let mappings = self.group_mappings(&login.tenant_id).await?;
+        let grants = flotilla_domain::grants_for_groups(&login.groups, &mappings);
+        let shown_name =
+            login.preferred_username.clone().or_else(|| login.email.clone()).unwrap_or_else(|| login.subject.clone());
+        let mut tx = self.write_tx().await?;
+        let refuse = |reason: &str| {
+            AuditEntry::new(&login.tenant_id, &shown_name, "login_failed", AuditOutcome::Denied)
+                .detail(serde_json::json!({ "method": "oidc", "reason": reason, "groups": login.groups }))
+                .source_ip(login.source_ip.clone())
+        };
+        if grants.is_empty() {
+            refuse("no role for these groups").insert(&mut tx).await?;
+            tx.commit().await?;
+            return Err(Error::NoRole);
+        }
+
+        let existing = sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT id, username, disabled FROM users WHERE tenant_id = $1 AND oidc_subject = $2",
+        )
+        .bind(&login.tenant_id)
+        .bind(&login.subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let display_name = login.name.clone().unwrap_or_else(|| shown_name.clone());
+        let now = now_ms();
+        let (user_id, username) = match existing {
+            Some((_, _, true)) => {
+                refuse("account disabled").insert(&mut tx).await?;
+                tx.commit().await?;
+                return Err(Error::AccountDisabled);
+            }
+            Some((id, username, false)) => {
+                sqlx::query("UPDATE users SET display_name = $1, email = $2, last_login_at = $3 WHERE id = $4")
+                    .bind(&display_name)
+                    .bind(&login.email)
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                (id, username)
+            }
+            None => {
+                let username = free_username(&mut tx, &login).await?;
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO users (id, tenant_id, username, display_name, email, oidc_subject, created_at, last_login_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                )
+                .bind(&id)
+                .bind(&login.tenant_id)
+                .bind(&username)
+                .bind(&display_name)
+                .bind(&login.email)
+                .bind(&login.subject)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                (id, username)
+            }
+        };
+
+        let held: BTreeSet<Grant> = sqlx::query_as::<_, (String, String)>(
+            "SELECT role, scope_id FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'",
+        )
+        .bind(&login.tenant_id)
+        .bind(&user_id)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .filter_map(|(role, scope)| role.parse().ok().map(|role| Grant::new(role, scope)))
+        .collect();
+        if held != grants {
+            sqlx::query("DELETE FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'")
+                .bind(&login.tenant_id)
+                .bind(&user_id)
+                .execute(&mut *tx)
+                .await?;
+            for grant in &grants {
+                sqlx::query(
+                    "INSERT INTO role_bindings (id, tenant_id, user_id, role, scope_id, source, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'oidc', $6) ON CONFLICT (user_id, role, scope_id) DO NOTHING",
+                )
+                .bind(new_id())
+                .bind(&login.tenant_id)
+                .bind(&user_id)
+                .bind(grant.role.as_str())
+                .bind(&grant.scope_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let describe = |set: Vec<&Grant>| -> Vec<String> {
+                set.into_iter()
+                    .map(|g| {
+                        if g.scope_id.is_empty() { g.role.to_string() } else { format!("{} on {}", g.role, g.scope_id) }
+                    })
+                    .collect()
+            };
+            AuditEntry::new(&login.tenant_id, &username, "user.roles_changed", AuditOutcome::Ok)
+                .actor_id(&user_id)
+                .target("user", &user_id, &username)
+                .detail(serde_json::json!({
+                    "source": "oidc groups",
+                    "added": describe(grants.difference(&held).collect()),
+                    "removed": describe(held.difference(&grants).collect()),
+                }))
+                .source_ip(login.source_ip.clone())
+                .insert(&mut tx)
+                .await?;
+        }
+        AuditEntry::new(&login.tenant_id, &username, "login", AuditOutcome::Ok)
+            .actor_id(&user_id)
+            .detail(serde_json::json!({ "method": "oidc", "groups": login.groups }))
+            .source_ip(login.source_ip.clone())
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(User {
+            id: user_id,
+            tenant_id: login.tenant_id,
+            username,
+            display_name,
+            email: login.email,
+            is_platform_admin: false,
+        })
+    }
+}
+
+/// A login name for a new OIDC user: their preferred username, else their email, else one
+/// made from their subject; with a suffix when a local account already has it.
+async fn free_username(conn: &mut sqlx::SqliteConnection, login: &OidcLogin) -> Result<String> {
+    let from_subject: String = login
+        .subject
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+        .take(48)
+        .collect();
+    let candidates = [login.preferred_username.as_deref(), login.email.as_deref(), Some(from_subject.as_str())];
+    let base = candidates
+        .into_iter()
+        .flatten()
+        .find_map(|c| Username::parse(c).ok())
+        .map(|u| u.as_str().to_owned())
+        .unwrap_or_else(|| "user".to_owned());
+    for n in 0..100 {
+        let name = if n == 0 { base.clone() } else { format!("{}-{n}", base.chars().take(60).collect::<String>()) };
+        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE tenant_id = $1 AND username = $2")
+            .bind(&login.tenant_id)
+            .bind(&name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if taken.is_none() {
+            return Ok(name);
+        }
+    }
+    Ok(format!("user-{}", new_id()))
 }

@@ -16,6 +16,8 @@ pub struct SessionUser {
     pub display_name: String,
     pub tenant: String,
     pub roles: Vec<String>,
+    /// What the roles allow, so pages offer only that (the server checks every call anyway).
+    pub access: flotilla_domain::Access,
 }
 
 /// Checks a local username and password; on success starts a session (new session id) and

@@ -15,6 +15,10 @@ use crate::state::app_state;
 pub const USER_ID: &str = "user_id";
 pub const TENANT_ID: &str = "tenant_id";
 pub const USERNAME: &str = "username";
+/// When the session ends however active it is (ms since the epoch).
+pub const ENDS_AT: &str = "ends_at";
+/// The ID token of an OpenID Connect login, sent back to the provider at logout.
+pub const ID_TOKEN: &str = "oidc_id_token";
 
 /// The ids a session carries once its user has logged in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +41,13 @@ pub async fn client_ip() -> Option<String> {
     leptos_axum::extract::<ConnectInfo<SocketAddr>>().await.ok().map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
-/// Who is logged in on `session`, if anyone.
+/// Who is logged in on `session`, if anyone: nobody once the session's absolute lifetime
+/// has passed.
 pub async fn session_user_ids(session: &Session) -> Option<SessionIds> {
+    let ends_at = session.get::<i64>(ENDS_AT).await.ok().flatten()?;
+    if flotilla_store::now_ms() >= ends_at {
+        return None;
+    }
     let user_id = session.get::<String>(USER_ID).await.ok().flatten()?;
     let tenant_id = session.get::<String>(TENANT_ID).await.ok().flatten()?;
     let username = session.get::<String>(USERNAME).await.ok().flatten().unwrap_or_default();
@@ -52,18 +61,86 @@ pub async fn require_user() -> Result<SessionIds, AppError> {
     session_user_ids(&session).await.ok_or(AppError::Unauthenticated)
 }
 
+/// The logged-in caller and what their roles allow (read once per request).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: SessionIds,
+    pub access: flotilla_domain::Access,
+}
+
+impl std::ops::Deref for Caller {
+    type Target = SessionIds;
+
+    fn deref(&self) -> &SessionIds {
+        &self.user
+    }
+}
+
+/// The logged-in caller with their roles, or [`AppError::Unauthenticated`]: the first line
+/// of every server function that needs a user.
+pub async fn require_caller() -> Result<Caller, AppError> {
+    let user = require_user().await?;
+    let grants = app_state()?.store.grants(&user.tenant_id, &user.user_id).await?;
+    Ok(Caller { access: flotilla_domain::Access::from_grants(&grants), user })
+}
+
+impl Caller {
+    /// Fleet changes, new workspaces, the audit log: the tenant admin's.
+    pub fn require_tenant_admin(&self) -> Result<(), AppError> {
+        if self.access.is_tenant_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("Only a tenant admin may do that.".into()))
+        }
+    }
+
+    /// The caller's level on workspace `workspace_id` (or, with `project_id`, that project of
+    /// it), which must be at least `need`. Without any role there the workspace or project is
+    /// [`AppError::NotFound`], as another tenant's would be: its existence does not leak.
+    pub fn require_level(
+        &self,
+        workspace_id: &str,
+        project_id: Option<&str>,
+        need: flotilla_domain::Level,
+    ) -> Result<flotilla_domain::Level, AppError> {
+        use flotilla_domain::Level;
+        let (level, what) = match project_id {
+            Some(p) => (self.access.project(p, workspace_id), "project"),
+            None => (self.access.workspace(workspace_id), "workspace"),
+        };
+        let level = level.ok_or(AppError::NotFound)?;
+        if level >= need {
+            return Ok(level);
+        }
+        let may = match level {
+            Level::View => "only view",
+            Level::Edit => "change the resources of",
+            Level::Admin => "do anything with",
+        };
+        Err(AppError::Forbidden(format!("Your role lets you {may} this {what}.")))
+    }
+}
+
 /// The caller as the author of a change (revisions and the audit log name them).
 pub fn actor(user: &SessionIds) -> flotilla_store::Actor {
     flotilla_store::Actor::user(&user.user_id, &user.username)
 }
 
-/// Binds `session` to `user` under a new session id (no session fixation).
-pub async fn start_session(session: &Session, user: &flotilla_store::User) -> Result<(), AppError> {
+/// Binds `session` to `user` under a new session id (no session fixation), for at most
+/// `max_age`. Whatever the session held before (a pending login) is dropped.
+pub async fn start_session(
+    session: &Session,
+    user: &flotilla_store::User,
+    max_age: std::time::Duration,
+) -> Result<(), AppError> {
     let fail = |e: tower_sessions::session::Error| {
         tracing::error!(error = %e, "could not start the session");
         AppError::Internal
     };
+    session.clear().await;
     session.cycle_id().await.map_err(fail)?;
+    let ends_at = flotilla_store::now_ms().saturating_add(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
+    session.insert(ENDS_AT, ends_at).await.map_err(fail)?;
     session.insert(USER_ID, &user.id).await.map_err(fail)?;
     session.insert(TENANT_ID, &user.tenant_id).await.map_err(fail)?;
     session.insert(USERNAME, &user.username).await.map_err(fail)?;
@@ -90,15 +167,19 @@ pub async fn login(tenant: String, username: String, password: String, next: Opt
         source_ip: client_ip().await,
     };
     let user = state.store.login_local(attempt).await?;
-    start_session(&session, &user).await?;
+    start_session(&session, &user, state.auth.session_max_age).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
 
+/// Ends the session; a user who logged in through their tenant's provider is then sent to
+/// the provider's end-session endpoint (when it has one) to log out there too.
 pub async fn logout() -> Result<(), AppError> {
     let state = app_state()?;
     let session = session().await?;
-    if let Some(user) = session_user_ids(&session).await {
+    let user = session_user_ids(&session).await;
+    let id_token = session.get::<String>(ID_TOKEN).await.ok().flatten();
+    if let Some(user) = &user {
         let entry = AuditEntry::new(&user.tenant_id, &user.username, "logout", AuditOutcome::Ok)
             .actor_id(&user.user_id)
             .source_ip(client_ip().await);
@@ -108,8 +189,39 @@ pub async fn logout() -> Result<(), AppError> {
         tracing::error!(error = %e, "could not end the session");
         AppError::Internal
     })?;
-    leptos_axum::redirect("/login");
+    let target = match (user, id_token) {
+        (Some(user), Some(id_token)) => provider_logout_url(&state, &user.tenant_id, &id_token).await,
+        _ => None,
+    };
+    leptos_axum::redirect(target.as_deref().unwrap_or("/login"));
     Ok(())
+}
+
+/// The tenant's provider's end-session URL, bringing the browser back to our login page.
+/// `None` when the tenant has no provider, it has no such endpoint, or it cannot be reached
+/// (the Flotilla session has ended either way).
+async fn provider_logout_url(state: &crate::state::AppState, tenant_id: &str, id_token: &str) -> Option<String> {
+    let settings = state.store.tenant_oidc(tenant_id).await.ok().flatten()?;
+    let slug = state.store.tenant_by_id(tenant_id).await.ok().flatten()?.slug;
+    let provider = match state.oidc.discover(&provider_settings(&settings)).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not reach the provider to log out there");
+            return None;
+        }
+    };
+    provider.end_session_url(Some(id_token), &state.auth.post_logout_url(&slug))
+}
+
+/// A tenant's stored provider settings as the OIDC client takes them.
+pub fn provider_settings(settings: &flotilla_store::OidcSettings) -> flotilla_oidc::ProviderSettings {
+    flotilla_oidc::ProviderSettings {
+        issuer: settings.issuer_url.clone(),
+        client_id: settings.client_id.clone(),
+        client_secret: settings.client_secret.clone(),
+        scopes: settings.scope_list(),
+        groups_claim: settings.groups_claim.clone(),
+    }
 }
 
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
@@ -123,7 +235,14 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     };
     let tenant = state.store.tenant_by_id(&user.tenant_id).await?.ok_or(AppError::Unauthenticated)?;
     let roles = state.store.role_names(&user.tenant_id, &user.id).await?;
-    Ok(Some(SessionUser { username: user.username, display_name: user.display_name, tenant: tenant.slug, roles }))
+    let access = flotilla_domain::Access::from_grants(&state.store.grants(&user.tenant_id, &user.id).await?);
+    Ok(Some(SessionUser {
+        username: user.username,
+        display_name: user.display_name,
+        tenant: tenant.slug,
+        roles,
+        access,
+    }))
 }
 
 #[cfg(test)]

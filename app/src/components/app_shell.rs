@@ -4,11 +4,31 @@ use leptos_router::components::{A, Redirect};
 use crate::auth::{Logout, SessionUser, current_user};
 use crate::components::Logo;
 
+/// The signed-in user, loaded once by [`AppShell`] for the pages inside it.
+#[derive(Clone, Copy)]
+pub struct CurrentUser(pub Resource<Result<Option<SessionUser>, crate::AppError>>);
+
+/// Shows `children` only to users whose roles pass `allows` (e.g. `Access::is_tenant_admin`).
+/// The server refuses what they may not do anyway; this spares them buttons that would fail.
+#[component]
+pub fn Allowed(allows: fn(&flotilla_domain::Access) -> bool, children: ChildrenFn) -> impl IntoView {
+    let user = use_context::<CurrentUser>();
+    let allowed =
+        move || user.and_then(|u| u.0.get()).and_then(Result::ok).flatten().is_some_and(|u| allows(&u.access));
+    let children = StoredValue::new(children);
+    view! {
+        <Suspense fallback=|| ()>
+            <Show when=allowed>{move || children.with_value(|c| c())}</Show>
+        </Suspense>
+    }
+}
+
 /// The frame of every signed-in page: top bar with navigation and the user menu. Sends the
 /// browser to the login page when the session has ended.
 #[component]
 pub fn AppShell(children: Children) -> impl IntoView {
     let user = Resource::new(|| (), |_| current_user());
+    provide_context(CurrentUser(user));
     view! {
         <div class="min-h-full">
             <header class="bg-slate-900 text-slate-100">
@@ -31,7 +51,12 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         >
                             "Workspaces"
                         </A>
-                        <A href="/audit" attr:class=NAV_LINK>"Audit log"</A>
+                        <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+                            <A href="/audit" attr:class=NAV_LINK>"Audit log"</A>
+                        </Allowed>
+                        <Allowed allows=|a| a.platform_admin>
+                            <A href="/tenants" attr:class=NAV_LINK>"Tenants"</A>
+                        </Allowed>
                     </nav>
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {

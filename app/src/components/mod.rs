@@ -7,7 +7,7 @@ mod selector_editor;
 mod status_badge;
 pub mod styles;
 
-pub use app_shell::AppShell;
+pub use app_shell::{Allowed, AppShell};
 pub use field_error::{ErrorAlert, Field, FieldError};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;

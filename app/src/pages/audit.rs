@@ -36,8 +36,10 @@ pub fn AuditLogPage() -> impl IntoView {
                     <label for="audit-action" class="block text-sm font-medium text-slate-700">"What"</label>
                     <select id="audit-action" name="action" class=INPUT>
                         <option value="" selected=move || get("action").is_empty()>"Anything"</option>
-                        {ACTIONS.into_iter().map(|a| {
-                            let label = if a.contains('.') || a.starts_with("login") { a.to_owned() } else { format!("{a} (all)") };
+                        {ACTIONS.iter().copied().map(|a| {
+                            // A kind (every action on it) is followed by its actions.
+                            let kind = ACTIONS.iter().any(|b| b.strip_prefix(a).is_some_and(|rest| rest.starts_with('.')));
+                            let label = if kind { format!("{a} (all)") } else { a.to_owned() };
                             view! { <option value=a selected=move || get("action") == a>{label}</option> }
                         }).collect_view()}
                     </select>

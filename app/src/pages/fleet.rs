@@ -2,10 +2,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::register_cluster::RegisterClusterPanel;
-use flotilla_domain::LabelSelector;
+use flotilla_domain::{Access, LabelSelector};
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, FieldError, HealthBadge};
+use crate::components::{Allowed, AppShell, ErrorAlert, FieldError, HealthBadge};
 use crate::fleet::{ClusterSummary, FleetRow, RegisterCluster, deregister_cluster, fleet_overview, set_cluster_labels};
 use crate::live::LiveEvent;
 
@@ -43,11 +43,13 @@ pub fn FleetPage() -> impl IntoView {
                     <h1 class="text-2xl font-semibold tracking-tight">"Fleet"</h1>
                     <p class="mt-1 text-sm text-slate-600">"The member clusters of this tenant."</p>
                 </div>
-                <Show when=move || !registering.get()>
-                    <button type="button" class=BUTTON_PRIMARY on:click=move |_| registering.set(true)>
-                        "Register cluster"
-                    </button>
-                </Show>
+                <Allowed allows=Access::is_tenant_admin>
+                    <Show when=move || !registering.get()>
+                        <button type="button" class=BUTTON_PRIMARY on:click=move |_| registering.set(true)>
+                            "Register cluster"
+                        </button>
+                    </Show>
+                </Allowed>
             </div>
             <Show when=move || registering.get()>
                 <RegisterClusterPanel register on_close=Callback::new(move |()| registering.set(false)) />
@@ -193,8 +195,10 @@ fn ClusterRowView(r: FleetRow, live: RwSignal<LiveHealth>, reload: RwSignal<u32>
             <td class="px-4 py-3 text-right tabular-nums" data-testid="cluster-projects">{projects}</td>
             <td class="px-4 py-3 text-right">
                 {deregistering.is_none().then(|| view! {
-                    <button type="button" class=BUTTON_SECONDARY aria-expanded=move || open.get().to_string()
-                        aria-label=format!("Manage {name}") on:click=move |_| open.update(|o| *o = !*o)>"Manage"</button>
+                    <Allowed allows=Access::is_tenant_admin>
+                        <button type="button" class=BUTTON_SECONDARY aria-expanded=move || open.get().to_string()
+                            aria-label=format!("Manage {name}") on:click=move |_| open.update(|o| *o = !*o)>"Manage"</button>
+                    </Allowed>
                 })}
             </td>
         </tr>

@@ -6,6 +6,8 @@ mod not_found;
 mod project;
 mod register_cluster;
 mod resource;
+mod tenant;
+mod tenants;
 mod workspace;
 mod workspaces;
 
@@ -15,5 +17,7 @@ pub use login::LoginPage;
 pub use not_found::NotFoundPage;
 pub use project::ProjectPage;
 pub use resource::ResourcePage;
+pub use tenant::TenantPage;
+pub use tenants::TenantsPage;
 pub use workspace::WorkspacePage;
 pub use workspaces::WorkspacesPage;

@@ -99,7 +99,7 @@ fn Project(
     edit: ServerAction<SetProjectSelector>,
     add_secret: ServerAction<AddSecret>,
 ) -> impl IntoView {
-    let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, .. } = p;
+    let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, level, .. } = p;
     let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
     let clusters = StoredValue::new(clusters);
     let pairs = resources.len() * clusters.with_value(Vec::len);
@@ -145,14 +145,19 @@ fn Project(
                 )}
             </span>
         </p>
-        <EditSelector among="clusters of the workspace" initial=selector.clone() now=clusters.with_value(Vec::len)
-            load=move || {
-                let workspace_id = edit_workspace.get_value();
-                async move { get_workspace_detail(workspace_id).await.map(|d| d.cluster_labels) }
-            }
-            error=Signal::derive(move || edit.value().get().and_then(Result::err))
-            saving=edit.pending()
-            on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
+        {level.is_admin().then(|| view! {
+            <EditSelector among="clusters of the workspace" initial=selector.clone() now=clusters.with_value(Vec::len)
+                load=move || {
+                    let workspace_id = edit_workspace.get_value();
+                    async move { get_workspace_detail(workspace_id).await.map(|d| d.cluster_labels) }
+                }
+                error=Signal::derive(move || edit.value().get().and_then(Result::err))
+                saving=edit.pending()
+                on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
+        })}
+        {(!level.can_edit()).then(|| view! {
+            <p class="mt-2 text-sm text-slate-600" data-testid="read-only">"You can view this project; your role does not let you change it."</p>
+        })}
 
         <dl class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4" aria-label="Status summary">
             {["Synced", "Progressing", "Failed", "Offline"].into_iter().map(|category| {
@@ -243,7 +248,7 @@ fn Project(
                     <Show when=move || shown_resources().is_empty()>
                         <tr>
                             <td colspan="26" class="px-4 py-6 text-sm text-slate-600">
-                                {move || format!("No {} here yet: add one below.", tab.get().noun())}
+                                {move || format!("No {} here yet{}", tab.get().noun(), if level.can_edit() { ": add one below." } else { "." })}
                             </td>
                         </tr>
                     </Show>
@@ -252,7 +257,7 @@ fn Project(
         </div>
 
         <div class="mt-8 grid gap-6 xl:grid-cols-2">
-            {move || {
+            {move || level.can_edit().then(|| {
                 let (pid, wid) = ids.get_value();
                 let yaml = move |title: &'static str, hint: &'static str, example: &'static str| {
                     let pid = pid.clone();
@@ -281,7 +286,7 @@ fn Project(
                     Tab::Workloads => yaml("Add a workload (YAML)", "Deployments, StatefulSets, DaemonSets, Jobs, CronJobs; each cell shows its rollout.", DEPLOYMENT).into_any(),
                     Tab::Other => yaml("Add any object (YAML)", "Services, Ingresses, PersistentVolumeClaims…; the namespace is the project's.", SERVICE).into_any(),
                 }
-            }}
+            })}
         </div>
     }
 }

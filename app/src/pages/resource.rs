@@ -113,6 +113,7 @@ fn Resource(
         .into_any(),
         _ => ().into_any(),
     };
+    let can_edit = d.level.can_edit();
     let d = StoredValue::new(d);
     let tab_button = move |t: Tab, label: &'static str| {
         view! {
@@ -158,13 +159,14 @@ fn Resource(
         })}
         <div role="tablist" aria-label="Resource" class="mt-6 flex gap-2 border-b border-slate-200">
             {tab_button(Tab::Status, "Status")}
-            {tab_button(Tab::Edit, "Edit")}
+            {can_edit.then(|| tab_button(Tab::Edit, "Edit"))}
             {tab_button(Tab::History, "History")}
         </div>
         <div class="mt-6">
             {move || match tab.get() {
                 Tab::Status => view! { <StatusTable d=d.get_value() cells health /> }.into_any(),
-                Tab::Edit => view! { <Editor d=d.get_value() page /> }.into_any(),
+                Tab::Edit if can_edit => view! { <Editor d=d.get_value() page /> }.into_any(),
+                Tab::Edit => view! { <StatusTable d=d.get_value() cells health /> }.into_any(),
                 Tab::History => view! { <History d=d.get_value() page /> }.into_any(),
             }}
         </div>
@@ -586,7 +588,8 @@ fn History(d: ResourceDetail, page: PageState) -> impl IntoView {
             page.applied(format!("Reverted as revision {rev}: its rollout shows below."));
         }
     });
-    let locked = d.locked.is_some();
+    // The project's own namespace cannot be reverted; a viewer may not revert anything.
+    let locked = d.locked.is_some() || !d.level.can_edit();
 
     view! {
         <div class="grid gap-6 xl:grid-cols-2">
@@ -692,7 +695,7 @@ fn History(d: ResourceDetail, page: PageState) -> impl IntoView {
 /// Delete, choosing what happens in the clusters, after reviewing it.
 #[component]
 fn DeleteResource(d: ResourceDetail) -> impl IntoView {
-    if d.locked.is_some() {
+    if d.locked.is_some() || !d.level.can_edit() {
         return ().into_any();
     }
     let open = RwSignal::new(false);

@@ -1,4 +1,4 @@
-use flotilla_domain::LabelSelector;
+use flotilla_domain::{LabelSelector, Level};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -46,7 +46,10 @@ fn Workspace(
     add: ServerAction<AddWorkspaceResource>,
     edit: ServerAction<SetWorkspaceSelector>,
 ) -> impl IntoView {
-    let WorkspaceDetail { workspace, clusters, projects, resources, cluster_labels } = d;
+    let WorkspaceDetail { workspace, clusters, projects, resources, cluster_labels, level } = d;
+    // What the caller's role allows: the server refuses the rest anyway.
+    let is_admin = level.is_some_and(Level::is_admin);
+    let can_edit = level.is_some_and(Level::can_edit);
     let selector = RwSignal::new(String::new());
     let parsed = Memo::new(move |_| LabelSelector::parse(&selector.get()).map_err(|e| e.to_string()));
     let labels = StoredValue::new(cluster_labels);
@@ -84,11 +87,13 @@ fn Workspace(
             </code>
             {format!(": {} clusters now.", clusters.len())}
         </p>
-        <EditSelector among="clusters of the fleet" initial=workspace.selector.clone() now
-            load=|| async { list_clusters().await.map(|all| all.into_iter().map(|c| c.labels).collect()) }
-            error=Signal::derive(move || edit.value().get().and_then(Result::err))
-            saving=edit.pending()
-            on_save=Callback::new(move |selector| { edit.dispatch(SetWorkspaceSelector { id: edit_id.get_value(), version, selector }); }) />
+        {is_admin.then(|| view! {
+            <EditSelector among="clusters of the fleet" initial=workspace.selector.clone() now
+                load=|| async { list_clusters().await.map(|all| all.into_iter().map(|c| c.labels).collect()) }
+                error=Signal::derive(move || edit.value().get().and_then(Result::err))
+                saving=edit.pending()
+                on_save=Callback::new(move |selector| { edit.dispatch(SetWorkspaceSelector { id: edit_id.get_value(), version, selector }); }) />
+        })}
         <ul class="mt-3 flex flex-wrap gap-2" aria-label="clusters">
             {clusters.into_iter().map(|c| view! {
                 <li class="flex items-center gap-1.5 rounded border border-slate-200 bg-white px-2 py-1 text-xs">
@@ -102,7 +107,8 @@ fn Workspace(
         {if projects.is_empty() {
             view! {
                 <p class="mt-2 text-sm text-slate-600">
-                    "No projects yet. A project is a namespace of its name in each of its clusters, holding ConfigMaps, Secrets and workloads; create one below."
+                    "No projects yet. A project is a namespace of its name in each of its clusters, holding ConfigMaps, Secrets and workloads."
+                    {is_admin.then_some(" Create one below.")}
                 </p>
             }.into_any()
         } else {
@@ -121,6 +127,7 @@ fn Workspace(
             }.into_any()
         }}
 
+        {is_admin.then(|| view! {
         <section aria-labelledby="new-project" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="new-project" class="text-base font-semibold">"New project"</h2>
             <ActionForm action=create node_ref=form attr:class="mt-4 grid gap-4 md:grid-cols-3 md:items-start" attr:novalidate=true>
@@ -160,11 +167,13 @@ fn Workspace(
                 </Show>
             </ActionForm>
         </section>
+        })}
 
+        {level.is_some().then(|| view! {
         <h2 class="mt-8 text-lg font-semibold">"Cluster-scoped resources"</h2>
         <p class="mt-1 text-sm text-slate-600">"Namespaces, ClusterRoles, CRDs and other objects without a namespace, in every cluster of the workspace."</p>
         {if resources.is_empty() {
-            view! { <p class="mt-2 text-sm text-slate-600">"None yet: add one as YAML below."</p> }.into_any()
+            view! { <p class="mt-2 text-sm text-slate-600">"None yet."{can_edit.then_some(" Add one as YAML below.")}</p> }.into_any()
         } else {
             view! {
                 <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Cluster-scoped resources">
@@ -180,6 +189,7 @@ fn Workspace(
                 </ul>
             }.into_any()
         }}
+        {can_edit.then(|| view! {
         <div class="mt-4">
             <AddYaml
                 title="Add a cluster-scoped object (YAML)"
@@ -192,6 +202,8 @@ fn Workspace(
                 adding=add.pending()
             />
         </div>
+        })}
+        })}
     }
 }
 

@@ -1,9 +1,9 @@
-use flotilla_domain::{ClusterSummary, LabelSelector};
+use flotilla_domain::{Access, ClusterSummary, LabelSelector};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, FieldError};
+use crate::components::{Allowed, AppShell, ErrorAlert, FieldError};
 use crate::fleet::list_clusters;
 use crate::workspaces::{CreateWorkspace, WorkspaceSummary, list_workspaces};
 
@@ -31,11 +31,13 @@ pub fn WorkspacesPage() -> impl IntoView {
                         "Clusters grouped by label, holding cluster-scoped configuration and projects."
                     </p>
                 </div>
-                <Show when=move || !creating.get()>
-                    <button type="button" class=BUTTON_PRIMARY on:click=move |_| creating.set(true)>
-                        "New workspace"
-                    </button>
-                </Show>
+                <Allowed allows=Access::is_tenant_admin>
+                    <Show when=move || !creating.get()>
+                        <button type="button" class=BUTTON_PRIMARY on:click=move |_| creating.set(true)>
+                            "New workspace"
+                        </button>
+                    </Show>
+                </Allowed>
             </div>
             <Show when=move || creating.get()>
                 <NewWorkspace create on_cancel=move || creating.set(false) />

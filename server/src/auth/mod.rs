@@ -1,5 +1,6 @@
-//! Sessions, the login guard and the cross-site request guard.
+//! Sessions, OpenID Connect login, the login guard and the cross-site request guard.
 
+pub mod oidc;
 mod require_login;
 mod same_origin;
 mod session_store;

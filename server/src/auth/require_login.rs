@@ -12,6 +12,8 @@ fn is_public(path: &str) -> bool {
     matches!(path, "/login" | "/healthz" | "/readyz" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
+        || path == "/t"
+        || path.starts_with("/t/")
 }
 
 pub async fn require_login(session: Session, request: Request, next: Next) -> Response {
@@ -24,7 +26,8 @@ pub async fn require_login(session: Session, request: Request, next: Next) -> Re
     Redirect::to(&target).into_response()
 }
 
-fn percent_encode(s: &str) -> String {
+/// Percent-encodes a query parameter value.
+pub(super) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
@@ -42,10 +45,10 @@ mod tests {
 
     #[test]
     fn only_login_assets_health_and_api_are_public() {
-        for p in ["/login", "/pkg/flotilla.wasm", "/healthz", "/readyz", "/api/auth/login"] {
+        for p in ["/login", "/pkg/flotilla.wasm", "/healthz", "/readyz", "/api/auth/login", "/t/acme/login", "/t"] {
             assert!(is_public(p), "{p}");
         }
-        for p in ["/", "/workspaces", "/login/../", "/loginx"] {
+        for p in ["/", "/workspaces", "/login/../", "/loginx", "/tenants"] {
             assert!(!is_public(p), "{p}");
         }
     }

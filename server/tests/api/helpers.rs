@@ -29,10 +29,21 @@ impl TestApp {
 
     /// Calls the login server function as the wasm app does (JSON accepted, not HTML).
     pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+        self.login_to(client, "default", username, password).await
+    }
+
+    /// Logs in to a local account of `tenant`.
+    pub async fn login_to(
+        &self,
+        client: &reqwest::Client,
+        tenant: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         client
             .post(self.url("/api/auth/login"))
             .header("Accept", "application/json")
-            .form(&[("tenant", "default"), ("username", username), ("password", password)])
+            .form(&[("tenant", tenant), ("username", username), ("password", password)])
             .send()
             .await
             .expect("login request is answered")

@@ -9,4 +9,5 @@ mod helpers;
 mod projects;
 mod register;
 mod resources;
+mod tenancy;
 mod workspaces;

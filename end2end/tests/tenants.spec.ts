@@ -1,0 +1,195 @@
+import { test, expect, type Page } from "@playwright/test";
+import {
+  FLOTILLA,
+  PROVIDERS,
+  callServer,
+  hydrated,
+  logIn,
+  logInWithProvider,
+  newSimulatedCluster,
+  signInAtProvider,
+} from "./helpers";
+
+// Two tenants, each with its own OpenID Provider (npm oidc-provider, end2end/oidc). The tests
+// build on each other: the platform admin sets the tenants up, Acme's admin makes a project,
+// then people of both tenants try what they may and may not do.
+test.describe.configure({ mode: "serial" });
+
+let acmeProject = "";
+
+/** As the platform admin, on a tenant's page. */
+async function openTenant(page: Page, name: string) {
+  await logIn(page);
+  await page.getByRole("link", { name: "Tenants" }).click();
+  await page.getByRole("link", { name, exact: true }).click();
+  await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
+}
+
+/** As the platform admin: members of `group` get `role` (on `scope`, if the role needs one). */
+async function addRule(page: Page, group: string, role: string, scope?: string) {
+  await page.getByLabel("Group (as the provider names it)").fill(group);
+  await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
+  if (scope) await page.getByLabel("On", { exact: true }).selectOption({ label: scope });
+  await page.getByRole("button", { name: "Add rule" }).click();
+  await expect(page.getByTestId("rule").filter({ hasText: group })).toBeVisible();
+}
+
+test("the platform admin gives two tenants their own providers, tested before saving", async ({ page }) => {
+  await logIn(page);
+  await page.getByRole("link", { name: "Tenants" }).click();
+  await expect(page.getByRole("heading", { name: "Tenants" })).toBeVisible();
+  await hydrated(page);
+  for (const [slug, name, group] of [
+    ["acme", "Acme", "acme-platform"],
+    ["globex", "Globex", "globex-admins"],
+  ]) {
+    await page.getByLabel("Short name (in its login address)").fill(slug);
+    await page.getByLabel("Display name").fill(name);
+    await page.getByRole("button", { name: "Create tenant" }).click();
+    await page.getByRole("link", { name, exact: true }).click();
+    await expect(page.getByTestId("redirect-uri")).toHaveText(`${FLOTILLA}/t/${slug}/callback`);
+
+    await page.getByLabel("Issuer URL").fill(PROVIDERS[slug]);
+    await page.getByLabel("Client id").fill("flotilla");
+    // A wrong secret: the test says what is wrong.
+    await page.getByLabel("Client secret").fill("not-the-secret");
+    await page.getByRole("button", { name: "Test configuration" }).click();
+    await expect(page.getByTestId("test-result")).toContainText("the provider refused the client id or secret");
+    await page.getByLabel("Client secret").fill(`${slug}-client-secret`);
+    await page.getByRole("button", { name: "Test configuration" }).click();
+    await expect(page.getByTestId("test-result")).toContainText("The provider answers and accepts this client.");
+    await expect(page.getByTestId("test-result")).toContainText(`${PROVIDERS[slug]}/session/end`);
+    await page.getByRole("button", { name: "Save provider" }).click();
+    await expect(page.getByText("Saved.")).toBeVisible();
+    await expect(page.getByLabel("Client secret")).toHaveAttribute("placeholder", "stored (type to replace)");
+    await addRule(page, group, "Tenant admin");
+    await page.screenshot({ path: `test-results/tenant-${slug}.png`, fullPage: true });
+    await page.getByRole("link", { name: "Tenants" }).first().click();
+  }
+  await expect(page.getByTestId("tenant-row").filter({ hasText: "acme" })).toContainText(PROVIDERS.acme);
+});
+
+test("Acme's admin logs in through Acme's provider and sees only Acme's fleet", async ({ page }) => {
+  await logInWithProvider(page, "acme", "alice");
+  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await expect(page.getByTestId("current-user")).toContainText("alice");
+  await expect(page.getByTestId("current-user")).toContainText("acme");
+  // The default tenant's twelve demo clusters are not Acme's.
+  await expect(page.getByText("No clusters registered yet")).toBeVisible();
+
+  const kubeconfig = await newSimulatedCluster("acme-prod-1");
+  expect(
+    (await callServer(page, "fleet/register", { kubeconfig, context: "acme-prod-1", name: "acme-prod-1", labels: "env=prod" })).ok(),
+  ).toBeTruthy();
+  await page.reload();
+  await expect(page.getByTestId("cluster-row")).toHaveCount(1);
+  await expect(page.getByTestId("cluster-row")).toContainText("acme-prod-1");
+
+  const ws = await (await callServer(page, "workspaces/create", { name: "apps", selector: "env=prod" })).json();
+  const project = await (
+    await callServer(page, "projects/create", { workspace_id: ws.id, name: "web", selector: "" })
+  ).json();
+  acmeProject = project.id;
+  const yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n";
+  expect((await callServer(page, "projects/add-resource", { project_id: acmeProject, yaml })).ok()).toBeTruthy();
+  await page.goto(`/projects/${acmeProject}`);
+  // Acme's own cluster receives it.
+  await expect(page.locator('tr[data-resource="ConfigMap/settings"]')).toContainText("Synced");
+});
+
+test("a viewer sees the project but cannot change it, on the page or on the server", async ({ page }) => {
+  expect(acmeProject).not.toBe("");
+  await openTenant(page, "Acme");
+  await addRule(page, "acme-viewers", "Project viewer", "apps/web");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  await logInWithProvider(page, "acme", "victor");
+  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Register cluster" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  await page.getByRole("link", { name: "Workspaces" }).click();
+  await expect(page.getByRole("link", { name: "apps" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "New workspace" })).toHaveCount(0);
+
+  await page.goto(`/projects/${acmeProject}`);
+  await hydrated(page);
+  await expect(page.locator('tr[data-resource="ConfigMap/settings"]')).toBeVisible();
+  await expect(page.getByTestId("read-only")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Edit selector" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: /Review/ })).toHaveCount(0);
+  await page.getByRole("link", { name: "ConfigMap/settings" }).click();
+  await expect(page.getByRole("tab", { name: "Edit" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Delete…" })).toHaveCount(0);
+
+  // The server refuses too.
+  const refused = await callServer(page, "projects/add-configmap", {
+    project_id: acmeProject, name: "sneaky", data: "a=b", override_cluster: "", override_data: "",
+  });
+  expect(refused.status()).toBe(403);
+  expect(await refused.text()).toContain("only view");
+});
+
+test("a user of another tenant cannot reach Acme's project, even by its address", async ({ page }) => {
+  expect(acmeProject).not.toBe("");
+  await logInWithProvider(page, "globex", "bob");
+  await expect(page.getByTestId("current-user")).toContainText("globex");
+  await expect(page.getByText("No clusters registered yet")).toBeVisible();
+
+  const response = await page.goto(`/projects/${acmeProject}`);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByText("Not found.")).toBeVisible();
+  await expect(page.getByText("settings")).toHaveCount(0);
+  const view = await callServer(page, "projects/view", { id: acmeProject });
+  expect(view.status()).toBe(404);
+});
+
+test("a login whose state was tampered with is refused", async ({ page, context }) => {
+  // Playwright does not route the requests of redirects, so follow the provider's answers
+  // to the sign-in and consent forms here, and change the state on the way back to Flotilla.
+  await page.route(`${PROVIDERS.acme}/interaction/**`, async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    const first = await route.fetch({ maxRedirects: 0 });
+    let location = new URL(first.headers()["location"], PROVIDERS.acme).href;
+    while (location.startsWith(`${PROVIDERS.acme}/auth/`)) {
+      const next = await context.request.get(location, { maxRedirects: 0 });
+      location = new URL(next.headers()["location"], PROVIDERS.acme).href;
+    }
+    if (location.startsWith(`${FLOTILLA}/t/acme/callback`)) {
+      const url = new URL(location);
+      expect(url.searchParams.get("code")).toBeTruthy();
+      url.searchParams.set("state", `${url.searchParams.get("state")}-tampered`);
+      location = url.toString();
+    }
+    await route.fulfill({ status: 303, headers: { location, "set-cookie": first.headers()["set-cookie"] ?? "" } });
+  });
+  await page.goto("/t/acme/login");
+  await signInAtProvider(page, "acme", "alice");
+  await expect(page).toHaveURL(/\/login\?tenant=acme&error=state$/);
+  await expect(page.getByRole("alert")).toContainText("The login could not be verified");
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("someone whose groups have no role is told so", async ({ page }) => {
+  await logInWithProvider(page, "acme", "nora");
+  await expect(page).toHaveURL(/\/login\?tenant=acme&error=no-role$/);
+  await expect(page.getByRole("alert")).toContainText("none of your groups has a role");
+});
+
+test("logging out ends the session here and at the provider", async ({ page }) => {
+  await logInWithProvider(page, "acme", "alice");
+  await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole("button", { name: "Log out" }).click();
+  // The provider asks whether to end its session too, then sends the browser back.
+  await expect(page).toHaveURL(new RegExp(`^${PROVIDERS.acme}/session/end`));
+  await page.getByRole("button", { name: "Yes, sign me out" }).click();
+  await expect(page).toHaveURL(/\/login\?tenant=acme$/);
+  await expect(page.getByRole("heading", { name: "Log in to acme" })).toBeVisible();
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+  // The provider's session is over too: logging in asks for the password again.
+  await page.goto("/t/acme/login");
+  await expect(page.locator('input[name="password"]')).toBeVisible();
+});

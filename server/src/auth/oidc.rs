@@ -1,0 +1,227 @@
+//! Logging in through a tenant's own OpenID Provider.
+//!
+//! `GET /t/<tenant>/login` sends the browser to the provider with PKCE, `state` and `nonce`,
+//! kept in the (server-side) session; `GET /t/<tenant>/callback` checks what comes back,
+//! redeems the code, verifies the ID token, maps the user's groups to roles and starts a new
+//! session. A tenant without a provider gets the local login form. Every failure lands on
+//! the login page with a short code it explains (`/login?tenant=…&error=…`) and, once the
+//! tenant is known, in the tenant's audit log.
+
+use std::net::SocketAddr;
+
+use app::auth::ssr::{ID_TOKEN, provider_settings, safe_next, start_session};
+use app::state::AppState;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use flotilla_store::{AuditEntry, AuditOutcome, Tenant};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::require_login::percent_encode;
+
+/// The session key of a login in progress.
+const PENDING: &str = "oidc_pending";
+
+/// How long a user may take at the provider before the login must start again.
+const PENDING_FOR_MS: i64 = 10 * 60 * 1000;
+
+/// A login in progress: which tenant, where to go after, and the secrets to check the
+/// provider's answer with.
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    tenant_id: String,
+    slug: String,
+    next: String,
+    started_at: i64,
+    login: flotilla_oidc::PendingLogin,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PickQuery {
+    #[serde(default)]
+    tenant: String,
+    next: Option<String>,
+}
+
+/// The login page's "organisation" form: `/t?tenant=acme` → `/t/acme/login`.
+pub async fn pick_tenant(Query(q): Query<PickQuery>) -> Response {
+    let slug = q.tenant.trim().to_ascii_lowercase();
+    if flotilla_domain::TenantSlug::parse(&slug).is_err() {
+        return to_login(None, "unknown-tenant");
+    }
+    let mut target = format!("/t/{slug}/login");
+    if let Some(next) = q.next.filter(|n| !n.is_empty()) {
+        target.push_str("?next=");
+        target.push_str(&percent_encode(&safe_next(Some(&next))));
+    }
+    Redirect::to(&target).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StartQuery {
+    next: Option<String>,
+}
+
+/// Starts a login at tenant `slug`'s provider.
+pub async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Response {
+    let Some(tenant) = find_tenant(&state, &slug).await else {
+        return to_login(None, "unknown-tenant");
+    };
+    let settings = match state.store.tenant_oidc(&tenant.id).await {
+        Ok(Some(settings)) => settings,
+        // Local accounts only: the password form, for this tenant.
+        Ok(None) => return to_login(Some(&slug), ""),
+        Err(e) => {
+            tracing::error!(error = %e, tenant = %slug, "could not read the tenant's provider settings");
+            return to_login(Some(&slug), "unavailable");
+        }
+    };
+    let provider = match state.oidc.discover(&provider_settings(&settings)).await {
+        Ok(provider) => provider,
+        Err(e) => {
+            tracing::warn!(error = %e, tenant = %slug, "the tenant's provider cannot be reached");
+            return to_login(Some(&slug), "unavailable");
+        }
+    };
+    let (url, login) = match provider.begin(&state.auth.callback_url(&slug)) {
+        Ok(begun) => begun,
+        Err(e) => {
+            tracing::error!(error = %e, tenant = %slug, "could not start a login");
+            return to_login(Some(&slug), "unavailable");
+        }
+    };
+    let pending = Pending {
+        tenant_id: tenant.id,
+        slug: slug.clone(),
+        next: safe_next(q.next.as_deref()),
+        started_at: flotilla_store::now_ms(),
+        login,
+    };
+    if let Err(e) = session.insert(PENDING, &pending).await {
+        tracing::error!(error = %e, "could not keep the login in the session");
+        return to_login(Some(&slug), "unavailable");
+    }
+    Redirect::to(&url).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The provider sends the browser back here with a code (or an error).
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let source_ip = Some(peer.ip().to_string());
+    // A pending login is used once, whatever happens next.
+    let pending = session.remove::<Pending>(PENDING).await.ok().flatten();
+    let Some(tenant) = find_tenant(&state, &slug).await else {
+        return to_login(None, "unknown-tenant");
+    };
+    let refuse = |code: &'static str, reason: String| {
+        let state = state.clone();
+        let tenant_id = tenant.id.clone();
+        let source_ip = source_ip.clone();
+        let slug = slug.clone();
+        async move {
+            tracing::warn!(tenant = %slug, %reason, "login refused");
+            let entry = AuditEntry::new(&tenant_id, "(unknown)", "login_failed", AuditOutcome::Denied)
+                .detail(serde_json::json!({ "method": "oidc", "reason": reason }))
+                .source_ip(source_ip);
+            if let Err(e) = state.store.record_audit(&entry).await {
+                tracing::error!(error = %e, "could not audit a refused login");
+            }
+            to_login(Some(&slug), code)
+        }
+    };
+
+    let Some(pending) = pending.filter(|p| p.tenant_id == tenant.id) else {
+        return refuse("state", "no login of this tenant was in progress in this browser".into()).await;
+    };
+    if flotilla_store::now_ms() - pending.started_at > PENDING_FOR_MS {
+        return refuse("expired", "the login took longer than 10 minutes".into()).await;
+    }
+    if let Some(error) = q.error {
+        let description = q.error_description.unwrap_or_default();
+        return refuse("provider", format!("the provider answered {error}: {description}")).await;
+    }
+    let (Some(code), Some(returned_state)) = (q.code, q.state) else {
+        return refuse("provider", "the provider sent neither a code nor an error".into()).await;
+    };
+    let settings = match state.store.tenant_oidc(&tenant.id).await {
+        Ok(Some(settings)) => settings,
+        Ok(None) => return refuse("unavailable", "the tenant's provider was removed during the login".into()).await,
+        Err(e) => return refuse("unavailable", e.to_string()).await,
+    };
+    let identity = match state.oidc.discover(&provider_settings(&settings)).await {
+        Ok(provider) => provider.finish(&pending.login, &returned_state, &code, &state.auth.callback_url(&slug)).await,
+        Err(e) => Err(e),
+    };
+    let identity = match identity {
+        Ok(identity) => identity,
+        Err(e) => return refuse(e.code(), e.to_string()).await,
+    };
+
+    let login = flotilla_store::OidcLogin {
+        tenant_id: tenant.id.clone(),
+        subject: identity.subject,
+        preferred_username: identity.preferred_username,
+        email: identity.email,
+        name: identity.name,
+        groups: identity.groups,
+        source_ip,
+    };
+    // The store audits the outcome itself (login, login_failed, roles changed).
+    let user = match state.store.login_oidc(login).await {
+        Ok(user) => user,
+        Err(flotilla_store::Error::NoRole) => return to_login(Some(&slug), "no-role"),
+        Err(flotilla_store::Error::AccountDisabled) => return to_login(Some(&slug), "disabled"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not record an OIDC login");
+            return to_login(Some(&slug), "unavailable");
+        }
+    };
+    if start_session(&session, &user, state.auth.session_max_age).await.is_err()
+        || session.insert(ID_TOKEN, &identity.id_token).await.is_err()
+    {
+        return to_login(Some(&slug), "unavailable");
+    }
+    Redirect::to(&pending.next).into_response()
+}
+
+async fn find_tenant(state: &AppState, slug: &str) -> Option<Tenant> {
+    match state.store.tenant_by_slug(slug).await {
+        Ok(tenant) => tenant,
+        Err(e) => {
+            tracing::error!(error = %e, "could not look up a tenant");
+            None
+        }
+    }
+}
+
+/// The login page, for `slug`'s tenant, explaining `error` (empty: none).
+fn to_login(slug: Option<&str>, error: &str) -> Response {
+    let mut target = String::from("/login");
+    let mut sep = '?';
+    if let Some(slug) = slug {
+        target.push_str(&format!("{sep}tenant={}", percent_encode(slug)));
+        sep = '&';
+    }
+    if !error.is_empty() {
+        target.push_str(&format!("{sep}error={error}"));
+    }
+    Redirect::to(&target).into_response()
+}

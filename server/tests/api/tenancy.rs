@@ -1,0 +1,486 @@
+//! Tenants kept apart, roles enforced by the server, tenants managed by the platform admin,
+//! OIDC login routes' refusals, and the session's absolute lifetime.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, session_cookie, spawn_app, spawn_app_with};
+
+async fn form(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
+}
+
+async fn json_call(app: &TestApp, client: &reqwest::Client, endpoint: &str, body: &Value) -> reqwest::Response {
+    client.post(app.url(endpoint)).header("Accept", "application/json").json(body).send().await.unwrap()
+}
+
+async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n";
+const CLUSTER_ROLE: &str =
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules: []\n";
+
+/// Tenant `default` (the demo fleet, a workspace, a project, a ConfigMap) and its admin.
+struct TenantA {
+    cluster: (String, String),
+    workspace: String,
+    project: String,
+    resource: String,
+}
+
+async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
+    let clusters = ok(form(app, admin, "/api/fleet/clusters", &[]).await).await;
+    let c = &clusters[0];
+    let ws =
+        ok(form(app, admin, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await).await;
+    let workspace = ws["id"].as_str().unwrap().to_owned();
+    let project = ok(form(
+        app,
+        admin,
+        "/api/projects/create",
+        &[("workspace_id", workspace.as_str()), ("name", "web"), ("selector", "")],
+    )
+    .await)
+    .await;
+    let project = project["id"].as_str().unwrap().to_owned();
+    let added =
+        ok(form(app, admin, "/api/projects/add-resource", &[("project_id", project.as_str()), ("yaml", CONFIGMAP)])
+            .await)
+        .await;
+    TenantA {
+        cluster: (c["id"].as_str().unwrap().to_owned(), c["name"].as_str().unwrap().to_owned()),
+        workspace,
+        project,
+        resource: added["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A second tenant with a local tenant admin, logged in.
+async fn tenant_b(app: &TestApp, admin: &reqwest::Client) -> reqwest::Client {
+    let globex =
+        ok(form(app, admin, "/api/tenants/create", &[("slug", "globex"), ("display_name", "Globex")]).await).await;
+    let id = globex["id"].as_str().unwrap();
+    ok(form(
+        app,
+        admin,
+        "/api/tenants/add-local-user",
+        &[("id", id), ("username", "gadmin"), ("password", "globex-admin-pw"), ("role", "tenant_admin")],
+    )
+    .await)
+    .await;
+    let b = app.client();
+    assert!(app.login_to(&b, "globex", "gadmin", "globex-admin-pw").await.status().is_success());
+    b
+}
+
+/// What tenant A's data looks like, to show that nothing changed.
+async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let resource = app.store.get_resource(&tenant.id, &a.resource).await.unwrap();
+    let workspace = app.store.get_workspace(&tenant.id, &a.workspace).await.unwrap();
+    let project = app.store.get_project(&tenant.id, &a.project).await.unwrap();
+    let clusters = app.store.list_clusters(&tenant.id).await.unwrap();
+    let projects = app.store.list_projects(&tenant.id, &a.workspace).await.unwrap();
+    let resources = app.store.list_resources(&tenant.id, &a.workspace, None).await.unwrap();
+    json!({
+        "resource": [resource.version, resource.revision, resource.deleted],
+        "workspace": [workspace.version, workspace.selector],
+        "project": [project.version, project.selector],
+        "clusters": clusters.iter().map(|c| json!([c.id, c.version, c.labels, c.deregistering])).collect::<Vec<_>>(),
+        "projects": projects.len(),
+        "workspace_resources": resources.len(),
+        "audit": app.store.audit_log(&tenant.id, 1000).await.unwrap().len(),
+    })
+}
+
+#[tokio::test]
+async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let a = tenant_a(&app, &admin).await;
+    let b = tenant_b(&app, &admin).await;
+    let before = snapshot(&app, &a).await;
+
+    let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
+    let (ws, project, resource) = (a.workspace.as_str(), a.project.as_str(), a.resource.as_str());
+    let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/api/fleet/set-labels", vec![("id", cluster), ("version", "1"), ("labels", "env=stolen")]),
+        (
+            "/api/fleet/deregister",
+            vec![("id", cluster), ("version", "1"), ("cleanup", "true"), ("confirm", cluster_name)],
+        ),
+        ("/api/workspaces/set-selector", vec![("id", ws), ("version", "1"), ("selector", "")]),
+        ("/api/workspaces/detail", vec![("id", ws)]),
+        ("/api/workspaces/add-resource", vec![("workspace_id", ws), ("yaml", CLUSTER_ROLE)]),
+        ("/api/projects/create", vec![("workspace_id", ws), ("name", "intruder"), ("selector", "")]),
+        ("/api/projects/view", vec![("id", project)]),
+        ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
+        ("/api/projects/add-resource", vec![("project_id", project), ("yaml", CONFIGMAP)]),
+        (
+            "/api/projects/review-configmap",
+            vec![
+                ("project_id", project),
+                ("name", "x"),
+                ("data", "a=b"),
+                ("override_cluster", ""),
+                ("override_data", ""),
+            ],
+        ),
+        (
+            "/api/projects/add-configmap",
+            vec![
+                ("project_id", project),
+                ("name", "x"),
+                ("data", "a=b"),
+                ("override_cluster", ""),
+                ("override_data", ""),
+            ],
+        ),
+        ("/api/resources/detail", vec![("id", resource)]),
+        ("/api/resources/history", vec![("id", resource)]),
+        ("/api/resources/compare", vec![("id", resource), ("from", "1"), ("to", "1")]),
+        ("/api/resources/review-revert", vec![("id", resource), ("revision", "1")]),
+        ("/api/resources/revert", vec![("id", resource), ("version", "1"), ("revision", "1")]),
+        ("/api/resources/review-delete", vec![("id", resource), ("orphan", "false")]),
+        ("/api/resources/delete", vec![("id", resource), ("version", "1"), ("orphan", "false")]),
+        ("/api/resources/review-new", vec![("workspace_id", ws), ("project_id", project), ("yaml", CONFIGMAP)]),
+    ];
+    for (endpoint, body) in &forms {
+        let response = form(&app, &b, endpoint, body).await;
+        assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
+    }
+    let edit = json!({"yaml": CONFIGMAP, "placement": {}, "overrides": []});
+    let jsons = [
+        ("/api/resources/review-edit", json!({"id": resource, "edit": edit})),
+        ("/api/resources/apply-edit", json!({"id": resource, "version": 1, "edit": edit})),
+        ("/api/projects/review-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
+        ("/api/projects/add-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
+    ];
+    for (endpoint, body) in &jsons {
+        let response = json_call(&app, &b, endpoint, body).await;
+        assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
+    }
+    // Pages too: rendered as not found, with the status to match.
+    for page in [format!("/workspaces/{ws}"), format!("/projects/{project}"), format!("/resources/{resource}")] {
+        let response = b.get(app.url(&page)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{page}");
+        assert!(!response.text().await.unwrap().contains("settings"), "{page} shows nothing of A's");
+    }
+    // Lists show none of A's.
+    assert_eq!(ok(form(&app, &b, "/api/fleet/clusters", &[]).await).await, json!([]));
+    assert_eq!(ok(form(&app, &b, "/api/workspaces/list", &[]).await).await, json!([]));
+    let audit =
+        ok(form(&app, &b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")])
+            .await)
+        .await;
+    let actions: Vec<&str> = audit["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["login", "user.create", "tenant.create"], "B's own log only");
+
+    assert_eq!(snapshot(&app, &a).await, before, "tenant A is as it was");
+}
+
+/// A local account of the default tenant holding `role` on `scope`, logged in.
+async fn user_with(app: &TestApp, name: &str, role: flotilla_domain::Role, scope: &str) -> reqwest::Client {
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let admin = flotilla_store::Actor::system("test");
+    let password = secrecy::SecretString::from(format!("{name}-password-long"));
+    let grant = flotilla_domain::Grant::new(role, scope);
+    app.store.create_local_user(&admin, &tenant.id, name, &password, &grant).await.unwrap();
+    let client = app.client();
+    let response = app.login(&client, name, &format!("{name}-password-long")).await;
+    assert!(response.status().is_success());
+    client
+}
+
+#[tokio::test]
+async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
+    use flotilla_domain::Role;
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let a = tenant_a(&app, &admin).await;
+    // A second workspace and project nobody below has a role on.
+    let other = ok(form(&app, &admin, "/api/workspaces/create", &[("name", "data"), ("selector", "")]).await).await;
+    let other_ws = other["id"].as_str().unwrap().to_owned();
+    let other_project = ok(form(
+        &app,
+        &admin,
+        "/api/projects/create",
+        &[("workspace_id", &other_ws), ("name", "db"), ("selector", "")],
+    )
+    .await)
+    .await;
+    let other_project = other_project["id"].as_str().unwrap().to_owned();
+
+    let viewer = user_with(&app, "vera", Role::ProjectViewer, &a.project).await;
+    let editor = user_with(&app, "eddie", Role::ProjectEditor, &a.project).await;
+    let ws_admin = user_with(&app, "wanda", Role::WorkspaceAdmin, &a.workspace).await;
+    let status = |r: reqwest::Response| r.status().as_u16();
+
+    // The viewer sees the project, read-only; the editor may change its resources, not its selector.
+    let view = ok(form(&app, &viewer, "/api/projects/view", &[("id", &a.project)]).await).await;
+    assert_eq!(view["level"], "view");
+    let cm = [
+        ("project_id", a.project.as_str()),
+        ("name", "x"),
+        ("data", "a=b"),
+        ("override_cluster", ""),
+        ("override_data", ""),
+    ];
+    let refused = form(&app, &viewer, "/api/projects/add-configmap", &cm).await;
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["Forbidden"].as_str().unwrap().contains("only view"), "{body}");
+    assert_eq!(
+        status(
+            form(&app, &viewer, "/api/resources/delete", &[("id", &a.resource), ("version", "1"), ("orphan", "false")])
+                .await
+        ),
+        403
+    );
+    let detail = ok(form(&app, &viewer, "/api/resources/detail", &[("id", &a.resource)]).await).await;
+    assert_eq!(detail["level"], "view");
+    ok(form(&app, &viewer, "/api/resources/history", &[("id", &a.resource)]).await).await;
+
+    ok(form(&app, &editor, "/api/projects/add-configmap", &cm).await).await;
+    assert_eq!(
+        status(
+            form(
+                &app,
+                &editor,
+                "/api/projects/set-selector",
+                &[("id", &a.project), ("version", "1"), ("selector", "")]
+            )
+            .await
+        ),
+        403
+    );
+
+    // Neither sees what they have no role on: not found, as another tenant's would be.
+    for client in [&viewer, &editor] {
+        assert_eq!(status(form(&app, client, "/api/projects/view", &[("id", &other_project)]).await), 404);
+        assert_eq!(status(form(&app, client, "/api/workspaces/detail", &[("id", &other_ws)]).await), 404);
+        let listed = ok(form(&app, client, "/api/workspaces/list", &[]).await).await;
+        let names: Vec<&str> = listed.as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["ops"], "only the workspace of their project");
+        // Through its project only: no role on the workspace itself, so none of its own resources.
+        let ws = ok(form(&app, client, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
+        assert_eq!(ws["level"], Value::Null);
+        // Tenant-wide things are the tenant admin's.
+        assert_eq!(
+            status(form(&app, client, "/api/workspaces/create", &[("name", "mine"), ("selector", "")]).await),
+            403
+        );
+        let (cluster, _) = &a.cluster;
+        assert_eq!(
+            status(
+                form(&app, client, "/api/fleet/set-labels", &[("id", cluster), ("version", "1"), ("labels", "a=b")])
+                    .await
+            ),
+            403
+        );
+        assert_eq!(
+            status(
+                form(
+                    &app,
+                    client,
+                    "/api/audit/search",
+                    &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]
+                )
+                .await
+            ),
+            403
+        );
+        assert_eq!(status(form(&app, client, "/api/tenants/list", &[]).await), 403);
+        // The fleet itself is visible to everyone of the tenant.
+        assert_eq!(ok(form(&app, client, "/api/fleet/clusters", &[]).await).await.as_array().unwrap().len(), 12);
+    }
+
+    // A workspace admin may change the workspace and make projects in it.
+    let ws = ok(form(&app, &ws_admin, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
+    assert_eq!(ws["level"], "admin");
+    ok(form(
+        &app,
+        &ws_admin,
+        "/api/workspaces/set-selector",
+        &[("id", &a.workspace), ("version", "1"), ("selector", "env=staging")],
+    )
+    .await)
+    .await;
+    ok(form(
+        &app,
+        &ws_admin,
+        "/api/projects/create",
+        &[("workspace_id", &a.workspace), ("name", "api"), ("selector", "")],
+    )
+    .await)
+    .await;
+    ok(form(
+        &app,
+        &ws_admin,
+        "/api/workspaces/add-resource",
+        &[("workspace_id", &a.workspace), ("yaml", CLUSTER_ROLE)],
+    )
+    .await)
+    .await;
+    assert_eq!(status(form(&app, &ws_admin, "/api/projects/view", &[("id", &other_project)]).await), 404);
+
+    // The session says what each may do, for the pages to offer only that.
+    let me = ok(form(&app, &viewer, "/api/auth/me", &[]).await).await;
+    assert_eq!(me["access"]["tenant_admin"], false);
+    assert_eq!(me["access"]["projects"][&a.project], "view");
+}
+
+#[tokio::test]
+async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
+    let app = spawn_app().await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let acme = ok(form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let id = acme["id"].as_str().unwrap();
+    let bad = form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Again")]).await;
+    assert_eq!(bad.status(), 422);
+
+    let provider = [
+        ("id", id),
+        ("version", "1"),
+        ("provider[issuer_url]", "https://idp.acme.example"),
+        ("provider[client_id]", "flotilla"),
+        ("provider[client_secret]", "very-secret-value"),
+        ("provider[scopes]", "openid email groups"),
+        ("provider[groups_claim]", "groups"),
+    ];
+    ok(form(&app, &admin, "/api/tenants/set-oidc", &provider).await).await;
+    let page = form(&app, &admin, "/api/tenants/get", &[("id", id)]).await.text().await.unwrap();
+    assert!(!page.contains("very-secret-value"), "the secret is never sent back: {page}");
+    let page: Value = serde_json::from_str(&page).unwrap();
+    assert_eq!(page["oidc"]["has_client_secret"], true);
+    assert!(page["redirect_uri"].as_str().unwrap().ends_with("/t/acme/callback"), "{page}");
+    // A stale save is refused.
+    assert_eq!(form(&app, &admin, "/api/tenants/set-oidc", &provider).await.status(), 409);
+    // Rules: a bad role or scope names its field.
+    let rule =
+        |role: &'static str, scope: &'static str| [("id", id), ("group", "ops"), ("role", role), ("scope_id", scope)];
+    ok(form(&app, &admin, "/api/tenants/add-mapping", &rule("tenant_admin", "")).await).await;
+    let refused: Value =
+        form(&app, &admin, "/api/tenants/add-mapping", &rule("project_viewer", "nope")).await.json().await.unwrap();
+    assert_eq!(refused["Invalid"]["field"], "scope");
+    let refused: Value = form(&app, &admin, "/api/tenants/add-mapping", &rule("owner", "")).await.json().await.unwrap();
+    assert_eq!(refused["Invalid"]["field"], "role");
+
+    // "Test configuration" says what is wrong with a provider that cannot be reached.
+    let test = form(
+        &app,
+        &admin,
+        "/api/tenants/test-oidc",
+        &[
+            ("id", id),
+            ("provider[issuer_url]", "http://127.0.0.1:9"),
+            ("provider[client_id]", "flotilla"),
+            ("provider[client_secret]", ""),
+            ("provider[scopes]", "openid"),
+            ("provider[groups_claim]", "groups"),
+        ],
+    )
+    .await;
+    assert_eq!(test.status(), 422);
+    let body: Value = test.json().await.unwrap();
+    let message = body["Invalid"]["message"].as_str().unwrap();
+    assert!(message.contains("could not read the discovery document of http://127.0.0.1:9"), "{message}");
+
+    // The tenant's own admin manages nothing here.
+    ok(form(
+        &app,
+        &admin,
+        "/api/tenants/add-local-user",
+        &[("id", id), ("username", "root"), ("password", "acme-root-password"), ("role", "tenant_admin")],
+    )
+    .await)
+    .await;
+    let acme_admin = app.client();
+    assert!(app.login_to(&acme_admin, "acme", "root", "acme-root-password").await.status().is_success());
+    for (endpoint, body) in [("/api/tenants/list", vec![]), ("/api/tenants/get", vec![("id", id)])] {
+        assert_eq!(form(&app, &acme_admin, endpoint, &body).await.status(), 403, "{endpoint}");
+    }
+    let actions: Vec<String> = app.store.audit_log(id, 20).await.unwrap().into_iter().rev().map(|r| r.action).collect();
+    assert_eq!(
+        actions,
+        ["tenant.create", "tenant.oidc_update", "role_mapping.add", "user.create", "login"],
+        "every change to the tenant, in the tenant's log"
+    );
+}
+
+#[tokio::test]
+async fn organisation_logins_refuse_what_they_cannot_trust() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
+
+    let unknown = client.get(app.url("/t/nobody/login")).send().await.unwrap();
+    assert_eq!(location(&unknown), "/login?error=unknown-tenant");
+    // The picker on the login page sends to the tenant's login.
+    let picked = client.get(app.url("/t?tenant=Acme&next=/workspaces")).send().await.unwrap();
+    assert_eq!(location(&picked), "/t/acme/login?next=/workspaces");
+    // A tenant without a provider logs in with passwords.
+    let local = client.get(app.url("/t/default/login")).send().await.unwrap();
+    assert_eq!(location(&local), "/login?tenant=default");
+
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let acme = ok(form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let id = acme["id"].as_str().unwrap();
+    let dead = [
+        ("id", id),
+        ("version", "1"),
+        ("provider[issuer_url]", "http://127.0.0.1:9"),
+        ("provider[client_id]", "flotilla"),
+        ("provider[client_secret]", "s"),
+        ("provider[scopes]", "openid"),
+        ("provider[groups_claim]", "groups"),
+    ];
+    ok(form(&app, &admin, "/api/tenants/set-oidc", &dead).await).await;
+    let unreachable = client.get(app.url("/t/acme/login")).send().await.unwrap();
+    assert_eq!(location(&unreachable), "/login?tenant=acme&error=unavailable");
+
+    // A callback no login of this browser started (a forged or replayed one) is refused.
+    let forged = client.get(app.url("/t/acme/callback?code=stolen&state=guessed")).send().await.unwrap();
+    assert_eq!(location(&forged), "/login?tenant=acme&error=state");
+    let me = ok(form(&app, &client, "/api/auth/me", &[]).await).await;
+    assert_eq!(me, Value::Null, "not logged in");
+    let log = app.store.audit_log(id, 10).await.unwrap();
+    let refused = log.iter().find(|r| r.action == "login_failed").expect("the refusal is audited");
+    assert!(refused.detail.contains("no login of this tenant was in progress"), "{}", refused.detail);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_active() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let login = app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let cookie = session_cookie(&login).unwrap();
+    let id = cookie.trim_start_matches("flotilla_session=").split(';').next().unwrap().to_owned();
+    assert_ne!(ok(form(&app, &client, "/api/auth/me", &[]).await).await, Value::Null);
+
+    // The session's end, recorded at login, has passed (its idle expiry has not).
+    let stored = app.store.session_load(&id).await.unwrap().expect("the session is stored");
+    let mut record: Value = serde_json::from_str(&stored.data).unwrap();
+    let ends_at = record["data"]["ends_at"].as_i64().expect("ends_at is recorded at login");
+    let lifetime = ends_at - flotilla_store::now_ms();
+    assert!((11 * 3600 * 1000..=12 * 3600 * 1000).contains(&lifetime), "12 hours by default: {lifetime}");
+    record["data"]["ends_at"] = json!(flotilla_store::now_ms() - 1);
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let user_id = record["data"]["user_id"].as_str().map(str::to_owned);
+    app.store
+        .session_save(&id, &record.to_string(), stored.expires_at, Some(&tenant.id), user_id.as_deref())
+        .await
+        .unwrap();
+
+    assert_eq!(ok(form(&app, &client, "/api/auth/me", &[]).await).await, Value::Null);
+    let page = client.get(app.url("/workspaces")).send().await.unwrap();
+    assert_eq!(page.status(), 303, "pages send the browser to log in again");
+}

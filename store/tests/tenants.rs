@@ -1,0 +1,237 @@
+//! Tenants, their providers and group rules, and logins through a provider.
+
+use flotilla_domain::{Grant, ResourceName, Role};
+use flotilla_store::{Actor, Error, OidcLogin, OidcSettingsInput, SecretCipher, SecretKey, Store};
+use secrecy::{ExposeSecret, SecretString};
+
+async fn fresh_store() -> (Store, tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
+    let default = store.bootstrap(Some(&SecretString::from("pw"))).await.unwrap().tenant_id;
+    (store, dir, default)
+}
+
+/// The bootstrap admin (revisions name their author, a real user).
+async fn platform_admin_of(store: &Store) -> Actor {
+    let attempt = flotilla_store::LoginAttempt {
+        tenant: "default".into(),
+        username: "admin".into(),
+        password: SecretString::from("pw"),
+        source_ip: None,
+    };
+    let admin = store.login_local(attempt).await.unwrap();
+    Actor::user(&admin.id, &admin.username)
+}
+
+fn platform_admin() -> Actor {
+    Actor::user("u-admin", "admin")
+}
+
+fn provider(secret: Option<&str>) -> OidcSettingsInput {
+    OidcSettingsInput {
+        issuer_url: "https://idp.acme.example/".into(),
+        client_id: "flotilla".into(),
+        client_secret: secret.map(|s| SecretString::from(s.to_owned())),
+        scopes: "email openid groups".into(),
+        groups_claim: "groups".into(),
+    }
+}
+
+fn login(tenant_id: &str, subject: &str, username: &str, groups: &[&str]) -> OidcLogin {
+    OidcLogin {
+        tenant_id: tenant_id.into(),
+        subject: subject.into(),
+        preferred_username: Some(username.into()),
+        email: Some(format!("{username}@acme.example")),
+        name: Some(format!("{username} Example")),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        source_ip: Some("10.0.0.7".into()),
+    }
+}
+
+fn field(err: &Error) -> &'static str {
+    match err {
+        Error::Domain(flotilla_domain::Error::Invalid { field, .. }) => field,
+        other => panic!("not a field error: {other:?}"),
+    }
+}
+
+async fn actions(store: &Store, tenant_id: &str) -> Vec<(String, String)> {
+    let mut log = store.audit_log(tenant_id, 100).await.unwrap();
+    log.reverse();
+    log.into_iter().map(|r| (r.action, r.outcome)).collect()
+}
+
+#[tokio::test]
+async fn tenants_are_created_with_unique_valid_slugs_and_audited() {
+    let (store, _dir, _) = fresh_store().await;
+    let acme = store.create_tenant(&platform_admin(), "acme", " Acme Corp ").await.unwrap();
+    assert_eq!((acme.slug.as_str(), acme.display_name.as_str()), ("acme", "Acme Corp"));
+    assert_eq!(field(&store.create_tenant(&platform_admin(), "acme", "Again").await.unwrap_err()), "slug");
+    assert_eq!(field(&store.create_tenant(&platform_admin(), "Acme!", "x").await.unwrap_err()), "tenant");
+    assert_eq!(field(&store.create_tenant(&platform_admin(), "globex", "  ").await.unwrap_err()), "display_name");
+
+    let slugs: Vec<String> = store.list_tenants().await.unwrap().into_iter().map(|t| t.slug).collect();
+    assert_eq!(slugs, ["acme", "default"]);
+    assert_eq!(actions(&store, &acme.id).await, [("tenant.create".to_owned(), "ok".to_owned())]);
+}
+
+#[tokio::test]
+async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
+    let (store, dir, _) = fresh_store().await;
+    let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
+    assert!(store.tenant_oidc(&acme.id).await.unwrap().is_none(), "local accounts only at first");
+
+    store.set_tenant_oidc(&platform_admin(), &acme.id, Some(provider(Some("top-s3cret"))), 1).await.unwrap();
+    let settings = store.tenant_oidc(&acme.id).await.unwrap().unwrap();
+    assert_eq!(settings.issuer_url, "https://idp.acme.example", "trailing slash dropped");
+    assert_eq!(settings.scopes, "openid email groups", "openid first, once");
+    assert_eq!(settings.client_secret.unwrap().expose_secret(), "top-s3cret");
+    let raw = std::fs::read(dir.path().join("flotilla.db")).unwrap();
+    assert!(!raw.windows(10).any(|w| w == b"top-s3cret"), "the secret is not stored in plain text");
+
+    let detail = store.tenant_detail(&acme.id).await.unwrap();
+    let shown = detail.oidc.unwrap();
+    assert!(shown.has_client_secret);
+    assert!(!format!("{:?}", store.tenant_detail(&acme.id).await.unwrap()).contains("top-s3cret"));
+
+    // No secret in the input keeps the stored one; an empty one removes it.
+    store.set_tenant_oidc(&platform_admin(), &acme.id, Some(provider(None)), 2).await.unwrap();
+    assert!(store.tenant_oidc(&acme.id).await.unwrap().unwrap().client_secret.is_some());
+    // A stale edit is refused and names who saved.
+    let stale = store.set_tenant_oidc(&Actor::user("u2", "carol"), &acme.id, Some(provider(Some(""))), 2).await;
+    assert!(matches!(stale, Err(Error::Stale { ref by, .. }) if by == "admin"), "{stale:?}");
+    store.set_tenant_oidc(&platform_admin(), &acme.id, Some(provider(Some(""))), 3).await.unwrap();
+    assert!(store.tenant_oidc(&acme.id).await.unwrap().unwrap().client_secret.is_none());
+
+    store.set_tenant_oidc(&platform_admin(), &acme.id, None, 4).await.unwrap();
+    assert!(store.tenant_oidc(&acme.id).await.unwrap().is_none());
+    let log = store.audit_log(&acme.id, 10).await.unwrap();
+    assert_eq!(log.iter().filter(|r| r.action == "tenant.oidc_update").count(), 4);
+    assert!(log.iter().all(|r| !r.detail.contains("top-s3cret")), "the audit log names no secret");
+    assert!(log.iter().any(|r| r.detail.contains(r#""client_secret":"set""#)));
+}
+
+#[tokio::test]
+async fn bad_provider_settings_name_their_field_and_change_nothing() {
+    let (store, _dir, _) = fresh_store().await;
+    let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
+    let cases = [
+        (OidcSettingsInput { issuer_url: "".into(), ..provider(None) }, "issuer_url"),
+        (OidcSettingsInput { issuer_url: "http://idp.example".into(), ..provider(None) }, "issuer_url"),
+        (OidcSettingsInput { issuer_url: "https://idp.example?x=1".into(), ..provider(None) }, "issuer_url"),
+        (OidcSettingsInput { client_id: " ".into(), ..provider(None) }, "client_id"),
+        (OidcSettingsInput { scopes: "openid \"x\"".into(), ..provider(None) }, "scopes"),
+        (OidcSettingsInput { groups_claim: "my groups".into(), ..provider(None) }, "groups_claim"),
+    ];
+    for (input, expected) in cases {
+        let err = store.set_tenant_oidc(&platform_admin(), &acme.id, Some(input), 1).await.unwrap_err();
+        assert_eq!(field(&err), expected);
+    }
+    assert!(store.tenant_oidc(&acme.id).await.unwrap().is_none());
+    assert_eq!(store.tenant_detail(&acme.id).await.unwrap().tenant.version, 1);
+    // A provider on this machine may use plain http (tests, development).
+    let local = OidcSettingsInput { issuer_url: "http://127.0.0.1:4011".into(), ..provider(None) };
+    store.set_tenant_oidc(&platform_admin(), &acme.id, Some(local), 1).await.unwrap();
+}
+
+#[tokio::test]
+async fn group_rules_name_a_scope_of_their_own_tenant() {
+    let (store, _dir, default) = fresh_store().await;
+    let admin = platform_admin_of(&store).await;
+    let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
+    let prod =
+        store.create_workspace(&acme.id, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
+    let kafka = store
+        .create_project(&acme.id, &admin, &prod.id, &ResourceName::parse("name", "kafka").unwrap(), "")
+        .await
+        .unwrap();
+    let elsewhere =
+        store.create_workspace(&default, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
+
+    store.add_group_mapping(&admin, &acme.id, "platform", Role::TenantAdmin, "").await.unwrap();
+    store.add_group_mapping(&admin, &acme.id, "sre", Role::WorkspaceEditor, &prod.id).await.unwrap();
+    let rule = store.add_group_mapping(&admin, &acme.id, "kafka-team", Role::ProjectViewer, &kafka.id).await.unwrap();
+    assert_eq!(rule.scope_name, "prod/kafka");
+
+    let refused = [
+        store.add_group_mapping(&admin, &acme.id, "sre", Role::WorkspaceEditor, &prod.id).await,
+        store.add_group_mapping(&admin, &acme.id, "x", Role::WorkspaceViewer, &elsewhere.id).await,
+        store.add_group_mapping(&admin, &acme.id, "x", Role::ProjectViewer, &prod.id).await,
+        store.add_group_mapping(&admin, &acme.id, "x", Role::TenantAdmin, &prod.id).await,
+        store.add_group_mapping(&admin, &acme.id, "x", Role::PlatformAdmin, "").await,
+        store.add_group_mapping(&admin, &acme.id, " ", Role::TenantAdmin, "").await,
+    ];
+    let fields: Vec<&str> = refused.iter().map(|r| field(r.as_ref().unwrap_err())).collect();
+    assert_eq!(fields, ["group", "scope", "scope", "scope", "role", "group"]);
+
+    let detail = store.tenant_detail(&acme.id).await.unwrap();
+    let rules: Vec<(&str, Role, &str)> =
+        detail.mappings.iter().map(|m| (m.group.as_str(), m.role, m.scope_name.as_str())).collect();
+    assert_eq!(
+        rules,
+        [
+            ("kafka-team", Role::ProjectViewer, "prod/kafka"),
+            ("platform", Role::TenantAdmin, ""),
+            ("sre", Role::WorkspaceEditor, "prod")
+        ]
+    );
+    // Another tenant's rule cannot be removed through this one.
+    assert!(matches!(store.remove_group_mapping(&admin, &default, &rule.id).await, Err(Error::NotFound(_))));
+    store.remove_group_mapping(&admin, &acme.id, &rule.id).await.unwrap();
+    assert_eq!(store.group_mappings(&acme.id).await.unwrap().len(), 2);
+    let adds = actions(&store, &acme.id).await.into_iter().filter(|(a, _)| a.starts_with("role_mapping.")).count();
+    assert_eq!(adds, 4, "three rules added, one removed");
+}
+
+#[tokio::test]
+async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time() {
+    let (store, _dir, _) = fresh_store().await;
+    let admin = platform_admin_of(&store).await;
+    let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
+    let prod =
+        store.create_workspace(&acme.id, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
+    store.add_group_mapping(&admin, &acme.id, "sre", Role::WorkspaceEditor, &prod.id).await.unwrap();
+    store.add_group_mapping(&admin, &acme.id, "platform", Role::TenantAdmin, "").await.unwrap();
+
+    // No group with a role: refused, audited, no account made.
+    let refused = store.login_oidc(login(&acme.id, "sub-1", "alice", &["interns"])).await.unwrap_err();
+    assert!(matches!(refused, Error::NoRole));
+    assert!(store.list_tenants().await.unwrap().iter().all(|t| t.users == 0 || t.slug != "acme"));
+
+    let alice = store.login_oidc(login(&acme.id, "sub-1", "Alice", &["sre", "interns"])).await.unwrap();
+    assert_eq!((alice.username.as_str(), alice.display_name.as_str()), ("alice", "Alice Example"));
+    assert_eq!(store.grants(&acme.id, &alice.id).await.unwrap(), [Grant::new(Role::WorkspaceEditor, prod.id.clone())]);
+
+    // Same groups: same roles, no role change recorded. New groups: roles replaced.
+    store.login_oidc(login(&acme.id, "sub-1", "alice", &["sre"])).await.unwrap();
+    let again = store.login_oidc(login(&acme.id, "sub-1", "alice", &["platform"])).await.unwrap();
+    assert_eq!(again.id, alice.id, "found by subject");
+    assert_eq!(store.grants(&acme.id, &alice.id).await.unwrap(), [Grant::new(Role::TenantAdmin, "")]);
+
+    let log = actions(&store, &acme.id).await;
+    let logins: Vec<&str> = log
+        .iter()
+        .filter(|(a, _)| a.starts_with("login") || a == "user.roles_changed")
+        .map(|(a, _)| a.as_str())
+        .collect();
+    assert_eq!(
+        logins,
+        ["login_failed", "user.roles_changed", "login", "login", "user.roles_changed", "login"],
+        "a refused login, then roles recorded only when they change"
+    );
+    let changed = store.audit_log(&acme.id, 10).await.unwrap();
+    let last_change = changed.iter().find(|r| r.action == "user.roles_changed").unwrap();
+    assert!(last_change.detail.contains("tenant_admin") && last_change.detail.contains("workspace_editor"));
+
+    // Another person the provider also calls alice: their own account, with a suffix.
+    let namesake = store.login_oidc(login(&acme.id, "sub-2", "alice", &["sre"])).await.unwrap();
+    assert_eq!(namesake.username, "alice-1");
+    // Another tenant's user with the same subject is another account.
+    let globex = store.create_tenant(&admin, "globex", "Globex").await.unwrap();
+    store.add_group_mapping(&admin, &globex.id, "sre", Role::TenantAdmin, "").await.unwrap();
+    let twin = store.login_oidc(login(&globex.id, "sub-1", "alice", &["sre"])).await.unwrap();
+    assert_ne!(twin.id, alice.id);
+    assert!(store.grants(&acme.id, &twin.id).await.unwrap().is_empty(), "no roles across tenants");
+}
