@@ -340,9 +340,17 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Why a resource is not changed directly, if it is not: Flotilla keeps it.
     fn locked(record: &ResourceRecord) -> Option<String> {
-        (record.kind == "Namespace" && record.project_id.is_some())
-            .then(|| "This is the project's own namespace: it comes and goes with the project.".to_owned())
+        record.project_id.as_ref()?;
+        if record.kind == "Namespace" {
+            return Some("This is the project's own namespace: it comes and goes with the project.".to_owned());
+        }
+        flotilla_store::is_access_binding(&record.kind, &record.name).then(|| {
+            "This binding gives the project's groups their access: it follows the tenant's group rules; \
+             change those instead."
+                .to_owned()
+        })
     }
 
     /// The resource `id` as it stands, and its home, if the caller's role allows `need`.
@@ -588,7 +596,10 @@ pub(crate) mod ssr {
 
     pub async fn revert(id: String, version: i64, revision: i64) -> Result<i64, AppError> {
         let user = require_caller().await?;
-        let (store, _) = record_for(&user, &id, Level::Edit).await?;
+        let (store, record) = record_for(&user, &id, Level::Edit).await?;
+        if let Some(why) = locked(&record) {
+            return Err(AppError::Invalid { field: "resource".into(), message: why });
+        }
         Ok(store.revert_resource(&user.tenant_id, &actor(&user), &id, version, revision).await?)
     }
 
@@ -609,6 +620,9 @@ pub(crate) mod ssr {
     pub async fn delete(id: String, version: i64, orphan: bool) -> Result<String, AppError> {
         let user = require_caller().await?;
         let (store, record) = record_for(&user, &id, Level::Edit).await?;
+        if let Some(why) = locked(&record) {
+            return Err(AppError::Invalid { field: "resource".into(), message: why });
+        }
         let policy = if orphan { DeletionPolicy::Orphan } else { DeletionPolicy::Delete };
         store.delete_resource(&user.tenant_id, &actor(&user), &id, version, policy).await?;
         Ok(match record.project_id {

@@ -115,6 +115,8 @@ test("a viewer sees the project but cannot change it, on the page or on the serv
   await page.goto(`/projects/${acmeProject}`);
   await hydrated(page);
   await expect(page.locator('tr[data-resource="ConfigMap/settings"]')).toBeVisible();
+  // Their group reaches the cluster too: a RoleBinding to `view` in the project's namespace.
+  await expect(page.locator('tr[data-resource="RoleBinding/flotilla-project-viewers"]')).toContainText("Synced");
   await expect(page.getByTestId("read-only")).toBeVisible();
   await expect(page.getByRole("button", { name: "Edit selector" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: /Review/ })).toHaveCount(0);

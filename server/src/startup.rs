@@ -77,6 +77,9 @@ impl Application {
         }
         let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
         let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
+        // Projects' access bindings follow the group rules (catching up with any change whose
+        // bindings could not be written at the time).
+        store.sync_all_access().await?;
         let demo = if settings.demo {
             Some(crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir).await?)
         } else {

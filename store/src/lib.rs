@@ -4,6 +4,7 @@
 //! Also home of the secret helpers: [`SecretCipher`] encrypts credentials and Secret values
 //! at rest, [`password`] hashes local passwords.
 
+mod access;
 mod audit;
 mod bootstrap;
 mod changes;
@@ -24,6 +25,7 @@ mod tenants;
 mod users;
 mod workspaces;
 
+pub use access::is_access_binding;
 pub use audit::{AuditEntry, AuditOutcome, AuditQuery, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};

@@ -235,3 +235,68 @@ async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time()
     assert_ne!(twin.id, alice.id);
     assert!(store.grants(&acme.id, &twin.id).await.unwrap().is_empty(), "no roles across tenants");
 }
+
+/// The project's access bindings as (name, ClusterRole, groups), live ones only.
+async fn bindings(
+    store: &Store,
+    tenant_id: &str,
+    workspace_id: &str,
+    project_id: &str,
+) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for r in store.list_resources(tenant_id, workspace_id, Some(project_id)).await.unwrap() {
+        if r.deleted || r.kind != "RoleBinding" {
+            continue;
+        }
+        let t = store.resource_revision(tenant_id, &r.id, None).await.unwrap().spec.template;
+        let groups = t["subjects"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_owned()).collect();
+        out.push((r.name, t["roleRef"]["name"].as_str().unwrap().to_owned(), groups));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_the_rules() {
+    let (store, _dir, _) = fresh_store().await;
+    let admin = platform_admin_of(&store).await;
+    let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
+    let t = acme.id.as_str();
+    let prod = store.create_workspace(t, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
+    let kafka =
+        store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "kafka").unwrap(), "").await.unwrap();
+    let s = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
+
+    store.add_group_mapping(&admin, t, "platform", Role::TenantAdmin, "").await.unwrap();
+    assert!(bindings(&store, t, &prod.id, &kafka.id).await.is_empty(), "tenant roles bind nothing in namespaces");
+
+    let viewers = store.add_group_mapping(&admin, t, "auditors", Role::ProjectViewer, &kafka.id).await.unwrap();
+    store.add_group_mapping(&admin, t, "kafka-team", Role::ProjectEditor, &kafka.id).await.unwrap();
+    store.add_group_mapping(&admin, t, "sre", Role::WorkspaceEditor, &prod.id).await.unwrap();
+    assert_eq!(
+        bindings(&store, t, &prod.id, &kafka.id).await,
+        [
+            ("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"])),
+            ("flotilla-project-viewers".into(), "view".into(), s(&["auditors"])),
+        ]
+    );
+    // A project made later gets the workspace's groups.
+    let web =
+        store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "web").unwrap(), "").await.unwrap();
+    assert_eq!(
+        bindings(&store, t, &prod.id, &web.id).await,
+        [("flotilla-project-editors".into(), "edit".into(), s(&["sre"]))]
+    );
+
+    // A rule removed: its group leaves the binding; the last group gone, the binding goes.
+    store.remove_group_mapping(&admin, t, &viewers.id).await.unwrap();
+    let after = bindings(&store, t, &prod.id, &kafka.id).await;
+    assert_eq!(after, [("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"]))]);
+    // Written as Flotilla, with a revision each time (the engine applies them like any change).
+    let log = store.audit_log(t, 100).await.unwrap();
+    assert!(log.iter().any(|r| r.actor_name == "flotilla (group rules)" && r.action == "resource.delete"));
+    // Doing it again changes nothing.
+    let before = store.audit_log(t, 1000).await.unwrap().len();
+    store.sync_all_access().await.unwrap();
+    assert_eq!(store.audit_log(t, 1000).await.unwrap().len(), before, "idempotent");
+}

@@ -484,3 +484,51 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let page = client.get(app.url("/workspaces")).send().await.unwrap();
     assert_eq!(page.status(), 303, "pages send the browser to log in again");
 }
+
+#[tokio::test]
+async fn a_projects_groups_reach_its_clusters_as_role_bindings_kept_by_the_rules() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let a = tenant_a(&app, &admin).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let rule = [
+        ("id", tenant.id.as_str()),
+        ("group", "web-team"),
+        ("role", "project_editor"),
+        ("scope_id", a.project.as_str()),
+    ];
+    ok(form(&app, &admin, "/api/tenants/add-mapping", &rule).await).await;
+
+    let view = ok(form(&app, &admin, "/api/projects/view", &[("id", &a.project)]).await).await;
+    let binding = view["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "RoleBinding" && r["name"] == "flotilla-project-editors")
+        .expect("the project holds the binding")
+        .clone();
+    let id = binding["id"].as_str().unwrap();
+    let detail = ok(form(&app, &admin, "/api/resources/detail", &[("id", id)]).await).await;
+    assert!(detail["yaml"].as_str().unwrap().contains("name: web-team"), "{detail}");
+    assert!(detail["locked"].as_str().unwrap().contains("group rules"), "{detail}");
+    // The engine writes it to each of the project's clusters like any other resource.
+    let mut synced = 0;
+    for _ in 0..100 {
+        let d = ok(form(&app, &admin, "/api/resources/detail", &[("id", id)]).await).await;
+        synced = d["statuses"].as_array().unwrap().iter().filter(|s| s["code"] == "Synced").count();
+        if synced == d["clusters"].as_array().unwrap().len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(synced, 4, "Synced in the four staging clusters");
+    // Kept by the rules: not deleted, edited or reverted by hand.
+    let refused =
+        form(&app, &admin, "/api/resources/delete", &[("id", id), ("version", "1"), ("orphan", "false")]).await;
+    assert_eq!(refused.status(), 422);
+    let edit = json!({"yaml": detail["yaml"], "placement": {}, "overrides": []});
+    let refused =
+        json_call(&app, &admin, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
+    assert_eq!(refused.status(), 422);
+}
