@@ -45,6 +45,8 @@ pub const ACTIONS: &[&str] = &[
     "role_mapping",
     "role_mapping.add",
     "role_mapping.remove",
+    "user",
+    "user.create",
     "user.roles_changed",
     "cluster",
     "cluster.register",

@@ -197,6 +197,15 @@ pub struct PendingLogin {
     pub pkce_verifier: String,
 }
 
+/// What the provider sent the browser back with.
+#[derive(Debug, Clone, Copy)]
+pub struct Returned<'a> {
+    pub code: &'a str,
+    pub state: &'a str,
+    /// The authorization response's `iss` (RFC 9207), if the provider sends one.
+    pub issuer: Option<&'a str>,
+}
+
 /// A user the provider vouched for, from a verified ID token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -261,19 +270,28 @@ impl Provider {
         Ok((url.to_string(), pending))
     }
 
-    /// Completes a login: the `state` the browser brought back must be the one sent; the
-    /// code is redeemed with the PKCE verifier and the ID token verified.
+    /// Completes a login: the `state` the browser brought back must be the one sent, and the
+    /// `iss` beside it (RFC 9207), when the provider sends one, this provider's; the code is
+    /// redeemed with the PKCE verifier and the ID token verified.
     #[tracing::instrument(skip_all, fields(issuer = %self.settings.issuer))]
     pub async fn finish(
         &self,
         pending: &PendingLogin,
-        returned_state: &str,
-        code: &str,
+        returned: &Returned<'_>,
         redirect_uri: &str,
     ) -> Result<Identity, OidcError> {
-        if !constant_time_eq(pending.state.as_bytes(), returned_state.as_bytes()) {
+        if !constant_time_eq(pending.state.as_bytes(), returned.state.as_bytes()) {
             return Err(OidcError::StateMismatch);
         }
+        if let Some(iss) = returned.issuer
+            && iss.trim_end_matches('/') != self.metadata.issuer().as_str().trim_end_matches('/')
+        {
+            return Err(OidcError::ProviderRefused {
+                error: "issuer_mismatch".into(),
+                description: format!("the answer names the issuer {iss}, not {}", self.metadata.issuer().as_str()),
+            });
+        }
+        let code = returned.code;
         let client = self.client(redirect_uri)?;
         let request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))

@@ -200,9 +200,20 @@ async fn a_returned_state_that_differs_is_refused_before_the_provider_is_asked()
     let (_, pending) = p.begin("https://flotilla.example/t/acme/callback").unwrap();
     let tampered = format!("{}x", pending.state);
     // The token endpoint is not reachable: had the code been redeemed, the error would differ.
-    let err = p.finish(&pending, &tampered, "code", "https://flotilla.example/t/acme/callback").await.unwrap_err();
+    let returned = Returned { code: "code", state: &tampered, issuer: Some(ISSUER) };
+    let err = p.finish(&pending, &returned, "https://flotilla.example/t/acme/callback").await.unwrap_err();
     assert_eq!(err, OidcError::StateMismatch);
     assert_eq!(err.code(), "state");
+}
+
+#[tokio::test]
+async fn an_answer_naming_another_issuer_is_refused() {
+    let p = provider(false);
+    let (_, pending) = p.begin("https://flotilla.example/t/acme/callback").unwrap();
+    let returned = Returned { code: "code", state: &pending.state, issuer: Some("https://idp.evil.example") };
+    let err = p.finish(&pending, &returned, "https://flotilla.example/t/acme/callback").await.unwrap_err();
+    assert!(err.to_string().contains("names the issuer https://idp.evil.example"), "{err}");
+    assert_eq!(err.code(), "provider");
 }
 
 #[test]

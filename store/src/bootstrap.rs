@@ -1,6 +1,6 @@
 //! First start: the `default` tenant and its platform admin.
 
-use flotilla_domain::{Role, TenantSlug};
+use flotilla_domain::{Grant, Role, TenantSlug};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{AuditEntry, AuditOutcome, Error, Result, Store, new_id, now_ms, password};
@@ -79,17 +79,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for role in [Role::PlatformAdmin, Role::TenantAdmin] {
-            sqlx::query(
-                "INSERT INTO role_bindings (id, tenant_id, user_id, role, scope_id, source, created_at) \
-                 VALUES ($1, $2, $3, $4, '', 'local', $5)",
-            )
-            .bind(new_id())
-            .bind(&tenant_id)
-            .bind(&user_id)
-            .bind(role.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            crate::users::insert_binding(&mut tx, &tenant_id, &user_id, &Grant::new(role, ""), "local").await?;
         }
         AuditEntry::new(&tenant_id, "flotilla", "bootstrap.admin_created", AuditOutcome::Ok)
             .target("user", &user_id, ADMIN_USERNAME)

@@ -122,6 +122,9 @@ impl Store {
 #[derive(Debug, Clone)]
 pub struct OidcLogin {
     pub tenant_id: String,
+    /// The provider's issuer: a user is its issuer and subject together (the same subject at
+    /// another provider is someone else).
+    pub issuer: String,
     pub subject: String,
     pub preferred_username: Option<String>,
     pub email: Option<String>,
@@ -153,11 +156,12 @@ impl Store {
             return Err(Error::NoRole);
         }
 
+        let identity = format!("{}#{}", login.issuer.trim_end_matches('/'), login.subject);
         let existing = sqlx::query_as::<_, (String, String, bool)>(
             "SELECT id, username, disabled FROM users WHERE tenant_id = $1 AND oidc_subject = $2",
         )
         .bind(&login.tenant_id)
-        .bind(&login.subject)
+        .bind(&identity)
         .fetch_optional(&mut *tx)
         .await?;
         let display_name = login.name.clone().unwrap_or_else(|| shown_name.clone());
@@ -190,7 +194,7 @@ impl Store {
                 .bind(&username)
                 .bind(&display_name)
                 .bind(&login.email)
-                .bind(&login.subject)
+                .bind(&identity)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
@@ -215,18 +219,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             for grant in &grants {
-                sqlx::query(
-                    "INSERT INTO role_bindings (id, tenant_id, user_id, role, scope_id, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'oidc', $6) ON CONFLICT (user_id, role, scope_id) DO NOTHING",
-                )
-                .bind(new_id())
-                .bind(&login.tenant_id)
-                .bind(&user_id)
-                .bind(grant.role.as_str())
-                .bind(&grant.scope_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                crate::users::insert_binding(&mut tx, &login.tenant_id, &user_id, grant, "oidc").await?;
             }
             let describe = |set: Vec<&Grant>| -> Vec<String> {
                 set.into_iter()

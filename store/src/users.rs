@@ -103,18 +103,7 @@ impl Store {
                 flotilla_domain::Error::invalid("username", format!("{username} is taken in this tenant")).into()
             );
         }
-        sqlx::query(
-            "INSERT INTO role_bindings (id, tenant_id, user_id, role, scope_id, source, created_at) \
-             VALUES ($1, $2, $3, $4, $5, 'local', $6)",
-        )
-        .bind(crate::new_id())
-        .bind(tenant_id)
-        .bind(&id)
-        .bind(grant.role.as_str())
-        .bind(&grant.scope_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_binding(&mut tx, tenant_id, &id, grant, "local").await?;
         crate::workspaces::audit(tenant_id, actor, "user.create", &id, username.as_str())
             .detail(serde_json::json!({ "method": "password", "role": grant.role.as_str(), "scope": scope }))
             .insert(&mut tx)
@@ -129,4 +118,29 @@ impl Store {
             is_platform_admin: false,
         })
     }
+}
+
+/// Gives `user_id` the role `grant`, from `source` (`local`, or `oidc` for a login's groups).
+/// Holding it already is fine.
+pub(crate) async fn insert_binding(
+    conn: &mut sqlx::SqliteConnection,
+    tenant_id: &str,
+    user_id: &str,
+    grant: &flotilla_domain::Grant,
+    source: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO role_bindings (id, tenant_id, user_id, role, scope_id, source, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, role, scope_id) DO NOTHING",
+    )
+    .bind(crate::new_id())
+    .bind(tenant_id)
+    .bind(user_id)
+    .bind(grant.role.as_str())
+    .bind(&grant.scope_id)
+    .bind(source)
+    .bind(crate::now_ms())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

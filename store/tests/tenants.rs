@@ -41,6 +41,7 @@ fn provider(secret: Option<&str>) -> OidcSettingsInput {
 fn login(tenant_id: &str, subject: &str, username: &str, groups: &[&str]) -> OidcLogin {
     OidcLogin {
         tenant_id: tenant_id.into(),
+        issuer: "https://idp.acme.example".into(),
         subject: subject.into(),
         preferred_username: Some(username.into()),
         email: Some(format!("{username}@acme.example")),
@@ -228,6 +229,15 @@ async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time()
     // Another person the provider also calls alice: their own account, with a suffix.
     let namesake = store.login_oidc(login(&acme.id, "sub-2", "alice", &["sre"])).await.unwrap();
     assert_eq!(namesake.username, "alice-1");
+    // The same subject at another provider is someone else.
+    let elsewhere = store
+        .login_oidc(OidcLogin {
+            issuer: "https://idp.other.example".into(),
+            ..login(&acme.id, "sub-1", "al", &["sre"])
+        })
+        .await
+        .unwrap();
+    assert_ne!(elsewhere.id, alice.id);
     // Another tenant's user with the same subject is another account.
     let globex = store.create_tenant(&admin, "globex", "Globex").await.unwrap();
     store.add_group_mapping(&admin, &globex.id, "sre", Role::TenantAdmin, "").await.unwrap();

@@ -201,16 +201,27 @@ pub async fn logout() -> Result<(), AppError> {
 /// `None` when the tenant has no provider, it has no such endpoint, or it cannot be reached
 /// (the Flotilla session has ended either way).
 async fn provider_logout_url(state: &crate::state::AppState, tenant_id: &str, id_token: &str) -> Option<String> {
-    let settings = state.store.tenant_oidc(tenant_id).await.ok().flatten()?;
     let slug = state.store.tenant_by_id(tenant_id).await.ok().flatten()?.slug;
-    let provider = match state.oidc.discover(&provider_settings(&settings)).await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not reach the provider to log out there");
+    let provider = match tenant_provider(state, tenant_id).await {
+        Ok(provider) => provider?,
+        Err(reason) => {
+            tracing::warn!(%reason, "could not reach the provider to log out there");
             return None;
         }
     };
     provider.end_session_url(Some(id_token), &state.auth.post_logout_url(&slug))
+}
+
+/// Tenant `tenant_id`'s provider, discovered now; `Ok(None)` when the tenant has none (local
+/// accounts only). The error says why it cannot be used.
+pub async fn tenant_provider(
+    state: &crate::state::AppState,
+    tenant_id: &str,
+) -> Result<Option<flotilla_oidc::Provider>, String> {
+    let Some(settings) = state.store.tenant_oidc(tenant_id).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    state.oidc.discover(&provider_settings(&settings)).await.map(Some).map_err(|e| e.to_string())
 }
 
 /// A tenant's stored provider settings as the OIDC client takes them.

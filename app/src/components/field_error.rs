@@ -40,3 +40,14 @@ pub fn Field(
 pub fn ErrorAlert(#[prop(into)] message: String) -> impl IntoView {
     view! { <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{message}</p> }
 }
+
+/// What of `error` concerns the form as a whole (no field shows it), as an alert.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || error.get().filter(AppError::is_form_level).map(|e| e.to_string());
+    view! {
+        <Show when=move || message().is_some()>
+            <p role="alert" class="rounded-md bg-red-50 px-3 py-2 text-sm text-red-800">{message}</p>
+        </Show>
+    }
+}

@@ -8,7 +8,7 @@ mod status_badge;
 pub mod styles;
 
 pub use app_shell::{Allowed, AppShell};
-pub use field_error::{ErrorAlert, Field, FieldError};
+pub use field_error::{ErrorAlert, Field, FieldError, FormAlert};
 pub use health_badge::HealthBadge;
 pub use logo::Logo;
 pub use review::{DiffView, ReviewStep, ReviewView};

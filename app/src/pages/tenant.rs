@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, FieldError};
+use crate::components::{AppShell, ErrorAlert, Field, FieldError, FormAlert};
 use crate::tenants::{
     AddGroupMapping, AddLocalUser, CheckResult, MappingRow, ProviderForm, RemoveGroupMapping, RemoveTenantOidc, Role,
     ScopeChoice, SetTenantOidc, TenantPage as Page, TestTenantOidc, get_tenant,
@@ -107,7 +107,6 @@ fn Provider(
     let test = ServerAction::<TestTenantOidc>::new();
     let save = actions.save;
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     let saved = move || matches!(save.value().get(), Some(Ok(())));
     let (test_id, remove_id) = (id.clone(), id.clone());
     let run_test = move |_| {
@@ -189,9 +188,7 @@ fn Provider(
                     <Show when=saved>
                         <p role="status" class="rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">"Saved."</p>
                     </Show>
-                    <Show when=move || form_error().is_some()>
-                        <ErrorAlert message=form_error().unwrap_or_default() />
-                    </Show>
+                    <FormAlert error />
                 </div>
             </ActionForm>
             <div aria-live="polite" data-testid="test-result">
@@ -235,7 +232,6 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
     let role = RwSignal::new(Role::TenantAdmin);
     let scopes = StoredValue::new(scopes);
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
-    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     let choices = move || {
         let wanted = match role.get().scope() {
             flotilla_domain::RoleScope::Workspace => Some(false),
@@ -322,9 +318,7 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
                     <button type="submit" class=BUTTON_PRIMARY disabled=add.pending()>"Add rule"</button>
                 </div>
                 <div class="md:col-span-4">
-                    <Show when=move || form_error().is_some()>
-                        <ErrorAlert message=form_error().unwrap_or_default() />
-                    </Show>
+                    <FormAlert error />
                 </div>
             </ActionForm>
         </section>
@@ -336,7 +330,6 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
 fn LocalUsers(id: String, actions: Actions) -> impl IntoView {
     let add = actions.add_user;
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
-    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     view! {
         <section aria-labelledby="local-users" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="local-users" class="text-base font-semibold">"Local admin account"</h2>
@@ -359,9 +352,7 @@ fn LocalUsers(id: String, actions: Actions) -> impl IntoView {
                     <Show when=move || matches!(add.value().get(), Some(Ok(())))>
                         <p role="status" class="rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-800">"Account created."</p>
                     </Show>
-                    <Show when=move || form_error().is_some()>
-                        <ErrorAlert message=form_error().unwrap_or_default() />
-                    </Show>
+                    <FormAlert error />
                 </div>
             </ActionForm>
         </section>

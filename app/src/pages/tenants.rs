@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field};
+use crate::components::{AppShell, ErrorAlert, Field, FormAlert};
 use crate::tenants::{CreateTenant, TenantRow, list_tenants};
 
 /// The platform admin's list of tenants, and a form to add one.
@@ -11,7 +11,6 @@ pub fn TenantsPage() -> impl IntoView {
     let create = ServerAction::<CreateTenant>::new();
     let tenants = Resource::new(move || create.version().get(), |_| list_tenants());
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let form_error = move || error.get().filter(|e| e.is_form_level()).map(|e| e.to_string());
     let pending = create.pending();
 
     view! {
@@ -46,9 +45,7 @@ pub fn TenantsPage() -> impl IntoView {
                     // The slug's checks name the field `tenant`.
                     <div class="md:col-span-3">
                         <crate::components::FieldError error field="tenant" />
-                        <Show when=move || form_error().is_some()>
-                            <ErrorAlert message=form_error().unwrap_or_default() />
-                        </Show>
+                        <FormAlert error />
                     </div>
                 </ActionForm>
             </section>

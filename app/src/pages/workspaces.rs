@@ -183,9 +183,18 @@ fn NoWorkspaces() -> impl IntoView {
         >
             <h2 id="no-workspaces" class="text-base font-semibold text-slate-900">"No workspaces yet"</h2>
             <p class="mx-auto mt-2 max-w-md text-sm text-slate-600">
-                "A workspace selects clusters by label, for example " <code class="rounded bg-slate-100 px-1">"env=prod"</code>
-                ". Create one with " <strong>"New workspace"</strong> ", then add projects to it."
+                "A workspace selects clusters by label, for example " <code class="rounded bg-slate-100 px-1">"env=prod"</code> "."
             </p>
+            <Allowed allows=Access::is_tenant_admin>
+                <p class="mx-auto mt-1 max-w-md text-sm text-slate-600">
+                    "Create one with " <strong>"New workspace"</strong> ", then add projects to it."
+                </p>
+            </Allowed>
+            <Allowed allows=|a| !a.is_tenant_admin()>
+                <p class="mx-auto mt-1 max-w-md text-sm text-slate-600">
+                    "None you have a role on: your tenant's admin gives roles to your groups."
+                </p>
+            </Allowed>
         </section>
     }
 }

@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use app::auth::ssr::{ID_TOKEN, provider_settings, safe_next, start_session};
+use app::auth::ssr::{ID_TOKEN, safe_next, start_session, tenant_provider};
 use app::state::AppState;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -72,19 +72,12 @@ pub async fn start(
     let Some(tenant) = find_tenant(&state, &slug).await else {
         return to_login(None, "unknown-tenant");
     };
-    let settings = match state.store.tenant_oidc(&tenant.id).await {
-        Ok(Some(settings)) => settings,
+    let provider = match tenant_provider(&state, &tenant.id).await {
+        Ok(Some(provider)) => provider,
         // Local accounts only: the password form, for this tenant.
         Ok(None) => return to_login(Some(&slug), ""),
-        Err(e) => {
-            tracing::error!(error = %e, tenant = %slug, "could not read the tenant's provider settings");
-            return to_login(Some(&slug), "unavailable");
-        }
-    };
-    let provider = match state.oidc.discover(&provider_settings(&settings)).await {
-        Ok(provider) => provider,
-        Err(e) => {
-            tracing::warn!(error = %e, tenant = %slug, "the tenant's provider cannot be reached");
+        Err(reason) => {
+            tracing::warn!(%reason, tenant = %slug, "the tenant's provider cannot be used");
             return to_login(Some(&slug), "unavailable");
         }
     };
@@ -113,6 +106,7 @@ pub async fn start(
 pub struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
+    iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -161,22 +155,20 @@ pub async fn callback(
     let (Some(code), Some(returned_state)) = (q.code, q.state) else {
         return refuse("provider", "the provider sent neither a code nor an error".into()).await;
     };
-    let settings = match state.store.tenant_oidc(&tenant.id).await {
-        Ok(Some(settings)) => settings,
+    let provider = match tenant_provider(&state, &tenant.id).await {
+        Ok(Some(provider)) => provider,
         Ok(None) => return refuse("unavailable", "the tenant's provider was removed during the login".into()).await,
-        Err(e) => return refuse("unavailable", e.to_string()).await,
+        Err(reason) => return refuse("unavailable", reason).await,
     };
-    let identity = match state.oidc.discover(&provider_settings(&settings)).await {
-        Ok(provider) => provider.finish(&pending.login, &returned_state, &code, &state.auth.callback_url(&slug)).await,
-        Err(e) => Err(e),
-    };
-    let identity = match identity {
+    let returned = flotilla_oidc::Returned { code: &code, state: &returned_state, issuer: q.iss.as_deref() };
+    let identity = match provider.finish(&pending.login, &returned, &state.auth.callback_url(&slug)).await {
         Ok(identity) => identity,
         Err(e) => return refuse(e.code(), e.to_string()).await,
     };
 
     let login = flotilla_store::OidcLogin {
         tenant_id: tenant.id.clone(),
+        issuer: identity.issuer,
         subject: identity.subject,
         preferred_username: identity.preferred_username,
         email: identity.email,
