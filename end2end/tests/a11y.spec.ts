@@ -22,6 +22,8 @@ async function api(page: Page, endpoint: string, form: Record<string, string>) {
 
 // Issue #5 point 9: labelled controls, contrast, roles: checked by axe on every page.
 test("every page passes axe's WCAG A/AA checks", async ({ page }) => {
+  // A dozen pages, each analysed by axe (1–3 s apiece on two cores).
+  test.setTimeout(120_000);
   await page.goto("/login");
   await hydrated(page);
   await accessible(page, "login");
