@@ -465,10 +465,13 @@ async fn oidc_row<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str) -> Res
 fn check_oidc_input(input: OidcSettingsInput) -> Result<OidcSettingsInput> {
     let invalid = |field, reason: &str| -> Error { flotilla_domain::Error::invalid(field, reason.to_owned()).into() };
     let issuer_url = input.issuer_url.trim().trim_end_matches('/').to_owned();
-    let scheme_ok = issuer_url.starts_with("https://")
-        || issuer_url.starts_with("http://localhost")
-        || issuer_url.starts_with("http://127.0.0.1")
-        || issuer_url.starts_with("http://[::1]");
+    // Plain http only for a provider on this machine: the host must be exactly a loopback one.
+    let loopback = issuer_url.strip_prefix("http://").is_some_and(|rest| {
+        let authority = rest.split('/').next().unwrap_or_default();
+        let host = authority.rsplit_once(':').filter(|(_, port)| !port.contains(']')).map_or(authority, |(h, _)| h);
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    });
+    let scheme_ok = issuer_url.starts_with("https://") || loopback;
     if issuer_url.is_empty() {
         return Err(invalid("issuer_url", "enter the provider's issuer URL"));
     }

@@ -121,6 +121,8 @@ async fn bad_provider_settings_name_their_field_and_change_nothing() {
     let cases = [
         (OidcSettingsInput { issuer_url: "".into(), ..provider(None) }, "issuer_url"),
         (OidcSettingsInput { issuer_url: "http://idp.example".into(), ..provider(None) }, "issuer_url"),
+        (OidcSettingsInput { issuer_url: "http://localhost.evil.example".into(), ..provider(None) }, "issuer_url"),
+        (OidcSettingsInput { issuer_url: "http://127.0.0.1.evil.example:80".into(), ..provider(None) }, "issuer_url"),
         (OidcSettingsInput { issuer_url: "https://idp.example?x=1".into(), ..provider(None) }, "issuer_url"),
         (OidcSettingsInput { client_id: " ".into(), ..provider(None) }, "client_id"),
         (OidcSettingsInput { scopes: "openid \"x\"".into(), ..provider(None) }, "scopes"),
@@ -135,6 +137,8 @@ async fn bad_provider_settings_name_their_field_and_change_nothing() {
     // A provider on this machine may use plain http (tests, development).
     let local = OidcSettingsInput { issuer_url: "http://127.0.0.1:4011".into(), ..provider(None) };
     store.set_tenant_oidc(&platform_admin(), &acme.id, Some(local), 1).await.unwrap();
+    let local = OidcSettingsInput { issuer_url: "http://localhost/realms/acme".into(), ..provider(None) };
+    store.set_tenant_oidc(&platform_admin(), &acme.id, Some(local), 2).await.unwrap();
 }
 
 #[tokio::test]
