@@ -1,7 +1,9 @@
 // A real OpenID Provider (panva's oidc-provider) for one tenant of the end-to-end tests.
 // `node provider.mjs <port> <tenant> <flotilla base URL>` serves discovery, a login form that
-// takes any password for the accounts below, consent, code flow with PKCE, RS256 ID tokens
-// carrying `groups`, and RP-initiated logout back to Flotilla.
+// takes any password for the accounts below, consent, code flow with PKCE, RS256 ID tokens,
+// and RP-initiated logout back to Flotilla. Acme's provider puts `groups` in the ID token;
+// Globex's keeps oidc-provider's default and gives scope claims at the userinfo endpoint only,
+// so Flotilla reads them there.
 import Provider from "oidc-provider";
 
 const [port, tenant, flotilla] = process.argv.slice(2);
@@ -36,8 +38,8 @@ const oidc = new Provider(`http://127.0.0.1:${port}`, {
     profile: ["name", "preferred_username"],
     groups: ["groups"],
   },
-  // Put the scopes' claims in the ID token itself (Flotilla reads groups from it).
-  conformIdTokenClaims: false,
+  // Acme: the scopes' claims in the ID token itself. Globex: only at userinfo (the default).
+  conformIdTokenClaims: tenant !== "acme",
   cookies: { keys: [`${tenant}-cookie-key-for-tests-only`] },
   async findAccount(_ctx, id) {
     const groups = ACCOUNTS[id];

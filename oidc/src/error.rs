@@ -1,4 +1,4 @@
-use openidconnect::{ClaimsVerificationError, DiscoveryError, RequestTokenError, StandardErrorResponse};
+use openidconnect::{ClaimsVerificationError, DiscoveryError, RequestTokenError, StandardErrorResponse, UserInfoError};
 
 /// What went wrong talking to a provider or checking what it sent, in words a tenant admin
 /// can act on.
@@ -24,6 +24,11 @@ pub enum OidcError {
     NoIdToken,
     #[error("{0}")]
     IdToken(String),
+    /// Signed by a key the provider's published set lacks (or not signed by it at all).
+    #[error("the ID token's signature does not verify ({0})")]
+    BadSignature(String),
+    #[error("could not read the user's details from the provider's userinfo endpoint: {0}")]
+    UserInfo(String),
 }
 
 fn suffix(description: &str) -> String {
@@ -36,13 +41,14 @@ impl OidcError {
         match self {
             OidcError::StateMismatch => "state",
             OidcError::ProviderRefused { .. } => "provider",
-            OidcError::NoIdToken | OidcError::IdToken(_) => "token",
+            OidcError::NoIdToken | OidcError::IdToken(_) | OidcError::BadSignature(_) => "token",
             OidcError::Client(_)
             | OidcError::InvalidIssuer(_)
             | OidcError::Discovery { .. }
             | OidcError::Unsupported(_)
             | OidcError::ClientRejected(_)
-            | OidcError::TokenExchange(_) => "unavailable",
+            | OidcError::TokenExchange(_)
+            | OidcError::UserInfo(_) => "unavailable",
         }
     }
 
@@ -83,12 +89,25 @@ impl OidcError {
             ClaimsVerificationError::InvalidNonce(_) => {
                 "the ID token's nonce does not match this login (a replayed token)".to_owned()
             }
-            ClaimsVerificationError::SignatureVerification(inner) => {
-                format!("the ID token's signature does not verify ({inner})")
-            }
+            ClaimsVerificationError::SignatureVerification(inner) => return OidcError::BadSignature(inner.to_string()),
             other => format!("the ID token was refused ({other})"),
         };
         OidcError::IdToken(message)
+    }
+}
+
+impl OidcError {
+    pub(crate) fn user_info<RE: std::error::Error + 'static>(e: UserInfoError<RE>) -> Self {
+        match e {
+            UserInfoError::ClaimsVerification(ClaimsVerificationError::InvalidSubject(detail)) => {
+                OidcError::IdToken(format!("the provider's user info is about another user ({detail})"))
+            }
+            UserInfoError::ClaimsVerification(other) => {
+                OidcError::IdToken(format!("the provider's user info was refused ({other})"))
+            }
+            UserInfoError::Response(status, _, _) => OidcError::UserInfo(format!("it answered HTTP {status}")),
+            other => OidcError::UserInfo(chain(&other)),
+        }
     }
 }
 

@@ -5,11 +5,18 @@
 //! keep; [`Provider::finish`] checks the returned `state`, redeems the code and verifies the
 //! ID token (signature, issuer, audience, expiry, nonce) into an [`Identity`].
 //! [`Oidc::check`] is the tenant admin's "test configuration".
+//!
+//! Discovery documents (with their signing keys) are kept for [`DISCOVERY_TTL`]; an ID token
+//! signed by a key the kept set lacks makes a login read them afresh once (key rotation).
+//! Groups come from the ID token's groups claim or, when the token has none, from the
+//! userinfo endpoint (providers that follow the spec to the letter put scope claims only
+//! there).
 
 mod error;
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGenderClaim, CoreGrantType,
@@ -18,8 +25,8 @@ use openidconnect::core::{
 };
 use openidconnect::{
     AdditionalClaims, AdditionalProviderMetadata, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl,
-    IdToken, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
-    ProviderMetadata, RedirectUrl, Scope, TokenResponse,
+    IdToken, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope, SubjectIdentifier, TokenResponse, UserInfoClaims,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -28,6 +35,10 @@ pub use error::OidcError;
 
 /// How long any one request to a provider may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a provider's discovery document and signing keys are used before being read
+/// again. A login start, its callback and a logout within this time cost no discovery request.
+pub const DISCOVERY_TTL: Duration = Duration::from_secs(300);
 
 /// A tenant's provider, as its admin configured it.
 #[derive(Debug, Clone)]
@@ -79,11 +90,13 @@ impl AdditionalClaims for OtherClaims {}
 type FlotillaIdToken =
     IdToken<OtherClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
 
-/// The HTTP client used to talk to providers: no redirects followed (a provider URL must not
-/// lead the server elsewhere), a timeout on every request.
+/// The HTTP client used to talk to providers (no redirects followed: a provider URL must not
+/// lead the server elsewhere; a timeout on every request) and the discovery documents read
+/// lately, by issuer.
 #[derive(Debug, Clone)]
 pub struct Oidc {
     http: openidconnect::reqwest::Client,
+    discovered: Arc<Mutex<HashMap<String, (Instant, Metadata)>>>,
 }
 
 impl Oidc {
@@ -94,28 +107,47 @@ impl Oidc {
             .connect_timeout(REQUEST_TIMEOUT)
             .build()
             .map_err(|e| OidcError::Client(e.to_string()))?;
-        Ok(Self { http })
+        Ok(Self { http, discovered: Arc::default() })
     }
 
-    /// Reads the discovery document of `settings.issuer` and its signing keys.
+    /// The provider of `settings.issuer`: its discovery document and signing keys, as read
+    /// within the last [`DISCOVERY_TTL`] or read now.
     #[tracing::instrument(skip_all, fields(issuer = %settings.issuer))]
     pub async fn discover(&self, settings: &ProviderSettings) -> Result<Provider, OidcError> {
-        let issuer = IssuerUrl::new(settings.issuer.trim().to_owned())
-            .map_err(|e| OidcError::InvalidIssuer(format!("'{}' is not a URL: {e}", settings.issuer)))?;
-        if !matches!(issuer.url().scheme(), "https" | "http") {
-            return Err(OidcError::InvalidIssuer(format!("'{}' must be an https:// URL", settings.issuer)));
-        }
+        let issuer = issuer_url(&settings.issuer)?;
+        let kept = self
+            .discovered
+            .lock()
+            .expect("discovery cache")
+            .get(issuer.as_str())
+            .and_then(|(at, metadata)| (at.elapsed() < DISCOVERY_TTL).then(|| metadata.clone()));
+        let (metadata, fresh) = match kept {
+            Some(metadata) => (metadata, false),
+            None => (self.read_discovery(&issuer).await?, true),
+        };
+        Ok(Provider { metadata, fresh, settings: settings.clone(), oidc: self.clone() })
+    }
+
+    /// Reads the discovery document of `issuer` and its signing keys now, and keeps them.
+    async fn read_discovery(&self, issuer: &IssuerUrl) -> Result<Metadata, OidcError> {
         let metadata = Metadata::discover_async(issuer.clone(), &self.http)
             .await
             .map_err(|e| OidcError::discovery(issuer.as_str(), e))?;
-        Ok(Provider { metadata, settings: settings.clone(), http: self.http.clone() })
+        self.discovered
+            .lock()
+            .expect("discovery cache")
+            .insert(issuer.as_str().to_owned(), (Instant::now(), metadata.clone()));
+        Ok(metadata)
     }
 
     /// The tenant admin's "test configuration": discovery, what the provider supports, and
     /// whether it accepts the client's id and secret. Fails with the first thing that is
     /// wrong; otherwise returns what was checked.
     pub async fn check(&self, settings: &ProviderSettings, redirect_uri: &str) -> Result<CheckReport, OidcError> {
-        let provider = self.discover(settings).await?;
+        // Always read afresh: the admin is checking what the provider says now.
+        let issuer = issuer_url(&settings.issuer)?;
+        let metadata = self.read_discovery(&issuer).await?;
+        let provider = Provider { metadata, fresh: true, settings: settings.clone(), oidc: self.clone() };
         let meta = &provider.metadata;
         let mut report = CheckReport {
             issuer: meta.issuer().to_string(),
@@ -162,6 +194,13 @@ impl Oidc {
         }
         provider.check_client(redirect_uri).await?;
         report.notes.push("the provider accepts the client id and secret".into());
+        if let Some(userinfo) = meta.userinfo_endpoint() {
+            report.notes.push(format!(
+                "when an ID token has no '{}' claim, the groups are read from {}",
+                settings.groups_claim,
+                userinfo.as_str()
+            ));
+        }
         if report.end_session_endpoint.is_none() {
             report.notes.push("no end-session endpoint: logging out ends the Flotilla session only".into());
         }
@@ -185,8 +224,10 @@ pub struct CheckReport {
 #[derive(Debug, Clone)]
 pub struct Provider {
     metadata: Metadata,
+    /// Whether `metadata` was read for this provider rather than kept from earlier.
+    fresh: bool,
     settings: ProviderSettings,
-    http: openidconnect::reqwest::Client,
+    oidc: Oidc,
 }
 
 /// What the session keeps between sending the browser to the provider and its return.
@@ -220,21 +261,18 @@ pub struct Identity {
     pub id_token: String,
 }
 
+/// A client of one provider, as built from its discovery document.
+type ProviderClient = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 impl Provider {
-    fn client(
-        &self,
-        redirect_uri: &str,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        OidcError,
-    > {
+    fn client(&self, redirect_uri: &str) -> Result<ProviderClient, OidcError> {
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| OidcError::Client(format!("redirect URI '{redirect_uri}': {e}")))?;
         let secret = self.settings.client_secret.as_ref().map(|s| ClientSecret::new(s.expose_secret().to_owned()));
@@ -297,10 +335,57 @@ impl Provider {
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .map_err(|e| OidcError::Unsupported(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()));
-        let response = request.request_async(&self.http).await.map_err(OidcError::token_exchange)?;
+        let response = request.request_async(&self.oidc.http).await.map_err(OidcError::token_exchange)?;
         let id_token = response.id_token().ok_or(OidcError::NoIdToken)?.to_string();
-        let verifier = client.id_token_verifier();
-        verify_id_token(&id_token, &verifier, &Nonce::new(pending.nonce.clone()), &self.settings.groups_claim)
+        let nonce = Nonce::new(pending.nonce.clone());
+        let groups_claim = &self.settings.groups_claim;
+        let verified = verify_id_token_claims(&id_token, &client.id_token_verifier(), &nonce, groups_claim);
+        let (mut identity, groups_in_token) = match verified {
+            // Signed with a key the kept set lacks: the provider may have rotated its keys.
+            Err(OidcError::BadSignature(_)) if !self.fresh => {
+                tracing::info!("ID token signature does not verify with the kept keys; reading them again");
+                let issuer = self.metadata.issuer().clone();
+                let again = Provider {
+                    metadata: self.oidc.read_discovery(&issuer).await?,
+                    fresh: true,
+                    settings: self.settings.clone(),
+                    oidc: self.oidc.clone(),
+                };
+                let client = again.client(redirect_uri)?;
+                verify_id_token_claims(&id_token, &client.id_token_verifier(), &nonce, groups_claim)?
+            }
+            other => other?,
+        };
+        if !groups_in_token {
+            self.read_user_info(&client, response.access_token(), &mut identity).await?;
+        }
+        Ok(identity)
+    }
+
+    /// Fills in from the userinfo endpoint, if the provider has one, what the ID token left
+    /// out: the groups, and any of username, email and name. The answer must be about the
+    /// user the ID token names.
+    async fn read_user_info(
+        &self,
+        client: &ProviderClient,
+        access_token: &openidconnect::AccessToken,
+        identity: &mut Identity,
+    ) -> Result<(), OidcError> {
+        let Ok(request) =
+            client.user_info(access_token.clone(), Some(SubjectIdentifier::new(identity.subject.clone())))
+        else {
+            return Ok(()); // No userinfo endpoint: the ID token is all there is.
+        };
+        let claims: UserInfoClaims<OtherClaims, CoreGenderClaim> =
+            request.request_async(&self.oidc.http).await.map_err(OidcError::user_info)?;
+        if let Some(groups) = read_groups(&claims.additional_claims().claims, &self.settings.groups_claim)? {
+            identity.groups = groups;
+        }
+        identity.preferred_username =
+            identity.preferred_username.take().or_else(|| claims.preferred_username().map(|u| u.to_string()));
+        identity.email = identity.email.take().or_else(|| claims.email().map(|e| e.to_string()));
+        identity.name = identity.name.take().or_else(|| claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()));
+        Ok(())
     }
 
     /// Redeems a code that cannot be valid: a provider that knows the client answers
@@ -311,7 +396,7 @@ impl Provider {
             .exchange_code(AuthorizationCode::new("flotilla-configuration-test".into()))
             .map_err(|e| OidcError::Unsupported(e.to_string()))?
             .set_pkce_verifier(PkceCodeVerifier::new("flotilla-configuration-test-verifier-0123456789".into()));
-        match request.request_async(&self.http).await.map_err(OidcError::token_exchange) {
+        match request.request_async(&self.oidc.http).await.map_err(OidcError::token_exchange) {
             Ok(_) => Ok(()),
             Err(OidcError::ProviderRefused { error, .. }) if error == "invalid_grant" => Ok(()),
             Err(OidcError::ProviderRefused { error, description }) if error == "invalid_client" => {
@@ -344,29 +429,60 @@ pub fn verify_id_token(
     nonce: &Nonce,
     groups_claim: &str,
 ) -> Result<Identity, OidcError> {
+    verify_id_token_claims(raw, verifier, nonce, groups_claim).map(|(identity, _)| identity)
+}
+
+/// [`verify_id_token`], and whether the token has the groups claim at all.
+fn verify_id_token_claims(
+    raw: &str,
+    verifier: &CoreIdTokenVerifier,
+    nonce: &Nonce,
+    groups_claim: &str,
+) -> Result<(Identity, bool), OidcError> {
     let token: FlotillaIdToken =
         raw.parse().map_err(|e| OidcError::IdToken(format!("the ID token is not a valid JWT: {e}")))?;
     let claims = token.claims(verifier, nonce).map_err(OidcError::id_token)?;
-    let groups = match claims.additional_claims().claims.get(groups_claim) {
-        None | Some(serde_json::Value::Null) => Vec::new(),
-        Some(serde_json::Value::String(one)) => vec![one.clone()],
-        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).map(str::to_owned).collect(),
-        Some(other) => {
-            return Err(OidcError::IdToken(format!(
-                "the '{groups_claim}' claim should list group names, not {}",
-                json_kind(other)
-            )));
-        }
-    };
-    Ok(Identity {
+    let groups = read_groups(&claims.additional_claims().claims, groups_claim)?;
+    let groups_in_token = groups.is_some();
+    let identity = Identity {
         issuer: claims.issuer().to_string(),
         subject: claims.subject().to_string(),
         preferred_username: claims.preferred_username().map(|u| u.to_string()),
         email: claims.email().map(|e| e.to_string()),
         name: claims.name().and_then(|n| n.get(None)).map(|n| n.to_string()),
-        groups,
+        groups: groups.unwrap_or_default(),
         id_token: raw.to_owned(),
-    })
+    };
+    Ok((identity, groups_in_token))
+}
+
+/// The group names in `groups_claim` of `claims` (a list of strings, or one string); `None`
+/// when there is no such claim.
+fn read_groups(
+    claims: &HashMap<String, serde_json::Value>,
+    groups_claim: &str,
+) -> Result<Option<Vec<String>>, OidcError> {
+    match claims.get(groups_claim) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(one)) => Ok(Some(vec![one.clone()])),
+        Some(serde_json::Value::Array(items)) => {
+            Ok(Some(items.iter().filter_map(|v| v.as_str()).map(str::to_owned).collect()))
+        }
+        Some(other) => Err(OidcError::IdToken(format!(
+            "the '{groups_claim}' claim should list group names, not {}",
+            json_kind(other)
+        ))),
+    }
+}
+
+/// An issuer URL as a tenant admin typed it, checked.
+fn issuer_url(issuer: &str) -> Result<IssuerUrl, OidcError> {
+    let url = IssuerUrl::new(issuer.trim().to_owned())
+        .map_err(|e| OidcError::InvalidIssuer(format!("'{issuer}' is not a URL: {e}")))?;
+    if !matches!(url.url().scheme(), "https" | "http") {
+        return Err(OidcError::InvalidIssuer(format!("'{issuer}' must be an https:// URL")));
+    }
+    Ok(url)
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {
