@@ -60,11 +60,12 @@ mod ssr {
     async fn rows(store: &Store, user: &SessionIds) -> Result<Vec<FleetRow>, AppError> {
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let mut counts = std::collections::HashMap::<String, (usize, usize)>::new();
+        let mut projects = store.list_tenant_projects(&user.tenant_id).await?;
         for workspace in store.list_workspaces(&user.tenant_id).await? {
             for c in matching(&clusters, &[&workspace.selector]) {
                 counts.entry(c.id.clone()).or_default().0 += 1;
             }
-            for project in store.list_projects(&user.tenant_id, &workspace.id).await? {
+            for project in projects.remove(&workspace.id).unwrap_or_default() {
                 for c in matching(&clusters, &[&workspace.selector, &project.selector]) {
                     counts.entry(c.id.clone()).or_default().1 += 1;
                 }

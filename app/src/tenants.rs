@@ -213,8 +213,9 @@ mod ssr {
         let state = app_state()?;
         let detail = store.tenant_detail(&id).await?;
         let mut scopes = Vec::new();
+        let mut projects = store.list_tenant_projects(&id).await?;
         for workspace in store.list_workspaces(&id).await? {
-            for project in store.list_projects(&id, &workspace.id).await? {
+            for project in projects.remove(&workspace.id).unwrap_or_default() {
                 scopes.push(ScopeChoice {
                     id: project.id,
                     label: format!("{}/{}", workspace.name, project.name),

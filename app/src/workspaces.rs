@@ -76,8 +76,9 @@ pub(crate) mod ssr {
         let store = app_state()?.store;
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let mut out = Vec::new();
+        let mut all_projects = store.list_tenant_projects(&user.tenant_id).await?;
         for workspace in store.list_workspaces(&user.tenant_id).await? {
-            let projects = store.list_projects(&user.tenant_id, &workspace.id).await?;
+            let projects = all_projects.remove(&workspace.id).unwrap_or_default();
             if !user.access.sees_workspace(&workspace.id, projects.iter().map(|p| p.id.as_str())) {
                 continue;
             }

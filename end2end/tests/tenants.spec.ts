@@ -32,6 +32,8 @@ async function addRule(page: Page, group: string, role: string, scope?: string) 
   if (scope) await page.getByLabel("On", { exact: true }).selectOption({ label: scope });
   await page.getByRole("button", { name: "Add rule" }).click();
   await expect(page.getByTestId("rule").filter({ hasText: group })).toBeVisible();
+  // The form empties for the next rule.
+  await expect(page.getByLabel("Group (as the provider names it)")).toHaveValue("");
 }
 
 test("the platform admin gives two tenants their own providers, tested before saving", async ({ page }) => {

@@ -3,6 +3,8 @@
 //! federated resource of the project, created with it, so its status is tracked like any
 //! other.
 
+use std::collections::HashMap;
+
 use flotilla_domain::{LabelSelector, ResourceName};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +136,22 @@ impl Store {
         .bind(workspace_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// Every project of the tenant, by workspace, in one query (for lists over all workspaces).
+    pub async fn list_tenant_projects(&self, tenant_id: &str) -> Result<HashMap<String, Vec<Project>>> {
+        let rows = sqlx::query_as::<_, Project>(
+            "SELECT id, workspace_id, name, description, selector, version FROM projects \
+             WHERE tenant_id = $1 ORDER BY workspace_id, name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_workspace: HashMap<String, Vec<Project>> = HashMap::new();
+        for project in rows {
+            by_workspace.entry(project.workspace_id.clone()).or_default().push(project);
+        }
+        Ok(by_workspace)
     }
 }
 

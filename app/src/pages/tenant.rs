@@ -230,8 +230,15 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
     let add = actions.add_rule;
     let remove = actions.remove_rule;
     let role = RwSignal::new(Role::TenantAdmin);
+    let group = RwSignal::new(String::new());
     let scopes = StoredValue::new(scopes);
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    // Added: the form empties for the next rule (a refused one keeps what was typed).
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(()))) {
+            group.set(String::new());
+        }
+    });
     let choices = move || {
         let wanted = match role.get().scope() {
             flotilla_domain::RoleScope::Workspace => Some(false),
@@ -285,7 +292,8 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
             <ActionForm action=add attr:class="mt-4 grid gap-4 md:grid-cols-4 md:items-start" attr:novalidate=true>
                 <input type="hidden" name="id" value=id />
                 <Field id="rule-group" label="Group (as the provider names it)" field="group" error>
-                    <input id="rule-group" name="group" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono") />
+                    <input id="rule-group" name="group" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono")
+                        prop:value=move || group.get() on:input=move |ev| group.set(event_target_value(&ev)) />
                 </Field>
                 <Field id="rule-role" label="Role" field="role" error>
                     <select id="rule-role" name="role" class=INPUT
@@ -330,6 +338,14 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
 fn LocalUsers(id: String, actions: Actions) -> impl IntoView {
     let add = actions.add_user;
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let (username, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    // Created: the password is not left in the form.
+    Effect::new(move |_| {
+        if matches!(add.value().get(), Some(Ok(()))) {
+            username.set(String::new());
+            password.set(String::new());
+        }
+    });
     view! {
         <section aria-labelledby="local-users" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="local-users" class="text-base font-semibold">"Local admin account"</h2>
@@ -340,10 +356,12 @@ fn LocalUsers(id: String, actions: Actions) -> impl IntoView {
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="role" value=Role::TenantAdmin.as_str() />
                 <Field id="local-username" label="Username" field="username" error>
-                    <input id="local-username" name="username" autocomplete="off" class=INPUT />
+                    <input id="local-username" name="username" autocomplete="off" class=INPUT
+                        prop:value=move || username.get() on:input=move |ev| username.set(event_target_value(&ev)) />
                 </Field>
                 <Field id="local-password" label="Password (12 characters or more)" field="password" error>
-                    <input id="local-password" name="password" type="password" autocomplete="new-password" class=INPUT />
+                    <input id="local-password" name="password" type="password" autocomplete="new-password" class=INPUT
+                        prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev)) />
                 </Field>
                 <div class="md:pt-6">
                     <button type="submit" class=BUTTON_PRIMARY disabled=add.pending()>"Add tenant admin"</button>
