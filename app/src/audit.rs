@@ -48,6 +48,8 @@ pub const ACTIONS: &[&str] = &[
     "user",
     "user.create",
     "user.roles_changed",
+    "user.disable",
+    "user.enable",
     "cluster",
     "cluster.register",
     "cluster.update",
@@ -126,6 +128,7 @@ mod ssr {
                     {
                         Some(format!("/{}s/{}", r.target_kind, r.target_id))
                     }
+                    "user" => Some("/people".to_owned()),
                     _ => None,
                 },
                 id: r.id,

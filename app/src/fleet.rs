@@ -47,12 +47,12 @@ mod ssr {
 
     use super::{ClusterSummary, FleetRow};
     use crate::AppError;
-    use crate::auth::ssr::{SessionIds, require_caller, require_user};
+    use crate::auth::ssr::{SessionIds, require_caller};
     use crate::state::app_state;
     use crate::workspaces::ssr::matching;
 
     pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         Ok(app_state()?.store.list_clusters(&user.tenant_id).await?)
     }
 
@@ -81,7 +81,7 @@ mod ssr {
     }
 
     pub async fn overview() -> Result<Vec<FleetRow>, AppError> {
-        let user = require_user().await?;
+        let user = require_caller().await?;
         rows(&app_state()?.store, &user).await
     }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod fleet;
 pub mod live;
 mod pages;
+pub mod people;
 pub mod projects;
 pub mod resources;
 #[cfg(feature = "ssr")]
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=pages::AuditLogPage />
+                <Route path=path!("/people") view=pages::PeoplePage />
                 <Route path=path!("/tenants") view=pages::TenantsPage />
                 <Route path=path!("/tenants/:id") view=pages::TenantPage />
             </Routes>

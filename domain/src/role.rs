@@ -67,6 +67,20 @@ impl Role {
         }
     }
 
+    /// The role as pages name it: "Tenant admin".
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "Platform admin",
+            Role::TenantAdmin => "Tenant admin",
+            Role::WorkspaceAdmin => "Workspace admin",
+            Role::WorkspaceEditor => "Workspace editor",
+            Role::WorkspaceViewer => "Workspace viewer",
+            Role::ProjectAdmin => "Project admin",
+            Role::ProjectEditor => "Project editor",
+            Role::ProjectViewer => "Project viewer",
+        }
+    }
+
     /// Whether the role may change what it is scoped to (viewers may not).
     pub fn can_write(self) -> bool {
         !matches!(self, Role::WorkspaceViewer | Role::ProjectViewer)

@@ -44,6 +44,7 @@ test("every page passes axe's WCAG A/AA checks", async ({ page }) => {
     [`/projects/${project.id}`, "project"],
     [`/resources/${added.id}`, "resource"],
     ["/audit", "audit log"],
+    ["/people", "people"],
     ["/tenants", "tenants"],
   ]) {
     await page.goto(path);

@@ -181,6 +181,39 @@ test("someone whose groups have no role is told so", async ({ page }) => {
   await expect(page.getByRole("alert")).toContainText("none of your groups has a role");
 });
 
+test("a tenant admin disables someone: their session ends and their next login is refused", async ({ page, browser }) => {
+  // Victor is logged in, in a browser of his own.
+  const victorsBrowser = await browser.newContext({ baseURL: FLOTILLA });
+  const victor = await victorsBrowser.newPage();
+  await logInWithProvider(victor, "acme", "victor");
+  await expect(victor.getByRole("heading", { name: "Fleet" })).toBeVisible();
+
+  await logInWithProvider(page, "acme", "alice");
+  await hydrated(page);
+  await page.getByRole("link", { name: "People" }).click();
+  await expect(page.getByRole("heading", { name: "People" })).toBeVisible();
+  const row = (name: string) => page.locator(`tr[data-username="${name}"]`);
+  await expect(row("alice")).toContainText("Tenant admin (groups)");
+  await expect(row("alice").getByRole("button")).toHaveCount(0);
+  await expect(row("victor")).toContainText("Project viewer on apps/web (groups)");
+  await page.getByRole("button", { name: "Disable victor" }).click();
+  await expect(row("victor").getByTestId("person-status")).toHaveText("Disabled");
+  await page.screenshot({ path: "test-results/people.png", fullPage: true });
+
+  // His open page is logged out at its next step, and the provider's word no longer lets him in.
+  await victor.reload();
+  await expect(victor).toHaveURL(/\/login/);
+  await victor.goto("/t/acme/login");
+  await expect(victor).toHaveURL(/\/login\?tenant=acme&error=disabled$/);
+  await expect(victor.getByRole("alert")).toContainText("Your account is disabled.");
+
+  await page.getByRole("button", { name: "Enable victor" }).click();
+  await expect(row("victor").getByTestId("person-status")).toHaveText("Active");
+  await victor.goto("/t/acme/login");
+  await expect(victor.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await victorsBrowser.close();
+});
+
 test("logging out ends the session here and at the provider", async ({ page }) => {
   await logInWithProvider(page, "acme", "alice");
   await expect(page.getByRole("heading", { name: "Fleet" })).toBeVisible();

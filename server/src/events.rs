@@ -23,8 +23,9 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
     let Some(user) = app::auth::ssr::session_user_ids(&session).await else {
         return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response();
     };
-    let access = match state.store.grants(&user.tenant_id, &user.user_id).await {
-        Ok(grants) => Access::from_grants(&grants),
+    let access = match state.store.active_grants(&user.tenant_id, &user.user_id).await {
+        Ok(Some(grants)) => Access::from_grants(&grants),
+        Ok(None) => return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not read the caller's roles");
             return (http::StatusCode::INTERNAL_SERVER_ERROR, "Try again").into_response();

@@ -45,5 +45,5 @@ pub use status::{ClusterHealth, ShownStatus, StatusRecord};
 pub use tenants::{
     GroupMappingRecord, OidcSettings, OidcSettingsInput, OidcSettingsView, Tenant, TenantDetail, TenantSummary,
 };
-pub use users::User;
+pub use users::{Person, PersonRole, User};
 pub use workspaces::Workspace;

@@ -144,3 +144,177 @@ pub(crate) async fn insert_binding(
     .await?;
     Ok(())
 }
+
+/// A user of a tenant as its admin sees them: how they log in, their roles, when they last
+/// did, whether they may.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    /// Logs in through the tenant's provider (else with a password).
+    pub oidc: bool,
+    pub is_platform_admin: bool,
+    pub disabled: bool,
+    pub last_login_at: Option<i64>,
+    pub roles: Vec<PersonRole>,
+}
+
+/// One role a user holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRole {
+    pub role: flotilla_domain::Role,
+    /// The workspace's name, or `workspace/project`; empty for a tenant-wide role.
+    pub scope: String,
+    /// `local` (given in Flotilla) or `oidc` (from the groups of their last login).
+    pub source: String,
+}
+
+impl Store {
+    /// The roles of `user_id` of `tenant_id`, or `None` if there is no such user or they are
+    /// disabled: read on every request, so disabling takes effect at once.
+    #[tracing::instrument(skip(self))]
+    pub async fn active_grants(&self, tenant_id: &str, user_id: &str) -> Result<Option<Vec<flotilla_domain::Grant>>> {
+        let rows = sqlx::query_as::<_, (bool, Option<String>, Option<String>)>(
+            "SELECT u.disabled, rb.role, rb.scope_id FROM users u \
+             LEFT JOIN role_bindings rb ON rb.tenant_id = u.tenant_id AND rb.user_id = u.id \
+             WHERE u.tenant_id = $1 AND u.id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.first().is_none_or(|(disabled, _, _)| *disabled) {
+            return Ok(None);
+        }
+        let mut grants = Vec::new();
+        for (_, role, scope_id) in rows {
+            let (Some(role), Some(scope_id)) = (role, scope_id) else { continue };
+            let role = role.parse().map_err(|_| crate::Error::Corrupt(format!("unknown role '{role}'")))?;
+            let grant = flotilla_domain::Grant::new(role, scope_id);
+            if !grants.contains(&grant) {
+                grants.push(grant);
+            }
+        }
+        Ok(Some(grants))
+    }
+
+    /// Everyone in `tenant_id`, by username, with their roles.
+    #[tracing::instrument(skip(self))]
+    pub async fn list_people(&self, tenant_id: &str) -> Result<Vec<Person>> {
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            bool,
+            bool,
+            bool,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = sqlx::query_as::<_, Row>(
+            "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL, u.is_platform_admin, \
+                    u.disabled, u.last_login_at, rb.role, rb.source, \
+                    COALESCE(w.name, pw.name || '/' || p.name, '') \
+             FROM users u \
+             LEFT JOIN role_bindings rb ON rb.tenant_id = u.tenant_id AND rb.user_id = u.id \
+             LEFT JOIN workspaces w ON w.tenant_id = u.tenant_id AND w.id = rb.scope_id \
+             LEFT JOIN projects p ON p.tenant_id = u.tenant_id AND p.id = rb.scope_id \
+             LEFT JOIN workspaces pw ON pw.id = p.workspace_id \
+             WHERE u.tenant_id = $1 ORDER BY u.username, u.id, rb.role, 11",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut people: Vec<Person> = Vec::new();
+        for (
+            id,
+            username,
+            display_name,
+            email,
+            oidc,
+            is_platform_admin,
+            disabled,
+            last_login_at,
+            role,
+            source,
+            scope,
+        ) in rows
+        {
+            if people.last().is_none_or(|p| p.id != id) {
+                people.push(Person {
+                    id,
+                    username,
+                    display_name,
+                    email,
+                    oidc,
+                    is_platform_admin,
+                    disabled,
+                    last_login_at,
+                    roles: Vec::new(),
+                });
+            }
+            if let (Some(role), Some(source), Some(person)) = (role, source, people.last_mut()) {
+                let role = role.parse().map_err(|_| crate::Error::Corrupt(format!("unknown role '{role}'")))?;
+                person.roles.push(PersonRole { role, scope: scope.unwrap_or_default(), source });
+            }
+        }
+        Ok(people)
+    }
+
+    /// Disables `user_id` of `tenant_id` (their sessions end, they cannot log in) or enables
+    /// them again. Not the actor themselves, nor the platform admin. Audited when it changes
+    /// anything; returns whether it did.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_user_disabled(
+        &self,
+        actor: &crate::Actor,
+        tenant_id: &str,
+        user_id: &str,
+        disabled: bool,
+    ) -> Result<bool> {
+        let mut tx = self.write_tx().await?;
+        let (username, is_platform_admin, was): (String, bool, bool) =
+            sqlx::query_as("SELECT username, is_platform_admin, disabled FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(crate::Error::NotFound("user"))?;
+        if disabled && actor.id.as_deref() == Some(user_id) {
+            return Err(flotilla_domain::Error::invalid("user", "you cannot disable your own account").into());
+        }
+        if disabled && is_platform_admin {
+            return Err(flotilla_domain::Error::invalid("user", "the platform admin cannot be disabled").into());
+        }
+        if was == disabled {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE users SET disabled = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(disabled)
+            .execute(&mut *tx)
+            .await?;
+        let mut ended = 0;
+        if disabled {
+            ended = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        crate::workspaces::audit(tenant_id, actor, action, user_id, &username)
+            .detail(serde_json::json!({ "sessions_ended": ended }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -78,9 +78,11 @@ impl std::ops::Deref for Caller {
 
 /// The logged-in caller with their roles, or [`AppError::Unauthenticated`]: the first line
 /// of every server function that needs a user.
+/// A disabled user's session counts for nothing, whenever they were disabled.
 pub async fn require_caller() -> Result<Caller, AppError> {
     let user = require_user().await?;
-    let grants = app_state()?.store.grants(&user.tenant_id, &user.user_id).await?;
+    let grants =
+        app_state()?.store.active_grants(&user.tenant_id, &user.user_id).await?.ok_or(AppError::Unauthenticated)?;
     Ok(Caller { access: flotilla_domain::Access::from_grants(&grants), user })
 }
 

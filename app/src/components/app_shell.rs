@@ -52,6 +52,9 @@ pub fn AppShell(children: Children) -> impl IntoView {
                             "Workspaces"
                         </A>
                         <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+                            <A href="/people" attr:class=NAV_LINK>"People"</A>
+                        </Allowed>
+                        <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                             <A href="/audit" attr:class=NAV_LINK>"Audit log"</A>
                         </Allowed>
                         <Allowed allows=|a| a.platform_admin>

@@ -274,7 +274,7 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
                                 view! {
                                     <tr data-testid="rule" data-group=data_group>
                                         <td class="py-2 pr-3 font-mono">{m.group}</td>
-                                        <td class="py-2 pr-3">{role_label(m.role)}</td>
+                                        <td class="py-2 pr-3">{m.role.label()}</td>
                                         <td class="py-2 pr-3">{if m.scope.is_empty() { "the whole tenant".to_owned() } else { m.scope }}</td>
                                         <td class="py-2 text-right">
                                             <button type="button" class=BUTTON_SECONDARY aria-label=format!("Remove the rule for {group}")
@@ -299,7 +299,7 @@ fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, action
                     <select id="rule-role" name="role" class=INPUT
                         on:change=move |ev| if let Ok(r) = event_target_value(&ev).parse() { role.set(r) }>
                         {Role::ALL.into_iter().filter(|r| *r != Role::PlatformAdmin).map(|r| view! {
-                            <option value=r.as_str() selected=move || role.get() == r>{role_label(r)}</option>
+                            <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
                         }).collect_view()}
                     </select>
                 </Field>
@@ -374,18 +374,5 @@ fn LocalUsers(id: String, actions: Actions) -> impl IntoView {
                 </div>
             </ActionForm>
         </section>
-    }
-}
-
-fn role_label(role: Role) -> &'static str {
-    match role {
-        Role::PlatformAdmin => "Platform admin",
-        Role::TenantAdmin => "Tenant admin",
-        Role::WorkspaceAdmin => "Workspace admin",
-        Role::WorkspaceEditor => "Workspace editor",
-        Role::WorkspaceViewer => "Workspace viewer",
-        Role::ProjectAdmin => "Project admin",
-        Role::ProjectEditor => "Project editor",
-        Role::ProjectViewer => "Project viewer",
     }
 }

@@ -30,6 +30,8 @@ struct TenantA {
     workspace: String,
     project: String,
     resource: String,
+    /// A person of the tenant (a project viewer).
+    person: String,
 }
 
 async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
@@ -51,7 +53,13 @@ async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
         ok(form(app, admin, "/api/projects/add-resource", &[("project_id", project.as_str()), ("yaml", CONFIGMAP)])
             .await)
         .await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let viewer = flotilla_domain::Grant::new(flotilla_domain::Role::ProjectViewer, project.as_str());
+    let password = secrecy::SecretString::from("a-long-password-for-pat");
+    let actor = flotilla_store::Actor::system("test");
+    let person = app.store.create_local_user(&actor, &tenant.id, "pat", &password, &viewer).await.unwrap().id;
     TenantA {
+        person,
         cluster: (c["id"].as_str().unwrap().to_owned(), c["name"].as_str().unwrap().to_owned()),
         workspace,
         project,
@@ -94,6 +102,7 @@ async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
         "projects": projects.len(),
         "workspace_resources": resources.len(),
         "audit": app.store.audit_log(&tenant.id, 1000).await.unwrap().len(),
+        "people": serde_json::to_value(app.store.list_people(&tenant.id).await.unwrap()).unwrap(),
     })
 }
 
@@ -149,6 +158,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/resources/review-delete", vec![("id", resource), ("orphan", "false")]),
         ("/api/resources/delete", vec![("id", resource), ("version", "1"), ("orphan", "false")]),
         ("/api/resources/review-new", vec![("workspace_id", ws), ("project_id", project), ("yaml", CONFIGMAP)]),
+        ("/api/people/set-disabled", vec![("id", a.person.as_str()), ("disabled", "true")]),
     ];
     for (endpoint, body) in &forms {
         let response = form(&app, &b, endpoint, body).await;
@@ -180,6 +190,9 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         .await;
     let actions: Vec<&str> = audit["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["login", "user.create", "tenant.create"], "B's own log only");
+    let people = ok(form(&app, &b, "/api/people/list", &[]).await).await;
+    let names: Vec<&str> = people.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["gadmin"], "B's own people only");
 
     assert_eq!(snapshot(&app, &a).await, before, "tenant A is as it was");
 }
@@ -517,4 +530,62 @@ async fn a_projects_groups_reach_its_clusters_as_role_bindings_kept_by_the_rules
     let refused =
         json_call(&app, &admin, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
     assert_eq!(refused.status(), 422);
+}
+
+#[tokio::test]
+async fn a_disabled_person_is_out_at_once_and_back_in_when_enabled() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let a = tenant_a(&app, &admin).await;
+    let vera = user_with(&app, "vera", flotilla_domain::Role::ProjectViewer, &a.project).await;
+    let view = [("id", a.project.as_str())];
+    ok(form(&app, &vera, "/api/projects/view", &view).await).await;
+
+    // Only a tenant admin sees the people, with their roles and where they hold them.
+    assert_eq!(form(&app, &vera, "/api/people/list", &[]).await.status(), 403);
+    let people = ok(form(&app, &admin, "/api/people/list", &[]).await).await;
+    let find = |people: &Value, name: &str| {
+        people.as_array().unwrap().iter().find(|p| p["username"] == name).cloned().unwrap_or_else(|| panic!("{name}"))
+    };
+    let row = find(&people, "vera");
+    assert_eq!(row["roles"], json!([{"role": "project_viewer", "scope": "ops/web", "from_groups": false}]));
+    assert_eq!(
+        (row["disabled"].clone(), row["can_disable"].clone(), row["oidc"].clone()),
+        (json!(false), json!(true), json!(false))
+    );
+    assert!(row["last_login_at"].is_i64(), "{row}");
+    assert_eq!(find(&people, "admin")["can_disable"], false, "not oneself, not the platform admin");
+
+    // Nobody disables themselves or the platform admin.
+    let admin_id = find(&people, "admin")["id"].as_str().unwrap().to_owned();
+    let refused = form(&app, &admin, "/api/people/set-disabled", &[("id", &admin_id), ("disabled", "true")]).await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("your own account"));
+
+    // Disabled: vera's open session counts for nothing, on every route, and she cannot log in.
+    let vera_id = row["id"].as_str().unwrap().to_owned();
+    ok(form(&app, &admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "true")]).await).await;
+    assert_eq!(form(&app, &vera, "/api/projects/view", &view).await.status(), 401);
+    assert_eq!(form(&app, &vera, "/api/fleet/clusters", &[]).await.status(), 401);
+    assert_eq!(vera.get(app.url("/api/events")).send().await.unwrap().status(), 401);
+    assert_eq!(app.login(&app.client(), "vera", "vera-password-long").await.status(), 401);
+    let people = ok(form(&app, &admin, "/api/people/list", &[]).await).await;
+    assert_eq!(find(&people, "vera")["disabled"], true);
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let log = app.store.audit_log(&tenant.id, 50).await.unwrap();
+    let entry = log.iter().find(|e| e.action == "user.disable").expect("audited");
+    assert_eq!((entry.actor_name.as_str(), entry.target_name.as_str()), ("admin", "vera"));
+    let detail: Value = serde_json::from_str(&entry.detail).unwrap();
+    assert_eq!(detail["sessions_ended"], 1, "{detail}");
+
+    // Enabled again: she logs in as before; doing it twice changes nothing more.
+    for _ in 0..2 {
+        ok(form(&app, &admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "false")]).await).await;
+    }
+    let log = app.store.audit_log(&tenant.id, 50).await.unwrap();
+    assert_eq!(log.iter().filter(|e| e.action == "user.enable").count(), 1);
+    let again = app.client();
+    assert!(app.login(&again, "vera", "vera-password-long").await.status().is_success());
+    ok(form(&app, &again, "/api/projects/view", &view).await).await;
 }
