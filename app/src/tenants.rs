@@ -1,6 +1,7 @@
 //! Tenants as the platform admin manages them: each tenant's OpenID Provider, the rules
 //! mapping its groups to roles, and local accounts. Server functions and their types; only
-//! the platform admin may call them.
+//! the platform admin may call them, but for the group rules, which a tenant's own admin
+//! manages too.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,16 @@ pub struct TenantPage {
     pub login_url: String,
 }
 
+/// A tenant's group rules, as its own admin manages them (on the People page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesPage {
+    pub tenant_id: String,
+    /// Whether the tenant logs in through a provider (else the rules do nothing yet).
+    pub has_provider: bool,
+    pub mappings: Vec<MappingRow>,
+    pub scopes: Vec<ScopeChoice>,
+}
+
 /// What "Test configuration" found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -128,7 +139,14 @@ pub async fn test_tenant_oidc(id: String, provider: ProviderForm) -> Result<Chec
     crate::error::with_status(ssr::test(id, provider).await)
 }
 
+/// The caller's own tenant's group rules (its tenant admin's).
+#[server(endpoint = "tenants/own-rules")]
+pub async fn own_rules() -> Result<RulesPage, AppError> {
+    crate::error::with_status(ssr::own_rules().await)
+}
+
 /// Adds the rule: members of `group` hold `role` on `scope_id` (empty for tenant roles).
+/// The platform admin, or the tenant's own admin.
 #[server(endpoint = "tenants/add-mapping")]
 pub async fn add_group_mapping(id: String, group: String, role: String, scope_id: String) -> Result<(), AppError> {
     crate::error::with_status(ssr::add_mapping(id, group, role, scope_id).await)
@@ -162,6 +180,57 @@ mod ssr {
             return Err(AppError::Forbidden("Only the platform admin manages tenants.".into()));
         }
         Ok((caller, app_state()?.store))
+    }
+
+    /// The platform admin, or a tenant admin of tenant `id` itself. Another tenant's admin
+    /// is told it does not exist.
+    async fn admin_of(id: &str) -> Result<(Caller, Store), AppError> {
+        let caller = require_caller().await?;
+        if !caller.access.platform_admin {
+            if caller.tenant_id != id {
+                return Err(AppError::NotFound);
+            }
+            caller.require_tenant_admin()?;
+        }
+        Ok((caller, app_state()?.store))
+    }
+
+    /// The workspaces and projects of tenant `id` a rule can name, by label.
+    async fn scope_choices(store: &Store, id: &str) -> Result<Vec<ScopeChoice>, AppError> {
+        let mut scopes = Vec::new();
+        let mut projects = store.list_tenant_projects(id).await?;
+        for workspace in store.list_workspaces(id).await? {
+            for project in projects.remove(&workspace.id).unwrap_or_default() {
+                scopes.push(ScopeChoice {
+                    id: project.id,
+                    label: format!("{}/{}", workspace.name, project.name),
+                    is_project: true,
+                });
+            }
+            scopes.push(ScopeChoice { id: workspace.id, label: workspace.name, is_project: false });
+        }
+        scopes.sort_by(|a, b| a.label.cmp(&b.label));
+        Ok(scopes)
+    }
+
+    fn mapping_rows(mappings: Vec<flotilla_store::GroupMappingRecord>) -> Vec<MappingRow> {
+        mappings
+            .into_iter()
+            .map(|m| MappingRow { id: m.id, group: m.group, role: m.role, scope: m.scope_name })
+            .collect()
+    }
+
+    pub async fn own_rules() -> Result<RulesPage, AppError> {
+        let caller = require_caller().await?;
+        caller.require_tenant_admin()?;
+        let store = app_state()?.store;
+        let detail = store.tenant_detail(&caller.tenant_id).await?;
+        Ok(RulesPage {
+            tenant_id: caller.tenant_id.clone(),
+            has_provider: detail.oidc.is_some(),
+            mappings: mapping_rows(detail.mappings),
+            scopes: scope_choices(&store, &caller.tenant_id).await?,
+        })
     }
 
     fn row(t: TenantSummary) -> TenantRow {
@@ -212,19 +281,7 @@ mod ssr {
         let (_, store) = platform_admin().await?;
         let state = app_state()?;
         let detail = store.tenant_detail(&id).await?;
-        let mut scopes = Vec::new();
-        let mut projects = store.list_tenant_projects(&id).await?;
-        for workspace in store.list_workspaces(&id).await? {
-            for project in projects.remove(&workspace.id).unwrap_or_default() {
-                scopes.push(ScopeChoice {
-                    id: project.id,
-                    label: format!("{}/{}", workspace.name, project.name),
-                    is_project: true,
-                });
-            }
-            scopes.push(ScopeChoice { id: workspace.id, label: workspace.name, is_project: false });
-        }
-        scopes.sort_by(|a, b| a.label.cmp(&b.label));
+        let scopes = scope_choices(&store, &id).await?;
         let slug = detail.tenant.slug.clone();
         Ok(TenantPage {
             version: detail.tenant.version,
@@ -236,11 +293,7 @@ mod ssr {
                 scopes: o.scopes,
                 groups_claim: o.groups_claim,
             }),
-            mappings: detail
-                .mappings
-                .into_iter()
-                .map(|m| MappingRow { id: m.id, group: m.group, role: m.role, scope: m.scope_name })
-                .collect(),
+            mappings: mapping_rows(detail.mappings),
             scopes,
             redirect_uri: state.auth.callback_url(&slug),
             post_logout_uri: state.auth.post_logout_url(&slug),
@@ -289,14 +342,14 @@ mod ssr {
     }
 
     pub async fn add_mapping(id: String, group: String, role: String, scope_id: String) -> Result<(), AppError> {
-        let (caller, store) = platform_admin().await?;
+        let (caller, store) = admin_of(&id).await?;
         let role = role_of(&role)?;
         store.add_group_mapping(&actor(&caller), &id, &group, role, scope_id.trim()).await?;
         Ok(())
     }
 
     pub async fn remove_mapping(id: String, mapping_id: String) -> Result<(), AppError> {
-        let (caller, store) = platform_admin().await?;
+        let (caller, store) = admin_of(&id).await?;
         Ok(store.remove_group_mapping(&actor(&caller), &id, &mapping_id).await?)
     }
 

@@ -25,7 +25,7 @@ async function openTenant(page: Page, name: string) {
   await expect(page.getByRole("heading", { name, exact: true })).toBeVisible();
 }
 
-/** As the platform admin: members of `group` get `role` (on `scope`, if the role needs one). */
+/** On a tenant's rules: members of `group` get `role` (on `scope`, if the role needs one). */
 async function addRule(page: Page, group: string, role: string, scope?: string) {
   await page.getByLabel("Group (as the provider names it)").fill(group);
   await page.getByLabel("Role", { exact: true }).selectOption({ label: role });
@@ -181,7 +181,7 @@ test("someone whose groups have no role is told so", async ({ page }) => {
   await expect(page.getByRole("alert")).toContainText("none of your groups has a role");
 });
 
-test("a tenant admin disables someone: their session ends and their next login is refused", async ({ page, browser }) => {
+test("a tenant admin disables someone (session ended, login refused) and gives a group a role, on the People page", async ({ page, browser }) => {
   // Victor is logged in, in a browser of his own.
   const victorsBrowser = await browser.newContext({ baseURL: FLOTILLA });
   const victor = await victorsBrowser.newPage();
@@ -212,6 +212,15 @@ test("a tenant admin disables someone: their session ends and their next login i
   await victor.goto("/t/acme/login");
   await expect(victor.getByRole("heading", { name: "Fleet" })).toBeVisible();
   await victorsBrowser.close();
+
+  // Acme's admin gives the interns' group a role on the same page; Nora, refused before, gets in.
+  await addRule(page, "acme-interns", "Project viewer", "apps/web");
+  const norasBrowser = await browser.newContext({ baseURL: FLOTILLA });
+  const nora = await norasBrowser.newPage();
+  await logInWithProvider(nora, "acme", "nora");
+  await expect(nora.getByRole("heading", { name: "Fleet" })).toBeVisible();
+  await expect(nora.getByTestId("current-user")).toContainText("nora");
+  await norasBrowser.close();
 });
 
 test("logging out ends the session here and at the provider", async ({ page }) => {

@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::tenant::Rules;
 use crate::components::styles::BUTTON_SECONDARY;
 use crate::components::{AppShell, ErrorAlert};
 use crate::people::{PersonRow, SetPersonDisabled, list_people};
+use crate::tenants::{AddGroupMapping, RemoveGroupMapping, own_rules};
 
 /// The tenant admin's list of the tenant's people, with their roles, and disabling.
 #[component]
@@ -11,6 +13,15 @@ pub fn PeoplePage() -> impl IntoView {
     let toggle = ServerAction::<SetPersonDisabled>::new();
     let people = Resource::new(move || toggle.version().get(), |_| list_people());
     let error = move || toggle.value().get().and_then(Result::err);
+    let (add_rule, remove_rule) = (ServerAction::<AddGroupMapping>::new(), ServerAction::<RemoveGroupMapping>::new());
+    // After a rule changes, the rules; a refused one keeps the form as typed.
+    let rules_changed = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(add_rule.value().get(), Some(Ok(()))) || matches!(remove_rule.value().get(), Some(Ok(()))) {
+            rules_changed.update(|n| *n += 1);
+        }
+    });
+    let rules = Resource::new(move || rules_changed.get(), |_| own_rules());
 
     view! {
         <Title text="People" />
@@ -25,6 +36,21 @@ pub fn PeoplePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match people.await {
                         Ok(rows) => view! { <PeopleTable rows toggle /> }.into_any(),
+                        Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match rules.await {
+                        Ok(r) if r.has_provider => view! {
+                            <Rules id=r.tenant_id mappings=r.mappings scopes=r.scopes add=add_rule remove=remove_rule />
+                        }.into_any(),
+                        Ok(_) => view! {
+                            <p class="mt-6 text-sm text-slate-600">
+                                "This tenant logs in with local accounts. Once the platform admin gives it an OpenID Provider, its groups can be given roles here."
+                            </p>
+                        }.into_any(),
                         Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}

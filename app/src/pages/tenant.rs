@@ -78,7 +78,7 @@ fn Tenant(p: Page, actions: Actions) -> impl IntoView {
             <a class="font-mono text-sky-700 underline" href=login_url.clone()>{login_url.clone()}</a>
         </p>
         <Provider id=id.clone() version oidc redirect_uri post_logout_uri actions />
-        <Rules id=id.clone() mappings scopes actions />
+        <Rules id=id.clone() mappings scopes add=actions.add_rule remove=actions.remove_rule />
         <LocalUsers id actions />
     }
 }
@@ -225,10 +225,15 @@ fn CheckReport(check: CheckResult) -> impl IntoView {
 }
 
 /// The roles each group of the provider gives, at the tenant, a workspace or a project.
+/// (Also on the People page, for the tenant's own admin.)
 #[component]
-fn Rules(id: String, mappings: Vec<MappingRow>, scopes: Vec<ScopeChoice>, actions: Actions) -> impl IntoView {
-    let add = actions.add_rule;
-    let remove = actions.remove_rule;
+pub(crate) fn Rules(
+    id: String,
+    mappings: Vec<MappingRow>,
+    scopes: Vec<ScopeChoice>,
+    add: ServerAction<AddGroupMapping>,
+    remove: ServerAction<RemoveGroupMapping>,
+) -> impl IntoView {
     let role = RwSignal::new(Role::TenantAdmin);
     let group = RwSignal::new(String::new());
     let scopes = StoredValue::new(scopes);

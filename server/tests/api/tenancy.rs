@@ -103,6 +103,7 @@ async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
         "workspace_resources": resources.len(),
         "audit": app.store.audit_log(&tenant.id, 1000).await.unwrap().len(),
         "people": serde_json::to_value(app.store.list_people(&tenant.id).await.unwrap()).unwrap(),
+        "rules": app.store.tenant_detail(&tenant.id).await.unwrap().mappings.len(),
     })
 }
 
@@ -116,6 +117,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let before = snapshot(&app, &a).await;
 
     let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
+    let tenant_a_id = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let tenant = tenant_a_id.as_str();
     let (ws, project, resource) = (a.workspace.as_str(), a.project.as_str(), a.resource.as_str());
     let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("/api/fleet/set-labels", vec![("id", cluster), ("version", "1"), ("labels", "env=stolen")]),
@@ -159,6 +162,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/resources/delete", vec![("id", resource), ("version", "1"), ("orphan", "false")]),
         ("/api/resources/review-new", vec![("workspace_id", ws), ("project_id", project), ("yaml", CONFIGMAP)]),
         ("/api/people/set-disabled", vec![("id", a.person.as_str()), ("disabled", "true")]),
+        ("/api/tenants/add-mapping", vec![("id", tenant), ("group", "g"), ("role", "tenant_admin"), ("scope_id", "")]),
+        ("/api/tenants/remove-mapping", vec![("id", tenant), ("mapping_id", "any")]),
     ];
     for (endpoint, body) in &forms {
         let response = form(&app, &b, endpoint, body).await;
@@ -400,7 +405,7 @@ async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
     let message = body["Invalid"]["message"].as_str().unwrap();
     assert!(message.contains("could not read the discovery document of http://127.0.0.1:9"), "{message}");
 
-    // The tenant's own admin manages nothing here.
+    // The tenant's own admin manages its group rules, and nothing else here.
     ok(form(
         &app,
         &admin,
@@ -411,13 +416,50 @@ async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
     .await;
     let acme_admin = app.client();
     assert!(app.login_to(&acme_admin, "acme", "root", "acme-root-password").await.status().is_success());
-    for (endpoint, body) in [("/api/tenants/list", vec![]), ("/api/tenants/get", vec![("id", id)])] {
+    let provider = provider_form(id, "2", "https://idp.evil.example", "");
+    for (endpoint, body) in [
+        ("/api/tenants/list", vec![]),
+        ("/api/tenants/get", vec![("id", id)]),
+        ("/api/tenants/set-oidc", provider),
+        (
+            "/api/tenants/add-local-user",
+            vec![("id", id), ("username", "x"), ("password", "x-password-long"), ("role", "tenant_admin")],
+        ),
+    ] {
         assert_eq!(form(&app, &acme_admin, endpoint, &body).await.status(), 403, "{endpoint}");
     }
+    let rules = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    assert_eq!((rules["tenant_id"].as_str(), rules["has_provider"].as_bool()), (Some(id), Some(true)));
+    assert_eq!(rules["mappings"].as_array().unwrap().len(), 1);
+    let leads = [("id", id), ("group", "acme-leads"), ("role", "tenant_admin"), ("scope_id", "")];
+    ok(form(&app, &acme_admin, "/api/tenants/add-mapping", &leads).await).await;
+    let added = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    let mappings = added["mappings"].as_array().unwrap();
+    let mapping = mappings.iter().find(|m| m["group"] == "acme-leads").unwrap()["id"].as_str().unwrap().to_owned();
+    ok(form(&app, &acme_admin, "/api/tenants/remove-mapping", &[("id", id), ("mapping_id", &mapping)]).await).await;
+    let after = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    assert_eq!(after["mappings"], rules["mappings"], "back to the platform admin's one rule");
+    // Platform admin is never a group's to give; the default tenant's rules are not Acme's to touch.
+    let refused: Value =
+        form(&app, &acme_admin, "/api/tenants/add-mapping", &rule("platform_admin", "")).await.json().await.unwrap();
+    assert_eq!(refused["Invalid"]["field"], "role");
+    let default = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let elsewhere = [("id", default.as_str()), ("group", "ops"), ("role", "tenant_admin"), ("scope_id", "")];
+    assert_eq!(form(&app, &acme_admin, "/api/tenants/add-mapping", &elsewhere).await.status(), 404);
+    assert!(app.store.tenant_detail(&default).await.unwrap().mappings.is_empty());
+
     let actions: Vec<String> = app.store.audit_log(id, 20).await.unwrap().into_iter().rev().map(|r| r.action).collect();
     assert_eq!(
         actions,
-        ["tenant.create", "tenant.oidc_update", "role_mapping.add", "user.create", "login"],
+        [
+            "tenant.create",
+            "tenant.oidc_update",
+            "role_mapping.add",
+            "user.create",
+            "login",
+            "role_mapping.add",
+            "role_mapping.remove"
+        ],
         "every change to the tenant, in the tenant's log"
     );
 }
