@@ -161,6 +161,22 @@ pub struct Person {
     pub roles: Vec<PersonRole>,
 }
 
+/// A user with one of their roles (or none), as [`Store::list_people`] reads them.
+#[derive(sqlx::FromRow)]
+struct PersonRoleRow {
+    id: String,
+    username: String,
+    display_name: String,
+    email: Option<String>,
+    oidc: bool,
+    is_platform_admin: bool,
+    disabled: bool,
+    last_login_at: Option<i64>,
+    role: Option<String>,
+    source: Option<String>,
+    scope: Option<String>,
+}
+
 /// One role a user holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PersonRole {
@@ -203,61 +219,36 @@ impl Store {
     /// Everyone in `tenant_id`, by username, with their roles.
     #[tracing::instrument(skip(self))]
     pub async fn list_people(&self, tenant_id: &str) -> Result<Vec<Person>> {
-        type Row = (
-            String,
-            String,
-            String,
-            Option<String>,
-            bool,
-            bool,
-            bool,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows = sqlx::query_as::<_, Row>(
-            "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL, u.is_platform_admin, \
-                    u.disabled, u.last_login_at, rb.role, rb.source, \
-                    COALESCE(w.name, pw.name || '/' || p.name, '') \
+        let rows = sqlx::query_as::<_, PersonRoleRow>(
+            "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL AS oidc, \
+                    u.is_platform_admin, u.disabled, u.last_login_at, rb.role, rb.source, \
+                    COALESCE(w.name, pw.name || '/' || p.name, '') AS scope \
              FROM users u \
              LEFT JOIN role_bindings rb ON rb.tenant_id = u.tenant_id AND rb.user_id = u.id \
              LEFT JOIN workspaces w ON w.tenant_id = u.tenant_id AND w.id = rb.scope_id \
              LEFT JOIN projects p ON p.tenant_id = u.tenant_id AND p.id = rb.scope_id \
              LEFT JOIN workspaces pw ON pw.id = p.workspace_id \
-             WHERE u.tenant_id = $1 ORDER BY u.username, u.id, rb.role, 11",
+             WHERE u.tenant_id = $1 ORDER BY u.username, u.id, rb.role, scope",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?;
         let mut people: Vec<Person> = Vec::new();
-        for (
-            id,
-            username,
-            display_name,
-            email,
-            oidc,
-            is_platform_admin,
-            disabled,
-            last_login_at,
-            role,
-            source,
-            scope,
-        ) in rows
-        {
-            if people.last().is_none_or(|p| p.id != id) {
+        for row in rows {
+            if people.last().is_none_or(|p| p.id != row.id) {
                 people.push(Person {
-                    id,
-                    username,
-                    display_name,
-                    email,
-                    oidc,
-                    is_platform_admin,
-                    disabled,
-                    last_login_at,
+                    id: row.id,
+                    username: row.username,
+                    display_name: row.display_name,
+                    email: row.email,
+                    oidc: row.oidc,
+                    is_platform_admin: row.is_platform_admin,
+                    disabled: row.disabled,
+                    last_login_at: row.last_login_at,
                     roles: Vec::new(),
                 });
             }
+            let (role, source, scope) = (row.role, row.source, row.scope);
             if let (Some(role), Some(source), Some(person)) = (role, source, people.last_mut()) {
                 let role = role.parse().map_err(|_| crate::Error::Corrupt(format!("unknown role '{role}'")))?;
                 person.roles.push(PersonRole { role, scope: scope.unwrap_or_default(), source });
