@@ -72,6 +72,8 @@ impl LiveEvent {
             C::Workspace { tenant_id, id } => ("workspace", tenant_id, id),
             C::Project { tenant_id, id } => ("project", tenant_id, id),
             C::Resource { tenant_id, id } => ("resource", tenant_id, id),
+            // Told to the stream itself, which reads the reader's roles again (server side).
+            C::Access { .. } => return None,
         };
         (tenant_id == tenant).then(|| Self::Changed { what: kind.to_owned(), id: id.clone() })
     }

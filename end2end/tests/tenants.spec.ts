@@ -181,7 +181,7 @@ test("someone whose groups have no role is told so", async ({ page }) => {
   await expect(page.getByRole("alert")).toContainText("none of your groups has a role");
 });
 
-test("a tenant admin disables someone (session ended, login refused) and gives a group a role, on the People page", async ({ page, browser }) => {
+test("a tenant admin disables someone (session ended, login refused) and gives a group a role and takes it back, on the People page", async ({ page, browser }) => {
   // Victor is logged in, in a browser of his own.
   const victorsBrowser = await browser.newContext({ baseURL: FLOTILLA });
   const victor = await victorsBrowser.newPage();
@@ -220,6 +220,13 @@ test("a tenant admin disables someone (session ended, login refused) and gives a
   await logInWithProvider(nora, "acme", "nora");
   await expect(nora.getByRole("heading", { name: "Fleet" })).toBeVisible();
   await expect(nora.getByTestId("current-user")).toContainText("nora");
+  expect((await nora.goto(`/projects/${acmeProject}`))?.status()).toBe(200);
+
+  // The rule removed: Nora's open session loses the project at once, without logging in again.
+  await page.getByRole("button", { name: "Remove the rule for acme-interns" }).click();
+  await expect(page.getByTestId("rule").filter({ hasText: "acme-interns" })).toHaveCount(0);
+  expect((await nora.goto(`/projects/${acmeProject}`))?.status()).toBe(404);
+  expect((await callServer(nora, "projects/view", { id: acmeProject })).status()).toBe(404);
   await norasBrowser.close();
 });
 

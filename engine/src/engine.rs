@@ -197,6 +197,9 @@ impl Router {
                     self.workers.remove(&id);
                 }
             },
+            // People's roles change nothing in the clusters (a project's RoleBindings are
+            // resources of their own, announced as such).
+            Change::Access { .. } => {}
         }
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! tenant, as server-sent events, the moment they happen. A reader that falls behind gets
 //! a `resync` event and reads the current state again; idle streams carry keep-alives.
 //! Someone who is not the tenant's admin hears only of the resources their roles let them
-//! see (what lives where is looked up once per resource).
+//! see (what lives where is looked up once per resource). When the reader's roles change
+//! (group rules, a login elsewhere) the stream reads them again and asks the page to resync;
+//! when the reader is disabled, it ends (and the browser's reconnection gets 401).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -35,6 +37,7 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
         engine: state.engine.subscribe(),
         changes: state.store.subscribe_changes(),
         seen: Visibility::new(state.store.clone(), user.tenant_id.clone(), access),
+        user_id: user.user_id.clone(),
     };
     Sse::new(stream(sources, user.tenant_id))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -46,6 +49,8 @@ struct Sources {
     engine: broadcast::Receiver<std::sync::Arc<flotilla_engine::StatusEvent>>,
     changes: broadcast::Receiver<flotilla_store::Change>,
     seen: Visibility,
+    /// The reader.
+    user_id: String,
 }
 
 /// Which resources the reader may hear of.
@@ -60,6 +65,20 @@ struct Visibility {
 impl Visibility {
     fn new(store: flotilla_store::Store, tenant_id: String, access: Access) -> Self {
         Self { store, tenant_id, access, known: HashMap::new() }
+    }
+
+    /// The reader's roles read afresh (None: they may no longer read at all).
+    async fn again(&self, user_id: &str) -> Option<Self> {
+        match self.store.active_grants(&self.tenant_id, user_id).await {
+            Ok(Some(grants)) => {
+                Some(Self::new(self.store.clone(), self.tenant_id.clone(), Access::from_grants(&grants)))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "could not read the reader's roles again; ending the stream");
+                None
+            }
+        }
     }
 
     async fn resource(&mut self, id: &str) -> bool {
@@ -102,6 +121,13 @@ impl Sources {
                     Err(RecvError::Closed) => return None,
                 },
                 change = self.changes.recv() => match change {
+                    Ok(flotilla_store::Change::Access { tenant_id: t, user_id }) => {
+                        if t != tenant_id || user_id.as_ref().is_some_and(|u| *u != self.user_id) {
+                            continue;
+                        }
+                        self.seen = self.seen.again(&self.user_id).await?;
+                        Some(LiveEvent::Resync)
+                    }
                     Ok(change) => LiveEvent::from_change(&change, tenant_id),
                     Err(RecvError::Lagged(missed)) => Some(lagged(missed)),
                     Err(RecvError::Closed) => return None,

@@ -7,10 +7,28 @@ use tokio::sync::broadcast;
 /// What a committed write changed. The receiver reloads the entity by id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
-    Cluster { tenant_id: String, id: String },
-    Workspace { tenant_id: String, id: String },
-    Project { tenant_id: String, id: String },
-    Resource { tenant_id: String, id: String },
+    Cluster {
+        tenant_id: String,
+        id: String,
+    },
+    Workspace {
+        tenant_id: String,
+        id: String,
+    },
+    Project {
+        tenant_id: String,
+        id: String,
+    },
+    Resource {
+        tenant_id: String,
+        id: String,
+    },
+    /// Who may do what changed: a user's roles or standing (disabled, enabled), or, with no
+    /// `user_id`, possibly anyone's in the tenant (its group rules changed).
+    Access {
+        tenant_id: String,
+        user_id: Option<String>,
+    },
 }
 
 /// How many events a slow subscriber may fall behind before it is told it lagged (and must

@@ -202,44 +202,15 @@ impl Store {
             }
         };
 
-        let held: BTreeSet<Grant> = sqlx::query_as::<_, (String, String)>(
-            "SELECT role, scope_id FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'",
-        )
-        .bind(&login.tenant_id)
-        .bind(&user_id)
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .filter_map(|(role, scope)| role.parse().ok().map(|role| Grant::new(role, scope)))
-        .collect();
-        if held != grants {
-            sqlx::query("DELETE FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'")
-                .bind(&login.tenant_id)
-                .bind(&user_id)
-                .execute(&mut *tx)
-                .await?;
-            for grant in &grants {
-                crate::users::insert_binding(&mut tx, &login.tenant_id, &user_id, grant, "oidc").await?;
-            }
-            let describe = |set: Vec<&Grant>| -> Vec<String> {
-                set.into_iter()
-                    .map(|g| {
-                        if g.scope_id.is_empty() { g.role.to_string() } else { format!("{} on {}", g.role, g.scope_id) }
-                    })
-                    .collect()
-            };
-            AuditEntry::new(&login.tenant_id, &username, "user.roles_changed", AuditOutcome::Ok)
-                .actor_id(&user_id)
-                .target("user", &user_id, &username)
-                .detail(serde_json::json!({
-                    "source": "oidc groups",
-                    "added": describe(grants.difference(&held).collect()),
-                    "removed": describe(held.difference(&grants).collect()),
-                }))
-                .source_ip(login.source_ip.clone())
-                .insert(&mut tx)
-                .await?;
-        }
+        store_groups(&mut tx, &login.tenant_id, &user_id, &login.groups).await?;
+        let changer = RoleChanger {
+            name: &username,
+            id: Some(&user_id),
+            reason: "oidc groups",
+            source_ip: login.source_ip.clone(),
+        };
+        let roles_changed =
+            replace_group_grants(&mut tx, &login.tenant_id, &user_id, &username, &grants, &changer).await?;
         AuditEntry::new(&login.tenant_id, &username, "login", AuditOutcome::Ok)
             .actor_id(&user_id)
             .detail(serde_json::json!({ "method": "oidc", "groups": login.groups }))
@@ -247,6 +218,11 @@ impl Store {
             .insert(&mut tx)
             .await?;
         tx.commit().await?;
+        if roles_changed {
+            // The user's streams opened in other sessions follow their new roles.
+            self.changes
+                .publish(crate::Change::Access { tenant_id: login.tenant_id.clone(), user_id: Some(user_id.clone()) });
+        }
         Ok(User {
             id: user_id,
             tenant_id: login.tenant_id,
@@ -286,4 +262,92 @@ async fn free_username(conn: &mut sqlx::SqliteConnection, login: &OidcLogin) -> 
         }
     }
     Ok(format!("user-{}", new_id()))
+}
+
+/// Who or what changed a user's group-given roles, for the `user.roles_changed` audit row.
+pub(crate) struct RoleChanger<'a> {
+    pub name: &'a str,
+    pub id: Option<&'a str>,
+    /// Why: "oidc groups" (a login) or "group rules" (an admin changed the rules).
+    pub reason: &'a str,
+    pub source_ip: Option<String>,
+}
+
+/// Records the groups the provider named for the user at this login (replacing the last
+/// login's), so that later rule changes can recompute their roles.
+async fn store_groups(
+    conn: &mut sqlx::SqliteConnection,
+    tenant_id: &str,
+    user_id: &str,
+    groups: &[String],
+) -> Result<()> {
+    sqlx::query("DELETE FROM user_groups WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    let unique: BTreeSet<&str> = groups.iter().map(String::as_str).collect();
+    for group in unique {
+        sqlx::query("INSERT INTO user_groups (tenant_id, user_id, group_name) VALUES ($1, $2, $3)")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(group)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the user's group-given (`oidc`) role bindings with `grants`. When they differ, the
+/// change is audited as `user.roles_changed` with what was added and removed. Returns whether
+/// anything changed.
+pub(crate) async fn replace_group_grants(
+    conn: &mut sqlx::SqliteConnection,
+    tenant_id: &str,
+    user_id: &str,
+    username: &str,
+    grants: &BTreeSet<Grant>,
+    by: &RoleChanger<'_>,
+) -> Result<bool> {
+    let held: BTreeSet<Grant> = sqlx::query_as::<_, (String, String)>(
+        "SELECT role, scope_id FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'",
+    )
+    .bind(tenant_id)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .filter_map(|(role, scope)| role.parse().ok().map(|role| Grant::new(role, scope)))
+    .collect();
+    if &held == grants {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM role_bindings WHERE tenant_id = $1 AND user_id = $2 AND source = 'oidc'")
+        .bind(tenant_id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for grant in grants {
+        crate::users::insert_binding(&mut *conn, tenant_id, user_id, grant, "oidc").await?;
+    }
+    let describe = |set: Vec<&Grant>| -> Vec<String> {
+        set.into_iter()
+            .map(|g| if g.scope_id.is_empty() { g.role.to_string() } else { format!("{} on {}", g.role, g.scope_id) })
+            .collect()
+    };
+    let entry = AuditEntry::new(tenant_id, by.name, "user.roles_changed", AuditOutcome::Ok)
+        .target("user", user_id, username)
+        .detail(serde_json::json!({
+            "source": by.reason,
+            "added": describe(grants.difference(&held).collect()),
+            "removed": describe(held.difference(grants).collect()),
+        }))
+        .source_ip(by.source_ip.clone());
+    match by.id {
+        Some(id) => entry.actor_id(id),
+        None => entry,
+    }
+    .insert(&mut *conn)
+    .await?;
+    Ok(true)
 }

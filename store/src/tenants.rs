@@ -6,7 +6,8 @@ use flotilla_domain::{GroupMapping, Role, RoleScope, TenantSlug};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::changes::Actor;
+use crate::changes::{Actor, Change};
+use crate::login::{RoleChanger, replace_group_grants};
 use crate::workspaces::audit;
 use crate::{Error, Result, Store, new_id, now_ms};
 
@@ -322,7 +323,8 @@ impl Store {
     }
 
     /// Adds the rule "members of `group` hold `role` on `scope_id`". A tenant role takes no
-    /// scope; a workspace or project role names one of the tenant's.
+    /// scope; a workspace or project role names one of the tenant's. Users whose last login
+    /// named the group hold the role at once.
     #[tracing::instrument(skip(self, actor))]
     pub async fn add_group_mapping(
         &self,
@@ -363,12 +365,14 @@ impl Store {
             .detail(serde_json::json!({ "group": group, "role": role.as_str(), "scope": scope_name }))
             .insert(&mut tx)
             .await?;
+        regrant_by_groups(&mut tx, tenant_id, actor).await?;
         tx.commit().await?;
+        self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
         self.follow_rules(tenant_id, role, scope_id).await;
         Ok(GroupMappingRecord { id, group: group.to_owned(), role, scope_id: scope_id.to_owned(), scope_name })
     }
 
-    /// Removes a group rule. Users keep the roles it gave them until their next login.
+    /// Removes a group rule; the roles it gave are taken from the users at once.
     #[tracing::instrument(skip(self, actor))]
     pub async fn remove_group_mapping(&self, actor: &Actor, tenant_id: &str, id: &str) -> Result<()> {
         let mut tx = self.write_tx().await?;
@@ -389,7 +393,9 @@ impl Store {
             .detail(serde_json::json!({ "group": row.0, "role": row.1, "scope_id": row.2 }))
             .insert(&mut tx)
             .await?;
+        regrant_by_groups(&mut tx, tenant_id, actor).await?;
         tx.commit().await?;
+        self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
         if let Ok(role) = row.1.parse() {
             self.follow_rules(tenant_id, role, &row.2).await;
         }
@@ -404,6 +410,42 @@ impl Store {
             tracing::warn!(error = %e, tenant_id, "the projects' access bindings could not follow a rule change yet");
         }
     }
+}
+
+/// After the tenant's group rules changed (in `conn`'s transaction): every OIDC user whose
+/// groups are known holds exactly what the rules now give those groups, each change audited
+/// with `actor`. Users who last logged in before groups were kept are left until their next
+/// login.
+async fn regrant_by_groups(conn: &mut sqlx::SqliteConnection, tenant_id: &str, actor: &Actor) -> Result<()> {
+    let mappings: Vec<GroupMapping> = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT group_name, role, scope_id FROM group_role_mappings WHERE tenant_id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .filter_map(|(group, role, scope_id)| role.parse().ok().map(|role| GroupMapping { group, role, scope_id }))
+    .collect();
+    let rows = sqlx::query_as::<_, (String, String, String)>(
+        "SELECT u.id, u.username, g.group_name FROM user_groups g JOIN users u ON u.id = g.user_id \
+         WHERE g.tenant_id = $1 AND u.tenant_id = $1 ORDER BY u.id",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut users: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (id, username, group) in rows {
+        match users.last_mut() {
+            Some((last, _, groups)) if *last == id => groups.push(group),
+            _ => users.push((id, username, vec![group])),
+        }
+    }
+    let changer = RoleChanger { name: &actor.name, id: actor.id.as_deref(), reason: "group rules", source_ip: None };
+    for (user_id, username, groups) in users {
+        let grants = flotilla_domain::grants_for_groups(&groups, &mappings);
+        replace_group_grants(&mut *conn, tenant_id, &user_id, &username, &grants, &changer).await?;
+    }
+    Ok(())
 }
 
 /// The name of what a role on `scope_id` applies to (`prod`, `prod/kafka`, or empty for the

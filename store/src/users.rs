@@ -306,6 +306,8 @@ impl Store {
             .insert(&mut tx)
             .await?;
         tx.commit().await?;
+        self.changes
+            .publish(crate::Change::Access { tenant_id: tenant_id.to_owned(), user_id: Some(user_id.to_owned()) });
         Ok(true)
     }
 }

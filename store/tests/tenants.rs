@@ -250,6 +250,57 @@ async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time()
     assert!(store.grants(&acme.id, &twin.id).await.unwrap().is_empty(), "no roles across tenants");
 }
 
+#[tokio::test]
+async fn a_change_of_the_group_rules_changes_the_roles_of_those_logged_in_at_once() {
+    let (store, _dir, _) = fresh_store().await;
+    let admin = platform_admin_of(&store).await;
+    let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
+    let globex = store.create_tenant(&admin, "globex", "Globex").await.unwrap();
+    let prod =
+        store.create_workspace(&acme.id, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
+    let sre = store.add_group_mapping(&admin, &acme.id, "sre", Role::WorkspaceEditor, &prod.id).await.unwrap();
+    store.add_group_mapping(&admin, &globex.id, "sre", Role::TenantAdmin, "").await.unwrap();
+    let alice = store.login_oidc(login(&acme.id, "sub-a", "alice", &["sre", "oncall", "sre"])).await.unwrap();
+    let bob = store.login_oidc(login(&acme.id, "sub-b", "bob", &["sre"])).await.unwrap();
+    let twin = store.login_oidc(login(&globex.id, "sub-a", "alice", &["sre"])).await.unwrap();
+    let editor = Grant::new(Role::WorkspaceEditor, prod.id.clone());
+    let tenant_admin = Grant::new(Role::TenantAdmin, "");
+
+    // A rule for a group nobody has: nobody's roles change.
+    store.add_group_mapping(&admin, &acme.id, "auditors", Role::TenantAdmin, "").await.unwrap();
+    assert!(rule_changes(&store, &acme.id).await.is_empty());
+
+    // A new rule for a group Alice's provider named: she holds it at once; Bob does not.
+    store.add_group_mapping(&admin, &acme.id, "oncall", Role::TenantAdmin, "").await.unwrap();
+    assert_eq!(store.grants(&acme.id, &alice.id).await.unwrap(), [tenant_admin.clone(), editor.clone()]);
+    assert_eq!(store.grants(&acme.id, &bob.id).await.unwrap(), [editor]);
+
+    // The sre rule removed: both lose what it gave, at once; Globex's sre are untouched.
+    store.remove_group_mapping(&admin, &acme.id, &sre.id).await.unwrap();
+    assert_eq!(store.grants(&acme.id, &alice.id).await.unwrap(), std::slice::from_ref(&tenant_admin));
+    assert!(store.grants(&acme.id, &bob.id).await.unwrap().is_empty(), "bob has no role left");
+    assert_eq!(store.grants(&globex.id, &twin.id).await.unwrap(), [tenant_admin]);
+
+    // Each change is audited with the admin who changed the rules and the user it touched.
+    let mut seen = rule_changes(&store, &acme.id).await;
+    seen.sort();
+    let pair = |user: &str| ("admin".to_owned(), user.to_owned());
+    assert_eq!(seen, [pair("alice"), pair("alice"), pair("bob")]);
+    assert!(rule_changes(&store, &globex.id).await.is_empty());
+
+    // Bob's next login with the same groups is refused: no rule gives sre a role any more.
+    assert!(matches!(store.login_oidc(login(&acme.id, "sub-b", "bob", &["sre"])).await, Err(Error::NoRole)));
+}
+
+/// The role changes a change of the group rules made: (who changed the rules, whose roles).
+async fn rule_changes(store: &Store, tenant_id: &str) -> Vec<(String, String)> {
+    let log = store.audit_log(tenant_id, 100).await.unwrap();
+    log.into_iter()
+        .filter(|r| r.action == "user.roles_changed" && r.detail.contains("group rules"))
+        .map(|r| (r.actor_name, r.target_name))
+        .collect()
+}
+
 /// The project's access bindings as (name, ClusterRole, groups), live ones only.
 async fn bindings(
     store: &Store,

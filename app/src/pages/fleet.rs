@@ -233,7 +233,9 @@ fn ManageCluster(
         deregister_cluster(id.clone(), version, cleanup, confirm.clone())
     });
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(deregister.value().get(), Some(Ok(()))) {
+        // Both read every time, so that both stay tracked (`||` would skip the second).
+        let (saved, deregistered) = (save.value().get(), deregister.value().get());
+        if matches!(saved, Some(Ok(_))) || matches!(deregistered, Some(Ok(()))) {
             reload.update(|n| *n += 1);
         }
     });

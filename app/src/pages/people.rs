@@ -17,7 +17,9 @@ pub fn PeoplePage() -> impl IntoView {
     // After a rule changes, the rules; a refused one keeps the form as typed.
     let rules_changed = RwSignal::new(0u32);
     Effect::new(move |_| {
-        if matches!(add_rule.value().get(), Some(Ok(()))) || matches!(remove_rule.value().get(), Some(Ok(()))) {
+        // Both read every time, so that both stay tracked (`||` would skip the second).
+        let (added, removed) = (add_rule.value().get(), remove_rule.value().get());
+        if matches!(added, Some(Ok(()))) || matches!(removed, Some(Ok(()))) {
             rules_changed.update(|n| *n += 1);
         }
     });

@@ -238,6 +238,7 @@ pub(crate) fn Rules(
     let group = RwSignal::new(String::new());
     let scopes = StoredValue::new(scopes);
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     // Added: the form empties for the next rule (a refused one keeps what was typed).
     Effect::new(move |_| {
         if matches!(add.value().get(), Some(Ok(()))) {
@@ -257,8 +258,9 @@ pub(crate) fn Rules(
         <section aria-labelledby="rules" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
             <h2 id="rules" class="text-base font-semibold">"Groups and roles"</h2>
             <p class="mt-1 text-sm text-slate-600">
-                "At each login, a user's roles become those their groups are given here. A user none of whose groups has a role cannot log in."
+                "A user's roles are those their groups are given here: read from the provider at each login, and changed at once for everyone when a rule is added or removed. A user none of whose groups has a role cannot log in."
             </p>
+            <FormAlert error=remove_error />
             {if mappings.is_empty() {
                 view! { <p class="mt-3 text-sm text-slate-600">"No rules yet."</p> }.into_any()
             } else {

@@ -139,3 +139,34 @@ async fn the_live_stream_tells_each_user_only_of_what_their_roles_let_them_see()
         "nothing of a project the viewer has no role on: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_disabled_readers_stream_ends_at_once_while_others_go_on() {
+    let app = spawn_app().await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let actor = Actor::system("test");
+    let ws =
+        app.store.create_workspace(&tenant, &actor, &ResourceName::parse("name", "live").unwrap(), "").await.unwrap();
+    let grant = flotilla_domain::Grant::new(flotilla_domain::Role::WorkspaceViewer, ws.id.clone());
+    let password = secrecy::SecretString::from("viewer-password-long");
+    let vic = app.store.create_local_user(&actor, &tenant, "vic", &password, &grant).await.unwrap();
+    let viewer = app.client();
+    app.login(&viewer, "vic", "viewer-password-long").await;
+    let mut admin_stream = admin.get(app.url("/api/events")).send().await.unwrap();
+    let mut viewer_stream = viewer.get(app.url("/api/events")).send().await.unwrap();
+    assert_eq!(viewer_stream.status(), 200);
+
+    app.store.set_user_disabled(&actor, &tenant, &vic.id, true).await.unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while viewer_stream.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the disabled reader's stream ended");
+    assert_eq!(viewer.get(app.url("/api/events")).send().await.unwrap().status(), 401);
+
+    // The admin's stream is still open and hears the next change.
+    app.store.set_workspace_selector(&tenant, &actor, &ws.id, "env=prod", ws.version).await.unwrap();
+    read_until(&mut admin_stream, |_, e| e["kind"] == "changed" && e["id"] == ws.id.as_str(), &mut Vec::new()).await;
+}
