@@ -236,7 +236,7 @@ async fn hub(n: usize, objects: usize) {
     ratios.sort_by(f64::total_cmp);
 
     // ── (b) an engine restart and resyncs of the unchanged fleet ─────────────────────
-    engine.shutdown();
+    engine.shutdown().await;
     drop(engine);
     let (w0, r0) = child.counts();
     let settings = EngineSettings { resync: Duration::from_secs(4), ..EngineSettings::default() };
@@ -276,7 +276,7 @@ async fn hub(n: usize, objects: usize) {
         per_object / 1024.0,
         (heap_after.saturating_sub(heap_before)) / (1 << 20)
     );
-    engine.shutdown();
+    engine.shutdown().await;
     drop(child.process.stdin.take());
     let _ = child.process.kill();
 }

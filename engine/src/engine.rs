@@ -1,17 +1,23 @@
 //! The engine: loads the model, runs one worker per cluster, and routes each committed
-//! change to exactly the workers it affects (no fleet-wide rescan per change).
+//! change to exactly the workers it affects (no fleet-wide rescan per change). Stopping it
+//! lets each worker finish the write in flight, then stores every status not yet stored, so
+//! that the next start knows what the members hold and writes nothing it already wrote.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+use std::time::Duration;
 
 use flotilla_store::{Change, Store};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::client::Transports;
-use crate::cluster_worker::{ClusterWorker, WorkerMsg};
+use crate::cluster_worker::{ClusterWorker, Context, WorkerMsg};
 use crate::mailbox;
-use crate::model::FleetModel;
+use crate::metrics::Metrics;
+use crate::model::{FleetModel, SharedModel};
 use crate::status::{StatusEvent, StatusSink};
 use crate::{EngineSettings, Result};
 
@@ -19,7 +25,13 @@ use crate::{EngineSettings, Result};
 #[derive(Clone)]
 pub struct EngineHandle {
     sink: StatusSink,
-    router: Arc<JoinHandle<()>>,
+    metrics: Arc<Metrics>,
+    /// Cancelled to stop the engine.
+    stop: CancellationToken,
+    /// Cancelled by the router once it has stopped (workers ended, statuses stored).
+    stopped: CancellationToken,
+    /// How long stopping workers get to finish the writes in flight.
+    grace: Duration,
 }
 
 impl std::fmt::Debug for EngineHandle {
@@ -32,20 +44,27 @@ impl EngineHandle {
     /// Starts the engine on `store`: every registered cluster gets a worker.
     pub async fn start(store: Store, settings: EngineSettings) -> Result<Self> {
         let changes = store.subscribe_changes();
+        let metrics = Arc::new(Metrics::default());
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
-        let sink = StatusSink::start(store.clone(), purged_tx);
+        let sink = StatusSink::start(store.clone(), purged_tx, metrics.clone());
         let transports = Arc::new(Transports::new(settings.streams_per_connection, settings.request_timeout));
-        let mut router = Router {
+        let stop = CancellationToken::new();
+        let stopped = CancellationToken::new();
+        let grace = settings.request_timeout + Duration::from_secs(1);
+        let cx = Context {
+            model: SharedModel::default(),
             store,
-            settings: Arc::new(settings),
-            model: Arc::new(RwLock::new(FleetModel::default())),
             sink: sink.clone(),
+            settings: Arc::new(settings),
             transports,
-            workers: HashMap::new(),
+            metrics: metrics.clone(),
+            stopping: stop.clone(),
+            workers: TaskTracker::new(),
         };
+        let mut router = Router { cx, workers: HashMap::new(), grace };
         router.reload().await?;
-        let handle = tokio::spawn(router.run(changes, purged_rx));
-        Ok(Self { sink, router: Arc::new(handle) })
+        tokio::spawn(router.run(changes, purged_rx, stopped.clone()));
+        Ok(Self { sink, metrics, stop, stopped, grace })
     }
 
     /// Status changes as they happen (for the live dashboard).
@@ -58,9 +77,21 @@ impl EngineHandle {
         self.sink.flush().await;
     }
 
-    /// Stops routing changes (workers stop when their channels close).
-    pub fn shutdown(&self) {
-        self.router.abort();
+    /// The engine's metrics (the server registers them for `/metrics`).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Stops the engine: no new work starts; each worker finishes the write it has in flight
+    /// (bounded by the request timeout: a worker still writing after it is abandoned, and its
+    /// object checked again at the next start); then every status not yet stored is stored.
+    /// Resolves when that is done.
+    pub async fn shutdown(&self) {
+        self.stop.cancel();
+        // The router bounds its own wait; this bound is for a router that is stuck.
+        if tokio::time::timeout(self.grace + Duration::from_secs(5), self.stopped.cancelled()).await.is_err() {
+            tracing::warn!("the engine did not stop in time");
+        }
     }
 }
 
@@ -76,20 +107,26 @@ impl Drop for WorkerSlot {
 }
 
 struct Router {
-    store: Store,
-    settings: Arc<EngineSettings>,
-    model: Arc<RwLock<FleetModel>>,
-    sink: StatusSink,
-    transports: Arc<Transports>,
+    cx: Context,
     workers: HashMap<String, WorkerSlot>,
+    grace: Duration,
 }
 
 impl Router {
-    async fn run(mut self, mut changes: broadcast::Receiver<Change>, mut purged: mpsc::UnboundedReceiver<String>) {
-        let mut resync = tokio::time::interval(self.settings.resync);
+    async fn run(
+        mut self,
+        mut changes: broadcast::Receiver<Change>,
+        mut purged: mpsc::UnboundedReceiver<String>,
+        stopped: CancellationToken,
+    ) {
+        // Tells `shutdown` the router ended, even if it ended by a panic.
+        let _stopped = stopped.drop_guard();
+        let mut resync = tokio::time::interval(self.cx.settings.resync);
         resync.tick().await;
+        let stop = self.cx.stopping.clone();
         loop {
             tokio::select! {
+                () = stop.cancelled() => break,
                 change = changes.recv() => match change {
                     Ok(change) => {
                         if let Err(e) = self.apply(change).await {
@@ -106,9 +143,7 @@ impl Router {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(id) = purged.recv() => {
-                    if let Ok(mut m) = self.model.write() {
-                        m.set_resource(&id, None);
-                    }
+                    self.cx.model.write().set_resource(&id, None);
                 }
                 _ = resync.tick() => {
                     if let Err(e) = self.reload().await {
@@ -117,18 +152,35 @@ impl Router {
                 }
             }
         }
+        self.stop_workers().await;
+    }
+
+    /// Waits for every worker to end (they saw the stop signal), at most the grace period,
+    /// then stores what they published.
+    async fn stop_workers(&mut self) {
+        self.workers.clear();
+        self.cx.workers.close();
+        if tokio::time::timeout(self.grace, self.cx.workers.wait()).await.is_err() {
+            tracing::warn!(
+                grace_s = self.grace.as_secs(),
+                "some cluster workers were still writing; they are checked again at the next start"
+            );
+        }
+        self.cx.sink.flush().await;
+        tracing::info!("sync engine stopped; statuses stored");
     }
 
     /// Loads everything from the store, starts and stops workers to match, wakes all.
     async fn reload(&mut self) -> Result<()> {
-        let clusters = self.store.engine_clusters().await?;
+        let store = &self.cx.store;
+        let clusters = store.engine_clusters().await?;
         let model = FleetModel::load(
             &clusters,
-            self.store.engine_workspaces().await?,
-            self.store.engine_projects().await?,
-            self.store.engine_resources().await?,
+            store.engine_workspaces().await?,
+            store.engine_projects().await?,
+            store.engine_resources().await?,
         );
-        *self.model.write().map_err(|_| poisoned())? = model;
+        *self.cx.model.write() = model;
         let live: BTreeSet<String> = clusters.iter().map(|c| c.id.clone()).collect();
         self.workers.retain(|id, _| live.contains(id));
         for c in clusters {
@@ -145,14 +197,7 @@ impl Router {
     fn spawn(&mut self, cluster: flotilla_store::EngineCluster) {
         let id = cluster.id.clone();
         let deregistering = cluster.deregistering.is_some();
-        let (tx, handle) = ClusterWorker::spawn(
-            cluster.clone(),
-            self.model.clone(),
-            self.store.clone(),
-            self.sink.clone(),
-            self.settings.clone(),
-            self.transports.clone(),
-        );
+        let (tx, handle) = ClusterWorker::spawn(cluster.clone(), self.cx.clone());
         if deregistering {
             let _ = tx.send(WorkerMsg::Cluster(Box::new(cluster)));
         }
@@ -160,31 +205,32 @@ impl Router {
     }
 
     async fn apply(&mut self, change: Change) -> Result<()> {
+        let store = &self.cx.store;
         match change {
             Change::Resource { id, .. } => {
-                let loaded = self.store.engine_resource(&id).await?;
-                let affected = self.model.write().map_err(|_| poisoned())?.set_resource(&id, loaded);
+                let loaded = store.engine_resource(&id).await?;
+                let affected = self.cx.model.write().set_resource(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::Resources(vec![id.clone()]));
                 }
             }
             Change::Workspace { id, .. } => {
-                let loaded = self.store.engine_workspace(&id).await?;
-                let affected = self.model.write().map_err(|_| poisoned())?.set_workspace(&id, loaded);
+                let loaded = store.engine_workspace(&id).await?;
+                let affected = self.cx.model.write().set_workspace(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::All);
                 }
             }
             Change::Project { id, .. } => {
-                let loaded = self.store.engine_project(&id).await?;
-                let affected = self.model.write().map_err(|_| poisoned())?.set_project(&id, loaded);
+                let loaded = store.engine_project(&id).await?;
+                let affected = self.cx.model.write().set_project(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::All);
                 }
             }
-            Change::Cluster { id, .. } => match self.store.engine_cluster(&id).await? {
+            Change::Cluster { id, .. } => match store.engine_cluster(&id).await? {
                 Some(c) => {
-                    self.model.write().map_err(|_| poisoned())?.set_cluster(&c);
+                    self.cx.model.write().set_cluster(&c);
                     match self.workers.get(&id) {
                         Some(slot) if !slot.handle.is_finished() => {
                             let _ = slot.tx.send(WorkerMsg::Cluster(Box::new(c)));
@@ -193,7 +239,7 @@ impl Router {
                     }
                 }
                 None => {
-                    self.model.write().map_err(|_| poisoned())?.remove_cluster(&id);
+                    self.cx.model.write().remove_cluster(&id);
                     self.workers.remove(&id);
                 }
             },
@@ -209,8 +255,4 @@ impl Router {
             let _ = slot.tx.send(msg());
         }
     }
-}
-
-fn poisoned() -> crate::Error {
-    crate::Error::ClusterConfig { cluster: String::new(), reason: "engine model lock poisoned".into() }
 }

@@ -34,7 +34,7 @@ pub(crate) struct Closed;
 
 impl<T> Sender<T> {
     pub fn send(&self, item: T) -> Result<(), Closed> {
-        let mut queue = self.0.queue.lock().map_err(|_| Closed)?;
+        let mut queue = crate::locks::lock(&self.0.queue);
         queue.as_mut().ok_or(Closed)?.push(item);
         drop(queue);
         self.0.notify.notify_one();
@@ -56,18 +56,13 @@ impl<T> Receiver<T> {
     }
 
     pub fn try_recv_all(&mut self) -> Vec<T> {
-        match self.0.queue.lock() {
-            Ok(mut queue) => queue.as_mut().map(std::mem::take).unwrap_or_default(),
-            Err(_) => Vec::new(),
-        }
+        crate::locks::lock(&self.0.queue).as_mut().map(std::mem::take).unwrap_or_default()
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        if let Ok(mut queue) = self.0.queue.lock() {
-            *queue = None;
-        }
+        *crate::locks::lock(&self.0.queue) = None;
     }
 }
 

@@ -4,7 +4,7 @@
 //! resource, never per cluster; rendering happens in the worker that needs it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use flotilla_domain::kinds::apply_order;
 use flotilla_domain::render::{RenderInput, render};
@@ -71,14 +71,10 @@ impl Output {
     fn of(rendered: Result<Rendered, flotilla_domain::Error>) -> Result<Arc<Output>, String> {
         let rendered = rendered.map_err(|e| e.to_string())?;
         let body = serde_json::to_vec(&rendered.object).map_err(|e| e.to_string())?;
-        let hash = parse_hash(&rendered.hash).ok_or_else(|| format!("unexpected content hash {}", rendered.hash))?;
+        let hash = crate::tracked::parse_hash(&rendered.hash)
+            .ok_or_else(|| format!("unexpected content hash {}", rendered.hash))?;
         Ok(Arc::new(Output { key: rendered.key, object: rendered.object, body, hash }))
     }
-}
-
-/// A rendered content hash as the engine keeps it; `None` for text that is not one.
-pub(crate) fn parse_hash(hex: &str) -> Option<u128> {
-    (hex.len() == 32).then(|| u128::from_str_radix(hex, 16).ok()).flatten()
 }
 
 impl ResourceEntry {
@@ -125,6 +121,21 @@ pub(crate) enum Desired {
         resource: Arc<ResourceEntry>,
         output: Arc<Output>,
     },
+}
+
+/// The model as the change router (writer) and the cluster workers (readers) share it, under
+/// the engine's one policy for poisoned locks (`locks.rs`).
+#[derive(Clone, Default)]
+pub(crate) struct SharedModel(Arc<RwLock<FleetModel>>);
+
+impl SharedModel {
+    pub fn read(&self) -> RwLockReadGuard<'_, FleetModel> {
+        crate::locks::read(&self.0)
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, FleetModel> {
+        crate::locks::write(&self.0)
+    }
 }
 
 #[derive(Debug, Default)]

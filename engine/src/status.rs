@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use flotilla_store::{ClusterHealth, StatusRecord, Store};
 use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::metrics::Metrics;
 
 /// What the engine publishes.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,8 +32,8 @@ impl StatusEvent {
 }
 
 enum Write {
-    Upsert(Box<StatusRecord>),
-    Remove { resource_id: String, cluster_id: String },
+    Upsert(Box<StatusRecord>, Instant),
+    Remove { resource_id: String, cluster_id: String, queued: Instant },
     Flush(oneshot::Sender<()>),
 }
 
@@ -59,10 +62,10 @@ const LINGER_MAX: std::time::Duration = std::time::Duration::from_millis(250);
 impl StatusSink {
     /// Starts the writer task. `purged` receives the ids of deleted resources the writer
     /// purged from the store (no member holds them any more).
-    pub fn start(store: Store, purged: mpsc::UnboundedSender<String>) -> Self {
+    pub fn start(store: Store, purged: mpsc::UnboundedSender<String>, metrics: Arc<Metrics>) -> Self {
         let (writes, rx) = mpsc::unbounded_channel();
         let events = broadcast::channel(EVENT_BACKLOG).0;
-        tokio::spawn(writer(store, rx, purged));
+        tokio::spawn(writer(store, rx, purged, metrics));
         Self { writes, events }
     }
 
@@ -72,7 +75,7 @@ impl StatusSink {
 
     pub fn upsert(&self, record: StatusRecord) {
         let _ = self.events.send(Arc::new(StatusEvent::Resource(record.clone())));
-        let _ = self.writes.send(Write::Upsert(Box::new(record)));
+        let _ = self.writes.send(Write::Upsert(Box::new(record), Instant::now()));
     }
 
     pub fn remove(&self, tenant_id: &str, resource_id: &str, cluster_id: &str) {
@@ -81,8 +84,11 @@ impl StatusSink {
             resource_id: resource_id.to_owned(),
             cluster_id: cluster_id.to_owned(),
         }));
-        let _ =
-            self.writes.send(Write::Remove { resource_id: resource_id.to_owned(), cluster_id: cluster_id.to_owned() });
+        let _ = self.writes.send(Write::Remove {
+            resource_id: resource_id.to_owned(),
+            cluster_id: cluster_id.to_owned(),
+            queued: Instant::now(),
+        });
     }
 
     pub fn cluster(&self, tenant_id: &str, cluster_id: &str, health: ClusterHealth) {
@@ -102,13 +108,18 @@ impl StatusSink {
     }
 }
 
-async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mpsc::UnboundedSender<String>) {
+async fn writer(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    purged: mpsc::UnboundedSender<String>,
+    metrics: Arc<Metrics>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut batch, BATCH).await > 0 {
         // A status seldom comes alone (a change fans out to many clusters): let the burst
         // pass, so it is one transaction instead of one per handful of rows, written while
         // the workers are no longer busy. A flush is not kept waiting.
-        let started = tokio::time::Instant::now();
+        let started = Instant::now();
         while batch.len() < BATCH
             && !batch.iter().any(|w| matches!(w, Write::Flush(_)))
             && started.elapsed() < LINGER_MAX
@@ -129,12 +140,15 @@ async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mp
         let mut upserts: HashMap<(String, String), StatusRecord> = HashMap::new();
         let mut removals = Vec::new();
         let mut flushes = Vec::new();
+        let mut oldest: Option<Instant> = None;
         for w in batch.drain(..) {
             match w {
-                Write::Upsert(r) => {
+                Write::Upsert(r, queued) => {
+                    oldest = Some(oldest.map_or(queued, |o| o.min(queued)));
                     upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), *r);
                 }
-                Write::Remove { resource_id, cluster_id } => {
+                Write::Remove { resource_id, cluster_id, queued } => {
+                    oldest = Some(oldest.map_or(queued, |o| o.min(queued)));
                     upserts.remove(&(resource_id.clone(), cluster_id.clone()));
                     removals.push((resource_id, cluster_id));
                 }
@@ -142,8 +156,13 @@ async fn writer(store: Store, mut rx: mpsc::UnboundedReceiver<Write>, purged: mp
             }
         }
         let records: Vec<StatusRecord> = upserts.into_values().collect();
-        if let Err(e) = store.save_statuses(&records, &removals).await {
-            tracing::error!(error = %e, rows = records.len(), "could not save statuses");
+        match store.save_statuses(&records, &removals).await {
+            Ok(()) => {
+                if let Some(oldest) = oldest {
+                    metrics.persisted(oldest.elapsed());
+                }
+            }
+            Err(e) => tracing::error!(error = %e, rows = records.len(), "could not save statuses"),
         }
         let mut removed_resources: Vec<&String> = removals.iter().map(|(r, _)| r).collect();
         removed_resources.sort();

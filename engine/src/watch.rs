@@ -10,6 +10,7 @@
 //! because a fleet holds thousands of these: an idle watch here keeps no read buffer (a
 //! partial line is the only thing held between events), a few hundred bytes in all.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -24,9 +25,8 @@ use serde::Deserialize;
 use tokio::task::JoinHandle;
 
 use crate::client::MemberClient;
-use crate::cluster_worker::WorkerMsg;
-use crate::mailbox;
 use crate::member::{self, Accepted, MemberObject};
+use crate::metrics::Metrics;
 
 /// A kind as watches and tracked objects name it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -64,19 +64,30 @@ pub(crate) enum MemberEvent {
     Failed(String),
 }
 
-/// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds).
-pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mailbox::Sender<WorkerMsg>) -> JoinHandle<()> {
+/// Where a watch reports what it saw; false when nobody listens any more (the watch ends).
+pub(crate) trait Report: Fn(MemberEvent) -> bool + Send + Sync + 'static {}
+impl<F: Fn(MemberEvent) -> bool + Send + Sync + 'static> Report for F {}
+
+/// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds),
+/// reporting to `report` until it says nobody listens.
+pub(crate) fn spawn(
+    client: MemberClient,
+    key: &ObjectKey,
+    report: impl Report,
+    metrics: Arc<Metrics>,
+) -> JoinHandle<()> {
     let kind = KindKey::of(key);
     let ar = member::api_resource(key);
     tokio::spawn(async move {
         let _share = client.stream_share();
         let mut failures = 0u32;
         loop {
-            match Box::pin(list_and_watch(&client, &ar, &kind, &worker, &mut failures)).await {
+            match Box::pin(list_and_watch(&client, &ar, &kind, &report, &mut failures)).await {
                 Stop::WorkerGone => return,
-                Stop::Relist => {}
+                Stop::Relist => metrics.watch_restarted("relist"),
                 Stop::Failed(reason) => {
-                    if failures == 0 && send(&worker, MemberEvent::Failed(reason)).is_err() {
+                    metrics.watch_restarted("failed");
+                    if failures == 0 && send(&report, MemberEvent::Failed(reason)).is_err() {
                         return;
                     }
                     failures = failures.saturating_add(1);
@@ -89,8 +100,8 @@ pub(crate) fn spawn(client: MemberClient, key: &ObjectKey, worker: mailbox::Send
     })
 }
 
-fn send(worker: &mailbox::Sender<WorkerMsg>, event: MemberEvent) -> Result<(), ()> {
-    worker.send(WorkerMsg::Member(Box::new(event))).map_err(|_| ())
+fn send(report: &impl Report, event: MemberEvent) -> Result<(), ()> {
+    if report(event) { Ok(()) } else { Err(()) }
 }
 
 #[derive(Deserialize)]
@@ -128,7 +139,7 @@ async fn list_and_watch(
     client: &MemberClient,
     ar: &ApiResource,
     kind: &KindKey,
-    worker: &mailbox::Sender<WorkerMsg>,
+    report: &impl Report,
     failures: &mut u32,
 ) -> Stop {
     let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
@@ -148,7 +159,7 @@ async fn list_and_watch(
     };
     let present = items.iter().filter_map(|o| Some((o.resource_id()?.to_owned(), o.accepted()))).collect();
     drop(items);
-    if send(worker, MemberEvent::Listed { kind: kind.clone(), present }).is_err() {
+    if send(report, MemberEvent::Listed { kind: kind.clone(), present }).is_err() {
         return Stop::WorkerGone;
     }
     let mut version = metadata.resource_version.unwrap_or_default();
@@ -172,7 +183,7 @@ async fn list_and_watch(
         if !response.status().is_success() {
             return Stop::Failed(format!("watch {}: {}", ar.plural, error_text(code, response.into_body()).await));
         }
-        match stream(response.into_body(), worker, &mut version).await {
+        match stream(response.into_body(), report, &mut version).await {
             None => {} // the server ended the watch: go on from the last version
             Some(Stop::Failed(e)) => return Stop::Failed(format!("watch {}: {e}", ar.plural)),
             Some(stop) => return stop,
@@ -181,7 +192,7 @@ async fn list_and_watch(
 }
 
 /// Reads watch events until the stream ends (`None`) or something stops it.
-async fn stream(mut body: Body, worker: &mailbox::Sender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+async fn stream(mut body: Body, report: &impl Report, version: &mut String) -> Option<Stop> {
     // Only a partial line is ever held between frames; most frames hold whole events.
     let mut partial: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -196,11 +207,11 @@ async fn stream(mut body: Body, worker: &mailbox::Sender<WorkerMsg>, version: &m
         while let Some(pos) = rest.iter().position(|b| *b == b'\n') {
             let line = rest.split_to(pos + 1);
             let stop = if partial.is_empty() {
-                event(&line, worker, version)
+                event(&line, report, version)
             } else {
                 partial.extend_from_slice(&line);
                 let whole = std::mem::take(&mut partial);
-                event(&whole, worker, version)
+                event(&whole, report, version)
             };
             if stop.is_some() {
                 return stop;
@@ -212,7 +223,7 @@ async fn stream(mut body: Body, worker: &mailbox::Sender<WorkerMsg>, version: &m
 }
 
 /// Handles one event line.
-fn event(line: &[u8], worker: &mailbox::Sender<WorkerMsg>, version: &mut String) -> Option<Stop> {
+fn event(line: &[u8], report: &impl Report, version: &mut String) -> Option<Stop> {
     let line = line.trim_ascii();
     if line.is_empty() {
         return None;
@@ -236,7 +247,7 @@ fn event(line: &[u8], worker: &mailbox::Sender<WorkerMsg>, version: &mut String)
         ("DELETED", Some(id)) => MemberEvent::Gone { resource_id: id.to_owned() },
         _ => return None, // BOOKMARK, or not one of ours
     };
-    send(worker, event).err().map(|()| Stop::WorkerGone)
+    send(report, event).err().map(|()| Stop::WorkerGone)
 }
 
 /// The API's own words for a failed request.

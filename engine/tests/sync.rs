@@ -57,7 +57,7 @@ async fn fans_out_with_placement_and_overrides_then_writes_nothing_when_unchange
     assert_eq!((f.writes("a"), f.writes("b"), f.writes("c")), before, "resync wrote to a member");
 
     // A restarted engine remembers what the members hold: still no writes.
-    f.engine.shutdown();
+    f.engine.shutdown().await;
     let engine = EngineHandle::start(f.store.clone(), settings()).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1000)).await;
     engine.flush().await;
@@ -83,7 +83,7 @@ async fn fans_out_with_placement_and_overrides_then_writes_nothing_when_unchange
     }
     assert_eq!(f.member_configmap("a", "payments", "settings").await.unwrap(), json!({"mode": "turbo", "extra": "1"}));
     assert_eq!(f.member_configmap("b", "payments", "settings").await.unwrap(), json!({"mode": "slow", "extra": "1"}));
-    engine.shutdown();
+    engine.shutdown().await;
 }
 
 #[tokio::test]

@@ -73,6 +73,9 @@ pub struct Args {
     /// Address for the demo fleet's simulated API servers [default: 127.0.0.1:0, any free port].
     #[arg(long, env = "FLOTILLA_DEMO_LISTEN")]
     pub demo_listen: Option<SocketAddr>,
+    /// Address serving /metrics for Prometheus, or `off` [default: 127.0.0.1:9464].
+    #[arg(long, env = "FLOTILLA_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
 }
 
 /// The same settings as read from a config file.
@@ -94,6 +97,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     demo: Option<bool>,
     demo_listen: Option<SocketAddr>,
+    metrics_listen: Option<String>,
 }
 
 /// Everything the server needs, resolved.
@@ -115,6 +119,8 @@ pub struct Settings {
     pub site_root: PathBuf,
     pub demo: bool,
     pub demo_listen: SocketAddr,
+    /// `None`: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,7 +190,17 @@ impl Settings {
             .or(file.site_root)
             .or_else(|| std::env::var_os("LEPTOS_SITE_ROOT").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from("target/site"));
+        let metrics_listen = match args.metrics_listen.or(file.metrics_listen).as_deref().map(str::trim) {
+            None => Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+            Some("off") => None,
+            Some(addr) => Some(addr.parse().map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "metrics listen address '{addr}': give host:port (e.g. 127.0.0.1:9464) or off"
+                ))
+            })?),
+        };
         Ok(Self {
+            metrics_listen,
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
             secret_key_file: args
                 .secret_key_file
@@ -238,6 +254,16 @@ mod tests {
         assert_eq!(s.public_url, None);
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(!s.secure_cookies);
+        assert_eq!(s.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_metrics_listener_is_an_address_or_off() {
+        let with = |v: &str| Settings::resolve(Args { metrics_listen: Some(v.into()), ..Args::default() });
+        assert_eq!(with("0.0.0.0:9100").unwrap().metrics_listen, Some("0.0.0.0:9100".parse().unwrap()));
+        assert_eq!(with("off").unwrap().metrics_listen, None);
+        let err = with("9100").unwrap_err();
+        assert!(err.to_string().contains("give host:port"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use app::live::LiveEvent;
 use app::state::AppState;
+use axum::Extension;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +22,13 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tower_sessions::Session;
 
-pub async fn events(State(state): State<AppState>, session: Session) -> Response {
+use crate::startup::Stopping;
+
+pub async fn events(
+    State(state): State<AppState>,
+    Extension(stopping): Extension<Stopping>,
+    session: Session,
+) -> Response {
     let Some(user) = app::auth::ssr::session_user_ids(&session).await else {
         return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response();
     };
@@ -38,6 +45,7 @@ pub async fn events(State(state): State<AppState>, session: Session) -> Response
         changes: state.store.subscribe_changes(),
         seen: Visibility::new(state.store.clone(), user.tenant_id.clone(), access),
         user_id: user.user_id.clone(),
+        stopping: stopping.0,
     };
     Sse::new(stream(sources, user.tenant_id))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
@@ -51,6 +59,8 @@ struct Sources {
     seen: Visibility,
     /// The reader.
     user_id: String,
+    /// The server is stopping: the stream ends (the browser reconnects to the next server).
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 /// Which resources the reader may hear of.
@@ -114,6 +124,7 @@ impl Sources {
     async fn next(&mut self, tenant_id: &str) -> Option<LiveEvent> {
         loop {
             let event = tokio::select! {
+                () = self.stopping.cancelled() => return None,
                 event = self.engine.recv() => match event {
                     Ok(event) if event.tenant_id() == tenant_id => Some(LiveEvent::from_engine(&event)),
                     Ok(_) => None, // another tenant's

@@ -6,6 +6,7 @@ pub mod config;
 mod demo;
 mod events;
 mod health;
+pub mod metrics;
 pub mod startup;
 pub mod telemetry;
 

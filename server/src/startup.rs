@@ -2,6 +2,7 @@
 //! [`Application::run_until_stopped`] serves. Tests bind port 0 and read [`Application::port`].
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::middleware;
@@ -22,6 +23,15 @@ use app::{App, shell};
 use crate::auth::{DbSessionStore, oidc, require_login, same_origin};
 use crate::config::Settings;
 use crate::health;
+use crate::metrics::{HttpMetrics, Metrics};
+
+/// How long requests in flight may take to finish once the server begins to stop.
+const REQUEST_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Cancelled when the server begins to stop; handlers of long-lived responses (the live
+/// stream) take it as an extension and end then.
+#[derive(Clone, Default)]
+pub struct Stopping(pub tokio_util::sync::CancellationToken);
 
 /// The name of Flotilla's session cookie.
 pub const SESSION_COOKIE: &str = "flotilla_session";
@@ -54,6 +64,11 @@ pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     router: Router,
+    /// `/metrics`, on its own listener (none when turned off).
+    metrics: Option<(TcpListener, Router)>,
+    /// Cancelled when the server begins to stop (long-lived responses such as the live
+    /// stream end then, so that the requests in flight can finish).
+    stopping: Stopping,
     store: Store,
     /// The sync engine: one worker per registered cluster.
     engine: flotilla_engine::EngineHandle,
@@ -99,11 +114,23 @@ impl Application {
             );
         }
 
+        let metrics_listener = match settings.metrics_listen {
+            Some(at) => Some(TcpListener::bind(at).await.map_err(|source| StartupError::Bind { addr: at, source })?),
+            None => None,
+        };
+
         let engine =
             flotilla_engine::EngineHandle::start(store.clone(), flotilla_engine::EngineSettings::default()).await?;
-        let router = router(&settings, store.clone(), engine.clone(), addr)?;
+        let metrics = Arc::new(Metrics::new(engine.metrics()));
+        let stopping = Stopping::default();
+        let router = router(&settings, store.clone(), engine.clone(), addr, metrics.http.clone())?
+            .layer(axum::Extension(stopping.clone()));
+        let metrics = metrics_listener.map(|l| (l, crate::metrics::router(metrics)));
+        if let Some(at) = metrics.as_ref().and_then(|(l, _)| l.local_addr().ok()) {
+            tracing::info!(url = %format!("http://{at}/metrics"), "metrics for Prometheus");
+        }
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
-        Ok(Self { listener, addr, router, store, engine, demo })
+        Ok(Self { listener, addr, router, metrics, stopping, store, engine, demo })
     }
 
     pub fn port(&self) -> u16 {
@@ -126,8 +153,21 @@ impl Application {
         self.demo.as_ref()
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    /// Where `/metrics` is served, if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM; see [`Application::run_until`].
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves, then stops in order: no new requests are taken and those
+    /// in flight finish; the sync engine finishes its writes in flight (bounded) and stores
+    /// every status, so that the next start knows what the members hold; then the demo fleet
+    /// (if any) stops.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let sessions = DbSessionStore::new(self.store.clone());
         let cleanup = tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -138,11 +178,40 @@ impl Application {
                 }
             }
         });
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let metrics = self.metrics.map(|(listener, router)| {
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, router).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            })
+        });
+        let stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopping.0.cancel();
+        });
+        let serve = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(self.stopping.0.clone().cancelled_owned());
+        // Requests in flight get a bounded time to finish once stopping begins.
+        let overdue = async {
+            self.stopping.0.cancelled().await;
+            tokio::time::sleep(REQUEST_GRACE).await;
+        };
+        let served = tokio::select! {
+            served = serve => served,
+            () = overdue => {
+                tracing::warn!(grace_s = REQUEST_GRACE.as_secs(), "requests still in flight were cut off");
+                Ok(())
+            }
+        };
+        tracing::info!("no longer taking requests; stopping the sync engine");
+        self.engine.shutdown().await;
         cleanup.abort();
+        if let Some(m) = metrics {
+            m.abort();
+        }
         drop(self.demo);
+        tracing::info!("stopped");
         served
     }
 }
@@ -173,6 +242,7 @@ fn router(
     store: Store,
     engine: flotilla_engine::EngineHandle,
     addr: SocketAddr,
+    http_metrics: HttpMetrics,
 ) -> Result<Router, StartupError> {
     let auth = AuthSettings {
         public_url: settings.public_url.clone().unwrap_or_else(|| default_public_url(addr)),
@@ -212,11 +282,13 @@ fn router(
         .route("/t/{slug}/callback", get(oidc::callback))
         .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .route_layer(middleware::from_fn(crate::metrics::note_route))
         .layer(middleware::from_fn(require_login))
         .layer(sessions)
         // Outermost: a forged request never touches the session.
         .layer(middleware::from_fn(same_origin))
         .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(http_metrics, crate::metrics::track))
         .with_state(state))
 }
 
@@ -245,5 +317,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
+    tracing::info!("shutting down (a second signal does not hurry it: in-flight writes end first)");
 }

@@ -11,6 +11,11 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     /// The demo fleet's CA, when started with the demo fleet.
     pub demo_ca: Option<String>,
+    /// Where `/metrics` is served.
+    pub metrics_url: String,
+    /// Sending (or dropping) it stops the server as SIGTERM would.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -50,16 +55,32 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Stops the server as SIGTERM would, and waits until it has stopped.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        drop(self.stop.take());
+        if let Some(running) = self.running.take() {
+            running.await.expect("the server task ends").expect("the server stops cleanly");
+        }
+        self.data_dir
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// A server whose arguments `adjust` may change before it starts.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Args)) -> TestApp {
+    spawn_app_in(tempfile::tempdir().expect("temp dir"), adjust).await
+}
+
+/// A server on `data_dir` (a new one, or one a stopped server used).
+pub async fn spawn_app_in(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut Args)) -> TestApp {
     server::telemetry::init_for_tests();
-    let data_dir = tempfile::tempdir().expect("temp dir");
     let args = Args {
         listen: Some("127.0.0.1:0".parse().unwrap()),
+        metrics_listen: Some("127.0.0.1:0".into()),
         data_dir: Some(data_dir.path().to_path_buf()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
         site_root: Some(data_dir.path().join("site")),
@@ -70,10 +91,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Args)) -> TestApp {
     let settings = Settings::resolve(args).expect("settings resolve");
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_url = app.metrics_addr().map(|a| format!("http://{a}/metrics")).unwrap_or_default();
     let store = app.store().clone();
     let demo_ca = app.demo().and_then(|d| d.ca_pem()).map(str::to_owned);
-    tokio::spawn(app.run_until_stopped());
-    TestApp { address, store, data_dir, demo_ca }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp { address, store, data_dir, demo_ca, metrics_url, stop: Some(stop), running: Some(running) }
 }
 
 /// The value of the session cookie a response sets, if any.

@@ -1,0 +1,192 @@
+//! A sync pass: the worker plans ([`crate::plan`]) and executes the steps against its member,
+//! recording each outcome as the resource's status. A cluster that stops answering ends the
+//! pass (the rest waits for it); refusals are retried with backoff; a write with no answer
+//! in time has the cluster probed before anything else is written.
+
+use std::sync::Arc;
+
+use flotilla_domain::{ObjectKey, StatusCode};
+use tokio::time::Instant;
+
+use super::ClusterWorker;
+use crate::member::{self, Accepted, Refusal};
+use crate::metrics::{Verb, WriteResult};
+use crate::model::{Desired, Output, ResourceEntry};
+use crate::plan::{Step, plan};
+use crate::tracked::{Applied, Tracked};
+
+impl ClusterWorker {
+    pub(super) async fn sync(&mut self) {
+        let started = Instant::now();
+        let mut ids = std::mem::take(&mut self.pending);
+        if std::mem::take(&mut self.check_all) {
+            ids.extend(self.placed());
+            ids.extend(self.tracked.keys().map(|k| k.to_string()));
+        }
+        let work: Vec<(String, Desired)> = {
+            let model = self.cx.model.read();
+            ids.into_iter().map(|id| (id.clone(), model.desired(&self.cluster.id, &id))).collect()
+        };
+        let mut steps = plan(work, &self.tracked, &self.drifted).into_iter();
+        for step in steps.by_ref() {
+            if !self.execute(step).await {
+                break;
+            }
+            if self.cx.stopping.is_cancelled() {
+                break;
+            }
+        }
+        // The cluster went away mid-pass, or the engine is stopping: the rest waits.
+        self.pending.extend(steps.map(|s| s.id().to_owned()));
+        if !self.retry.is_empty() && self.retry_at.is_none() {
+            self.retry_at = Some(Instant::now() + self.backoff());
+        }
+        self.cx.metrics.reconciled(started.elapsed());
+    }
+
+    /// Takes one step. Returns false when the cluster stopped answering.
+    pub(super) async fn execute(&mut self, step: Step<Desired>) -> bool {
+        match step {
+            Step::MarkSynced { id } => {
+                self.set_status(&id, StatusCode::Synced, String::new());
+                true
+            }
+            Step::Apply { id, desired: Desired::Present { resource, output }, create, verify_first } => {
+                self.drifted.remove(&id);
+                self.apply(&id, &resource, &output, create, verify_first).await
+            }
+            Step::Apply { .. } => true, // only Present is ever applied
+            Step::Invalid { id, message } => {
+                self.set_status(&id, StatusCode::ApplyOverridesFailed, message);
+                true
+            }
+            Step::Delete { id, key } => self.delete(&id, key).await,
+            Step::Forget { id } => {
+                self.forget(&id);
+                true
+            }
+        }
+    }
+
+    async fn apply(
+        &mut self,
+        id: &str,
+        resource: &ResourceEntry,
+        output: &Output,
+        create: bool,
+        verify_first: bool,
+    ) -> bool {
+        let Some(client) = self.client() else { return false };
+        let timeout = self.cx.settings.request_timeout;
+        if verify_first {
+            let applied = self.tracked.get(id).and_then(|t| t.applied.clone());
+            match member::versions(&client, timeout, &output.key).await {
+                Ok(Some(now)) if applied.is_some_and(|a| a.still_holds(&now)) => return true,
+                Ok(_) => {}
+                Err(Refusal::Unreachable(why)) => return self.unreachable(id, why).await,
+                Err(_) => {}
+            }
+        }
+        let verb = if create { Verb::Create } else { Verb::Update };
+        let result = member::apply(&client, timeout, output, id, !create, resource.adopt_existing).await;
+        self.cx.metrics.wrote(verb, WriteResult::of(&result));
+        match result {
+            Ok(accepted) => {
+                self.accept(id, resource, output, accepted);
+                self.ensure_watch(&output.key);
+                true
+            }
+            Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::TimedOut(why)) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                let code = if create { StatusCode::CreationTimedOut } else { StatusCode::UpdateTimedOut };
+                self.timed_out(id, code, why)
+            }
+            Err(Refusal::NotOurs) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                let why = format!(
+                    "{} exists in the cluster and was not created by Flotilla; allow adoption to manage it",
+                    output.key
+                );
+                self.set_status(id, StatusCode::AlreadyExists, why);
+                true
+            }
+            Err(Refusal::MissingDependency(why)) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                self.set_status(
+                    id,
+                    StatusCode::WaitingForDependency,
+                    format!("waiting for its namespace or type: {why}"),
+                );
+                self.retry.insert(id.to_owned());
+                true
+            }
+            Err(Refusal::Refused(why)) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                let code = if create { StatusCode::CreationFailed } else { StatusCode::UpdateFailed };
+                self.set_status(id, code, why);
+                self.retry.insert(id.to_owned());
+                true
+            }
+        }
+    }
+
+    pub(super) async fn delete(&mut self, id: &str, key: Arc<ObjectKey>) -> bool {
+        let Some(client) = self.client() else { return false };
+        if self.tracked.get(id).is_some_and(|t| t.code != StatusCode::WaitingForRemoval) {
+            self.set_status(id, StatusCode::WaitingForRemoval, format!("removing {key}"));
+        }
+        let result = member::delete(&client, self.cx.settings.request_timeout, &key).await;
+        self.cx.metrics.wrote(Verb::Delete, WriteResult::of(&result));
+        match result {
+            Ok(()) | Err(Refusal::NotOurs) => {
+                self.forget(id);
+                true
+            }
+            Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
+            Err(Refusal::TimedOut(why)) => self.timed_out(id, StatusCode::DeletionTimedOut, why),
+            Err(Refusal::Refused(why) | Refusal::MissingDependency(why)) => {
+                self.set_status(id, StatusCode::DeletionFailed, why);
+                self.retry.insert(id.to_owned());
+                true
+            }
+        }
+    }
+
+    /// A write had no answer in time. It is retried with backoff, and the cluster is probed
+    /// before anything else is written: a cluster that stopped answering altogether goes
+    /// Offline; one that is only slow to write keeps its other objects moving. Returns false
+    /// (the pass stops here for the probe).
+    fn timed_out(&mut self, id: &str, code: StatusCode, why: String) -> bool {
+        self.set_status(id, code, why);
+        self.retry.insert(id.to_owned());
+        self.next_probe = Instant::now();
+        false
+    }
+
+    async fn unreachable(&mut self, id: &str, why: String) -> bool {
+        self.pending.insert(id.to_owned());
+        self.mark_offline(why).await;
+        false
+    }
+
+    /// The member accepted `output`: remember what it answered, and say Synced.
+    fn accept(&mut self, id: &str, resource: &ResourceEntry, output: &Output, accepted: Accepted) {
+        let t = self.tracked.entry(id.into()).or_insert_with(Tracked::pending);
+        t.set_key(resource.key.as_ref(), &output.key);
+        t.applied = Some(Applied {
+            revision: resource.revision,
+            hash: output.hash,
+            generation: accepted.generation,
+            resource_version: accepted.resource_version.map(String::into_boxed_str),
+        });
+        t.code = StatusCode::Synced;
+        t.message = Box::default();
+        t.health = accepted.health.or(t.health);
+        self.publish(id);
+    }
+
+    fn track_key(&mut self, id: &str, shared: Option<&Arc<ObjectKey>>, key: &ObjectKey) {
+        self.tracked.entry(id.into()).or_insert_with(Tracked::pending).set_key(shared, key);
+    }
+}
