@@ -8,20 +8,57 @@ step() { printf '\n\033[1;32m==>\033[0m \033[1m%s\033[0m\n' "$*" >&2; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/flotilla/target}"
 # A CI run builds once: incremental caches would only cost time and disk (gigabytes).
 if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
-# mold links much faster than the default linker (gcc >= 12 can drive it).
-if command -v mold >/dev/null 2>&1 && [[ -z "${RUSTFLAGS:-}" ]]; then
-  export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
-fi
 
-# Where rustup could not add the wasm32 target, build everything with Debian's toolchain,
-# compiling std for wasm32 from source (see setup.sh).
+# How to build, once setup.sh has installed the tools: call after it (the flags chosen here are
+# part of every artifact's fingerprint, so they must not change between two runs).
 LEPTOS_EXTRA_ARGS=()
-if [[ "$(cat "$ROOT/.frontend-mode" 2>/dev/null)" == "debian" ]]; then
-  export PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1
-  LEPTOS_EXTRA_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
-fi
+use_toolchain() {
+  # mold links much faster than the default linker (gcc >= 12 can drive it).
+  if command -v mold >/dev/null 2>&1 && [[ -z "${RUSTFLAGS:-}" ]]; then
+    export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="-C link-arg=-fuse-ld=mold"
+  fi
+  # Where rustup could not add the wasm32 target, build everything with Debian's toolchain,
+  # compiling std for wasm32 from source (see setup.sh).
+  if [[ "$(cat "$ROOT/.frontend-mode" 2>/dev/null)" == "debian" ]]; then
+    export PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1
+    LEPTOS_EXTRA_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+  fi
+}
 
-# cargo leptos build [--release]: server binary, wasm, css and assets into target/site.
+# cargo leptos build [--release] ...: wasm, css and assets into target/site.
 leptos_build() {
   (cd "$ROOT" && cargo leptos build "${LEPTOS_EXTRA_ARGS[@]}" "$@")
+}
+
+# The server binaries, with plain cargo: the same command, features and flags for the run
+# command and the tests, so neither rebuilds what the other built. `release` or `dev`.
+build_server() {
+  local profile=()
+  [[ "$1" == release ]] && profile=(--release)
+  (cd "$ROOT" && cargo build --workspace --exclude frontend --bins --locked "${profile[@]}")
+}
+
+# A digest of everything the site (wasm, CSS, assets) is built from, and how.
+site_inputs() {
+  (
+    cd "$ROOT"
+    echo "$1 $(cargo leptos --version 2>/dev/null) $(cat .frontend-mode 2>/dev/null)"
+    find app domain frontend style public -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock package-lock.json
+  ) | sha256sum | cut -d' ' -f1
+}
+
+# The site, built by cargo-leptos, unless it was built from exactly these inputs already
+# (cargo-leptos itself regenerates the JS and wasm on every call, minutes in release).
+build_site() {
+  local profile=() stamp="$ROOT/target/site/.built-from" want
+  [[ "$1" == release ]] && profile=(--release)
+  want="$(site_inputs "$1")"
+  if [[ -d "$ROOT/target/site/pkg" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+    step "the site is up to date ($1)"
+    return
+  fi
+  rm -f "$stamp"
+  leptos_build --frontend-only "${profile[@]}"
+  echo "$want" > "$stamp"
 }

@@ -1,13 +1,33 @@
 #!/usr/bin/env bash
-# Runs Flotilla: installs what is missing, builds (release), and serves on
-# http://127.0.0.1:3000 with an SQLite database under ./data. Extra arguments go to the
-# server (see `--help`); so do FLOTILLA_* environment variables.
+# Runs Flotilla: installs what is missing, builds, and serves on http://127.0.0.1:3000 with an
+# SQLite database under ./data. Extra arguments go to the server (see `--help`); so do
+# FLOTILLA_* environment variables.
+#
+# It builds what the test command builds (an unoptimised, debug-assertion build: the quickest
+# to have, and shared with scripts/test.sh, so neither rebuilds after the other). For an
+# optimised build, say `--release` first: scripts/run.sh --release --demo
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-"$ROOT/scripts/setup.sh"
-step "building Flotilla (release)"
-leptos_build --release
+PROFILE=dev
+if [[ "${1:-}" == "--release" ]]; then PROFILE=release; shift; fi
+
+step "tools"
+"$ROOT/scripts/setup.sh" --quick
+use_toolchain
+if "$ROOT/scripts/setup.sh" --cargo-leptos-ready 2>/dev/null; then
+  step "building Flotilla ($PROFILE)"
+  build_server "$PROFILE"
+else
+  # cargo-leptos compiles once, for about 12 minutes; the server does not need it, so it is
+  # built meanwhile (the two share the cores, and each has stretches where one core idles).
+  step "installing cargo-leptos while building the server ($PROFILE)"
+  "$ROOT/scripts/setup.sh" --cargo-leptos &
+  installing=$!
+  build_server "$PROFILE" || { kill "$installing" 2>/dev/null; exit 1; }
+  wait "$installing"
+fi
+build_site "$PROFILE"
 
 export FLOTILLA_SITE_ROOT="${FLOTILLA_SITE_ROOT:-$ROOT/target/site}"
 step "starting Flotilla"
@@ -18,4 +38,6 @@ cat >&2 <<MSG
   Stop with Ctrl-C.
 MSG
 cd "$ROOT"
-exec "$CARGO_TARGET_DIR/release/flotilla" "$@"
+profile_dir=debug
+[[ "$PROFILE" == release ]] && profile_dir=release
+exec "$CARGO_TARGET_DIR/$profile_dir/flotilla" "$@"

@@ -1,17 +1,28 @@
 #!/usr/bin/env bash
 # Installs what building and testing Flotilla needs, only where it is missing.
-# Idempotent: a second run does nothing but checks. Sourced by run.sh and test.sh.
+# Idempotent: a second run does nothing but checks. Run by run.sh and test.sh.
 #
-#   scripts/setup.sh            build tools (wasm target, cargo-leptos, wasm-bindgen, npm tools)
-#   scripts/setup.sh --test     also the browser (Debian chromium) for end-to-end tests
+#   scripts/setup.sh                 build tools (npm tools, mold, wasm target, wasm-bindgen, cargo-leptos)
+#   scripts/setup.sh --test          also the browser (Debian chromium) for end-to-end tests
+#   scripts/setup.sh --quick         all but cargo-leptos (the one slow install; run.sh builds
+#                                    the server while it compiles)
+#   scripts/setup.sh --cargo-leptos  cargo-leptos alone
+#   scripts/setup.sh --cargo-leptos-ready   exits 0 when it is installed
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.11"
 # Must equal the `wasm-bindgen` crate pinned with `=` in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"
-WANT_TEST=0
-[[ "${1:-}" == "--test" ]] && WANT_TEST=1
+WANT_TEST=0 QUICK_TOOLS=1 CARGO_LEPTOS=1
+case "${1:-}" in
+  --test) WANT_TEST=1 ;;
+  --quick) CARGO_LEPTOS=0 ;;
+  --cargo-leptos) QUICK_TOOLS=0 ;;
+  --cargo-leptos-ready) QUICK_TOOLS=0 CARGO_LEPTOS=0 ;;
+  "") ;;
+  *) echo "usage: scripts/setup.sh [--test|--quick|--cargo-leptos|--cargo-leptos-ready]" >&2; exit 2 ;;
+esac
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -44,6 +55,33 @@ cargo_196() {
   return 1
 }
 
+# Is the pinned cargo-leptos installed? (run.sh asks before deciding what to overlap)
+cargo_leptos_ready() {
+  [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" == "$CARGO_LEPTOS_VERSION" ]]
+}
+
+# --- cargo-leptos ------------------------------------------------------------------------------
+# Installed unoptimised and without debug info: 12 minutes on 2 cores instead of 35-40 for the
+# default release build with fat LTO; the builds it drives take a few seconds longer.
+install_cargo_leptos() {
+  cargo_leptos_ready && return 0
+  local c196
+  c196="$(cargo_196)"
+  log "installing cargo-leptos $CARGO_LEPTOS_VERSION with $($c196 --version) (about 12 minutes on 2 cores, once)"
+  local fast=(env -u CARGO_TARGET_DIR CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0)
+  # Debian's cargo must not pick up rustup's rustc.
+  if [[ "$c196" == /usr/bin/cargo ]]; then
+    "${fast[@]}" PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc "$c196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --debug --root "$HOME/.cargo"
+  else
+    "${fast[@]}" "$c196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --debug
+  fi
+}
+if [[ $QUICK_TOOLS -eq 0 ]]; then
+  if [[ $CARGO_LEPTOS -eq 0 ]]; then cargo_leptos_ready; exit; fi
+  install_cargo_leptos
+  exit 0
+fi
+
 # --- Node packages (tailwind, binaryen's wasm-opt, playwright-core) -------------------------
 if ! have npm; then apt_install nodejs npm; fi
 if [[ ! -d "$ROOT/node_modules" || "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.flotilla-stamp" ]]; then
@@ -68,21 +106,11 @@ echo "$FRONTEND_MODE" > "$ROOT/.frontend-mode"
 
 # --- wasm-bindgen CLI, same version as the crate ---------------------------------------------
 if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]]; then
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
   env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-# --- cargo-leptos ------------------------------------------------------------------------------
-if [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]]; then
-  C196="$(cargo_196)"
-  log "installing cargo-leptos $CARGO_LEPTOS_VERSION with $($C196 --version) (35-40 minutes on 2 cores, once)"
-  # Debian's cargo must not pick up rustup's rustc.
-  if [[ "$C196" == /usr/bin/cargo ]]; then
-    env -u CARGO_TARGET_DIR PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc "$C196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --root "$HOME/.cargo"
-  else
-    env -u CARGO_TARGET_DIR "$C196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
-  fi
-fi
+if [[ $CARGO_LEPTOS -eq 1 ]]; then install_cargo_leptos; fi
 
 # --- Browser for end-to-end tests -------------------------------------------------------------
 if [[ $WANT_TEST -eq 1 ]]; then

@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 "$ROOT/scripts/setup.sh" --test
+use_toolchain
 cd "$ROOT"
 LOGS="$(mktemp -d)"
 
@@ -28,11 +29,10 @@ if [[ $cargo_status -ne 0 ]]; then
 fi
 
 step "building the server and the site for the end-to-end tests"
-# The server with plain cargo: same features and flags as the tests above, so nothing is
-# rebuilt (cargo-leptos's dev server build adds --cfg erase_components, rebuilding every
-# crate). cargo-leptos builds the wasm frontend, CSS and assets into target/site.
-cargo build --workspace --exclude frontend --bins --locked
-leptos_build --frontend-only
+# The server with plain cargo, as the tests above and the run command build it (nothing is
+# rebuilt); cargo-leptos builds the wasm frontend, CSS and assets into target/site.
+build_server dev
+build_site dev
 
 step "end-to-end tests (Playwright, Chromium)"
 export FLOTILLA_BIN="$CARGO_TARGET_DIR/debug/flotilla"

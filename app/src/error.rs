@@ -22,6 +22,9 @@ pub enum AppError {
     /// Someone else saved first (optimistic concurrency): the message names them.
     #[error("{0}")]
     Conflict(String),
+    /// The request itself is malformed (a missing or mistyped argument): the message says how.
+    #[error("The request is malformed: {0}")]
+    BadRequest(String),
     #[error("Something went wrong on the server; it has been logged. Please try again.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -87,6 +90,7 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,

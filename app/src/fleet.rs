@@ -62,11 +62,11 @@ mod ssr {
         let mut counts = std::collections::HashMap::<String, (usize, usize)>::new();
         let mut projects = store.list_tenant_projects(&user.tenant_id).await?;
         for workspace in store.list_workspaces(&user.tenant_id).await? {
-            for c in matching(&clusters, &[&workspace.selector]) {
+            for c in matching(&clusters, &workspace.selector, None) {
                 counts.entry(c.id.clone()).or_default().0 += 1;
             }
             for project in projects.remove(&workspace.id).unwrap_or_default() {
-                for c in matching(&clusters, &[&workspace.selector, &project.selector]) {
+                for c in matching(&clusters, &workspace.selector, Some(&project.selector)) {
                     counts.entry(c.id.clone()).or_default().1 += 1;
                 }
             }

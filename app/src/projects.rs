@@ -302,11 +302,11 @@ pub(crate) mod ssr {
             return Err(AppError::NotFound);
         }
         let all = store.list_clusters(&user.tenant_id).await?;
-        let selected = matching(&all, &[&workspace.selector]);
+        let selected = matching(&all, &workspace.selector, None);
         let projects: Vec<ProjectSummary> = projects
             .into_iter()
             .map(|p| ProjectSummary {
-                clusters: matching(&all, &[&workspace.selector, &p.selector]).len(),
+                clusters: matching(&all, &workspace.selector, Some(&p.selector)).len(),
                 id: p.id,
                 name: p.name,
                 selector: p.selector,
@@ -350,7 +350,7 @@ pub(crate) mod ssr {
         let project = store.create_project(&user.tenant_id, &actor(&user), &workspace.id, &name, &selector).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(ProjectSummary {
-            clusters: matching(&all, &[&workspace.selector, &project.selector]).len(),
+            clusters: matching(&all, &workspace.selector, Some(&project.selector)).len(),
             id: project.id,
             name: project.name,
             selector: project.selector,
@@ -364,7 +364,7 @@ pub(crate) mod ssr {
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(ProjectSummary {
-            clusters: matching(&all, &[&workspace.selector, &project.selector]).len(),
+            clusters: matching(&all, &workspace.selector, Some(&project.selector)).len(),
             id: project.id,
             name: project.name,
             selector: project.selector,
@@ -377,7 +377,7 @@ pub(crate) mod ssr {
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         let clusters: Vec<ClusterRef> =
-            matching(&all, &[&workspace.selector, &project.selector]).into_iter().map(cluster_ref).collect();
+            matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect();
         let column: std::collections::HashMap<&str, u32> =
             clusters.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
         let records = store.list_resources(&user.tenant_id, &workspace.id, Some(&project.id)).await?;

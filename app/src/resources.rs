@@ -208,11 +208,8 @@ pub(crate) mod ssr {
         };
         let level = user.require_level(&workspace.id, project.as_ref().map(|p| p.id.as_str()), need)?;
         let all = store.list_clusters(&user.tenant_id).await?;
-        let mut selectors = vec![workspace.selector.as_str()];
-        if let Some(p) = &project {
-            selectors.push(&p.selector);
-        }
-        let clusters = matching(&all, &selectors).into_iter().cloned().collect();
+        let project_selector = project.as_ref().map(|p| p.selector.as_str());
+        let clusters = matching(&all, &workspace.selector, project_selector).into_iter().cloned().collect();
         Ok(Home {
             level,
             workspace_id: workspace.id,
@@ -346,7 +343,7 @@ pub(crate) mod ssr {
         if record.kind == "Namespace" {
             return Some("This is the project's own namespace: it comes and goes with the project.".to_owned());
         }
-        flotilla_store::is_access_binding(&record.kind, &record.name).then(|| {
+        flotilla_domain::access::is_access_binding(&record.kind, &record.name).then(|| {
             "This binding gives the project's groups their access: it follows the tenant's group rules; \
              change those instead."
                 .to_owned()

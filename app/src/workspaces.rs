@@ -40,7 +40,7 @@ pub async fn set_workspace_selector(id: String, version: i64, selector: String) 
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use flotilla_domain::{ClusterSummary, LabelSelector, ResourceName};
+    use flotilla_domain::{ClusterSummary, Reach, ResourceName};
     use flotilla_store::Workspace;
 
     use super::WorkspaceSummary;
@@ -50,12 +50,16 @@ pub(crate) mod ssr {
     use crate::auth::ssr::{actor, require_caller};
     use crate::state::app_state;
 
-    /// Clusters matching every selector (stored selectors were checked when saved; one that
-    /// no longer parses matches nothing). Clusters being deregistered match nothing.
-    pub(crate) fn matching<'a>(clusters: &'a [ClusterSummary], selectors: &[&str]) -> Vec<&'a ClusterSummary> {
-        let parsed: Option<Vec<LabelSelector>> = selectors.iter().map(|s| LabelSelector::parse(s).ok()).collect();
-        let Some(parsed) = parsed else { return Vec::new() };
-        clusters.iter().filter(|c| c.deregistering.is_none() && parsed.iter().all(|s| s.matches(&c.labels))).collect()
+    /// The clusters a workspace (and project) reaches, by the domain's rule ([`Reach`]).
+    /// Stored selectors were checked when saved; one that no longer parses reaches nothing.
+    /// Clusters being deregistered are reached by nothing.
+    pub(crate) fn matching<'a>(
+        clusters: &'a [ClusterSummary],
+        workspace: &str,
+        project: Option<&str>,
+    ) -> Vec<&'a ClusterSummary> {
+        let Ok(reach) = Reach::parse(workspace, project) else { return Vec::new() };
+        clusters.iter().filter(|c| c.deregistering.is_none() && reach.scope().contains(&c.labels)).collect()
     }
 
     /// `workspace` as lists show it, with how many clusters it matches and projects it has.
@@ -83,7 +87,7 @@ pub(crate) mod ssr {
                 continue;
             }
             let projects = projects.len();
-            let matched = matching(&clusters, &[&workspace.selector]).len();
+            let matched = matching(&clusters, &workspace.selector, None).len();
             out.push(summary(workspace, matched, projects));
         }
         Ok(out)
@@ -96,7 +100,7 @@ pub(crate) mod ssr {
         let store = app_state()?.store;
         let workspace = store.create_workspace(&user.tenant_id, &actor(&user), &name, &selector).await?;
         let clusters = store.list_clusters(&user.tenant_id).await?;
-        let matched = matching(&clusters, &[&workspace.selector]).len();
+        let matched = matching(&clusters, &workspace.selector, None).len();
         Ok(summary(workspace, matched, 0))
     }
 
@@ -108,7 +112,7 @@ pub(crate) mod ssr {
         let workspace = store.set_workspace_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
         let clusters = store.list_clusters(&user.tenant_id).await?;
         let projects = store.list_projects(&user.tenant_id, &id).await?.len();
-        let matched = matching(&clusters, &[&workspace.selector]).len();
+        let matched = matching(&clusters, &workspace.selector, None).len();
         Ok(summary(workspace, matched, projects))
     }
 }

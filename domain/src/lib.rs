@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O, so everything compiles to wasm and is unit-tested in isolation.
 
+pub mod access;
 pub mod cluster;
 pub mod error;
 pub mod kinds;
@@ -10,6 +11,7 @@ pub mod names;
 pub mod overrides;
 pub mod placement;
 pub mod render;
+pub mod resource;
 pub mod review;
 pub mod role;
 pub mod selector;
@@ -20,7 +22,7 @@ pub use error::{Error, Result};
 pub use manifest::parse_manifest;
 pub use names::{ResourceName, TenantSlug, Username};
 pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
-pub use placement::{Placement, ResolvedPlacement, Scope};
+pub use placement::{Placement, Reach, ResolvedPlacement, Scope};
 pub use render::{ObjectKey, RenderInput, Rendered};
 pub use role::{Access, Grant, GroupMapping, Level, Role, RoleScope, grants_for_groups};
 pub use selector::{LabelSelector, parse_labels};

@@ -86,6 +86,30 @@ pub struct Scope<'a> {
     pub project: Option<&'a LabelSelector>,
 }
 
+/// The clusters a workspace, or a project of it, reaches: its stored selectors, parsed. The
+/// one rule for "which clusters" that the dashboard (lists and counts) and the engine (where
+/// objects go) both use, through [`Scope::contains`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reach {
+    workspace: LabelSelector,
+    project: Option<LabelSelector>,
+}
+
+impl Reach {
+    /// From the workspace's selector and, for a project, the project's. Errors name the
+    /// `selector` field (a stored selector that no longer parses reaches no cluster).
+    pub fn parse(workspace: &str, project: Option<&str>) -> Result<Self> {
+        Ok(Self {
+            workspace: LabelSelector::parse(workspace)?,
+            project: project.map(LabelSelector::parse).transpose()?,
+        })
+    }
+
+    pub fn scope(&self) -> Scope<'_> {
+        Scope { workspace: &self.workspace, project: self.project.as_ref() }
+    }
+}
+
 impl Scope<'_> {
     /// Whether the cluster belongs to the workspace (and project, if any).
     pub fn contains(&self, labels: &BTreeMap<String, String>) -> bool {
@@ -142,6 +166,18 @@ mod tests {
         assert!(scope.places(&listed, "prod-eu", &eu_prod));
         let ws_only = Scope { workspace: &ws, project: None };
         assert!(ws_only.places(&everywhere, "prod-us", &us_prod));
+    }
+
+    #[test]
+    fn a_projects_reach_is_its_workspaces_narrowed_by_its_own() {
+        let eu_prod = labels(&[("env", "prod"), ("region", "eu")]);
+        let us_prod = labels(&[("env", "prod"), ("region", "us")]);
+        let workspace = Reach::parse("env=prod", None).unwrap();
+        assert!(workspace.scope().contains(&eu_prod) && workspace.scope().contains(&us_prod));
+        let project = Reach::parse("env=prod", Some("region=eu")).unwrap();
+        assert!(project.scope().contains(&eu_prod) && !project.scope().contains(&us_prod));
+        assert!(Reach::parse("", Some("")).unwrap().scope().contains(&labels(&[])), "empty selectors: every cluster");
+        assert!(Reach::parse("env=prod", Some("region in (")).is_err());
     }
 
     #[test]

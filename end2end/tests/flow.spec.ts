@@ -139,5 +139,16 @@ test("register three clusters, place a ConfigMap with an override, watch it live
   for (const cell of await web.all()) {
     await expect(cell).toContainText("Healthy 2/2", { timeout: 20_000 });
   }
+  // At a laptop's width, the code and the health each stay on one line (the health once
+  // wrapped onto three, a lone separator dot above it).
+  await page.setViewportSize({ width: 1440, height: 900 });
+  for (const cell of await web.all()) {
+    const [pill, health] = [cell.locator("[data-code] > span").first(), cell.getByTestId("health")];
+    await expect(health).toHaveText("Healthy 2/2");
+    for (const line of [pill, health]) {
+      const box = await line.boundingBox();
+      expect(box!.height, "one line").toBeLessThan(26);
+    }
+  }
   await page.screenshot({ path: "test-results/project-workload.png", fullPage: true });
 });

@@ -11,6 +11,8 @@
 //! `cargo bench -p flotilla-engine --bench fanout -- [clusters] [objects]` (default 1000 20).
 //! With `FLOTILLA_BENCH_EXIT_AFTER_SYNC=1` it exits right after the initial sync, so a heap
 //! profiler (`heaptrack`) reports what the hub holds for the fleet as "leaked".
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader, Write};
@@ -27,6 +29,9 @@ use serde_json::{Value, json};
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
+// A global allocator is an unsafe trait: this one only counts, then forwards each call
+// unchanged to the system allocator, so it keeps every promise `System` makes.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE.fetch_add(layout.size(), Ordering::Relaxed);

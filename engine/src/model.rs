@@ -243,15 +243,29 @@ impl FleetModel {
         self.clusters.iter().filter(|(_, c)| pred(self, c)).map(|(id, _)| id.clone()).collect()
     }
 
+    /// The scope of workspace `id` and, for a project, project `project_id` (`None` when a
+    /// stored selector no longer parses, or an entity is missing: it reaches nothing).
+    fn scope(&self, id: &str, project_id: Option<&str>) -> Option<Scope<'_>> {
+        let workspace = self.workspaces.get(id)?.selector.as_ref()?;
+        let project = match project_id {
+            Some(pid) => match self.projects.get(pid)? {
+                ProjectEntry { workspace_id, selector: Some(s), .. } if workspace_id == id => Some(s),
+                _ => return None,
+            },
+            None => None,
+        };
+        Some(Scope { workspace, project })
+    }
+
     fn in_workspace(&self, id: &str, c: &ClusterEntry) -> bool {
-        self.workspaces
-            .get(id)
-            .is_some_and(|w| w.tenant_id == c.tenant_id && w.selector.as_ref().is_some_and(|s| s.matches(&c.labels)))
+        self.workspaces.get(id).is_some_and(|w| w.tenant_id == c.tenant_id)
+            && self.scope(id, None).is_some_and(|s| s.contains(&c.labels))
     }
 
     fn in_project(&self, id: &str, c: &ClusterEntry) -> bool {
         self.projects.get(id).is_some_and(|p| {
-            self.in_workspace(&p.workspace_id, c) && p.selector.as_ref().is_some_and(|s| s.matches(&c.labels))
+            self.workspaces.get(&p.workspace_id).is_some_and(|w| w.tenant_id == c.tenant_id)
+                && self.scope(&p.workspace_id, Some(id)).is_some_and(|s| s.contains(&c.labels))
         })
     }
 
@@ -260,20 +274,9 @@ impl FleetModel {
         if r.tenant_id != c.tenant_id {
             return false;
         }
-        let Some(workspace) = self.workspaces.get(&r.workspace_id).and_then(|w| w.selector.as_ref()) else {
-            return false;
-        };
-        let project = match &r.project_id {
-            Some(pid) => match self.projects.get(pid) {
-                Some(ProjectEntry { workspace_id, selector: Some(s), .. }) if *workspace_id == r.workspace_id => {
-                    Some(s)
-                }
-                _ => return false,
-            },
-            None => None,
-        };
+        let Some(scope) = self.scope(&r.workspace_id, r.project_id.as_deref()) else { return false };
         let Ok(placement) = &r.placement else { return false };
-        Scope { workspace, project }.places(placement, &c.name, &c.labels)
+        scope.places(placement, &c.name, &c.labels)
     }
 
     /// The ids of the resources placed on cluster `cluster_id` (deleted ones excluded).

@@ -2,16 +2,19 @@
 //! overrides, zero writes when nothing changed (resync and restart), offline clusters,
 //! writes that time out, failing members, joins and relabels, drift made with kubectl, adoption, ordering,
 //! deletion and orphaning, deregistration.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{configmap, eventually, fleet, fleet_with, settings};
+use common::{WAIT, configmap, fleet, fleet_with, settings};
 use flotilla_domain::{ClusterOverride, OverridePatch, Placement, StatusCode};
 use flotilla_engine::{EngineHandle, StatusEvent};
 use flotilla_simulator::Faults;
 use flotilla_store::DeletionPolicy;
+use flotilla_testkit::eventually;
 use serde_json::json;
 
 #[tokio::test]
@@ -179,7 +182,7 @@ async fn clusters_joining_or_relabelled_get_or_lose_what_they_should() {
     let version = f.cluster_version(&a).await;
     f.store.set_cluster_labels(&f.tenant, "tester", &a, version, &common::labels("env=staging")).await.unwrap();
     f.wait_no_status(&id, "a").await;
-    eventually("namespace removed from a", || async {
+    eventually("namespace removed from a", WAIT, || async {
         f.member_get("a", "v1", "Namespace", None, "web").await.is_none()
     })
     .await;
@@ -210,7 +213,7 @@ async fn drift_made_with_kubectl_is_corrected() {
         .await
         .unwrap();
     assert!(out.status.success(), "kubectl patch: {}", String::from_utf8_lossy(&out.stderr));
-    eventually("the engine restores the ConfigMap", || async {
+    eventually("the engine restores the ConfigMap", WAIT, || async {
         f.member_configmap("a", "ops", "cfg").await == Some(json!({"v": "1"}))
     })
     .await;
@@ -218,7 +221,7 @@ async fn drift_made_with_kubectl_is_corrected() {
     // Deleted behind Flotilla's back: created again.
     let out = kubectl(&["-n", "ops", "delete", "configmap", "cfg"]).output().await.unwrap();
     assert!(out.status.success(), "kubectl delete: {}", String::from_utf8_lossy(&out.stderr));
-    eventually("the engine recreates the ConfigMap", || async {
+    eventually("the engine recreates the ConfigMap", WAIT, || async {
         f.member_configmap("a", "ops", "cfg").await == Some(json!({"v": "1"}))
     })
     .await;
@@ -299,10 +302,11 @@ async fn deleted_resources_are_removed_or_orphaned_then_purged() {
         f.store.delete_resource(&f.tenant, &common::actor(), id, version, policy).await.unwrap();
     }
     for c in ["a", "b"] {
-        eventually("deleted from the member", || async { f.member_configmap(c, "tmp", "gone").await.is_none() }).await;
+        eventually("deleted from the member", WAIT, || async { f.member_configmap(c, "tmp", "gone").await.is_none() })
+            .await;
         f.wait_no_status(&kept, c).await;
     }
-    eventually("both purged", || async {
+    eventually("both purged", WAIT, || async {
         f.engine.flush().await;
         f.store.engine_resource(&gone).await.unwrap().is_none()
             && f.store.engine_resource(&kept).await.unwrap().is_none()
@@ -332,7 +336,7 @@ async fn deregistering_cleans_up_or_leaves_objects() {
     let (va, vb) = (f.cluster_version(&a).await, f.cluster_version(&b).await);
     f.store.deregister_cluster(&f.tenant, "tester", &a, va, true).await.unwrap();
     f.store.deregister_cluster(&f.tenant, "tester", &b, vb, false).await.unwrap();
-    eventually("both forgotten", || async { f.store.list_clusters(&f.tenant).await.unwrap().is_empty() }).await;
+    eventually("both forgotten", WAIT, || async { f.store.list_clusters(&f.tenant).await.unwrap().is_empty() }).await;
     assert!(f.member_get("a", "v1", "Namespace", None, "svc").await.is_none(), "a cleaned up");
     assert!(f.member_configmap("b", "svc", "cfg").await.is_some(), "b left in place");
 }

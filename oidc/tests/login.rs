@@ -1,5 +1,7 @@
 //! Whole logins against a small OpenID Provider served here over HTTP: where the groups come
 //! from (ID token or userinfo), and when the discovery document and keys are read again.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -9,6 +9,8 @@
 //!     member accepts, the event goes out. p50 and p95.
 //!
 //! `cargo bench -p server --bench dashboard -- [clusters] [configmaps]` (default 1000 5).
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::{Duration, Instant};
 

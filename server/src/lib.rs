@@ -2,6 +2,7 @@
 //! `main.rs` is a thin wrapper so tests can start the same [`startup::Application`].
 
 pub mod auth;
+mod bad_arguments;
 pub mod config;
 mod demo;
 mod events;

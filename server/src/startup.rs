@@ -74,6 +74,8 @@ pub struct Application {
     engine: flotilla_engine::EngineHandle,
     /// The demo fleet, served as long as the application lives.
     demo: Option<flotilla_simulator::Simulator>,
+    /// The reconciler of projects' access bindings.
+    access: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -92,9 +94,9 @@ impl Application {
         }
         let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
         let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
-        // Projects' access bindings follow the group rules (catching up with any change whose
-        // bindings could not be written at the time).
-        store.sync_all_access().await?;
+        // Projects' access bindings follow the group rules, change by change (and at once for
+        // whatever changed while no server ran).
+        let access = store.spawn_access_reconciler();
         let demo = if settings.demo {
             Some(crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir).await?)
         } else {
@@ -130,7 +132,7 @@ impl Application {
             tracing::info!(url = %format!("http://{at}/metrics"), "metrics for Prometheus");
         }
         tracing::info!(url = %format!("http://{addr}"), site_root = %settings.site_root.display(), "Flotilla is listening");
-        Ok(Self { listener, addr, router, metrics, stopping, store, engine, demo })
+        Ok(Self { listener, addr, router, metrics, stopping, store, engine, demo, access })
     }
 
     pub fn port(&self) -> u16 {
@@ -207,6 +209,7 @@ impl Application {
         tracing::info!("no longer taking requests; stopping the sync engine");
         self.engine.shutdown().await;
         cleanup.abort();
+        self.access.abort();
         if let Some(m) = metrics {
             m.abort();
         }
@@ -283,6 +286,7 @@ fn router(
         .leptos_routes_with_context(&state, generate_route_list(App), context.clone(), render_shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .route_layer(middleware::from_fn(crate::metrics::note_route))
+        .layer(middleware::from_fn(crate::bad_arguments::bad_arguments))
         .layer(middleware::from_fn(require_login))
         .layer(sessions)
         // Outermost: a forged request never touches the session.

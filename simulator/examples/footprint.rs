@@ -5,6 +5,8 @@
 //!
 //! Prints the resident memory growth (from /proc/self/statm) per cluster and per object, and
 //! for --serve a URL and token for `wrk`.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 use std::time::Instant;
 

@@ -1,10 +1,13 @@
 //! The simulator through the real kube-rs client over HTTP: every point of its contract.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod common;
 
 use std::time::Duration;
 
-use common::{client, code, eventually, start};
+use common::{client, code, start};
+use flotilla_testkit::eventually;
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
@@ -344,7 +347,7 @@ async fn crds_become_established_and_serve_custom_resources() {
     }))
     .unwrap();
     crds.create(&PostParams::default(), &crd).await.unwrap();
-    eventually(5, || {
+    eventually("the simulator gets there", Duration::from_secs(5), || {
         let crds = crds.clone();
         async move {
             let crd = crds.get("kafkatopics.streams.example.com").await.ok()?;
@@ -376,7 +379,7 @@ async fn workloads_roll_out_over_time_and_broken_images_never_get_ready() {
     // Not ready at once: status catches up over ticks.
     let fresh = deploys.get("good").await.unwrap();
     assert_ne!(fresh.status.and_then(|s| s.ready_replicas), Some(3));
-    let ready = eventually(5, || {
+    let ready = eventually("the simulator gets there", Duration::from_secs(5), || {
         let deploys = deploys.clone();
         async move {
             let s = deploys.get("good").await.ok()?.status?;
@@ -388,7 +391,7 @@ async fn workloads_roll_out_over_time_and_broken_images_never_get_ready() {
     let progressing = ready.conditions.unwrap().into_iter().find(|c| c.type_ == "Progressing").unwrap();
     assert_eq!(progressing.reason.as_deref(), Some("NewReplicaSetAvailable"));
 
-    let stuck = eventually(5, || {
+    let stuck = eventually("the simulator gets there", Duration::from_secs(5), || {
         let deploys = deploys.clone();
         async move {
             let s = deploys.get("bad").await.ok()?.status?;

@@ -25,7 +25,6 @@ mod tenants;
 mod users;
 mod workspaces;
 
-pub use access::is_access_binding;
 pub use audit::{AuditEntry, AuditOutcome, AuditQuery, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};

@@ -85,10 +85,6 @@ impl Store {
         tx.commit().await?;
         self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() });
         self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
-        // Groups with a role on the workspace get theirs in the new namespace.
-        if let Err(e) = self.sync_project_access(tenant_id, &id).await {
-            tracing::warn!(error = %e, project_id = %id, "the new project's access bindings will be written at the next start");
-        }
         Ok(Project {
             id,
             workspace_id: workspace_id.to_owned(),

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
 use flotilla_domain::render::{content_hash, validate_template};
-use flotilla_domain::{ClusterOverride, Error as DomainError, ObjectKey, Placement, overrides};
+use flotilla_domain::resource::{CheckedResource, check_resource, check_same_object};
+use flotilla_domain::{ClusterOverride, Placement};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -91,14 +91,8 @@ pub struct ResourceHome<'a> {
     pub project: Option<(&'a str, &'a str)>,
 }
 
-struct Checked {
-    key: ObjectKey,
-    template: Value,
-    secret_values: Option<BTreeMap<String, String>>,
-}
-
 /// Checks a new resource as creating it would (`project`: the project's namespace), without
-/// creating it.
+/// creating it. The rules are the domain's (`flotilla_domain::resource`).
 pub fn check_new(spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
     check(spec, project).map(|_| ())
 }
@@ -106,78 +100,12 @@ pub fn check_new(spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
 /// Checks a new revision of `current` as saving it would (`project`: the project's
 /// namespace), without saving.
 pub fn check_update(current: &ResourceRecord, spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
-    same_identity(current, &check(spec, project)?.key)
+    let checked = check(spec, project)?;
+    Ok(check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?)
 }
 
-/// An edit keeps the object it is about: a new name is a new resource.
-fn same_identity(current: &ResourceRecord, key: &ObjectKey) -> Result<()> {
-    if (key.api_version.as_str(), key.kind.as_str(), key.name.as_str())
-        == (current.api_version.as_str(), current.kind.as_str(), current.name.as_str())
-    {
-        return Ok(());
-    }
-    Err(DomainError::invalid(
-        "template",
-        format!(
-            "apiVersion, kind and name cannot change ({} {} {}): create a new resource instead",
-            current.api_version, current.kind, current.name
-        ),
-    )
-    .into())
-}
-
-/// Validates a spec for its home and splits off Secret values.
-fn check(spec: &ResourceSpec, project: Option<&str>) -> Result<Checked> {
-    let key = validate_template(&spec.template, project)?;
-    spec.placement.resolve()?;
-    let is_secret = key.api_version == "v1" && key.kind == "Secret";
-    if is_secret {
-        let touches_values = spec
-            .overrides
-            .iter()
-            .flat_map(|o| &o.patches)
-            .any(|p| p.path.starts_with("/data") || p.path.starts_with("/stringData"));
-        if touches_values {
-            return Err(DomainError::invalid("overrides", "Secret values cannot be overridden per cluster").into());
-        }
-    }
-    overrides::validate(&spec.template, &spec.overrides)?;
-    let mut template = spec.template.clone();
-    let secret_values = if is_secret { split_secret_values(&mut template)? } else { None };
-    Ok(Checked { key, template, secret_values })
-}
-
-/// Removes `data` and `stringData` from a Secret template and returns them as one map of
-/// base64 values (`None` when the template carried neither).
-fn split_secret_values(template: &mut Value) -> Result<Option<BTreeMap<String, String>>> {
-    let obj = template.as_object_mut().ok_or_else(|| DomainError::invalid("template", "must be an object"))?;
-    let data = obj.remove("data");
-    let string_data = obj.remove("stringData");
-    if data.is_none() && string_data.is_none() {
-        return Ok(None);
-    }
-    let mut values = BTreeMap::new();
-    if let Some(data) = data.filter(|d| !d.is_null()) {
-        let map = data.as_object().ok_or_else(|| DomainError::invalid("template", "`data` must be a map"))?;
-        for (k, v) in map {
-            let b64 =
-                v.as_str().ok_or_else(|| DomainError::invalid("template", format!("`data.{k}` must be a string")))?;
-            base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|_| DomainError::invalid("template", format!("`data.{k}` is not valid base64")))?;
-            values.insert(k.clone(), b64.to_owned());
-        }
-    }
-    if let Some(sd) = string_data.filter(|d| !d.is_null()) {
-        let map = sd.as_object().ok_or_else(|| DomainError::invalid("template", "`stringData` must be a map"))?;
-        for (k, v) in map {
-            let s = v
-                .as_str()
-                .ok_or_else(|| DomainError::invalid("template", format!("`stringData.{k}` must be a string")))?;
-            values.insert(k.clone(), base64::engine::general_purpose::STANDARD.encode(s));
-        }
-    }
-    Ok(Some(values))
+fn check(spec: &ResourceSpec, project: Option<&str>) -> Result<CheckedResource> {
+    Ok(check_resource(&spec.template, &spec.placement, &spec.overrides, project)?)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -214,7 +142,7 @@ impl Store {
         let checked = if home.project.is_some() && is_namespace(&spec.template) {
             // The project's own namespace (created with the project).
             let key = validate_template(&spec.template, None)?;
-            Checked { key, template: spec.template.clone(), secret_values: None }
+            CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
             check(spec, home.project.map(|(_, name)| name))?
         };
@@ -246,7 +174,7 @@ impl Store {
         .fetch_optional(&mut *conn)
         .await?;
         if taken.is_some() {
-            return Err(DomainError::invalid("template", format!("{key} already exists here")).into());
+            return Err(flotilla_domain::Error::invalid("template", format!("{key} already exists here")).into());
         }
         let id = new_id();
         let now = now_ms();
@@ -284,7 +212,7 @@ impl Store {
         id: &str,
         revision: i64,
         spec: &ResourceSpec,
-        checked: &Checked,
+        checked: &CheckedResource,
         message: &str,
     ) -> Result<()> {
         let secret_enc = match &checked.secret_values {
@@ -345,11 +273,11 @@ impl Store {
         };
         let mut checked = if current.kind == "Namespace" && current.project_id.is_some() {
             let key = validate_template(&spec.template, None)?;
-            Checked { key, template: spec.template.clone(), secret_values: None }
+            CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
             check(spec, project_name.as_deref())?
         };
-        same_identity(&current, &checked.key)?;
+        check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?;
         let key = &checked.key;
         if key.kind == "Secret" && checked.secret_values.is_none() {
             checked.secret_values = self.secret_values(&mut tx, id, current.revision).await?;
@@ -392,7 +320,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
         if current.kind == "Namespace" && current.project_id.is_some() {
-            return Err(DomainError::invalid("resource", "a project's namespace goes with the project").into());
+            return Err(
+                flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
+            );
         }
         sqlx::query(
             "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \

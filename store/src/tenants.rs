@@ -368,7 +368,6 @@ impl Store {
         regrant_by_groups(&mut tx, tenant_id, actor).await?;
         tx.commit().await?;
         self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
-        self.follow_rules(tenant_id, role, scope_id).await;
         Ok(GroupMappingRecord { id, group: group.to_owned(), role, scope_id: scope_id.to_owned(), scope_name })
     }
 
@@ -396,19 +395,7 @@ impl Store {
         regrant_by_groups(&mut tx, tenant_id, actor).await?;
         tx.commit().await?;
         self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
-        if let Ok(role) = row.1.parse() {
-            self.follow_rules(tenant_id, role, &row.2).await;
-        }
         Ok(())
-    }
-
-    /// After a rule changed: the access bindings of the projects it concerns follow. A failure
-    /// here leaves the rule saved; the bindings catch up at the next start
-    /// ([`Store::sync_all_access`]).
-    async fn follow_rules(&self, tenant_id: &str, role: Role, scope_id: &str) {
-        if let Err(e) = self.sync_access_after_rule(tenant_id, role, scope_id).await {
-            tracing::warn!(error = %e, tenant_id, "the projects' access bindings could not follow a rule change yet");
-        }
     }
 }
 

@@ -1,11 +1,15 @@
 //! Workspaces, projects and federated resources against a real SQLite file: revisions,
 //! audit rows and change events in one transaction; Secret values encrypted; bad input
 //! refused with nothing written; optimistic concurrency; statuses.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-use flotilla_domain::{ClusterOverride, OverridePatch, Placement, ResourceName, StatusCode};
+mod common;
+
+use common::name;
+use flotilla_domain::{ClusterOverride, OverridePatch, Placement, StatusCode};
 use flotilla_store::{
-    Actor, Change, DeletionPolicy, Error, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey,
-    StatusRecord, Store, now_ms,
+    Actor, Change, DeletionPolicy, Error, NewCluster, ResourceHome, ResourceSpec, StatusRecord, Store, now_ms,
 };
 use secrecy::SecretString;
 use serde_json::json;
@@ -17,15 +21,8 @@ struct Fixture {
 }
 
 async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
-    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
-    let tenant = store.bootstrap(None).await.unwrap().tenant_id;
+    let (store, dir, tenant) = common::bootstrapped(None).await;
     Fixture { store, tenant, _dir: dir }
-}
-
-fn name(s: &str) -> ResourceName {
-    ResourceName::parse("name", s).unwrap()
 }
 
 fn alice() -> Actor {

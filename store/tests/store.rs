@@ -1,15 +1,12 @@
 //! The store against a real SQLite file: migrations, bootstrap, login, audit, sessions,
 //! and the schema's own guarantees.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
 
 use flotilla_store::{Error, LoginAttempt, SecretCipher, SecretKey, Store, new_id, now_ms};
 use secrecy::{ExposeSecret, SecretString};
-
-async fn fresh_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
-    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
-    (store, dir)
-}
 
 fn attempt(username: &str, password: &str) -> LoginAttempt {
     LoginAttempt {
@@ -22,7 +19,7 @@ fn attempt(username: &str, password: &str) -> LoginAttempt {
 
 #[tokio::test]
 async fn bootstrap_creates_the_admin_once_with_a_generated_password() {
-    let (store, _dir) = fresh_store().await;
+    let (store, _dir) = common::store().await;
     let first = store.bootstrap(None).await.unwrap();
     assert!(first.admin_created);
     let password = first.generated_password.expect("a generated password is returned once");
@@ -57,7 +54,7 @@ async fn configured_admin_password_is_used_and_reopening_keeps_data() {
 
 #[tokio::test]
 async fn failed_logins_are_refused_alike_and_audited() {
-    let (store, _dir) = fresh_store().await;
+    let (store, _dir) = common::store().await;
     let tenant_id = store.bootstrap(Some(&SecretString::from("right".to_owned()))).await.unwrap().tenant_id;
 
     let wrong_password = store.login_local(attempt("admin", "wrong")).await.unwrap_err();
@@ -89,7 +86,7 @@ async fn failed_logins_are_refused_alike_and_audited() {
 
 #[tokio::test]
 async fn sessions_expire_and_ids_do_not_collide() {
-    let (store, _dir) = fresh_store().await;
+    let (store, _dir) = common::store().await;
     let later = now_ms() + 60_000;
     assert!(store.session_insert("s1", "{}", later, None, None).await.unwrap());
     assert!(!store.session_insert("s1", "{\"x\":1}", later, None, None).await.unwrap(), "taken id refused");
@@ -109,7 +106,7 @@ async fn sessions_expire_and_ids_do_not_collide() {
 /// The schema refuses what the design forbids, whatever the application code does.
 #[tokio::test]
 async fn schema_guards_revisions_audit_and_tenancy() {
-    let (store, _dir) = fresh_store().await;
+    let (store, _dir) = common::store().await;
     let tenant_id = store.bootstrap(None).await.unwrap().tenant_id;
     let pool = store.pool_for_tests();
     let now = now_ms();
@@ -163,7 +160,7 @@ async fn clusters_keep_credentials_encrypted_and_tenants_apart() {
     use flotilla_domain::ResourceName;
     use flotilla_store::NewCluster;
 
-    let (store, _dir) = fresh_store().await;
+    let (store, _dir) = common::store().await;
     let tenant_id = store.bootstrap(None).await.unwrap().tenant_id;
     let cluster = NewCluster {
         name: ResourceName::parse("name", "prod-eu-1").unwrap(),

@@ -1,16 +1,15 @@
 //! Tenants, their providers and group rules, and logins through a provider.
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::time::Duration;
 
 use flotilla_domain::{Grant, ResourceName, Role};
-use flotilla_store::{Actor, Error, OidcLogin, OidcSettingsInput, SecretCipher, SecretKey, Store};
+use flotilla_store::{Actor, Error, OidcLogin, OidcSettingsInput, Store};
+use flotilla_testkit::eventually;
 use secrecy::{ExposeSecret, SecretString};
-
-async fn fresh_store() -> (Store, tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
-    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
-    let default = store.bootstrap(Some(&SecretString::from("pw"))).await.unwrap().tenant_id;
-    (store, dir, default)
-}
 
 /// The bootstrap admin (revisions name their author, a real user).
 async fn platform_admin_of(store: &Store) -> Actor {
@@ -66,7 +65,7 @@ async fn actions(store: &Store, tenant_id: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn tenants_are_created_with_unique_valid_slugs_and_audited() {
-    let (store, _dir, _) = fresh_store().await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", " Acme Corp ").await.unwrap();
     assert_eq!((acme.slug.as_str(), acme.display_name.as_str()), ("acme", "Acme Corp"));
     assert_eq!(field(&store.create_tenant(&platform_admin(), "acme", "Again").await.unwrap_err()), "slug");
@@ -80,7 +79,7 @@ async fn tenants_are_created_with_unique_valid_slugs_and_audited() {
 
 #[tokio::test]
 async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
-    let (store, dir, _) = fresh_store().await;
+    let (store, dir, _) = common::bootstrapped(Some("pw")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
     assert!(store.tenant_oidc(&acme.id).await.unwrap().is_none(), "local accounts only at first");
 
@@ -116,7 +115,7 @@ async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
 
 #[tokio::test]
 async fn bad_provider_settings_name_their_field_and_change_nothing() {
-    let (store, _dir, _) = fresh_store().await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
     let cases = [
         (OidcSettingsInput { issuer_url: "".into(), ..provider(None) }, "issuer_url"),
@@ -143,7 +142,7 @@ async fn bad_provider_settings_name_their_field_and_change_nothing() {
 
 #[tokio::test]
 async fn group_rules_name_a_scope_of_their_own_tenant() {
-    let (store, _dir, default) = fresh_store().await;
+    let (store, _dir, default) = common::bootstrapped(Some("pw")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let prod =
@@ -192,7 +191,7 @@ async fn group_rules_name_a_scope_of_their_own_tenant() {
 
 #[tokio::test]
 async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time() {
-    let (store, _dir, _) = fresh_store().await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let prod =
@@ -252,7 +251,7 @@ async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time()
 
 #[tokio::test]
 async fn a_change_of_the_group_rules_changes_the_roles_of_those_logged_in_at_once() {
-    let (store, _dir, _) = fresh_store().await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let globex = store.create_tenant(&admin, "globex", "Globex").await.unwrap();
@@ -323,7 +322,7 @@ async fn bindings(
 
 #[tokio::test]
 async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_the_rules() {
-    let (store, _dir, _) = fresh_store().await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let t = acme.id.as_str();
@@ -331,37 +330,45 @@ async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_
     let kafka =
         store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "kafka").unwrap(), "").await.unwrap();
     let s = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
-
+    // A rule saved before the reconciler runs is caught up when it starts.
     store.add_group_mapping(&admin, t, "platform", Role::TenantAdmin, "").await.unwrap();
-    assert!(bindings(&store, t, &prod.id, &kafka.id).await.is_empty(), "tenant roles bind nothing in namespaces");
-
     let viewers = store.add_group_mapping(&admin, t, "auditors", Role::ProjectViewer, &kafka.id).await.unwrap();
+    let reconciler = store.spawn_access_reconciler();
+    let wait = |project: &str, want: Vec<(String, String, Vec<String>)>| {
+        let (store, project) = (&store, project.to_owned());
+        let (workspace, what) = (prod.id.clone(), format!("{project}'s bindings: {want:?}"));
+        async move {
+            eventually(&what, Duration::from_secs(10), || async {
+                bindings(store, t, &workspace, &project).await == want
+            })
+            .await;
+        }
+    };
+    // Tenant roles bind nothing in namespaces.
+    wait(&kafka.id, vec![("flotilla-project-viewers".into(), "view".into(), s(&["auditors"]))]).await;
+
+    // Rules added: the bindings follow.
     store.add_group_mapping(&admin, t, "kafka-team", Role::ProjectEditor, &kafka.id).await.unwrap();
     store.add_group_mapping(&admin, t, "sre", Role::WorkspaceEditor, &prod.id).await.unwrap();
-    assert_eq!(
-        bindings(&store, t, &prod.id, &kafka.id).await,
-        [
-            ("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"])),
-            ("flotilla-project-viewers".into(), "view".into(), s(&["auditors"])),
-        ]
-    );
+    let both = vec![
+        ("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"])),
+        ("flotilla-project-viewers".into(), "view".into(), s(&["auditors"])),
+    ];
+    wait(&kafka.id, both).await;
     // A project made later gets the workspace's groups.
     let web =
         store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "web").unwrap(), "").await.unwrap();
-    assert_eq!(
-        bindings(&store, t, &prod.id, &web.id).await,
-        [("flotilla-project-editors".into(), "edit".into(), s(&["sre"]))]
-    );
+    wait(&web.id, vec![("flotilla-project-editors".into(), "edit".into(), s(&["sre"]))]).await;
 
     // A rule removed: its group leaves the binding; the last group gone, the binding goes.
     store.remove_group_mapping(&admin, t, &viewers.id).await.unwrap();
-    let after = bindings(&store, t, &prod.id, &kafka.id).await;
-    assert_eq!(after, [("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"]))]);
+    wait(&kafka.id, vec![("flotilla-project-editors".into(), "edit".into(), s(&["kafka-team", "sre"]))]).await;
     // Written as Flotilla, with a revision each time (the engine applies them like any change).
     let log = store.audit_log(t, 100).await.unwrap();
     assert!(log.iter().any(|r| r.actor_name == "flotilla (group rules)" && r.action == "resource.delete"));
     // Doing it again changes nothing.
+    reconciler.abort();
     let before = store.audit_log(t, 1000).await.unwrap().len();
-    store.sync_all_access().await.unwrap();
+    store.sync_all_access(None).await.unwrap();
     assert_eq!(store.audit_log(t, 1000).await.unwrap().len(), before, "idempotent");
 }

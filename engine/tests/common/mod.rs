@@ -210,15 +210,5 @@ pub fn configmap(name: &str, data: serde_json::Value) -> ResourceSpec {
     )
 }
 
-/// Polls `check` until true, for at most 15 s.
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(tokio::time::Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// How long engine tests wait for the engine to get somewhere.
+pub const WAIT: Duration = Duration::from_secs(15);

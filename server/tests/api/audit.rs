@@ -9,8 +9,11 @@ async fn the_audit_log_is_filtered_paged_and_needs_a_login() {
     let app = spawn_app().await;
     let client = app.client();
     let search = |form: Vec<(&'static str, String)>| {
-        let request = client.post(app.url("/api/audit/search")).header("Accept", "application/json").form(&form);
-        async move { request.send().await.unwrap() }
+        let (app, client) = (&app, &client);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.call(client, "/api/audit/search", &form).await
+        }
     };
     let filters = |actor: &str, action: &str, target: &str, outcome: &str| {
         vec![
@@ -25,13 +28,7 @@ async fn the_audit_log_is_filtered_paged_and_needs_a_login() {
     app.login(&client, "admin", "wrong password").await;
     app.login(&client, "admin", ADMIN_PASSWORD).await;
     for name in ["alpha", "beta"] {
-        let answer = client
-            .post(app.url("/api/workspaces/create"))
-            .header("Accept", "application/json")
-            .form(&[("name", name), ("selector", "")])
-            .send()
-            .await
-            .unwrap();
+        let answer = app.call(&client, "/api/workspaces/create", &[("name", name), ("selector", "")]).await;
         assert!(answer.status().is_success());
     }
 

@@ -64,20 +64,12 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("Fleet"));
 
-    let me: serde_json::Value = client
-        .post(app.url("/api/auth/me"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.call(&client, "/api/auth/me", &[]).await.json().await.unwrap();
     assert_eq!(me["username"], "admin");
     assert_eq!(me["tenant"], "default");
     assert_eq!(me["roles"], serde_json::json!(["platform_admin", "tenant_admin"]));
 
-    let logout = client.post(app.url("/api/auth/logout")).header("Accept", "application/json").send().await.unwrap();
+    let logout = app.call(&client, "/api/auth/logout", &[]).await;
     assert!(logout.status().is_success() || logout.status().is_redirection(), "{}", logout.status());
     let page = client.get(app.url("/")).send().await.unwrap();
     assert!(page.status().is_redirection(), "logged out");
@@ -139,4 +131,25 @@ async fn state_changing_requests_from_another_site_are_refused_and_change_nothin
     assert_eq!(create("ours", same).await, 200);
     let read = client.get(app.url("/healthz")).header("Origin", "https://evil.example").send().await.unwrap();
     assert_eq!(read.status(), 200);
+}
+
+#[tokio::test]
+async fn a_server_function_with_a_missing_or_malformed_argument_answers_400_saying_what_is_wrong() {
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    for (endpoint, form, says) in [
+        ("/api/projects/view", vec![], "missing field `id`"),
+        ("/api/workspaces/set-selector", vec![("id", "x"), ("version", "seven"), ("selector", "")], "invalid digit"),
+    ] {
+        let answer = app.call(&client, endpoint, &form).await;
+        assert_eq!(answer.status(), 400, "{endpoint}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        let message = body["BadRequest"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{endpoint}: {body}");
+    }
+    // A well-formed call of an unknown id is still a 404, and a refusal still names its field.
+    assert_eq!(app.call(&client, "/api/projects/view", &[("id", "nope")]).await.status(), 404);
+    let bad = app.call(&client, "/api/workspaces/create", &[("name", "Bad Name"), ("selector", "")]).await;
+    assert_eq!(bad.status(), 422);
 }

@@ -1,13 +1,11 @@
-use crate::helpers::{ADMIN_PASSWORD, spawn_app, spawn_app_with};
+use flotilla_testkit::eventually;
 
-async fn clusters(app: &crate::helpers::TestApp, client: &reqwest::Client) -> reqwest::Response {
-    client.post(app.url("/api/fleet/clusters")).header("Accept", "application/json").send().await.unwrap()
-}
+use crate::helpers::{ADMIN_PASSWORD, WAIT, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn listing_clusters_needs_a_login() {
     let app = spawn_app().await;
-    let response = clusters(&app, &app.client()).await;
+    let response = app.call(&app.client(), "/api/fleet/clusters", &[]).await;
     assert_eq!(response.status(), 401);
     assert!(response.text().await.unwrap().contains("Unauthenticated"));
 }
@@ -17,7 +15,7 @@ async fn a_new_install_has_an_empty_fleet() {
     let app = spawn_app().await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let rows: Vec<serde_json::Value> = clusters(&app, &client).await.json().await.unwrap();
+    let rows: Vec<serde_json::Value> = app.call(&client, "/api/fleet/clusters", &[]).await.json().await.unwrap();
     assert!(rows.is_empty());
 }
 
@@ -26,7 +24,7 @@ async fn the_demo_fleet_is_registered_and_reachable() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let rows: Vec<serde_json::Value> = clusters(&app, &client).await.json().await.unwrap();
+    let rows: Vec<serde_json::Value> = app.call(&client, "/api/fleet/clusters", &[]).await.json().await.unwrap();
     assert_eq!(rows.len(), 12);
     let prod = rows.iter().filter(|r| r["labels"]["env"] == "prod").count();
     let eu = rows.iter().filter(|r| r["labels"]["region"] == "eu").count();
@@ -65,24 +63,11 @@ async fn the_demo_fleet_is_registered_and_reachable() {
 async fn the_engine_probes_the_demo_fleet_and_records_health() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
+    eventually("every demo cluster Ready with its version", WAIT, || async {
         let clusters = app.store.list_clusters(&tenant.id).await.unwrap();
-        if clusters.iter().all(|c| c.health == "Ready" && c.server_version.is_some()) {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not all demo clusters became Ready: {clusters:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-}
-
-async fn post(
-    app: &crate::helpers::TestApp,
-    client: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
+        clusters.iter().all(|c| c.health == "Ready" && c.server_version.is_some())
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -90,21 +75,20 @@ async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirmi
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let ws: serde_json::Value =
-        post(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")])
-            .await
-            .json()
-            .await
-            .unwrap();
-    post(
-        &app,
+    let ws: serde_json::Value = app
+        .call(&client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.call(
         &client,
         "/api/projects/create",
         &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "eu"), ("selector", "region=eu")],
     )
     .await;
 
-    let rows: Vec<serde_json::Value> = post(&app, &client, "/api/fleet/overview", &[]).await.json().await.unwrap();
+    let rows: Vec<serde_json::Value> = app.call(&client, "/api/fleet/overview", &[]).await.json().await.unwrap();
     let row = |name: &str| rows.iter().find(|r| r["cluster"]["name"] == name).unwrap().clone();
     let eu = row("prod-eu-1");
     assert_eq!((eu["workspaces"].as_u64(), eu["projects"].as_u64()), (Some(1), Some(1)));
@@ -115,60 +99,51 @@ async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirmi
     let version = eu["cluster"]["version"].as_i64().unwrap().to_string();
 
     // Bad labels name the field; a stale version names who changed it; nothing is written.
-    let bad =
-        post(&app, &client, "/api/fleet/set-labels", &[("id", id), ("version", &version), ("labels", "env")]).await;
+    let bad = app.call(&client, "/api/fleet/set-labels", &[("id", id), ("version", &version), ("labels", "env")]).await;
     assert_eq!(bad.status(), 422);
     assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "labels");
     let stale =
-        post(&app, &client, "/api/fleet/set-labels", &[("id", id), ("version", "0"), ("labels", "env=dev")]).await;
+        app.call(&client, "/api/fleet/set-labels", &[("id", id), ("version", "0"), ("labels", "env=dev")]).await;
     assert_eq!(stale.status(), 409);
     let missing =
-        post(&app, &client, "/api/fleet/set-labels", &[("id", "nope"), ("version", "1"), ("labels", "a=b")]).await;
+        app.call(&client, "/api/fleet/set-labels", &[("id", "nope"), ("version", "1"), ("labels", "a=b")]).await;
     assert_eq!(missing.status(), 404);
 
     // Relabelled out of the project's region: the counts follow.
-    let moved: serde_json::Value = post(
-        &app,
-        &client,
-        "/api/fleet/set-labels",
-        &[("id", id), ("version", &version), ("labels", "env=prod,region=us")],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let moved: serde_json::Value = app
+        .call(&client, "/api/fleet/set-labels", &[("id", id), ("version", &version), ("labels", "env=prod,region=us")])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!((moved["workspaces"].as_u64(), moved["projects"].as_u64()), (Some(1), Some(0)));
     let version = moved["cluster"]["version"].as_i64().unwrap().to_string();
 
     // Deregistering asks for the name; then the cluster is on its way out and takes no edits.
-    let unconfirmed = post(
-        &app,
-        &client,
-        "/api/fleet/deregister",
-        &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod")],
-    )
-    .await;
+    let unconfirmed = app
+        .call(
+            &client,
+            "/api/fleet/deregister",
+            &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod")],
+        )
+        .await;
     assert_eq!(unconfirmed.status(), 422);
     assert_eq!(unconfirmed.json::<serde_json::Value>().await.unwrap()["Invalid"]["field"], "confirm");
-    let done = post(
-        &app,
-        &client,
-        "/api/fleet/deregister",
-        &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod-eu-1")],
-    )
-    .await;
+    let done = app
+        .call(
+            &client,
+            "/api/fleet/deregister",
+            &[("id", id), ("version", &version), ("cleanup", "true"), ("confirm", "prod-eu-1")],
+        )
+        .await;
     assert!(done.status().is_success(), "{}", done.status());
     let gone_or_going: Vec<serde_json::Value> =
-        post(&app, &client, "/api/fleet/overview", &[]).await.json().await.unwrap();
+        app.call(&client, "/api/fleet/overview", &[]).await.json().await.unwrap();
     if let Some(r) = gone_or_going.iter().find(|r| r["cluster"]["id"] == id) {
         assert_eq!(r["cluster"]["deregistering"], "cleanup");
         assert_eq!(r["workspaces"], 0, "a cluster on its way out takes no placements");
     }
     let detail: serde_json::Value =
-        post(&app, &client, "/api/workspaces/detail", &[("id", ws["id"].as_str().unwrap())])
-            .await
-            .json()
-            .await
-            .unwrap();
+        app.call(&client, "/api/workspaces/detail", &[("id", ws["id"].as_str().unwrap())]).await.json().await.unwrap();
     assert_eq!(detail["clusters"].as_array().unwrap().len(), 7);
 }

@@ -1,8 +1,12 @@
 use secrecy::SecretString;
+use serde_json::Value;
 use server::config::{Args, Settings};
 use server::startup::Application;
 
 pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// How long API tests wait for the engine to get somewhere.
+pub const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A running server on a random port with its own data dir.
 pub struct TestApp {
@@ -19,11 +23,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    /// A client that keeps cookies and does not follow redirects (tests look at them). A
+    /// request unanswered for a minute fails the test, naming it, rather than hanging it.
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(60))
             .build()
             .expect("client builds")
     }
@@ -53,6 +59,41 @@ impl TestApp {
             .await
             .expect("login request is answered")
     }
+}
+
+/// Calls to server functions, as the browser's generated client makes them (arguments as a
+/// form, or as JSON for structured ones; answers as JSON).
+impl TestApp {
+    pub async fn call(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let request = client.post(self.url(endpoint)).header("Accept", "application/json").form(form);
+        request.send().await.expect("the server answers")
+    }
+
+    pub async fn call_json(&self, client: &reqwest::Client, endpoint: &str, body: &Value) -> reqwest::Response {
+        let request = client.post(self.url(endpoint)).header("Accept", "application/json").json(body);
+        request.send().await.expect("the server answers")
+    }
+
+    /// Calls and reads a successful answer.
+    pub async fn json(&self, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
+        ok(self.call(client, endpoint, form).await).await
+    }
+}
+
+/// The answer of a call that must succeed (its body when it did not).
+pub async fn ok(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert!(status.is_success(), "{status}: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+/// The answer of a call that must be refused with `status`.
+pub async fn refused(response: reqwest::Response, status: u16) -> Value {
+    let got = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(got, status, "{body}");
+    body
 }
 
 impl TestApp {

@@ -1,4 +1,6 @@
 //! The server over real HTTP: one binary for all API tests (faster to link).
+// Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
 mod audit;
 mod auth;

@@ -1,6 +1,8 @@
 //! `/metrics`: Prometheus's text format on its own listener, moving with the work.
 
-use crate::helpers::{ADMIN_PASSWORD, spawn_app_with};
+use flotilla_testkit::eventually;
+
+use crate::helpers::{ADMIN_PASSWORD, WAIT, spawn_app_with};
 
 /// The value of the sample named exactly `series` (name with labels), 0 when absent.
 fn sample(text: &str, series: &str) -> f64 {
@@ -38,15 +40,15 @@ async fn metrics_move_with_requests_writes_and_clusters() {
     app.store.create_resource(&tenant, &actor, home, &flotilla_store::ResourceSpec::new(template)).await.unwrap();
 
     let clusters = app.store.list_clusters(&tenant).await.unwrap().len() as f64;
-    let mut after = String::new();
-    for _ in 0..100 {
-        after = scrape(&app.metrics_url).await;
+    let after = eventually("the demo fleet Ready and written to, in the metrics", WAIT, || async {
+        let after = scrape(&app.metrics_url).await;
         let created = sample(&after, r#"flotilla_member_writes_total{verb="create",result="ok"}"#);
-        if created >= clusters && sample(&after, r#"flotilla_clusters{health="Ready"}"#) == clusters {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        let ready = sample(&after, r#"flotilla_clusters{health="Ready"}"#);
+        // Statuses reach the store a moment after the members have them.
+        let stored = sample(&after, "flotilla_status_persist_lag_seconds_count");
+        (created >= clusters && ready == clusters && stored > 0.0).then_some(after)
+    })
+    .await;
     assert!(clusters >= 12.0, "the demo fleet");
     assert_eq!(sample(&after, r#"flotilla_clusters{health="Ready"}"#), clusters, "{after}");
     assert!(sample(&after, r#"flotilla_member_writes_total{verb="create",result="ok"}"#) >= clusters, "{after}");

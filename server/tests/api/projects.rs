@@ -1,12 +1,8 @@
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
+use flotilla_testkit::eventually;
 
-async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
-}
+use crate::helpers::{ADMIN_PASSWORD, WAIT, spawn_app_with};
 
 /// The statuses of `resource_id` in a project view: (cluster name, code, health).
 fn statuses_of(view: &Value, resource_id: &str) -> Vec<(String, String, String)> {
@@ -27,30 +23,20 @@ fn statuses_of(view: &Value, resource_id: &str) -> Vec<(String, String, String)>
         .collect()
 }
 
-async fn json(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> Value {
-    let answer = call(app, client, endpoint, form).await;
-    assert!(answer.status().is_success(), "{endpoint}: {}", answer.status());
-    answer.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cluster() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")]).await;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "prod"), ("selector", "env=prod")]).await;
     let ws_id = ws["id"].as_str().unwrap();
-    let project = json(
-        &app,
-        &client,
-        "/api/projects/create",
-        &[("workspace_id", ws_id), ("name", "shop"), ("selector", "region=eu")],
-    )
-    .await;
+    let project = app
+        .json(&client, "/api/projects/create", &[("workspace_id", ws_id), ("name", "shop"), ("selector", "region=eu")])
+        .await;
     assert_eq!(project["clusters"], 4, "prod ∩ eu");
     let project_id = project["id"].as_str().unwrap();
 
-    let detail = json(&app, &client, "/api/workspaces/detail", &[("id", ws_id)]).await;
+    let detail = app.json(&client, "/api/workspaces/detail", &[("id", ws_id)]).await;
     assert_eq!(detail["clusters"].as_array().unwrap().len(), 8);
     assert_eq!(detail["projects"][0]["name"], "shop");
 
@@ -63,45 +49,41 @@ async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cl
     ] {
         let mut form = form;
         form.push(("project_id", project_id));
-        let answer = call(&app, &client, "/api/projects/add-configmap", &form).await;
+        let answer = app.call(&client, "/api/projects/add-configmap", &form).await;
         assert_eq!(answer.status(), 422, "{form:?}");
         let error: Value = answer.json().await.unwrap();
         assert_eq!(error["Invalid"]["field"], field, "{form:?}: {error}");
     }
 
-    let added = json(
-        &app,
-        &client,
-        "/api/projects/add-configmap",
-        &[
-            ("project_id", project_id),
-            ("name", "cfg"),
-            ("data", "greeting=hello\nlevel=info"),
-            ("override_cluster", "prod-eu-2"),
-            ("override_data", "level=debug"),
-        ],
-    )
-    .await;
+    let added = app
+        .json(
+            &client,
+            "/api/projects/add-configmap",
+            &[
+                ("project_id", project_id),
+                ("name", "cfg"),
+                ("data", "greeting=hello\nlevel=info"),
+                ("override_cluster", "prod-eu-2"),
+                ("override_data", "level=debug"),
+            ],
+        )
+        .await;
     let resource_id = added["id"].as_str().unwrap().to_owned();
 
     // The engine syncs it to the project's four clusters; the view shows each status.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let view = loop {
-        let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
+    let view = eventually("Synced in the project's four clusters", WAIT, || async {
+        let view = app.json(&client, "/api/projects/view", &[("id", project_id)]).await;
         let synced = statuses_of(&view, &resource_id).iter().filter(|(_, code, _)| code == "Synced").count();
-        if synced == 4 {
-            break view;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not synced: {view}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+        (synced == 4).then_some(view)
+    })
+    .await;
     let names: Vec<&str> = view["clusters"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["prod-eu-1", "prod-eu-2", "prod-eu-3", "prod-eu-4"]);
     let kinds: Vec<&str> = view["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"ConfigMap") && kinds.contains(&"Namespace"), "{kinds:?}");
 
     // Another tenant's id, or one that does not exist, is not found.
-    let missing = call(&app, &client, "/api/projects/view", &[("id", "no-such-project")]).await;
+    let missing = app.call(&client, "/api/projects/view", &[("id", "no-such-project")]).await;
     assert_eq!(missing.status(), 404);
 }
 
@@ -110,21 +92,21 @@ async fn any_object_is_added_as_yaml_and_bad_yaml_says_where() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
-    let project = json(
-        &app,
-        &client,
-        "/api/projects/create",
-        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "web"), ("selector", "")],
-    )
-    .await;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
+    let project = app
+        .json(
+            &client,
+            "/api/projects/create",
+            &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "web"), ("selector", "")],
+        )
+        .await;
     let project_id = project["id"].as_str().unwrap();
     let add = |yaml: &'static str| {
         let form = [("project_id", project_id.to_owned()), ("yaml", yaml.to_owned())];
         let (app, client) = (&app, &client);
         async move {
             let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            call(app, client, "/api/projects/add-resource", &form).await
+            app.call(client, "/api/projects/add-resource", &form).await
         }
     };
 
@@ -152,19 +134,15 @@ async fn any_object_is_added_as_yaml_and_bad_yaml_says_where() {
     let id = added["id"].as_str().unwrap().to_owned();
 
     // Four staging clusters; each reports the rollout's health.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let view = json(&app, &client, "/api/projects/view", &[("id", project_id)]).await;
+    eventually("Healthy 2/2 in the four staging clusters", WAIT, || async {
+        let view = app.json(&client, "/api/projects/view", &[("id", project_id)]).await;
         let healthy = statuses_of(&view, &id)
             .iter()
             .filter(|(_, code, health)| code == "Synced" && health == "Healthy 2/2")
             .count();
-        if healthy == 4 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not healthy: {view}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        healthy == 4
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -172,18 +150,18 @@ async fn secrets_are_added_by_key_with_values_that_never_come_back() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
-    let ws = json(&app, &client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
-    let project = json(
-        &app,
-        &client,
-        "/api/projects/create",
-        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "db"), ("selector", "")],
-    )
-    .await;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await;
+    let project = app
+        .json(
+            &client,
+            "/api/projects/create",
+            &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "db"), ("selector", "")],
+        )
+        .await;
     let project_id = project["id"].as_str().unwrap();
     let post = |endpoint: &'static str, body: Value| {
-        let request = client.post(app.url(endpoint)).header("Accept", "application/json").json(&body);
-        async move { request.send().await.unwrap() }
+        let (app, client) = (&app, &client);
+        async move { app.call_json(client, endpoint, &body).await }
     };
     let body =
         |name: &str, values: Value| serde_json::json!({"project_id": project_id, "name": name, "values": values});
@@ -210,7 +188,7 @@ async fn secrets_are_added_by_key_with_values_that_never_come_back() {
     assert_eq!(added["kind"], "Secret");
     let again = post("/api/projects/add-secret", body("creds", values)).await;
     assert_eq!(again.status(), 422, "already exists");
-    let detail = json(&app, &client, "/api/resources/detail", &[("id", added["id"].as_str().unwrap())]).await;
+    let detail = app.json(&client, "/api/resources/detail", &[("id", added["id"].as_str().unwrap())]).await;
     assert_eq!(detail["secret_keys"], serde_json::json!(["password", "user"]));
     assert!(!detail.to_string().contains("s3cret"));
     let missing =

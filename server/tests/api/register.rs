@@ -1,11 +1,9 @@
 use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
 use serde_json::Value;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app};
+use flotilla_testkit::eventually;
 
-async fn call(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
-}
+use crate::helpers::{ADMIN_PASSWORD, WAIT, spawn_app};
 
 fn field(error: &Value) -> &str {
     error["Invalid"]["field"].as_str().unwrap_or_default()
@@ -15,7 +13,7 @@ fn field(error: &Value) -> &str {
 async fn a_cluster_is_registered_from_a_kubeconfig_after_a_test_connection() {
     let app = spawn_app().await;
     let client = app.client();
-    assert_eq!(call(&app, &client, "/api/fleet/read-kubeconfig", &[("kubeconfig", "x")]).await.status(), 401);
+    assert_eq!(app.call(&client, "/api/fleet/read-kubeconfig", &[("kubeconfig", "x")]).await.status(), 401);
     app.login(&client, "admin", ADMIN_PASSWORD).await;
     let sim =
         Simulator::start("127.0.0.1:0".parse().unwrap(), vec![ClusterSpec::new("edge-1")], SimSettings::default())
@@ -24,14 +22,14 @@ async fn a_cluster_is_registered_from_a_kubeconfig_after_a_test_connection() {
     let kubeconfig = sim.kubeconfig("edge-1").unwrap();
 
     let contexts: Value =
-        call(&app, &client, "/api/fleet/read-kubeconfig", &[("kubeconfig", &kubeconfig)]).await.json().await.unwrap();
+        app.call(&client, "/api/fleet/read-kubeconfig", &[("kubeconfig", &kubeconfig)]).await.json().await.unwrap();
     assert_eq!(contexts[0]["name"], "edge-1");
     assert_eq!(contexts[0]["server"], sim.server_url("edge-1"));
     assert!(contexts[0]["problem"].is_null());
     assert!(!contexts.to_string().contains(&sim.fleet().get("edge-1").unwrap().token), "no token goes back");
 
     let version =
-        call(&app, &client, "/api/fleet/test-connection", &[("kubeconfig", &kubeconfig), ("context", "edge-1")]).await;
+        app.call(&client, "/api/fleet/test-connection", &[("kubeconfig", &kubeconfig), ("context", "edge-1")]).await;
     assert_eq!(version.status(), 200);
     assert!(version.json::<String>().await.unwrap().starts_with('v'));
 
@@ -44,51 +42,52 @@ async fn a_cluster_is_registered_from_a_kubeconfig_after_a_test_connection() {
         (&kubeconfig, "edge-1", "edge-1", "env=prod,env=dev", "labels"),
     ];
     for (text, context, name, labels, want) in cases {
-        let answer = call(
-            &app,
-            &client,
-            "/api/fleet/register",
-            &[("kubeconfig", text), ("context", context), ("name", name), ("labels", labels)],
-        )
-        .await;
+        let answer = app
+            .call(
+                &client,
+                "/api/fleet/register",
+                &[("kubeconfig", text), ("context", context), ("name", name), ("labels", labels)],
+            )
+            .await;
         assert_eq!(answer.status(), 422, "{want}");
         assert_eq!(field(&answer.json().await.unwrap()), want);
     }
-    let bad = call(&app, &client, "/api/fleet/read-kubeconfig", &[("kubeconfig", "")]).await;
+    let bad = app.call(&client, "/api/fleet/read-kubeconfig", &[("kubeconfig", "")]).await;
     assert_eq!(field(&bad.json().await.unwrap()), "kubeconfig");
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
     assert!(app.store.list_clusters(&tenant).await.unwrap().is_empty());
 
-    let registered: Value = call(
-        &app,
-        &client,
-        "/api/fleet/register",
-        &[("kubeconfig", &kubeconfig), ("context", "edge-1"), ("name", "edge-1"), ("labels", "env=prod, region=eu")],
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let registered: Value = app
+        .call(
+            &client,
+            "/api/fleet/register",
+            &[
+                ("kubeconfig", &kubeconfig),
+                ("context", "edge-1"),
+                ("name", "edge-1"),
+                ("labels", "env=prod, region=eu"),
+            ],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(registered["name"], "edge-1");
     assert_eq!(registered["labels"], serde_json::json!({"env": "prod", "region": "eu"}));
     assert!(!registered.to_string().contains("token"));
 
     // The engine takes it up: Ready with the server's version.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    loop {
+    eventually("the new cluster Ready with its version", WAIT, || async {
         let clusters = app.store.list_clusters(&tenant).await.unwrap();
-        if clusters.len() == 1 && clusters[0].health == "Ready" && clusters[0].server_version.is_some() {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{clusters:?}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let again = call(
-        &app,
-        &client,
-        "/api/fleet/register",
-        &[("kubeconfig", &kubeconfig), ("context", "edge-1"), ("name", "edge-1"), ("labels", "")],
-    )
+        clusters.len() == 1 && clusters[0].health == "Ready" && clusters[0].server_version.is_some()
+    })
     .await;
+    let again = app
+        .call(
+            &client,
+            "/api/fleet/register",
+            &[("kubeconfig", &kubeconfig), ("context", "edge-1"), ("name", "edge-1"), ("labels", "")],
+        )
+        .await;
     assert_eq!(field(&again.json().await.unwrap()), "name", "the name is taken");
 }

@@ -4,35 +4,12 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, ok, refused, spawn_app_with};
 
 struct Session {
     app: TestApp,
     client: reqwest::Client,
     project_id: String,
-}
-
-async fn post_form(s: &Session, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    s.client.post(s.app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
-}
-
-async fn post_json(s: &Session, endpoint: &str, body: &Value) -> reqwest::Response {
-    s.client.post(s.app.url(endpoint)).header("Accept", "application/json").json(body).send().await.unwrap()
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert!(status.is_success(), "{status}: {body}");
-    body
-}
-
-/// The field and message of a refusal with `status`.
-async fn refused(response: reqwest::Response, status: u16) -> Value {
-    let got = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(got, status, "{body}");
-    body
 }
 
 /// Logged in, with a project on the four staging clusters of the demo fleet.
@@ -41,25 +18,29 @@ async fn session() -> Session {
     let client = app.client();
     app.login(&client, "admin", ADMIN_PASSWORD).await;
     let s = Session { app, client, project_id: String::new() };
-    let ws = ok(post_form(&s, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await).await;
-    let project = ok(post_form(
-        &s,
-        "/api/projects/create",
-        &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "web"), ("selector", "")],
-    )
-    .await)
+    let ws = ok(s.app.call(&s.client, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await)
+        .await;
+    let project = ok(s
+        .app
+        .call(
+            &s.client,
+            "/api/projects/create",
+            &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "web"), ("selector", "")],
+        )
+        .await)
     .await;
     Session { project_id: project["id"].as_str().unwrap().to_owned(), ..s }
 }
 
 async fn add_yaml(s: &Session, yaml: &str) -> String {
     let added =
-        ok(post_form(s, "/api/projects/add-resource", &[("project_id", &s.project_id), ("yaml", yaml)]).await).await;
+        ok(s.app.call(&s.client, "/api/projects/add-resource", &[("project_id", &s.project_id), ("yaml", yaml)]).await)
+            .await;
     added["id"].as_str().unwrap().to_owned()
 }
 
 async fn detail(s: &Session, id: &str) -> Value {
-    ok(post_form(s, "/api/resources/detail", &[("id", id)]).await).await
+    ok(s.app.call(&s.client, "/api/resources/detail", &[("id", id)]).await).await
 }
 
 /// A review's groups as (kind, clusters joined by commas).
@@ -109,7 +90,8 @@ async fn an_edit_is_reviewed_per_cluster_then_applied_and_a_stale_one_names_who_
         "placement": {"clusters": ["staging-eu-1", "staging-us-1", "staging-us-2"]},
         "overrides": [{"cluster": "staging-us-1", "op": "replace", "path": "/data/level", "value": "info"}],
     });
-    let review = ok(post_json(&s, "/api/resources/review-edit", &json!({"id": id, "edit": edit})).await).await;
+    let review =
+        ok(s.app.call_json(&s.client, "/api/resources/review-edit", &json!({"id": id, "edit": edit})).await).await;
     assert_eq!(
         shape(&review),
         [
@@ -122,8 +104,11 @@ async fn an_edit_is_reviewed_per_cluster_then_applied_and_a_stale_one_names_who_
     // Reviewing saved nothing.
     assert_eq!(detail(&s, &id).await["revision"], 1);
 
-    let applied =
-        ok(post_json(&s, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await).await;
+    let applied = ok(s
+        .app
+        .call_json(&s.client, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit}))
+        .await)
+    .await;
     assert_eq!(applied, 2);
     let d = detail(&s, &id).await;
     assert_eq!((d["revision"].as_i64(), d["version"].as_i64()), (Some(2), Some(2)));
@@ -131,7 +116,8 @@ async fn an_edit_is_reviewed_per_cluster_then_applied_and_a_stale_one_names_who_
     assert_eq!(d["placement"]["clusters"].as_array().unwrap().len(), 3);
 
     // Someone who opened it at version 1 is told who changed it since.
-    let stale = post_json(&s, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
+    let stale =
+        s.app.call_json(&s.client, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
     let error = refused(stale, 409).await;
     let message = error["Conflict"].as_str().unwrap();
     assert!(message.contains("changed by admin since you opened it"), "{message}");
@@ -158,7 +144,7 @@ async fn bad_edits_name_their_field_and_write_nothing() {
     ];
     for (body, field, says) in cases {
         for endpoint in ["/api/resources/review-edit", "/api/resources/apply-edit"] {
-            let error = refused(post_json(&s, endpoint, &body).await, 422).await;
+            let error = refused(s.app.call_json(&s.client, endpoint, &body).await, 422).await;
             assert_eq!(error["Invalid"]["field"], field, "{endpoint} {body}: {error}");
             assert!(error["Invalid"]["message"].as_str().unwrap().contains(says), "{endpoint}: {error}");
         }
@@ -167,28 +153,25 @@ async fn bad_edits_name_their_field_and_write_nothing() {
 
     // Unknown resources are not found; the project's namespace is not edited here.
     for endpoint in ["/api/resources/detail", "/api/resources/history"] {
-        assert_eq!(post_form(&s, endpoint, &[("id", "nope")]).await.status(), 404, "{endpoint}");
+        assert_eq!(s.app.call(&s.client, endpoint, &[("id", "nope")]).await.status(), 404, "{endpoint}");
     }
-    let view = ok(post_form(&s, "/api/projects/view", &[("id", &s.project_id)]).await).await;
+    let view = ok(s.app.call(&s.client, "/api/projects/view", &[("id", &s.project_id)]).await).await;
     let ns = view["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "Namespace").unwrap();
     let ns_id = ns["id"].as_str().unwrap();
     let d = detail(&s, ns_id).await;
     assert!(d["locked"].as_str().unwrap().contains("project's own namespace"), "{d}");
     let body =
         json!({"id": ns_id, "version": d["version"], "edit": {"yaml": d["yaml"], "placement": {}, "overrides": []}});
-    assert_eq!(refused(post_json(&s, "/api/resources/apply-edit", &body).await, 422).await["Invalid"]["field"], "yaml");
-    let delete = post_form(&s, "/api/resources/review-delete", &[("id", ns_id), ("orphan", "false")]).await;
+    assert_eq!(
+        refused(s.app.call_json(&s.client, "/api/resources/apply-edit", &body).await, 422).await["Invalid"]["field"],
+        "yaml"
+    );
+    let delete = s.app.call(&s.client, "/api/resources/review-delete", &[("id", ns_id), ("orphan", "false")]).await;
     assert_eq!(refused(delete, 422).await["Invalid"]["field"], "resource");
 
     // Without a login, nothing.
     let anonymous = reqwest::Client::new();
-    let answer = anonymous
-        .post(s.app.url("/api/resources/detail"))
-        .header("Accept", "application/json")
-        .form(&[("id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let answer = s.app.call(&anonymous, "/api/resources/detail", &[("id", id.as_str())]).await;
     assert_eq!(answer.status(), 401);
 }
 
@@ -197,9 +180,10 @@ async fn history_compares_revisions_and_a_revert_is_reviewed_then_made_a_new_rev
     let s = session().await;
     let id = add_yaml(&s, CONFIGMAP).await;
     let edit = json!({"yaml": CONFIGMAP.replace("info", "warn"), "placement": {}, "overrides": []});
-    ok(post_json(&s, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await).await;
+    ok(s.app.call_json(&s.client, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await)
+        .await;
 
-    let history = ok(post_form(&s, "/api/resources/history", &[("id", &id)]).await).await;
+    let history = ok(s.app.call(&s.client, "/api/resources/history", &[("id", &id)]).await).await;
     let revs: Vec<(i64, &str, &str)> = history
         .as_array()
         .unwrap()
@@ -209,39 +193,48 @@ async fn history_compares_revisions_and_a_revert_is_reviewed_then_made_a_new_rev
     assert_eq!(revs, [(2, "admin", "updated"), (1, "admin", "created")]);
     assert!(history[0]["at"].as_str().unwrap().ends_with(" UTC"));
 
-    let diff = ok(post_form(&s, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "2")]).await).await;
+    let diff =
+        ok(s.app.call(&s.client, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "2")]).await).await;
     let lines = changed_lines(&json!({ "diff": diff }));
     assert_eq!(lines, ["-  level: info", "+  level: warn"]);
-    let missing = post_form(&s, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "7")]).await;
+    let missing = s.app.call(&s.client, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "7")]).await;
     assert_eq!(missing.status(), 404);
 
-    let review = ok(post_form(&s, "/api/resources/review-revert", &[("id", &id), ("revision", "1")]).await).await;
+    let review =
+        ok(s.app.call(&s.client, "/api/resources/review-revert", &[("id", &id), ("revision", "1")]).await).await;
     assert_eq!(shape(&review), [("Update".into(), "staging-eu-1,staging-eu-2,staging-us-1,staging-us-2".into())]);
     assert_eq!(changed_lines(&review["changes"][0]), ["-  level: warn", "+  level: info"]);
 
-    let stale = post_form(&s, "/api/resources/revert", &[("id", &id), ("version", "1"), ("revision", "1")]).await;
+    let stale =
+        s.app.call(&s.client, "/api/resources/revert", &[("id", &id), ("version", "1"), ("revision", "1")]).await;
     assert_eq!(stale.status(), 409);
-    let current = post_form(&s, "/api/resources/revert", &[("id", &id), ("version", "2"), ("revision", "2")]).await;
+    let current =
+        s.app.call(&s.client, "/api/resources/revert", &[("id", &id), ("version", "2"), ("revision", "2")]).await;
     assert_eq!(refused(current, 422).await["Invalid"]["field"], "revision");
     let reverted =
-        ok(post_form(&s, "/api/resources/revert", &[("id", &id), ("version", "2"), ("revision", "1")]).await).await;
+        ok(s.app.call(&s.client, "/api/resources/revert", &[("id", &id), ("version", "2"), ("revision", "1")]).await)
+            .await;
     assert_eq!(reverted, 3);
     let d = detail(&s, &id).await;
     assert!(d["yaml"].as_str().unwrap().contains("level: info"));
-    let history = ok(post_form(&s, "/api/resources/history", &[("id", &id)]).await).await;
+    let history = ok(s.app.call(&s.client, "/api/resources/history", &[("id", &id)]).await).await;
     assert_eq!(history[0]["message"], "reverted to 1");
 
     // Deleting: reviewed first (orphaning changes nothing in the clusters), then done.
-    let review = ok(post_form(&s, "/api/resources/review-delete", &[("id", &id), ("orphan", "false")]).await).await;
+    let review =
+        ok(s.app.call(&s.client, "/api/resources/review-delete", &[("id", &id), ("orphan", "false")]).await).await;
     assert_eq!(shape(&review), [("Delete".into(), "staging-eu-1,staging-eu-2,staging-us-1,staging-us-2".into())]);
-    let review = ok(post_form(&s, "/api/resources/review-delete", &[("id", &id), ("orphan", "true")]).await).await;
+    let review =
+        ok(s.app.call(&s.client, "/api/resources/review-delete", &[("id", &id), ("orphan", "true")]).await).await;
     assert_eq!(shape(&review)[0].0, "Unchanged");
-    let stale = post_form(&s, "/api/resources/delete", &[("id", &id), ("version", "2"), ("orphan", "false")]).await;
+    let stale =
+        s.app.call(&s.client, "/api/resources/delete", &[("id", &id), ("version", "2"), ("orphan", "false")]).await;
     assert_eq!(stale.status(), 409);
     let next =
-        ok(post_form(&s, "/api/resources/delete", &[("id", &id), ("version", "3"), ("orphan", "false")]).await).await;
+        ok(s.app.call(&s.client, "/api/resources/delete", &[("id", &id), ("version", "3"), ("orphan", "false")]).await)
+            .await;
     assert_eq!(next, format!("/projects/{}", s.project_id));
-    assert_eq!(post_form(&s, "/api/resources/detail", &[("id", &id)]).await.status(), 404);
+    assert_eq!(s.app.call(&s.client, "/api/resources/detail", &[("id", &id)]).await.status(), 404);
 }
 
 #[tokio::test]
@@ -259,7 +252,8 @@ async fn secret_values_are_write_only_and_reviews_say_only_what_changed() {
 
     let yaml = d["yaml"].as_str().unwrap().to_owned();
     let edit = json!({"yaml": yaml, "placement": {}, "overrides": [], "secret_set": {"password": "hunter2-second", "token": "t"}, "secret_remove": ["user"]});
-    let review = ok(post_json(&s, "/api/resources/review-edit", &json!({"id": id, "edit": edit})).await).await;
+    let review =
+        ok(s.app.call_json(&s.client, "/api/resources/review-edit", &json!({"id": id, "edit": edit})).await).await;
     let text = review.to_string();
     assert!(!text.contains("hunter2") && !text.contains("aHVudGVy"), "{text}");
     let lines = changed_lines(&review["changes"][0]);
@@ -270,13 +264,16 @@ async fn secret_values_are_write_only_and_reviews_say_only_what_changed() {
     // Values go under Values, never in the YAML.
     let leaky = json!({"yaml": format!("{yaml}data:\n  password: eA==\n"), "placement": {}, "overrides": []});
     let error =
-        refused(post_json(&s, "/api/resources/review-edit", &json!({"id": id, "edit": leaky})).await, 422).await;
+        refused(s.app.call_json(&s.client, "/api/resources/review-edit", &json!({"id": id, "edit": leaky})).await, 422)
+            .await;
     assert!(error["Invalid"]["message"].as_str().unwrap().contains("Values"), "{error}");
 
-    ok(post_json(&s, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await).await;
+    ok(s.app.call_json(&s.client, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await)
+        .await;
     let d = detail(&s, &id).await;
     assert_eq!(d["secret_keys"], json!(["password", "token"]));
-    let compare = ok(post_form(&s, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "2")]).await).await;
+    let compare =
+        ok(s.app.call(&s.client, "/api/resources/compare", &[("id", &id), ("from", "1"), ("to", "2")]).await).await;
     assert!(!compare.to_string().contains("hunter2"));
     assert!(compare.to_string().contains("(hidden, changed)"), "{compare}");
 }
@@ -284,51 +281,55 @@ async fn secret_values_are_write_only_and_reviews_say_only_what_changed() {
 #[tokio::test]
 async fn new_objects_are_reviewed_first_and_cluster_scoped_ones_go_to_the_workspace() {
     let s = session().await;
-    let view = ok(post_form(&s, "/api/projects/view", &[("id", &s.project_id)]).await).await;
+    let view = ok(s.app.call(&s.client, "/api/projects/view", &[("id", &s.project_id)]).await).await;
     let ws_id = view["workspace_id"].as_str().unwrap().to_owned();
 
     // A namespaced object in the project: created in its four clusters.
     let form = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", CONFIGMAP)];
-    let review = ok(post_form(&s, "/api/resources/review-new", &form).await).await;
+    let review = ok(s.app.call(&s.client, "/api/resources/review-new", &form).await).await;
     assert_eq!(shape(&review), [("Create".into(), "staging-eu-1,staging-eu-2,staging-us-1,staging-us-2".into())]);
     assert!(changed_lines(&review["changes"][0]).contains(&"+  namespace: web".to_owned()));
     // A Secret's values stay hidden in the review.
     let secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {password: hunter2}\n";
     let form = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", secret)];
-    let review = ok(post_form(&s, "/api/resources/review-new", &form).await).await;
+    let review = ok(s.app.call(&s.client, "/api/resources/review-new", &form).await).await;
     assert!(!review.to_string().contains("hunter2") && review.to_string().contains("password: (hidden)"), "{review}");
 
     // Cluster-scoped objects go to the workspace, namespaced ones are refused there.
     let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: read-pods}\nrules: []\n";
     let in_project = [("workspace_id", ws_id.as_str()), ("project_id", s.project_id.as_str()), ("yaml", role)];
-    let error = refused(post_form(&s, "/api/resources/review-new", &in_project).await, 422).await;
+    let error = refused(s.app.call(&s.client, "/api/resources/review-new", &in_project).await, 422).await;
     assert!(error["Invalid"]["message"].as_str().unwrap().contains("cluster-scoped"), "{error}");
     let namespaced = refused(
-        post_form(&s, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", CONFIGMAP)]).await,
+        s.app.call(&s.client, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", CONFIGMAP)]).await,
         422,
     )
     .await;
     assert_eq!(namespaced["Invalid"]["field"], "yaml");
     let review =
-        ok(post_form(&s, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", role)]).await).await;
+        ok(s.app.call(&s.client, "/api/resources/review-new", &[("workspace_id", &ws_id), ("yaml", role)]).await).await;
     assert_eq!(shape(&review)[0].0, "Create");
     assert!(!changed_lines(&review["changes"][0]).iter().any(|l| l.contains("namespace:")));
     let added =
-        ok(post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await).await;
-    assert_eq!(added["kind"], "ClusterRole");
-    let again =
-        refused(post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await, 422)
+        ok(s.app.call(&s.client, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await)
             .await;
+    assert_eq!(added["kind"], "ClusterRole");
+    let again = refused(
+        s.app.call(&s.client, "/api/workspaces/add-resource", &[("workspace_id", &ws_id), ("yaml", role)]).await,
+        422,
+    )
+    .await;
     assert!(again["Invalid"]["message"].as_str().unwrap().contains("already exists"), "{again}");
-    let detail = ok(post_form(&s, "/api/workspaces/detail", &[("id", &ws_id)]).await).await;
+    let detail = ok(s.app.call(&s.client, "/api/workspaces/detail", &[("id", &ws_id)]).await).await;
     assert_eq!(detail["resources"][0]["name"], "read-pods");
-    let missing = post_form(&s, "/api/workspaces/add-resource", &[("workspace_id", "nope"), ("yaml", role)]).await;
+    let missing =
+        s.app.call(&s.client, "/api/workspaces/add-resource", &[("workspace_id", "nope"), ("yaml", role)]).await;
     assert_eq!(missing.status(), 404);
     // A project named with a workspace it is not in is not found.
-    let other = ok(post_form(&s, "/api/workspaces/create", &[("name", "other"), ("selector", "")]).await).await;
+    let other = ok(s.app.call(&s.client, "/api/workspaces/create", &[("name", "other"), ("selector", "")]).await).await;
     let mismatched =
         [("workspace_id", other["id"].as_str().unwrap()), ("project_id", s.project_id.as_str()), ("yaml", CONFIGMAP)];
-    assert_eq!(post_form(&s, "/api/resources/review-new", &mismatched).await.status(), 404);
+    assert_eq!(s.app.call(&s.client, "/api/resources/review-new", &mismatched).await.status(), 404);
 
     // The ConfigMap form is reviewed with the same fields it is added with.
     let form = |name: &str, cluster: &str, data: &str| {
@@ -340,19 +341,23 @@ async fn new_objects_are_reviewed_first_and_cluster_scoped_ones_go_to_the_worksp
             ("override_data", data.to_owned()),
         ]
     };
-    let review =
-        ok(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", "level=debug")))
-            .await)
-        .await;
+    let review = ok(s
+        .app
+        .call(&s.client, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", "level=debug")))
+        .await)
+    .await;
     let shape = shape(&review);
     assert_eq!(shape.len(), 2, "one cluster differs: {shape:?}");
     assert!(shape.contains(&("Create".into(), "staging-us-1".into())));
-    let error =
-        refused(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", ""))).await, 422)
-            .await;
+    let error = refused(
+        s.app.call(&s.client, "/api/projects/review-configmap", &as_refs(&form("cfg", "staging-us-1", ""))).await,
+        422,
+    )
+    .await;
     assert_eq!(error["Invalid"]["field"], "override_data");
     let error =
-        refused(post_form(&s, "/api/projects/review-configmap", &as_refs(&form("Bad", "", ""))).await, 422).await;
+        refused(s.app.call(&s.client, "/api/projects/review-configmap", &as_refs(&form("Bad", "", ""))).await, 422)
+            .await;
     assert_eq!(error["Invalid"]["field"], "name");
 }
 

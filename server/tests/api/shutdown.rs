@@ -9,7 +9,7 @@ use flotilla_store::{Actor, NewCluster, ResourceHome, ResourceSpec, Store};
 use secrecy::SecretString;
 use serde_json::json;
 
-use crate::helpers::{spawn_app, spawn_app_in};
+use crate::helpers::{WAIT, spawn_app, spawn_app_in};
 
 /// The cluster's status for `resource`, if any.
 async fn status(store: &Store, tenant: &str, resource: &str) -> Option<(StatusCode, Option<i64>)> {
@@ -46,8 +46,9 @@ async fn a_server_stopped_right_after_a_change_is_restarted_without_writing_to_m
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "1"}});
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
     let id = store.create_resource(&tenant, &actor, home, &ResourceSpec::new(configmap)).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    // The project's namespace and the ConfigMap: two writes.
+    // The project's namespace and the ConfigMap: two writes. (Polled every millisecond, not
+    // with `eventually`: the stop must come before the status reaches the store.)
+    let deadline = tokio::time::Instant::now() + WAIT;
     while member.counts().writes < writes + 2 {
         assert!(tokio::time::Instant::now() < deadline, "the member never got the change");
         tokio::time::sleep(Duration::from_millis(1)).await;

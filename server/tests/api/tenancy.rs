@@ -3,22 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, session_cookie, spawn_app, spawn_app_with};
+use flotilla_testkit::eventually;
 
-async fn form(app: &TestApp, client: &reqwest::Client, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client.post(app.url(endpoint)).header("Accept", "application/json").form(form).send().await.unwrap()
-}
-
-async fn json_call(app: &TestApp, client: &reqwest::Client, endpoint: &str, body: &Value) -> reqwest::Response {
-    client.post(app.url(endpoint)).header("Accept", "application/json").json(body).send().await.unwrap()
-}
-
-async fn ok(response: reqwest::Response) -> Value {
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert!(status.is_success(), "{status}: {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
+use crate::helpers::{ADMIN_PASSWORD, TestApp, WAIT, ok, session_cookie, spawn_app, spawn_app_with};
 
 const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n";
 const CLUSTER_ROLE: &str =
@@ -35,24 +22,19 @@ struct TenantA {
 }
 
 async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
-    let clusters = ok(form(app, admin, "/api/fleet/clusters", &[]).await).await;
+    let clusters = ok(app.call(admin, "/api/fleet/clusters", &[]).await).await;
     let c = &clusters[0];
-    let ws =
-        ok(form(app, admin, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await).await;
+    let ws = ok(app.call(admin, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await).await;
     let workspace = ws["id"].as_str().unwrap().to_owned();
-    let project = ok(form(
-        app,
-        admin,
-        "/api/projects/create",
-        &[("workspace_id", workspace.as_str()), ("name", "web"), ("selector", "")],
-    )
-    .await)
+    let project = ok(app
+        .call(admin, "/api/projects/create", &[("workspace_id", workspace.as_str()), ("name", "web"), ("selector", "")])
+        .await)
     .await;
     let project = project["id"].as_str().unwrap().to_owned();
-    let added =
-        ok(form(app, admin, "/api/projects/add-resource", &[("project_id", project.as_str()), ("yaml", CONFIGMAP)])
-            .await)
-        .await;
+    let added = ok(app
+        .call(admin, "/api/projects/add-resource", &[("project_id", project.as_str()), ("yaml", CONFIGMAP)])
+        .await)
+    .await;
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     let viewer = flotilla_domain::Grant::new(flotilla_domain::Role::ProjectViewer, project.as_str());
     let password = secrecy::SecretString::from("a-long-password-for-pat");
@@ -70,15 +52,15 @@ async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
 /// A second tenant with a local tenant admin, logged in.
 async fn tenant_b(app: &TestApp, admin: &reqwest::Client) -> reqwest::Client {
     let globex =
-        ok(form(app, admin, "/api/tenants/create", &[("slug", "globex"), ("display_name", "Globex")]).await).await;
+        ok(app.call(admin, "/api/tenants/create", &[("slug", "globex"), ("display_name", "Globex")]).await).await;
     let id = globex["id"].as_str().unwrap();
-    ok(form(
-        app,
-        admin,
-        "/api/tenants/add-local-user",
-        &[("id", id), ("username", "gadmin"), ("password", "globex-admin-pw"), ("role", "tenant_admin")],
-    )
-    .await)
+    ok(app
+        .call(
+            admin,
+            "/api/tenants/add-local-user",
+            &[("id", id), ("username", "gadmin"), ("password", "globex-admin-pw"), ("role", "tenant_admin")],
+        )
+        .await)
     .await;
     let b = app.client();
     assert!(app.login_to(&b, "globex", "gadmin", "globex-admin-pw").await.status().is_success());
@@ -166,7 +148,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/tenants/remove-mapping", vec![("id", tenant), ("mapping_id", "any")]),
     ];
     for (endpoint, body) in &forms {
-        let response = form(&app, &b, endpoint, body).await;
+        let response = app.call(&b, endpoint, body).await;
         assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
     }
     let edit = json!({"yaml": CONFIGMAP, "placement": {}, "overrides": []});
@@ -177,7 +159,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/projects/add-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
     ];
     for (endpoint, body) in &jsons {
-        let response = json_call(&app, &b, endpoint, body).await;
+        let response = app.call_json(&b, endpoint, body).await;
         assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
     }
     // Pages too: rendered as not found, with the status to match.
@@ -187,15 +169,14 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         assert!(!response.text().await.unwrap().contains("settings"), "{page} shows nothing of A's");
     }
     // Lists show none of A's.
-    assert_eq!(ok(form(&app, &b, "/api/fleet/clusters", &[]).await).await, json!([]));
-    assert_eq!(ok(form(&app, &b, "/api/workspaces/list", &[]).await).await, json!([]));
+    assert_eq!(ok(app.call(&b, "/api/fleet/clusters", &[]).await).await, json!([]));
+    assert_eq!(ok(app.call(&b, "/api/workspaces/list", &[]).await).await, json!([]));
     let audit =
-        ok(form(&app, &b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")])
-            .await)
-        .await;
+        ok(app.call(&b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]).await)
+            .await;
     let actions: Vec<&str> = audit["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["login", "user.create", "tenant.create"], "B's own log only");
-    let people = ok(form(&app, &b, "/api/people/list", &[]).await).await;
+    let people = ok(app.call(&b, "/api/people/list", &[]).await).await;
     let names: Vec<&str> = people.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["gadmin"], "B's own people only");
 
@@ -223,15 +204,11 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
     app.login(&admin, "admin", ADMIN_PASSWORD).await;
     let a = tenant_a(&app, &admin).await;
     // A second workspace and project nobody below has a role on.
-    let other = ok(form(&app, &admin, "/api/workspaces/create", &[("name", "data"), ("selector", "")]).await).await;
+    let other = ok(app.call(&admin, "/api/workspaces/create", &[("name", "data"), ("selector", "")]).await).await;
     let other_ws = other["id"].as_str().unwrap().to_owned();
-    let other_project = ok(form(
-        &app,
-        &admin,
-        "/api/projects/create",
-        &[("workspace_id", &other_ws), ("name", "db"), ("selector", "")],
-    )
-    .await)
+    let other_project = ok(app
+        .call(&admin, "/api/projects/create", &[("workspace_id", &other_ws), ("name", "db"), ("selector", "")])
+        .await)
     .await;
     let other_project = other_project["id"].as_str().unwrap().to_owned();
 
@@ -241,7 +218,7 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
     let status = |r: reqwest::Response| r.status().as_u16();
 
     // The viewer sees the project, read-only; the editor may change its resources, not its selector.
-    let view = ok(form(&app, &viewer, "/api/projects/view", &[("id", &a.project)]).await).await;
+    let view = ok(app.call(&viewer, "/api/projects/view", &[("id", &a.project)]).await).await;
     assert_eq!(view["level"], "view");
     let cm = [
         ("project_id", a.project.as_str()),
@@ -250,62 +227,56 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
         ("override_cluster", ""),
         ("override_data", ""),
     ];
-    let refused = form(&app, &viewer, "/api/projects/add-configmap", &cm).await;
+    let refused = app.call(&viewer, "/api/projects/add-configmap", &cm).await;
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.unwrap();
     assert!(body["Forbidden"].as_str().unwrap().contains("only view"), "{body}");
     assert_eq!(
         status(
-            form(&app, &viewer, "/api/resources/delete", &[("id", &a.resource), ("version", "1"), ("orphan", "false")])
+            app.call(&viewer, "/api/resources/delete", &[("id", &a.resource), ("version", "1"), ("orphan", "false")])
                 .await
         ),
         403
     );
-    let detail = ok(form(&app, &viewer, "/api/resources/detail", &[("id", &a.resource)]).await).await;
+    let detail = ok(app.call(&viewer, "/api/resources/detail", &[("id", &a.resource)]).await).await;
     assert_eq!(detail["level"], "view");
-    ok(form(&app, &viewer, "/api/resources/history", &[("id", &a.resource)]).await).await;
+    ok(app.call(&viewer, "/api/resources/history", &[("id", &a.resource)]).await).await;
 
-    ok(form(&app, &editor, "/api/projects/add-configmap", &cm).await).await;
+    ok(app.call(&editor, "/api/projects/add-configmap", &cm).await).await;
     assert_eq!(
         status(
-            form(
-                &app,
-                &editor,
-                "/api/projects/set-selector",
-                &[("id", &a.project), ("version", "1"), ("selector", "")]
-            )
-            .await
+            app.call(&editor, "/api/projects/set-selector", &[("id", &a.project), ("version", "1"), ("selector", "")])
+                .await
         ),
         403
     );
 
     // Neither sees what they have no role on: not found, as another tenant's would be.
     for client in [&viewer, &editor] {
-        assert_eq!(status(form(&app, client, "/api/projects/view", &[("id", &other_project)]).await), 404);
-        assert_eq!(status(form(&app, client, "/api/workspaces/detail", &[("id", &other_ws)]).await), 404);
-        let listed = ok(form(&app, client, "/api/workspaces/list", &[]).await).await;
+        assert_eq!(status(app.call(client, "/api/projects/view", &[("id", &other_project)]).await), 404);
+        assert_eq!(status(app.call(client, "/api/workspaces/detail", &[("id", &other_ws)]).await), 404);
+        let listed = ok(app.call(client, "/api/workspaces/list", &[]).await).await;
         let names: Vec<&str> = listed.as_array().unwrap().iter().map(|w| w["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["ops"], "only the workspace of their project");
         // Through its project only: no role on the workspace itself, so none of its own resources.
-        let ws = ok(form(&app, client, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
+        let ws = ok(app.call(client, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
         assert_eq!(ws["level"], Value::Null);
         // Tenant-wide things are the tenant admin's.
         assert_eq!(
-            status(form(&app, client, "/api/workspaces/create", &[("name", "mine"), ("selector", "")]).await),
+            status(app.call(client, "/api/workspaces/create", &[("name", "mine"), ("selector", "")]).await),
             403
         );
         let (cluster, _) = &a.cluster;
         assert_eq!(
             status(
-                form(&app, client, "/api/fleet/set-labels", &[("id", cluster), ("version", "1"), ("labels", "a=b")])
+                app.call(client, "/api/fleet/set-labels", &[("id", cluster), ("version", "1"), ("labels", "a=b")])
                     .await
             ),
             403
         );
         assert_eq!(
             status(
-                form(
-                    &app,
+                app.call(
                     client,
                     "/api/audit/search",
                     &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]
@@ -314,42 +285,34 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
             ),
             403
         );
-        assert_eq!(status(form(&app, client, "/api/tenants/list", &[]).await), 403);
+        assert_eq!(status(app.call(client, "/api/tenants/list", &[]).await), 403);
         // The fleet itself is visible to everyone of the tenant.
-        assert_eq!(ok(form(&app, client, "/api/fleet/clusters", &[]).await).await.as_array().unwrap().len(), 12);
+        assert_eq!(ok(app.call(client, "/api/fleet/clusters", &[]).await).await.as_array().unwrap().len(), 12);
     }
 
     // A workspace admin may change the workspace and make projects in it.
-    let ws = ok(form(&app, &ws_admin, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
+    let ws = ok(app.call(&ws_admin, "/api/workspaces/detail", &[("id", &a.workspace)]).await).await;
     assert_eq!(ws["level"], "admin");
-    ok(form(
-        &app,
-        &ws_admin,
-        "/api/workspaces/set-selector",
-        &[("id", &a.workspace), ("version", "1"), ("selector", "env=staging")],
-    )
-    .await)
+    ok(app
+        .call(
+            &ws_admin,
+            "/api/workspaces/set-selector",
+            &[("id", &a.workspace), ("version", "1"), ("selector", "env=staging")],
+        )
+        .await)
     .await;
-    ok(form(
-        &app,
-        &ws_admin,
-        "/api/projects/create",
-        &[("workspace_id", &a.workspace), ("name", "api"), ("selector", "")],
-    )
-    .await)
+    ok(app
+        .call(&ws_admin, "/api/projects/create", &[("workspace_id", &a.workspace), ("name", "api"), ("selector", "")])
+        .await)
     .await;
-    ok(form(
-        &app,
-        &ws_admin,
-        "/api/workspaces/add-resource",
-        &[("workspace_id", &a.workspace), ("yaml", CLUSTER_ROLE)],
-    )
-    .await)
+    ok(app
+        .call(&ws_admin, "/api/workspaces/add-resource", &[("workspace_id", &a.workspace), ("yaml", CLUSTER_ROLE)])
+        .await)
     .await;
-    assert_eq!(status(form(&app, &ws_admin, "/api/projects/view", &[("id", &other_project)]).await), 404);
+    assert_eq!(status(app.call(&ws_admin, "/api/projects/view", &[("id", &other_project)]).await), 404);
 
     // The session says what each may do, for the pages to offer only that.
-    let me = ok(form(&app, &viewer, "/api/auth/me", &[]).await).await;
+    let me = ok(app.call(&viewer, "/api/auth/me", &[]).await).await;
     assert_eq!(me["access"]["tenant_admin"], false);
     assert_eq!(me["access"]["projects"][&a.project], "view");
 }
@@ -372,47 +335,47 @@ async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
     let app = spawn_app().await;
     let admin = app.client();
     app.login(&admin, "admin", ADMIN_PASSWORD).await;
-    let acme = ok(form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let acme = ok(app.call(&admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
     let id = acme["id"].as_str().unwrap();
-    let bad = form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Again")]).await;
+    let bad = app.call(&admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Again")]).await;
     assert_eq!(bad.status(), 422);
 
     let provider = provider_form(id, "1", "https://idp.acme.example", "very-secret-value");
-    ok(form(&app, &admin, "/api/tenants/set-oidc", &provider).await).await;
-    let page = form(&app, &admin, "/api/tenants/get", &[("id", id)]).await.text().await.unwrap();
+    ok(app.call(&admin, "/api/tenants/set-oidc", &provider).await).await;
+    let page = app.call(&admin, "/api/tenants/get", &[("id", id)]).await.text().await.unwrap();
     assert!(!page.contains("very-secret-value"), "the secret is never sent back: {page}");
     let page: Value = serde_json::from_str(&page).unwrap();
     assert_eq!(page["oidc"]["has_client_secret"], true);
     assert!(page["redirect_uri"].as_str().unwrap().ends_with("/t/acme/callback"), "{page}");
     // A stale save is refused.
-    assert_eq!(form(&app, &admin, "/api/tenants/set-oidc", &provider).await.status(), 409);
+    assert_eq!(app.call(&admin, "/api/tenants/set-oidc", &provider).await.status(), 409);
     // Rules: a bad role or scope names its field.
     let rule =
         |role: &'static str, scope: &'static str| [("id", id), ("group", "ops"), ("role", role), ("scope_id", scope)];
-    ok(form(&app, &admin, "/api/tenants/add-mapping", &rule("tenant_admin", "")).await).await;
+    ok(app.call(&admin, "/api/tenants/add-mapping", &rule("tenant_admin", "")).await).await;
     let refused: Value =
-        form(&app, &admin, "/api/tenants/add-mapping", &rule("project_viewer", "nope")).await.json().await.unwrap();
+        app.call(&admin, "/api/tenants/add-mapping", &rule("project_viewer", "nope")).await.json().await.unwrap();
     assert_eq!(refused["Invalid"]["field"], "scope");
-    let refused: Value = form(&app, &admin, "/api/tenants/add-mapping", &rule("owner", "")).await.json().await.unwrap();
+    let refused: Value = app.call(&admin, "/api/tenants/add-mapping", &rule("owner", "")).await.json().await.unwrap();
     assert_eq!(refused["Invalid"]["field"], "role");
 
     // "Test configuration" says what is wrong with a provider that cannot be reached.
     let mut unreachable = provider_form(id, "", "http://127.0.0.1:9", "");
     unreachable.remove(1); // no version: a test saves nothing
-    let test = form(&app, &admin, "/api/tenants/test-oidc", &unreachable).await;
+    let test = app.call(&admin, "/api/tenants/test-oidc", &unreachable).await;
     assert_eq!(test.status(), 422);
     let body: Value = test.json().await.unwrap();
     let message = body["Invalid"]["message"].as_str().unwrap();
     assert!(message.contains("could not read the discovery document of http://127.0.0.1:9"), "{message}");
 
     // The tenant's own admin manages its group rules, and nothing else here.
-    ok(form(
-        &app,
-        &admin,
-        "/api/tenants/add-local-user",
-        &[("id", id), ("username", "root"), ("password", "acme-root-password"), ("role", "tenant_admin")],
-    )
-    .await)
+    ok(app
+        .call(
+            &admin,
+            "/api/tenants/add-local-user",
+            &[("id", id), ("username", "root"), ("password", "acme-root-password"), ("role", "tenant_admin")],
+        )
+        .await)
     .await;
     let acme_admin = app.client();
     assert!(app.login_to(&acme_admin, "acme", "root", "acme-root-password").await.status().is_success());
@@ -426,26 +389,26 @@ async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
             vec![("id", id), ("username", "x"), ("password", "x-password-long"), ("role", "tenant_admin")],
         ),
     ] {
-        assert_eq!(form(&app, &acme_admin, endpoint, &body).await.status(), 403, "{endpoint}");
+        assert_eq!(app.call(&acme_admin, endpoint, &body).await.status(), 403, "{endpoint}");
     }
-    let rules = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    let rules = ok(app.call(&acme_admin, "/api/tenants/own-rules", &[]).await).await;
     assert_eq!((rules["tenant_id"].as_str(), rules["has_provider"].as_bool()), (Some(id), Some(true)));
     assert_eq!(rules["mappings"].as_array().unwrap().len(), 1);
     let leads = [("id", id), ("group", "acme-leads"), ("role", "tenant_admin"), ("scope_id", "")];
-    ok(form(&app, &acme_admin, "/api/tenants/add-mapping", &leads).await).await;
-    let added = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    ok(app.call(&acme_admin, "/api/tenants/add-mapping", &leads).await).await;
+    let added = ok(app.call(&acme_admin, "/api/tenants/own-rules", &[]).await).await;
     let mappings = added["mappings"].as_array().unwrap();
     let mapping = mappings.iter().find(|m| m["group"] == "acme-leads").unwrap()["id"].as_str().unwrap().to_owned();
-    ok(form(&app, &acme_admin, "/api/tenants/remove-mapping", &[("id", id), ("mapping_id", &mapping)]).await).await;
-    let after = ok(form(&app, &acme_admin, "/api/tenants/own-rules", &[]).await).await;
+    ok(app.call(&acme_admin, "/api/tenants/remove-mapping", &[("id", id), ("mapping_id", &mapping)]).await).await;
+    let after = ok(app.call(&acme_admin, "/api/tenants/own-rules", &[]).await).await;
     assert_eq!(after["mappings"], rules["mappings"], "back to the platform admin's one rule");
     // Platform admin is never a group's to give; the default tenant's rules are not Acme's to touch.
     let refused: Value =
-        form(&app, &acme_admin, "/api/tenants/add-mapping", &rule("platform_admin", "")).await.json().await.unwrap();
+        app.call(&acme_admin, "/api/tenants/add-mapping", &rule("platform_admin", "")).await.json().await.unwrap();
     assert_eq!(refused["Invalid"]["field"], "role");
     let default = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
     let elsewhere = [("id", default.as_str()), ("group", "ops"), ("role", "tenant_admin"), ("scope_id", "")];
-    assert_eq!(form(&app, &acme_admin, "/api/tenants/add-mapping", &elsewhere).await.status(), 404);
+    assert_eq!(app.call(&acme_admin, "/api/tenants/add-mapping", &elsewhere).await.status(), 404);
     assert!(app.store.tenant_detail(&default).await.unwrap().mappings.is_empty());
 
     let actions: Vec<String> = app.store.audit_log(id, 20).await.unwrap().into_iter().rev().map(|r| r.action).collect();
@@ -481,17 +444,17 @@ async fn organisation_logins_refuse_what_they_cannot_trust() {
 
     let admin = app.client();
     app.login(&admin, "admin", ADMIN_PASSWORD).await;
-    let acme = ok(form(&app, &admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let acme = ok(app.call(&admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
     let id = acme["id"].as_str().unwrap();
     let dead = provider_form(id, "1", "http://127.0.0.1:9", "s");
-    ok(form(&app, &admin, "/api/tenants/set-oidc", &dead).await).await;
+    ok(app.call(&admin, "/api/tenants/set-oidc", &dead).await).await;
     let unreachable = client.get(app.url("/t/acme/login")).send().await.unwrap();
     assert_eq!(location(&unreachable), "/login?tenant=acme&error=unavailable");
 
     // A callback no login of this browser started (a forged or replayed one) is refused.
     let forged = client.get(app.url("/t/acme/callback?code=stolen&state=guessed")).send().await.unwrap();
     assert_eq!(location(&forged), "/login?tenant=acme&error=state");
-    let me = ok(form(&app, &client, "/api/auth/me", &[]).await).await;
+    let me = ok(app.call(&client, "/api/auth/me", &[]).await).await;
     assert_eq!(me, Value::Null, "not logged in");
     let log = app.store.audit_log(id, 10).await.unwrap();
     let refused = log.iter().find(|r| r.action == "login_failed").expect("the refusal is audited");
@@ -505,7 +468,7 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
     let login = app.login(&client, "admin", ADMIN_PASSWORD).await;
     let cookie = session_cookie(&login).unwrap();
     let id = cookie.trim_start_matches("flotilla_session=").split(';').next().unwrap().to_owned();
-    assert_ne!(ok(form(&app, &client, "/api/auth/me", &[]).await).await, Value::Null);
+    assert_ne!(ok(app.call(&client, "/api/auth/me", &[]).await).await, Value::Null);
 
     // The session's end, recorded at login, has passed (its idle expiry has not).
     let stored = app.store.session_load(&id).await.unwrap().expect("the session is stored");
@@ -521,7 +484,7 @@ async fn a_session_ends_at_its_absolute_lifetime_however_active() {
         .await
         .unwrap();
 
-    assert_eq!(ok(form(&app, &client, "/api/auth/me", &[]).await).await, Value::Null);
+    assert_eq!(ok(app.call(&client, "/api/auth/me", &[]).await).await, Value::Null);
     let page = client.get(app.url("/workspaces")).send().await.unwrap();
     assert_eq!(page.status(), 303, "pages send the browser to log in again");
 }
@@ -539,38 +502,37 @@ async fn a_projects_groups_reach_its_clusters_as_role_bindings_kept_by_the_rules
         ("role", "project_editor"),
         ("scope_id", a.project.as_str()),
     ];
-    ok(form(&app, &admin, "/api/tenants/add-mapping", &rule).await).await;
+    ok(app.call(&admin, "/api/tenants/add-mapping", &rule).await).await;
 
-    let view = ok(form(&app, &admin, "/api/projects/view", &[("id", &a.project)]).await).await;
-    let binding = view["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "RoleBinding" && r["name"] == "flotilla-project-editors")
-        .expect("the project holds the binding")
-        .clone();
+    // The bindings follow the rules (a reconciler on the change feed).
+    let binding = eventually("the project holds the editors' binding", WAIT, || async {
+        let view = ok(app.call(&admin, "/api/projects/view", &[("id", &a.project)]).await).await;
+        view["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "RoleBinding" && r["name"] == "flotilla-project-editors")
+            .cloned()
+    })
+    .await;
     let id = binding["id"].as_str().unwrap();
-    let detail = ok(form(&app, &admin, "/api/resources/detail", &[("id", id)]).await).await;
+    let detail = ok(app.call(&admin, "/api/resources/detail", &[("id", id)]).await).await;
     assert!(detail["yaml"].as_str().unwrap().contains("name: web-team"), "{detail}");
     assert!(detail["locked"].as_str().unwrap().contains("group rules"), "{detail}");
     // The engine writes it to each of the project's clusters like any other resource.
-    let mut synced = 0;
-    for _ in 0..100 {
-        let d = ok(form(&app, &admin, "/api/resources/detail", &[("id", id)]).await).await;
-        synced = d["statuses"].as_array().unwrap().iter().filter(|s| s["code"] == "Synced").count();
-        if synced == d["clusters"].as_array().unwrap().len() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let synced = eventually("the RoleBinding Synced in every cluster of the project", WAIT, || async {
+        let d = ok(app.call(&admin, "/api/resources/detail", &[("id", id)]).await).await;
+        let synced = d["statuses"].as_array().unwrap().iter().filter(|s| s["code"] == "Synced").count();
+        (synced == d["clusters"].as_array().unwrap().len()).then_some(synced)
+    })
+    .await;
     assert_eq!(synced, 4, "Synced in the four staging clusters");
     // Kept by the rules: not deleted, edited or reverted by hand.
-    let refused =
-        form(&app, &admin, "/api/resources/delete", &[("id", id), ("version", "1"), ("orphan", "false")]).await;
+    let refused = app.call(&admin, "/api/resources/delete", &[("id", id), ("version", "1"), ("orphan", "false")]).await;
     assert_eq!(refused.status(), 422);
     let edit = json!({"yaml": detail["yaml"], "placement": {}, "overrides": []});
     let refused =
-        json_call(&app, &admin, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
+        app.call_json(&admin, "/api/resources/apply-edit", &json!({"id": id, "version": 1, "edit": edit})).await;
     assert_eq!(refused.status(), 422);
 }
 
@@ -582,11 +544,11 @@ async fn a_disabled_person_is_out_at_once_and_back_in_when_enabled() {
     let a = tenant_a(&app, &admin).await;
     let vera = user_with(&app, "vera", flotilla_domain::Role::ProjectViewer, &a.project).await;
     let view = [("id", a.project.as_str())];
-    ok(form(&app, &vera, "/api/projects/view", &view).await).await;
+    ok(app.call(&vera, "/api/projects/view", &view).await).await;
 
     // Only a tenant admin sees the people, with their roles and where they hold them.
-    assert_eq!(form(&app, &vera, "/api/people/list", &[]).await.status(), 403);
-    let people = ok(form(&app, &admin, "/api/people/list", &[]).await).await;
+    assert_eq!(app.call(&vera, "/api/people/list", &[]).await.status(), 403);
+    let people = ok(app.call(&admin, "/api/people/list", &[]).await).await;
     let find = |people: &Value, name: &str| {
         people.as_array().unwrap().iter().find(|p| p["username"] == name).cloned().unwrap_or_else(|| panic!("{name}"))
     };
@@ -601,18 +563,18 @@ async fn a_disabled_person_is_out_at_once_and_back_in_when_enabled() {
 
     // Nobody disables themselves or the platform admin.
     let admin_id = find(&people, "admin")["id"].as_str().unwrap().to_owned();
-    let refused = form(&app, &admin, "/api/people/set-disabled", &[("id", &admin_id), ("disabled", "true")]).await;
+    let refused = app.call(&admin, "/api/people/set-disabled", &[("id", &admin_id), ("disabled", "true")]).await;
     assert_eq!(refused.status(), 422);
     assert!(refused.text().await.unwrap().contains("your own account"));
 
     // Disabled: vera's open session counts for nothing, on every route, and she cannot log in.
     let vera_id = row["id"].as_str().unwrap().to_owned();
-    ok(form(&app, &admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "true")]).await).await;
-    assert_eq!(form(&app, &vera, "/api/projects/view", &view).await.status(), 401);
-    assert_eq!(form(&app, &vera, "/api/fleet/clusters", &[]).await.status(), 401);
+    ok(app.call(&admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "true")]).await).await;
+    assert_eq!(app.call(&vera, "/api/projects/view", &view).await.status(), 401);
+    assert_eq!(app.call(&vera, "/api/fleet/clusters", &[]).await.status(), 401);
     assert_eq!(vera.get(app.url("/api/events")).send().await.unwrap().status(), 401);
     assert_eq!(app.login(&app.client(), "vera", "vera-password-long").await.status(), 401);
-    let people = ok(form(&app, &admin, "/api/people/list", &[]).await).await;
+    let people = ok(app.call(&admin, "/api/people/list", &[]).await).await;
     assert_eq!(find(&people, "vera")["disabled"], true);
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     let log = app.store.audit_log(&tenant.id, 50).await.unwrap();
@@ -623,11 +585,11 @@ async fn a_disabled_person_is_out_at_once_and_back_in_when_enabled() {
 
     // Enabled again: she logs in as before; doing it twice changes nothing more.
     for _ in 0..2 {
-        ok(form(&app, &admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "false")]).await).await;
+        ok(app.call(&admin, "/api/people/set-disabled", &[("id", &vera_id), ("disabled", "false")]).await).await;
     }
     let log = app.store.audit_log(&tenant.id, 50).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.action == "user.enable").count(), 1);
     let again = app.client();
     assert!(app.login(&again, "vera", "vera-password-long").await.status().is_success());
-    ok(form(&app, &again, "/api/projects/view", &view).await).await;
+    ok(app.call(&again, "/api/projects/view", &view).await).await;
 }

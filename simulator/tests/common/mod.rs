@@ -40,19 +40,3 @@ pub fn code(err: kube::Error) -> u16 {
         other => panic!("expected an API error, got {other:?}"),
     }
 }
-
-/// Polls `check` until it returns Some, for at most `secs` seconds.
-pub async fn eventually<T, F, Fut>(secs: u64, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "condition not met within {secs}s");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}

@@ -1,0 +1,67 @@
+//! What Flotilla's tests share across crates (a dev-dependency only).
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How often [`eventually`] looks again.
+const POLL: Duration = Duration::from_millis(25);
+
+/// What a check of [`eventually`] answers: `bool` (done or not), or `Option<T>` (done with a
+/// value).
+pub trait Ready {
+    type Value;
+    fn ready(self) -> Option<Self::Value>;
+}
+
+impl Ready for bool {
+    type Value = ();
+    fn ready(self) -> Option<()> {
+        self.then_some(())
+    }
+}
+
+impl<T> Ready for Option<T> {
+    type Value = T;
+    fn ready(self) -> Option<T> {
+        self
+    }
+}
+
+/// Polls `check` until it is ready, and returns its value; fails the test naming `what` once
+/// `within` has passed.
+pub async fn eventually<R, F, Fut>(what: &str, within: Duration, mut check: F) -> R::Value
+where
+    R: Ready,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = R>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await.ready() {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not within {} s: {what}", within.as_secs_f32());
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn gives_the_first_value_and_fails_past_the_deadline() {
+        let mut n = 0;
+        let got = eventually("n reaches 3", Duration::from_secs(5), || {
+            n += 1;
+            let v = n;
+            async move { (v >= 3).then_some(v) }
+        })
+        .await;
+        assert_eq!(got, 3);
+        eventually("a plain yes", Duration::from_secs(1), || async { true }).await;
+        let late = tokio::spawn(eventually("never", Duration::from_millis(60), || async { false }));
+        let panic = late.await.unwrap_err().into_panic();
+        assert!(panic.downcast_ref::<String>().unwrap().contains("never"));
+    }
+}
