@@ -15,14 +15,15 @@ if [[ "${1:-}" == "--release" ]]; then PROFILE=release; shift; fi
 step "tools"
 "$ROOT/scripts/setup.sh" --quick
 use_toolchain
-if "$ROOT/scripts/setup.sh" --cargo-leptos-ready 2>/dev/null; then
+if "$ROOT/scripts/setup.sh" --compiled-ready 2>/dev/null; then
   step "building Flotilla ($PROFILE)"
   build_server "$PROFILE"
 else
-  # cargo-leptos compiles once, for about 12 minutes; the server does not need it, so it is
-  # built meanwhile (the two share the cores, and each has stretches where one core idles).
-  step "installing cargo-leptos while building the server ($PROFILE)"
-  "$ROOT/scripts/setup.sh" --cargo-leptos &
+  # wasm-bindgen-cli and cargo-leptos compile once, for about 14 minutes; the server needs
+  # neither, so it is built meanwhile (they share the cores, and each build has stretches
+  # where one core idles).
+  step "installing wasm-bindgen-cli and cargo-leptos while building the server ($PROFILE)"
+  "$ROOT/scripts/setup.sh" --compiled &
   installing=$!
   build_server "$PROFILE" || { kill "$installing" 2>/dev/null; exit 1; }
   wait "$installing"

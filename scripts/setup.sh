@@ -4,24 +4,24 @@
 #
 #   scripts/setup.sh                 build tools (npm tools, mold, wasm target, wasm-bindgen, cargo-leptos)
 #   scripts/setup.sh --test          also the browser (Debian chromium) for end-to-end tests
-#   scripts/setup.sh --quick         all but cargo-leptos (the one slow install; run.sh builds
-#                                    the server while it compiles)
-#   scripts/setup.sh --cargo-leptos  cargo-leptos alone
-#   scripts/setup.sh --cargo-leptos-ready   exits 0 when it is installed
+#   scripts/setup.sh --quick         all but the compiled tools (what building the server needs)
+#   scripts/setup.sh --compiled      the compiled tools alone: wasm-bindgen-cli and cargo-leptos
+#                                    (run.sh builds the server while they compile)
+#   scripts/setup.sh --compiled-ready   exits 0 when both are installed
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CARGO_LEPTOS_VERSION="0.3.11"
 # Must equal the `wasm-bindgen` crate pinned with `=` in Cargo.toml.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"
-WANT_TEST=0 QUICK_TOOLS=1 CARGO_LEPTOS=1
+WANT_TEST=0 QUICK_TOOLS=1 COMPILED_TOOLS=1
 case "${1:-}" in
   --test) WANT_TEST=1 ;;
-  --quick) CARGO_LEPTOS=0 ;;
-  --cargo-leptos) QUICK_TOOLS=0 ;;
-  --cargo-leptos-ready) QUICK_TOOLS=0 CARGO_LEPTOS=0 ;;
+  --quick) COMPILED_TOOLS=0 ;;
+  --compiled) QUICK_TOOLS=0 ;;
+  --compiled-ready) QUICK_TOOLS=0 COMPILED_TOOLS=0 ;;
   "") ;;
-  *) echo "usage: scripts/setup.sh [--test|--quick|--cargo-leptos|--cargo-leptos-ready]" >&2; exit 2 ;;
+  *) echo "usage: scripts/setup.sh [--test|--quick|--compiled|--compiled-ready]" >&2; exit 2 ;;
 esac
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
@@ -55,9 +55,19 @@ cargo_196() {
   return 1
 }
 
-# Is the pinned cargo-leptos installed? (run.sh asks before deciding what to overlap)
+# Are the pinned compiled tools installed? (run.sh asks before deciding what to overlap)
+wasm_bindgen_ready() {
+  [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" == "$WASM_BINDGEN_VERSION" ]]
+}
 cargo_leptos_ready() {
   [[ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" == "$CARGO_LEPTOS_VERSION" ]]
+}
+
+# --- wasm-bindgen CLI, same version as the crate ---------------------------------------------
+install_wasm_bindgen() {
+  wasm_bindgen_ready && return 0
+  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 }
 
 # --- cargo-leptos ------------------------------------------------------------------------------
@@ -76,9 +86,13 @@ install_cargo_leptos() {
     "${fast[@]}" "$c196" install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --debug
   fi
 }
-if [[ $QUICK_TOOLS -eq 0 ]]; then
-  if [[ $CARGO_LEPTOS -eq 0 ]]; then cargo_leptos_ready; exit; fi
+install_compiled_tools() {
+  install_wasm_bindgen
   install_cargo_leptos
+}
+if [[ $QUICK_TOOLS -eq 0 ]]; then
+  if [[ $COMPILED_TOOLS -eq 0 ]]; then wasm_bindgen_ready && cargo_leptos_ready; exit; fi
+  install_compiled_tools
   exit 0
 fi
 
@@ -104,13 +118,7 @@ if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unkno
 fi
 echo "$FRONTEND_MODE" > "$ROOT/.frontend-mode"
 
-# --- wasm-bindgen CLI, same version as the crate ---------------------------------------------
-if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]]; then
-  log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes)"
-  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-fi
-
-if [[ $CARGO_LEPTOS -eq 1 ]]; then install_cargo_leptos; fi
+if [[ $COMPILED_TOOLS -eq 1 ]]; then install_compiled_tools; fi
 
 # --- Browser for end-to-end tests -------------------------------------------------------------
 if [[ $WANT_TEST -eq 1 ]]; then
