@@ -51,11 +51,19 @@ impl ClusterWorker {
                 self.set_status(&id, StatusCode::Synced, String::new());
                 true
             }
-            Step::Apply { id, desired: Desired::Present { resource, output }, create, verify_first } => {
+            Step::Apply { id, desired, create, verify_first } => {
                 self.drifted.remove(&id);
-                self.apply(&id, &resource, &output, create, verify_first).await
+                match desired {
+                    Desired::Present { resource, output } => {
+                        self.apply(&id, &resource, &output, create, verify_first).await
+                    }
+                    // The plan applies only what is present (its Target::Present).
+                    other => {
+                        tracing::error!(resource = %id, ?other, "the plan asked to apply what is not present; skipped");
+                        true
+                    }
+                }
             }
-            Step::Apply { .. } => true, // only Present is ever applied
             Step::Invalid { id, message } => {
                 self.set_status(&id, StatusCode::ApplyOverridesFailed, message);
                 true
