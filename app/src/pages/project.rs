@@ -1,3 +1,11 @@
+//! The project page: its resources × its clusters, each cell live; tabs by kind, each with
+//! the forms that add that kind (`project/tabs.rs`, `project/add_forms.rs`); a matrix row is
+//! `project/matrix.rs`.
+
+mod add_forms;
+mod matrix;
+mod tabs;
+
 use std::collections::HashMap;
 
 use leptos::prelude::*;
@@ -6,14 +14,15 @@ use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
-use crate::components::{
-    AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge, ReviewStep, StatusBadge, look,
-};
+use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
 use crate::live::{LiveEvent, StatusView};
 use crate::projects::{
-    AddConfigmap, AddResource, AddSecret, ClusterRef, ProjectView, ResourceRow, SetProjectSelector, get_project_view,
-    get_workspace_detail, review_configmap, review_secret,
+    AddConfigmap, AddResource, AddSecret, ProjectView, SetProjectSelector, get_project_view, get_workspace_detail,
 };
+
+use add_forms::{AddConfigMap, AddSecretForm};
+use matrix::MatrixRow;
+use tabs::{CONFIGMAP, DEPLOYMENT, QUOTA, ROLE, SECRET, SERVICE, Tab};
 
 /// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
 /// that still has it (the store lags the stream) must not bring it back.
@@ -290,265 +299,6 @@ fn Project(
         </div>
     }
 }
-
-#[component]
-fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Cells>) -> impl IntoView {
-    let label = format!("{}/{}", r.kind, r.name);
-    let (cell_label, row_label) = (label.clone(), label.clone());
-    let resource_id = r.id.clone();
-    view! {
-        <tr data-testid="matrix-row" data-resource=row_label>
-            <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
-                <a href=format!("/resources/{}", r.id) class="rounded hover:text-sky-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600">{label}</a>
-                <span class="ml-2 text-xs font-normal text-slate-500">{format!("rev {}", r.revision)}</span>
-            </th>
-            <For each=move || clusters.get() key=|c| c.id.clone() let:c>
-                {
-                    let label = cell_label.clone();
-                    let key = (resource_id.clone(), c.id.clone());
-                    let cell = move || cells.with(|m| m.get(&key).cloned().flatten());
-                    view! {
-                        <td class="px-3 py-2" data-testid="status-cell" data-cluster=c.name.clone() data-resource=label.clone()>
-                            {move || match cell() {
-                                None => view! { <span class="text-xs text-slate-500" title="No status yet">"—"</span> }.into_any(),
-                                Some(s) => view! { <StatusBadge s /> }.into_any(),
-                            }}
-                        </td>
-                    }
-                }
-            </For>
-        </tr>
-    }
-}
-
-/// A ConfigMap from `key=value` lines, with values that differ in one cluster; reviewed
-/// (what it creates in which cluster) before it is added.
-#[component]
-fn AddConfigMap(project_id: String, add: ServerAction<AddConfigmap>, cluster_names: Vec<String>) -> impl IntoView {
-    let (name, data) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let (override_cluster, override_data) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let input = move || AddConfigmap {
-        project_id: project_id.clone(),
-        name: name.get(),
-        data: data.get(),
-        override_cluster: Some(override_cluster.get()),
-        override_data: Some(override_data.get()),
-    };
-    let input = StoredValue::new(input);
-    let review = Action::new(move |i: &AddConfigmap| {
-        let i = i.clone();
-        async move {
-            let AddConfigmap { project_id, name, data, override_cluster, override_data } = i.clone();
-            review_configmap(project_id, name, data, override_cluster, override_data).await.map(|r| (i, r))
-        }
-    });
-    let error = Signal::derive(move || {
-        add.value().get().and_then(Result::err).or_else(|| review.value().get().and_then(Result::err))
-    });
-    let stale = Signal::derive(move || {
-        let now = input.with_value(|f| f());
-        let same = |i: &AddConfigmap| {
-            (&i.name, &i.data, &i.override_cluster, &i.override_data)
-                == (&now.name, &now.data, &now.override_cluster, &now.override_data)
-        };
-        review.value().with(|r| matches!(r, Some(Ok((i, _))) if !same(i)))
-    });
-    // Added: the form empties for the next one.
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_))) {
-            for s in [name, data, override_cluster, override_data] {
-                s.set(String::new());
-            }
-            review.value().set(None);
-        }
-    });
-    let text = |s: RwSignal<String>| (move || s.get(), move |ev| s.set(event_target_value(&ev)));
-    let (name_value, name_input) = text(name);
-    let (data_value, data_input) = text(data);
-    let (od_value, od_input) = text(override_data);
-    view! {
-        <section aria-labelledby="add-configmap" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h2 id="add-configmap" class="text-base font-semibold">"Add a ConfigMap"</h2>
-            <div class="mt-4 grid gap-4 md:grid-cols-2">
-                <div class="space-y-4">
-                    <Field id="cm-name" label="Name" field="name" error>
-                        <input id="cm-name" autocomplete="off" placeholder="settings" class=INPUT aria-describedby="name-error"
-                            prop:value=name_value on:input=name_input />
-                    </Field>
-                    <Field id="cm-data" label="Data (key=value per line)" field="data" error>
-                        <textarea id="cm-data" rows="4" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="data-error"
-                            prop:value=data_value on:input=data_input></textarea>
-                    </Field>
-                </div>
-                <div class="space-y-4">
-                    <Field id="cm-override-cluster" label="Override in cluster (optional)" field="override_cluster" error>
-                        <select id="cm-override-cluster" class=INPUT aria-describedby="override_cluster-error"
-                            prop:value=move || override_cluster.get()
-                            on:change=move |ev| override_cluster.set(event_target_value(&ev))>
-                            <option value="">"— none —"</option>
-                            {cluster_names.into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
-                        </select>
-                    </Field>
-                    <Field id="cm-override-data" label="Values there (key=value per line)" field="override_data" error>
-                        <textarea id="cm-override-data" rows="3" spellcheck="false" class=format!("{INPUT} font-mono") aria-describedby="override_data-error"
-                            prop:value=od_value on:input=od_input></textarea>
-                    </Field>
-                </div>
-            </div>
-            <ReviewStep review stale applying=add.pending() error apply_label="Add ConfigMap"
-                on_review=Callback::new(move |()| { review.dispatch(input.with_value(|f| f())); })
-                on_apply=Callback::new(move |i| { add.dispatch(i); }) />
-        </section>
-    }
-}
-
-/// A Secret from keys and values typed into password fields: write-only (stored
-/// encrypted, never shown again), reviewed by its keys before it is added.
-#[component]
-fn AddSecretForm(project_id: String, add: ServerAction<AddSecret>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
-    let next = StoredValue::new(1u32);
-    let rows = RwSignal::new(vec![(0u32, RwSignal::new(String::new()), RwSignal::new(String::new()))]);
-    let input = StoredValue::new(move || AddSecret {
-        project_id: project_id.clone(),
-        name: name.get(),
-        values: rows.with(|rs| {
-            rs.iter().map(|(_, k, v)| (k.get().trim().to_owned(), v.get())).filter(|(k, _)| !k.is_empty()).collect()
-        }),
-    });
-    let review = Action::new(move |i: &AddSecret| {
-        let i = i.clone();
-        async move {
-            let AddSecret { project_id, name, values } = i.clone();
-            review_secret(project_id, name, values).await.map(|r| (i, r))
-        }
-    });
-    let error = Signal::derive(move || {
-        add.value().get().and_then(Result::err).or_else(|| review.value().get().and_then(Result::err))
-    });
-    let stale = Signal::derive(move || {
-        let now = input.with_value(|f| f());
-        review.value().with(|r| matches!(r, Some(Ok((i, _))) if (&i.name, &i.values) != (&now.name, &now.values)))
-    });
-    Effect::new(move |_| {
-        if matches!(add.value().get(), Some(Ok(_))) {
-            name.set(String::new());
-            rows.set(vec![(0, RwSignal::new(String::new()), RwSignal::new(String::new()))]);
-            review.value().set(None);
-        }
-    });
-    view! {
-        <section aria-labelledby="add-secret" class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
-            <h2 id="add-secret" class="text-base font-semibold">"Add a Secret"</h2>
-            <p class="mt-1 text-xs text-slate-500">"Values are stored encrypted and never shown again, here or anywhere in Flotilla."</p>
-            <div class="mt-4 space-y-4">
-                <Field id="secret-name" label="Name" field="name" error>
-                    <input id="secret-name" autocomplete="off" placeholder="db-credentials" class=INPUT aria-describedby="name-error"
-                        prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                </Field>
-                <fieldset aria-describedby="values-error">
-                    <legend class="text-sm font-medium text-slate-700">"Values"</legend>
-                    <div class="mt-1 space-y-2">
-                        <For each=move || rows.get() key=|r| r.0 let:r>
-                            {
-                                let (key, k, v) = r;
-                                view! {
-                                    <div class="grid grid-cols-[1fr_1fr_auto] items-end gap-2" data-testid="secret-row">
-                                        <div>
-                                            <label for=format!("secret-key-{key}") class="block text-xs text-slate-600">"Key"</label>
-                                            <input id=format!("secret-key-{key}") autocomplete="off" class=format!("{INPUT} font-mono")
-                                                prop:value=move || k.get() on:input=move |ev| k.set(event_target_value(&ev)) />
-                                        </div>
-                                        <div>
-                                            <label for=format!("secret-value-{key}") class="block text-xs text-slate-600">"Value"</label>
-                                            <input id=format!("secret-value-{key}") type="password" autocomplete="new-password" class=INPUT
-                                                prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
-                                        </div>
-                                        <button type="button" class=BUTTON_SECONDARY aria-label="Remove this value"
-                                            on:click=move |_| rows.update(|rs| rs.retain(|r| r.0 != key))>"Remove"</button>
-                                    </div>
-                                }
-                            }
-                        </For>
-                    </div>
-                    <FieldError error field="values" />
-                    <button type="button" class=format!("{BUTTON_SECONDARY} mt-2")
-                        on:click=move |_| {
-                            let key = next.get_value();
-                            next.set_value(key + 1);
-                            rows.update(|rs| rs.push((key, RwSignal::new(String::new()), RwSignal::new(String::new()))));
-                        }>"Add another value"</button>
-                </fieldset>
-            </div>
-            <ReviewStep review stale applying=add.pending() error apply_label="Add Secret"
-                on_review=Callback::new(move |()| { review.dispatch(input.with_value(|f| f())); })
-                on_apply=Callback::new(move |i| { add.dispatch(i); }) />
-        </section>
-    }
-}
-
-/// The project page's tabs: resources by kind.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Tab {
-    All,
-    ConfigMaps,
-    Secrets,
-    Quotas,
-    Rbac,
-    Workloads,
-    Other,
-}
-
-impl Tab {
-    const ALL: [Tab; 7] = [Tab::All, Tab::ConfigMaps, Tab::Secrets, Tab::Quotas, Tab::Rbac, Tab::Workloads, Tab::Other];
-
-    fn label(self) -> &'static str {
-        match self {
-            Tab::All => "All",
-            Tab::ConfigMaps => "ConfigMaps",
-            Tab::Secrets => "Secrets",
-            Tab::Quotas => "Quotas",
-            Tab::Rbac => "Roles",
-            Tab::Workloads => "Workloads",
-            Tab::Other => "Other",
-        }
-    }
-
-    fn noun(self) -> &'static str {
-        match self {
-            Tab::All => "resources",
-            Tab::ConfigMaps => "ConfigMaps",
-            Tab::Secrets => "Secrets",
-            Tab::Quotas => "quotas or limit ranges",
-            Tab::Rbac => "Roles, RoleBindings or ServiceAccounts",
-            Tab::Workloads => "workloads",
-            Tab::Other => "other objects",
-        }
-    }
-
-    fn of(kind: &str) -> Tab {
-        match kind {
-            "ConfigMap" => Tab::ConfigMaps,
-            "Secret" => Tab::Secrets,
-            "ResourceQuota" | "LimitRange" => Tab::Quotas,
-            "Role" | "RoleBinding" | "ServiceAccount" => Tab::Rbac,
-            "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob" | "ReplicaSet" | "Pod" => Tab::Workloads,
-            _ => Tab::Other,
-        }
-    }
-
-    fn holds(self, kind: &str) -> bool {
-        self == Tab::All || Tab::of(kind) == self
-    }
-}
-
-const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx:1.27\n";
-const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: info\n";
-const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: change-me\n";
-const QUOTA: &str = "apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: compute\nspec:\n  hard:\n    requests.cpu: \"4\"\n    requests.memory: 8Gi\n    pods: \"20\"\n";
-const ROLE: &str = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: read-config\nrules:\n- apiGroups: [\"\"]\n  resources: [configmaps]\n  verbs: [get, list, watch]\n";
-const SERVICE: &str =
-    "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - port: 80\n";
 
 /// Clusters shown at once in the matrix.
 const COLUMNS: usize = 25;
