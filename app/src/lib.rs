@@ -61,17 +61,20 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::NotFoundPage>
                 <Route path=path!("/login") view=pages::LoginPage />
-                <Route path=path!("/") view=pages::FleetPage />
-                <Route path=path!("/workspaces") view=pages::WorkspacesPage />
-                // Pages of one object wait for its data on the server, so that an object the
-                // caller may not see (another tenant's) answers 404, not 200.
+                // Signed-in pages wait for their data on the server and are sent whole: pages of
+                // one object so that an object the caller may not see (another tenant's) answers
+                // 404, not 200; and every one of them because out-of-order streaming was seen to
+                // leave the fleet page's body unfinished now and then under load (its Suspense
+                // boundaries never resolving; see ARCHITECTURE.md).
+                <Route path=path!("/") view=pages::FleetPage ssr=SsrMode::Async />
+                <Route path=path!("/workspaces") view=pages::WorkspacesPage ssr=SsrMode::Async />
                 <Route path=path!("/workspaces/:id") view=pages::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
-                <Route path=path!("/audit") view=pages::AuditLogPage />
-                <Route path=path!("/people") view=pages::PeoplePage />
-                <Route path=path!("/tenants") view=pages::TenantsPage />
-                <Route path=path!("/tenants/:id") view=pages::TenantPage />
+                <Route path=path!("/audit") view=pages::AuditLogPage ssr=SsrMode::Async />
+                <Route path=path!("/people") view=pages::PeoplePage ssr=SsrMode::Async />
+                <Route path=path!("/tenants") view=pages::TenantsPage ssr=SsrMode::Async />
+                <Route path=path!("/tenants/:id") view=pages::TenantPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
