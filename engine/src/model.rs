@@ -257,16 +257,18 @@ impl FleetModel {
         Some(Scope { workspace, project })
     }
 
+    /// Whether cluster `c` is one the workspace (and project) reaches: same tenant, in scope.
+    fn reaches(&self, workspace_id: &str, project_id: Option<&str>, c: &ClusterEntry) -> bool {
+        self.workspaces.get(workspace_id).is_some_and(|w| w.tenant_id == c.tenant_id)
+            && self.scope(workspace_id, project_id).is_some_and(|s| s.contains(&c.labels))
+    }
+
     fn in_workspace(&self, id: &str, c: &ClusterEntry) -> bool {
-        self.workspaces.get(id).is_some_and(|w| w.tenant_id == c.tenant_id)
-            && self.scope(id, None).is_some_and(|s| s.contains(&c.labels))
+        self.reaches(id, None, c)
     }
 
     fn in_project(&self, id: &str, c: &ClusterEntry) -> bool {
-        self.projects.get(id).is_some_and(|p| {
-            self.workspaces.get(&p.workspace_id).is_some_and(|w| w.tenant_id == c.tenant_id)
-                && self.scope(&p.workspace_id, Some(id)).is_some_and(|s| s.contains(&c.labels))
-        })
+        self.projects.get(id).is_some_and(|p| self.reaches(&p.workspace_id, Some(id), c))
     }
 
     /// Whether `r` (ignoring deletion) is placed on cluster `c`.

@@ -37,6 +37,16 @@ enum Write {
     Flush(oneshot::Sender<()>),
 }
 
+impl Write {
+    /// When a status write was queued (a flush is not one).
+    fn queued(&self) -> Option<Instant> {
+        match self {
+            Self::Upsert(_, queued) | Self::Remove { queued, .. } => Some(*queued),
+            Self::Flush(_) => None,
+        }
+    }
+}
+
 /// The workers' handle on status output. Cheap to clone.
 #[derive(Clone)]
 pub(crate) struct StatusSink {
@@ -140,15 +150,14 @@ async fn writer(
         let mut upserts: HashMap<(String, String), StatusRecord> = HashMap::new();
         let mut removals = Vec::new();
         let mut flushes = Vec::new();
-        let mut oldest: Option<Instant> = None;
+        // The channel keeps order: the first write of the batch waited longest.
+        let oldest = batch.iter().find_map(Write::queued);
         for w in batch.drain(..) {
             match w {
-                Write::Upsert(r, queued) => {
-                    oldest = Some(oldest.map_or(queued, |o| o.min(queued)));
+                Write::Upsert(r, _) => {
                     upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), *r);
                 }
-                Write::Remove { resource_id, cluster_id, queued } => {
-                    oldest = Some(oldest.map_or(queued, |o| o.min(queued)));
+                Write::Remove { resource_id, cluster_id, .. } => {
                     upserts.remove(&(resource_id.clone(), cluster_id.clone()));
                     removals.push((resource_id, cluster_id));
                 }
