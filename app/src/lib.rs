@@ -1,25 +1,24 @@
 //! Flotilla's user interface: Leptos pages and components, and the server functions they
-//! call. Server function bodies and server-only helpers compile only with the `ssr` feature;
-//! the `hydrate` build (see `frontend/`) runs the same components in the browser.
+//! call. Each page lives in `pages/<page>.rs`, its parts and its server functions
+//! (`server_fns.rs`) beside it in `pages/<page>/`; the data they exchange is in [`model`];
+//! what the server functions share on the server side is in `backend.rs`. Server function
+//! bodies and server-only helpers compile only with the `ssr` feature; the `hydrate` build
+//! (see `frontend/`) runs the same components in the browser.
 
 // Leptos views are deeply nested types; without `erase_components` they need more room.
 #![recursion_limit = "256"]
 
-pub mod audit;
 pub mod auth;
+#[cfg(feature = "ssr")]
+mod backend;
 mod components;
 pub mod error;
-pub mod fleet;
 pub mod live;
+pub mod model;
 mod pages;
-pub mod people;
-pub mod projects;
-pub mod resources;
 #[cfg(feature = "ssr")]
 pub mod state;
-pub mod tenants;
 pub mod time;
-pub mod workspaces;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -110,7 +110,7 @@ impl ClusterWorker {
         let (tx, inbox) = mailbox::mailbox();
         let now = Instant::now();
         // Spread resyncs so a thousand clusters do not all resync at once.
-        let first_resync = cx.settings.resync.mul_f64(rand::thread_rng().gen_range(0.5..1.0));
+        let first_resync = cx.settings.resync.mul_f64(rand::rng().random_range(0.5..1.0));
         let worker = Self {
             credentials: credentials(&cluster),
             cluster,

@@ -92,7 +92,7 @@ pub(crate) fn spawn(
                     }
                     failures = failures.saturating_add(1);
                     let delay =
-                        Duration::from_millis(500 << failures.min(6)).mul_f64(rand::thread_rng().gen_range(0.8..1.2));
+                        Duration::from_millis(500 << failures.min(6)).mul_f64(rand::rng().random_range(0.8..1.2));
                     tokio::time::sleep(delay).await;
                 }
             }

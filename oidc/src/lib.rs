@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use flotilla_domain::ProviderCheck;
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGenderClaim, CoreGrantType,
     CoreIdTokenVerifier, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -143,13 +144,13 @@ impl Oidc {
     /// The tenant admin's "test configuration": discovery, what the provider supports, and
     /// whether it accepts the client's id and secret. Fails with the first thing that is
     /// wrong; otherwise returns what was checked.
-    pub async fn check(&self, settings: &ProviderSettings, redirect_uri: &str) -> Result<CheckReport, OidcError> {
+    pub async fn check(&self, settings: &ProviderSettings, redirect_uri: &str) -> Result<ProviderCheck, OidcError> {
         // Always read afresh: the admin is checking what the provider says now.
         let issuer = issuer_url(&settings.issuer)?;
         let metadata = self.read_discovery(&issuer).await?;
         let provider = Provider { metadata, fresh: true, settings: settings.clone(), oidc: self.clone() };
         let meta = &provider.metadata;
-        let mut report = CheckReport {
+        let mut report = ProviderCheck {
             issuer: meta.issuer().to_string(),
             authorization_endpoint: meta.authorization_endpoint().to_string(),
             token_endpoint: meta.token_endpoint().map(|u| u.to_string()),
@@ -206,18 +207,6 @@ impl Oidc {
         }
         Ok(report)
     }
-}
-
-/// What [`Oidc::check`] found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckReport {
-    pub issuer: String,
-    pub authorization_endpoint: String,
-    pub token_endpoint: Option<String>,
-    pub end_session_endpoint: Option<String>,
-    pub signing_algs: Vec<String>,
-    /// What else was checked or is worth knowing, one sentence each.
-    pub notes: Vec<String>,
 }
 
 /// A discovered provider, ready to log users in.

@@ -5,7 +5,7 @@ use aes_gcm::aead::OsRng;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::Rng;
-use rand::distributions::Alphanumeric;
+use rand::distr::Alphanumeric;
 
 use crate::{Error, Result};
 
@@ -26,7 +26,7 @@ pub fn verify(password: &str, phc: &str) -> Result<bool> {
 
 /// A random password for generated accounts: 20 letters and digits (~119 bits).
 pub fn generate() -> String {
-    rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
+    rand::rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect()
 }
 
 #[cfg(test)]

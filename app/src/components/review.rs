@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use crate::AppError;
 use crate::components::ErrorAlert;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY};
-use crate::resources::Review;
+use crate::model::Review;
 
 /// The Review button of a form that adds something and, once reviewed, the review with the
 /// button that applies exactly the input that was reviewed. `review` answers that input

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::live::StatusView;
+use crate::model::StatusView;
 
 /// How a propagation code reads: its category (for summaries), icon and colours. Never
 /// colour alone.

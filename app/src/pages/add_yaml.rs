@@ -1,10 +1,12 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 
 use crate::AppError;
 use crate::components::ReviewStep;
 use crate::components::styles::INPUT;
-use crate::projects::ResourceRow;
-use crate::resources::review_new;
+use crate::model::ResourceRow;
+use server_fns::review_new;
 
 /// Adds any object, written as YAML, to a workspace (cluster-scoped objects) or a project
 /// (namespaced ones). It is parsed as it is typed (the server's own parser, in the

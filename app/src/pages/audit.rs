@@ -1,11 +1,14 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::audit::{ACTIONS, AuditPage, AuditRow, search_audit};
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, ErrorAlert};
+use crate::model::{ACTIONS, AuditPage, AuditRow};
+use server_fns::search_audit;
 
 /// The audit log: who did what to which object and how it ended, newest first. The filters
 /// live in the address (a link to a filtered log can be shared); older entries load on

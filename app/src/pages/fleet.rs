@@ -1,13 +1,17 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::register_cluster::RegisterClusterPanel;
 use flotilla_domain::{Access, LabelSelector};
 
+use super::register_cluster::server_fns::RegisterCluster;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{Allowed, AppShell, ErrorAlert, FieldError, HealthBadge};
-use crate::fleet::{ClusterSummary, FleetRow, RegisterCluster, deregister_cluster, fleet_overview, set_cluster_labels};
 use crate::live::LiveEvent;
+use crate::model::{ClusterSummary, FleetRow};
+use server_fns::{deregister_cluster, fleet_overview, set_cluster_labels};
 
 /// Cluster id → (health, reason, server version), from the live stream.
 type LiveHealth = std::collections::HashMap<String, (String, String, Option<String>)>;

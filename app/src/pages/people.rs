@@ -1,11 +1,14 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::tenant::Rules;
+use super::tenant::server_fns::{AddGroupMapping, RemoveGroupMapping};
 use crate::components::styles::BUTTON_SECONDARY;
 use crate::components::{AppShell, ErrorAlert};
-use crate::people::{PersonRow, SetPersonDisabled, list_people};
-use crate::tenants::{AddGroupMapping, RemoveGroupMapping, own_rules};
+use crate::model::PersonRow;
+use server_fns::{SetPersonDisabled, list_people, own_rules};
 
 /// The tenant admin's list of the tenant's people, with their roles, and disabling.
 #[component]

@@ -4,6 +4,7 @@
 
 mod add_forms;
 mod matrix;
+pub(crate) mod server_fns;
 mod tabs;
 
 use std::collections::HashMap;
@@ -13,12 +14,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
+use super::workspace::server_fns::get_workspace_detail;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
-use crate::live::{LiveEvent, StatusView};
-use crate::projects::{
-    AddConfigmap, AddResource, AddSecret, ProjectView, SetProjectSelector, get_project_view, get_workspace_detail,
-};
+use crate::live::LiveEvent;
+use crate::model::{ProjectView, StatusView};
+use server_fns::{AddConfigmap, AddResource, AddSecret, SetProjectSelector, get_project_view};
 
 use add_forms::{AddConfigMap, AddSecretForm};
 use matrix::MatrixRow;

@@ -1,9 +1,11 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 
 use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{ErrorAlert, Field, FieldError};
-use crate::fleet::{ReadKubeconfig, RegisterCluster, TestConnection};
+use server_fns::{ReadKubeconfig, RegisterCluster, TestConnection};
 
 /// A cluster name from a context name: lowercase, dashes for anything else.
 fn suggested_name(context: &str) -> String {

@@ -4,6 +4,7 @@
 mod delete;
 mod edit;
 mod history;
+pub(crate) mod server_fns;
 mod status;
 
 use std::collections::HashMap;
@@ -13,8 +14,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{AppShell, ErrorAlert};
-use crate::live::{LiveEvent, StatusView};
-use crate::resources::{ResourceDetail, get_resource_detail};
+use crate::live::LiveEvent;
+use crate::model::{ResourceDetail, StatusView};
+use server_fns::get_resource_detail;
 
 use delete::DeleteResource;
 use edit::Editor;

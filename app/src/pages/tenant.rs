@@ -1,12 +1,14 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, ErrorAlert, Field, FieldError, FormAlert};
-use crate::tenants::{
-    AddGroupMapping, AddLocalUser, CheckResult, MappingRow, ProviderForm, RemoveGroupMapping, RemoveTenantOidc, Role,
-    ScopeChoice, SetTenantOidc, TenantPage as Page, TestTenantOidc, get_tenant,
+use crate::model::{MappingRow, ProviderCheck, ProviderForm, Role, ScopeChoice, TenantPage as Page};
+use server_fns::{
+    AddGroupMapping, AddLocalUser, RemoveGroupMapping, RemoveTenantOidc, SetTenantOidc, TestTenantOidc, get_tenant,
 };
 
 /// The actions of the tenant page; a successful one reloads the page's data.
@@ -88,14 +90,14 @@ fn Tenant(p: Page, actions: Actions) -> impl IntoView {
 fn Provider(
     id: String,
     version: i64,
-    oidc: Option<crate::tenants::OidcForm>,
+    oidc: Option<crate::model::OidcForm>,
     redirect_uri: String,
     post_logout_uri: String,
     actions: Actions,
 ) -> impl IntoView {
     let has_provider = oidc.is_some();
     let has_secret = oidc.as_ref().is_some_and(|o| o.has_client_secret);
-    let field = |f: fn(&crate::tenants::OidcForm) -> String, default: &str| {
+    let field = |f: fn(&crate::model::OidcForm) -> String, default: &str| {
         RwSignal::new(oidc.as_ref().map(f).unwrap_or_else(|| default.to_owned()))
     };
     let issuer = field(|o| o.issuer_url.clone(), "");
@@ -206,7 +208,7 @@ fn Provider(
 }
 
 #[component]
-fn CheckReport(check: CheckResult) -> impl IntoView {
+fn CheckReport(check: ProviderCheck) -> impl IntoView {
     view! {
         <div role="status" class="mt-4 rounded-md bg-emerald-50 px-4 py-3 text-sm text-emerald-900">
             <p class="font-semibold">"The provider answers and accepts this client."</p>

@@ -1,9 +1,12 @@
+pub(crate) mod server_fns;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, ErrorAlert, Field, FormAlert};
-use crate::tenants::{CreateTenant, TenantRow, list_tenants};
+use crate::model::TenantRow;
+use server_fns::{CreateTenant, list_tenants};
 
 /// The platform admin's list of tenants, and a form to add one.
 #[component]

@@ -1,15 +1,16 @@
+pub(crate) mod server_fns;
+
 use flotilla_domain::{LabelSelector, Level};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
+use super::fleet::server_fns::list_clusters;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge};
-use crate::fleet::list_clusters;
-use crate::projects::{CreateProject, WorkspaceDetail, get_workspace_detail};
-use crate::resources::AddWorkspaceResource;
-use crate::workspaces::SetWorkspaceSelector;
+use crate::model::WorkspaceDetail;
+use server_fns::{AddWorkspaceResource, CreateProject, SetWorkspaceSelector, get_workspace_detail};
 
 /// One workspace: the clusters it selects now and its projects; new projects narrow it.
 #[component]

@@ -1,11 +1,14 @@
+pub(crate) mod server_fns;
+
 use flotilla_domain::{Access, ClusterSummary, LabelSelector};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::fleet::server_fns::list_clusters;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{Allowed, AppShell, ErrorAlert, FieldError};
-use crate::fleet::list_clusters;
-use crate::workspaces::{CreateWorkspace, WorkspaceSummary, list_workspaces};
+use crate::model::WorkspaceSummary;
+use server_fns::{CreateWorkspace, list_workspaces};
 
 /// Workspaces: clusters grouped by a label selector. Lists them with what they reach now,
 /// and creates new ones with a live preview of the clusters a selector matches.

@@ -40,7 +40,7 @@ impl ClusterWorker {
                 self.failures = 0;
                 // Jittered, so a fleet whose workers started together does not probe in
                 // one burst every period.
-                let period = self.cx.settings.probe.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
+                let period = self.cx.settings.probe.mul_f64(rand::rng().random_range(0.8..1.2));
                 self.next_probe = Instant::now() + period;
                 let health =
                     ClusterHealth { health: "Ready", reason: String::new(), server_version: Some(info.git_version) };
@@ -92,6 +92,6 @@ impl ClusterWorker {
         self.failures = self.failures.saturating_add(1);
         let settings = &self.cx.settings;
         let exp = settings.backoff_min.saturating_mul(1 << self.failures.min(16).saturating_sub(1));
-        exp.min(settings.backoff_max).mul_f64(rand::thread_rng().gen_range(0.8..1.2))
+        exp.min(settings.backoff_max).mul_f64(rand::rng().random_range(0.8..1.2))
     }
 }

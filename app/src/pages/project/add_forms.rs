@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::server_fns::{AddConfigmap, AddSecret, review_configmap, review_secret};
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{Field, FieldError, ReviewStep};
-use crate::projects::{AddConfigmap, AddSecret, review_configmap, review_secret};
 
 /// A ConfigMap from `key=value` lines, with values that differ in one cluster; reviewed
 /// (what it creates in which cluster) before it is added.

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::components::StatusBadge;
-use crate::projects::{ClusterRef, ResourceRow};
+use crate::model::{ClusterRef, ResourceRow};
 
 use super::Cells;
 

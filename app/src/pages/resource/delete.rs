@@ -3,9 +3,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
+use super::server_fns::{delete_resource, review_delete};
 use crate::components::styles::BUTTON_SECONDARY;
 use crate::components::{ErrorAlert, ReviewView};
-use crate::resources::{ResourceDetail, delete_resource, review_delete};
+use crate::model::ResourceDetail;
 
 /// Delete, choosing what happens in the clusters, after reviewing it.
 #[component]

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use flotilla_domain::{LabelSelector, Placement};
 use leptos::prelude::*;
 
+use super::server_fns::{apply_edit, review_edit};
 use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{ErrorAlert, FieldError, ReviewView};
-use crate::resources::{OverrideRow, ResourceDetail, ResourceEdit, Review, apply_edit, review_edit};
+use crate::model::{OverrideRow, ResourceDetail, ResourceEdit, Review};
 
 use super::PageState;
 

@@ -2,9 +2,10 @@
 
 use leptos::prelude::*;
 
+use super::server_fns::{compare_revisions, get_history, revert_resource, review_revert};
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY};
 use crate::components::{DiffView, ErrorAlert, ReviewView};
-use crate::resources::{ResourceDetail, RevisionView, compare_revisions, get_history, revert_resource, review_revert};
+use crate::model::{ResourceDetail, RevisionView};
 
 use super::PageState;
 

@@ -5,8 +5,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use crate::components::{HealthBadge, StatusBadge};
-use crate::live::StatusView;
-use crate::resources::ResourceDetail;
+use crate::model::{ResourceDetail, StatusView};
 
 /// The resource in each cluster of its scope, live.
 #[component]

@@ -1,91 +1,12 @@
-//! One federated resource: its spec as an editor shows it, its status in every cluster, and
-//! every change to it (edit, revert, delete) reviewed as a per-cluster diff before it is
-//! applied. Server functions and types.
+//! The resource page's server functions: the resource with its status in every cluster,
+//! and every change to it (edit, revert, delete), each reviewed as a per-cluster diff first.
 
-use std::collections::BTreeMap;
-
-use flotilla_domain::Placement;
-use flotilla_domain::review::{ClusterChange, DiffLine};
+use flotilla_domain::review::DiffLine;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
-use crate::live::StatusView;
-use crate::projects::{ClusterRef, ResourceRow};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceDetail {
-    /// What the caller may do with it (the page hides the rest; the server refuses it anyway).
-    pub level: flotilla_domain::Level,
-    pub id: String,
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    pub revision: i64,
-    /// What an edit must name to be applied (optimistic concurrency).
-    pub version: i64,
-    pub workspace_id: String,
-    pub workspace_name: String,
-    pub project_id: Option<String>,
-    pub project_name: Option<String>,
-    /// The template as YAML; a Secret's without its values.
-    pub yaml: String,
-    /// A Secret's keys (its values never leave the server); `None` for other kinds.
-    pub secret_keys: Option<Vec<String>>,
-    pub placement: Placement,
-    pub overrides: Vec<OverrideRow>,
-    /// `delete` or `orphan`: what deleting it does by default.
-    pub deletion_policy: String,
-    /// The clusters of its workspace (and project), which placement chooses from.
-    pub clusters: Vec<ClusterRef>,
-    /// Their labels, in `clusters` order, for the placement preview.
-    pub cluster_labels: Vec<BTreeMap<String, String>>,
-    pub statuses: Vec<StatusView>,
-    /// Why it cannot be edited or deleted here, if so.
-    pub locked: Option<String>,
-}
-
-/// One patch of a per-cluster override, as the editor's row holds it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OverrideRow {
-    pub cluster: String,
-    /// `add`, `replace` or `remove`.
-    pub op: String,
-    /// A JSON pointer into the object (`/spec/replicas`, `/data/LOG_LEVEL`).
-    pub path: String,
-    /// Typed like what it overrides (see `flotilla_domain::overrides::value_from_text`).
-    pub value: String,
-}
-
-/// An edit as the editor sends it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResourceEdit {
-    pub yaml: String,
-    pub placement: Placement,
-    pub overrides: Vec<OverrideRow>,
-    /// Secrets: values to set (plain text), by key. Keys not named keep their values.
-    #[serde(default)]
-    pub secret_set: BTreeMap<String, String>,
-    /// Secrets: keys to remove.
-    #[serde(default)]
-    pub secret_remove: Vec<String>,
-}
-
-/// What a change will do, cluster by cluster (identical changes grouped).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Review {
-    pub changes: Vec<ClusterChange>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevisionView {
-    pub revision: i64,
-    pub author: String,
-    pub message: String,
-    /// UTC, to the second.
-    pub at: String,
-}
+use crate::model::{ResourceDetail, ResourceEdit, Review, RevisionView};
 
 /// A resource with its spec, clusters and statuses.
 #[server(endpoint = "resources/detail")]
@@ -144,144 +65,21 @@ pub async fn delete_resource(id: String, version: i64, orphan: bool) -> Result<S
     crate::error::with_status(ssr::delete(id, version, orphan).await)
 }
 
-/// What adding the object in `yaml` would do in each cluster of the workspace (with
-/// `project_id`: of the project). Nothing is saved.
-#[server(endpoint = "resources/review-new")]
-pub async fn review_new(workspace_id: String, project_id: Option<String>, yaml: String) -> Result<Review, AppError> {
-    crate::error::with_status(ssr::review_new(workspace_id, project_id, yaml).await)
-}
-
-/// Adds a cluster-scoped object (Namespace, ClusterRole, CRD, …), written as YAML, to a
-/// workspace: to every cluster it selects.
-#[server(endpoint = "workspaces/add-resource")]
-pub async fn add_workspace_resource(workspace_id: String, yaml: String) -> Result<ResourceRow, AppError> {
-    crate::error::with_status(ssr::add_workspace_resource(workspace_id, yaml).await)
-}
-
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+mod ssr {
+    use std::collections::BTreeMap;
+
     use flotilla_domain::overrides::{value_from_text, value_to_text};
-    use flotilla_domain::review::{Desired, Member, diff_lines, review, to_yaml};
-    use flotilla_domain::{
-        ClusterOverride, ClusterSummary, LabelSelector, OverrideOp, OverridePatch, ResolvedPlacement, Scope,
-    };
+    use flotilla_domain::review::{DiffLine, diff_lines, to_yaml};
+    use flotilla_domain::{ClusterOverride, Level, OverrideOp, OverridePatch};
     use flotilla_store::{DeletionPolicy, ResourceRecord, ResourceSpec, Store, StoredRevision};
     use serde_json::{Value, json};
 
-    use super::*;
-    use flotilla_domain::Level;
+    use crate::AppError;
+    use crate::backend::{Caller, Home, Shown, actor, app_state, cluster_ref, home_of, masked, require_caller};
+    use crate::model::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView, StatusView};
 
-    use crate::auth::ssr::{Caller, actor, require_caller};
-    use crate::state::app_state;
-    use crate::workspaces::ssr::matching;
-
-    /// The scope a resource lives in: its workspace and project, and their clusters now.
-    pub(crate) struct Home {
-        /// What the caller may do here.
-        pub level: Level,
-        pub workspace_id: String,
-        pub workspace_name: String,
-        pub project: Option<(String, String)>,
-        pub clusters: Vec<ClusterSummary>,
-    }
-
-    /// The workspace (and project) a resource lives in, if the caller's role there allows
-    /// `need`.
-    pub(crate) async fn home_of(
-        store: &Store,
-        user: &Caller,
-        workspace_id: &str,
-        project_id: Option<&str>,
-        need: Level,
-    ) -> Result<Home, AppError> {
-        let workspace = store.get_workspace(&user.tenant_id, workspace_id).await?;
-        let project = match project_id {
-            Some(id) => {
-                let project = store.get_project(&user.tenant_id, id).await?;
-                // A project of another workspace is not found in this one.
-                if project.workspace_id != workspace.id {
-                    return Err(AppError::NotFound);
-                }
-                Some(project)
-            }
-            None => None,
-        };
-        let level = user.require_level(&workspace.id, project.as_ref().map(|p| p.id.as_str()), need)?;
-        let all = store.list_clusters(&user.tenant_id).await?;
-        let project_selector = project.as_ref().map(|p| p.selector.as_str());
-        let clusters = matching(&all, &workspace.selector, project_selector).into_iter().cloned().collect();
-        Ok(Home {
-            level,
-            workspace_id: workspace.id,
-            workspace_name: workspace.name,
-            project: project.map(|p| (p.id, p.name)),
-            clusters,
-        })
-    }
-
-    impl Home {
-        fn namespace(&self) -> Option<&str> {
-            self.project.as_ref().map(|(_, name)| name.as_str())
-        }
-
-        /// The change from `before` to `after` in each of the home's clusters.
-        pub(crate) fn review(&self, before: Option<&Shown>, after: Option<&Shown>) -> Result<Review, AppError> {
-            let everything = LabelSelector::everything();
-            // The clusters are the scope's already.
-            let scope = Scope { workspace: &everything, project: None };
-            let members: Vec<Member<'_>> =
-                self.clusters.iter().map(|c| Member { name: &c.name, labels: &c.labels }).collect();
-            let changes =
-                review(before.map(Shown::desired), after.map(Shown::desired), scope, self.namespace(), &members)?;
-            Ok(Review { changes })
-        }
-    }
-
-    /// A spec ready to review: placement resolved, a Secret's values masked.
-    pub(crate) struct Shown {
-        template: Value,
-        placement: ResolvedPlacement,
-        overrides: Vec<ClusterOverride>,
-    }
-
-    impl Shown {
-        /// `spec` as reviewed; `values` are a Secret's (base64). For the side after a change,
-        /// `before` are the values before it, to tell changed values from kept ones.
-        pub(crate) fn new(
-            spec: &ResourceSpec,
-            values: Option<&BTreeMap<String, String>>,
-            before: Option<&BTreeMap<String, String>>,
-        ) -> Result<Self, AppError> {
-            let mut template = spec.template.clone();
-            if let (Some(values), Some(obj)) = (values, template.as_object_mut()) {
-                obj.remove("stringData");
-                obj.insert("data".into(), masked(values, before));
-            }
-            Ok(Self { template, placement: spec.placement.resolve()?, overrides: spec.overrides.clone() })
-        }
-
-        fn desired(&self) -> Desired<'_> {
-            Desired { template: &self.template, placement: &self.placement, overrides: &self.overrides }
-        }
-    }
-
-    /// A Secret's values as a review shows them: never the value, only (given the values
-    /// `before` a change) whether it changed.
-    fn masked(values: &BTreeMap<String, String>, before: Option<&BTreeMap<String, String>>) -> Value {
-        let mut out = serde_json::Map::new();
-        for (k, v) in values {
-            let text = match before.map(|o| o.get(k)) {
-                None => "(hidden)",
-                Some(Some(o)) if o == v => "(hidden)",
-                Some(Some(_)) => "(hidden, changed)",
-                Some(None) => "(hidden, new)",
-            };
-            out.insert(k.clone(), Value::String(text.into()));
-        }
-        Value::Object(out)
-    }
-
-    pub(crate) fn rows_of(overrides: &[ClusterOverride]) -> Vec<OverrideRow> {
+    fn rows_of(overrides: &[ClusterOverride]) -> Vec<OverrideRow> {
         overrides
             .iter()
             .flat_map(|o| {
@@ -301,7 +99,7 @@ pub(crate) mod ssr {
     }
 
     /// Editor rows as overrides, grouped by cluster in the order clusters first appear.
-    pub(crate) fn overrides_of(template: &Value, rows: &[OverrideRow]) -> Result<Vec<ClusterOverride>, AppError> {
+    fn overrides_of(template: &Value, rows: &[OverrideRow]) -> Result<Vec<ClusterOverride>, AppError> {
         let mut out: Vec<ClusterOverride> = Vec::new();
         for (n, row) in rows.iter().enumerate().map(|(n, r)| (n + 1, r)) {
             let invalid = |message: String| AppError::Invalid { field: "overrides".into(), message };
@@ -328,7 +126,7 @@ pub(crate) mod ssr {
     }
 
     /// The editor's YAML errors belong to the editor; the store names the template.
-    pub(crate) fn yaml_field(e: AppError) -> AppError {
+    fn yaml_field(e: AppError) -> AppError {
         match e {
             AppError::Invalid { field, message } if field == "template" => {
                 AppError::Invalid { field: "yaml".into(), message }
@@ -373,19 +171,7 @@ pub(crate) mod ssr {
     pub async fn detail(id: String) -> Result<ResourceDetail, AppError> {
         let user = require_caller().await?;
         let (store, stored, home) = current(&user, &id, Level::View).await?;
-        let statuses = store
-            .resource_statuses(&user.tenant_id, &id)
-            .await?
-            .into_iter()
-            .map(|s| StatusView {
-                resource_id: s.resource_id,
-                cluster_id: s.cluster_id,
-                code: s.code.as_str().to_owned(),
-                message: s.message,
-                applied_revision: s.applied_revision,
-                health: s.health.map(|h| h.to_string()),
-            })
-            .collect();
+        let statuses = store.resource_statuses(&user.tenant_id, &id).await?.iter().map(StatusView::from).collect();
         let StoredRevision { record, revision, spec, secret_values } = stored;
         Ok(ResourceDetail {
             level: home.level,
@@ -406,7 +192,7 @@ pub(crate) mod ssr {
             overrides: rows_of(&spec.overrides),
             deletion_policy: spec.deletion_policy.as_str().to_owned(),
             cluster_labels: home.clusters.iter().map(|c| c.labels.clone()).collect(),
-            clusters: home.clusters.iter().map(crate::projects::ssr::cluster_ref).collect(),
+            clusters: home.clusters.iter().map(cluster_ref).collect(),
             statuses,
         })
     }
@@ -474,76 +260,6 @@ pub(crate) mod ssr {
             .update_resource(&user.tenant_id, &actor(&user), &id, version, &spec)
             .await
             .map_err(|e| yaml_field(e.into()))
-    }
-
-    /// A new resource's spec from YAML, checked as creating it would be.
-    fn new_spec(home: &Home, yaml: &str) -> Result<ResourceSpec, AppError> {
-        let spec = ResourceSpec::new(flotilla_domain::parse_manifest(yaml)?);
-        flotilla_store::check_new(&spec, home.namespace()).map_err(|e| editor_field(e.into()))?;
-        Ok(spec)
-    }
-
-    /// Errors of a YAML editor's object belong to the editor, whatever part they name.
-    pub(crate) fn editor_field(e: AppError) -> AppError {
-        match e {
-            AppError::Invalid { field, message } if field != "yaml" => {
-                let message = if field == "template" { message } else { format!("{field}: {message}") };
-                AppError::Invalid { field: "yaml".into(), message }
-            }
-            other => other,
-        }
-    }
-
-    /// A Secret's keys as a review shows them (never their values); None for other kinds.
-    fn secret_keys_of(template: &Value) -> Option<BTreeMap<String, String>> {
-        if template.get("kind").and_then(Value::as_str) != Some("Secret") {
-            return None;
-        }
-        let keys = ["data", "stringData"]
-            .into_iter()
-            .filter_map(|f| template.get(f).and_then(Value::as_object))
-            .flat_map(|m| m.keys().cloned())
-            .map(|k| (k, String::new()))
-            .collect();
-        Some(keys)
-    }
-
-    pub async fn review_new(
-        workspace_id: String,
-        project_id: Option<String>,
-        yaml: String,
-    ) -> Result<Review, AppError> {
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let project_id = project_id.as_deref().filter(|p| !p.is_empty());
-        let home = home_of(&store, &user, &workspace_id, project_id, Level::Edit).await?;
-        let spec = new_spec(&home, &yaml)?;
-        let keys = secret_keys_of(&spec.template);
-        home.review(None, Some(&Shown::new(&spec, keys.as_ref(), None)?))
-    }
-
-    pub async fn add_new(
-        user: &Caller,
-        workspace_id: String,
-        project_id: Option<String>,
-        yaml: String,
-    ) -> Result<ResourceRow, AppError> {
-        let store = app_state()?.store;
-        let home = home_of(&store, user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
-        let spec = new_spec(&home, &yaml)?;
-        let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
-        let at = flotilla_store::ResourceHome { workspace_id: &home.workspace_id, project };
-        let id = store
-            .create_resource(&user.tenant_id, &actor(user), at, &spec)
-            .await
-            .map_err(|e| editor_field(e.into()))?;
-        let record = store.get_resource(&user.tenant_id, &id).await?;
-        Ok(ResourceRow { id, kind: record.kind, name: record.name, revision: record.revision })
-    }
-
-    pub async fn add_workspace_resource(workspace_id: String, yaml: String) -> Result<ResourceRow, AppError> {
-        let user = require_caller().await?;
-        add_new(&user, workspace_id, None, yaml).await
     }
 
     pub async fn history(id: String) -> Result<Vec<RevisionView>, AppError> {

@@ -1,72 +1,9 @@
-//! The audit log as the dashboard shows it: who did what to which object, when, and how it
-//! ended, filtered and paged on the server.
+//! The audit log page's server function: entries filtered and paged on the server.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::AppError;
-
-/// One entry as the page lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditRow {
-    pub id: String,
-    /// UTC, to the second.
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target_kind: String,
-    pub target_name: String,
-    /// Where the target's page is, if it has one.
-    pub link: Option<String>,
-    pub outcome: String,
-    /// `key: value` pairs of the entry's detail.
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub rows: Vec<AuditRow>,
-    /// Whether older entries match too (ask with `before` = the last row's id).
-    pub more: bool,
-}
-
-/// Entries shown at once.
-pub const PAGE: usize = 50;
-
-/// What the action filter offers: a kind of target (every action on it) or one action.
-pub const ACTIONS: &[&str] = &[
-    "bootstrap",
-    "login",
-    "login_failed",
-    "logout",
-    "tenant",
-    "tenant.create",
-    "tenant.oidc_update",
-    "role_mapping",
-    "role_mapping.add",
-    "role_mapping.remove",
-    "user",
-    "user.create",
-    "user.roles_changed",
-    "user.disable",
-    "user.enable",
-    "cluster",
-    "cluster.register",
-    "cluster.update",
-    "cluster.labels",
-    "cluster.deregister",
-    "workspace",
-    "workspace.create",
-    "workspace.update",
-    "project",
-    "project.create",
-    "project.update",
-    "resource",
-    "resource.create",
-    "resource.update",
-    "resource.revert",
-    "resource.delete",
-];
+use crate::model::AuditPage;
 
 /// The newest entries of the caller's tenant that match every filter given (empty ones do
 /// not filter), older than `before` if given.
@@ -85,9 +22,9 @@ pub async fn search_audit(
 mod ssr {
     use flotilla_store::AuditQuery;
 
-    use super::*;
-    use crate::auth::ssr::require_caller;
-    use crate::state::app_state;
+    use crate::AppError;
+    use crate::backend::{app_state, require_caller};
+    use crate::model::{AuditPage, AuditRow, PAGE};
 
     fn detail_text(detail: &str) -> String {
         match serde_json::from_str::<serde_json::Value>(detail) {

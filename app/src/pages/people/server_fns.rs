@@ -1,39 +1,14 @@
-//! The people of a tenant, as its admin manages them: who they are, how they log in, the
-//! roles they hold (from group rules or given locally), and whether they may log in.
+//! The People page's server functions (a tenant admin's): the tenant's people with their
+//! roles, disabling and enabling them, and the tenant's own group rules (adding and removing
+//! a rule is the tenant page's `add_group_mapping`/`remove_group_mapping`, which a tenant admin
+//! may call for their own tenant).
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-pub use flotilla_domain::Role;
 
 use crate::AppError;
+use crate::model::{PersonRow, RulesPage};
 
-/// One role as the list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleRow {
-    pub role: Role,
-    /// `prod` or `prod/kafka`; empty for the whole tenant.
-    pub scope: String,
-    /// From the groups of their last login (else given in Flotilla).
-    pub from_groups: bool,
-}
-
-/// A person of the tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonRow {
-    pub id: String,
-    pub username: String,
-    pub display_name: String,
-    pub email: Option<String>,
-    /// Logs in through the tenant's provider (else with a password).
-    pub oidc: bool,
-    pub disabled: bool,
-    pub last_login_at: Option<i64>,
-    pub roles: Vec<RoleRow>,
-    /// Whether the caller may disable them: not themselves, not the platform admin.
-    pub can_disable: bool,
-}
-
+/// The people of the caller's tenant.
 #[server(endpoint = "people/list")]
 pub async fn list_people() -> Result<Vec<PersonRow>, AppError> {
     crate::error::with_status(ssr::list().await)
@@ -45,11 +20,30 @@ pub async fn set_person_disabled(id: String, disabled: bool) -> Result<(), AppEr
     crate::error::with_status(ssr::set_disabled(id, disabled).await)
 }
 
+/// The caller's own tenant's group rules (its tenant admin's).
+#[server(endpoint = "tenants/own-rules")]
+pub async fn own_rules() -> Result<RulesPage, AppError> {
+    crate::error::with_status(ssr::own_rules().await)
+}
+
 #[cfg(feature = "ssr")]
-pub mod ssr {
-    use super::*;
-    use crate::auth::ssr::{actor, require_caller};
-    use crate::state::app_state;
+mod ssr {
+    use crate::AppError;
+    use crate::backend::{actor, app_state, mapping_rows, require_caller, scope_choices};
+    use crate::model::{PersonRow, RoleRow, RulesPage};
+
+    pub async fn own_rules() -> Result<RulesPage, AppError> {
+        let caller = require_caller().await?;
+        caller.require_tenant_admin()?;
+        let store = app_state()?.store;
+        let detail = store.tenant_detail(&caller.tenant_id).await?;
+        Ok(RulesPage {
+            tenant_id: caller.tenant_id.clone(),
+            has_provider: detail.oidc.is_some(),
+            mappings: mapping_rows(detail.mappings),
+            scopes: scope_choices(&store, &caller.tenant_id).await?,
+        })
+    }
 
     pub async fn list() -> Result<Vec<PersonRow>, AppError> {
         let caller = require_caller().await?;

@@ -1,0 +1,24 @@
+//! The data the pages show and send: every type a server function takes or returns, shared
+//! by the server and the browser build. One file per subject, used as `crate::model::X`.
+//! Types here carry what a page needs and nothing the browser must not see (no tenant ids of
+//! others, no hashes, never a secret's value).
+
+mod audit;
+mod fleet;
+mod people;
+mod project;
+mod resource;
+mod status;
+mod tenant;
+mod workspace;
+
+pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
+pub use fleet::{ClusterSummary, ContextChoice, FleetRow};
+pub use people::{PersonRow, RoleRow};
+pub use project::{ProjectView, ResourceRow, StatusNote, code_char};
+pub use resource::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView};
+pub use status::StatusView;
+pub use tenant::{
+    MappingRow, OidcForm, ProviderCheck, ProviderForm, Role, RulesPage, ScopeChoice, TenantPage, TenantRow,
+};
+pub use workspace::{ClusterRef, ProjectSummary, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};
