@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use flotilla_domain::review::{Desired, Member, review};
-use flotilla_domain::{ClusterOverride, ClusterSummary, LabelSelector, Level, Reach, ResolvedPlacement, Scope};
-use flotilla_store::{Project, ResourceSpec, Store, TenantSummary, Workspace};
+use flotilla_domain::{
+    Clearance, ClusterOverride, ClusterSummary, LabelSelector, Level, PodSecurity, Reach, ResolvedPlacement, Scope,
+};
+use flotilla_store::{Project, ProjectScope, ResourceSpec, Store, TenantSummary, Workspace};
 use serde_json::Value;
 
 use crate::AppError;
@@ -20,8 +22,9 @@ pub(crate) use crate::state::app_state;
 // Scopes: which clusters a workspace or project reaches.
 
 /// The clusters a workspace (and project) reaches, by the domain's rule ([`Reach`]).
-/// Stored selectors were checked when saved; one that no longer parses reaches nothing.
-/// Clusters being deregistered are reached by nothing.
+/// Stored selectors were checked when saved; one that no longer parses lists no clusters
+/// here (the engine freezes what it placed, rather than removing it). Clusters being
+/// deregistered are reached by nothing.
 pub(crate) fn matching<'a>(
     clusters: &'a [ClusterSummary],
     workspace: &str,
@@ -74,6 +77,10 @@ pub(crate) fn resource_row(record: flotilla_store::ResourceRecord) -> ResourceRo
 pub(crate) struct Home {
     /// What the caller may do here.
     pub level: Level,
+    /// How far they reach here, as the policy weighs it (`None` for a viewer).
+    pub clearance: Option<Clearance>,
+    /// The project namespace's Pod Security level (the default in a workspace).
+    pub pod_security: PodSecurity,
     pub workspace_id: String,
     pub workspace_name: String,
     pub project: Option<(String, String)>,
@@ -107,6 +114,8 @@ pub(crate) async fn home_of(
     let clusters = matching(&all, &workspace.selector, project_selector).into_iter().cloned().collect();
     Ok(Home {
         level,
+        clearance: Clearance::of(level, user.access.is_tenant_admin()),
+        pod_security: project.as_ref().map(|p| p.pod_security).unwrap_or_default(),
         workspace_id: workspace.id,
         workspace_name: workspace.name,
         project: project.map(|p| (p.id, p.name)),
@@ -117,6 +126,16 @@ pub(crate) async fn home_of(
 impl Home {
     pub(crate) fn namespace(&self) -> Option<&str> {
         self.project.as_ref().map(|(_, name)| name.as_str())
+    }
+
+    /// The project as the rules for its resources see it; `None` in a workspace.
+    pub(crate) fn scope(&self) -> Option<ProjectScope<'_>> {
+        self.namespace().map(|namespace| ProjectScope { namespace, pod_security: self.pod_security })
+    }
+
+    /// The caller's clearance here; a viewer has none.
+    pub(crate) fn clearance(&self) -> Result<Clearance, AppError> {
+        self.clearance.ok_or_else(|| AppError::Forbidden("Viewers cannot change anything.".into()))
     }
 
     /// The change from `before` to `after` in each of the home's clusters.
@@ -178,7 +197,7 @@ pub(crate) fn masked(values: &BTreeMap<String, String>, before: Option<&BTreeMap
 /// A new resource's spec from YAML, checked as creating it would be.
 pub(crate) fn new_spec(home: &Home, yaml: &str) -> Result<ResourceSpec, AppError> {
     let spec = ResourceSpec::new(flotilla_domain::parse_manifest(yaml)?);
-    flotilla_store::check_new(&spec, home.namespace()).map_err(|e| editor_field(e.into()))?;
+    flotilla_store::check_new(&spec, home.scope(), home.clearance()?).map_err(|e| editor_field(e.into()))?;
     Ok(spec)
 }
 
@@ -220,8 +239,10 @@ pub(crate) async fn add_new(
     let spec = new_spec(&home, &yaml)?;
     let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
     let at = flotilla_store::ResourceHome { workspace_id: &home.workspace_id, project };
-    let id =
-        store.create_resource(&user.tenant_id, &actor(user), at, &spec).await.map_err(|e| editor_field(e.into()))?;
+    let id = store
+        .create_resource(&user.tenant_id, &actor(user), home.clearance()?, at, &spec)
+        .await
+        .map_err(|e| editor_field(e.into()))?;
     Ok(resource_row(store.get_resource(&user.tenant_id, &id).await?))
 }
 

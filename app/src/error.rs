@@ -61,6 +61,12 @@ impl From<flotilla_domain::Error> for AppError {
             flotilla_domain::Error::Invalid { field, reason } => {
                 AppError::Invalid { field: field.to_owned(), message: reason }
             }
+            // The domain's reasons are clauses ("a RoleBinding to …"); shown alone, a sentence.
+            flotilla_domain::Error::Refused { reason } => {
+                let mut chars = reason.chars();
+                let sentence = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+                AppError::Forbidden(sentence)
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod time;
+pub mod words;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -152,9 +152,8 @@ pub fn validate(template: &Value, overrides: &[ClusterOverride]) -> Result<()> {
             return Err(Error::invalid("overrides", format!("cluster `{}` is listed twice", o.cluster)));
         }
         let mut copy = template.clone();
-        apply(&mut copy, &o.patches).map_err(|e| match e {
-            Error::Invalid { reason, .. } => Error::invalid("overrides", format!("cluster `{}`, {reason}", o.cluster)),
-        })?;
+        apply(&mut copy, &o.patches)
+            .map_err(|e| Error::invalid("overrides", format!("cluster `{}`, {}", o.cluster, e.reason())))?;
     }
     Ok(())
 }

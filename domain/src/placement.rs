@@ -57,9 +57,7 @@ impl Placement {
 }
 
 fn reason_of(e: &Error) -> &str {
-    match e {
-        Error::Invalid { reason, .. } => reason,
-    }
+    e.reason()
 }
 
 /// A checked placement.

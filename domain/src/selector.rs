@@ -365,9 +365,7 @@ pub fn parse_labels(text: &str) -> Result<BTreeMap<String, String>> {
             return Err(Error::invalid(LABELS, format!("`{part}`: write key=value")));
         };
         let (key, value) = (key.trim(), value.trim());
-        check_key(key)
-            .and_then(|()| check_value(key, value))
-            .map_err(|Error::Invalid { reason, .. }| Error::invalid(LABELS, reason))?;
+        check_key(key).and_then(|()| check_value(key, value)).map_err(|e| Error::invalid(LABELS, e.reason()))?;
         if labels.insert(key.to_owned(), value.to_owned()).is_some() {
             return Err(Error::invalid(LABELS, format!("`{key}` is given twice")));
         }

@@ -27,10 +27,14 @@ pub enum StatusCode {
     CreationTimedOut,
     UpdateTimedOut,
     DeletionTimedOut,
+    /// Flotilla refuses to write it as rendered for this cluster: its author was not cleared
+    /// for it (`policy.rs`), it breaks the project's Pod Security level, or a stored selector
+    /// or placement it depends on no longer parses (then it is left as it is, not removed).
+    Refused,
 }
 
 impl StatusCode {
-    pub const ALL: [StatusCode; 13] = [
+    pub const ALL: [StatusCode; 14] = [
         Self::Pending,
         Self::Synced,
         Self::ClusterNotReady,
@@ -44,6 +48,7 @@ impl StatusCode {
         Self::CreationTimedOut,
         Self::UpdateTimedOut,
         Self::DeletionTimedOut,
+        Self::Refused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -61,6 +66,7 @@ impl StatusCode {
             Self::CreationTimedOut => "CreationTimedOut",
             Self::UpdateTimedOut => "UpdateTimedOut",
             Self::DeletionTimedOut => "DeletionTimedOut",
+            Self::Refused => "Refused",
         }
     }
 
@@ -80,6 +86,7 @@ impl StatusCode {
                 | Self::CreationTimedOut
                 | Self::UpdateTimedOut
                 | Self::DeletionTimedOut
+                | Self::Refused
         )
     }
 }

@@ -14,7 +14,13 @@ if (!port || !tenant || !flotilla) {
 
 // Who exists at each tenant's provider, and their groups there.
 const ACCOUNTS = {
-  acme: { alice: ["acme-platform"], victor: ["acme-viewers"], nora: ["acme-interns"] },
+  acme: {
+    alice: ["acme-platform"],
+    victor: ["acme-viewers"],
+    nora: ["acme-interns"],
+    eve: ["acme-editors"],
+    wes: ["acme-ops"],
+  },
   globex: { bob: ["globex-admins"] },
 }[tenant] ?? {};
 

@@ -134,6 +134,50 @@ test("a viewer sees the project but cannot change it, on the page or on the serv
   expect(await refused.text()).toContain("only view");
 });
 
+// #16: nothing reaches a member that the person's role could not write there themselves.
+test("an editor's escalations are refused in the review, with the reason shown", async ({ page }) => {
+  expect(acmeProject).not.toBe("");
+  await openTenant(page, "Acme");
+  await addRule(page, "acme-editors", "Project editor", "apps/web");
+  await addRule(page, "acme-ops", "Workspace editor", "apps");
+  await page.getByRole("button", { name: "Log out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+
+  // A project editor binds cluster-admin in the project's namespace: refused before anything is saved.
+  await logInWithProvider(page, "acme", "eve");
+  await page.goto(`/projects/${acmeProject}`);
+  await hydrated(page);
+  await page.getByRole("tab", { name: /^Roles/ }).click();
+  const rbac = page.getByRole("region", { name: "Add a Role, RoleBinding or ServiceAccount (YAML)" });
+  await rbac.getByLabel("YAML", { exact: true }).fill(
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: root\n" +
+      "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: cluster-admin\n" +
+      "subjects:\n- kind: Group\n  name: acme-editors\n",
+  );
+  await rbac.getByRole("button", { name: "Review" }).click();
+  await expect(rbac.getByRole("alert")).toContainText("A RoleBinding to the ClusterRole cluster-admin");
+  await expect(rbac.getByRole("button", { name: "Add object" })).toHaveCount(0);
+  await page.screenshot({ path: "test-results/refused-rolebinding.png", fullPage: true });
+  // Someone else at the same browser: no session left here or at the provider.
+  await page.context().clearCookies();
+
+  // A workspace editor's ClusterRoleBinding would reach every cluster of the workspace: a tenant admin's.
+  await logInWithProvider(page, "acme", "wes");
+  await page.getByRole("link", { name: "Workspaces" }).click();
+  await page.getByRole("link", { name: "apps" }).click();
+  await hydrated(page);
+  const form = page.getByRole("region", { name: "Add a cluster-scoped object (YAML)" });
+  await form.getByLabel("YAML", { exact: true }).fill(
+    "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: ops-view\n" +
+      "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: view\n" +
+      "subjects:\n- kind: Group\n  name: acme-ops\n",
+  );
+  await form.getByRole("button", { name: "Review" }).click();
+  await expect(form.getByRole("alert")).toContainText("A ClusterRoleBinding needs a tenant admin");
+  await expect(form.getByRole("button", { name: "Add object" })).toHaveCount(0);
+  await page.screenshot({ path: "test-results/refused-clusterrolebinding.png", fullPage: true });
+});
+
 test("a user of another tenant cannot reach Acme's project, even by its address", async ({ page }) => {
   expect(acmeProject).not.toBe("");
   await logInWithProvider(page, "globex", "bob");

@@ -153,7 +153,14 @@ async fn hub(n: usize, objects: usize) {
         .await
         .expect("ws");
     let project = store
-        .create_project(&tenant, &actor, &ws.id, &ResourceName::parse("n", "load").expect("n"), "")
+        .create_project(
+            &tenant,
+            &actor,
+            flotilla_domain::Clearance::TenantAdmin,
+            &ws.id,
+            &ResourceName::parse("n", "load").expect("n"),
+            "",
+        )
         .await
         .expect("project");
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "load")) };
@@ -163,9 +170,17 @@ async fn hub(n: usize, objects: usize) {
     };
     let mut ids = Vec::new();
     for i in 1..objects {
-        ids.push(store.create_resource(&tenant, &actor, home, &cm(i, "1")).await.expect("resource"));
+        ids.push(
+            store
+                .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &cm(i, "1"))
+                .await
+                .expect("resource"),
+        );
     }
-    let target = store.create_resource(&tenant, &actor, home, &cm(0, "1")).await.expect("resource");
+    let target = store
+        .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &cm(0, "1"))
+        .await
+        .expect("resource");
     let per_cluster = objects + 1; // the project's namespace + the ConfigMaps
 
     // ── initial sync, and memory once settled ─────────────────────────────────────────
@@ -218,7 +233,14 @@ async fn hub(n: usize, objects: usize) {
         let t = Instant::now();
         let version = store.get_resource(&tenant, &target).await.expect("get").version;
         let revision = store
-            .update_resource(&tenant, &actor, &target, version, &cm(0, &format!("v{}", round + 2)))
+            .update_resource(
+                &tenant,
+                &actor,
+                flotilla_domain::Clearance::TenantAdmin,
+                &target,
+                version,
+                &cm(0, &format!("v{}", round + 2)),
+            )
             .await
             .expect("update");
         let stored = t.elapsed();

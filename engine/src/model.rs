@@ -7,8 +7,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use flotilla_domain::kinds::apply_order;
+use flotilla_domain::policy::{self, Clearance, PodSecurity};
 use flotilla_domain::render::{RenderInput, render};
-use flotilla_domain::{LabelSelector, ObjectKey, OverridePatch, Rendered, ResolvedPlacement, Scope};
+use flotilla_domain::{LabelSelector, ObjectKey, OverridePatch, Rendered, ResolvedPlacement, Scope, StatusCode};
 use flotilla_store::{DeletionPolicy, EngineCluster, EngineProject, EngineResource, EngineWorkspace};
 
 /// A member cluster as the model sees it (credentials stay with its worker).
@@ -22,15 +23,17 @@ pub(crate) struct ClusterEntry {
 #[derive(Debug, Clone)]
 struct WorkspaceEntry {
     tenant_id: String,
-    /// `None` when the stored selector no longer parses: it then selects nothing.
-    selector: Option<LabelSelector>,
+    /// Why not, when the stored selector no longer parses: its resources then stay as they
+    /// are in the clusters that hold them (see [`FleetModel::frozen`]).
+    selector: Result<LabelSelector, String>,
 }
 
 #[derive(Debug, Clone)]
 struct ProjectEntry {
     workspace_id: String,
     name: String,
-    selector: Option<LabelSelector>,
+    selector: Result<LabelSelector, String>,
+    pod_security: PodSecurity,
 }
 
 /// A resource at its current revision, checked and ready to render.
@@ -48,6 +51,8 @@ pub(crate) struct ResourceEntry {
     pub deletion_policy: DeletionPolicy,
     pub adopt_existing: bool,
     pub deleted: bool,
+    /// What the current revision's author was cleared to write.
+    clearance: Clearance,
     pub order: u8,
     /// The object it names in members (shared by every cluster's worker).
     pub key: Option<Arc<ObjectKey>>,
@@ -94,6 +99,7 @@ impl ResourceEntry {
             deletion_policy: r.deletion_policy,
             adopt_existing: r.adopt_existing,
             deleted: r.deleted,
+            clearance: r.clearance,
             order,
             key: None,
             common: OnceLock::new(),
@@ -112,9 +118,11 @@ pub(crate) enum Desired {
     Absent {
         resource: Option<Arc<ResourceEntry>>,
     },
-    /// Placed; rendering failed (bad override for this cluster).
+    /// Placed, but not to be written here: rendering failed (a bad override for this
+    /// cluster) or the policy refuses the rendered object.
     Invalid {
         resource: Arc<ResourceEntry>,
+        code: StatusCode,
         message: String,
     },
     Present {
@@ -186,7 +194,7 @@ impl FleetModel {
         let mut affected = self.clusters_matching(|m, c| m.in_workspace(id, c));
         match w {
             Some(w) => {
-                let selector = LabelSelector::parse(&w.selector).ok();
+                let selector = LabelSelector::parse(&w.selector).map_err(|e| e.to_string());
                 self.workspaces.insert(id.to_owned(), WorkspaceEntry { tenant_id: w.tenant_id, selector });
             }
             None => {
@@ -201,9 +209,10 @@ impl FleetModel {
         let mut affected = self.clusters_matching(|m, c| m.in_project(id, c));
         match p {
             Some(p) => {
-                let selector = LabelSelector::parse(&p.selector).ok();
-                self.projects
-                    .insert(id.to_owned(), ProjectEntry { workspace_id: p.workspace_id, name: p.name, selector });
+                let selector = LabelSelector::parse(&p.selector).map_err(|e| e.to_string());
+                let entry =
+                    ProjectEntry { workspace_id: p.workspace_id, name: p.name, selector, pod_security: p.pod_security };
+                self.projects.insert(id.to_owned(), entry);
             }
             None => {
                 self.projects.remove(id);
@@ -246,10 +255,10 @@ impl FleetModel {
     /// The scope of workspace `id` and, for a project, project `project_id` (`None` when a
     /// stored selector no longer parses, or an entity is missing: it reaches nothing).
     fn scope(&self, id: &str, project_id: Option<&str>) -> Option<Scope<'_>> {
-        let workspace = self.workspaces.get(id)?.selector.as_ref()?;
+        let workspace = self.workspaces.get(id)?.selector.as_ref().ok()?;
         let project = match project_id {
             Some(pid) => match self.projects.get(pid)? {
-                ProjectEntry { workspace_id, selector: Some(s), .. } if workspace_id == id => Some(s),
+                ProjectEntry { workspace_id, selector: Ok(s), .. } if workspace_id == id => Some(s),
                 _ => return None,
             },
             None => None,
@@ -269,6 +278,20 @@ impl FleetModel {
 
     fn in_project(&self, id: &str, c: &ClusterEntry) -> bool {
         self.projects.get(id).is_some_and(|p| self.reaches(&p.workspace_id, Some(id), c))
+    }
+
+    /// Why `r` cannot be placed at all, when something it depends on was stored and no longer
+    /// parses (its workspace's or project's selector, its placement; a stricter parser after
+    /// an upgrade): reading that as "placed nowhere" would delete it, and with a namespace
+    /// everything in it, from every cluster. It is frozen instead: left as it is.
+    fn frozen(&self, r: &ResourceEntry) -> Option<String> {
+        if let Some(Err(e)) = self.workspaces.get(&r.workspace_id).map(|w| &w.selector) {
+            return Some(format!("its workspace's stored selector no longer parses ({e})"));
+        }
+        if let Some(Err(e)) = r.project_id.as_ref().and_then(|p| self.projects.get(p)).map(|p| &p.selector) {
+            return Some(format!("its project's stored selector no longer parses ({e})"));
+        }
+        r.placement.as_ref().err().map(|e| format!("its stored placement no longer parses ({e})"))
     }
 
     /// Whether `r` (ignoring deletion) is placed on cluster `c`.
@@ -313,6 +336,13 @@ impl FleetModel {
         let (Some(c), Some(r)) = (self.clusters.get(cluster_id), resource.clone()) else {
             return Desired::Absent { resource };
         };
+        if !r.deleted
+            && r.tenant_id == c.tenant_id
+            && let Some(why) = self.frozen(&r)
+        {
+            let message = format!("{why}: Flotilla changes nothing in this cluster until it is fixed");
+            return Desired::Invalid { code: StatusCode::Refused, message, resource: r };
+        }
         if r.deleted || !self.places(&r, c) {
             return Desired::Absent { resource };
         }
@@ -328,9 +358,119 @@ impl FleetModel {
         } else {
             Output::of(render(&input))
         };
-        match output {
-            Ok(output) => Desired::Present { resource: r, output },
-            Err(message) => Desired::Invalid { message, resource: r },
+        let output = match output {
+            Ok(output) => output,
+            Err(message) => return Desired::Invalid { code: StatusCode::ApplyOverridesFailed, message, resource: r },
+        };
+        // The policy again, on the object as rendered for this cluster, against what its
+        // author was cleared for: nothing reaches a member that their role could not write.
+        let pod_security = r.project_id.as_ref().and_then(|p| self.projects.get(p)).map(|p| p.pod_security);
+        let home = policy::Home { namespace, pod_security: pod_security.unwrap_or_default() };
+        if let Err(e) = policy::check(&output.object, home, r.clearance) {
+            return Desired::Invalid { code: StatusCode::Refused, message: e.to_string(), resource: r };
         }
+        Desired::Present { resource: r, output }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use flotilla_domain::{Clearance, Placement, PodSecurity, StatusCode};
+    use flotilla_store::{DeletionPolicy, EngineCluster, EngineProject, EngineResource, EngineWorkspace};
+    use serde_json::{Value, json};
+
+    use super::{Desired, FleetModel};
+
+    fn model(template: Value, clearance: Clearance, project: Option<PodSecurity>) -> FleetModel {
+        let cluster = EngineCluster {
+            id: "c1".into(),
+            tenant_id: "t".into(),
+            name: "edge-1".into(),
+            labels: Default::default(),
+            api_server_url: "https://127.0.0.1:1".into(),
+            ca_pem: None,
+            token: String::new().into(),
+            deregistering: None,
+        };
+        let workspace = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: String::new() };
+        let projects = project
+            .map(|pod_security| EngineProject {
+                id: "p".into(),
+                tenant_id: "t".into(),
+                workspace_id: "w".into(),
+                name: "shop".into(),
+                selector: String::new(),
+                pod_security,
+            })
+            .into_iter()
+            .collect();
+        let resource = EngineResource {
+            id: "r".into(),
+            tenant_id: "t".into(),
+            workspace_id: "w".into(),
+            project_id: project.map(|_| "p".into()),
+            revision: 1,
+            template,
+            placement: Placement::everywhere(),
+            overrides: Vec::new(),
+            deletion_policy: DeletionPolicy::Delete,
+            adopt_existing: false,
+            deleted: false,
+            clearance,
+        };
+        FleetModel::load(&[cluster], vec![workspace], projects, vec![resource])
+    }
+
+    fn refusal(d: Desired) -> Option<String> {
+        match d {
+            Desired::Invalid { code: StatusCode::Refused, message, .. } => Some(message),
+            Desired::Present { .. } => None,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn what_its_author_was_not_cleared_for_is_refused_as_rendered_not_written() {
+        // As a revision saved before clearances were recorded reads: an editor's.
+        let binding = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                             "metadata": {"name": "b"}, "roleRef": {"kind": "ClusterRole", "name": "view"}, "subjects": []});
+        let message = refusal(model(binding.clone(), Clearance::Edit, None).desired("c1", "r")).unwrap();
+        assert!(message.contains("needs a tenant admin"), "{message}");
+        assert_eq!(refusal(model(binding, Clearance::TenantAdmin, None).desired("c1", "r")), None);
+    }
+
+    #[test]
+    fn a_stored_selector_or_placement_that_no_longer_parses_freezes_rather_than_deletes() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        let mut m = model(cm.clone(), Clearance::Edit, Some(PodSecurity::Baseline));
+        assert_eq!(refusal(m.desired("c1", "r")), None, "placed and written while all parses");
+        let broken = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: "env in (".into() };
+        m.set_workspace("w", Some(broken));
+        let message = refusal(m.desired("c1", "r")).unwrap();
+        assert!(message.contains("workspace's stored selector no longer parses"), "{message}");
+        let mut m = model(cm, Clearance::Edit, Some(PodSecurity::Baseline));
+        let project = EngineProject {
+            id: "p".into(),
+            tenant_id: "t".into(),
+            workspace_id: "w".into(),
+            name: "shop".into(),
+            selector: "tier notin".into(),
+            pod_security: PodSecurity::Baseline,
+        };
+        m.set_project("p", Some(project));
+        assert!(refusal(m.desired("c1", "r")).unwrap().contains("project's stored selector"));
+    }
+
+    #[test]
+    fn a_pod_the_projects_level_forbids_is_refused_whoever_saved_it() {
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                         "spec": {"hostPID": true, "containers": [{"name": "c", "image": "x"}]}});
+        let message =
+            refusal(model(pod.clone(), Clearance::TenantAdmin, Some(PodSecurity::Baseline)).desired("c1", "r"))
+                .unwrap();
+        assert!(message.contains("hostPID"), "{message}");
+        assert_eq!(refusal(model(pod, Clearance::Edit, Some(PodSecurity::Privileged)).desired("c1", "r")), None);
     }
 }

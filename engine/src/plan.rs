@@ -18,8 +18,9 @@ use crate::tracked::Tracked;
 pub(crate) enum Target<'a> {
     /// Placed here, rendered to content with this hash.
     Present { hash: u128, order: u8 },
-    /// Placed here, but it cannot be rendered for this cluster (a bad override).
-    Invalid { order: u8, message: &'a str },
+    /// Placed here, but it cannot be written to this cluster: it cannot be rendered (a bad
+    /// override, `ApplyOverridesFailed`) or the policy refuses it as rendered (`Refused`).
+    Invalid { order: u8, code: StatusCode, message: &'a str },
     /// Not placed here (or deleted). `order` and `policy` are unknown for a resource the
     /// model no longer has.
     Absent { order: Option<u8>, policy: Option<DeletionPolicy> },
@@ -34,7 +35,9 @@ impl Wanted for Desired {
     fn target(&self) -> Target<'_> {
         match self {
             Desired::Present { resource, output } => Target::Present { hash: output.hash, order: resource.order },
-            Desired::Invalid { resource, message } => Target::Invalid { order: resource.order, message },
+            Desired::Invalid { resource, code, message } => {
+                Target::Invalid { order: resource.order, code: *code, message }
+            }
             Desired::Absent { resource } => Target::Absent {
                 order: resource.as_ref().map(|r| r.order),
                 policy: resource.as_ref().map(|r| r.deletion_policy),
@@ -53,8 +56,9 @@ pub(crate) enum Step<D> {
     /// change since: read it first, and write only if the member no longer holds our version
     /// (the event may have been our own write).
     Apply { id: String, desired: D, create: bool, verify_first: bool },
-    /// It cannot be rendered for this cluster: say why, write nothing.
-    Invalid { id: String, message: String },
+    /// It cannot be written to this cluster: say why (with `code`), write nothing, leave
+    /// what is there.
+    Invalid { id: String, code: StatusCode, message: String },
     /// Remove Flotilla's object from the member.
     Delete { id: String, key: Arc<ObjectKey> },
     /// Stop tracking it and leave the member as it is (never Flotilla's, or orphaned).
@@ -97,9 +101,9 @@ pub(crate) fn plan<D: Wanted>(
                     };
                     ((0, i16::from(order)), step)
                 }
-                Target::Invalid { order, message } => {
+                Target::Invalid { order, code, message } => {
                     let message = message.to_owned();
-                    ((0, i16::from(order)), Step::Invalid { id, message })
+                    ((0, i16::from(order)), Step::Invalid { id, code, message })
                 }
                 Target::Absent { order, policy } => {
                     let known = known?;
@@ -135,7 +139,9 @@ mod tests {
         fn target(&self) -> Target<'_> {
             match *self {
                 W::Present(hash, order) => Target::Present { hash, order },
-                W::Invalid(order) => Target::Invalid { order, message: "bad override" },
+                W::Invalid(order) => {
+                    Target::Invalid { order, code: StatusCode::ApplyOverridesFailed, message: "bad override" }
+                }
                 W::Absent(order, policy) => Target::Absent { order, policy },
             }
         }
@@ -178,7 +184,7 @@ mod tests {
                 Step::Apply { id, create: true, .. } => format!("create {id}"),
                 Step::Apply { id, verify_first: true, .. } => format!("verify {id}"),
                 Step::Apply { id, .. } => format!("update {id}"),
-                Step::Invalid { id, message } => format!("invalid {id}: {message}"),
+                Step::Invalid { id, code, message } => format!("invalid {id} ({code}): {message}"),
                 Step::Delete { id, key } => format!("delete {id} ({})", key.name),
                 Step::Forget { id } => format!("forget {id}"),
             })
@@ -249,7 +255,7 @@ mod tests {
     fn an_override_that_does_not_apply_is_reported_not_written() {
         let known = tracked(&[("a", written("a", 1, StatusCode::Synced))]);
         let steps = plan(work(&[("a", W::Invalid(2))]), &known, &HashSet::new());
-        assert_eq!(show(&steps), ["invalid a: bad override"]);
+        assert_eq!(show(&steps), ["invalid a (ApplyOverridesFailed): bad override"]);
     }
 
     #[test]

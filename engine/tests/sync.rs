@@ -299,7 +299,10 @@ async fn deleted_resources_are_removed_or_orphaned_then_purged() {
     }
     for (id, policy) in [(&gone, DeletionPolicy::Delete), (&kept, DeletionPolicy::Orphan)] {
         let version = f.store.get_resource(&f.tenant, id).await.unwrap().version;
-        f.store.delete_resource(&f.tenant, &common::actor(), id, version, policy).await.unwrap();
+        f.store
+            .delete_resource(&f.tenant, &common::actor(), flotilla_domain::Clearance::TenantAdmin, id, version, policy)
+            .await
+            .unwrap();
     }
     for c in ["a", "b"] {
         eventually("deleted from the member", WAIT, || async { f.member_configmap(c, "tmp", "gone").await.is_none() })
@@ -384,4 +387,32 @@ async fn workload_health_follows_the_rollout_and_a_broken_image_degrades() {
     assert_eq!(degraded.health.unwrap().ready, 0);
     // Watching health is not drift: the engine never rewrote the Deployments.
     assert_eq!(f.writes("a"), 2, "the namespace and the Deployment, once each");
+}
+
+#[tokio::test]
+async fn a_workload_the_tightened_pod_security_level_forbids_is_refused_in_the_member_not_rewritten() {
+    use flotilla_domain::{Clearance, PodSecurity};
+    let f = fleet(&[("a", "env=prod")]).await;
+    let (ws, project) = f.project("env=prod", "shop", "").await;
+    let web = flotilla_store::ResourceSpec::new(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}
+    }));
+    let id = f.add(&ws, Some((&project, "shop")), &web).await;
+    f.wait_code(&id, "a", StatusCode::Synced).await;
+    let writes = f.writes("a");
+
+    f.store
+        .set_project_pod_security(&f.tenant, &common::actor(), Clearance::Admin, &project, PodSecurity::Restricted, 1)
+        .await
+        .unwrap();
+    let refused = f.wait_code(&id, "a", StatusCode::Refused).await;
+    assert!(refused.message.contains("Pod Security level restricted"), "{}", refused.message);
+    // The namespace took the new labels; the Deployment was left as the member had it.
+    let ns = f.member_get("a", "v1", "Namespace", None, "shop").await.unwrap();
+    let labels = ns.metadata.labels.unwrap_or_default();
+    assert_eq!(labels.get("pod-security.kubernetes.io/enforce").map(String::as_str), Some("restricted"));
+    assert!(f.member_get("a", "apps/v1", "Deployment", Some("shop"), "web").await.is_some());
+    assert_eq!(f.writes("a"), writes + 1, "only the namespace was written");
 }

@@ -65,12 +65,20 @@ async fn bench(n: usize, configmaps: usize) {
     let actor = Actor::system("bench");
     let name = |s: &str| ResourceName::parse("name", s).expect("name");
     let ws = store.create_workspace(&tenant, &actor, &name("bench"), "env=bench").await.expect("workspace");
-    let project = store.create_project(&tenant, &actor, &ws.id, &name("shop"), "").await.expect("project");
+    let project = store
+        .create_project(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("shop"), "")
+        .await
+        .expect("project");
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
     let mut ids = Vec::new();
     for i in 0..configmaps {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}")}, "data": {"v": "1"}});
-        ids.push(store.create_resource(&tenant, &actor, home, &ResourceSpec::new(cm)).await.expect("resource"));
+        ids.push(
+            store
+                .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &ResourceSpec::new(cm))
+                .await
+                .expect("resource"),
+        );
     }
     let started = Instant::now();
     let everything = n * (configmaps + 1);

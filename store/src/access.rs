@@ -5,6 +5,7 @@
 //! date, a project saved (created) its own, a lagging feed everything, and so does the
 //! reconciler's start.
 
+use flotilla_domain::Clearance;
 use flotilla_domain::access::project_access_bindings;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
@@ -22,25 +23,28 @@ impl Store {
         let rules = self.group_mappings(tenant_id).await?;
         let existing = self.list_resources(tenant_id, &project.workspace_id, Some(project_id)).await?;
         let actor = Actor::system("flotilla (group rules)");
+        // The reconciler writes what the tenant's admins decided, with their reach.
+        let clearance = Clearance::TenantAdmin;
         for (name, wanted) in project_access_bindings(&rules, &project.id, &project.workspace_id) {
             let current = existing.iter().find(|r| !r.deleted && r.kind == "RoleBinding" && r.name == name);
             match (wanted, current) {
                 (None, None) => {}
                 (None, Some(r)) => {
-                    self.delete_resource(tenant_id, &actor, &r.id, r.version, DeletionPolicy::Delete).await?;
+                    self.delete_resource(tenant_id, &actor, clearance, &r.id, r.version, DeletionPolicy::Delete)
+                        .await?;
                 }
                 (Some(wanted), None) => {
                     let home = ResourceHome {
                         workspace_id: &project.workspace_id,
                         project: Some((&project.id, &project.name)),
                     };
-                    self.create_resource(tenant_id, &actor, home, &ResourceSpec::new(wanted)).await?;
+                    self.create_resource(tenant_id, &actor, clearance, home, &ResourceSpec::new(wanted)).await?;
                 }
                 (Some(wanted), Some(r)) => {
                     let stored = self.resource_revision(tenant_id, &r.id, None).await?;
                     if stored.spec.template != wanted {
                         let spec = ResourceSpec { template: wanted, ..stored.spec };
-                        self.update_resource(tenant_id, &actor, &r.id, r.version, &spec).await?;
+                        self.update_resource(tenant_id, &actor, clearance, &r.id, r.version, &spec).await?;
                     }
                 }
             }

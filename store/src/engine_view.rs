@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_domain::{ClusterOverride, Placement};
+use flotilla_domain::{Clearance, ClusterOverride, Placement, PodSecurity};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -45,6 +45,9 @@ pub struct EngineProject {
     pub workspace_id: String,
     pub name: String,
     pub selector: String,
+    /// What its pods must meet (the engine checks each rendered pod template against it).
+    #[sqlx(try_from = "String")]
+    pub pod_security: PodSecurity,
 }
 
 /// A resource at its current revision.
@@ -62,6 +65,8 @@ pub struct EngineResource {
     pub deletion_policy: DeletionPolicy,
     pub adopt_existing: bool,
     pub deleted: bool,
+    /// What the revision's author was cleared to write (`flotilla_domain::policy`).
+    pub clearance: Clearance,
 }
 
 #[derive(sqlx::FromRow)]
@@ -90,13 +95,14 @@ struct ResourceRow {
     secret_data_enc: Option<String>,
     placement: String,
     overrides: String,
+    clearance: String,
 }
 
 const CLUSTER_SQL: &str =
     "SELECT id, tenant_id, name, labels, api_server_url, ca_data, credentials_enc, deregistering FROM clusters";
 const RESOURCE_SQL: &str = "SELECT r.id, r.tenant_id, r.workspace_id, r.project_id, r.current_revision, \
      r.deletion_policy, r.adopt_existing, r.deleted_at IS NOT NULL AS deleted, v.template, v.secret_data_enc, \
-     v.placement, v.overrides FROM federated_resources r \
+     v.placement, v.overrides, v.clearance FROM federated_resources r \
      JOIN resource_revisions v ON v.resource_id = r.id AND v.revision = r.current_revision";
 
 impl Store {
@@ -142,16 +148,18 @@ impl Store {
     }
 
     pub async fn engine_projects(&self) -> Result<Vec<EngineProject>> {
-        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector FROM projects")
+        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector, pod_security FROM projects")
             .fetch_all(&self.pool)
             .await?)
     }
 
     pub async fn engine_project(&self, id: &str) -> Result<Option<EngineProject>> {
-        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector FROM projects WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, tenant_id, workspace_id, name, selector, pod_security FROM projects WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     pub async fn engine_resources(&self) -> Result<Vec<EngineResource>> {
@@ -191,6 +199,7 @@ impl Store {
             deletion_policy: DeletionPolicy::parse(&r.deletion_policy),
             adopt_existing: r.adopt_existing,
             deleted: r.deleted,
+            clearance: Clearance::parse(&r.clearance),
         })
     }
 }

@@ -36,7 +36,9 @@ pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
 pub use login::{LoginAttempt, OidcLogin};
 pub use projects::{PROJECT_LABEL, Project};
-pub use resources::{DeletionPolicy, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_update};
+pub use resources::{
+    DeletionPolicy, ProjectScope, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_removal, check_update,
+};
 pub use revisions::{RevisionRecord, StoredRevision};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;

@@ -5,11 +5,12 @@
 
 use std::collections::HashMap;
 
+use flotilla_domain::policy::{Clearance, PodSecurity, is_reserved_namespace};
 use flotilla_domain::{LabelSelector, ResourceName};
 use serde::{Deserialize, Serialize};
 
 use crate::changes::{Actor, Change};
-use crate::resources::{ResourceHome, ResourceSpec};
+use crate::resources::{Author, ResourceHome, ResourceSpec};
 use crate::workspaces::{Selected, SelectorChange, audit};
 use crate::{Error, Result, Store, new_id, now_ms};
 
@@ -24,6 +25,23 @@ pub struct Project {
     pub description: String,
     pub selector: String,
     pub version: i64,
+    /// Its namespace's Pod Security Standard, which its pods must meet.
+    #[sqlx(try_from = "String")]
+    pub pod_security: PodSecurity,
+}
+
+/// The columns a [`Project`] is read from.
+const COLUMNS: &str = "id, workspace_id, name, description, selector, version, pod_security";
+
+/// A project's namespace object: named after the project, labelled with it, and carrying the
+/// Pod Security Admission labels of its level.
+pub(crate) fn namespace_template(name: &str, level: PodSecurity) -> serde_json::Value {
+    let mut labels = serde_json::Map::new();
+    labels.insert(PROJECT_LABEL.to_owned(), name.into());
+    for (k, v) in level.namespace_labels() {
+        labels.insert(k.to_owned(), v.into());
+    }
+    serde_json::json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name, "labels": labels } })
 }
 
 impl Store {
@@ -33,10 +51,18 @@ impl Store {
         &self,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         workspace_id: &str,
         name: &ResourceName,
         selector: &str,
     ) -> Result<Project> {
+        if is_reserved_namespace(name.as_str()) {
+            return Err(flotilla_domain::Error::invalid(
+                "name",
+                format!("{name} is a namespace of Kubernetes or Flotilla itself: choose another name"),
+            )
+            .into());
+        }
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
@@ -76,12 +102,10 @@ impl Store {
             .detail(serde_json::json!({ "workspace_id": workspace_id, "selector": selector }))
             .insert(&mut tx)
             .await?;
-        let namespace = serde_json::json!({
-            "apiVersion": "v1", "kind": "Namespace",
-            "metadata": { "name": name.as_str(), "labels": { PROJECT_LABEL: name.as_str() } },
-        });
+        let namespace = namespace_template(name.as_str(), PodSecurity::default());
         let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
-        let ns_id = self.insert_resource(&mut tx, tenant_id, actor, home, &ResourceSpec::new(namespace)).await?;
+        let spec = ResourceSpec::new(namespace);
+        let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
         tx.commit().await?;
         self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() });
         self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
@@ -92,7 +116,58 @@ impl Store {
             description: String::new(),
             selector,
             version: 1,
+            pod_security: PodSecurity::default(),
         })
+    }
+
+    /// Sets the Pod Security level of a project's namespace, if nobody changed the project
+    /// since `expected_version`: the project's pods must meet it from now on, and its
+    /// namespace in every cluster carries the matching labels. `privileged` only by a tenant
+    /// admin.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn set_project_pod_security(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        id: &str,
+        level: PodSecurity,
+        expected_version: i64,
+    ) -> Result<Project> {
+        let need = level.clearance_to_set();
+        if clearance < need {
+            return Err(flotilla_domain::Error::refused(format!(
+                "the Pod Security level {level} lets pods reach the node: only {} may choose it",
+                need.who()
+            ))
+            .into());
+        }
+        let mut tx = self.write_tx().await?;
+        let current = find_project(&mut *tx, tenant_id, id).await?;
+        if current.version != expected_version {
+            return Err(Error::Stale {
+                what: "project",
+                by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await?,
+            });
+        }
+        sqlx::query("UPDATE projects SET pod_security = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4")
+            .bind(level.as_str())
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(tenant_id, actor, "project.update", id, &current.name)
+            .detail(serde_json::json!({ "pod_security": level.as_str() }))
+            .insert(&mut tx)
+            .await?;
+        let namespace = namespace_template(&current.name, level);
+        let author = Author { actor, clearance };
+        let ns_id = self.replace_project_namespace(&mut tx, tenant_id, author, id, namespace).await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
+        Ok(Project { pod_security: level, version: current.version + 1, ..current })
     }
 
     /// Changes a project's selector, if nobody changed the project since `expected_version`.
@@ -124,10 +199,9 @@ impl Store {
 
     #[tracing::instrument(skip(self))]
     pub async fn list_projects(&self, tenant_id: &str, workspace_id: &str) -> Result<Vec<Project>> {
-        Ok(sqlx::query_as::<_, Project>(
-            "SELECT id, workspace_id, name, description, selector, version FROM projects \
-             WHERE tenant_id = $1 AND workspace_id = $2 ORDER BY name",
-        )
+        Ok(sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND workspace_id = $2 ORDER BY name"
+        )))
         .bind(tenant_id)
         .bind(workspace_id)
         .fetch_all(&self.pool)
@@ -136,10 +210,9 @@ impl Store {
 
     /// Every project of the tenant, by workspace, in one query (for lists over all workspaces).
     pub async fn list_tenant_projects(&self, tenant_id: &str) -> Result<HashMap<String, Vec<Project>>> {
-        let rows = sqlx::query_as::<_, Project>(
-            "SELECT id, workspace_id, name, description, selector, version FROM projects \
-             WHERE tenant_id = $1 ORDER BY workspace_id, name",
-        )
+        let rows = sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 ORDER BY workspace_id, name"
+        )))
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?;
@@ -153,9 +226,9 @@ impl Store {
 
 /// The tenant's project `id`, through `db` (the pool, or a transaction).
 async fn find_project<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str, id: &str) -> Result<Project> {
-    sqlx::query_as::<_, Project>(
-        "SELECT id, workspace_id, name, description, selector, version FROM projects WHERE tenant_id = $1 AND id = $2",
-    )
+    sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2"
+    )))
     .bind(tenant_id)
     .bind(id)
     .fetch_optional(db)

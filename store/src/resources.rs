@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use flotilla_domain::policy::{self, Clearance, PodSecurity};
 use flotilla_domain::render::{content_hash, validate_template};
 use flotilla_domain::resource::{CheckedResource, check_resource, check_same_object};
 use flotilla_domain::{ClusterOverride, Placement};
@@ -91,21 +92,72 @@ pub struct ResourceHome<'a> {
     pub project: Option<(&'a str, &'a str)>,
 }
 
-/// Checks a new resource as creating it would (`project`: the project's namespace), without
-/// creating it. The rules are the domain's (`flotilla_domain::resource`).
-pub fn check_new(spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
-    check(spec, project).map(|_| ())
+/// A project as the rules for its resources see it: its namespace and Pod Security level.
+#[derive(Debug, Clone, Copy)]
+pub struct ProjectScope<'a> {
+    pub namespace: &'a str,
+    pub pod_security: PodSecurity,
 }
 
-/// Checks a new revision of `current` as saving it would (`project`: the project's
-/// namespace), without saving.
-pub fn check_update(current: &ResourceRecord, spec: &ResourceSpec, project: Option<&str>) -> Result<()> {
-    let checked = check(spec, project)?;
-    Ok(check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?)
+/// Checks a new resource as creating it would (`project`: the project's namespace and level,
+/// `None` in a workspace), as someone with `clearance` there, without creating it. The rules
+/// are the domain's (`flotilla_domain::resource`, `flotilla_domain::policy`).
+pub fn check_new(spec: &ResourceSpec, project: Option<ProjectScope<'_>>, clearance: Clearance) -> Result<()> {
+    check(spec, project, clearance).map(|_| ())
 }
 
-fn check(spec: &ResourceSpec, project: Option<&str>) -> Result<CheckedResource> {
-    Ok(check_resource(&spec.template, &spec.placement, &spec.overrides, project)?)
+/// Checks a new revision of `current` as saving it would, without saving: the new content
+/// must be the author's to write, and so must the current one (an editor cannot rewrite what
+/// only a tenant admin could have written).
+pub fn check_update(
+    current: &ResourceRecord,
+    current_template: &Value,
+    spec: &ResourceSpec,
+    project: Option<ProjectScope<'_>>,
+    clearance: Clearance,
+) -> Result<()> {
+    let checked = check(spec, project, clearance)?;
+    check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?;
+    Ok(policy::check_removal(current_template, policy_home(project, current_template), clearance)?)
+}
+
+/// Checks that someone with `clearance` may remove `current_template` (or replace it), as
+/// deleting or reverting would, without doing it.
+pub fn check_removal(current_template: &Value, project: Option<ProjectScope<'_>>, clearance: Clearance) -> Result<()> {
+    Ok(policy::check_removal(current_template, policy_home(project, current_template), clearance)?)
+}
+
+/// The policy's home for `template` in `project`: a project's own Namespace is cluster-scoped.
+pub(crate) fn policy_home<'a>(project: Option<ProjectScope<'a>>, template: &Value) -> policy::Home<'a> {
+    match project {
+        Some(p) if !is_namespace(template) => {
+            policy::Home { namespace: Some(p.namespace), pod_security: p.pod_security }
+        }
+        Some(p) => policy::Home { namespace: None, pod_security: p.pod_security },
+        None => policy::Home { namespace: None, pod_security: PodSecurity::default() },
+    }
+}
+
+fn check(spec: &ResourceSpec, project: Option<ProjectScope<'_>>, clearance: Clearance) -> Result<CheckedResource> {
+    let checked = check_resource(&spec.template, &spec.placement, &spec.overrides, project.map(|p| p.namespace))?;
+    let home = policy_home(project, &spec.template);
+    policy::check_with_overrides(&spec.template, &spec.overrides, home, clearance)?;
+    Ok(checked)
+}
+
+/// The namespace and Pod Security level of project `id`, if it still exists.
+pub(crate) async fn project_scope_row(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<Option<(String, PodSecurity)>> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT name, pod_security FROM projects WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(name, level)| (name, PodSecurity::parse(&level).unwrap_or_default())))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -119,11 +171,12 @@ impl Store {
         &self,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         home: ResourceHome<'_>,
         spec: &ResourceSpec,
     ) -> Result<String> {
         let mut tx = self.write_tx().await?;
-        let id = self.insert_resource(&mut tx, tenant_id, actor, home, spec).await?;
+        let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, spec).await?;
         tx.commit().await?;
         self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.clone() });
         Ok(id)
@@ -136,15 +189,23 @@ impl Store {
         conn: &mut SqliteConnection,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         home: ResourceHome<'_>,
         spec: &ResourceSpec,
     ) -> Result<String> {
+        let level = match home.project {
+            Some((project_id, _)) => project_scope_row(&mut *conn, tenant_id, project_id).await?.map(|(_, l)| l),
+            None => None,
+        };
+        let scope =
+            home.project.map(|(_, name)| ProjectScope { namespace: name, pod_security: level.unwrap_or_default() });
         let checked = if home.project.is_some() && is_namespace(&spec.template) {
             // The project's own namespace (created with the project).
             let key = validate_template(&spec.template, None)?;
+            policy::check(&spec.template, policy_home(scope, &spec.template), clearance)?;
             CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
-            check(spec, home.project.map(|(_, name)| name))?
+            check(spec, scope, clearance)?
         };
         let (workspace_ok, project_ok): (bool, bool) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2), \
@@ -195,7 +256,8 @@ impl Store {
         .bind(now)
         .execute(&mut *conn)
         .await?;
-        self.insert_revision(&mut *conn, tenant_id, actor, &id, 1, spec, &checked, "created").await?;
+        let author = Author { actor, clearance };
+        self.insert_revision(&mut *conn, tenant_id, author, &id, 1, spec, &checked, "created").await?;
         audit(tenant_id, actor, "resource.create", &id, &key.to_string())
             .detail(serde_json::json!({ "revision": 1 }))
             .insert(&mut *conn)
@@ -208,7 +270,7 @@ impl Store {
         &self,
         conn: &mut SqliteConnection,
         tenant_id: &str,
-        actor: &Actor,
+        author: Author<'_>,
         id: &str,
         revision: i64,
         spec: &ResourceSpec,
@@ -227,8 +289,8 @@ impl Store {
         });
         sqlx::query(
             "INSERT INTO resource_revisions (tenant_id, resource_id, revision, template, secret_data_enc, placement, \
-             overrides, content_hash, author_id, author_name, message, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             overrides, content_hash, author_id, author_name, message, created_at, clearance) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(tenant_id)
         .bind(id)
@@ -238,10 +300,11 @@ impl Store {
         .bind(placement)
         .bind(overrides)
         .bind(content_hash(&fingerprint))
-        .bind(&actor.id)
-        .bind(&actor.name)
+        .bind(&author.actor.id)
+        .bind(&author.actor.name)
         .bind(message)
         .bind(now_ms())
+        .bind(author.clearance.as_str())
         .execute(conn)
         .await?;
         Ok(())
@@ -255,27 +318,27 @@ impl Store {
         &self,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         id: &str,
         expected_version: i64,
         spec: &ResourceSpec,
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        let project_name: Option<String> = match &current.project_id {
-            Some(pid) => {
-                sqlx::query_scalar("SELECT name FROM projects WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id)
-                    .bind(pid)
-                    .fetch_optional(&mut *tx)
-                    .await?
-            }
+        let project = match &current.project_id {
+            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
             None => None,
         };
+        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
+        let stored = self.current_template(&mut tx, id, current.revision).await?;
+        let home = policy_home(scope, &stored);
+        policy::check_removal(&stored, home, clearance)?;
         let mut checked = if current.kind == "Namespace" && current.project_id.is_some() {
             let key = validate_template(&spec.template, None)?;
+            policy::check(&spec.template, home, clearance)?;
             CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
-            check(spec, project_name.as_deref())?
+            check(spec, scope, clearance)?
         };
         check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?;
         let key = &checked.key;
@@ -283,7 +346,8 @@ impl Store {
             checked.secret_values = self.secret_values(&mut tx, id, current.revision).await?;
         }
         let revision = current.revision + 1;
-        self.insert_revision(&mut tx, tenant_id, actor, id, revision, spec, &checked, "updated").await?;
+        let author = Author { actor, clearance };
+        self.insert_revision(&mut tx, tenant_id, author, id, revision, spec, &checked, "updated").await?;
         sqlx::query(
             "UPDATE federated_resources SET current_revision = $1, deletion_policy = $2, adopt_existing = $3, \
              updated_at = $4, version = version + 1 WHERE tenant_id = $5 AND id = $6",
@@ -313,6 +377,7 @@ impl Store {
         &self,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         id: &str,
         expected_version: i64,
         policy: DeletionPolicy,
@@ -324,6 +389,13 @@ impl Store {
                 flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
             );
         }
+        let project = match &current.project_id {
+            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
+            None => None,
+        };
+        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
+        let stored = self.current_template(&mut tx, id, current.revision).await?;
+        policy::check_removal(&stored, policy_home(scope, &stored), clearance)?;
         sqlx::query(
             "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \
              version = version + 1 WHERE tenant_id = $3 AND id = $4",
@@ -419,6 +491,75 @@ impl Store {
             }
             None => Ok(None),
         }
+    }
+}
+
+/// Who saves a revision: the person (for the audit log) and their clearance where the
+/// resource lives (kept with the revision; the engine checks the rendered object against it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Author<'a> {
+    pub actor: &'a Actor,
+    pub clearance: Clearance,
+}
+
+impl Store {
+    /// Saves `template` as a new revision of project `project_id`'s own namespace resource,
+    /// keeping its placement and overrides, inside the caller's transaction. Returns the
+    /// namespace resource's id.
+    pub(crate) async fn replace_project_namespace(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        author: Author<'_>,
+        project_id: &str,
+        template: Value,
+    ) -> Result<String> {
+        let (id, revision): (String, i64) = sqlx::query_as(
+            "SELECT id, current_revision FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 \
+             AND api_version = 'v1' AND kind = 'Namespace' AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(project_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(Error::NotFound("project namespace"))?;
+        let (placement, overrides): (String, String) = sqlx::query_as(
+            "SELECT placement, overrides FROM resource_revisions WHERE resource_id = $1 AND revision = $2",
+        )
+        .bind(&id)
+        .bind(revision)
+        .fetch_one(&mut *conn)
+        .await?;
+        let corrupt = |e: serde_json::Error| Error::Corrupt(format!("namespace resource {id}: {e}"));
+        let mut spec = ResourceSpec::new(template);
+        spec.placement = serde_json::from_str(&placement).map_err(corrupt)?;
+        spec.overrides = serde_json::from_str(&overrides).map_err(corrupt)?;
+        let key = validate_template(&spec.template, None)?;
+        policy::check(&spec.template, policy_home(None, &spec.template), author.clearance)?;
+        let checked = CheckedResource { key, template: spec.template.clone(), secret_values: None };
+        self.insert_revision(&mut *conn, tenant_id, author, &id, revision + 1, &spec, &checked, "updated").await?;
+        sqlx::query(
+            "UPDATE federated_resources SET current_revision = $1, updated_at = $2, version = version + 1 \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(revision + 1)
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(id)
+    }
+
+    /// The template of revision `revision` of resource `id` (without a Secret's values).
+    pub(crate) async fn current_template(&self, conn: &mut SqliteConnection, id: &str, revision: i64) -> Result<Value> {
+        let text: String =
+            sqlx::query_scalar("SELECT template FROM resource_revisions WHERE resource_id = $1 AND revision = $2")
+                .bind(id)
+                .bind(revision)
+                .fetch_one(&mut *conn)
+                .await?;
+        serde_json::from_str(&text).map_err(|e| Error::Corrupt(format!("template of {id}: {e}")))
     }
 }
 

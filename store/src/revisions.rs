@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use flotilla_domain::policy::{self, Clearance};
 use flotilla_domain::{ClusterOverride, Placement};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::changes::{Actor, Change};
-use crate::resources::{ResourceRecord, ResourceSpec, live_resource_at, resource_row};
+use crate::resources::{
+    ProjectScope, ResourceRecord, ResourceSpec, live_resource_at, policy_home, project_scope_row, resource_row,
+};
 use crate::workspaces::audit;
 use crate::{Error, Result, Store, now_ms};
 
@@ -106,6 +109,7 @@ impl Store {
         &self,
         tenant_id: &str,
         actor: &Actor,
+        clearance: Clearance,
         id: &str,
         expected_version: i64,
         to: i64,
@@ -115,12 +119,33 @@ impl Store {
         if to == current.revision {
             return Err(flotilla_domain::Error::invalid("revision", format!("revision {to} is the current one")).into());
         }
+        // Both what is there now and what it returns to must be the reverter's to write.
+        let project = match &current.project_id {
+            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
+            None => None,
+        };
+        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
+        let now = self.current_template(&mut tx, id, current.revision).await?;
+        policy::check_removal(&now, policy_home(scope, &now), clearance)?;
+        let target: Option<(String, String)> = sqlx::query_as(
+            "SELECT template, overrides FROM resource_revisions WHERE tenant_id = $1 AND resource_id = $2 AND revision = $3",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(to)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (template, overrides) = target.ok_or(Error::NotFound("revision"))?;
+        let template: Value = from_json("template", &template)?;
+        let overrides: Vec<ClusterOverride> = from_json("overrides", &overrides)?;
+        policy::check_with_overrides(&template, &overrides, policy_home(scope, &template), clearance)?;
         let revision = current.revision + 1;
         let copied = sqlx::query(
             "INSERT INTO resource_revisions (tenant_id, resource_id, revision, template, secret_data_enc, placement, \
-             overrides, content_hash, author_id, author_name, message, reverted_from, created_at) \
+             overrides, content_hash, author_id, author_name, message, reverted_from, created_at, clearance) \
              SELECT tenant_id, resource_id, $1, template, secret_data_enc, placement, overrides, content_hash, \
-             $2, $3, $4, revision, $5 FROM resource_revisions WHERE tenant_id = $6 AND resource_id = $7 AND revision = $8",
+             $2, $3, $4, revision, $5, $9 FROM resource_revisions \
+             WHERE tenant_id = $6 AND resource_id = $7 AND revision = $8",
         )
         .bind(revision)
         .bind(&actor.id)
@@ -130,6 +155,7 @@ impl Store {
         .bind(tenant_id)
         .bind(id)
         .bind(to)
+        .bind(clearance.as_str())
         .execute(&mut *tx)
         .await?;
         if copied.rows_affected() != 1 {

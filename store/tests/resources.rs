@@ -46,8 +46,18 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
     let mut changes = f.store.subscribe_changes();
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("payments"), " env = prod ").await.unwrap();
     assert_eq!(ws.selector, "env=prod");
-    let project =
-        f.store.create_project(&f.tenant, &alice(), &ws.id, &name("checkout"), "region in (eu)").await.unwrap();
+    let project = f
+        .store
+        .create_project(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &ws.id,
+            &name("checkout"),
+            "region in (eu)",
+        )
+        .await
+        .unwrap();
 
     // The project's namespace is a resource of the project.
     let resources = f.store.list_resources(&f.tenant, &ws.id, Some(&project.id)).await.unwrap();
@@ -59,7 +69,13 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "checkout")) };
     let id = f
         .store
-        .create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(configmap(json!({"a": "1"}))))
+        .create_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            home,
+            &ResourceSpec::new(configmap(json!({"a": "1"}))),
+        )
         .await
         .unwrap();
     let record = f.store.get_resource(&f.tenant, &id).await.unwrap();
@@ -71,7 +87,13 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
         patches: vec![OverridePatch::replace("/data/a", json!("3"))],
     }];
     spec.placement = Placement::selector("tier=1");
-    assert_eq!(f.store.update_resource(&f.tenant, &alice(), &id, 1, &spec).await.unwrap(), 2);
+    assert_eq!(
+        f.store
+            .update_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &id, 1, &spec)
+            .await
+            .unwrap(),
+        2
+    );
     let loaded = f.store.engine_resource(&id).await.unwrap().unwrap();
     assert_eq!(loaded.revision, 2);
     assert_eq!(loaded.template["data"]["a"], "2");
@@ -79,7 +101,11 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
     assert_eq!(loaded.overrides, spec.overrides);
 
     // A stale edit names who changed it since.
-    let stale = f.store.update_resource(&f.tenant, &Actor::system("bob"), &id, 1, &spec).await.unwrap_err();
+    let stale = f
+        .store
+        .update_resource(&f.tenant, &Actor::system("bob"), flotilla_domain::Clearance::TenantAdmin, &id, 1, &spec)
+        .await
+        .unwrap_err();
     assert!(matches!(stale, Error::Stale { .. }));
     assert!(stale.to_string().contains("changed by alice since you opened it"), "{stale}");
 
@@ -103,7 +129,11 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
 async fn bad_input_is_refused_and_nothing_is_written() {
     let f = fixture().await;
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
-    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let project = f
+        .store
+        .create_project(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("p"), "")
+        .await
+        .unwrap();
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
     let before = (count(&f.store, "federated_resources").await, count(&f.store, "audit_log").await);
 
@@ -112,14 +142,18 @@ async fn bad_input_is_refused_and_nothing_is_written() {
         cluster: "c1".into(),
         patches: vec![OverridePatch::replace("/data/missing", json!("x"))],
     }];
-    let e = f.store.create_resource(&f.tenant, &alice(), home, &bad_override).await.unwrap_err();
+    let e = f
+        .store
+        .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &bad_override)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("the path does not exist"), "{e}");
 
     let mut bad_placement = ResourceSpec::new(configmap(json!({})));
     bad_placement.placement = Placement::selector("env in (");
     assert!(
         f.store
-            .create_resource(&f.tenant, &alice(), home, &bad_placement)
+            .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &bad_placement)
             .await
             .unwrap_err()
             .to_string()
@@ -128,7 +162,17 @@ async fn bad_input_is_refused_and_nothing_is_written() {
 
     let cluster_role =
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
-    let e = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(cluster_role)).await.unwrap_err();
+    let e = f
+        .store
+        .create_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            home,
+            &ResourceSpec::new(cluster_role),
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("add it to the workspace"), "{e}");
 
     assert!(f.store.create_workspace(&f.tenant, &alice(), &name("w2"), "env=").await.is_ok());
@@ -140,23 +184,53 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     // Another tenant's workspace is "not found", and nothing is written.
     let other = ResourceHome { workspace_id: &ws.id, project: None };
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
-    let e =
-        f.store.create_resource("other-tenant", &alice(), other, &ResourceSpec::new(role.clone())).await.unwrap_err();
+    let e = f
+        .store
+        .create_resource(
+            "other-tenant",
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            other,
+            &ResourceSpec::new(role.clone()),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::NotFound("workspace")), "{e}");
 
     assert_eq!(before.0, count(&f.store, "federated_resources").await);
     assert_eq!(before.1 + 1, count(&f.store, "audit_log").await, "only w2 was written");
 
     // Identity cannot change on update.
-    let id = f.store.create_resource(&f.tenant, &alice(), other, &ResourceSpec::new(role)).await.unwrap();
+    let id = f
+        .store
+        .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, other, &ResourceSpec::new(role))
+        .await
+        .unwrap();
     let renamed =
         json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "y"}});
-    let e = f.store.update_resource(&f.tenant, &alice(), &id, 1, &ResourceSpec::new(renamed)).await.unwrap_err();
+    let e = f
+        .store
+        .update_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &id,
+            1,
+            &ResourceSpec::new(renamed),
+        )
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("cannot change"), "{e}");
     let dup = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
     assert!(
         f.store
-            .create_resource(&f.tenant, &alice(), other, &ResourceSpec::new(dup))
+            .create_resource(
+                &f.tenant,
+                &alice(),
+                flotilla_domain::Clearance::TenantAdmin,
+                other,
+                &ResourceSpec::new(dup)
+            )
             .await
             .unwrap_err()
             .to_string()
@@ -168,11 +242,19 @@ async fn bad_input_is_refused_and_nothing_is_written() {
 async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
     let f = fixture().await;
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
-    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let project = f
+        .store
+        .create_project(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("p"), "")
+        .await
+        .unwrap();
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
         "stringData": {"password": "hunter2-plaintext"}, "data": {"user": "YWRtaW4="}});
-    let id = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(secret)).await.unwrap();
+    let id = f
+        .store
+        .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &ResourceSpec::new(secret))
+        .await
+        .unwrap();
 
     let (template, enc): (String, Option<String>) =
         sqlx::query_as("SELECT template, secret_data_enc FROM resource_revisions WHERE resource_id = $1")
@@ -188,7 +270,17 @@ async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
 
     // An edit without values (the dashboard never has them) keeps them.
     let relabelled = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "labels": {"a": "b"}}});
-    f.store.update_resource(&f.tenant, &alice(), &id, 1, &ResourceSpec::new(relabelled)).await.unwrap();
+    f.store
+        .update_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &id,
+            1,
+            &ResourceSpec::new(relabelled),
+        )
+        .await
+        .unwrap();
     let loaded = f.store.engine_resource(&id).await.unwrap().unwrap();
     assert_eq!(loaded.template["data"]["user"], "YWRtaW4=");
     assert_eq!(loaded.template["metadata"]["labels"]["a"], "b");
@@ -200,7 +292,7 @@ async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
         vec![ClusterOverride { cluster: "c".into(), patches: vec![OverridePatch::replace("/data/k", json!("eA=="))] }];
     assert!(
         f.store
-            .create_resource(&f.tenant, &alice(), home, &leaky)
+            .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &leaky)
             .await
             .unwrap_err()
             .to_string()
@@ -210,7 +302,13 @@ async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "y"}, "data": {"k": "not base64!"}});
     assert!(
         f.store
-            .create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(bad_b64))
+            .create_resource(
+                &f.tenant,
+                &alice(),
+                flotilla_domain::Clearance::TenantAdmin,
+                home,
+                &ResourceSpec::new(bad_b64)
+            )
             .await
             .unwrap_err()
             .to_string()
@@ -234,7 +332,11 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "x"}});
     let mut spec = ResourceSpec::new(role);
     spec.deletion_policy = DeletionPolicy::Orphan;
-    let id = f.store.create_resource(&f.tenant, &alice(), home, &spec).await.unwrap();
+    let id = f
+        .store
+        .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &spec)
+        .await
+        .unwrap();
 
     let mut status = StatusRecord {
         tenant_id: f.tenant.clone(),
@@ -263,9 +365,29 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
 
     let version = f.store.get_resource(&f.tenant, &id).await.unwrap().version;
-    let stale = f.store.delete_resource(&f.tenant, &alice(), &id, version - 1, DeletionPolicy::Delete).await;
+    let stale = f
+        .store
+        .delete_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &id,
+            version - 1,
+            DeletionPolicy::Delete,
+        )
+        .await;
     assert!(matches!(stale, Err(Error::Stale { .. })), "{stale:?}");
-    f.store.delete_resource(&f.tenant, &alice(), &id, version, DeletionPolicy::Delete).await.unwrap();
+    f.store
+        .delete_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &id,
+            version,
+            DeletionPolicy::Delete,
+        )
+        .await
+        .unwrap();
     assert!(f.store.engine_resource(&id).await.unwrap().unwrap().deleted);
     assert!(!f.store.purge_resource(&id).await.unwrap(), "a member still holds it");
     f.store.save_statuses(&[], &[(id.clone(), cluster_id.clone())]).await.unwrap();
@@ -277,7 +399,11 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
 async fn workspace_and_project_selectors_change_once_per_version_with_an_audit_row() {
     let f = fixture().await;
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("edge"), "env=prod").await.unwrap();
-    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("cache"), "").await.unwrap();
+    let project = f
+        .store
+        .create_project(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("cache"), "")
+        .await
+        .unwrap();
     let mut changes = f.store.subscribe_changes();
 
     let ws2 = f.store.set_workspace_selector(&f.tenant, &alice(), &ws.id, "region in (eu),env=prod", 1).await.unwrap();
@@ -309,13 +435,30 @@ async fn workspace_and_project_selectors_change_once_per_version_with_an_audit_r
 async fn history_lists_revisions_and_a_revert_is_a_new_revision_with_the_old_values() {
     let f = fixture().await;
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("w"), "").await.unwrap();
-    let project = f.store.create_project(&f.tenant, &alice(), &ws.id, &name("p"), "").await.unwrap();
+    let project = f
+        .store
+        .create_project(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("p"), "")
+        .await
+        .unwrap();
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "p")) };
     let secret = |value: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "stringData": {"password": value}});
-    let id = f.store.create_resource(&f.tenant, &alice(), home, &ResourceSpec::new(secret("first"))).await.unwrap();
+    let id = f
+        .store
+        .create_resource(
+            &f.tenant,
+            &alice(),
+            flotilla_domain::Clearance::TenantAdmin,
+            home,
+            &ResourceSpec::new(secret("first")),
+        )
+        .await
+        .unwrap();
     let mut second = ResourceSpec::new(secret("second"));
     second.placement = Placement::clusters(["a"]);
-    f.store.update_resource(&f.tenant, &Actor::system("bob"), &id, 1, &second).await.unwrap();
+    f.store
+        .update_resource(&f.tenant, &Actor::system("bob"), flotilla_domain::Clearance::TenantAdmin, &id, 1, &second)
+        .await
+        .unwrap();
 
     let history = f.store.list_revisions(&f.tenant, &id).await.unwrap();
     let shown: Vec<_> = history.iter().map(|r| (r.revision, r.author_name.as_str(), r.message.as_str())).collect();
@@ -329,13 +472,20 @@ async fn history_lists_revisions_and_a_revert_is_a_new_revision_with_the_old_val
     assert!(matches!(f.store.list_revisions("other-tenant", &id).await, Err(Error::NotFound(_))));
 
     // A stale revert is refused; so is reverting to the current revision.
-    let stale = f.store.revert_resource(&f.tenant, &alice(), &id, 1, 1).await;
+    let stale = f.store.revert_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &id, 1, 1).await;
     assert!(matches!(&stale, Err(Error::Stale { by, .. }) if by == "bob"), "{stale:?}");
-    let current = f.store.revert_resource(&f.tenant, &alice(), &id, 2, 2).await.unwrap_err();
+    let current = f
+        .store
+        .revert_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &id, 2, 2)
+        .await
+        .unwrap_err();
     assert!(current.to_string().contains("current"), "{current}");
     let audit_rows = count(&f.store, "audit_log").await;
 
-    assert_eq!(f.store.revert_resource(&f.tenant, &alice(), &id, 2, 1).await.unwrap(), 3);
+    assert_eq!(
+        f.store.revert_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, &id, 2, 1).await.unwrap(),
+        3
+    );
     let three = f.store.resource_revision(&f.tenant, &id, None).await.unwrap();
     assert_eq!((three.revision, three.record.version), (3, 3));
     assert_eq!(three.spec.placement, Placement::everywhere());
@@ -352,7 +502,17 @@ async fn the_audit_log_filters_by_who_what_target_and_outcome_and_pages() {
     use flotilla_store::{AuditEntry, AuditOutcome, AuditQuery};
     let f = fixture().await;
     let ws = f.store.create_workspace(&f.tenant, &alice(), &name("payments"), "").await.unwrap();
-    f.store.create_project(&f.tenant, &Actor::system("bob"), &ws.id, &name("checkout-1"), "").await.unwrap();
+    f.store
+        .create_project(
+            &f.tenant,
+            &Actor::system("bob"),
+            flotilla_domain::Clearance::TenantAdmin,
+            &ws.id,
+            &name("checkout-1"),
+            "",
+        )
+        .await
+        .unwrap();
     f.store
         .record_audit(
             &AuditEntry::new(&f.tenant, "mallory", "login", AuditOutcome::Denied).target("user", "", "mal_lory"),

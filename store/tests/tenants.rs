@@ -148,7 +148,14 @@ async fn group_rules_name_a_scope_of_their_own_tenant() {
     let prod =
         store.create_workspace(&acme.id, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
     let kafka = store
-        .create_project(&acme.id, &admin, &prod.id, &ResourceName::parse("name", "kafka").unwrap(), "")
+        .create_project(
+            &acme.id,
+            &admin,
+            flotilla_domain::Clearance::TenantAdmin,
+            &prod.id,
+            &ResourceName::parse("name", "kafka").unwrap(),
+            "",
+        )
         .await
         .unwrap();
     let elsewhere =
@@ -327,8 +334,17 @@ async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let t = acme.id.as_str();
     let prod = store.create_workspace(t, &admin, &ResourceName::parse("name", "prod").unwrap(), "").await.unwrap();
-    let kafka =
-        store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "kafka").unwrap(), "").await.unwrap();
+    let kafka = store
+        .create_project(
+            t,
+            &admin,
+            flotilla_domain::Clearance::TenantAdmin,
+            &prod.id,
+            &ResourceName::parse("name", "kafka").unwrap(),
+            "",
+        )
+        .await
+        .unwrap();
     let s = |v: &[&str]| v.iter().map(|g| g.to_string()).collect::<Vec<_>>();
     // A rule saved before the reconciler runs is caught up when it starts.
     store.add_group_mapping(&admin, t, "platform", Role::TenantAdmin, "").await.unwrap();
@@ -356,8 +372,17 @@ async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_
     ];
     wait(&kafka.id, both).await;
     // A project made later gets the workspace's groups.
-    let web =
-        store.create_project(t, &admin, &prod.id, &ResourceName::parse("name", "web").unwrap(), "").await.unwrap();
+    let web = store
+        .create_project(
+            t,
+            &admin,
+            flotilla_domain::Clearance::TenantAdmin,
+            &prod.id,
+            &ResourceName::parse("name", "web").unwrap(),
+            "",
+        )
+        .await
+        .unwrap();
     wait(&web.id, vec![("flotilla-project-editors".into(), "edit".into(), s(&["sre"]))]).await;
 
     // A rule removed: its group leaves the binding; the last group gone, the binding goes.

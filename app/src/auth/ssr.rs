@@ -96,6 +96,13 @@ impl Caller {
         }
     }
 
+    /// How far the caller reaches with `level` on a workspace or project, as the policy of
+    /// what may reach member clusters weighs it (`flotilla_domain::policy`).
+    pub fn clearance(&self, level: flotilla_domain::Level) -> Result<flotilla_domain::Clearance, AppError> {
+        flotilla_domain::Clearance::of(level, self.access.is_tenant_admin())
+            .ok_or_else(|| AppError::Forbidden("Viewers cannot change anything.".into()))
+    }
+
     /// The caller's level on workspace `workspace_id` (or, with `project_id`, that project of
     /// it), which must be at least `need`. Without any role there the workspace or project is
     /// [`AppError::NotFound`], as another tenant's would be: its existence does not leak.

@@ -32,6 +32,8 @@ pub struct ProjectView {
     pub notes: Vec<StatusNote>,
     /// What the caller may do here (the page hides the rest; the server refuses it anyway).
     pub level: flotilla_domain::Level,
+    /// The Pod Security Standard its namespace enforces, which its pods must meet.
+    pub pod_security: flotilla_domain::PodSecurity,
 }
 
 /// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.

@@ -138,7 +138,7 @@ fn ClusterTable(
         <p class="mt-4 text-sm text-slate-600" aria-live="polite" data-testid="fleet-count">
             {move || {
                 let shown = visible().len();
-                if shown == total { format!("{total} clusters") } else { format!("{shown} of {total} clusters") }
+                if shown == total { crate::words::count(total, "cluster") } else { format!("{shown} of {total} clusters") }
             }}
         </p>
         <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">

@@ -4,6 +4,7 @@
 
 mod add_forms;
 mod matrix;
+mod pod_security;
 pub(crate) mod server_fns;
 mod tabs;
 
@@ -19,10 +20,11 @@ use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
 use crate::live::LiveEvent;
 use crate::model::{ProjectView, StatusView};
-use server_fns::{AddConfigmap, AddResource, AddSecret, SetProjectSelector, get_project_view};
+use server_fns::{AddConfigmap, AddResource, AddSecret, SetPodSecurity, SetProjectSelector, get_project_view};
 
 use add_forms::{AddConfigMap, AddSecretForm};
 use matrix::MatrixRow;
+use pod_security::PodSecurityLevel;
 use tabs::{CONFIGMAP, DEPLOYMENT, QUOTA, ROLE, SECRET, SERVICE, Tab};
 
 /// Statuses by (resource, cluster). `None` is a status the live stream removed: a page load
@@ -38,12 +40,14 @@ pub fn ProjectPage() -> impl IntoView {
     let add = ServerAction::<AddConfigmap>::new();
     let add_yaml = ServerAction::<AddResource>::new();
     let edit = ServerAction::<SetProjectSelector>::new();
+    let set_level = ServerAction::<SetPodSecurity>::new();
     let add_secret = ServerAction::<AddSecret>::new();
     // Bumped when the stream says events were missed: read everything again.
     let resync = RwSignal::new(0u32);
     let view_data = Resource::new(
         move || {
-            let changes = add.version().get() + add_yaml.version().get() + edit.version().get();
+            let changes =
+                add.version().get() + add_yaml.version().get() + edit.version().get() + set_level.version().get();
             (id(), changes + add_secret.version().get(), resync.get())
         },
         |(id, _, _)| get_project_view(id),
@@ -89,7 +93,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Project p cells health add add_yaml edit add_secret /> }.into_any()
+                            view! { <Project p cells health add add_yaml edit set_level add_secret /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -107,9 +111,22 @@ fn Project(
     add: ServerAction<AddConfigmap>,
     add_yaml: ServerAction<AddResource>,
     edit: ServerAction<SetProjectSelector>,
+    set_level: ServerAction<SetPodSecurity>,
     add_secret: ServerAction<AddSecret>,
 ) -> impl IntoView {
-    let ProjectView { id, name, workspace_id, workspace_name, selector, version, clusters, resources, level, .. } = p;
+    let ProjectView {
+        id,
+        name,
+        workspace_id,
+        workspace_name,
+        selector,
+        version,
+        clusters,
+        resources,
+        level,
+        pod_security,
+        ..
+    } = p;
     let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
     let clusters = StoredValue::new(clusters);
     let pairs = resources.len() * clusters.with_value(Vec::len);
@@ -149,8 +166,8 @@ fn Project(
         <p class="mt-1 text-sm text-slate-600">
             <span data-testid="project-scope">
                 {format!(
-                    "Namespace {name} in {} clusters{}.",
-                    clusters.with_value(Vec::len),
+                    "Namespace {name} in {}{}.",
+                    crate::words::count(clusters.with_value(Vec::len), "cluster"),
                     if selector.is_empty() { String::new() } else { format!(" (narrowed by {selector})") },
                 )}
             </span>
@@ -165,6 +182,7 @@ fn Project(
                 saving=edit.pending()
                 on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
         })}
+        <PodSecurityLevel id=id.clone() version current=pod_security can_change=level.is_admin() action=set_level />
         {(!level.can_edit()).then(|| view! {
             <p class="mt-2 text-sm text-slate-600" data-testid="read-only">"You can view this project; your role does not let you change it."</p>
         })}

@@ -155,7 +155,7 @@ fn Resource(
             <div>
                 <h1 class="text-2xl font-semibold tracking-tight">{title}</h1>
                 <p class="mt-1 text-sm text-slate-600">
-                    {d.with_value(|d| format!("{} · revision {} · in {} clusters of its scope", d.api_version, d.revision, d.clusters.len()))}
+                    {d.with_value(|d| format!("{} · revision {} · in {} of its scope", d.api_version, d.revision, crate::words::count(d.clusters.len(), "cluster")))}
                 </p>
             </div>
             <DeleteResource d=d.get_value() />

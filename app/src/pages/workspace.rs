@@ -86,7 +86,7 @@ fn Workspace(
             <code class="rounded bg-slate-100 px-1 font-mono" data-testid="workspace-selector">
                 {if workspace.selector.is_empty() { "every cluster".to_owned() } else { workspace.selector.clone() }}
             </code>
-            {format!(": {} clusters now.", clusters.len())}
+            {format!(": {} now.", crate::words::count(clusters.len(), "cluster"))}
         </p>
         {is_admin.then(|| view! {
             <EditSelector among="clusters of the fleet" initial=workspace.selector.clone() now
@@ -120,7 +120,7 @@ fn Workspace(
                             <a href=format!("/projects/{}", p.id) class="font-medium text-sky-700 hover:underline">{p.name}</a>
                             <span class="text-slate-600">
                                 <code class="font-mono text-xs">{if p.selector.is_empty() { "(all of the workspace)".to_owned() } else { p.selector }}</code>
-                                {format!(" · {} clusters", p.clusters)}
+                                {format!(" · {}", crate::words::count(p.clusters, "cluster"))}
                             </span>
                         </li>
                     }).collect_view()}
@@ -194,7 +194,7 @@ fn Workspace(
         <div class="mt-4">
             <AddYaml
                 title="Add a cluster-scoped object (YAML)"
-                hint="Namespaces, ClusterRoles, ClusterRoleBindings, CRDs…; namespaced objects belong in a project."
+                hint="Namespaces, and (by a tenant admin) ClusterRoles, ClusterRoleBindings, CRDs and the like. Namespaced objects belong in a project."
                 example=EXAMPLE
                 workspace_id=yaml_workspace
                 project_id=None

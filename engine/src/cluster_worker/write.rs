@@ -64,8 +64,8 @@ impl ClusterWorker {
                     }
                 }
             }
-            Step::Invalid { id, message } => {
-                self.set_status(&id, StatusCode::ApplyOverridesFailed, message);
+            Step::Invalid { id, code, message } => {
+                self.set_status(&id, code, message);
                 true
             }
             Step::Delete { id, key } => self.delete(&id, key).await,

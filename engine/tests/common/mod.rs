@@ -104,18 +104,35 @@ impl Fleet {
     pub async fn project(&self, ws_selector: &str, name: &str, selector: &str) -> (String, String) {
         let ws =
             self.store.create_workspace(&self.tenant, &actor(), &rn(&format!("ws-{name}")), ws_selector).await.unwrap();
-        let p = self.store.create_project(&self.tenant, &actor(), &ws.id, &rn(name), selector).await.unwrap();
+        let p = self
+            .store
+            .create_project(
+                &self.tenant,
+                &actor(),
+                flotilla_domain::Clearance::TenantAdmin,
+                &ws.id,
+                &rn(name),
+                selector,
+            )
+            .await
+            .unwrap();
         (ws.id, p.id)
     }
 
     pub async fn add(&self, ws: &str, project: Option<(&str, &str)>, spec: &ResourceSpec) -> String {
         let home = ResourceHome { workspace_id: ws, project };
-        self.store.create_resource(&self.tenant, &actor(), home, spec).await.unwrap()
+        self.store
+            .create_resource(&self.tenant, &actor(), flotilla_domain::Clearance::TenantAdmin, home, spec)
+            .await
+            .unwrap()
     }
 
     pub async fn update(&self, id: &str, spec: &ResourceSpec) -> i64 {
         let version = self.store.get_resource(&self.tenant, id).await.unwrap().version;
-        self.store.update_resource(&self.tenant, &actor(), id, version, spec).await.unwrap()
+        self.store
+            .update_resource(&self.tenant, &actor(), flotilla_domain::Clearance::TenantAdmin, id, version, spec)
+            .await
+            .unwrap()
     }
 
     pub async fn status(&self, resource: &str, cluster: &str) -> Option<StatusRecord> {

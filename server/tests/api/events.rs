@@ -26,12 +26,17 @@ async fn statuses_reach_the_live_stream_as_the_engine_syncs() {
     let actor = Actor::system("test");
     let name = |s: &str| ResourceName::parse("name", s).unwrap();
     let ws = app.store.create_workspace(&tenant, &actor, &name("live"), "env=staging").await.unwrap();
-    let project = app.store.create_project(&tenant, &actor, &ws.id, &name("shop"), "").await.unwrap();
+    let project = app
+        .store
+        .create_project(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("shop"), "")
+        .await
+        .unwrap();
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
     let cm = ResourceSpec::new(
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"}, "data": {"a": "1"}}),
     );
-    let id = app.store.create_resource(&tenant, &actor, home, &cm).await.unwrap();
+    let id =
+        app.store.create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &cm).await.unwrap();
 
     // The four staging clusters report Synced for the ConfigMap; the saves were announced.
     let mut seen = Vec::new();
@@ -93,8 +98,16 @@ async fn the_live_stream_tells_each_user_only_of_what_their_roles_let_them_see()
     let actor = Actor::system("test");
     let name = |s: &str| ResourceName::parse("name", s).unwrap();
     let ws = app.store.create_workspace(&tenant, &actor, &name("live"), "env=staging").await.unwrap();
-    let mine = app.store.create_project(&tenant, &actor, &ws.id, &name("mine"), "").await.unwrap();
-    let theirs = app.store.create_project(&tenant, &actor, &ws.id, &name("theirs"), "").await.unwrap();
+    let mine = app
+        .store
+        .create_project(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("mine"), "")
+        .await
+        .unwrap();
+    let theirs = app
+        .store
+        .create_project(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("theirs"), "")
+        .await
+        .unwrap();
     let grant = flotilla_domain::Grant::new(flotilla_domain::Role::ProjectViewer, mine.id.clone());
     let password = secrecy::SecretString::from("viewer-password-long");
     app.store.create_local_user(&actor, &tenant, "vic", &password, &grant).await.unwrap();
@@ -108,7 +121,11 @@ async fn the_live_stream_tells_each_user_only_of_what_their_roles_let_them_see()
     };
     // First theirs, synced everywhere (the admin sees it) …
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&theirs.id, "theirs")) };
-    let hidden = app.store.create_resource(&tenant, &actor, home, &cm("secret-plans")).await.unwrap();
+    let hidden = app
+        .store
+        .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &cm("secret-plans"))
+        .await
+        .unwrap();
     let mut synced = 0;
     read_until(
         &mut admin_stream,
@@ -122,7 +139,11 @@ async fn the_live_stream_tells_each_user_only_of_what_their_roles_let_them_see()
     // … then one of the viewer's project. Events arrive in order: by the time the viewer has
     // heard of theirs four times, they would have heard of the other one first.
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&mine.id, "mine")) };
-    let shown = app.store.create_resource(&tenant, &actor, home, &cm("settings")).await.unwrap();
+    let shown = app
+        .store
+        .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &cm("settings"))
+        .await
+        .unwrap();
     let mut seen = Vec::new();
     let mut synced = 0;
     read_until(

@@ -9,6 +9,7 @@ mod fleet;
 mod health;
 mod helpers;
 mod metrics;
+mod policy;
 mod projects;
 mod register;
 mod resources;

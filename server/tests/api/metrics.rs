@@ -37,7 +37,16 @@ async fn metrics_move_with_requests_writes_and_clusters() {
     let ws = app.store.create_workspace(&tenant, &actor, &name, "").await.unwrap();
     let template = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}});
     let home = flotilla_store::ResourceHome { workspace_id: &ws.id, project: None };
-    app.store.create_resource(&tenant, &actor, home, &flotilla_store::ResourceSpec::new(template)).await.unwrap();
+    app.store
+        .create_resource(
+            &tenant,
+            &actor,
+            flotilla_domain::Clearance::TenantAdmin,
+            home,
+            &flotilla_store::ResourceSpec::new(template),
+        )
+        .await
+        .unwrap();
 
     let clusters = app.store.list_clusters(&tenant).await.unwrap().len() as f64;
     let after = eventually("the demo fleet Ready and written to, in the metrics", WAIT, || async {

@@ -37,7 +37,10 @@ async fn a_server_stopped_right_after_a_change_is_restarted_without_writing_to_m
     };
     store.register_cluster(&tenant, "test", &cluster, false).await.unwrap();
     let ws = store.create_workspace(&tenant, &actor, &name("prod"), "env=prod").await.unwrap();
-    let project = store.create_project(&tenant, &actor, &ws.id, &name("shop"), "").await.unwrap();
+    let project = store
+        .create_project(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, &ws.id, &name("shop"), "")
+        .await
+        .unwrap();
 
     // A change, and the server stopped the moment the member has it (its status is then
     // still on its way to the store).
@@ -45,7 +48,10 @@ async fn a_server_stopped_right_after_a_change_is_restarted_without_writing_to_m
     let configmap =
         json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"a": "1"}});
     let home = ResourceHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
-    let id = store.create_resource(&tenant, &actor, home, &ResourceSpec::new(configmap)).await.unwrap();
+    let id = store
+        .create_resource(&tenant, &actor, flotilla_domain::Clearance::TenantAdmin, home, &ResourceSpec::new(configmap))
+        .await
+        .unwrap();
     // The project's namespace and the ConfigMap: two writes. (Polled every millisecond, not
     // with `eventually`: the stop must come before the status reaches the store.)
     let deadline = tokio::time::Instant::now() + WAIT;

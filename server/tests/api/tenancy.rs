@@ -114,6 +114,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/projects/create", vec![("workspace_id", ws), ("name", "intruder"), ("selector", "")]),
         ("/api/projects/view", vec![("id", project)]),
         ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
+        ("/api/projects/set-pod-security", vec![("id", project), ("version", "1"), ("level", "restricted")]),
         ("/api/projects/add-resource", vec![("project_id", project), ("yaml", CONFIGMAP)]),
         (
             "/api/projects/review-configmap",
@@ -184,7 +185,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
 }
 
 /// A local account of the default tenant holding `role` on `scope`, logged in.
-async fn user_with(app: &TestApp, name: &str, role: flotilla_domain::Role, scope: &str) -> reqwest::Client {
+pub(crate) async fn user_with(app: &TestApp, name: &str, role: flotilla_domain::Role, scope: &str) -> reqwest::Client {
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     let admin = flotilla_store::Actor::system("test");
     let password = secrecy::SecretString::from(format!("{name}-password-long"));
@@ -305,8 +306,15 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
         .call(&ws_admin, "/api/projects/create", &[("workspace_id", &a.workspace), ("name", "api"), ("selector", "")])
         .await)
     .await;
-    ok(app
+    // Cluster-scoped RBAC reaches every selected cluster, shared with other workspaces: a
+    // tenant admin's; a namespace is the workspace's.
+    let refused = app
         .call(&ws_admin, "/api/workspaces/add-resource", &[("workspace_id", &a.workspace), ("yaml", CLUSTER_ROLE)])
+        .await;
+    assert_eq!(refused.status(), 403);
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n";
+    ok(app
+        .call(&ws_admin, "/api/workspaces/add-resource", &[("workspace_id", &a.workspace), ("yaml", namespace)])
         .await)
     .await;
     assert_eq!(status(app.call(&ws_admin, "/api/projects/view", &[("id", &other_project)]).await), 404);

@@ -45,6 +45,13 @@ pub async fn set_project_selector(id: String, version: i64, selector: String) ->
     crate::error::with_status(ssr::set_selector(id, version, selector).await)
 }
 
+/// Sets the Pod Security level of the project's namespace (`restricted`, `baseline`, or —
+/// a tenant admin only — `privileged`), if the project is still at `version`. A project admin.
+#[server(endpoint = "projects/set-pod-security")]
+pub async fn set_pod_security(id: String, version: i64, level: String) -> Result<ProjectSummary, AppError> {
+    crate::error::with_status(ssr::set_pod_security(id, version, level).await)
+}
+
 /// What adding the ConfigMap the form describes would do in each cluster. Nothing is saved.
 #[server(endpoint = "projects/review-configmap")]
 pub async fn review_configmap(
@@ -97,8 +104,9 @@ pub async fn add_resource(project_id: String, yaml: String) -> Result<ResourceRo
 mod ssr {
     use std::collections::{BTreeMap, HashMap};
 
+    use flotilla_domain::{Clearance, PodSecurity};
     use flotilla_domain::{ClusterOverride, Level, OverridePatch, ResourceName, escape_pointer};
-    use flotilla_store::{Project, ResourceHome, ResourceSpec, Store};
+    use flotilla_store::{Project, ProjectScope, ResourceHome, ResourceSpec, Store};
     use serde_json::{Value, json};
 
     use crate::AppError;
@@ -119,6 +127,21 @@ mod ssr {
         let user = require_caller().await?;
         let (store, _, _) = project_for(&user, &id, Level::Admin).await?;
         let project = store.set_project_selector(&user.tenant_id, &actor(&user), &id, &selector, version).await?;
+        let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        Ok(project_summary(project, &all, &workspace.selector))
+    }
+
+    pub async fn set_pod_security(id: String, version: i64, level: String) -> Result<ProjectSummary, AppError> {
+        let user = require_caller().await?;
+        let (store, _, have) = project_for(&user, &id, Level::Admin).await?;
+        let level = PodSecurity::parse(level.trim()).ok_or_else(|| AppError::Invalid {
+            field: "pod_security".into(),
+            message: "choose restricted, baseline or privileged".into(),
+        })?;
+        let clearance = user.clearance(have)?;
+        let project =
+            store.set_project_pod_security(&user.tenant_id, &actor(&user), clearance, &id, level, version).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(project_summary(project, &all, &workspace.selector))
@@ -161,6 +184,7 @@ mod ssr {
             codes,
             notes,
             level,
+            pod_security: project.pod_security,
         })
     }
 
@@ -203,6 +227,7 @@ mod ssr {
     /// The ConfigMap the form describes, checked as creating it would be.
     fn configmap_spec(
         project: &flotilla_store::Project,
+        clearance: Clearance,
         name: &str,
         data: &str,
         override_cluster: &str,
@@ -237,7 +262,8 @@ mod ssr {
                     .collect(),
             }),
         }
-        flotilla_store::check_new(&spec, Some(&project.name)).map_err(|e| form_field(e.into()))?;
+        let scope = ProjectScope { namespace: &project.name, pod_security: project.pod_security };
+        flotilla_store::check_new(&spec, Some(scope), clearance).map_err(|e| form_field(e.into()))?;
         Ok(spec)
     }
 
@@ -263,8 +289,9 @@ mod ssr {
         override_data: String,
     ) -> Result<Review, AppError> {
         let user = require_caller().await?;
-        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
-        let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
+        let (store, project, level) = project_for(&user, &project_id, Level::Edit).await?;
+        let clearance = user.clearance(level)?;
+        let spec = configmap_spec(&project, clearance, &name, &data, &override_cluster, &override_data)?;
         let home = home_of(&store, &user, &project.workspace_id, Some(&project.id), Level::Edit).await?;
         home.review(None, Some(&Shown::new(&spec, None, None)?))
     }
@@ -277,11 +304,12 @@ mod ssr {
         override_data: String,
     ) -> Result<ResourceRow, AppError> {
         let user = require_caller().await?;
-        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
-        let spec = configmap_spec(&project, &name, &data, &override_cluster, &override_data)?;
+        let (store, project, level) = project_for(&user, &project_id, Level::Edit).await?;
+        let clearance = user.clearance(level)?;
+        let spec = configmap_spec(&project, clearance, &name, &data, &override_cluster, &override_data)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
         let id = store
-            .create_resource(&user.tenant_id, &actor(&user), home, &spec)
+            .create_resource(&user.tenant_id, &actor(&user), clearance, home, &spec)
             .await
             .map_err(|e| form_field(e.into()))?;
         Ok(resource_row(store.get_resource(&user.tenant_id, &id).await?))
@@ -290,6 +318,7 @@ mod ssr {
     /// The Secret the form describes, checked as creating it would be.
     fn secret_spec(
         project: &flotilla_store::Project,
+        clearance: Clearance,
         name: &str,
         values: &BTreeMap<String, String>,
     ) -> Result<ResourceSpec, AppError> {
@@ -311,7 +340,8 @@ mod ssr {
         let spec = ResourceSpec::new(json!({
             "apiVersion": "v1", "kind": "Secret", "type": "Opaque", "metadata": {"name": name.as_str()}, "stringData": values,
         }));
-        flotilla_store::check_new(&spec, Some(&project.name)).map_err(|e| form_field(e.into()))?;
+        let scope = ProjectScope { namespace: &project.name, pod_security: project.pod_security };
+        flotilla_store::check_new(&spec, Some(scope), clearance).map_err(|e| form_field(e.into()))?;
         Ok(spec)
     }
 
@@ -321,8 +351,9 @@ mod ssr {
         values: BTreeMap<String, String>,
     ) -> Result<Review, AppError> {
         let user = require_caller().await?;
-        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
-        let spec = secret_spec(&project, &name, &values)?;
+        let (store, project, level) = project_for(&user, &project_id, Level::Edit).await?;
+        let clearance = user.clearance(level)?;
+        let spec = secret_spec(&project, clearance, &name, &values)?;
         let keys = values.keys().map(|k| (k.clone(), String::new())).collect();
         let home = home_of(&store, &user, &project.workspace_id, Some(&project.id), Level::Edit).await?;
         home.review(None, Some(&Shown::new(&spec, Some(&keys), None)?))
@@ -334,11 +365,12 @@ mod ssr {
         values: BTreeMap<String, String>,
     ) -> Result<ResourceRow, AppError> {
         let user = require_caller().await?;
-        let (store, project, _) = project_for(&user, &project_id, Level::Edit).await?;
-        let spec = secret_spec(&project, &name, &values)?;
+        let (store, project, level) = project_for(&user, &project_id, Level::Edit).await?;
+        let clearance = user.clearance(level)?;
+        let spec = secret_spec(&project, clearance, &name, &values)?;
         let home = ResourceHome { workspace_id: &project.workspace_id, project: Some((&project.id, &project.name)) };
         let id = store
-            .create_resource(&user.tenant_id, &actor(&user), home, &spec)
+            .create_resource(&user.tenant_id, &actor(&user), clearance, home, &spec)
             .await
             .map_err(|e| form_field(e.into()))?;
         Ok(resource_row(store.get_resource(&user.tenant_id, &id).await?))

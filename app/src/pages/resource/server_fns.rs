@@ -239,7 +239,7 @@ mod ssr {
         };
         // The store's own checks (same object, namespace, placement, overrides that
         // apply), so a review never shows what could not be saved.
-        flotilla_store::check_update(&stored.record, &spec, home.namespace())?;
+        flotilla_store::check_update(&stored.record, &stored.spec.template, &spec, home.scope(), home.clearance()?)?;
         Ok((spec, values))
     }
 
@@ -257,7 +257,7 @@ mod ssr {
         let (store, stored, home) = current(&user, &id, Level::Edit).await?;
         let (spec, _) = edited(&stored, &home, &edit).map_err(yaml_field)?;
         store
-            .update_resource(&user.tenant_id, &actor(&user), &id, version, &spec)
+            .update_resource(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, &spec)
             .await
             .map_err(|e| yaml_field(e.into()))
     }
@@ -302,6 +302,10 @@ mod ssr {
         let user = require_caller().await?;
         let (store, stored, home) = current(&user, &id, Level::Edit).await?;
         let target = store.resource_revision(&user.tenant_id, &id, Some(revision)).await?;
+        // What it is now and what it would return to must both be the caller's to write.
+        let clearance = home.clearance()?;
+        flotilla_store::check_removal(&stored.spec.template, home.scope(), clearance)?;
+        flotilla_store::check_new(&target.spec, home.scope(), clearance)?;
         let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
         let after = Shown::new(&target.spec, target.secret_values.as_ref(), stored.secret_values.as_ref())?;
         home.review(Some(&before), Some(&after))
@@ -309,11 +313,11 @@ mod ssr {
 
     pub async fn revert(id: String, version: i64, revision: i64) -> Result<i64, AppError> {
         let user = require_caller().await?;
-        let (store, record) = record_for(&user, &id, Level::Edit).await?;
-        if let Some(why) = locked(&record) {
+        let (store, stored, home) = current(&user, &id, Level::Edit).await?;
+        if let Some(why) = locked(&stored.record) {
             return Err(AppError::Invalid { field: "resource".into(), message: why });
         }
-        Ok(store.revert_resource(&user.tenant_id, &actor(&user), &id, version, revision).await?)
+        Ok(store.revert_resource(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, revision).await?)
     }
 
     pub async fn review_delete(id: String, orphan: bool) -> Result<Review, AppError> {
@@ -322,6 +326,8 @@ mod ssr {
         if let Some(why) = locked(&stored.record) {
             return Err(AppError::Invalid { field: "resource".into(), message: why });
         }
+        // Deleting (or orphaning: no longer managed) takes the clearance its content needs.
+        flotilla_store::check_removal(&stored.spec.template, home.scope(), home.clearance()?)?;
         let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
         if orphan {
             // The objects stay as they are.
@@ -332,12 +338,13 @@ mod ssr {
 
     pub async fn delete(id: String, version: i64, orphan: bool) -> Result<String, AppError> {
         let user = require_caller().await?;
-        let (store, record) = record_for(&user, &id, Level::Edit).await?;
+        let (store, stored, home) = current(&user, &id, Level::Edit).await?;
+        let record = stored.record;
         if let Some(why) = locked(&record) {
             return Err(AppError::Invalid { field: "resource".into(), message: why });
         }
         let policy = if orphan { DeletionPolicy::Orphan } else { DeletionPolicy::Delete };
-        store.delete_resource(&user.tenant_id, &actor(&user), &id, version, policy).await?;
+        store.delete_resource(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, policy).await?;
         Ok(match record.project_id {
             Some(project) => format!("/projects/{project}"),
             None => format!("/workspaces/{}", record.workspace_id),

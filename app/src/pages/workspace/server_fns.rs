@@ -108,9 +108,11 @@ mod ssr {
         let user = require_caller().await?;
         let store = app_state()?.store;
         let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
-        user.require_level(&workspace.id, None, Level::Admin)?;
+        let level = user.require_level(&workspace.id, None, Level::Admin)?;
         let name = ResourceName::parse("name", name.trim())?;
-        let project = store.create_project(&user.tenant_id, &actor(&user), &workspace.id, &name, &selector).await?;
+        let clearance = user.clearance(level)?;
+        let project =
+            store.create_project(&user.tenant_id, &actor(&user), clearance, &workspace.id, &name, &selector).await?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(project_summary(project, &all, &workspace.selector))
     }
