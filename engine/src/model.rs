@@ -42,7 +42,7 @@ pub(crate) struct ResourceEntry {
     pub id: String,
     pub tenant_id: String,
     workspace_id: String,
-    project_id: Option<String>,
+    pub project_id: Option<String>,
     pub revision: i64,
     template: serde_json::Value,
     /// `Err(message)` when the stored placement no longer parses (cannot place anywhere).
@@ -106,7 +106,7 @@ impl ResourceEntry {
         }
     }
 
-    fn is_project_namespace(&self) -> bool {
+    pub fn is_project_namespace(&self) -> bool {
         self.order == 0 && self.project_id.is_some()
     }
 }
@@ -152,6 +152,8 @@ pub(crate) struct FleetModel {
     workspaces: HashMap<String, WorkspaceEntry>,
     projects: HashMap<String, ProjectEntry>,
     resources: HashMap<String, Arc<ResourceEntry>>,
+    /// Each project's own Namespace resource, by project id.
+    namespaces: HashMap<String, String>,
 }
 
 impl FleetModel {
@@ -233,15 +235,24 @@ impl FleetModel {
                 let mut entry = ResourceEntry::from_store(r);
                 entry.key = self.key_of(&entry).map(Arc::new);
                 let entry = Arc::new(entry);
+                if let (Some(project), true) = (&entry.project_id, entry.is_project_namespace()) {
+                    self.namespaces.insert(project.clone(), id.to_owned());
+                }
                 // A deleted resource must still reach the clusters that hold it.
                 affected.extend(self.clusters_matching(|m, c| m.places(&entry, c)));
                 self.resources.insert(id.to_owned(), entry);
             }
             None => {
                 self.resources.remove(id);
+                self.namespaces.retain(|_, ns| ns != id);
             }
         }
         affected
+    }
+
+    /// The id of project `project_id`'s own Namespace resource.
+    pub fn project_namespace(&self, project_id: &str) -> Option<&str> {
+        self.namespaces.get(project_id).map(String::as_str)
     }
 
     pub fn resource(&self, id: &str) -> Option<Arc<ResourceEntry>> {

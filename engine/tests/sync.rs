@@ -416,3 +416,32 @@ async fn a_workload_the_tightened_pod_security_level_forbids_is_refused_in_the_m
     assert!(f.member_get("a", "apps/v1", "Deployment", Some("shop"), "web").await.is_some());
     assert_eq!(f.writes("a"), writes + 1, "only the namespace was written");
 }
+
+#[tokio::test]
+async fn nothing_is_written_into_a_namespace_flotilla_does_not_own_until_a_tenant_admin_adopts_it() {
+    use flotilla_domain::Clearance;
+    let f = fleet(&[("a", "")]).await;
+    let member = f.sim.cluster("a").unwrap();
+    member
+        .create_object(
+            "v1",
+            "namespaces",
+            None,
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "legacy"}}),
+        )
+        .unwrap();
+    let (ws, project) = f.project("", "legacy", "").await;
+    let namespace = f.store.list_resources(&f.tenant, &ws, Some(&project)).await.unwrap()[0].id.clone();
+    f.wait_code(&namespace, "a", StatusCode::AlreadyExists).await;
+    let id = f.add(&ws, Some((&project, "legacy")), &configmap("settings", json!({"a": "b"}))).await;
+    let blocked = f.wait_code(&id, "a", StatusCode::WaitingForDependency).await;
+    assert!(blocked.message.contains("not Flotilla's"), "{}", blocked.message);
+    assert!(f.member_configmap("a", "legacy", "settings").await.is_none(), "nothing written into it");
+
+    let refused = f.store.adopt_project_namespace(&f.tenant, &common::actor(), Clearance::Admin, &project).await;
+    assert!(refused.unwrap_err().to_string().contains("only a tenant admin"));
+    f.store.adopt_project_namespace(&f.tenant, &common::actor(), Clearance::TenantAdmin, &project).await.unwrap();
+    f.wait_code(&namespace, "a", StatusCode::Synced).await;
+    f.wait_code(&id, "a", StatusCode::Synced).await;
+    assert!(f.member_configmap("a", "legacy", "settings").await.is_some());
+}

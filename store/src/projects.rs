@@ -170,6 +170,53 @@ impl Store {
         Ok(Project { pod_security: level, version: current.version + 1, ..current })
     }
 
+    /// Lets Flotilla take over project `id`'s namespace in the clusters where a namespace of
+    /// that name existed before the project (until then nothing of the project is written
+    /// there). A tenant admin's decision: whatever else is in that namespace becomes reachable
+    /// by the project's roles.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn adopt_project_namespace(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        id: &str,
+    ) -> Result<()> {
+        if clearance < Clearance::TenantAdmin {
+            return Err(flotilla_domain::Error::refused(
+                "adopting a namespace Flotilla did not create hands what is in it to the project: only a tenant admin may",
+            )
+            .into());
+        }
+        let mut tx = self.write_tx().await?;
+        let project = find_project(&mut *tx, tenant_id, id).await?;
+        let ns_id: String = sqlx::query_scalar(
+            "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND api_version = 'v1' \
+             AND kind = 'Namespace' AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("project namespace"))?;
+        sqlx::query(
+            "UPDATE federated_resources SET adopt_existing = TRUE, updated_at = $1, version = version + 1 \
+             WHERE tenant_id = $2 AND id = $3",
+        )
+        .bind(now_ms())
+        .bind(tenant_id)
+        .bind(&ns_id)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "project.update", id, &project.name)
+            .detail(serde_json::json!({ "adopt_namespace": true }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
+        Ok(())
+    }
+
     /// Changes a project's selector, if nobody changed the project since `expected_version`.
     #[tracing::instrument(skip(self, actor))]
     pub async fn set_project_selector(

@@ -34,6 +34,9 @@ pub struct ProjectView {
     pub level: flotilla_domain::Level,
     /// The Pod Security Standard its namespace enforces, which its pods must meet.
     pub pod_security: flotilla_domain::PodSecurity,
+    /// Whether the caller is a tenant admin (who may adopt a namespace that existed before).
+    #[serde(default)]
+    pub tenant_admin: bool,
 }
 
 /// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.

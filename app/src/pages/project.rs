@@ -20,7 +20,9 @@ use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
 use crate::live::LiveEvent;
 use crate::model::{ProjectView, StatusView};
-use server_fns::{AddConfigmap, AddResource, AddSecret, SetPodSecurity, SetProjectSelector, get_project_view};
+use server_fns::{
+    AddConfigmap, AddResource, AddSecret, AdoptNamespace, SetPodSecurity, SetProjectSelector, get_project_view,
+};
 
 use add_forms::{AddConfigMap, AddSecretForm};
 use matrix::MatrixRow;
@@ -125,6 +127,7 @@ fn Project(
         resources,
         level,
         pod_security,
+        tenant_admin,
         ..
     } = p;
     let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
@@ -145,6 +148,15 @@ fn Project(
         shown.with(|s| s.iter().skip(start).take(COLUMNS).cloned().collect::<Vec<_>>())
     });
     let resources = StoredValue::new(resources);
+    // Where a namespace of the project's name existed before it, nothing of the project is
+    // written until a tenant admin adopts it.
+    let namespace_id = resources.with_value(|rs| rs.iter().find(|r| r.kind == "Namespace").map(|r| r.id.clone()));
+    let foreign_namespace = move || {
+        namespace_id.as_ref().is_some_and(|ns| {
+            cells.with(|c| c.iter().any(|((r, _), s)| r == ns && s.as_ref().is_some_and(|s| s.code == "AlreadyExists")))
+        })
+    };
+    let adopt = ServerAction::<AdoptNamespace>::new();
     let tab = RwSignal::new(Tab::All);
     let shown_resources =
         move || resources.with_value(|rs| rs.iter().filter(|r| tab.get().holds(&r.kind)).cloned().collect::<Vec<_>>());
@@ -183,6 +195,24 @@ fn Project(
                 on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
         })}
         <PodSecurityLevel id=id.clone() version current=pod_security can_change=level.is_admin() action=set_level />
+        <Show when=foreign_namespace.clone()>
+            <div class="mt-3 max-w-3xl rounded-md bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="foreign-namespace">
+                <p>{format!(
+                    "In some clusters a namespace named {name} existed before this project and is not Flotilla's: \
+                     nothing of the project is written there until a tenant admin adopts it."
+                )}</p>
+                {tenant_admin.then(|| {
+                    let id = edit_id.get_value();
+                    view! {
+                        <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=move || adopt.pending().get()
+                            on:click=move |_| { adopt.dispatch(AdoptNamespace { id: id.clone() }); }>
+                            "Adopt the namespace"
+                        </button>
+                    }
+                })}
+                {move || adopt.value().get().and_then(Result::err).map(|e| view! { <div class="mt-2"><ErrorAlert message=e.to_string() /></div> })}
+            </div>
+        </Show>
         {(!level.can_edit()).then(|| view! {
             <p class="mt-2 text-sm text-slate-600" data-testid="read-only">"You can view this project; your role does not let you change it."</p>
         })}

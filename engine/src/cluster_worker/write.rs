@@ -76,6 +76,22 @@ impl ClusterWorker {
         }
     }
 
+    /// Why a project's object must not be written here, if so: the member has not accepted
+    /// the project's namespace from Flotilla (it existed before and is not Flotilla's, or it
+    /// is not there yet). Nothing is ever written into a namespace Flotilla does not own.
+    fn foreign_namespace(&self, resource: &ResourceEntry) -> Option<String> {
+        let project = resource.project_id.as_deref().filter(|_| !resource.is_project_namespace())?;
+        let namespace = resource.key.as_ref().and_then(|k| k.namespace.clone()).unwrap_or_default();
+        let ns_resource = self.cx.model.read().project_namespace(project).map(str::to_owned);
+        let ours = ns_resource.and_then(|ns| self.tracked.get(ns.as_str())).is_some_and(|t| t.applied.is_some());
+        (!ours).then(|| {
+            format!(
+                "the namespace {namespace} is not Flotilla's in this cluster (it existed before, or is not created \
+                 yet): nothing is written into it until it is (a tenant admin may adopt it)"
+            )
+        })
+    }
+
     async fn apply(
         &mut self,
         id: &str,
@@ -84,6 +100,12 @@ impl ClusterWorker {
         create: bool,
         verify_first: bool,
     ) -> bool {
+        if let Some(why) = self.foreign_namespace(resource) {
+            self.track_key(id, resource.key.as_ref(), &output.key);
+            self.set_status(id, StatusCode::WaitingForDependency, why);
+            self.retry.insert(id.to_owned());
+            return true;
+        }
         let Some(client) = self.client() else { return false };
         let timeout = self.cx.settings.request_timeout;
         if verify_first {

@@ -110,6 +110,13 @@ async fn a_project_editor_cannot_bind_cluster_admin_run_privileged_pods_or_lift_
     let view: Value = ok(call(&editor, "/api/projects/view", vec![("id", project.clone())]).await).await;
     assert_eq!(view["pod_security"], "privileged");
     ok(call(&editor, "/api/resources/review-new", review(PRIVILEGED_POD.into())).await).await;
+
+    // Adopting a namespace that existed before hands what is in it to the project: a tenant admin's.
+    let adopt = || vec![("id", project.clone())];
+    forbidden(call(&editor, "/api/projects/adopt-namespace", adopt()).await).await;
+    let reason = forbidden(call(&project_admin, "/api/projects/adopt-namespace", adopt()).await).await;
+    assert!(reason.contains("only a tenant admin"), "{reason}");
+    ok(call(&admin, "/api/projects/adopt-namespace", adopt()).await).await;
 }
 
 #[tokio::test]

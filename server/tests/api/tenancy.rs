@@ -115,6 +115,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/projects/view", vec![("id", project)]),
         ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
         ("/api/projects/set-pod-security", vec![("id", project), ("version", "1"), ("level", "restricted")]),
+        ("/api/projects/adopt-namespace", vec![("id", project)]),
         ("/api/projects/add-resource", vec![("project_id", project), ("yaml", CONFIGMAP)]),
         (
             "/api/projects/review-configmap",

@@ -52,6 +52,13 @@ pub async fn set_pod_security(id: String, version: i64, level: String) -> Result
     crate::error::with_status(ssr::set_pod_security(id, version, level).await)
 }
 
+/// Lets Flotilla take over the project's namespace where one of that name existed before
+/// the project (until then nothing of the project is written there). A tenant admin only.
+#[server(endpoint = "projects/adopt-namespace")]
+pub async fn adopt_namespace(id: String) -> Result<(), AppError> {
+    crate::error::with_status(ssr::adopt_namespace(id).await)
+}
+
 /// What adding the ConfigMap the form describes would do in each cluster. Nothing is saved.
 #[server(endpoint = "projects/review-configmap")]
 pub async fn review_configmap(
@@ -147,6 +154,12 @@ mod ssr {
         Ok(project_summary(project, &all, &workspace.selector))
     }
 
+    pub async fn adopt_namespace(id: String) -> Result<(), AppError> {
+        let user = require_caller().await?;
+        let (store, _, have) = project_for(&user, &id, Level::Admin).await?;
+        Ok(store.adopt_project_namespace(&user.tenant_id, &actor(&user), user.clearance(have)?, &id).await?)
+    }
+
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
         let user = require_caller().await?;
         let (store, project, level) = project_for(&user, &id, Level::View).await?;
@@ -185,6 +198,7 @@ mod ssr {
             notes,
             level,
             pod_security: project.pod_security,
+            tenant_admin: user.access.is_tenant_admin(),
         })
     }
 
