@@ -12,6 +12,7 @@ pub mod overrides;
 pub mod placement;
 pub mod policy;
 pub mod provider;
+pub mod redirect;
 pub mod render;
 pub mod resource;
 pub mod review;

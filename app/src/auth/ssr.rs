@@ -156,14 +156,10 @@ pub async fn start_session(
     Ok(())
 }
 
-/// `next` if it is a path on this site, else `/` (no open redirects).
+/// `next` if it is a path on this site, else `/` (no open redirects; the rule is
+/// `flotilla_domain::redirect`).
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains("://") => {
-            p.to_owned()
-        }
-        _ => "/".to_owned(),
-    }
+    next.and_then(flotilla_domain::redirect::local_path).unwrap_or("/").to_owned()
 }
 
 pub async fn login(tenant: String, username: String, password: String, next: Option<String>) -> Result<(), AppError> {

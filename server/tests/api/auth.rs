@@ -153,3 +153,30 @@ async fn a_server_function_with_a_missing_or_malformed_argument_answers_400_sayi
     let bad = app.call(&client, "/api/workspaces/create", &[("name", "Bad Name"), ("selector", "")]).await;
     assert_eq!(bad.status(), 422);
 }
+
+/// #16 point 10: after logging in the browser goes to `next` only when it is a path on this
+/// site that a browser reads the same way; anything else (tab, newline, backslash, `//`)
+/// goes to `/`, and nothing panics.
+#[tokio::test]
+async fn the_next_address_after_login_stays_on_this_site() {
+    let app = spawn_app().await;
+    for (next, expected) in [
+        ("/workspaces?tab=x", "/workspaces?tab=x"),
+        ("/\t/evil.example", "/"),
+        ("/%09/evil.example", "/%09/evil.example"),
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/\r\nSet-Cookie: stolen=1", "/"),
+        ("/\n/evil.example", "/"),
+        ("https://evil.example/", "/"),
+    ] {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let form =
+            [("tenant", ""), ("username", "admin"), ("password", crate::helpers::ADMIN_PASSWORD), ("next", next)];
+        // A plain form post (no JavaScript), as the login page sends it before hydration.
+        let response =
+            client.post(app.url("/api/auth/login")).header("Accept", "text/html").form(&form).send().await.unwrap();
+        assert!(response.status().is_redirection(), "{next:?}: {}", response.status());
+        assert_eq!(response.headers()["location"], expected, "{next:?}");
+    }
+}
