@@ -3,7 +3,7 @@
 //! is reviewed, and the checks the tenant pages share. Compiled with the `ssr` feature only;
 //! the server functions themselves live beside the page they serve (`pages/<page>/server_fns.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use flotilla_domain::review::{Desired, Member, review};
 use flotilla_domain::{
@@ -165,10 +165,39 @@ impl Shown {
         values: Option<&BTreeMap<String, String>>,
         before: Option<&BTreeMap<String, String>>,
     ) -> Result<Self, AppError> {
+        Self::masking(spec, values.map(|v| masked(v, before)))
+    }
+
+    /// `spec` after an edit that set the Secret values named in `set` (to whatever the editor
+    /// typed): those read as set, never as changed or not — a review must not tell an editor
+    /// whether a guessed value equals the stored one.
+    pub(crate) fn edited(
+        spec: &ResourceSpec,
+        values: Option<&BTreeMap<String, String>>,
+        before: Option<&BTreeMap<String, String>>,
+        set: &BTreeSet<String>,
+    ) -> Result<Self, AppError> {
+        let shown = values.map(|values| {
+            let mut shown = masked(values, before);
+            if let Some(shown) = shown.as_object_mut() {
+                for key in set {
+                    let was_there = before.is_some_and(|b| b.contains_key(key));
+                    let text = if was_there { "(hidden, set again)" } else { "(hidden, new)" };
+                    if let Some(value) = shown.get_mut(key.as_str()) {
+                        *value = Value::String(text.into());
+                    }
+                }
+            }
+            shown
+        });
+        Self::masking(spec, shown)
+    }
+
+    fn masking(spec: &ResourceSpec, shown_values: Option<Value>) -> Result<Self, AppError> {
         let mut template = spec.template.clone();
-        if let (Some(values), Some(obj)) = (values, template.as_object_mut()) {
+        if let (Some(values), Some(obj)) = (shown_values, template.as_object_mut()) {
             obj.remove("stringData");
-            obj.insert("data".into(), masked(values, before));
+            obj.insert("data".into(), values);
         }
         Ok(Self { template, placement: spec.placement.resolve()?, overrides: spec.overrides.clone() })
     }

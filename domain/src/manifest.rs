@@ -26,6 +26,9 @@ pub fn parse_manifest(text: &str) -> Result<Value> {
     if !text_at(value.pointer("/metadata/name")) {
         return Err(Error::invalid(FIELD, "the object needs metadata.name"));
     }
+    // Pasted from `kubectl get -o yaml`: what the cluster wrote is not the user's to keep.
+    let mut value = value;
+    crate::resource::strip_server_fields(&mut value);
     Ok(value)
 }
 

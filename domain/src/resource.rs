@@ -46,8 +46,42 @@ pub fn check_resource(
     }
     overrides::validate(template, overrides)?;
     let mut template = template.clone();
+    strip_server_fields(&mut template);
     let secret_values = if is_secret { split_secret_values(&mut template)? } else { None };
     Ok(CheckedResource { key, template, secret_values })
+}
+
+/// The annotation `kubectl apply` leaves on an object: the whole object as last applied, a
+/// Secret's values included, in plain text.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Removes what a cluster wrote into an object (as `kubectl get -o yaml` shows it) and is not
+/// part of what a user asks for: `status`, `managedFields`, the uid, versions and timestamps,
+/// owner references (to objects of that cluster), and `kubectl apply`'s copy of the object —
+/// which for a Secret holds its values unencrypted, and would be shown to every viewer.
+pub fn strip_server_fields(object: &mut Value) {
+    let Some(obj) = object.as_object_mut() else { return };
+    obj.remove("status");
+    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else { return };
+    for field in [
+        "managedFields",
+        "resourceVersion",
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "ownerReferences",
+    ] {
+        meta.remove(field);
+    }
+    if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+        annotations.remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            meta.remove("annotations");
+        }
+    }
 }
 
 /// An edit keeps the object it is about (`api_version`, `kind`, `name` of the stored one): a
@@ -143,6 +177,30 @@ mod tests {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
         let e = check_resource(&cm, &Placement::selector("env in ("), &[], Some("p"));
         assert_eq!(e.unwrap_err().field(), "placement");
+    }
+
+    #[test]
+    fn what_a_cluster_wrote_into_an_object_is_not_kept_and_a_secret_leaves_no_plaintext_copy() {
+        let pasted = json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "db", "uid": "1", "resourceVersion": "9", "creationTimestamp": "2026-01-01T00:00:00Z",
+                         "managedFields": [{"manager": "kubectl"}],
+                         "annotations": {LAST_APPLIED: "{\"stringData\":{\"password\":\"hunter2\"}}", "team": "db"}},
+            "data": {"password": "aHVudGVyMg=="},
+            "status": {},
+        });
+        let checked = check_resource(&pasted, &Placement::everywhere(), &[], Some("shop")).unwrap();
+        assert!(!checked.template.to_string().contains("hunter2"), "{}", checked.template);
+        assert_eq!(checked.template["metadata"], json!({"name": "db", "annotations": {"team": "db"}}));
+        assert_eq!(checked.template.get("status"), None);
+        let mut manifest = configmap_as_kubectl_shows_it();
+        strip_server_fields(&mut manifest);
+        assert_eq!(manifest["metadata"], json!({"name": "c"}), "an emptied annotations map goes too");
+    }
+
+    fn configmap_as_kubectl_shows_it() -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "c", "annotations": {LAST_APPLIED: "{}"}, "generation": 3}})
     }
 
     #[test]

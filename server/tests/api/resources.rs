@@ -259,8 +259,13 @@ async fn secret_values_are_write_only_and_reviews_say_only_what_changed() {
     let lines = changed_lines(&review["changes"][0]);
     assert_eq!(
         lines,
-        ["-  password: (hidden)", "-  user: (hidden)", "+  password: (hidden, changed)", "+  token: (hidden, new)"]
+        ["-  password: (hidden)", "-  user: (hidden)", "+  password: (hidden, set again)", "+  token: (hidden, new)"]
     );
+    // A guess of the stored value reads the same as any other: the review is no oracle (#16 point 12).
+    let guess = json!({"yaml": yaml, "placement": {}, "overrides": [], "secret_set": {"password": "hunter2-first"}});
+    let review =
+        ok(s.app.call_json(&s.client, "/api/resources/review-edit", &json!({"id": id, "edit": guess})).await).await;
+    assert_eq!(changed_lines(&review["changes"][0]), ["-  password: (hidden)", "+  password: (hidden, set again)"]);
     // Values go under Values, never in the YAML.
     let leaky = json!({"yaml": format!("{yaml}data:\n  password: eA==\n"), "placement": {}, "overrides": []});
     let error =
@@ -363,4 +368,22 @@ async fn new_objects_are_reviewed_first_and_cluster_scoped_ones_go_to_the_worksp
 
 fn as_refs<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     form.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// #16 point 12: a Secret pasted from `kubectl get -o yaml` keeps no plaintext copy of its
+/// values in `kubectl apply`'s annotation, nor what the cluster wrote (managedFields, uid…).
+#[tokio::test]
+async fn a_pasted_secret_keeps_no_plaintext_copy_and_no_server_fields() {
+    let s = session().await;
+    let pasted = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pasted\n  uid: 0b5c\n  resourceVersion: \"42\"\n  \
+                  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{\"stringData\":{\"password\":\"s3cr3t-plain\"}}'\n  \
+                  managedFields:\n  - manager: kubectl\ndata:\n  password: czNjcjN0LXBsYWlu\n";
+    let id = add_yaml(&s, pasted).await;
+    let d = detail(&s, &id).await;
+    let text = d.to_string();
+    assert!(!text.contains("s3cr3t") && !text.contains("czNjcjN0"), "{text}");
+    for field in ["last-applied-configuration", "managedFields", "resourceVersion", "uid"] {
+        assert!(!d["yaml"].as_str().unwrap().contains(field), "{field}: {}", d["yaml"]);
+    }
+    assert_eq!(d["secret_keys"], json!(["password"]));
 }

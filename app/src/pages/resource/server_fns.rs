@@ -248,7 +248,8 @@ mod ssr {
         let (_, stored, home) = current(&user, &id, Level::Edit).await?;
         let (spec, values) = edited(&stored, &home, &edit).map_err(yaml_field)?;
         let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
-        let after = Shown::new(&spec, values.as_ref(), stored.secret_values.as_ref())?;
+        let set = edit.secret_set.keys().cloned().collect();
+        let after = Shown::edited(&spec, values.as_ref(), stored.secret_values.as_ref(), &set)?;
         home.review(Some(&before), Some(&after))
     }
 
