@@ -79,6 +79,8 @@ export default defineConfig({
         FLOTILLA_DEMO: "true",
         // The demo fleet's simulator, whose fault endpoint the tests use (tests/helpers.ts).
         FLOTILLA_DEMO_LISTEN: `127.0.0.1:${port + 1}`,
+        // Its admin API's token (tests/helpers.ts has the same).
+        FLOTILLA_DEMO_ADMIN_TOKEN: "e2e-simulator-admin-token",
       },
     },
   ],

@@ -1,9 +1,9 @@
-import { test, expect, request } from "@playwright/test";
-import { hydrated, logIn, newSimulatedCluster, SIMULATOR } from "./helpers";
+import { test, expect } from "@playwright/test";
+import { hydrated, logIn, newSimulatedCluster, SIMULATOR, simulatorAdmin } from "./helpers";
 
 /** Sets a demo cluster's faults through the simulator's admin endpoint. */
 async function faults(cluster: string, body: Record<string, unknown>) {
-  const api = await request.newContext({ ignoreHTTPSErrors: true });
+  const api = await simulatorAdmin();
   const answer = await api.put(`${SIMULATOR}/admin/clusters/${cluster}/faults`, { data: body });
   expect(answer.ok()).toBeTruthy();
   await api.dispose();
@@ -11,7 +11,7 @@ async function faults(cluster: string, body: Record<string, unknown>) {
 
 /** A ConfigMap's data as the member cluster serves it (through its kubeconfig). */
 async function memberConfigMap(cluster: string, namespace: string, name: string) {
-  const api = await request.newContext({ ignoreHTTPSErrors: true });
+  const api = await simulatorAdmin();
   const config = await (await api.get(`${SIMULATOR}/admin/clusters/${cluster}/kubeconfig`)).json();
   const server = config.clusters[0].cluster.server;
   const token = config.users[0].user.token;

@@ -20,9 +20,17 @@ export async function logIn(page: Page, username = ADMIN.username, password = AD
 /** The demo fleet's simulator (playwright.config.ts puts it next to the server's port). */
 export const SIMULATOR = `https://127.0.0.1:${Number(process.env.FLOTILLA_E2E_PORT ?? 3917) + 1}`;
 
+/** A client of the demo simulator's admin API (playwright.config.ts sets its token). */
+export async function simulatorAdmin() {
+  return request.newContext({
+    ignoreHTTPSErrors: true,
+    extraHTTPHeaders: { Authorization: "Bearer e2e-simulator-admin-token" },
+  });
+}
+
 /** Adds a simulated cluster to the demo simulator and answers its kubeconfig. */
 export async function newSimulatedCluster(name: string): Promise<string> {
-  const api = await request.newContext({ ignoreHTTPSErrors: true });
+  const api = await simulatorAdmin();
   const added = await api.post(`${SIMULATOR}/admin/clusters`, { data: { name } });
   expect(added.status()).toBe(201);
   const kubeconfig = await (await api.get(`${SIMULATOR}/admin/clusters/${name}/kubeconfig`)).text();

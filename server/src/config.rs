@@ -73,6 +73,10 @@ pub struct Args {
     /// Address for the demo fleet's simulated API servers [default: 127.0.0.1:0, any free port].
     #[arg(long, env = "FLOTILLA_DEMO_LISTEN")]
     pub demo_listen: Option<SocketAddr>,
+    /// The token the demo simulator's admin API requires [default: random; written to
+    /// <data dir>/demo-kubeconfigs/admin-token].
+    #[arg(long, env = "FLOTILLA_DEMO_ADMIN_TOKEN", hide_env_values = true)]
+    pub demo_admin_token: Option<SecretString>,
     /// Address serving /metrics for Prometheus, or `off` [default: 127.0.0.1:9464].
     #[arg(long, env = "FLOTILLA_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
@@ -97,6 +101,7 @@ struct FileConfig {
     site_root: Option<PathBuf>,
     demo: Option<bool>,
     demo_listen: Option<SocketAddr>,
+    demo_admin_token: Option<SecretString>,
     metrics_listen: Option<String>,
 }
 
@@ -119,6 +124,8 @@ pub struct Settings {
     pub site_root: PathBuf,
     pub demo: bool,
     pub demo_listen: SocketAddr,
+    /// `None`: a random one.
+    pub demo_admin_token: Option<SecretString>,
     /// `None`: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
 }
@@ -219,6 +226,7 @@ impl Settings {
             site_root,
             demo: args.demo.or(file.demo).unwrap_or(false),
             demo_listen: args.demo_listen.or(file.demo_listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+            demo_admin_token: args.demo_admin_token.or(file.demo_admin_token),
         })
     }
 }

@@ -98,7 +98,11 @@ impl Application {
         // whatever changed while no server ran).
         let access = store.spawn_access_reconciler();
         let demo = if settings.demo {
-            Some(crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir).await?)
+            let token = settings.demo_admin_token.as_ref().map(|t| t.expose_secret().to_owned());
+            Some(
+                crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir, token)
+                    .await?,
+            )
         } else {
             None
         };

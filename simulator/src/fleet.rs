@@ -21,6 +21,9 @@ pub struct SimSettings {
     /// kube-apiserver allows 100; a simulator serving a thousand clusters on one origin
     /// allows far more by default, so a hub can multiplex them over a few connections.
     pub http2_max_streams: u32,
+    /// What the admin API (`/admin/…`: add clusters, inject faults, hand out kubeconfigs)
+    /// requires as `Authorization: Bearer …`. Random unless given.
+    pub admin_token: String,
 }
 
 impl Default for SimSettings {
@@ -30,6 +33,7 @@ impl Default for SimSettings {
             workloads: WorkloadSettings::default(),
             tls: true,
             http2_max_streams: 100_000,
+            admin_token: random_token(),
         }
     }
 }
@@ -132,4 +136,9 @@ fn tick_cluster(cluster: &Cluster, settings: &WorkloadSettings) {
             rollouts.insert(key, s);
         }
     }
+}
+
+/// 32 random hex digits.
+pub fn random_token() -> String {
+    (0..32).map(|_| format!("{:x}", rand::random::<u8>() % 16)).collect()
 }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 pub use api_error::ApiError;
 pub use cluster::{Cluster, ClusterSpec, Faults, RequestCounts};
-pub use fleet::{Fleet, SimSettings};
+pub use fleet::{Fleet, SimSettings, random_token};
 pub use workloads::WorkloadSettings;
 
 /// Why the simulator could not do something.
@@ -124,6 +124,11 @@ impl Simulator {
         &self.fleet
     }
 
+    /// What the admin API requires as `Authorization: Bearer …`.
+    pub fn admin_token(&self) -> &str {
+        &self.fleet.settings.admin_token
+    }
+
     pub fn cluster(&self, name: &str) -> Option<Arc<Cluster>> {
         self.fleet.get(name)
     }
@@ -147,12 +152,11 @@ impl Simulator {
     /// with a context per cluster; returns the paths written.
     pub fn write_kubeconfigs(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         let write = |path: PathBuf, text: String| {
-            std::fs::write(&path, text)
+            write_private(&path, text.as_bytes())
                 .map(|()| path.clone())
                 .map_err(|source| Error::WriteKubeconfig { path: path.display().to_string(), source })
         };
-        std::fs::create_dir_all(dir)
-            .map_err(|source| Error::WriteKubeconfig { path: dir.display().to_string(), source })?;
+        create_private_dir(dir).map_err(|source| Error::WriteKubeconfig { path: dir.display().to_string(), source })?;
         let clusters = self.fleet.all();
         let mut written = Vec::with_capacity(clusters.len() + 1);
         for c in &clusters {
@@ -161,8 +165,26 @@ impl Simulator {
         }
         written
             .push(write(dir.join("fleet.kubeconfig"), kubeconfig::render(&self.base_url(), self.ca_pem(), &clusters))?);
+        written.push(write(dir.join("admin-token"), format!("{}\n", self.admin_token()))?);
         Ok(written)
     }
+}
+
+/// Writes `bytes` to `path`, readable by its owner only (kubeconfigs carry tokens).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    // An existing file keeps its mode through `open`: tighten it too.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(bytes)
+}
+
+/// Creates `dir` (and its parents), the folder itself for its owner only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 impl Drop for Simulator {

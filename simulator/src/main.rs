@@ -42,6 +42,10 @@ struct Args {
     /// Serve plain HTTP instead of HTTPS (kubectl then refuses to send tokens).
     #[arg(long)]
     plain_http: bool,
+    /// The token the admin API requires (`Authorization: Bearer …`); random when not given,
+    /// and written to `<kubeconfig-dir>/admin-token`.
+    #[arg(long, env = "FLOTILLA_SIM_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
 }
 
 #[tokio::main]
@@ -65,13 +69,16 @@ async fn main() -> anyhow::Result<()> {
             ..WorkloadSettings::default()
         },
         tls: !args.plain_http,
+        admin_token: args.admin_token.clone().unwrap_or_else(flotilla_simulator::random_token),
         ..SimSettings::default()
     };
     let count = specs.len();
     let sim = Simulator::start(args.listen, specs, settings).await.context("starting the simulator")?;
     if let Some(dir) = &args.kubeconfig_dir {
         sim.write_kubeconfigs(dir).context("writing kubeconfigs")?;
-        tracing::info!(dir = %dir.display(), "kubeconfigs written");
+        tracing::info!(dir = %dir.display(), "kubeconfigs and the admin API token written");
+    } else if args.admin_token.is_none() {
+        tracing::info!(token = %sim.admin_token(), "admin API token (pass --admin-token to choose one)");
     }
     tracing::info!(clusters = count, url = %sim.base_url(), "serving clusters under /clusters/<name>; admin API under /admin/clusters");
     tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;

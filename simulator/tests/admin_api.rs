@@ -9,9 +9,48 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 use serde_json::json;
 
+/// A client of the admin API, with the simulator's admin token.
 fn http(sim: &flotilla_simulator::Simulator) -> reqwest::Client {
+    with_token(sim, Some(sim.admin_token()))
+}
+
+fn with_token(sim: &flotilla_simulator::Simulator, token: Option<&str>) -> reqwest::Client {
     let ca = reqwest::Certificate::from_pem(sim.ca_pem().expect("TLS").as_bytes()).unwrap();
-    reqwest::Client::builder().add_root_certificate(ca).build().unwrap()
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(token) = token {
+        headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    }
+    reqwest::Client::builder().add_root_certificate(ca).default_headers(headers).build().unwrap()
+}
+
+/// #16 point 15: the admin API hands out credentials and takes clusters offline, so it
+/// answers only with the admin token; the kubeconfigs written to disk are the owner's only.
+#[tokio::test]
+async fn the_admin_api_needs_its_token_and_kubeconfigs_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let sim = start().await;
+    let base = sim.base_url();
+    for client in [with_token(&sim, None), with_token(&sim, Some("not-the-token"))] {
+        for (method, path) in [
+            (reqwest::Method::GET, "/admin/clusters"),
+            (reqwest::Method::POST, "/admin/clusters"),
+            (reqwest::Method::GET, "/admin/clusters/a/kubeconfig"),
+            (reqwest::Method::PUT, "/admin/clusters/a/faults"),
+            (reqwest::Method::DELETE, "/admin/clusters/a"),
+        ] {
+            let response =
+                client.request(method.clone(), format!("{base}{path}")).json(&json!({})).send().await.unwrap();
+            assert_eq!(response.status(), 401, "{method} {path}");
+        }
+    }
+    assert!(sim.fleet().get("a").is_some(), "nothing was removed");
+    let dir = tempfile::tempdir().unwrap();
+    for path in sim.write_kubeconfigs(dir.path()).unwrap() {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+    let token = std::fs::read_to_string(dir.path().join("admin-token")).unwrap();
+    assert_eq!(token.trim(), sim.admin_token());
 }
 
 #[tokio::test]

@@ -147,3 +147,26 @@ async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirmi
         app.call(&client, "/api/workspaces/detail", &[("id", ws["id"].as_str().unwrap())]).await.json().await.unwrap();
     assert_eq!(detail["clusters"].as_array().unwrap().len(), 7);
 }
+
+/// #16 point 15: the demo never takes over a cluster that someone registered under a demo
+/// cluster's name at another address.
+#[tokio::test]
+async fn the_demo_leaves_a_cluster_registered_elsewhere_alone() {
+    let first = crate::helpers::spawn_app_in(tempfile::tempdir().unwrap(), |_| {}).await;
+    let tenant = first.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let mine = flotilla_store::NewCluster {
+        name: flotilla_domain::ResourceName::parse("name", "prod-eu-1").unwrap(),
+        api_server_url: "https://prod-eu-1.example.com:6443".into(),
+        ca_pem: None,
+        token: secrecy::SecretString::from("mine"),
+        labels: Default::default(),
+    };
+    first.store.register_cluster(&tenant, "someone", &mine, false).await.unwrap();
+    let dir = first.stop().await;
+
+    let app = crate::helpers::spawn_app_in(dir, |args| args.demo = Some(true)).await;
+    let clusters = app.store.list_clusters(&tenant).await.unwrap();
+    let mine = clusters.iter().find(|c| c.name == "prod-eu-1").unwrap();
+    assert_eq!(mine.api_server_url, "https://prod-eu-1.example.com:6443");
+    assert_eq!(clusters.len(), 12, "the other eleven demo clusters are registered");
+}

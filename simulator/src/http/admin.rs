@@ -10,6 +10,31 @@ use super::SimState;
 use crate::cluster::{Cluster, ClusterSpec, Faults};
 use crate::kubeconfig;
 
+/// The admin API answers only requests bearing the fleet's admin token (401 otherwise): it
+/// hands out cluster credentials and can take clusters offline.
+pub(crate) async fn require_token(
+    State(state): State<SimState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !same(presented.as_bytes(), state.fleet.settings.admin_token.as_bytes()) {
+        let body = json!({"error": "the admin API needs the simulator's admin token as Authorization: Bearer <token>"});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    next.run(request).await
+}
+
+/// Compares without stopping at the first difference (no timing hint of how much matched).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn base_url(state: &SimState, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
     let scheme = if state.ca_pem.is_some() { "https" } else { "http" };

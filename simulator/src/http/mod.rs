@@ -36,13 +36,14 @@ pub(crate) struct SimState {
 /// The router serving `fleet`; `ca_pem` is the CA of the TLS listener in front of it, if any
 /// (it goes into the kubeconfigs the admin API hands out).
 pub fn router(fleet: Arc<Fleet>, ca_pem: Option<String>) -> Router {
-    Router::new()
+    let state = SimState { fleet, ca_pem: ca_pem.map(Arc::from) };
+    let admin = Router::new()
         .route("/admin/clusters", get(admin::list).post(admin::add))
         .route("/admin/clusters/{name}", get(admin::show).delete(admin::remove))
         .route("/admin/clusters/{name}/faults", get(admin::get_faults).put(admin::put_faults))
         .route("/admin/clusters/{name}/kubeconfig", get(admin::kubeconfig))
-        .route("/clusters/{cluster}/{*path}", any(cluster_api))
-        .with_state(SimState { fleet, ca_pem: ca_pem.map(Arc::from) })
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token));
+    Router::new().merge(admin).route("/clusters/{cluster}/{*path}", any(cluster_api)).with_state(state)
 }
 
 /// The request as the cluster handlers need it.
