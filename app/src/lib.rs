@@ -31,6 +31,8 @@ pub use error::AppError;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en" class="h-full">
@@ -77,6 +79,31 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tenants/:id") view=pages::TenantPage ssr=SsrMode::Async />
             </Routes>
         </Router>
+    }
+}
+
+/// The page's Content-Security-Policy: scripts only with this response's nonce (Leptos puts it
+/// on its hydration scripts) and what they load, WebAssembly compiled from them, everything
+/// else from this site only, and never inside another site's frame.
+#[cfg(feature = "ssr")]
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'nonce-{nonce}' 'strict-dynamic' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// Sets [`page_policy`] on the response being rendered, with its nonce.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
+    else {
+        return;
+    };
+    match http::HeaderValue::from_str(&page_policy(&nonce)) {
+        Ok(value) => response.insert_header(http::header::CONTENT_SECURITY_POLICY, value),
+        Err(e) => tracing::error!(error = %e, "the page's Content-Security-Policy is not a valid header"),
     }
 }
 

@@ -8,6 +8,7 @@ mod demo;
 mod events;
 mod health;
 pub mod metrics;
+mod security_headers;
 pub mod startup;
 pub mod telemetry;
 

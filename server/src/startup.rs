@@ -295,6 +295,10 @@ fn router(
         .layer(sessions)
         // Outermost: a forged request never touches the session.
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn_with_state(
+            crate::security_headers::Https(settings.secure_cookies),
+            crate::security_headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(middleware::from_fn_with_state(http_metrics, crate::metrics::track))
         .with_state(state))

@@ -180,3 +180,32 @@ async fn the_next_address_after_login_stays_on_this_site() {
         assert_eq!(response.headers()["location"], expected, "{next:?}");
     }
 }
+
+/// #16 point 14: every answer says no sniffing, no framing, no referrer beyond this site; a
+/// page's scripts run only with its own nonce (the hydration scripts carry it), and HSTS is
+/// sent when the site is served over HTTPS.
+#[tokio::test]
+async fn responses_carry_a_content_security_policy_and_the_safety_headers() {
+    let app = spawn_app().await;
+    let page = app.client().get(app.url("/login")).send().await.unwrap();
+    let headers = page.headers().clone();
+    let policy = headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("'wasm-unsafe-eval'"), "{policy}");
+    let nonce = policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).unwrap().to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration scripts carry the page's nonce");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert!(!headers.contains_key("strict-transport-security"), "plain http: no HSTS");
+    // Another page load, another nonce.
+    let again = app.client().get(app.url("/login")).send().await.unwrap();
+    assert_ne!(again.headers()["content-security-policy"].to_str().unwrap(), policy);
+
+    let api = app.client().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(api.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+
+    let https = crate::helpers::spawn_app_with(|args| args.secure_cookies = Some(true)).await;
+    let answer = https.client().get(https.url("/healthz")).send().await.unwrap();
+    assert_eq!(answer.headers()["strict-transport-security"], "max-age=31536000");
+}
