@@ -19,6 +19,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("Not found.")]
     NotFound,
+    /// Too many attempts (failed logins): the message says when to try again.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Someone else saved first (optimistic concurrency): the message names them.
     #[error("{0}")]
     Conflict(String),
@@ -82,6 +85,15 @@ impl From<flotilla_store::Error> for AppError {
             E::InvalidCredentials => AppError::InvalidCredentials,
             E::NotFound(_) => AppError::NotFound,
             stale @ E::Stale { .. } => AppError::Conflict(stale.to_string()),
+            E::Throttled(t) if t.locked => AppError::TooManyRequests(format!(
+                "Too many failed logins: logging in to this account (or from this address) is paused for {} more.",
+                crate::words::count(t.retry_after.as_secs().div_ceil(60).max(1) as usize, "minute")
+            )),
+            E::Throttled(t) => AppError::TooManyRequests(format!(
+                "Too many failed logins: wait {} before trying again.",
+                crate::words::count(t.retry_after.as_secs_f64().ceil().max(1.0) as usize, "second")
+            )),
+            E::Busy => AppError::TooManyRequests("Many people are logging in right now: try again in a moment.".into()),
             other => {
                 tracing::error!(error = &other as &dyn std::error::Error, "server function failed");
                 AppError::Internal
@@ -101,6 +113,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::ServerFn(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

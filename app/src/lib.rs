@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=pages::AuditLogPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/people") view=pages::PeoplePage ssr=SsrMode::Async />
                 <Route path=path!("/tenants") view=pages::TenantsPage ssr=SsrMode::Async />
                 <Route path=path!("/tenants/:id") view=pages::TenantPage ssr=SsrMode::Async />

@@ -111,6 +111,23 @@ macro_rules! string_newtype_impls {
 }
 string_newtype_impls!(ResourceName, TenantSlug, Username);
 
+/// Checks a password someone chooses (the bootstrap admin's, a local account's, a new one):
+/// at least 12 characters, not one character or a few repeated, and not one of the passwords
+/// every guesser tries first. Errors concern the `password` field.
+pub fn check_new_password(password: &str) -> Result<()> {
+    const MIN: usize = 12;
+    const COMMON: &[&str] =
+        &["password1234", "123456789012", "qwertyuiopas", "passwordpassword", "adminadminadmin", "changemechangeme"];
+    if password.chars().count() < MIN {
+        return Err(Error::invalid("password", format!("at least {MIN} characters")));
+    }
+    let distinct: std::collections::BTreeSet<char> = password.chars().collect();
+    if distinct.len() < 5 || COMMON.contains(&password.to_lowercase().as_str()) {
+        return Err(Error::invalid("password", "too easy to guess: use more different characters, or a few words"));
+    }
+    Ok(())
+}
+
 impl TryFrom<String> for ResourceName {
     type Error = Error;
     fn try_from(s: String) -> Result<Self> {
@@ -133,6 +150,14 @@ impl TryFrom<String> for Username {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chosen_passwords_are_long_and_not_trivial() {
+        assert!(check_new_password("correct horse battery").is_ok());
+        for weak in ["short", "aaaaaaaaaaaaaaaa", "abababababab", "Password1234", "123456789012"] {
+            assert_eq!(check_new_password(weak).unwrap_err().field(), "password", "{weak}");
+        }
+    }
 
     #[test]
     fn dns_labels_accept_kubernetes_names() {

@@ -46,6 +46,7 @@ test("every page passes axe's WCAG A/AA checks", async ({ page }) => {
     ["/audit", "audit log"],
     ["/people", "people"],
     ["/tenants", "tenants"],
+    ["/account", "account"],
   ]) {
     await page.goto(path);
     await hydrated(page);
@@ -54,7 +55,7 @@ test("every page passes axe's WCAG A/AA checks", async ({ page }) => {
   }
   // A tenant's page: its provider form, group rules and local accounts.
   await page.goto("/tenants");
-  await page.getByRole("link", { name: "Default" }).click();
+  await page.getByTestId("tenant-row").getByRole("link", { name: "Default", exact: true }).click();
   await expect(page.getByRole("heading", { name: "OpenID Provider" })).toBeVisible();
   await hydrated(page);
   await accessible(page, "tenant");

@@ -55,3 +55,37 @@ test("the admin logs in, sees the fleet, and logs out", async ({ page, context }
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
 });
+
+// #16 point 8: a local account changes its own password from its account page.
+test("a local account changes its password on its account page", async ({ page }) => {
+  await logIn(page);
+  const tenants = await (await page.request.post("/api/tenants/list", { headers: { Accept: "application/json" } })).json();
+  const tenant = tenants.find((t: { slug: string }) => t.slug === "default");
+  const username = `pw-${Date.now()}`;
+  const created = await page.request.post("/api/tenants/add-local-user", {
+    form: { id: tenant.id, username, password: "first-password-long", role: "tenant_admin" },
+    headers: { Accept: "application/json" },
+  });
+  expect(created.ok()).toBeTruthy();
+  await page.context().clearCookies();
+
+  await logIn(page, username, "first-password-long");
+  await page.getByTestId("current-user").click();
+  await expect(page.getByRole("heading", { name: "Your account" })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel("Current password").fill("not-it");
+  await page.getByLabel("New password").fill("second-password-long");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("this is not your current password")).toBeVisible();
+  await page.getByLabel("Current password").fill("first-password-long");
+  await page.getByLabel("New password").fill("short");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("at least 12 characters")).toBeVisible();
+  await page.getByLabel("New password").fill("second-password-long");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("password-changed")).toBeVisible();
+  await page.screenshot({ path: "test-results/account-password.png", fullPage: true });
+
+  await page.context().clearCookies();
+  await logIn(page, username, "second-password-long");
+});

@@ -58,7 +58,11 @@ impl Store {
         }
 
         let (password, generated) = match admin_password {
-            Some(p) if !p.expose_secret().is_empty() => (p.clone(), false),
+            Some(p) if !p.expose_secret().is_empty() => {
+                flotilla_domain::check_new_password(p.expose_secret())
+                    .map_err(|e| Error::WeakAdminPassword(e.reason().to_owned()))?;
+                (p.clone(), false)
+            }
             _ => (SecretString::from(password::generate()), true),
         };
         let to_hash = password.clone();

@@ -16,6 +16,7 @@ pub struct Store {
     pub(crate) pool: SqlitePool,
     pub(crate) cipher: Arc<SecretCipher>,
     pub(crate) changes: ChangeFeed,
+    pub(crate) throttle: crate::LoginThrottle,
 }
 
 impl std::fmt::Debug for Store {
@@ -42,7 +43,12 @@ impl Store {
             .await?;
         MIGRATOR.run(&pool).await?;
         tracing::info!(migrations = MIGRATOR.iter().count(), "database ready");
-        Ok(Self { pool, cipher: Arc::new(cipher), changes: ChangeFeed::new() })
+        Ok(Self {
+            pool,
+            cipher: Arc::new(cipher),
+            changes: ChangeFeed::new(),
+            throttle: crate::LoginThrottle::default(),
+        })
     }
 
     /// Begins a transaction that writes. SQLite: `BEGIN IMMEDIATE` takes the write lock up
@@ -56,6 +62,12 @@ impl Store {
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    /// The same store, with password logins throttled by `settings` (the defaults otherwise).
+    pub fn with_throttle(mut self, settings: crate::ThrottleSettings) -> Self {
+        self.throttle = crate::LoginThrottle::new(settings);
+        self
     }
 
     pub fn cipher(&self) -> &SecretCipher {

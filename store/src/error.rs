@@ -50,6 +50,18 @@ pub enum Error {
 
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+
+    /// Too many failed logins for this account or from this address: try again later.
+    #[error("too many failed logins: try again in {} s", .0.retry_after.as_secs().max(1))]
+    Throttled(crate::Throttled),
+
+    /// The admin password chosen for the first start (FLOTILLA_ADMIN_PASSWORD) is too weak.
+    #[error("the admin password is too weak ({0}); choose another with FLOTILLA_ADMIN_PASSWORD")]
+    WeakAdminPassword(String),
+
+    /// Too many logins at once: the server is hashing as many passwords as it may.
+    #[error("too many logins at once")]
+    Busy,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -22,6 +22,7 @@ mod secret_cipher;
 mod sessions;
 mod status;
 mod tenants;
+mod throttle;
 mod users;
 mod workspaces;
 
@@ -46,5 +47,6 @@ pub use status::{ClusterHealth, ShownStatus, StatusRecord};
 pub use tenants::{
     GroupMappingRecord, OidcSettings, OidcSettingsInput, OidcSettingsView, Tenant, TenantDetail, TenantSummary,
 };
+pub use throttle::{LoginThrottle, ThrottleSettings, Throttled};
 pub use users::{Person, PersonRole, User};
 pub use workspaces::Workspace;

@@ -41,6 +41,9 @@ async fn verify_blocking(password: SecretString, hash: Option<String>) -> Result
     .map_err(|e| Error::PasswordHash(e.to_string()))?
 }
 
+/// How long a login waits for a turn to hash before it is told the server is busy.
+const HASHING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(sqlx::FromRow)]
 struct Candidate {
     id: String,
@@ -61,8 +64,13 @@ impl Store {
         if attempt.password.expose_secret().is_empty() {
             return Err(flotilla_domain::Error::invalid("password", "enter your password").into());
         }
+        // Refused at once while slowed or locked: no hash, no write.
+        let address = attempt.source_ip.as_deref();
+        self.throttle.check(&attempt.tenant, username.as_str(), address).map_err(Error::Throttled)?;
+        let _turn = self.throttle.hashing_turn(HASHING_PATIENCE).await.ok_or(Error::Busy)?;
         let Some(tenant) = self.tenant_by_slug(&attempt.tenant).await? else {
             verify_blocking(attempt.password.clone(), None).await?;
+            self.throttle.failed(&attempt.tenant, username.as_str(), address);
             return Err(Error::InvalidCredentials);
         };
         let candidate = sqlx::query_as::<_, Candidate>(
@@ -114,6 +122,10 @@ impl Store {
             }
         };
         tx.commit().await?;
+        match &user {
+            Some(_) => self.throttle.succeeded(&attempt.tenant, username.as_str()),
+            None => self.throttle.failed(&attempt.tenant, username.as_str(), address),
+        }
         user.ok_or(Error::InvalidCredentials)
     }
 }

@@ -76,9 +76,7 @@ impl Store {
     ) -> Result<User> {
         use secrecy::ExposeSecret;
         let username = flotilla_domain::Username::parse(username)?;
-        if password.expose_secret().chars().count() < 12 {
-            return Err(flotilla_domain::Error::invalid("password", "at least 12 characters").into());
-        }
+        flotilla_domain::check_new_password(password.expose_secret())?;
         let to_hash = password.clone();
         let hash = tokio::task::spawn_blocking(move || crate::password::hash(to_hash.expose_secret()))
             .await
@@ -309,5 +307,80 @@ impl Store {
         self.changes
             .publish(crate::Change::Access { tenant_id: tenant_id.to_owned(), user_id: Some(user_id.to_owned()) });
         Ok(true)
+    }
+}
+
+impl Store {
+    /// Changes the password of local account `user_id`, if `current` is its password now. The
+    /// new one must pass the domain's rule; every other session of the account ends (whoever
+    /// got in with the old password is out), `keep_session` (the caller's) stays. Wrong
+    /// current passwords count as failed logins.
+    #[tracing::instrument(skip(self, current, new, keep_session))]
+    pub async fn change_password(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        current: &secrecy::SecretString,
+        new: &secrecy::SecretString,
+        keep_session: &str,
+    ) -> Result<()> {
+        use secrecy::ExposeSecret;
+        let invalid =
+            |field: &'static str, why: &str| -> crate::Error { flotilla_domain::Error::invalid(field, why).into() };
+        let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT u.username, u.password_hash, t.slug FROM users u JOIN tenants t ON t.id = u.tenant_id \
+             WHERE u.tenant_id = $1 AND u.id = $2",
+        )
+        .bind(tenant_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (username, hash, slug) = row.ok_or(crate::Error::NotFound("user"))?;
+        let Some(hash) = hash else {
+            return Err(invalid(
+                "current_password",
+                "you log in through your organisation's provider: change your password there",
+            ));
+        };
+        self.throttle.check(&slug, &username, None).map_err(crate::Error::Throttled)?;
+        let _turn = self.throttle.hashing_turn(std::time::Duration::from_secs(10)).await.ok_or(crate::Error::Busy)?;
+        let given = current.clone();
+        let matches = tokio::task::spawn_blocking(move || crate::password::verify(given.expose_secret(), &hash))
+            .await
+            .map_err(|e| crate::Error::PasswordHash(e.to_string()))??;
+        if !matches {
+            self.throttle.failed(&slug, &username, None);
+            return Err(invalid("current_password", "this is not your current password"));
+        }
+        flotilla_domain::check_new_password(new.expose_secret()).map_err(|e| invalid("new_password", e.reason()))?;
+        if new.expose_secret() == current.expose_secret() {
+            return Err(invalid("new_password", "choose a password other than the current one"));
+        }
+        let to_hash = new.clone();
+        let new_hash = tokio::task::spawn_blocking(move || crate::password::hash(to_hash.expose_secret()))
+            .await
+            .map_err(|e| crate::Error::PasswordHash(e.to_string()))??;
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(&new_hash)
+            .bind(tenant_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id != $2")
+            .bind(user_id)
+            .bind(keep_session)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        crate::AuditEntry::new(tenant_id, &username, "user.password_changed", crate::AuditOutcome::Ok)
+            .actor_id(user_id)
+            .target("user", user_id, &username)
+            .detail(serde_json::json!({ "other_sessions_ended": ended }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.throttle.succeeded(&slug, &username);
+        Ok(())
     }
 }

@@ -42,35 +42,43 @@ async fn configured_admin_password_is_used_and_reopening_keeps_data() {
     let url = format!("sqlite://{}/flotilla.db", dir.path().display());
     let key = SecretKey::parse(&"11".repeat(32)).unwrap();
     let store = Store::connect(&url, SecretCipher::new(&key)).await.unwrap();
-    let outcome = store.bootstrap(Some(&SecretString::from("s3cret-pass".to_owned()))).await.unwrap();
+    let outcome = store.bootstrap(Some(&SecretString::from("s3cret-pass-long".to_owned()))).await.unwrap();
     assert!(outcome.generated_password.is_none());
     drop(store);
 
     // Reopen: migrations are not re-applied, the account is still there.
     let store = Store::connect(&url, SecretCipher::new(&key)).await.unwrap();
     assert!(!store.bootstrap(None).await.unwrap().admin_created);
-    store.login_local(attempt("ADMIN", "s3cret-pass")).await.expect("usernames are case-insensitive");
+    store.login_local(attempt("ADMIN", "s3cret-pass-long")).await.expect("usernames are case-insensitive");
+}
+
+#[tokio::test]
+async fn a_weak_admin_password_is_refused_at_the_first_start() {
+    let (store, _dir) = common::store().await;
+    let weak = store.bootstrap(Some(&SecretString::from("admin".to_owned()))).await.unwrap_err();
+    assert!(weak.to_string().contains("too weak"), "{weak}");
+    assert!(store.tenant_by_slug("default").await.unwrap().is_none(), "nothing was created");
 }
 
 #[tokio::test]
 async fn failed_logins_are_refused_alike_and_audited() {
     let (store, _dir) = common::store().await;
-    let tenant_id = store.bootstrap(Some(&SecretString::from("right".to_owned()))).await.unwrap().tenant_id;
+    let tenant_id = store.bootstrap(Some(&SecretString::from("right-password".to_owned()))).await.unwrap().tenant_id;
 
     let wrong_password = store.login_local(attempt("admin", "wrong")).await.unwrap_err();
-    let unknown_user = store.login_local(attempt("nobody", "right")).await.unwrap_err();
+    let unknown_user = store.login_local(attempt("nobody", "right-password")).await.unwrap_err();
     assert!(matches!(wrong_password, Error::InvalidCredentials));
     assert!(matches!(unknown_user, Error::InvalidCredentials));
     assert_eq!(wrong_password.to_string(), unknown_user.to_string());
 
-    let mut other_tenant = attempt("admin", "right");
+    let mut other_tenant = attempt("admin", "right-password");
     other_tenant.tenant = "no-such-tenant".into();
     assert!(matches!(store.login_local(other_tenant).await, Err(Error::InvalidCredentials)));
 
     let empty = store.login_local(attempt("admin", "")).await.unwrap_err();
     assert!(empty.to_string().contains("enter your password"), "{empty}");
 
-    store.login_local(attempt("admin", "right")).await.unwrap();
+    store.login_local(attempt("admin", "right-password")).await.unwrap();
     let log = store.audit_log(&tenant_id, 10).await.unwrap();
     let actions: Vec<_> = log.iter().map(|r| (r.action.as_str(), r.actor_name.as_str(), r.outcome.as_str())).collect();
     assert_eq!(

@@ -16,7 +16,7 @@ async fn platform_admin_of(store: &Store) -> Actor {
     let attempt = flotilla_store::LoginAttempt {
         tenant: "default".into(),
         username: "admin".into(),
-        password: SecretString::from("pw"),
+        password: SecretString::from("pw-long-enough-1"),
         source_ip: None,
     };
     let admin = store.login_local(attempt).await.unwrap();
@@ -65,7 +65,7 @@ async fn actions(store: &Store, tenant_id: &str) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn tenants_are_created_with_unique_valid_slugs_and_audited() {
-    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", " Acme Corp ").await.unwrap();
     assert_eq!((acme.slug.as_str(), acme.display_name.as_str()), ("acme", "Acme Corp"));
     assert_eq!(field(&store.create_tenant(&platform_admin(), "acme", "Again").await.unwrap_err()), "slug");
@@ -79,7 +79,7 @@ async fn tenants_are_created_with_unique_valid_slugs_and_audited() {
 
 #[tokio::test]
 async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
-    let (store, dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
     assert!(store.tenant_oidc(&acme.id).await.unwrap().is_none(), "local accounts only at first");
 
@@ -115,7 +115,7 @@ async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
 
 #[tokio::test]
 async fn bad_provider_settings_name_their_field_and_change_nothing() {
-    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let acme = store.create_tenant(&platform_admin(), "acme", "Acme").await.unwrap();
     let cases = [
         (OidcSettingsInput { issuer_url: "".into(), ..provider(None) }, "issuer_url"),
@@ -142,7 +142,7 @@ async fn bad_provider_settings_name_their_field_and_change_nothing() {
 
 #[tokio::test]
 async fn group_rules_name_a_scope_of_their_own_tenant() {
-    let (store, _dir, default) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, default) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let prod =
@@ -198,7 +198,7 @@ async fn group_rules_name_a_scope_of_their_own_tenant() {
 
 #[tokio::test]
 async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time() {
-    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let prod =
@@ -258,7 +258,7 @@ async fn a_provider_login_creates_the_user_and_refreshes_their_roles_each_time()
 
 #[tokio::test]
 async fn a_change_of_the_group_rules_changes_the_roles_of_those_logged_in_at_once() {
-    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let globex = store.create_tenant(&admin, "globex", "Globex").await.unwrap();
@@ -329,7 +329,7 @@ async fn bindings(
 
 #[tokio::test]
 async fn groups_with_project_roles_get_role_bindings_in_the_project_that_follow_the_rules() {
-    let (store, _dir, _) = common::bootstrapped(Some("pw")).await;
+    let (store, _dir, _) = common::bootstrapped(Some("pw-long-enough-1")).await;
     let admin = platform_admin_of(&store).await;
     let acme = store.create_tenant(&admin, "acme", "Acme").await.unwrap();
     let t = acme.id.as_str();

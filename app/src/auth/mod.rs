@@ -33,6 +33,13 @@ pub async fn logout() -> Result<(), AppError> {
     crate::error::with_status(ssr::logout().await)
 }
 
+/// Changes the caller's password (a local account's), if `current_password` is theirs; their
+/// other sessions end.
+#[server(endpoint = "auth/change-password")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    crate::error::with_status(ssr::change_password(current_password, new_password).await)
+}
+
 /// The logged-in user, or `None`.
 #[server(endpoint = "auth/me")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {

@@ -177,6 +177,15 @@ pub async fn login(tenant: String, username: String, password: String, next: Opt
     Ok(())
 }
 
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    let caller = require_caller().await?;
+    let session = session().await?;
+    let keep = session.id().map(|id| id.to_string()).unwrap_or_default();
+    let store = app_state()?.store;
+    let (current, new) = (SecretString::from(current), SecretString::from(new));
+    Ok(store.change_password(&caller.tenant_id, &caller.user_id, &current, &new, &keep).await?)
+}
+
 /// Ends the session; a user who logged in through their tenant's provider is then sent to
 /// the provider's end-session endpoint (when it has one) to log out there too.
 pub async fn logout() -> Result<(), AppError> {

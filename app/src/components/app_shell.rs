@@ -84,10 +84,10 @@ fn UserMenu(user: SessionUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     view! {
         <div class="flex items-center gap-3 text-sm">
-            <span data-testid="current-user" class="text-slate-300">
+            <a href="/account" title="Your account" data-testid="current-user" class="text-slate-300 hover:text-white">
                 <span class="font-medium text-white">{user.display_name}</span>
                 " (" {user.username} " · " {user.tenant} ")"
-            </span>
+            </a>
             <ActionForm action=logout>
                 <button
                     type="submit"

@@ -44,6 +44,7 @@ pub const ACTIONS: &[&str] = &[
     "user",
     "user.create",
     "user.roles_changed",
+    "user.password_changed",
     "user.disable",
     "user.enable",
     "cluster",

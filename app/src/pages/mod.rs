@@ -1,3 +1,4 @@
+mod account;
 mod add_yaml;
 mod audit;
 mod fleet;
@@ -12,6 +13,7 @@ mod tenants;
 mod workspace;
 mod workspaces;
 
+pub use account::AccountPage;
 pub use audit::AuditLogPage;
 pub use fleet::FleetPage;
 pub use login::LoginPage;

@@ -209,3 +209,62 @@ async fn responses_carry_a_content_security_policy_and_the_safety_headers() {
     let answer = https.client().get(https.url("/healthz")).send().await.unwrap();
     assert_eq!(answer.headers()["strict-transport-security"], "max-age=31536000");
 }
+
+/// #16 points 8 and 11: password guessing is slowed, then locked, per account (and per client
+/// address); a refused attempt is answered at once, with when to try again, and neither
+/// hashes a password nor writes to the audit log — not even with the right password.
+#[tokio::test]
+async fn failed_logins_are_slowed_then_locked_and_a_refused_attempt_writes_nothing() {
+    let app = spawn_app().await;
+    let client = app.client();
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    for _ in 0..3 {
+        assert_eq!(app.login(&client, "admin", "wrong-guess").await.status(), 401);
+    }
+    let audited = app.store.audit_log(&tenant, 1000).await.unwrap().len();
+    let slowed = app.login(&client, "admin", "wrong-guess").await;
+    assert_eq!(slowed.status(), 429);
+    let body: serde_json::Value = slowed.json().await.unwrap();
+    assert!(body["TooManyRequests"].as_str().unwrap().contains("wait 1 second"), "{body}");
+    // The right password waits its turn too, and the refusals left no trace to fill the log.
+    assert_eq!(app.login(&client, "admin", ADMIN_PASSWORD).await.status(), 429);
+    assert_eq!(app.store.audit_log(&tenant, 1000).await.unwrap().len(), audited);
+    // Another account is not slowed by this one's failures.
+    let other = app.login(&client, "nobody-here", "x").await;
+    assert_eq!(other.status(), 401);
+    // After the wait, the right password logs in (and clears the count).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert!(app.login(&client, "admin", ADMIN_PASSWORD).await.status().is_success());
+}
+
+/// #16 point 8: a local account changes its password; the current one must be given, the new
+/// one must pass the rule, and every other session of the account ends.
+#[tokio::test]
+async fn a_password_is_changed_with_the_current_one_and_other_sessions_end() {
+    let app = spawn_app().await;
+    let (here, elsewhere) = (app.client(), app.client());
+    app.login(&here, "admin", ADMIN_PASSWORD).await;
+    app.login(&elsewhere, "admin", ADMIN_PASSWORD).await;
+    let change = |current: &'static str, new: &'static str| {
+        let client = here.clone();
+        let app = &app;
+        async move {
+            app.call(&client, "/api/auth/change-password", &[("current_password", current), ("new_password", new)])
+                .await
+        }
+    };
+    let wrong = crate::helpers::refused(change("not-my-password", "a brand new passphrase").await, 422).await;
+    assert_eq!(wrong["Invalid"]["field"], "current_password", "{wrong}");
+    let weak = crate::helpers::refused(change(ADMIN_PASSWORD, "short").await, 422).await;
+    assert_eq!(weak["Invalid"]["field"], "new_password", "{weak}");
+    crate::helpers::ok(change(ADMIN_PASSWORD, "a brand new passphrase").await).await;
+
+    assert_eq!(app.call(&here, "/api/auth/me", &[]).await.status(), 200, "this session stays");
+    let me: serde_json::Value = app.call(&elsewhere, "/api/auth/me", &[]).await.json().await.unwrap();
+    assert_eq!(me, serde_json::Value::Null, "the other session ended");
+    assert_eq!(app.login(&app.client(), "admin", ADMIN_PASSWORD).await.status(), 401);
+    assert!(app.login(&app.client(), "admin", "a brand new passphrase").await.status().is_success());
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let log = app.store.audit_log(&tenant, 20).await.unwrap();
+    assert!(log.iter().any(|r| r.action == "user.password_changed"));
+}
