@@ -222,23 +222,56 @@ async fn call<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Sorts a failed member request into what the worker does about it. What the member said
+/// is kept as a short excerpt only (it becomes a status that people read and that is stored):
+/// the whole of it goes to the debug log.
 pub(crate) fn classify(e: KubeError) -> Refusal {
+    tracing::debug!(error = %e, "member request failed");
     match e {
-        KubeError::Api(s) => match s.code {
-            404 => Refusal::MissingDependency(s.message),
-            409 if s.reason == "AlreadyExists" => Refusal::Refused(format!("AlreadyExists: {}", s.message)),
-            502..=504 => Refusal::Unreachable(format!("{} {}", s.code, s.message)),
-            429 => Refusal::Refused(format!("throttled: {}", s.message)),
-            _ => Refusal::Refused(format!("{} ({}): {}", s.reason, s.code, s.message)),
-        },
-        KubeError::Auth(e) => Refusal::Refused(format!("credentials refused: {e}")),
-        other => Refusal::Unreachable(other.to_string()),
+        KubeError::Api(s) => {
+            let (reason, message) = (excerpt(&s.reason, 64), excerpt(&s.message, MAX_EXCERPT));
+            match s.code {
+                404 => Refusal::MissingDependency(message),
+                409 if s.reason == "AlreadyExists" => Refusal::Refused(format!("AlreadyExists: {message}")),
+                502..=504 => Refusal::Unreachable(format!("{} {message}", s.code)),
+                429 => Refusal::Refused(format!("throttled: {message}")),
+                _ => Refusal::Refused(format!("{reason} ({}): {message}", s.code)),
+            }
+        }
+        KubeError::Auth(e) => Refusal::Refused(excerpt(&format!("credentials refused: {e}"), MAX_EXCERPT)),
+        other => Refusal::Unreachable(excerpt(&other.to_string(), MAX_EXCERPT)),
     }
+}
+
+/// The longest excerpt of a member's words kept in a status.
+pub(crate) const MAX_EXCERPT: usize = 300;
+
+/// `text` on one line, without control characters, cut to `max` characters (with `…`).
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String =
+        text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(max.saturating_add(1)).collect();
+    if out.chars().count() > max {
+        out = out.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_member_says_is_kept_short_and_on_one_line() {
+        let long = format!("line one\nline two\r\n{}", "x".repeat(5000));
+        let kept = excerpt(&long, MAX_EXCERPT);
+        assert_eq!(kept.chars().count(), MAX_EXCERPT);
+        assert!(kept.starts_with("line one line two") && kept.ends_with('…') && !kept.contains('\n'));
+        assert_eq!(excerpt("short", MAX_EXCERPT), "short");
+        let status = kube::core::Status { code: 500, reason: "x".repeat(1000), message: long, ..Default::default() };
+        let Refusal::Refused(text) = classify(KubeError::Api(Box::new(status))) else { panic!() };
+        assert!(text.chars().count() < 400, "{text}");
+    }
 
     #[test]
     fn the_answer_keeps_versions_resource_id_and_workload_health() {

@@ -252,9 +252,13 @@ fn event(line: &[u8], report: &impl Report, version: &mut String) -> Option<Stop
 
 /// The API's own words for a failed request.
 async fn error_text(code: u16, body: Body) -> String {
-    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    // A `Status` is small; a member answering with more is cut off, not read to the end.
+    let bytes = http_body_util::Limited::new(body, 64 * 1024).collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     match serde_json::from_slice::<Status>(&bytes) {
-        Ok(s) if !s.message.is_empty() => format!("{} ({code}): {}", s.reason, s.message),
+        Ok(s) if !s.message.is_empty() => {
+            let (reason, message) = (crate::member::excerpt(&s.reason, 64), crate::member::excerpt(&s.message, 300));
+            format!("{reason} ({code}): {message}")
+        }
         _ => format!("HTTP {code}"),
     }
 }

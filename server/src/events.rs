@@ -4,7 +4,10 @@
 //! Someone who is not the tenant's admin hears only of the resources their roles let them
 //! see (what lives where is looked up once per resource). When the reader's roles change
 //! (group rules, a login elsewhere) the stream reads them again and asks the page to resync;
-//! when the reader is disabled, it ends (and the browser's reconnection gets 401).
+//! when the reader is disabled, logs out, or their session expires (idle, or at its absolute
+//! lifetime), it ends within seconds (and the browser's reconnection gets 401). Workspaces
+//! and projects are told of only to those who may see them; clusters, which every member of
+//! the tenant sees on the fleet page, to all of them.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -40,17 +43,29 @@ pub async fn events(
             return (http::StatusCode::INTERNAL_SERVER_ERROR, "Try again").into_response();
         }
     };
+    let (Some(session_id), Some(ends_at)) =
+        (session.id().map(|id| id.to_string()), app::auth::ssr::session_ends_at(&session).await)
+    else {
+        return (http::StatusCode::UNAUTHORIZED, "Unauthenticated").into_response();
+    };
+    let left = Duration::from_millis(u64::try_from(ends_at - flotilla_store::now_ms()).unwrap_or(0));
     let sources = Sources {
         engine: state.engine.subscribe(),
         changes: state.store.subscribe_changes(),
         seen: Visibility::new(state.store.clone(), user.tenant_id.clone(), access),
         user_id: user.user_id.clone(),
         stopping: stopping.0,
+        session_id,
+        session_ends: tokio::time::Instant::now() + left,
+        check_session: tokio::time::interval_at(tokio::time::Instant::now() + SESSION_CHECK, SESSION_CHECK),
     };
     Sse::new(stream(sources, user.tenant_id))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
+
+/// How often an open stream checks that its session still stands (logout, idle expiry).
+const SESSION_CHECK: Duration = Duration::from_secs(3);
 
 /// What the stream forwards: the engine's status events and the store's saved changes.
 struct Sources {
@@ -61,6 +76,11 @@ struct Sources {
     user_id: String,
     /// The server is stopping: the stream ends (the browser reconnects to the next server).
     stopping: tokio_util::sync::CancellationToken,
+    /// The reader's session, checked every few seconds (the stream ends with it)…
+    session_id: String,
+    check_session: tokio::time::Interval,
+    /// …and its absolute end.
+    session_ends: tokio::time::Instant,
 }
 
 /// Which resources the reader may hear of.
@@ -70,11 +90,13 @@ struct Visibility {
     access: Access,
     /// Resource id → whether the reader may see it (resources do not move).
     known: HashMap<String, bool>,
+    /// Workspace and project id → whether the reader may see it.
+    scopes: HashMap<String, bool>,
 }
 
 impl Visibility {
     fn new(store: flotilla_store::Store, tenant_id: String, access: Access) -> Self {
-        Self { store, tenant_id, access, known: HashMap::new() }
+        Self { store, tenant_id, access, known: HashMap::new(), scopes: HashMap::new() }
     }
 
     /// The reader's roles read afresh (None: they may no longer read at all).
@@ -109,12 +131,38 @@ impl Visibility {
         seen
     }
 
+    /// Whether the reader may see workspace or project `id` (`what`): a role on it, or (for a
+    /// workspace) on one of its projects.
+    async fn scope(&mut self, what: &str, id: &str) -> bool {
+        if self.access.is_tenant_admin() {
+            return true;
+        }
+        if let Some(&seen) = self.scopes.get(id) {
+            return seen;
+        }
+        let seen = match what {
+            "workspace" => match self.store.list_projects(&self.tenant_id, id).await {
+                Ok(projects) => self.access.sees_workspace(id, projects.iter().map(|p| p.id.as_str())),
+                Err(_) => false,
+            },
+            "project" => match self.store.get_project(&self.tenant_id, id).await {
+                Ok(p) => self.access.project(&p.id, &p.workspace_id).is_some(),
+                Err(_) => false,
+            },
+            _ => false,
+        };
+        self.scopes.insert(id.to_owned(), seen);
+        seen
+    }
+
     async fn allows(&mut self, event: &LiveEvent) -> bool {
         match event {
             LiveEvent::Status(s) => self.resource(&s.resource_id).await,
             LiveEvent::Removed { resource_id, .. } => self.resource(resource_id).await,
             LiveEvent::Changed { what, id } if what == "resource" => self.resource(id).await,
-            _ => true,
+            LiveEvent::Changed { what, id } if what == "workspace" || what == "project" => self.scope(what, id).await,
+            // Clusters are every member's to see (the fleet page); a resync says nothing.
+            LiveEvent::Changed { .. } | LiveEvent::Cluster { .. } | LiveEvent::Resync => true,
         }
     }
 }
@@ -125,6 +173,17 @@ impl Sources {
         loop {
             let event = tokio::select! {
                 () = self.stopping.cancelled() => return None,
+                () = tokio::time::sleep_until(self.session_ends) => return None,
+                _ = self.check_session.tick() => {
+                    match self.seen.store.session_load(&self.session_id).await {
+                        Ok(Some(_)) => continue,
+                        Ok(None) => return None, // logged out, or expired while idle
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not check a live stream's session; ending the stream");
+                            return None;
+                        }
+                    }
+                }
                 event = self.engine.recv() => match event {
                     Ok(event) if event.tenant_id() == tenant_id => Some(LiveEvent::from_engine(&event)),
                     Ok(_) => None, // another tenant's

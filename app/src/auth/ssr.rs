@@ -43,6 +43,11 @@ pub async fn client_ip() -> Option<String> {
 
 /// Who is logged in on `session`, if anyone: nobody once the session's absolute lifetime
 /// has passed.
+/// When the session ends however active it is (its absolute lifetime), in ms since the epoch.
+pub async fn session_ends_at(session: &Session) -> Option<i64> {
+    session.get::<i64>(ENDS_AT).await.ok().flatten()
+}
+
 pub async fn session_user_ids(session: &Session) -> Option<SessionIds> {
     let ends_at = session.get::<i64>(ENDS_AT).await.ok().flatten()?;
     if flotilla_store::now_ms() >= ends_at {

@@ -191,3 +191,38 @@ async fn a_disabled_readers_stream_ends_at_once_while_others_go_on() {
     app.store.set_workspace_selector(&tenant, &actor, &ws.id, "env=prod", ws.version).await.unwrap();
     read_until(&mut admin_stream, |_, e| e["kind"] == "changed" && e["id"] == ws.id.as_str(), &mut Vec::new()).await;
 }
+
+/// #16 point 9: logging out ends an open stream within seconds (the session is checked while
+/// the stream is open), and a reader hears of workspaces and projects only when they may see
+/// them.
+#[tokio::test]
+async fn logging_out_ends_the_stream_and_changes_reach_only_who_may_see_them() {
+    let app = spawn_app().await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let actor = Actor::system("test");
+    let name = |s: &str| ResourceName::parse("name", s).unwrap();
+    let ws = app.store.create_workspace(&tenant, &actor, &name("open"), "").await.unwrap();
+    let other = app.store.create_workspace(&tenant, &actor, &name("closed"), "").await.unwrap();
+    let grant = flotilla_domain::Grant::new(flotilla_domain::Role::WorkspaceViewer, ws.id.clone());
+    let password = secrecy::SecretString::from("viewer-password-long");
+    app.store.create_local_user(&actor, &tenant, "vic", &password, &grant).await.unwrap();
+    let viewer = app.client();
+    app.login(&viewer, "vic", "viewer-password-long").await;
+    let mut stream = viewer.get(app.url("/api/events")).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+
+    // A change of the workspace they cannot see, then one of theirs: only theirs arrives.
+    app.store.set_workspace_selector(&tenant, &actor, &other.id, "env=prod", other.version).await.unwrap();
+    app.store.set_workspace_selector(&tenant, &actor, &ws.id, "env=prod", ws.version).await.unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut stream, |_, e| e["kind"] == "changed" && e["id"] == ws.id.as_str(), &mut seen).await;
+    assert!(seen.iter().all(|e| e["id"] != other.id.as_str()), "nothing of the other workspace: {seen:?}");
+
+    // Logging out (elsewhere: the same session from another request) ends the open stream.
+    app.call(&viewer, "/api/auth/logout", &[]).await;
+    let ended =
+        tokio::time::timeout(Duration::from_secs(10), async { while stream.chunk().await.unwrap().is_some() {} }).await;
+    assert!(ended.is_ok(), "the stream ended after logout");
+}

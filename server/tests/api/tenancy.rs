@@ -369,7 +369,8 @@ async fn only_the_platform_admin_manages_tenants_and_secrets_never_come_back() {
     assert_eq!(refused["Invalid"]["field"], "role");
 
     // "Test configuration" says what is wrong with a provider that cannot be reached.
-    let mut unreachable = provider_form(id, "", "http://127.0.0.1:9", "");
+    // (Another issuer than the saved one: the secret is typed, the stored one goes nowhere else.)
+    let mut unreachable = provider_form(id, "", "http://127.0.0.1:9", "typed-secret");
     unreachable.remove(1); // no version: a test saves nothing
     let test = app.call(&admin, "/api/tenants/test-oidc", &unreachable).await;
     assert_eq!(test.status(), 422);
@@ -601,4 +602,26 @@ async fn a_disabled_person_is_out_at_once_and_back_in_when_enabled() {
     let again = app.client();
     assert!(app.login(&again, "vera", "vera-password-long").await.status().is_success());
     ok(app.call(&again, "/api/projects/view", &view).await).await;
+}
+
+/// #16 point 7: "Test configuration" sends the stored client secret only to the issuer it was
+/// saved for; testing another issuer needs the secret typed.
+#[tokio::test]
+async fn the_stored_client_secret_goes_only_to_its_own_issuer() {
+    let app = spawn_app().await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let acme = ok(app.call(&admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let id = acme["id"].as_str().unwrap();
+    ok(app
+        .call(&admin, "/api/tenants/set-oidc", &provider_form(id, "1", "http://127.0.0.1:9/", "stored-secret"))
+        .await)
+    .await;
+    let elsewhere = app.call(&admin, "/api/tenants/test-oidc", &provider_form(id, "2", "http://127.0.0.1:8", "")).await;
+    let body: Value = elsewhere.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "client_secret", "{body}");
+    // Its own issuer gets it (here: unreachable, so the test itself fails, further on).
+    let own = app.call(&admin, "/api/tenants/test-oidc", &provider_form(id, "2", "http://127.0.0.1:9", "")).await;
+    let body: Value = own.json().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "test", "{body}");
 }

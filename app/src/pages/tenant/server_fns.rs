@@ -119,16 +119,30 @@ mod ssr {
         let state = app_state()?;
         let tenant = store.tenant_by_id(&id).await?.ok_or(AppError::NotFound)?;
         let typed = settings_input(input);
-        let client_secret = match &typed.client_secret {
-            Some(s) if s.expose_secret().is_empty() => None,
-            Some(s) => Some(s.clone()),
-            None => store.tenant_oidc(&id).await?.and_then(|stored| stored.client_secret),
-        };
         if typed.issuer_url.trim().is_empty() {
             return Err(AppError::Invalid { field: "issuer_url".into(), message: "enter the issuer URL".into() });
         }
+        let issuer = typed.issuer_url.trim().trim_end_matches('/');
+        let client_secret = match &typed.client_secret {
+            Some(s) if s.expose_secret().is_empty() => None,
+            Some(s) => Some(s.clone()),
+            // The stored secret goes only to the issuer it was saved for, never to one typed
+            // into the form.
+            None => match store.tenant_oidc(&id).await? {
+                Some(stored) if stored.issuer_url.trim_end_matches('/') == issuer => stored.client_secret,
+                Some(stored) if stored.client_secret.is_some() => {
+                    return Err(AppError::Invalid {
+                        field: "client_secret".into(),
+                        message: "type the client secret to test another issuer: the stored one goes only to the \
+                                  issuer it was saved for"
+                            .into(),
+                    });
+                }
+                _ => None,
+            },
+        };
         let settings = provider_settings(&flotilla_store::OidcSettings {
-            issuer_url: typed.issuer_url.trim().trim_end_matches('/').to_owned(),
+            issuer_url: issuer.to_owned(),
             client_id: typed.client_id.trim().to_owned(),
             client_secret,
             scopes: typed.scopes,
