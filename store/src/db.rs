@@ -70,6 +70,11 @@ impl Store {
         self
     }
 
+    /// The counters that slow down failed logins (also for refused provider logins).
+    pub fn login_throttle(&self) -> &crate::LoginThrottle {
+        &self.throttle
+    }
+
     pub fn cipher(&self) -> &SecretCipher {
         &self.cipher
     }

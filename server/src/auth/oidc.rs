@@ -102,6 +102,22 @@ pub async fn start(
     Redirect::to(&url).into_response()
 }
 
+/// The name refused provider logins are counted under (as failed logins of one account).
+const CALLBACK: &str = "(provider login)";
+
+/// The longest reason kept in the audit log for a refused provider login.
+const MAX_REASON: usize = 300;
+
+/// `text` cut to `max` characters, on one line.
+fn cut(text: &str, max: usize) -> String {
+    let one_line = text.chars().map(|c| if c.is_control() { ' ' } else { c });
+    let mut out: String = one_line.clone().take(max).collect();
+    if one_line.count() > max {
+        out.push('…');
+    }
+    out
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CallbackQuery {
     code: Option<String>,
@@ -125,12 +141,22 @@ pub async fn callback(
     let Some(tenant) = find_tenant(&state, &slug).await else {
         return to_login(None, "unknown-tenant");
     };
+    // Anyone can call this address with any text: a refusal is audited with that text cut
+    // short, and an address refused again and again is no longer audited (nor hashed, nor
+    // anything): it only counts, as failed password logins do.
     let refuse = |code: &'static str, reason: String| {
         let state = state.clone();
         let tenant_id = tenant.id.clone();
         let source_ip = source_ip.clone();
         let slug = slug.clone();
         async move {
+            let reason = cut(&reason, MAX_REASON);
+            let throttle = state.store.login_throttle();
+            if throttle.check(&slug, CALLBACK, source_ip.as_deref()).is_err() {
+                tracing::debug!(tenant = %slug, %reason, "login refused (not audited: refused too often)");
+                return to_login(Some(&slug), code);
+            }
+            throttle.failed(&slug, CALLBACK, source_ip.as_deref());
             tracing::warn!(tenant = %slug, %reason, "login refused");
             let entry = AuditEntry::new(&tenant_id, "(unknown)", "login_failed", AuditOutcome::Denied)
                 .detail(serde_json::json!({ "method": "oidc", "reason": reason }))
@@ -216,4 +242,18 @@ fn to_login(slug: Option<&str>, error: &str) -> Response {
         target.push_str(&format!("{sep}error={error}"));
     }
     Redirect::to(&target).into_response()
+}
+
+#[cfg(test)]
+mod refusal_tests {
+    use super::cut;
+
+    #[test]
+    fn a_refusal_reason_is_kept_short_and_on_one_line() {
+        let long = format!("the provider answered access_denied: {}\n{}", "x".repeat(5000), "Set-Cookie: y");
+        let kept = cut(&long, 300);
+        assert_eq!(kept.chars().count(), 301, "300 characters and the ellipsis");
+        assert!(!kept.contains('\n'));
+        assert_eq!(cut("short", 300), "short");
+    }
 }

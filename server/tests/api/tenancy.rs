@@ -469,6 +469,14 @@ async fn organisation_logins_refuse_what_they_cannot_trust() {
     let log = app.store.audit_log(id, 10).await.unwrap();
     let refused = log.iter().find(|r| r.action == "login_failed").expect("the refusal is audited");
     assert!(refused.detail.contains("no login of this tenant was in progress"), "{}", refused.detail);
+
+    // #16 point 11: a flood of forged callbacks cannot fill the audit log.
+    for _ in 0..50 {
+        let forged = client.get(app.url("/t/acme/callback?code=x&state=y&error_description=zzz")).send().await.unwrap();
+        assert_eq!(location(&forged), "/login?tenant=acme&error=state");
+    }
+    let refusals = app.store.audit_log(id, 1000).await.unwrap().iter().filter(|r| r.action == "login_failed").count();
+    assert!(refusals <= 5, "{refusals} refusals audited for 51 forged callbacks");
 }
 
 #[tokio::test]
