@@ -118,7 +118,7 @@ pub fn check_update(
 ) -> Result<()> {
     let checked = check(spec, project, clearance)?;
     check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?;
-    Ok(policy::check_removal(current_template, policy_home(project, current_template), clearance)?)
+    check_removal(current_template, project, clearance)
 }
 
 /// Checks that someone with `clearance` may remove `current_template` (or replace it), as
@@ -325,17 +325,12 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        let project = match &current.project_id {
-            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
-            None => None,
-        };
+        let project = self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
         let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
-        let stored = self.current_template(&mut tx, id, current.revision).await?;
-        let home = policy_home(scope, &stored);
-        policy::check_removal(&stored, home, clearance)?;
         let mut checked = if current.kind == "Namespace" && current.project_id.is_some() {
             let key = validate_template(&spec.template, None)?;
-            policy::check(&spec.template, home, clearance)?;
+            // The project's own namespace is cluster-scoped.
+            policy::check(&spec.template, policy_home(None, &spec.template), clearance)?;
             CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
             check(spec, scope, clearance)?
@@ -389,13 +384,7 @@ impl Store {
                 flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
             );
         }
-        let project = match &current.project_id {
-            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
-            None => None,
-        };
-        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
-        let stored = self.current_template(&mut tx, id, current.revision).await?;
-        policy::check_removal(&stored, policy_home(scope, &stored), clearance)?;
+        self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
         sqlx::query(
             "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \
              version = version + 1 WHERE tenant_id = $3 AND id = $4",
@@ -503,6 +492,26 @@ pub(crate) struct Author<'a> {
 }
 
 impl Store {
+    /// Checks that someone with `clearance` may replace or remove what resource `current`
+    /// holds now (its current revision), as an edit, a revert or a delete would; answers the
+    /// namespace and Pod Security level of its project, if it has one.
+    pub(crate) async fn may_replace(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        current: &ResourceRecord,
+        clearance: Clearance,
+    ) -> Result<Option<(String, PodSecurity)>> {
+        let project = match &current.project_id {
+            Some(pid) => project_scope_row(&mut *conn, tenant_id, pid).await?,
+            None => None,
+        };
+        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
+        let stored = self.current_template(&mut *conn, &current.id, current.revision).await?;
+        check_removal(&stored, scope, clearance)?;
+        Ok(project)
+    }
+
     /// Saves `template` as a new revision of project `project_id`'s own namespace resource,
     /// keeping its placement and overrides, inside the caller's transaction. Returns the
     /// namespace resource's id.

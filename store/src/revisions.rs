@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::changes::{Actor, Change};
-use crate::resources::{
-    ProjectScope, ResourceRecord, ResourceSpec, live_resource_at, policy_home, project_scope_row, resource_row,
-};
+use crate::resources::{ProjectScope, ResourceRecord, ResourceSpec, live_resource_at, policy_home, resource_row};
 use crate::workspaces::audit;
 use crate::{Error, Result, Store, now_ms};
 
@@ -120,13 +118,8 @@ impl Store {
             return Err(flotilla_domain::Error::invalid("revision", format!("revision {to} is the current one")).into());
         }
         // Both what is there now and what it returns to must be the reverter's to write.
-        let project = match &current.project_id {
-            Some(pid) => project_scope_row(&mut tx, tenant_id, pid).await?,
-            None => None,
-        };
+        let project = self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
         let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
-        let now = self.current_template(&mut tx, id, current.revision).await?;
-        policy::check_removal(&now, policy_home(scope, &now), clearance)?;
         let target: Option<(String, String)> = sqlx::query_as(
             "SELECT template, overrides FROM resource_revisions WHERE tenant_id = $1 AND resource_id = $2 AND revision = $3",
         )
