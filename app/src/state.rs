@@ -14,6 +14,9 @@ pub struct AppState {
     pub engine: flotilla_engine::EngineHandle,
     /// The HTTP client for tenants' OpenID Providers.
     pub oidc: flotilla_oidc::Oidc,
+    /// Where the hub may connect: checked when a cluster or provider is saved, and again by
+    /// the engine and the OIDC client on every connection.
+    pub outbound: std::sync::Arc<flotilla_outbound::OutboundPolicy>,
     pub auth: AuthSettings,
 }
 

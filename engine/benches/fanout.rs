@@ -53,6 +53,13 @@ static ALLOC: Counting = Counting;
 
 const SIM_ROLE: &str = "FLOTILLA_BENCH_SIMULATOR";
 
+/// The engine's defaults, with the simulated fleet (on this machine's loopback) allowed.
+fn engine_settings() -> EngineSettings {
+    let outbound =
+        flotilla_outbound::OutboundPolicy { loopback: flotilla_outbound::Loopback::Https, ..Default::default() };
+    EngineSettings { outbound: std::sync::Arc::new(outbound), ..EngineSettings::default() }
+}
+
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let clusters = args.first().copied().unwrap_or(1000);
@@ -186,7 +193,7 @@ async fn hub(n: usize, objects: usize) {
     // ── initial sync, and memory once settled ─────────────────────────────────────────
     let heap_before = LIVE.load(Ordering::Relaxed);
     let started = Instant::now();
-    let engine = EngineHandle::start(store.clone(), EngineSettings::default()).await.expect("engine");
+    let engine = EngineHandle::start(store.clone(), engine_settings()).await.expect("engine");
     let mut events = engine.subscribe();
     let all_ids: Vec<String> = store
         .list_resources(&tenant, &ws.id, Some(&project.id))
@@ -266,7 +273,7 @@ async fn hub(n: usize, objects: usize) {
     engine.shutdown().await;
     drop(engine);
     let (w0, r0) = child.counts();
-    let settings = EngineSettings { resync: Duration::from_secs(4), ..EngineSettings::default() };
+    let settings = EngineSettings { resync: Duration::from_secs(4), ..engine_settings() };
     let engine = EngineHandle::start(store.clone(), settings).await.expect("engine restart");
     tokio::time::sleep(Duration::from_secs(9)).await; // the restart's pass and two resyncs at 4 s
     let (w1, r1) = child.counts();

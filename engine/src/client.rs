@@ -9,15 +9,25 @@
 //! extension. A cluster with its own origin gets its own connection, all its watches riding
 //! on it as HTTP/2 streams. The TLS configuration (with its session cache) exists once per
 //! origin. Servers that do not offer HTTP/2 (ALPN) get HTTP/1.1.
+//!
+//! Every connection obeys the hub's [`OutboundPolicy`]: the URL is checked before anything
+//! else, and names are resolved by the policy, which refuses the connection when an address is
+//! one the hub must not call; the connection is made to the addresses it checked.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
+use flotilla_outbound::{OutboundPolicy, Refused};
 use flotilla_store::EngineCluster;
 use http::HeaderValue;
 use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::{Connection as _, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use kube::client::{Body, ConfigExt};
@@ -29,7 +39,8 @@ use tower::{BoxError, Service, ServiceBuilder};
 
 use crate::{Error, Result};
 
-type Hyper = hyper_util::client::legacy::Client<HttpsConnector<HttpConnector>, Body>;
+type Connector = HttpsConnector<HttpConnector<PolicyResolver>>;
+type Hyper = hyper_util::client::legacy::Client<Connector, Body>;
 
 /// One cluster's client: a shared kube client plus where and as whom to send.
 #[derive(Clone)]
@@ -79,6 +90,7 @@ impl MemberClient {
 
 /// The engine's connections to member clusters.
 pub(crate) struct Transports {
+    policy: Arc<OutboundPolicy>,
     streams_per_connection: usize,
     connect_timeout: Duration,
     origins: Mutex<HashMap<OriginKey, Arc<Origin>>>,
@@ -92,7 +104,7 @@ struct OriginKey {
 }
 
 struct Origin {
-    connector: HttpsConnector<HttpConnector>,
+    connector: Connector,
     /// How the origin speaks, learnt from the first connection.
     protocol: OnceCell<Protocol>,
     connections: Mutex<Vec<Shared>>,
@@ -121,8 +133,13 @@ impl Shared {
 }
 
 impl Transports {
-    pub fn new(streams_per_connection: usize, connect_timeout: Duration) -> Self {
-        Self { streams_per_connection: streams_per_connection.max(1), connect_timeout, origins: Mutex::default() }
+    pub fn new(policy: Arc<OutboundPolicy>, streams_per_connection: usize, connect_timeout: Duration) -> Self {
+        Self {
+            policy,
+            streams_per_connection: streams_per_connection.max(1),
+            connect_timeout,
+            origins: Mutex::default(),
+        }
     }
 
     /// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so
@@ -131,8 +148,11 @@ impl Transports {
     /// that cannot be reached is an error here.
     pub async fn connect(&self, cluster: &EngineCluster) -> Result<MemberClient> {
         let config_error = |reason: String| Error::ClusterConfig { cluster: cluster.name.clone(), reason };
-        let url: http::Uri =
-            cluster.api_server_url.parse().map_err(|e| config_error(format!("API server URL is invalid: {e}")))?;
+        let parsed = flotilla_outbound::parse_target(&cluster.api_server_url)
+            .map_err(|e| config_error(format!("API server URL: {e}")))?;
+        self.policy.check_url(&parsed).map_err(|e| config_error(e.to_string()))?;
+        let base = flotilla_outbound::normalized(&parsed);
+        let url: http::Uri = base.parse().map_err(|e| config_error(format!("API server URL is invalid: {e}")))?;
         let (Some(scheme), Some(authority)) = (url.scheme_str(), url.authority()) else {
             return Err(config_error("the API server URL needs a scheme and a host".into()));
         };
@@ -176,7 +196,6 @@ impl Transports {
                 }
             }
         };
-        let base = cluster.api_server_url.trim_end_matches('/').to_owned();
         Ok(MemberClient {
             client: client.client,
             target: Arc::new(Target { base, authorization, share: client.share }),
@@ -203,7 +222,8 @@ impl Transports {
             config.root_cert = Some(pem_certificates(pem)?);
         }
         let tls = config.rustls_client_config().map_err(|e| format!("TLS: {e}"))?;
-        let mut http = HttpConnector::new();
+        let resolver = PolicyResolver { policy: self.policy.clone(), plain_http: url.scheme_str() == Some("http") };
+        let mut http = HttpConnector::new_with_resolver(resolver);
         http.enforce_http(false);
         http.set_connect_timeout(Some(self.connect_timeout));
         http.set_nodelay(true);
@@ -235,11 +255,15 @@ impl Transports {
 /// concurrent streams it allows a connection (its SETTINGS, which arrive with the answer to
 /// one `GET /version`; kube-apiserver allows 100, Go's default is 250).
 async fn learn_protocol(
-    connector: &HttpsConnector<HttpConnector>,
+    connector: &Connector,
     url: &http::Uri,
     authorization: &HeaderValue,
 ) -> std::result::Result<Protocol, String> {
-    let io = connector.clone().call(url.clone()).await.map_err(|e| format!("cannot connect: {e}"))?;
+    let io =
+        connector.clone().call(url.clone()).await.map_err(|e| match flotilla_outbound::refusal_in(e.as_ref()) {
+            Some(refused) => refused.to_string(),
+            None => format!("cannot connect: {e}"),
+        })?;
     if !io.connected().is_negotiated_h2() {
         return Ok(Protocol::Http1);
     }
@@ -262,7 +286,7 @@ async fn learn_protocol(
 }
 
 /// A kube client over its own connection pool; each request names its cluster (`Target`).
-fn pooled_client(connector: &HttpsConnector<HttpConnector>, h2: bool) -> Client {
+fn pooled_client(connector: &Connector, h2: bool) -> Client {
     let hyper: Hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
@@ -284,6 +308,33 @@ fn pooled_client(connector: &HttpsConnector<HttpConnector>, h2: bool) -> Client 
         .map_err(BoxError::from)
         .service(hyper);
     Client::new(service, "default")
+}
+
+/// Resolves names for the connector as the outbound policy allows: a name with an address the
+/// policy refuses does not resolve at all, so nothing connects to it.
+#[derive(Clone)]
+struct PolicyResolver {
+    policy: Arc<OutboundPolicy>,
+    plain_http: bool,
+}
+
+impl Service<Name> for PolicyResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = Refused;
+    type Future = Pin<Box<dyn Future<Output = std::result::Result<Self::Response, Refused>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::result::Result<(), Refused>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let (policy, plain_http) = (self.policy.clone(), self.plain_http);
+        Box::pin(async move {
+            let addrs = policy.resolve(name.as_str(), plain_http).await?;
+            // Port 0: the connector puts the URL's port in.
+            Ok(addrs.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect::<Vec<_>>().into_iter())
+        })
+    }
 }
 
 /// The DER bytes of each certificate in a PEM bundle.
@@ -323,6 +374,11 @@ mod tests {
         assert!(pem_certificates("-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----").is_err());
     }
 
+    /// The tests' clusters are on this machine.
+    fn loopback() -> Arc<OutboundPolicy> {
+        Arc::new(OutboundPolicy { loopback: flotilla_outbound::Loopback::Http, ..Default::default() })
+    }
+
     fn cluster(name: &str, url: &str) -> EngineCluster {
         EngineCluster {
             id: name.into(),
@@ -340,7 +396,7 @@ mod tests {
     async fn clusters_behind_one_origin_share_connections_up_to_the_limit() {
         // Plain http: no ALPN, so HTTP/1.1 pools, which are never split. Over https the
         // limit applies (the engine tests run over https with a limit of 2).
-        let t = Transports::new(2, Duration::from_secs(1));
+        let t = Transports::new(loopback(), 2, Duration::from_secs(1));
         let a = t.connect(&cluster("a", "http://127.0.0.1:1/clusters/a")).await.unwrap();
         let b = t.connect(&cluster("b", "http://127.0.0.1:1/clusters/b")).await.unwrap();
         let c = t.connect(&cluster("c", "http://127.0.0.1:1/clusters/c")).await.unwrap();
@@ -350,6 +406,9 @@ mod tests {
         drop((a, b, c, other));
         assert_eq!(t.pools(), 0, "a pool nobody holds is gone");
         assert!(t.connect(&cluster("bad", "not a url")).await.is_err());
+        // A query would swallow every request's path: such a URL is refused, not joined as text.
+        let e = t.connect(&cluster("q", "http://127.0.0.1:1/c?x=")).await.err().expect("refused").to_string();
+        assert!(e.contains("query"), "{e}");
         let unreachable = cluster("https", "https://127.0.0.1:1/clusters/z");
         let e = t.connect(&unreachable).await.err().expect("nothing listens on port 1").to_string();
         assert!(e.contains("cannot connect"), "{e}");
@@ -368,7 +427,7 @@ mod tests {
             token: sim.fleet().get(name).unwrap().token.clone().into(),
             ..cluster(name, &sim.server_url(name))
         };
-        let t = Transports::new(1000, Duration::from_secs(5));
+        let t = Transports::new(loopback(), 1000, Duration::from_secs(5));
         let mut held = Vec::new();
         for name in &names {
             held.push(t.connect(&simulated(name)).await.unwrap());
@@ -381,7 +440,7 @@ mod tests {
         assert!(!info.git_version.is_empty(), "the second connection works");
 
         // Our own limit applies when it is the lower one.
-        let t = Transports::new(3, Duration::from_secs(5));
+        let t = Transports::new(loopback(), 3, Duration::from_secs(5));
         for name in &names {
             held.push(t.connect(&simulated(name)).await.unwrap());
         }

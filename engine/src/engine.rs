@@ -47,7 +47,11 @@ impl EngineHandle {
         let metrics = Arc::new(Metrics::default());
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx, metrics.clone());
-        let transports = Arc::new(Transports::new(settings.streams_per_connection, settings.request_timeout));
+        let transports = Arc::new(Transports::new(
+            settings.outbound.clone(),
+            settings.streams_per_connection,
+            settings.request_timeout,
+        ));
         let stop = CancellationToken::new();
         let stopped = CancellationToken::new();
         let grace = settings.request_timeout + Duration::from_secs(1);

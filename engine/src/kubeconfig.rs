@@ -2,9 +2,11 @@
 //! (server URL, CA, bearer token), and a test connection that reads the server's version
 //! the way the engine will reach it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use flotilla_outbound::OutboundPolicy;
 use kube::config::{AuthInfo, Kubeconfig};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -57,8 +59,13 @@ pub fn access(text: &str, context: &str) -> Result<ClusterAccess, String> {
     resolve(&parse(text)?, context)
 }
 
-/// Connects as the engine would and reads the server's version (`gitVersion`).
-pub async fn test_connection(access: &ClusterAccess, timeout: Duration) -> Result<String, String> {
+/// Connects as the engine would (under the same outbound `policy`) and reads the server's
+/// version (`gitVersion`).
+pub async fn test_connection(
+    access: &ClusterAccess,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<String, String> {
     let cluster = flotilla_store::EngineCluster {
         id: String::new(),
         tenant_id: String::new(),
@@ -69,7 +76,7 @@ pub async fn test_connection(access: &ClusterAccess, timeout: Duration) -> Resul
         labels: Default::default(),
         deregistering: None,
     };
-    let client = Transports::new(1, timeout).connect(&cluster).await.map_err(|e| e.to_string())?;
+    let client = Transports::new(policy, 1, timeout).connect(&cluster).await.map_err(|e| e.to_string())?;
     let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;
     let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
         .await
@@ -206,13 +213,25 @@ contexts:
         let ctx = contexts(&text).unwrap();
         assert_eq!(ctx[0].name, "x");
         let ok = access(&text, "x").unwrap();
-        let version = test_connection(&ok, Duration::from_secs(5)).await.unwrap();
+        let loopback = Arc::new(OutboundPolicy { loopback: flotilla_outbound::Loopback::Https, ..Default::default() });
+        let version = test_connection(&ok, loopback.clone(), Duration::from_secs(5)).await.unwrap();
         assert!(version.starts_with('v'), "{version}");
 
         let wrong_token = ClusterAccess { token: "nope".to_owned().into(), ..ok.clone() };
-        let why = test_connection(&wrong_token, Duration::from_secs(5)).await.unwrap_err();
+        let why = test_connection(&wrong_token, loopback.clone(), Duration::from_secs(5)).await.unwrap_err();
         assert!(why.contains("401") || why.to_lowercase().contains("unauthorized"), "{why}");
-        let nowhere = ClusterAccess { server: "https://127.0.0.1:1".into(), ..ok };
-        assert!(test_connection(&nowhere, Duration::from_secs(5)).await.is_err());
+        let nowhere = ClusterAccess { server: "https://127.0.0.1:1".into(), ..ok.clone() };
+        assert!(test_connection(&nowhere, loopback.clone(), Duration::from_secs(5)).await.is_err());
+
+        // The hub's outbound policy applies: by default a cluster on the hub's own machine is
+        // not called, whether named by address or by a name that resolves to it.
+        let why = test_connection(&ok, Arc::default(), Duration::from_secs(5)).await.unwrap_err();
+        assert!(why.contains("loopback") && why.contains("does not connect there"), "{why}");
+        let by_name = ClusterAccess { server: ok.server.replace("127.0.0.1", "localhost"), ..ok.clone() };
+        let why = test_connection(&by_name, Arc::default(), Duration::from_secs(5)).await.unwrap_err();
+        assert!(why.contains("localhost resolves to 127.0.0.1, a loopback address"), "{why}");
+        let metadata = ClusterAccess { server: "https://169.254.169.254/latest".into(), ..ok };
+        let why = test_connection(&metadata, loopback, Duration::from_secs(5)).await.unwrap_err();
+        assert!(why.contains("cloud metadata service"), "{why}");
     }
 }

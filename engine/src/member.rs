@@ -239,7 +239,11 @@ pub(crate) fn classify(e: KubeError) -> Refusal {
             }
         }
         KubeError::Auth(e) => Refusal::Refused(excerpt(&format!("credentials refused: {e}"), MAX_EXCERPT)),
-        other => Refusal::Unreachable(excerpt(&other.to_string(), MAX_EXCERPT)),
+        other => match flotilla_outbound::refusal_in(&other) {
+            // The hub's outbound policy refused the address: say so, not "cannot connect".
+            Some(refused) => Refusal::Unreachable(excerpt(&refused.to_string(), MAX_EXCERPT)),
+            None => Refusal::Unreachable(excerpt(&other.to_string(), MAX_EXCERPT)),
+        },
     }
 }
 

@@ -1,4 +1,7 @@
+use std::sync::Arc;
 use std::time::Duration;
+
+use flotilla_outbound::OutboundPolicy;
 
 /// How the engine paces itself. The defaults suit a real fleet; tests shorten them.
 #[derive(Debug, Clone)]
@@ -23,6 +26,8 @@ pub struct EngineSettings {
     /// 100, Go's default 250), leaving room for watches that restart and for probes. Fewer,
     /// fuller connections cost both ends less: frames of many streams go out in one write.
     pub streams_per_connection: usize,
+    /// Which addresses the engine may connect to (the server's `--outbound-*` settings).
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 impl Default for EngineSettings {
@@ -35,6 +40,7 @@ impl Default for EngineSettings {
             request_timeout: Duration::from_secs(10),
             watch: true,
             streams_per_connection: 1000,
+            outbound: Arc::default(),
         }
     }
 }

@@ -13,12 +13,14 @@
 //! there).
 
 mod error;
+mod http;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use flotilla_domain::ProviderCheck;
+use flotilla_outbound::OutboundPolicy;
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGenderClaim, CoreGrantType,
     CoreIdTokenVerifier, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -33,6 +35,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use error::OidcError;
+pub use http::MAX_ANSWER;
 
 /// How long any one request to a provider may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,23 +94,20 @@ impl AdditionalClaims for OtherClaims {}
 type FlotillaIdToken =
     IdToken<OtherClaims, CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm>;
 
-/// The HTTP client used to talk to providers (no redirects followed: a provider URL must not
-/// lead the server elsewhere; a timeout on every request) and the discovery documents read
-/// lately, by issuer.
+/// The HTTP client used to talk to providers (the hub's outbound policy decides where it may
+/// go; no redirects followed, so a provider URL cannot lead the server elsewhere; a timeout on
+/// every request; answers read up to [`MAX_ANSWER`]) and the discovery documents read lately,
+/// by issuer.
 #[derive(Debug, Clone)]
 pub struct Oidc {
-    http: openidconnect::reqwest::Client,
+    http: http::ProviderHttp,
     discovered: Arc<Mutex<HashMap<String, (Instant, Metadata)>>>,
 }
 
 impl Oidc {
-    pub fn new() -> Result<Self, OidcError> {
-        let http = openidconnect::reqwest::Client::builder()
-            .redirect(openidconnect::reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(REQUEST_TIMEOUT)
-            .build()
-            .map_err(|e| OidcError::Client(e.to_string()))?;
+    /// A relying party that calls only what `policy` allows.
+    pub fn new(policy: Arc<OutboundPolicy>) -> Result<Self, OidcError> {
+        let http = http::ProviderHttp::new(policy, REQUEST_TIMEOUT).map_err(|e| OidcError::Client(e.to_string()))?;
         Ok(Self { http, discovered: Arc::default() })
     }
 
@@ -115,7 +115,7 @@ impl Oidc {
     /// within the last [`DISCOVERY_TTL`] or read now.
     #[tracing::instrument(skip_all, fields(issuer = %settings.issuer))]
     pub async fn discover(&self, settings: &ProviderSettings) -> Result<Provider, OidcError> {
-        let issuer = issuer_url(&settings.issuer)?;
+        let issuer = self.issuer_url(&settings.issuer)?;
         let kept = self
             .discovered
             .lock()
@@ -127,6 +127,14 @@ impl Oidc {
             None => (self.read_discovery(&issuer).await?, true),
         };
         Ok(Provider { metadata, fresh, settings: settings.clone(), oidc: self.clone() })
+    }
+
+    /// `issuer` as a URL the hub may call (the outbound policy's check before resolving; the
+    /// addresses are checked when connecting).
+    fn issuer_url(&self, issuer: &str) -> Result<IssuerUrl, OidcError> {
+        let url = flotilla_outbound::parse_target(issuer).map_err(|e| OidcError::InvalidIssuer(e.to_string()))?;
+        self.http.check(&url).map_err(|e| OidcError::InvalidIssuer(e.to_string()))?;
+        IssuerUrl::new(issuer.trim().to_owned()).map_err(|e| OidcError::InvalidIssuer(format!("not a URL: {e}")))
     }
 
     /// Reads the discovery document of `issuer` and its signing keys now, and keeps them.
@@ -146,7 +154,7 @@ impl Oidc {
     /// wrong; otherwise returns what was checked.
     pub async fn check(&self, settings: &ProviderSettings, redirect_uri: &str) -> Result<ProviderCheck, OidcError> {
         // Always read afresh: the admin is checking what the provider says now.
-        let issuer = issuer_url(&settings.issuer)?;
+        let issuer = self.issuer_url(&settings.issuer)?;
         let metadata = self.read_discovery(&issuer).await?;
         let provider = Provider { metadata, fresh: true, settings: settings.clone(), oidc: self.clone() };
         let meta = &provider.metadata;
@@ -462,16 +470,6 @@ fn read_groups(
             json_kind(other)
         ))),
     }
-}
-
-/// An issuer URL as a tenant admin typed it, checked.
-fn issuer_url(issuer: &str) -> Result<IssuerUrl, OidcError> {
-    let url = IssuerUrl::new(issuer.trim().to_owned())
-        .map_err(|e| OidcError::InvalidIssuer(format!("'{issuer}' is not a URL: {e}")))?;
-    if !matches!(url.url().scheme(), "https" | "http") {
-        return Err(OidcError::InvalidIssuer(format!("'{issuer}' must be an https:// URL")));
-    }
-    Ok(url)
 }
 
 fn json_kind(v: &serde_json::Value) -> &'static str {

@@ -9,6 +9,10 @@ use openidconnect::{
 
 use super::*;
 
+fn test_policy() -> Arc<OutboundPolicy> {
+    Arc::default()
+}
+
 const ISSUER: &str = "https://idp.acme.example";
 const CLIENT: &str = "flotilla";
 const NONCE: &str = "n-0S6_WzA2Mj";
@@ -172,7 +176,7 @@ fn provider(end_session: bool) -> Provider {
             groups_claim: "groups".into(),
         },
         fresh: true,
-        oidc: Oidc::new().unwrap(),
+        oidc: Oidc::new(test_policy()).unwrap(),
     }
 }
 

@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{Duration as Span, Utc};
-use flotilla_oidc::{Identity, Oidc, OidcError, ProviderSettings, Returned};
+use flotilla_oidc::{Identity, MAX_ANSWER, Oidc, OidcError, ProviderSettings, Returned};
+use flotilla_outbound::{Loopback, OutboundPolicy};
 use openidconnect::core::{
     CoreGenderClaim, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
 };
@@ -58,15 +59,26 @@ struct Idp {
     nonce: Mutex<String>,
     discovery_reads: AtomicUsize,
     userinfo_reads: AtomicUsize,
+    /// Where its discovery document says the token endpoint is (`None`: its own).
+    token_endpoint: Mutex<Option<String>>,
+    /// Bytes of padding in its discovery document.
+    padding: AtomicUsize,
+}
+
+/// The provider listens on this machine's loopback address, over plain http.
+fn test_policy() -> Arc<OutboundPolicy> {
+    Arc::new(OutboundPolicy { loopback: Loopback::Http, ..Default::default() })
 }
 
 async fn discovery(State(idp): State<Arc<Idp>>) -> Json<Value> {
     idp.discovery_reads.fetch_add(1, Ordering::SeqCst);
     let i = &idp.issuer;
+    let token_endpoint = idp.token_endpoint.lock().unwrap().clone().unwrap_or(format!("{i}/token"));
     Json(json!({
         "issuer": i,
+        "padding": "x".repeat(idp.padding.load(Ordering::SeqCst)),
         "authorization_endpoint": format!("{i}/auth"),
-        "token_endpoint": format!("{i}/token"),
+        "token_endpoint": token_endpoint,
         "userinfo_endpoint": format!("{i}/me"),
         "jwks_uri": format!("{i}/jwks"),
         "response_types_supported": ["code"],
@@ -130,6 +142,8 @@ async fn start_idp() -> Arc<Idp> {
         nonce: Mutex::default(),
         discovery_reads: AtomicUsize::new(0),
         userinfo_reads: AtomicUsize::new(0),
+        token_endpoint: Mutex::default(),
+        padding: AtomicUsize::new(0),
     });
     let app = Router::new()
         .route("/.well-known/openid-configuration", get(discovery))
@@ -164,7 +178,7 @@ async fn log_in(oidc: &Oidc, idp: &Idp) -> Result<Identity, OidcError> {
 #[tokio::test]
 async fn groups_in_the_id_token_are_used_without_asking_userinfo() {
     let idp = start_idp().await;
-    let who = log_in(&Oidc::new().unwrap(), &idp).await.unwrap();
+    let who = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap();
     assert_eq!(who.subject, SUBJECT);
     assert_eq!(who.groups, ["acme-platform"]);
     assert_eq!(idp.userinfo_reads.load(Ordering::SeqCst), 0);
@@ -174,14 +188,14 @@ async fn groups_in_the_id_token_are_used_without_asking_userinfo() {
 async fn without_a_groups_claim_in_the_id_token_the_groups_come_from_userinfo() {
     let idp = start_idp().await;
     *idp.token_groups.lock().unwrap() = None;
-    let who = log_in(&Oidc::new().unwrap(), &idp).await.unwrap();
+    let who = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap();
     assert_eq!(who.groups, ["from-userinfo"]);
     assert_eq!(who.email.as_deref(), Some("alice@acme.example"), "what the ID token lacks is filled in");
     assert_eq!(idp.userinfo_reads.load(Ordering::SeqCst), 1);
 
     // An empty list in the ID token is an answer: userinfo is not asked.
     *idp.token_groups.lock().unwrap() = Some(json!([]));
-    assert!(log_in(&Oidc::new().unwrap(), &idp).await.unwrap().groups.is_empty());
+    assert!(log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap().groups.is_empty());
     assert_eq!(idp.userinfo_reads.load(Ordering::SeqCst), 1);
 }
 
@@ -190,19 +204,19 @@ async fn userinfo_about_another_user_or_of_the_wrong_shape_is_refused() {
     let idp = start_idp().await;
     *idp.token_groups.lock().unwrap() = None;
     *idp.userinfo.lock().unwrap() = json!({"sub": "acme|mallory", "groups": ["acme-platform"]});
-    let err = log_in(&Oidc::new().unwrap(), &idp).await.unwrap_err();
+    let err = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap_err();
     assert!(err.to_string().contains("user info is about another user"), "{err}");
     assert_eq!(err.code(), "token");
 
     *idp.userinfo.lock().unwrap() = json!({"sub": SUBJECT, "groups": {"acme-platform": true}});
-    let err = log_in(&Oidc::new().unwrap(), &idp).await.unwrap_err();
+    let err = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap_err();
     assert!(err.to_string().contains("'groups' claim should list group names, not an object"), "{err}");
 }
 
 #[tokio::test]
 async fn discovery_is_kept_between_steps_and_read_afresh_by_the_configuration_test() {
     let idp = start_idp().await;
-    let oidc = Oidc::new().unwrap();
+    let oidc = Oidc::new(test_policy()).unwrap();
     log_in(&oidc, &idp).await.unwrap();
     log_in(&oidc, &idp).await.unwrap();
     assert!(oidc.discover(&settings(&idp)).await.unwrap().end_session_url(None, REDIRECT).is_none());
@@ -216,7 +230,7 @@ async fn discovery_is_kept_between_steps_and_read_afresh_by_the_configuration_te
 #[tokio::test]
 async fn a_rotated_signing_key_is_fetched_once_and_an_unknown_one_refused() {
     let idp = start_idp().await;
-    let oidc = Oidc::new().unwrap();
+    let oidc = Oidc::new(test_policy()).unwrap();
     log_in(&oidc, &idp).await.unwrap();
     // The provider rotates to a new key: the kept set lacks it, so the keys are read again.
     *idp.signs_with.lock().unwrap() = "k2";
@@ -231,4 +245,35 @@ async fn a_rotated_signing_key_is_fetched_once_and_an_unknown_one_refused() {
     let err = log_in(&oidc, &idp).await.unwrap_err();
     assert!(matches!(err, OidcError::BadSignature(_)), "{err}");
     assert_eq!(idp.discovery_reads.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn the_outbound_policy_decides_which_providers_and_endpoints_are_called() {
+    let idp = start_idp().await;
+    // A hub that does not allow its own machine (the default) does not call this provider,
+    // and one that allows only https there does not call it over plain http.
+    for loopback in [Loopback::Deny, Loopback::Https] {
+        let oidc = Oidc::new(Arc::new(OutboundPolicy { loopback, ..Default::default() })).unwrap();
+        let err = log_in(&oidc, &idp).await.unwrap_err();
+        assert!(matches!(err, OidcError::InvalidIssuer(_)) && err.to_string().contains("loopback"), "{err}");
+    }
+    assert_eq!(idp.discovery_reads.load(Ordering::SeqCst), 0, "nothing was sent");
+
+    // An endpoint the discovery document names is judged like the issuer: a provider cannot
+    // make the hub send a login code (with its client secret) to the cloud's metadata service.
+    *idp.token_endpoint.lock().unwrap() = Some("http://169.254.169.254/latest/meta-data".into());
+    let err = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap_err();
+    assert!(err.to_string().contains("cloud metadata service"), "{err}");
+    *idp.token_endpoint.lock().unwrap() = None;
+    let policy =
+        OutboundPolicy { loopback: Loopback::Http, deny: vec!["127.0.0.0/8".parse().unwrap()], ..Default::default() };
+    let err = log_in(&Oidc::new(Arc::new(policy)).unwrap(), &idp).await.unwrap_err();
+    assert!(err.to_string().contains("a network this hub refuses"), "{err}");
+
+    // A provider's answer is read up to a bound.
+    idp.padding.store(MAX_ANSWER + 1, Ordering::SeqCst);
+    let err = log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+    idp.padding.store(0, Ordering::SeqCst);
+    log_in(&Oidc::new(test_policy()).unwrap(), &idp).await.unwrap();
 }

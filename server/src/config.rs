@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use flotilla_outbound::{Loopback, OutboundPolicy};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -80,6 +81,18 @@ pub struct Args {
     /// Address serving /metrics for Prometheus, or `off` [default: 127.0.0.1:9464].
     #[arg(long, env = "FLOTILLA_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Whether clusters and OpenID Providers may be on this machine's loopback addresses:
+    /// `deny`, `https`, or `http` (https and plain http) [default: deny; http with --demo].
+    #[arg(long, env = "FLOTILLA_OUTBOUND_LOOPBACK")]
+    pub outbound_loopback: Option<Loopback>,
+    /// Refuse clusters and providers at private addresses (10/8, 172.16/12, 192.168/16,
+    /// 100.64/10, fc00::/7) [default: false, since clusters live there].
+    #[arg(long, env = "FLOTILLA_OUTBOUND_DENY_PRIVATE", num_args = 0..=1, default_missing_value = "true")]
+    pub outbound_deny_private: Option<bool>,
+    /// More networks to refuse, comma-separated CIDRs (e.g. `10.20.0.0/16,192.0.2.7/32`).
+    /// Link-local and cloud metadata addresses are always refused.
+    #[arg(long, env = "FLOTILLA_OUTBOUND_DENY")]
+    pub outbound_deny: Option<String>,
 }
 
 /// The same settings as read from a config file.
@@ -103,6 +116,9 @@ struct FileConfig {
     demo_listen: Option<SocketAddr>,
     demo_admin_token: Option<SecretString>,
     metrics_listen: Option<String>,
+    outbound_loopback: Option<Loopback>,
+    outbound_deny_private: Option<bool>,
+    outbound_deny: Option<Vec<String>>,
 }
 
 /// Everything the server needs, resolved.
@@ -128,6 +144,8 @@ pub struct Settings {
     pub demo_admin_token: Option<SecretString>,
     /// `None`: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where the hub may connect (member clusters, OpenID Providers).
+    pub outbound: OutboundPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +224,34 @@ impl Settings {
                 ))
             })?),
         };
+        let demo = args.demo.or(file.demo).unwrap_or(false);
+        let deny = match args.outbound_deny {
+            Some(list) => list.split(',').map(str::to_owned).collect(),
+            None => file.outbound_deny.unwrap_or_default(),
+        };
+        let outbound = OutboundPolicy {
+            // The demo's simulated clusters listen on this machine.
+            loopback: args.outbound_loopback.or(file.outbound_loopback).unwrap_or(if demo {
+                Loopback::Http
+            } else {
+                Loopback::Deny
+            }),
+            deny_private: args.outbound_deny_private.or(file.outbound_deny_private).unwrap_or(false),
+            deny: deny
+                .iter()
+                .map(|net| net.trim())
+                .filter(|net| !net.is_empty())
+                .map(|net| {
+                    net.parse().or_else(|_| net.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "outbound deny '{net}': give networks as CIDRs, e.g. 10.20.0.0/16"
+                        ))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Self {
+            outbound,
             metrics_listen,
             listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
             secret_key_file: args
@@ -224,7 +269,7 @@ impl Settings {
             public_url,
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             site_root,
-            demo: args.demo.or(file.demo).unwrap_or(false),
+            demo,
             demo_listen: args.demo_listen.or(file.demo_listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             demo_admin_token: args.demo_admin_token.or(file.demo_admin_token),
         })
@@ -263,6 +308,32 @@ mod tests {
         assert_eq!(s.log_format, LogFormat::Text);
         assert!(!s.secure_cookies);
         assert_eq!(s.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        assert_eq!(s.outbound, OutboundPolicy::default(), "nothing on this machine, private ranges allowed");
+    }
+
+    #[test]
+    fn the_outbound_policy_is_configured_and_the_demo_allows_its_own_fleet() {
+        let s = Settings::resolve(Args { demo: Some(true), ..Args::default() }).unwrap();
+        assert_eq!(s.outbound.loopback, Loopback::Http, "the demo fleet and a local provider");
+        let s = Settings::resolve(Args {
+            demo: Some(true),
+            outbound_loopback: Some(Loopback::Https),
+            outbound_deny_private: Some(true),
+            outbound_deny: Some("10.20.0.0/16, 192.0.2.7".into()),
+            ..Args::default()
+        })
+        .unwrap();
+        assert_eq!(s.outbound.loopback, Loopback::Https, "an explicit setting wins");
+        assert!(s.outbound.deny_private);
+        assert_eq!(s.outbound.deny, vec!["10.20.0.0/16".parse().unwrap(), "192.0.2.7/32".parse().unwrap()]);
+        let err = Settings::resolve(Args { outbound_deny: Some("10.0.0.0/33".into()), ..Args::default() }).unwrap_err();
+        assert!(err.to_string().contains("give networks as CIDRs"), "{err}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flotilla.toml");
+        std::fs::write(&path, "outbound_loopback = \"https\"\noutbound_deny = [\"172.16.0.0/12\"]\n").unwrap();
+        let s = Settings::resolve(Args { config: Some(path), ..Args::default() }).unwrap();
+        assert_eq!((s.outbound.loopback, s.outbound.deny.len()), (Loopback::Https, 1));
     }
 
     #[test]

@@ -125,11 +125,21 @@ impl Application {
             None => None,
         };
 
-        let engine =
-            flotilla_engine::EngineHandle::start(store.clone(), flotilla_engine::EngineSettings::default()).await?;
+        let outbound = Arc::new(settings.outbound.clone());
+        tracing::info!(
+            loopback = %outbound.loopback,
+            deny_private = outbound.deny_private,
+            deny = ?outbound.deny,
+            "outbound policy for clusters and OpenID Providers"
+        );
+        let engine_settings = flotilla_engine::EngineSettings {
+            outbound: outbound.clone(),
+            ..flotilla_engine::EngineSettings::default()
+        };
+        let engine = flotilla_engine::EngineHandle::start(store.clone(), engine_settings).await?;
         let metrics = Arc::new(Metrics::new(engine.metrics()));
         let stopping = Stopping::default();
-        let router = router(&settings, store.clone(), engine.clone(), addr, metrics.http.clone())?
+        let router = router(&settings, store.clone(), engine.clone(), outbound, addr, metrics.http.clone())?
             .layer(axum::Extension(stopping.clone()));
         let metrics = metrics_listener.map(|l| (l, crate::metrics::router(metrics)));
         if let Some(at) = metrics.as_ref().and_then(|(l, _)| l.local_addr().ok()) {
@@ -248,6 +258,7 @@ fn router(
     settings: &Settings,
     store: Store,
     engine: flotilla_engine::EngineHandle,
+    outbound: Arc<flotilla_outbound::OutboundPolicy>,
     addr: SocketAddr,
     http_metrics: HttpMetrics,
 ) -> Result<Router, StartupError> {
@@ -259,7 +270,8 @@ fn router(
         leptos_options: leptos_options(settings, addr),
         store: store.clone(),
         engine,
-        oidc: flotilla_oidc::Oidc::new()?,
+        oidc: flotilla_oidc::Oidc::new(outbound.clone())?,
+        outbound,
         auth,
     };
     let context = {

@@ -493,26 +493,14 @@ async fn oidc_row<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str) -> Res
 /// Checks and normalises provider settings; each problem names its field.
 fn check_oidc_input(input: OidcSettingsInput) -> Result<OidcSettingsInput> {
     let invalid = |field, reason: &str| -> Error { flotilla_domain::Error::invalid(field, reason.to_owned()).into() };
-    let issuer_url = input.issuer_url.trim().trim_end_matches('/').to_owned();
-    // Plain http only for a provider on this machine: the host must be exactly a loopback one.
-    let loopback = issuer_url.strip_prefix("http://").is_some_and(|rest| {
-        let authority = rest.split('/').next().unwrap_or_default();
-        let host = authority.rsplit_once(':').filter(|(_, port)| !port.contains(']')).map_or(authority, |(h, _)| h);
-        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
-    });
-    let scheme_ok = issuer_url.starts_with("https://") || loopback;
-    if issuer_url.is_empty() {
+    if input.issuer_url.trim().is_empty() {
         return Err(invalid("issuer_url", "enter the provider's issuer URL"));
     }
-    if !scheme_ok {
-        return Err(invalid(
-            "issuer_url",
-            "must start with https:// (plain http only for a provider on this machine: localhost, 127.0.0.1)",
-        ));
-    }
-    if issuer_url.contains(['?', '#', ' ']) {
-        return Err(invalid("issuer_url", "an issuer URL has no query, fragment or spaces"));
-    }
+    // A URL the hub calls; whether this hub may call it is its outbound policy's question,
+    // asked by the server before saving and on every call.
+    let issuer_url = flotilla_outbound::parse_target(&input.issuer_url)
+        .map(|url| flotilla_outbound::normalized(&url))
+        .map_err(|e| invalid("issuer_url", &e.to_string()))?;
     let client_id = input.client_id.trim().to_owned();
     if client_id.is_empty() {
         return Err(invalid("client_id", "enter the client id registered at the provider"));

@@ -32,6 +32,11 @@ pub fn settings() -> EngineSettings {
         watch: true,
         // Small, so the tests' few clusters exercise both shared and separate connections.
         streams_per_connection: 4,
+        // The simulator listens on this machine's loopback address.
+        outbound: std::sync::Arc::new(flotilla_outbound::OutboundPolicy {
+            loopback: flotilla_outbound::Loopback::Https,
+            ..Default::default()
+        }),
     }
 }
 

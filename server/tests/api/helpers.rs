@@ -125,6 +125,8 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut 
         data_dir: Some(data_dir.path().to_path_buf()),
         admin_password: Some(SecretString::from(ADMIN_PASSWORD.to_owned())),
         site_root: Some(data_dir.path().join("site")),
+        // Simulated clusters and test providers listen on this machine.
+        outbound_loopback: Some(flotilla_outbound::Loopback::Http),
         ..Args::default()
     };
     let mut args = args;

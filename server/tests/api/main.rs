@@ -9,6 +9,7 @@ mod fleet;
 mod health;
 mod helpers;
 mod metrics;
+mod outbound;
 mod policy;
 mod projects;
 mod register;

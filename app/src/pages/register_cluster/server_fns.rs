@@ -35,6 +35,8 @@ mod register {
 
     use flotilla_domain::{ResourceName, parse_labels};
     use flotilla_engine::kubeconfig;
+    use flotilla_engine::kubeconfig::ClusterAccess;
+    use flotilla_outbound::OutboundPolicy;
     use flotilla_store::NewCluster;
 
     use crate::AppError;
@@ -49,14 +51,36 @@ mod register {
 
     pub async fn read_kubeconfig(text: String) -> Result<Vec<ContextChoice>, AppError> {
         require_caller().await?.require_tenant_admin()?;
+        let policy = app_state()?.outbound;
         let contexts = kubeconfig::contexts(&text).map_err(|m| invalid("kubeconfig", m))?;
-        Ok(contexts.into_iter().map(|c| ContextChoice { name: c.name, server: c.server, problem: c.problem }).collect())
+        Ok(contexts
+            .into_iter()
+            .map(|c| {
+                let problem = c.problem.or_else(|| server_url(&policy, &c.server).err());
+                ContextChoice { name: c.name, server: c.server, problem }
+            })
+            .collect())
+    }
+
+    /// The context's access, its server URL as Flotilla stores it (parsed, normalised, and
+    /// allowed by the hub's outbound policy as far as can be told before resolving it).
+    fn checked_access(policy: &OutboundPolicy, text: &str, context: &str) -> Result<ClusterAccess, AppError> {
+        let mut access = kubeconfig::access(text, context).map_err(|m| invalid("context", m))?;
+        access.server = server_url(policy, &access.server).map_err(|m| invalid("context", m))?;
+        Ok(access)
+    }
+
+    fn server_url(policy: &OutboundPolicy, server: &str) -> Result<String, String> {
+        let url = flotilla_outbound::parse_target(server).map_err(|e| format!("API server URL: {e}"))?;
+        policy.check_url(&url).map_err(|e| e.to_string())?;
+        Ok(flotilla_outbound::normalized(&url))
     }
 
     pub async fn test_connection(text: String, context: String) -> Result<String, AppError> {
         require_caller().await?.require_tenant_admin()?;
-        let access = kubeconfig::access(&text, &context).map_err(|m| invalid("context", m))?;
-        kubeconfig::test_connection(&access, TEST_TIMEOUT)
+        let policy = app_state()?.outbound;
+        let access = checked_access(&policy, &text, &context)?;
+        kubeconfig::test_connection(&access, policy, TEST_TIMEOUT)
             .await
             .map_err(|why| invalid("context", format!("cannot reach {}: {why}", access.server)))
     }
@@ -71,8 +95,9 @@ mod register {
         user.require_tenant_admin()?;
         let name = ResourceName::parse("name", name.trim())?;
         let labels = parse_labels(&labels)?;
-        let access = kubeconfig::access(&text, &context).map_err(|m| invalid("context", m))?;
-        let store = app_state()?.store;
+        let state = app_state()?;
+        let access = checked_access(&state.outbound, &text, &context)?;
+        let store = state.store;
         let cluster =
             NewCluster { name, api_server_url: access.server, ca_pem: access.ca_pem, token: access.token, labels };
         let id = store.register_cluster(&user.tenant_id, &user.username, &cluster, false).await?;

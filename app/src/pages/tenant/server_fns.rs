@@ -111,6 +111,18 @@ mod ssr {
 
     pub async fn set_oidc(id: String, version: i64, input: Option<ProviderForm>) -> Result<(), AppError> {
         let (caller, store) = platform_admin().await?;
+        if let Some(form) = &input
+            && !form.issuer_url.trim().is_empty()
+        {
+            // The hub's outbound policy, as far as it can be told before the name resolves
+            // (every call to the provider is checked again, address by address).
+            let url = flotilla_outbound::parse_target(&form.issuer_url)
+                .map_err(|e| AppError::Invalid { field: "issuer_url".into(), message: e.to_string() })?;
+            app_state()?
+                .outbound
+                .check_url(&url)
+                .map_err(|e| AppError::Invalid { field: "issuer_url".into(), message: e.to_string() })?;
+        }
         Ok(store.set_tenant_oidc(&actor(&caller), &id, input.map(settings_input), version).await?)
     }
 
