@@ -12,6 +12,7 @@ LOGS="$(mktemp -d)"
 
 step "formatting and lints (rustfmt, clippy -D warnings)"
 cargo fmt --all --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --workspace --exclude frontend --all-targets --locked -- -D warnings
 
 step "cargo test (workspace)"
@@ -20,6 +21,10 @@ set +e
 # `hydrate` feature with the server's `ssr`).
 cargo test --workspace --exclude frontend --locked 2>&1 | tee "$LOGS/cargo.log"
 cargo_status=${PIPESTATUS[0]}
+step "fuzz targets, smoke run on stable (seeds and inputs made from them; see README, Fuzzing)"
+cargo test --manifest-path fuzz/Cargo.toml --locked 2>&1 | tee -a "$LOGS/cargo.log"
+fuzz_status=${PIPESTATUS[0]}
+if [[ $fuzz_status -ne 0 ]]; then cargo_status=$fuzz_status; fi
 set -e
 rust_passed=$(grep -Eo '^test result: .* ([0-9]+) passed' "$LOGS/cargo.log" | grep -Eo '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 rust_failed=$(grep -Eo '^test result: .*; ([0-9]+) failed' "$LOGS/cargo.log" | grep -Eo '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')

@@ -28,6 +28,8 @@ pub struct AuthSettings {
     pub public_url: String,
     /// A session ends this long after its login, however active it is.
     pub session_max_age: std::time::Duration,
+    /// Cookies are marked `Secure` (served over https).
+    pub secure_cookies: bool,
 }
 
 impl AuthSettings {

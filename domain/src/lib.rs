@@ -6,6 +6,7 @@ pub mod access;
 pub mod cluster;
 pub mod error;
 pub mod kinds;
+pub mod limits;
 mod manifest;
 pub mod names;
 pub mod overrides;

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::limits::{MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, MAX_MANIFEST_NODES, size_text};
 use crate::{Error, Result};
 
 const FIELD: &str = "yaml";
@@ -13,7 +14,22 @@ pub fn parse_manifest(text: &str) -> Result<Value> {
     if text.trim().is_empty() {
         return Err(Error::invalid(FIELD, "write the object's YAML"));
     }
-    let value: Value = serde_saphyr::from_str(text).map_err(|e| Error::invalid(FIELD, first_line(&e.to_string())))?;
+    if text.len() > MAX_MANIFEST_BYTES {
+        return Err(Error::invalid(
+            FIELD,
+            format!("the YAML is larger than {}: one object is at most that", size_text(MAX_MANIFEST_BYTES)),
+        ));
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: MAX_MANIFEST_DEPTH,
+            max_nodes: MAX_MANIFEST_NODES,
+            max_documents: 1,
+            max_total_scalar_bytes: MAX_MANIFEST_BYTES,
+        },
+    };
+    let value: Value = serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| Error::invalid(FIELD, first_line(&e.to_string())))?;
     let Some(object) = value.as_object() else {
         return Err(Error::invalid(FIELD, "the YAML must be one object (a mapping), not a list or a value"));
     };
@@ -51,6 +67,39 @@ mod tests {
             parse_manifest(r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"}}"#).unwrap()["kind"],
             "ConfigMap"
         );
+    }
+
+    #[test]
+    fn big_deep_or_many_documents_are_refused_before_they_cost_anything() {
+        let big =
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n# {}\n", "x".repeat(MAX_MANIFEST_BYTES));
+        assert!(parse_manifest(&big).unwrap_err().to_string().contains("larger than 2 MiB"));
+        let deep = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\ndata: {}{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let e = parse_manifest(&deep).unwrap_err();
+        assert_eq!(e.field(), "yaml", "{e}");
+        let nested = (0..100).fold(String::from("a: 1"), |inner, i| format!("k{i}:\n{}", indent(&inner)));
+        let e =
+            parse_manifest(&format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: x}}\n{nested}\n")).unwrap_err();
+        assert!(e.to_string().to_lowercase().contains("depth"), "{e}");
+        // A billion laughs: aliases expanding to more nodes than allowed.
+        let mut laughs = String::from(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
+        );
+        for i in 1..10 {
+            let prev = format!("*a{}", i - 1);
+            laughs.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 10].join(", ")));
+        }
+        assert!(parse_manifest(&laughs).is_err(), "alias expansion is bounded");
+        let two = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: y}\n";
+        assert!(parse_manifest(two).is_err(), "one object per manifest");
+    }
+
+    fn indent(text: &str) -> String {
+        text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n")
     }
 
     #[test]

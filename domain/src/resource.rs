@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::Value;
 
+use crate::limits::{MAX_TEMPLATE_BYTES, size_text};
 use crate::render::validate_template;
 use crate::{ClusterOverride, Error, ObjectKey, Placement, Result, overrides};
 
@@ -32,6 +33,21 @@ pub fn check_resource(
     overrides: &[ClusterOverride],
     namespace: Option<&str>,
 ) -> Result<CheckedResource> {
+    for (field, what, value) in
+        [("template", "object", template), ("overrides", "overrides", &serde_json::json!(overrides))]
+    {
+        let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+        if size > MAX_TEMPLATE_BYTES {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "the {what} is {} as JSON, more than the {} one resource may hold",
+                    size_text(size),
+                    size_text(MAX_TEMPLATE_BYTES)
+                ),
+            ));
+        }
+    }
     let key = validate_template(template, namespace)?;
     placement.resolve()?;
     let is_secret = key.api_version == "v1" && key.kind == "Secret";
@@ -155,6 +171,20 @@ mod tests {
         assert_eq!(checked.key.namespace.as_deref(), Some("shop"));
         let bad = check_resource(&secret(json!({"data": {"a": "%%"}})), &Placement::everywhere(), &[], Some("shop"));
         assert!(bad.unwrap_err().to_string().contains("not valid base64"));
+    }
+
+    #[test]
+    fn an_object_or_its_overrides_larger_than_a_resource_may_hold_is_refused() {
+        let big = "x".repeat(crate::limits::MAX_TEMPLATE_BYTES);
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": big}});
+        let e = check_resource(&cm, &Placement::everywhere(), &[], Some("p")).unwrap_err();
+        assert_eq!(e.field(), "template");
+        assert!(e.to_string().contains("more than the 1 MiB one resource may hold"), "{e}");
+        let small = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
+        let many =
+            vec![ClusterOverride { cluster: "a".into(), patches: vec![OverridePatch::replace("/data/k", json!(big))] }];
+        let e = check_resource(&small, &Placement::everywhere(), &many, Some("p")).unwrap_err();
+        assert_eq!(e.field(), "overrides");
     }
 
     #[test]

@@ -389,6 +389,7 @@ mod tests {
             token: "token".to_owned().into(),
             labels: Default::default(),
             deregistering: None,
+            version: 1,
         }
     }
 

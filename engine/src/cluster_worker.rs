@@ -47,6 +47,48 @@ pub(crate) enum WorkerMsg {
     Stop,
 }
 
+impl crate::mailbox::Coalesce for WorkerMsg {
+    /// A worker busy with a slow member while changes pour in merges them at this many.
+    const LIMIT: usize = 1024;
+
+    /// Changes to resources become one "check everything"; of the cluster's settings only the
+    /// latest counts; of what watches saw, the latest about each resource (or listed kind);
+    /// a stop stays last.
+    fn coalesce(queue: Vec<Self>) -> Vec<Self> {
+        let mut cluster = None;
+        let mut all = false;
+        let mut stop = false;
+        let mut seen: Vec<(String, Box<MemberEvent>)> = Vec::new();
+        for msg in queue {
+            match msg {
+                WorkerMsg::Resources(_) | WorkerMsg::All => all = true,
+                WorkerMsg::Cluster(c) => cluster = Some(c),
+                WorkerMsg::Stop => stop = true,
+                WorkerMsg::Member(event) => {
+                    let key = match event.as_ref() {
+                        MemberEvent::Seen { resource_id, .. } | MemberEvent::Gone { resource_id } => {
+                            format!("r:{resource_id}")
+                        }
+                        MemberEvent::Listed { kind, .. } => format!("k:{kind:?}"),
+                        MemberEvent::Failed(_) => "failed".to_owned(),
+                    };
+                    seen.retain(|(k, _)| *k != key);
+                    seen.push((key, event));
+                }
+            }
+        }
+        let mut out: Vec<Self> = cluster.map(WorkerMsg::Cluster).into_iter().collect();
+        out.extend(seen.into_iter().map(|(_, event)| WorkerMsg::Member(event)));
+        if all {
+            out.push(WorkerMsg::All);
+        }
+        if stop {
+            out.push(WorkerMsg::Stop);
+        }
+        out
+    }
+}
+
 /// What every worker shares: the model, the store, where statuses go, connections, settings,
 /// metrics, and the engine's stop signal.
 #[derive(Clone)]
@@ -296,5 +338,39 @@ impl ClusterWorker {
 
     fn client(&self) -> Option<MemberClient> {
         self.client.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mailbox::Coalesce;
+
+    #[test]
+    fn a_flood_of_messages_merges_into_what_it_means() {
+        let seen = |id: &str, rv: &str| {
+            let versions =
+                crate::member::Accepted { generation: None, resource_version: Some(rv.into()), health: None };
+            WorkerMsg::Member(Box::new(MemberEvent::Seen { resource_id: id.into(), versions }))
+        };
+        let mut queue: Vec<WorkerMsg> = (0..1000).map(|i| WorkerMsg::Resources(vec![format!("r{i}")])).collect();
+        queue.push(seen("r1", "1"));
+        queue.push(seen("r2", "1"));
+        queue.push(seen("r1", "2"));
+        queue.push(WorkerMsg::Stop);
+        let merged = WorkerMsg::coalesce(queue);
+        let shown: Vec<String> = merged
+            .iter()
+            .map(|m| match m {
+                WorkerMsg::Member(e) => match e.as_ref() {
+                    MemberEvent::Seen { resource_id, versions } => {
+                        format!("{resource_id}@{}", versions.resource_version.as_deref().unwrap_or_default())
+                    }
+                    other => format!("{other:?}"),
+                },
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(shown, ["r2@1", "r1@2", "All", "Stop"]);
     }
 }

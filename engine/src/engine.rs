@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use flotilla_store::{Change, Store};
+use flotilla_store::{Change, EngineVersions, Store};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -65,7 +65,7 @@ impl EngineHandle {
             stopping: stop.clone(),
             workers: TaskTracker::new(),
         };
-        let mut router = Router { cx, workers: HashMap::new(), grace };
+        let mut router = Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default() };
         router.reload().await?;
         tokio::spawn(router.run(changes, purged_rx, stopped.clone()));
         Ok(Self { sink, metrics, stop, stopped, grace })
@@ -114,6 +114,17 @@ struct Router {
     cx: Context,
     workers: HashMap<String, WorkerSlot>,
     grace: Duration,
+    /// The version of every row the model was built from (what the periodic check compares).
+    known: EngineVersions,
+}
+
+/// What kind of row a change concerns.
+#[derive(Debug, Clone, Copy)]
+enum Row {
+    Cluster,
+    Workspace,
+    Project,
+    Resource,
 }
 
 impl Router {
@@ -147,11 +158,13 @@ impl Router {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 Some(id) = purged.recv() => {
+                    self.known.resources.remove(&id);
                     self.cx.model.write().set_resource(&id, None);
                 }
                 _ = resync.tick() => {
-                    if let Err(e) = self.reload().await {
-                        tracing::error!(error = %e, "periodic reload failed");
+                    if let Err(e) = self.catch_up().await {
+                        tracing::error!(error = %e, "the periodic check failed; reloading everything");
+                        let _ = self.reload().await;
                     }
                 }
             }
@@ -174,16 +187,56 @@ impl Router {
         tracing::info!("sync engine stopped; statuses stored");
     }
 
+    /// Reads every row's version (ids and numbers only: nothing decrypted) and reads again
+    /// only the rows that changed without an event reaching the engine. With the change feed
+    /// in order, there are none; this is the safety net the resync period promises.
+    async fn catch_up(&mut self) -> Result<()> {
+        let now = self.cx.store.engine_versions().await?;
+        let stale = |known: &HashMap<String, i64>, now: &HashMap<String, i64>| -> Vec<String> {
+            let mut ids: Vec<String> =
+                now.iter().filter(|(id, v)| known.get(*id) != Some(v)).map(|(id, _)| id.clone()).collect();
+            ids.extend(known.keys().filter(|id| !now.contains_key(*id)).cloned());
+            ids
+        };
+        // Clusters, workspaces and projects before resources: a resource's key and placement
+        // are worked out from them.
+        let rows: Vec<(Row, String)> = [
+            (Row::Cluster, stale(&self.known.clusters, &now.clusters)),
+            (Row::Workspace, stale(&self.known.workspaces, &now.workspaces)),
+            (Row::Project, stale(&self.known.projects, &now.projects)),
+            (Row::Resource, stale(&self.known.resources, &now.resources)),
+        ]
+        .into_iter()
+        .flat_map(|(row, ids)| ids.into_iter().map(move |id| (row, id)))
+        .collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        tracing::info!(rows = rows.len(), "the periodic check found changes no event brought; reading them");
+        self.cx.metrics.catch_up(rows.len());
+        for (row, id) in rows {
+            self.refresh(row, id).await?;
+        }
+        // Rows the engine reads nothing from (a resource without its current revision) are
+        // not asked about again.
+        self.known = now;
+        Ok(())
+    }
+
     /// Loads everything from the store, starts and stops workers to match, wakes all.
     async fn reload(&mut self) -> Result<()> {
+        self.cx.metrics.reloaded();
         let store = &self.cx.store;
         let clusters = store.engine_clusters().await?;
-        let model = FleetModel::load(
-            &clusters,
-            store.engine_workspaces().await?,
-            store.engine_projects().await?,
-            store.engine_resources().await?,
-        );
+        let (workspaces, projects, resources) =
+            (store.engine_workspaces().await?, store.engine_projects().await?, store.engine_resources().await?);
+        self.known = EngineVersions {
+            clusters: clusters.iter().map(|c| (c.id.clone(), c.version)).collect(),
+            workspaces: workspaces.iter().map(|w| (w.id.clone(), w.version)).collect(),
+            projects: projects.iter().map(|p| (p.id.clone(), p.version)).collect(),
+            resources: resources.iter().map(|r| (r.id.clone(), r.version)).collect(),
+        };
+        let model = FleetModel::load(&clusters, workspaces, projects, resources);
         *self.cx.model.write() = model;
         let live: BTreeSet<String> = clusters.iter().map(|c| c.id.clone()).collect();
         self.workers.retain(|id, _| live.contains(id));
@@ -209,31 +262,52 @@ impl Router {
     }
 
     async fn apply(&mut self, change: Change) -> Result<()> {
-        let store = &self.cx.store;
         match change {
-            Change::Resource { id, .. } => {
+            Change::Resource { id, .. } => self.refresh(Row::Resource, id).await,
+            Change::Workspace { id, .. } => self.refresh(Row::Workspace, id).await,
+            Change::Project { id, .. } => self.refresh(Row::Project, id).await,
+            Change::Cluster { id, .. } => self.refresh(Row::Cluster, id).await,
+            // People's roles change nothing in the clusters (a project's RoleBindings are
+            // resources of their own, announced as such).
+            Change::Access { .. } => Ok(()),
+        }
+    }
+
+    /// Reads row `id` again and tells the workers it affects.
+    async fn refresh(&mut self, row: Row, id: String) -> Result<()> {
+        let store = &self.cx.store;
+        let known = |map: &mut HashMap<String, i64>, version: Option<i64>| match version {
+            Some(v) => map.insert(id.clone(), v),
+            None => map.remove(&id),
+        };
+        match row {
+            Row::Resource => {
                 let loaded = store.engine_resource(&id).await?;
+                known(&mut self.known.resources, loaded.as_ref().map(|r| r.version));
                 let affected = self.cx.model.write().set_resource(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::Resources(vec![id.clone()]));
                 }
             }
-            Change::Workspace { id, .. } => {
+            Row::Workspace => {
                 let loaded = store.engine_workspace(&id).await?;
+                known(&mut self.known.workspaces, loaded.as_ref().map(|w| w.version));
                 let affected = self.cx.model.write().set_workspace(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::All);
                 }
             }
-            Change::Project { id, .. } => {
+            Row::Project => {
                 let loaded = store.engine_project(&id).await?;
+                known(&mut self.known.projects, loaded.as_ref().map(|p| p.version));
                 let affected = self.cx.model.write().set_project(&id, loaded);
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::All);
                 }
             }
-            Change::Cluster { id, .. } => match store.engine_cluster(&id).await? {
+            Row::Cluster => match store.engine_cluster(&id).await? {
                 Some(c) => {
+                    known(&mut self.known.clusters, Some(c.version));
                     self.cx.model.write().set_cluster(&c);
                     match self.workers.get(&id) {
                         Some(slot) if !slot.handle.is_finished() => {
@@ -243,13 +317,11 @@ impl Router {
                     }
                 }
                 None => {
+                    known(&mut self.known.clusters, None);
                     self.cx.model.write().remove_cluster(&id);
                     self.workers.remove(&id);
                 }
             },
-            // People's roles change nothing in the clusters (a project's RoleBindings are
-            // resources of their own, announced as such).
-            Change::Access { .. } => {}
         }
         Ok(())
     }

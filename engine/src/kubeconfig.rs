@@ -75,6 +75,7 @@ pub async fn test_connection(
         token: access.token.clone(),
         labels: Default::default(),
         deregistering: None,
+        version: 0,
     };
     let client = Transports::new(policy, 1, timeout).connect(&cluster).await.map_err(|e| e.to_string())?;
     let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;

@@ -1,14 +1,32 @@
-//! A worker's inbox: an unbounded queue that costs nothing while empty (a fleet has a
-//! thousand mostly idle workers; a channel would keep a block of slots for each).
+//! A worker's inbox: a queue that costs nothing while empty (a fleet has a thousand mostly
+//! idle workers; a channel would keep a block of slots for each), and that never grows
+//! without bound: when it holds [`Coalesce::LIMIT`] messages, they are merged into the fewer
+//! that mean the same to the receiver (a burst of changes becomes "check everything"), so a
+//! sender is never blocked and nothing is lost.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+/// Messages that can be merged when too many wait.
+pub(crate) trait Coalesce: Sized {
+    /// How many messages may wait before they are merged.
+    const LIMIT: usize;
+    /// `queue`, in fewer messages that mean the same to the receiver.
+    fn coalesce(queue: Vec<Self>) -> Vec<Self>;
+}
+
 struct Shared<T> {
     /// `None` once the receiver is gone.
-    queue: Mutex<Option<Vec<T>>>,
+    queue: Mutex<Option<Queue<T>>>,
     notify: Notify,
+}
+
+struct Queue<T> {
+    items: Vec<T>,
+    /// Merged at this length: the limit, or twice what merging last left (so that messages
+    /// that cannot be merged further do not make every send merge again).
+    merge_at: usize,
 }
 
 /// The sending side; cheap to clone.
@@ -23,8 +41,9 @@ impl<T> Clone for Sender<T> {
 /// The receiving side; dropping it makes every later send fail.
 pub(crate) struct Receiver<T>(Arc<Shared<T>>);
 
-pub(crate) fn mailbox<T>() -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared { queue: Mutex::new(Some(Vec::new())), notify: Notify::new() });
+pub(crate) fn mailbox<T: Coalesce>() -> (Sender<T>, Receiver<T>) {
+    let queue = Queue { items: Vec::new(), merge_at: T::LIMIT };
+    let shared = Arc::new(Shared { queue: Mutex::new(Some(queue)), notify: Notify::new() });
     (Sender(shared.clone()), Receiver(shared))
 }
 
@@ -32,17 +51,22 @@ pub(crate) fn mailbox<T>() -> (Sender<T>, Receiver<T>) {
 #[derive(Debug)]
 pub(crate) struct Closed;
 
-impl<T> Sender<T> {
+impl<T: Coalesce> Sender<T> {
     pub fn send(&self, item: T) -> Result<(), Closed> {
         let mut queue = crate::locks::lock(&self.0.queue);
-        queue.as_mut().ok_or(Closed)?.push(item);
+        let queue_ref = queue.as_mut().ok_or(Closed)?;
+        queue_ref.items.push(item);
+        if queue_ref.items.len() >= queue_ref.merge_at {
+            queue_ref.items = T::coalesce(std::mem::take(&mut queue_ref.items));
+            queue_ref.merge_at = T::LIMIT.max(queue_ref.items.len() * 2);
+        }
         drop(queue);
         self.0.notify.notify_one();
         Ok(())
     }
 }
 
-impl<T> Receiver<T> {
+impl<T: Coalesce> Receiver<T> {
     /// Everything sent since the last call, in order, waiting until there is something.
     /// Cancel-safe: nothing is taken until it is returned.
     pub async fn recv_all(&mut self) -> Vec<T> {
@@ -56,7 +80,13 @@ impl<T> Receiver<T> {
     }
 
     pub fn try_recv_all(&mut self) -> Vec<T> {
-        crate::locks::lock(&self.0.queue).as_mut().map(std::mem::take).unwrap_or_default()
+        crate::locks::lock(&self.0.queue)
+            .as_mut()
+            .map(|q| {
+                q.merge_at = T::LIMIT;
+                std::mem::take(&mut q.items)
+            })
+            .unwrap_or_default()
     }
 }
 
@@ -69,6 +99,35 @@ impl<T> Drop for Receiver<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Test messages: a non-negative number means "check everything" (any number of them
+    /// merge into one 0); a negative one cannot be merged.
+    impl Coalesce for i32 {
+        const LIMIT: usize = 4;
+        fn coalesce(queue: Vec<Self>) -> Vec<Self> {
+            let mut kept: Vec<i32> = queue.iter().copied().filter(|n| *n < 0).collect();
+            if queue.iter().any(|n| *n >= 0) {
+                kept.push(0);
+            }
+            kept
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_mailbox_merges_what_can_be_merged_and_keeps_the_rest() {
+        let (tx, mut rx) = mailbox::<i32>();
+        for n in 1..=1000 {
+            tx.send(n).unwrap();
+        }
+        assert_eq!(rx.try_recv_all(), vec![0], "a thousand changes are one check of everything");
+        for n in 1..=10 {
+            tx.send(-n).unwrap();
+            tx.send(n).unwrap();
+        }
+        let got = rx.try_recv_all();
+        assert_eq!(got.iter().filter(|n| **n < 0).count(), 10, "nothing unmergeable is lost: {got:?}");
+        assert!(got.len() < 20, "{got:?}");
+    }
 
     #[tokio::test]
     async fn delivers_in_order_wakes_the_receiver_and_fails_once_it_is_gone() {

@@ -117,6 +117,8 @@ pub struct Metrics {
     clusters: Family<HealthLabels, Gauge>,
     watch_restarts: Family<ReasonLabels, Counter>,
     persist_lag: Histogram,
+    reloads: Counter,
+    caught_up: Counter,
 }
 
 impl Default for Metrics {
@@ -131,6 +133,8 @@ impl Default for Metrics {
             watch_restarts: Family::default(),
             // 5 ms … ~10 s
             persist_lag: Histogram::new(exponential_buckets(0.005, 2.0, 12)),
+            reloads: Counter::default(),
+            caught_up: Counter::default(),
         }
     }
 }
@@ -161,6 +165,34 @@ impl Metrics {
             "How long a status waited between being published live and being stored",
             self.persist_lag.clone(),
         );
+        registry.register(
+            "store_reloads",
+            "Times the engine read everything from the store (at start, and after missing change events)",
+            self.reloads.clone(),
+        );
+        registry.register(
+            "caught_up",
+            "Clusters, workspaces, projects and resources the periodic check found changed without an event",
+            self.caught_up.clone(),
+        );
+    }
+
+    /// How many times the engine has read everything from the store.
+    pub fn store_reloads(&self) -> u64 {
+        self.reloads.get()
+    }
+
+    /// How many rows the periodic check found changed without an event, and read again.
+    pub fn caught_up(&self) -> u64 {
+        self.caught_up.get()
+    }
+
+    pub(crate) fn reloaded(&self) {
+        self.reloads.inc();
+    }
+
+    pub(crate) fn catch_up(&self, rows: usize) {
+        self.caught_up.inc_by(rows as u64);
     }
 
     pub(crate) fn wrote(&self, verb: Verb, result: WriteResult) {

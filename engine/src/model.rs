@@ -404,8 +404,9 @@ mod tests {
             ca_pem: None,
             token: String::new().into(),
             deregistering: None,
+            version: 1,
         };
-        let workspace = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: String::new() };
+        let workspace = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: String::new(), version: 1 };
         let projects = project
             .map(|pod_security| EngineProject {
                 id: "p".into(),
@@ -414,6 +415,7 @@ mod tests {
                 name: "shop".into(),
                 selector: String::new(),
                 pod_security,
+                version: 1,
             })
             .into_iter()
             .collect();
@@ -430,6 +432,7 @@ mod tests {
             adopt_existing: false,
             deleted: false,
             clearance,
+            version: 1,
         };
         FleetModel::load(&[cluster], vec![workspace], projects, vec![resource])
     }
@@ -457,7 +460,7 @@ mod tests {
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
         let mut m = model(cm.clone(), Clearance::Edit, Some(PodSecurity::Baseline));
         assert_eq!(refusal(m.desired("c1", "r")), None, "placed and written while all parses");
-        let broken = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: "env in (".into() };
+        let broken = EngineWorkspace { id: "w".into(), tenant_id: "t".into(), selector: "env in (".into(), version: 2 };
         m.set_workspace("w", Some(broken));
         let message = refusal(m.desired("c1", "r")).unwrap();
         assert!(message.contains("workspace's stored selector no longer parses"), "{message}");
@@ -469,6 +472,7 @@ mod tests {
             name: "shop".into(),
             selector: "tier notin".into(),
             pod_security: PodSecurity::Baseline,
+            version: 2,
         };
         m.set_project("p", Some(project));
         assert!(refusal(m.desired("c1", "r")).unwrap().contains("project's stored selector"));

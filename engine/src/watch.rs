@@ -191,6 +191,10 @@ async fn list_and_watch(
     }
 }
 
+/// The longest watch event line read: an object is at most 1.5 MiB in etcd, and its event
+/// JSON a little more. A member that sends a longer line is not believed.
+const MAX_EVENT_LINE: usize = 4 * 1024 * 1024;
+
 /// Reads watch events until the stream ends (`None`) or something stops it.
 async fn stream(mut body: Body, report: &impl Report, version: &mut String) -> Option<Stop> {
     // Only a partial line is ever held between frames; most frames hold whole events.
@@ -216,6 +220,9 @@ async fn stream(mut body: Body, report: &impl Report, version: &mut String) -> O
             if stop.is_some() {
                 return stop;
             }
+        }
+        if partial.len() + rest.len() > MAX_EVENT_LINE {
+            return Some(Stop::Failed(format!("an event longer than {} MiB", MAX_EVENT_LINE / (1024 * 1024))));
         }
         partial.extend_from_slice(&rest);
     }
@@ -260,5 +267,46 @@ async fn error_text(code: u16, body: Body) -> String {
             format!("{reason} ({code}): {message}")
         }
         _ => format!("HTTP {code}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect() -> (impl Report, Arc<std::sync::Mutex<Vec<String>>>) {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = seen.clone();
+        let report = move |e: MemberEvent| {
+            if let MemberEvent::Seen { resource_id, .. } = e {
+                into.lock().unwrap().push(resource_id);
+            }
+            true
+        };
+        (report, seen)
+    }
+
+    fn added(id: &str, rv: &str) -> String {
+        format!(
+            "{{\"type\":\"ADDED\",\"object\":{{\"metadata\":{{\"resourceVersion\":\"{rv}\",\"annotations\":{{\"{}\":\"{id}\"}}}}}}}}\n",
+            flotilla_domain::render::RESOURCE_ID_ANNOTATION
+        )
+    }
+
+    #[tokio::test]
+    async fn events_are_read_line_by_line_and_a_line_without_end_is_cut_off() {
+        let (report, seen) = collect();
+        let mut version = String::new();
+        let body = Body::from(format!("{}{}", added("r1", "5"), added("r2", "6")).into_bytes());
+        assert!(stream(body, &report, &mut version).await.is_none(), "the server ended the watch");
+        assert_eq!(*seen.lock().unwrap(), ["r1", "r2"]);
+        assert_eq!(version, "6");
+
+        // A member that never ends its line is not read without bound.
+        let endless = vec![b'x'; MAX_EVENT_LINE + 1];
+        match stream(Body::from(endless), &report, &mut version).await {
+            Some(Stop::Failed(why)) => assert!(why.contains("longer than 4 MiB"), "{why}"),
+            _ => panic!("an endless line must stop the watch"),
+        }
     }
 }

@@ -445,3 +445,31 @@ async fn nothing_is_written_into_a_namespace_flotilla_does_not_own_until_a_tenan
     f.wait_code(&id, "a", StatusCode::Synced).await;
     assert!(f.member_configmap("a", "legacy", "settings").await.is_some());
 }
+
+/// #16 point 13: the periodic check reads versions only, and reads again only what changed
+/// without an event (here: a change written to the database behind the store's back, as a
+/// restore or another tool might). It never reloads, let alone decrypts, everything.
+#[tokio::test]
+async fn the_periodic_check_reads_only_what_changed_without_an_event() {
+    let settings = flotilla_engine::EngineSettings { resync: Duration::from_millis(200), ..settings() };
+    let f = fleet_with(&[("a", "env=prod"), ("b", "")], settings).await;
+    let (ws, project) = f.project("env=prod", "web", "").await;
+    let id = f.add(&ws, Some((&project, "web")), &configmap("cfg", json!({"v": "1"}))).await;
+    f.wait_synced_rev(&id, "a", 1).await;
+    let metrics = f.engine.metrics();
+    tokio::time::sleep(Duration::from_millis(700)).await; // a few periods
+    assert_eq!((metrics.store_reloads(), metrics.caught_up()), (1, 0), "the start's load only, nothing caught up");
+
+    // b gains the workspace's label with no event sent.
+    let b = f.cluster_id("b").await;
+    sqlx::query("UPDATE clusters SET labels = '{\"env\":\"prod\"}', version = version + 1 WHERE id = $1")
+        .bind(&b)
+        .execute(f.store.pool_for_tests())
+        .await
+        .unwrap();
+    f.wait_synced_rev(&id, "b", 1).await;
+    assert_eq!(f.member_configmap("b", "web", "cfg").await.unwrap(), json!({"v": "1"}));
+    assert_eq!((metrics.store_reloads(), metrics.caught_up()), (1, 1), "that one cluster was read again");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(metrics.caught_up(), 1, "and only once");
+}

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod bad_arguments;
+mod body_limit;
 pub mod config;
 mod demo;
 mod events;

@@ -265,6 +265,7 @@ fn router(
     let auth = AuthSettings {
         public_url: settings.public_url.clone().unwrap_or_else(|| default_public_url(addr)),
         session_max_age: settings.session_max_age,
+        secure_cookies: settings.secure_cookies,
     };
     let state = AppState {
         leptos_options: leptos_options(settings, addr),
@@ -305,6 +306,8 @@ fn router(
         .layer(middleware::from_fn(crate::bad_arguments::bad_arguments))
         .layer(middleware::from_fn(require_login))
         .layer(sessions)
+        // Bodies are bounded before anything reads them.
+        .layer(middleware::from_fn(crate::body_limit::limit_body))
         // Outermost: a forged request never touches the session.
         .layer(middleware::from_fn(same_origin))
         .layer(middleware::from_fn_with_state(

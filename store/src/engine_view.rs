@@ -1,8 +1,9 @@
 //! What the engine reads: every tenant's clusters (with decrypted credentials), workspaces,
-//! projects and live resources at their current revision (Secret values merged back).
+//! projects and live resources at their current revision (Secret values merged back), and
+//! each one's version alone ([`EngineVersions`], for the engine's periodic catch-up).
 //! Nothing here is for the web layer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use flotilla_domain::{Clearance, ClusterOverride, Placement, PodSecurity};
 use secrecy::SecretString;
@@ -23,6 +24,8 @@ pub struct EngineCluster {
     pub token: SecretString,
     /// `Some("cleanup" | "leave")` while being deregistered.
     pub deregistering: Option<String>,
+    /// Bumped by every change the engine cares about (as is each type's below).
+    pub version: i64,
 }
 
 impl std::fmt::Debug for EngineCluster {
@@ -36,6 +39,7 @@ pub struct EngineWorkspace {
     pub id: String,
     pub tenant_id: String,
     pub selector: String,
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -48,6 +52,7 @@ pub struct EngineProject {
     /// What its pods must meet (the engine checks each rendered pod template against it).
     #[sqlx(try_from = "String")]
     pub pod_security: PodSecurity,
+    pub version: i64,
 }
 
 /// A resource at its current revision.
@@ -67,6 +72,17 @@ pub struct EngineResource {
     pub deleted: bool,
     /// What the revision's author was cleared to write (`flotilla_domain::policy`).
     pub clearance: Clearance,
+    pub version: i64,
+}
+
+/// Every row the engine reads, by id, with its version: what the engine's periodic catch-up
+/// compares with what it holds, reading ids and numbers only (nothing decrypted or parsed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineVersions {
+    pub clusters: HashMap<String, i64>,
+    pub workspaces: HashMap<String, i64>,
+    pub projects: HashMap<String, i64>,
+    pub resources: HashMap<String, i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +95,7 @@ struct ClusterRow {
     ca_data: Option<String>,
     credentials_enc: String,
     deregistering: Option<String>,
+    version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -96,13 +113,14 @@ struct ResourceRow {
     placement: String,
     overrides: String,
     clearance: String,
+    version: i64,
 }
 
-const CLUSTER_SQL: &str =
-    "SELECT id, tenant_id, name, labels, api_server_url, ca_data, credentials_enc, deregistering FROM clusters";
+const CLUSTER_SQL: &str = "SELECT id, tenant_id, name, labels, api_server_url, ca_data, credentials_enc, deregistering, \
+     version FROM clusters";
 const RESOURCE_SQL: &str = "SELECT r.id, r.tenant_id, r.workspace_id, r.project_id, r.current_revision, \
      r.deletion_policy, r.adopt_existing, r.deleted_at IS NOT NULL AS deleted, v.template, v.secret_data_enc, \
-     v.placement, v.overrides, v.clearance FROM federated_resources r \
+     v.placement, v.overrides, v.clearance, r.version FROM federated_resources r \
      JOIN resource_revisions v ON v.resource_id = r.id AND v.revision = r.current_revision";
 
 impl Store {
@@ -133,29 +151,48 @@ impl Store {
             ca_pem: r.ca_data,
             token,
             deregistering: r.deregistering,
+            version: r.version,
+        })
+    }
+
+    /// The version of every row the engine reads (see [`EngineVersions`]).
+    pub async fn engine_versions(&self) -> Result<EngineVersions> {
+        let read = |table: &'static str| async move {
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, version FROM {table}")))
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok::<_, Error>(rows.into_iter().collect::<HashMap<_, _>>())
+        };
+        Ok(EngineVersions {
+            clusters: read("clusters").await?,
+            workspaces: read("workspaces").await?,
+            projects: read("projects").await?,
+            // A resource is the engine's while its current revision row exists.
+            resources: read("federated_resources").await?,
         })
     }
 
     pub async fn engine_workspaces(&self) -> Result<Vec<EngineWorkspace>> {
-        Ok(sqlx::query_as("SELECT id, tenant_id, selector FROM workspaces").fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT id, tenant_id, selector, version FROM workspaces").fetch_all(&self.pool).await?)
     }
 
     pub async fn engine_workspace(&self, id: &str) -> Result<Option<EngineWorkspace>> {
-        Ok(sqlx::query_as("SELECT id, tenant_id, selector FROM workspaces WHERE id = $1")
+        Ok(sqlx::query_as("SELECT id, tenant_id, selector, version FROM workspaces WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
     }
 
     pub async fn engine_projects(&self) -> Result<Vec<EngineProject>> {
-        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector, pod_security FROM projects")
+        Ok(sqlx::query_as("SELECT id, tenant_id, workspace_id, name, selector, pod_security, version FROM projects")
             .fetch_all(&self.pool)
             .await?)
     }
 
     pub async fn engine_project(&self, id: &str) -> Result<Option<EngineProject>> {
         Ok(sqlx::query_as(
-            "SELECT id, tenant_id, workspace_id, name, selector, pod_security FROM projects WHERE id = $1",
+            "SELECT id, tenant_id, workspace_id, name, selector, pod_security, version FROM projects WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -200,6 +237,7 @@ impl Store {
             adopt_existing: r.adopt_existing,
             deleted: r.deleted,
             clearance: Clearance::parse(&r.clearance),
+            version: r.version,
         })
     }
 }

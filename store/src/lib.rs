@@ -31,7 +31,7 @@ pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};
 pub use clusters::NewCluster;
 pub use db::Store;
-pub use engine_view::{EngineCluster, EngineProject, EngineResource, EngineWorkspace};
+pub use engine_view::{EngineCluster, EngineProject, EngineResource, EngineVersions, EngineWorkspace};
 pub use error::{Error, Result};
 pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};

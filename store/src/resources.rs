@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use flotilla_domain::limits::{MAX_RESOURCES_PER_HOME, REVISIONS_KEPT};
 use flotilla_domain::policy::{self, Clearance, PodSecurity};
 use flotilla_domain::render::{content_hash, validate_template};
 use flotilla_domain::resource::{CheckedResource, check_resource, check_same_object};
@@ -160,6 +161,20 @@ pub(crate) async fn project_scope_row(
     Ok(row.map(|(name, level)| (name, PodSecurity::parse(&level).unwrap_or_default())))
 }
 
+/// Removes the revisions of resource `id` that fall out of the last [`REVISIONS_KEPT`] now
+/// that `current` was saved, except those a rollout pins.
+pub(crate) async fn prune_revisions(conn: &mut SqliteConnection, id: &str, current: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM resource_revisions WHERE resource_id = $1 AND revision <= $2 \
+         AND revision NOT IN (SELECT revision FROM revision_pins WHERE resource_id = $1)",
+    )
+    .bind(id)
+    .bind(current - REVISIONS_KEPT)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| Error::Corrupt(e.to_string()))
 }
@@ -237,6 +252,24 @@ impl Store {
         if taken.is_some() {
             return Err(flotilla_domain::Error::invalid("template", format!("{key} already exists here")).into());
         }
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM federated_resources WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS $3",
+        )
+        .bind(tenant_id)
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .fetch_one(&mut *conn)
+        .await?;
+        if held >= MAX_RESOURCES_PER_HOME {
+            let home = if home.project.is_some() { "project" } else { "workspace" };
+            return Err(flotilla_domain::Error::invalid(
+                "template",
+                format!(
+                    "this {home} holds {held} resources, the most one may hold: remove some, or use another {home}"
+                ),
+            )
+            .into());
+        }
         let id = new_id();
         let now = now_ms();
         sqlx::query(
@@ -305,9 +338,9 @@ impl Store {
         .bind(message)
         .bind(now_ms())
         .bind(author.clearance.as_str())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-        Ok(())
+        prune_revisions(conn, id, revision).await
     }
 
     /// Saves a new revision of resource `id`, if nobody changed it since `expected_version`.

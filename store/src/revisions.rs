@@ -154,6 +154,7 @@ impl Store {
         if copied.rows_affected() != 1 {
             return Err(Error::NotFound("revision"));
         }
+        crate::resources::prune_revisions(&mut tx, id, revision).await?;
         sqlx::query(
             "UPDATE federated_resources SET current_revision = $1, updated_at = $2, version = version + 1 \
              WHERE tenant_id = $3 AND id = $4",

@@ -150,6 +150,21 @@ impl SecretCipher {
             .map_err(|_| Error::CorruptSecret("authentication failed (altered, or a different key)".into()))
     }
 
+    /// `text` sealed for `purpose` (a cookie's value, say): encrypted and authenticated, and
+    /// opened only by [`unseal`](Self::unseal) with the same purpose.
+    pub fn seal(&self, purpose: &str, text: &str) -> Result<String> {
+        self.encrypt(format!("{purpose}\n{text}").as_bytes())
+    }
+
+    pub fn unseal(&self, purpose: &str, sealed: &str) -> Result<String> {
+        let bytes = self.decrypt(sealed)?;
+        let text = String::from_utf8(bytes).map_err(|_| Error::CorruptSecret("not UTF-8 text".into()))?;
+        text.strip_prefix(purpose)
+            .and_then(|rest| rest.strip_prefix('\n'))
+            .map(str::to_owned)
+            .ok_or_else(|| Error::CorruptSecret("sealed for another purpose".into()))
+    }
+
     pub fn decrypt_string(&self, envelope: &str) -> Result<SecretString> {
         let bytes = self.decrypt(envelope)?;
         String::from_utf8(bytes).map(SecretString::from).map_err(|_| Error::CorruptSecret("not UTF-8 text".into()))
@@ -163,6 +178,20 @@ fn hex_decode(text: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_text_opens_only_for_its_purpose_and_key() {
+        let cipher = SecretCipher::new(&SecretKey::generate());
+        let sealed = cipher.seal("login", "{\"state\":\"s\"}").unwrap();
+        assert_eq!(cipher.unseal("login", &sealed).unwrap(), "{\"state\":\"s\"}");
+        assert!(!sealed.contains("state"), "encrypted, not encoded");
+        assert!(cipher.unseal("other", &sealed).is_err(), "another purpose");
+        assert!(SecretCipher::new(&SecretKey::generate()).unseal("login", &sealed).is_err(), "another key");
+        let mut altered = sealed.clone();
+        altered.pop();
+        altered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
+        assert!(cipher.unseal("login", &altered).is_err(), "altered");
+    }
 
     #[test]
     fn round_trip() {

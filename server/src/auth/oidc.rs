@@ -1,7 +1,8 @@
 //! Logging in through a tenant's own OpenID Provider.
 //!
 //! `GET /t/<tenant>/login` sends the browser to the provider with PKCE, `state` and `nonce`,
-//! kept in the (server-side) session; `GET /t/<tenant>/callback` checks what comes back,
+//! kept in a short-lived cookie sealed with the server's secret key (an anonymous visitor
+//! makes the server store nothing); `GET /t/<tenant>/callback` checks what comes back,
 //! redeems the code, verifies the ID token, maps the user's groups to roles and starts a new
 //! session. A tenant without a provider gets the local login form. Every failure lands on
 //! the login page with a short code it explains (`/login?tenant=…&error=…`) and, once the
@@ -12,6 +13,7 @@ use std::net::SocketAddr;
 use app::auth::ssr::{ID_TOKEN, safe_next, start_session, tenant_provider};
 use app::state::AppState;
 use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use flotilla_store::{AuditEntry, AuditOutcome, Tenant};
 use serde::{Deserialize, Serialize};
@@ -19,8 +21,8 @@ use tower_sessions::Session;
 
 use super::require_login::percent_encode;
 
-/// The session key of a login in progress.
-const PENDING: &str = "oidc_pending";
+/// The cookie that carries a login in progress, sealed (encrypted and authenticated).
+const PENDING: &str = "flotilla_login";
 
 /// How long a user may take at the provider before the login must start again.
 const PENDING_FOR_MS: i64 = 10 * 60 * 1000;
@@ -63,12 +65,7 @@ pub struct StartQuery {
 }
 
 /// Starts a login at tenant `slug`'s provider.
-pub async fn start(
-    State(state): State<AppState>,
-    session: Session,
-    Path(slug): Path<String>,
-    Query(q): Query<StartQuery>,
-) -> Response {
+pub async fn start(State(state): State<AppState>, Path(slug): Path<String>, Query(q): Query<StartQuery>) -> Response {
     let Some(tenant) = find_tenant(&state, &slug).await else {
         return to_login(None, "unknown-tenant");
     };
@@ -95,11 +92,39 @@ pub async fn start(
         started_at: flotilla_store::now_ms(),
         login,
     };
-    if let Err(e) = session.insert(PENDING, &pending).await {
-        tracing::error!(error = %e, "could not keep the login in the session");
-        return to_login(Some(&slug), "unavailable");
-    }
-    Redirect::to(&url).into_response()
+    let sealed = serde_json::to_string(&pending)
+        .map_err(|e| e.to_string())
+        .and_then(|json| state.store.cipher().seal(PENDING, &json).map_err(|e| e.to_string()));
+    let cookie = match sealed {
+        Ok(sealed) => pending_cookie(&sealed, PENDING_FOR_MS / 1000, state.auth.secure_cookies),
+        Err(e) => {
+            tracing::error!(error = %e, "could not seal the login in progress");
+            return to_login(Some(&slug), "unavailable");
+        }
+    };
+    let mut response = Redirect::to(&url).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+/// The `Set-Cookie` of a login in progress (`max_age_s` 0: removed). Sent back only to the
+/// callbacks, and on the provider's redirect back (a top-level navigation, so `Lax` suffices).
+fn pending_cookie(value: &str, max_age_s: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let text = format!("{PENDING}={value}; Path=/t/; Max-Age={max_age_s}; HttpOnly; SameSite=Lax{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("flotilla_login=; Path=/t/; Max-Age=0"))
+}
+
+/// The login in progress the browser brought back, if it is one this server sealed.
+fn pending_of(state: &AppState, headers: &HeaderMap) -> Option<Pending> {
+    let sealed = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(PENDING).and_then(|rest| rest.strip_prefix('=')))?;
+    let json = state.store.cipher().unseal(PENDING, sealed).ok()?;
+    serde_json::from_str(&json).ok()
 }
 
 /// The name refused provider logins are counted under (as failed logins of one account).
@@ -127,17 +152,32 @@ pub struct CallbackQuery {
     error_description: Option<String>,
 }
 
-/// The provider sends the browser back here with a code (or an error).
+/// The provider sends the browser back here with a code (or an error). The login in progress
+/// is used once, whatever happens: its cookie is removed.
 pub async fn callback(
     State(state): State<AppState>,
     session: Session,
     Path(slug): Path<String>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
 ) -> Response {
+    let secure = state.auth.secure_cookies;
+    let pending = pending_of(&state, &headers);
+    let mut response = finish_login(state, session, slug, peer, pending, q).await;
+    response.headers_mut().append(header::SET_COOKIE, pending_cookie("", 0, secure));
+    response
+}
+
+async fn finish_login(
+    state: AppState,
+    session: Session,
+    slug: String,
+    peer: SocketAddr,
+    pending: Option<Pending>,
+    q: CallbackQuery,
+) -> Response {
     let source_ip = Some(peer.ip().to_string());
-    // A pending login is used once, whatever happens next.
-    let pending = session.remove::<Pending>(PENDING).await.ok().flatten();
     let Some(tenant) = find_tenant(&state, &slug).await else {
         return to_login(None, "unknown-tenant");
     };

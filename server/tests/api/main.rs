@@ -8,6 +8,7 @@ mod events;
 mod fleet;
 mod health;
 mod helpers;
+mod limits;
 mod metrics;
 mod outbound;
 mod policy;

@@ -633,3 +633,79 @@ async fn the_stored_client_secret_goes_only_to_its_own_issuer() {
     let body: Value = own.json().await.unwrap();
     assert_eq!(body["Invalid"]["field"], "test", "{body}");
 }
+
+/// #16 point 11: an anonymous login start stores nothing on the server. What the callback must
+/// check (state, nonce, PKCE verifier) travels in a short-lived cookie sealed with the server's
+/// key; a forged or altered one is refused like a missing one.
+#[tokio::test]
+async fn an_anonymous_login_start_stores_nothing_and_its_cookie_is_sealed() {
+    // A provider that answers discovery (the login goes no further than its authorize URL).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let doc = json!({
+        "issuer": issuer, "authorization_endpoint": format!("{issuer}/auth"), "token_endpoint": format!("{issuer}/token"),
+        "jwks_uri": format!("{issuer}/jwks"), "response_types_supported": ["code"],
+        "subject_types_supported": ["public"], "id_token_signing_alg_values_supported": ["RS256"],
+    });
+    let idp = axum::Router::new()
+        .route("/.well-known/openid-configuration", axum::routing::get(move || async move { axum::Json(doc) }))
+        .route("/jwks", axum::routing::get(|| async { axum::Json(json!({"keys": []})) }));
+    tokio::spawn(async move { axum::serve(listener, idp).await.unwrap() });
+
+    let app = spawn_app().await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let acme = ok(app.call(&admin, "/api/tenants/create", &[("slug", "acme"), ("display_name", "Acme")]).await).await;
+    let id = acme["id"].as_str().unwrap();
+    ok(app.call(&admin, "/api/tenants/set-oidc", &provider_form(id, "1", &issuer, "s")).await).await;
+    let sessions = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions")
+            .fetch_one(app.store.pool_for_tests())
+            .await
+            .unwrap()
+    };
+    let before = sessions().await;
+
+    let browser = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for _ in 0..20 {
+        let started = browser.get(app.url("/t/acme/login?next=/workspaces")).send().await.unwrap();
+        assert!(started.headers()["location"].to_str().unwrap().starts_with(&format!("{issuer}/auth?")));
+        assert!(session_cookie(&started).is_none(), "no session is started");
+    }
+    assert_eq!(sessions().await, before, "twenty anonymous login starts stored nothing");
+
+    let started = browser.get(app.url("/t/acme/login")).send().await.unwrap();
+    let cookie = started
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("flotilla_login="))
+        .expect("the login in progress travels in a cookie");
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/t/", "Max-Age=600"] {
+        assert!(cookie.contains(part), "{part}: {cookie}");
+    }
+    let value = cookie.trim_start_matches("flotilla_login=").split(';').next().unwrap().to_owned();
+    let location = started.headers()["location"].to_str().unwrap().to_owned();
+    let state = location.split("state=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    assert!(!value.contains(&state), "sealed, not readable");
+
+    // Altered, or from another server (another key): refused as no login in progress. The
+    // callback always removes the cookie.
+    let location_of = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
+    let mut altered = value.clone();
+    altered.insert(altered.len() - 4, 'A');
+    let callback = app.url(&format!("/t/acme/callback?code=c&state={state}"));
+    let answer = browser.get(&callback).header("cookie", format!("flotilla_login={altered}")).send().await.unwrap();
+    assert_eq!(location_of(&answer), "/login?tenant=acme&error=state");
+    let removed = answer.headers().get_all("set-cookie").iter().any(|v| {
+        let v = v.to_str().unwrap();
+        v.starts_with("flotilla_login=;") && v.contains("Max-Age=0")
+    });
+    assert!(removed, "the callback removes the login cookie");
+    // The genuine cookie gets past the state check to the provider (whose token endpoint
+    // does not exist here): the login fails further on, not for want of a login in progress.
+    let answer = browser.get(&callback).header("cookie", format!("flotilla_login={value}")).send().await.unwrap();
+    assert_ne!(location_of(&answer), "/login?tenant=acme&error=state");
+    assert_eq!(sessions().await, before);
+}
