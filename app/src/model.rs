@@ -3,6 +3,7 @@
 //! Types here carry what a page needs and nothing the browser must not see (no tenant ids of
 //! others, no hashes, never a secret's value).
 
+mod apps;
 mod audit;
 mod fleet;
 mod people;
@@ -12,6 +13,7 @@ mod status;
 mod tenant;
 mod workspace;
 
+pub use apps::{AppFleet, AppHealth, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView};
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
 pub use fleet::{ClusterSummary, ContextChoice, FleetRow};
 pub use people::{PersonRow, RoleRow};

@@ -3,6 +3,7 @@
 //! Nothing here does I/O, so everything compiles to wasm and is unit-tested in isolation.
 
 pub mod access;
+pub mod catalog;
 pub mod cluster;
 pub mod error;
 pub mod kinds;

@@ -99,6 +99,26 @@ pub fn outbound_url(data: &[u8]) {
     }
 }
 
+/// An app version as a tenant uploads it: `app.yaml` and a template (the input holds both,
+/// split by a `--8<--` line, or only the template under a fixed `app.yaml`), rendered with
+/// its defaults. Whatever renders is objects that fit the app's scope.
+pub fn app_definition(data: &[u8]) {
+    use flotilla_domain::catalog::{AppScope, InstallTarget, check_values, parse_definition, render_app};
+    const APP: &str = "name: fuzz\nversion: 1.0.0\nappVersion: '1'\ndisplayName: Fuzz\nscope: project\n\
+                       parameters:\n- {name: replicas, type: integer, default: 2}\n- {name: image, type: string, default: x}\n";
+    let Some(text) = text(data) else { return };
+    let (meta, template) = text.split_once("\n--8<--\n").unwrap_or((APP, text));
+    let Ok(definition) = parse_definition([("app.yaml", meta), ("templates/t.yaml", template)]) else { return };
+    let Ok(values) = check_values(&definition.meta.parameters, &serde_json::Map::new()) else { return };
+    let namespace = (definition.meta.scope == AppScope::Project).then_some("team");
+    if let Ok(objects) = render_app(&definition, &InstallTarget { name: "fuzz", namespace }, &values) {
+        for o in objects {
+            flotilla_domain::resource::check_resource(&o.object, &Placement::everywhere(), &[], namespace)
+                .expect("a rendered object passes the resource rules");
+        }
+    }
+}
+
 #[cfg(test)]
 mod smoke {
     //! The test command's short run: every target over its seeds, then over inputs made by
@@ -173,6 +193,11 @@ mod smoke {
     #[test]
     fn next() {
         run("next", super::next);
+    }
+
+    #[test]
+    fn app_definition() {
+        run("app_definition", super::app_definition);
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub enum StartupError {
     },
     #[error("could not open the database")]
     Store(#[from] flotilla_store::Error),
+    #[error("the built-in app catalog is broken")]
+    Catalog(#[from] flotilla_catalog::CatalogError),
     #[error("could not start the demo fleet")]
     Demo(#[from] crate::demo::DemoError),
     #[error("could not start the sync engine")]
@@ -94,6 +96,13 @@ impl Application {
         }
         let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
         let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
+        let catalog = store.sync_builtin_catalog(&flotilla_catalog::builtin()?).await?;
+        tracing::info!(
+            added = catalog.added,
+            updated = catalog.updated,
+            removed = catalog.removed,
+            "app catalog ready"
+        );
         // Projects' access bindings follow the group rules, change by change (and at once for
         // whatever changed while no server ran).
         let access = store.spawn_access_reconciler();

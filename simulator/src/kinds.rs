@@ -120,6 +120,7 @@ pub fn builtin() -> Vec<ResourceType> {
             None,
         ),
         t("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, &["netpol"], false, true, None),
+        t("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, &["pdb"], true, true, None),
         t(
             "apiextensions.k8s.io",
             "v1",

@@ -5,6 +5,7 @@
 //! at rest, [`password`] hashes local passwords.
 
 mod access;
+mod apps;
 mod audit;
 mod bootstrap;
 mod changes;
@@ -26,6 +27,7 @@ mod throttle;
 mod users;
 mod workspaces;
 
+pub use apps::{CatalogSync, CatalogVersion, InstallHome, InstallRecord, NewInstall, render_for};
 pub use audit::{AuditEntry, AuditOutcome, AuditQuery, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};

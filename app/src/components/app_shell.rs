@@ -51,6 +51,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         >
                             "Workspaces"
                         </A>
+                        <A href="/apps" attr:class=NAV_LINK>"Apps"</A>
                         <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                             <A href="/people" attr:class=NAV_LINK>"People"</A>
                         </Allowed>

@@ -63,4 +63,6 @@ pub const ACTIONS: &[&str] = &[
     "resource.update",
     "resource.revert",
     "resource.delete",
+    "app",
+    "app.install",
 ];

@@ -37,6 +37,9 @@ pub struct ProjectView {
     /// Whether the caller is a tenant admin (who may adopt a namespace that existed before).
     #[serde(default)]
     pub tenant_admin: bool,
+    /// The apps installed here; their resources are among `resources`.
+    #[serde(default)]
+    pub installs: Vec<super::InstallView>,
 }
 
 /// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.

@@ -1,5 +1,6 @@
 mod account;
 mod add_yaml;
+pub(crate) mod apps;
 mod audit;
 mod fleet;
 mod login;
@@ -14,6 +15,7 @@ mod workspace;
 mod workspaces;
 
 pub use account::AccountPage;
+pub use apps::AppsPage;
 pub use audit::AuditLogPage;
 pub use fleet::FleetPage;
 pub use login::LoginPage;

@@ -8,13 +8,14 @@ mod pod_security;
 pub(crate) mod server_fns;
 mod tabs;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
+use super::apps::InstallApp;
 use super::workspace::server_fns::get_workspace_detail;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
@@ -25,7 +26,7 @@ use server_fns::{
 };
 
 use add_forms::{AddConfigMap, AddSecretForm};
-use matrix::MatrixRow;
+use matrix::{InstallRows, MatrixRow};
 use pod_security::PodSecurityLevel;
 use tabs::{CONFIGMAP, DEPLOYMENT, QUOTA, ROLE, SECRET, SERVICE, Tab};
 
@@ -95,7 +96,7 @@ pub fn ProjectPage() -> impl IntoView {
                                     h.entry(c.id.clone()).or_insert_with(|| (c.health.clone(), c.health_reason.clone()));
                                 }
                             });
-                            view! { <Project p cells health add add_yaml edit set_level add_secret /> }.into_any()
+                            view! { <Project p cells health add add_yaml edit set_level add_secret reload=resync /> }.into_any()
                         }
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
@@ -115,6 +116,8 @@ fn Project(
     edit: ServerAction<SetProjectSelector>,
     set_level: ServerAction<SetPodSecurity>,
     add_secret: ServerAction<AddSecret>,
+    /// Bumped to read the project again (after an install).
+    reload: RwSignal<u32>,
 ) -> impl IntoView {
     let ProjectView {
         id,
@@ -128,6 +131,7 @@ fn Project(
         level,
         pod_security,
         tenant_admin,
+        installs,
         ..
     } = p;
     let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
@@ -158,8 +162,34 @@ fn Project(
     };
     let adopt = ServerAction::<AdoptNamespace>::new();
     let tab = RwSignal::new(Tab::All);
-    let shown_resources =
-        move || resources.with_value(|rs| rs.iter().filter(|r| tab.get().holds(&r.kind)).cloned().collect::<Vec<_>>());
+    // Resources of an installed app fold under their install where the tab shows installs.
+    let in_install =
+        StoredValue::new(installs.iter().flat_map(|i| i.resource_ids.iter().cloned()).collect::<HashSet<String>>());
+    let installs = StoredValue::new(installs);
+    let shown_resources = move || {
+        let t = tab.get();
+        resources.with_value(|rs| {
+            rs.iter()
+                .filter(|r| t.holds(&r.kind) && !(t.shows_installs() && in_install.with_value(|i| i.contains(&r.id))))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    let install_rows = move || {
+        if !tab.get().shows_installs() {
+            return Vec::new();
+        }
+        installs.with_value(|is| {
+            is.iter()
+                .map(|i| {
+                    let rows = resources.with_value(|rs| {
+                        rs.iter().filter(|r| i.resource_ids.contains(&r.id)).cloned().collect::<Vec<_>>()
+                    });
+                    (i.clone(), rows)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     let count = move |category: &'static str| {
         cells.with(|c| c.values().flatten().filter(|s| look(&s.code).0 == category).count())
     };
@@ -249,7 +279,7 @@ fn Project(
                     on:click=move |_| tab.set(t)>
                     {t.label()}
                     <span class="ml-1.5 rounded-full bg-slate-100 px-1.5 text-xs tabular-nums text-slate-600">
-                        {resources.with_value(|rs| rs.iter().filter(|r| t.holds(&r.kind)).count())}
+                        {if t == Tab::Apps { installs.with_value(Vec::len) } else { resources.with_value(|rs| rs.iter().filter(|r| t.holds(&r.kind)).count()) }}
                     </span>
                 </button>
             }).collect_view()}
@@ -300,10 +330,13 @@ fn Project(
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-100">
+                    <For each=install_rows key=|(i, _)| i.id.clone() let:row>
+                        <InstallRows install=row.0 resources=row.1 clusters=visible cells />
+                    </For>
                     <For each=shown_resources key=|r| r.id.clone() let:r>
                         <MatrixRow r clusters=visible cells />
                     </For>
-                    <Show when=move || shown_resources().is_empty()>
+                    <Show when=move || shown_resources().is_empty() && install_rows().is_empty()>
                         <tr>
                             <td colspan="26" class="px-4 py-6 text-sm text-slate-600">
                                 {move || format!("No {} here yet{}", tab.get().noun(), if level.can_edit() { ": add one below." } else { "." })}
@@ -327,6 +360,13 @@ fn Project(
                 };
                 let pid = ids.get_value().0;
                 match tab.get() {
+                    Tab::Apps => {
+                        let (project_id, workspace_id) = ids.get_value();
+                        view! {
+                            <InstallApp workspace_id project_id=Some(project_id)
+                                installed=move |_| reload.update(|n| *n += 1) />
+                        }.into_any()
+                    }
                     Tab::All => view! {
                         <AddConfigMap project_id=pid add cluster_names=names.get_value() />
                         {yaml("Add any object (YAML)", "Deployments, Services, Roles, Secrets…; the namespace is the project's.", DEPLOYMENT)}

@@ -2,6 +2,7 @@
 // Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod apps;
 mod audit;
 mod auth;
 mod events;

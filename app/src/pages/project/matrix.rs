@@ -1,9 +1,10 @@
-//! One row of the project's matrix: a resource and its status in each shown cluster.
+//! Rows of the project's matrix: a resource and its status in each shown cluster, and an
+//! installed app with its health in each cluster and its resources folded under it.
 
 use leptos::prelude::*;
 
 use crate::components::StatusBadge;
-use crate::model::{ClusterRef, ResourceRow};
+use crate::model::{AppHealth, ClusterRef, InstallView, ResourceRow};
 
 use super::Cells;
 
@@ -34,5 +35,65 @@ pub(super) fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: 
                 }
             </For>
         </tr>
+    }
+}
+
+/// An install: its app and version, its health in each shown cluster (every object synced,
+/// every workload healthy), and — unfolded — its resources' own rows.
+#[component]
+pub(super) fn InstallRows(
+    install: InstallView,
+    resources: Vec<ResourceRow>,
+    clusters: Memo<Vec<ClusterRef>>,
+    cells: RwSignal<Cells>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let ids = StoredValue::new(install.resource_ids.clone());
+    let label = format!("{} — {} {}", install.name, install.display_name, install.version);
+    let upgrade = install.upgrades.first().map(|v| format!("{v} available"));
+    let count = resources.len();
+    let resources = StoredValue::new(resources);
+    let name = StoredValue::new(install.name.clone());
+    view! {
+        <tr data-testid="install-row" data-install=name.get_value() class="bg-slate-50/60">
+            <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
+                <button type="button" class="inline-flex items-center gap-1 rounded text-left hover:text-sky-700 focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)>
+                    <span aria-hidden="true" class="inline-block w-3">{move || if open.get() { "▾" } else { "▸" }}</span>
+                    {label}
+                </button>
+                <span class="ml-2 text-xs font-normal text-slate-500">{crate::words::count(count, "resource")}</span>
+                {upgrade.map(|u| view! { <span class="ml-2 text-xs font-normal text-sky-700" data-testid="upgrade-available">{u}</span> })}
+            </th>
+            <For each=move || clusters.get() key=|c| c.id.clone() let:c>
+                {
+                    let cluster_id = c.id.clone();
+                    let health = move || {
+                        cells.with(|m| {
+                            ids.with_value(|ids| {
+                                AppHealth::of(ids.iter().map(|r| m.get(&(r.clone(), cluster_id.clone())).and_then(Option::as_ref)))
+                            })
+                        })
+                    };
+                    view! {
+                        <td class="px-3 py-2" data-testid="app-health" data-cluster=c.name.clone() data-install=name.get_value()>
+                            {move || {
+                                let h = health();
+                                let (icon, class) = h.look();
+                                view! {
+                                    <span class=format!("inline-flex items-center gap-1 whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
+                                        <span aria-hidden="true">{icon}</span>{h.label()}
+                                    </span>
+                                }
+                            }}
+                        </td>
+                    }
+                }
+            </For>
+        </tr>
+        <Show when=move || open.get()>
+            {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters cells /> }).collect_view()}
+        </Show>
     }
 }

@@ -185,6 +185,9 @@ mod ssr {
             }
         }
         let codes = codes.into_iter().map(|line| String::from_utf8_lossy(&line).into_owned()).collect();
+        let catalog = store.catalog(&user.tenant_id).await?;
+        let installs = store.list_installs(&user.tenant_id, None, Some(&project.id)).await?;
+        let installs = crate::pages::apps::server_fns::ssr::install_views(&catalog, installs);
         Ok(ProjectView {
             id: project.id,
             name: project.name,
@@ -199,6 +202,7 @@ mod ssr {
             level,
             pod_security: project.pod_security,
             tenant_admin: user.access.is_tenant_admin(),
+            installs,
         })
     }
 

@@ -4,6 +4,8 @@
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Tab {
     All,
+    /// Installed apps, their resources folded under each.
+    Apps,
     ConfigMaps,
     Secrets,
     Quotas,
@@ -13,12 +15,13 @@ pub(super) enum Tab {
 }
 
 impl Tab {
-    pub(super) const ALL: [Tab; 7] =
-        [Tab::All, Tab::ConfigMaps, Tab::Secrets, Tab::Quotas, Tab::Rbac, Tab::Workloads, Tab::Other];
+    pub(super) const ALL: [Tab; 8] =
+        [Tab::All, Tab::Apps, Tab::ConfigMaps, Tab::Secrets, Tab::Quotas, Tab::Rbac, Tab::Workloads, Tab::Other];
 
     pub(super) fn label(self) -> &'static str {
         match self {
             Tab::All => "All",
+            Tab::Apps => "Apps",
             Tab::ConfigMaps => "ConfigMaps",
             Tab::Secrets => "Secrets",
             Tab::Quotas => "Quotas",
@@ -31,6 +34,7 @@ impl Tab {
     pub(super) fn noun(self) -> &'static str {
         match self {
             Tab::All => "resources",
+            Tab::Apps => "apps",
             Tab::ConfigMaps => "ConfigMaps",
             Tab::Secrets => "Secrets",
             Tab::Quotas => "quotas or limit ranges",
@@ -51,8 +55,15 @@ impl Tab {
         }
     }
 
+    /// Whether the tab lists a resource of `kind` on its own row (the Apps tab lists
+    /// installs, whose resources fold under them).
     pub(super) fn holds(self, kind: &str) -> bool {
         self == Tab::All || Tab::of(kind) == self
+    }
+
+    /// Whether the tab shows installs with their resources folded under them.
+    pub(super) fn shows_installs(self) -> bool {
+        matches!(self, Tab::All | Tab::Apps)
     }
 }
 

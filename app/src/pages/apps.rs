@@ -1,0 +1,97 @@
+//! The Apps page: every app of the catalog, where it is installed across the tenant's fleet,
+//! which versions run on how many clusters, and what each install can be upgraded to.
+
+mod install_form;
+pub(crate) mod server_fns;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::{AppShell, ErrorAlert};
+use crate::model::AppFleet;
+pub use install_form::InstallApp;
+use server_fns::get_app_fleet;
+
+#[component]
+pub fn AppsPage() -> impl IntoView {
+    let fleet = Resource::new(|| (), |()| get_app_fleet());
+    view! {
+        <Title text="Apps" />
+        <AppShell>
+            <h1 class="text-2xl font-semibold tracking-tight">"Apps"</h1>
+            <p class="mt-1 max-w-3xl text-sm text-slate-600">
+                "The app catalog and every install across your fleet. Install an app from a project's Apps tab \
+                 (or a workspace's, for cluster-scoped apps)."
+            </p>
+            <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading apps…"</p> }>
+                {move || Suspend::new(async move {
+                    match fleet.await {
+                        Ok(apps) => view! {
+                            <div class="mt-6 space-y-6">
+                                {apps.into_iter().map(|app| view! { <AppCard app /> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppShell>
+    }
+}
+
+#[component]
+fn AppCard(app: AppFleet) -> impl IntoView {
+    let summary = app.summary();
+    let latest = app.versions.first().cloned().unwrap_or_default();
+    let scope = match app.scope {
+        flotilla_domain::catalog::AppScope::Project => "installed in projects",
+        flotilla_domain::catalog::AppScope::Workspace => "installed in workspaces (cluster-scoped)",
+    };
+    let AppFleet { name, display_name, description, versions, installs, .. } = app;
+    view! {
+        <section class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="app-card" data-app=name.clone()
+            aria-labelledby=format!("app-{name}")>
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h2 id=format!("app-{name}") class="text-lg font-semibold">{display_name}</h2>
+                <span class="text-xs text-slate-500">{format!("{scope} · versions {}", versions.join(", "))}</span>
+            </div>
+            <p class="mt-1 max-w-4xl text-sm text-slate-600">{description}</p>
+            <p class="mt-3 text-sm font-medium text-slate-800" data-testid="app-summary">{summary}</p>
+            {(!installs.is_empty()).then(|| view! {
+                <div class="mt-3 overflow-x-auto">
+                    <table class="min-w-full divide-y divide-slate-200 text-sm">
+                        <thead class="text-left text-xs font-semibold text-slate-600">
+                            <tr>
+                                <th scope="col" class="py-2 pr-4">"Install"</th>
+                                <th scope="col" class="py-2 pr-4">"Where"</th>
+                                <th scope="col" class="py-2 pr-4">"Version"</th>
+                                <th scope="col" class="py-2 pr-4">"Clusters"</th>
+                                <th scope="col" class="py-2">"Upgrade"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100">
+                            {installs.into_iter().map(|i| {
+                                let is_latest = i.version == latest;
+                                view! {
+                                    <tr data-testid="app-install">
+                                        <td class="py-2 pr-4 font-medium">{i.name}</td>
+                                        <td class="py-2 pr-4"><a class="text-sky-700 hover:underline" href=i.href>{i.place}</a></td>
+                                        <td class="py-2 pr-4 tabular-nums">{i.version}</td>
+                                        <td class="py-2 pr-4 tabular-nums">{i.clusters}</td>
+                                        <td class="py-2 text-slate-600">
+                                            {match i.upgrade {
+                                                Some(v) => format!("{v} available"),
+                                                None if is_latest => "latest".to_owned(),
+                                                None => "no upgrade path".to_owned(),
+                                            }}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            })}
+        </section>
+    }
+}

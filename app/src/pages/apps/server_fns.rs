@@ -1,0 +1,256 @@
+//! Apps: the catalog, every install across the tenant's fleet, and installing an app in a
+//! project or workspace — reviewed first, cluster by cluster, like any other change.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::AppError;
+use crate::model::{AppFleet, CatalogApp, InstallInput, Review};
+
+/// The catalog the caller's tenant sees: built-in apps and its own, each with its versions.
+/// `scope` (`project` or `workspace`) keeps the apps installed there; empty keeps all.
+#[server(endpoint = "apps/catalog")]
+pub async fn get_catalog(scope: String) -> Result<Vec<CatalogApp>, AppError> {
+    crate::error::with_status(ssr::catalog(scope).await)
+}
+
+/// Every app of the catalog with where it is installed (installs the caller may see) and
+/// which versions run on how many clusters.
+#[server(endpoint = "apps/fleet")]
+pub async fn get_app_fleet() -> Result<Vec<AppFleet>, AppError> {
+    crate::error::with_status(ssr::fleet().await)
+}
+
+/// What installing would do in each cluster of the project (or, without `project_id`, the
+/// workspace). Nothing is saved.
+#[server(endpoint = "apps/review-install", input = Json)]
+pub async fn review_install(
+    workspace_id: String,
+    project_id: Option<String>,
+    input: InstallInput,
+) -> Result<Review, AppError> {
+    crate::error::with_status(ssr::review(workspace_id, project_id, input).await)
+}
+
+/// Installs an app version in a project (or, without `project_id`, a workspace): one
+/// federated resource per object it renders to. Returns the install's id.
+#[server(endpoint = "apps/install", input = Json)]
+pub async fn install_app(
+    workspace_id: String,
+    project_id: Option<String>,
+    input: InstallInput,
+) -> Result<String, AppError> {
+    crate::error::with_status(ssr::install(workspace_id, project_id, input).await)
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use std::collections::BTreeMap;
+
+    use flotilla_domain::Level;
+    use flotilla_domain::catalog::{AppScope, Parameter};
+    use flotilla_store::{CatalogVersion, InstallRecord, NewInstall, ResourceHome, ResourceSpec, Store};
+    use serde_json::{Map, Value};
+
+    use crate::AppError;
+    use crate::backend::{Home, Shown, actor, app_state, home_of, matching, require_caller, secret_keys_of};
+    use crate::model::{AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review};
+
+    fn scope_of(text: &str) -> Option<AppScope> {
+        match text {
+            "project" => Some(AppScope::Project),
+            "workspace" => Some(AppScope::Workspace),
+            _ => None,
+        }
+    }
+
+    /// The catalog grouped by app, versions newest first.
+    pub(crate) fn group(catalog: Vec<CatalogVersion>, scope: Option<AppScope>) -> Vec<CatalogApp> {
+        let mut apps: Vec<CatalogApp> = Vec::new();
+        for v in catalog.into_iter().rev() {
+            let meta = v.definition.meta;
+            if scope.is_some_and(|s| s != meta.scope) {
+                continue;
+            }
+            let version = CatalogVersionView {
+                id: v.id,
+                version: meta.version.to_string(),
+                app_version: meta.app_version,
+                changelog: meta.changelog,
+                rollback_safe: meta.rollback_safe,
+                upgrades_from: meta.upgrades_from.map(|r| r.to_string()).unwrap_or_default(),
+                builtin: v.builtin,
+                parameters: meta.parameters,
+            };
+            match apps.iter_mut().find(|a| a.name == meta.name) {
+                Some(app) => app.versions.push(version),
+                None => apps.push(CatalogApp {
+                    name: meta.name,
+                    display_name: meta.display_name,
+                    description: meta.description,
+                    scope: meta.scope,
+                    versions: vec![version],
+                }),
+            }
+        }
+        apps.sort_by_key(|a| a.display_name.to_lowercase());
+        apps
+    }
+
+    pub async fn catalog(scope: String) -> Result<Vec<CatalogApp>, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        Ok(group(store.catalog(&user.tenant_id).await?, scope_of(scope.trim())))
+    }
+
+    /// Installs as lists show them, with the versions each may move to.
+    pub(crate) fn install_views(catalog: &[CatalogVersion], installs: Vec<InstallRecord>) -> Vec<InstallView> {
+        installs
+            .into_iter()
+            .filter_map(|i| {
+                let current = catalog.iter().find(|v| v.id == i.version_id)?;
+                let meta = &current.definition.meta;
+                let mut upgrades: Vec<&CatalogVersion> = catalog
+                    .iter()
+                    .filter(|v| v.definition.meta.name == meta.name && v.definition.meta.upgrades(&meta.version))
+                    .collect();
+                upgrades.sort_by(|a, b| b.definition.meta.version.cmp(&a.definition.meta.version));
+                Some(InstallView {
+                    id: i.id,
+                    name: i.name,
+                    app_name: i.app_name,
+                    display_name: meta.display_name.clone(),
+                    version: meta.version.to_string(),
+                    app_version: meta.app_version.clone(),
+                    resource_ids: i.resource_ids,
+                    upgrades: upgrades.iter().map(|v| v.definition.meta.version.to_string()).collect(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn fleet() -> Result<Vec<AppFleet>, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let catalog = store.catalog(&user.tenant_id).await?;
+        let installs = store.list_installs(&user.tenant_id, None, None).await?;
+        let clusters = store.list_clusters(&user.tenant_id).await?;
+        let workspaces = store.list_workspaces(&user.tenant_id).await?;
+        let projects = store.list_tenant_projects(&user.tenant_id).await?;
+        let mut apps: Vec<AppFleet> = group(catalog.clone(), None)
+            .into_iter()
+            .map(|a| AppFleet {
+                name: a.name,
+                display_name: a.display_name,
+                description: a.description,
+                scope: a.scope,
+                versions: a.versions.into_iter().map(|v| v.version).collect(),
+                installs: Vec::new(),
+            })
+            .collect();
+        let views = install_views(&catalog, installs.clone());
+        for (record, view) in installs.into_iter().zip(views) {
+            // Installs are listed only where the caller may look.
+            if user.require_level(&record.workspace_id, record.project_id.as_deref(), Level::View).is_err() {
+                continue;
+            }
+            let Some(workspace) = workspaces.iter().find(|w| w.id == record.workspace_id) else { continue };
+            let project = record
+                .project_id
+                .as_ref()
+                .and_then(|id| projects.get(&workspace.id).and_then(|ps| ps.iter().find(|p| &p.id == id)));
+            let reached = matching(&clusters, &workspace.selector, project.map(|p| p.selector.as_str())).len();
+            let (place, href) = match project {
+                Some(p) => (format!("{}/{}", workspace.name, p.name), format!("/projects/{}", p.id)),
+                None => (workspace.name.clone(), format!("/workspaces/{}", workspace.id)),
+            };
+            if let Some(app) = apps.iter_mut().find(|a| a.name == view.app_name) {
+                app.installs.push(InstallPlace {
+                    id: view.id,
+                    name: view.name,
+                    version: view.version,
+                    place,
+                    href,
+                    clusters: reached,
+                    upgrade: view.upgrades.first().cloned(),
+                });
+            }
+        }
+        Ok(apps)
+    }
+
+    /// The values the form's texts stand for, each checked by its parameter; errors name
+    /// the field (`values.<name>`).
+    fn values_of(parameters: &[Parameter], texts: &BTreeMap<String, String>) -> Result<Map<String, Value>, AppError> {
+        let mut values = Map::new();
+        for (name, text) in texts {
+            let parameter = parameters.iter().find(|p| &p.name == name).ok_or_else(|| AppError::Invalid {
+                field: "values".into(),
+                message: format!("`{name}` is not a parameter of this version"),
+            })?;
+            let value = parameter
+                .from_text(text)
+                .map_err(|message| AppError::Invalid { field: format!("values.{name}"), message })?;
+            values.insert(name.clone(), value);
+        }
+        Ok(values)
+    }
+
+    /// The install's objects as new resources of `home`, each checked as adding it by hand
+    /// would be, with the values the form sent.
+    async fn planned(
+        store: &Store,
+        tenant_id: &str,
+        home: &Home,
+        input: &InstallInput,
+    ) -> Result<(CatalogVersion, Map<String, Value>, Vec<ResourceSpec>), AppError> {
+        let version = store.catalog_version(tenant_id, &input.version_id).await?;
+        let values = values_of(&version.definition.meta.parameters, &input.values)?;
+        let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
+        let at = ResourceHome { workspace_id: &home.workspace_id, project };
+        let objects = flotilla_store::render_for(&version.definition, at, input.name.trim(), &values)?;
+        let clearance = home.clearance()?;
+        let specs = objects
+            .into_iter()
+            .map(|o| {
+                let spec = ResourceSpec::new(o.object);
+                flotilla_store::check_new(&spec, home.scope(), clearance)?;
+                Ok(spec)
+            })
+            .collect::<Result<Vec<_>, flotilla_store::Error>>()?;
+        Ok((version, values, specs))
+    }
+
+    pub async fn review(
+        workspace_id: String,
+        project_id: Option<String>,
+        input: InstallInput,
+    ) -> Result<Review, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let home = home_of(&store, &user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
+        flotilla_domain::catalog::check_install_name(input.name.trim())?;
+        let (_, _, specs) = planned(&store, &user.tenant_id, &home, &input).await?;
+        let mut changes = Vec::new();
+        for spec in &specs {
+            let keys = secret_keys_of(&spec.template);
+            changes.extend(home.review(None, Some(&Shown::new(spec, keys.as_ref(), None)?))?.changes);
+        }
+        Ok(Review { changes })
+    }
+
+    pub async fn install(
+        workspace_id: String,
+        project_id: Option<String>,
+        input: InstallInput,
+    ) -> Result<String, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let home = home_of(&store, &user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
+        let (version, values, _) = planned(&store, &user.tenant_id, &home, &input).await?;
+        let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
+        let at = ResourceHome { workspace_id: &home.workspace_id, project };
+        let new = NewInstall { version_id: &version.id, name: input.name.trim(), values: &values };
+        Ok(store.install_app(&user.tenant_id, &actor(&user), home.clearance()?, at, new).await?)
+    }
+}

@@ -1,0 +1,365 @@
+//! Apps: the catalog (built-in versions, refreshed at start-up, and a tenant's own) and
+//! installs. Installing renders an app version with checked values and creates one
+//! federated resource per object, the install row, its links and an audit row in one
+//! transaction: every object passes the same rules, with the installer's clearance, as if
+//! they had added it by hand, and one refusal installs nothing.
+
+use std::collections::BTreeMap;
+
+use flotilla_domain::catalog::{AppDefinition, AppScope, InstallTarget, check_install_name, check_values, render_app};
+use flotilla_domain::policy::Clearance;
+use flotilla_domain::render::content_hash;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::SqliteConnection;
+
+use crate::changes::{Actor, Change};
+use crate::resources::{ResourceHome, ResourceSpec};
+use crate::workspaces::audit;
+use crate::{Error, Result, Store, new_id, now_ms};
+
+/// One app version of the catalog a tenant sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogVersion {
+    pub id: String,
+    /// Built into Flotilla (`catalog/` in its repository), rather than uploaded by the tenant.
+    pub builtin: bool,
+    pub definition: AppDefinition,
+}
+
+/// What the built-in catalog's refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatalogSync {
+    pub added: usize,
+    pub updated: usize,
+    pub removed: usize,
+}
+
+/// An installed app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstallRecord {
+    pub id: String,
+    pub workspace_id: String,
+    /// `None` for an install in a workspace.
+    pub project_id: Option<String>,
+    pub name: String,
+    pub app_name: String,
+    /// The catalog version its resources hold now.
+    pub version_id: String,
+    /// The values as given (defaults are not stored, so a new version's defaults apply).
+    pub values: Map<String, Value>,
+    /// The federated resources it rendered to.
+    pub resource_ids: Vec<String>,
+    pub version: i64,
+}
+
+/// Where an install goes: a project (`project` set) or a workspace.
+pub type InstallHome<'a> = ResourceHome<'a>;
+
+/// What to install: an app version, the install's name and the values given for its
+/// parameters (defaults fill the rest).
+#[derive(Debug, Clone, Copy)]
+pub struct NewInstall<'a> {
+    pub version_id: &'a str,
+    pub name: &'a str,
+    pub values: &'a Map<String, Value>,
+}
+
+type VersionRow = (String, Option<String>, String);
+
+fn definition_of(row: VersionRow) -> Result<CatalogVersion> {
+    let (id, tenant_id, definition) = row;
+    let definition: AppDefinition =
+        serde_json::from_str(&definition).map_err(|e| Error::Corrupt(format!("catalog version {id}: {e}")))?;
+    Ok(CatalogVersion { id, builtin: tenant_id.is_none(), definition })
+}
+
+fn sort_catalog(versions: &mut [CatalogVersion]) {
+    versions.sort_by(|a, b| {
+        let (a, b) = (&a.definition.meta, &b.definition.meta);
+        (&a.name, &a.version).cmp(&(&b.name, &b.version))
+    });
+}
+
+impl Store {
+    /// Makes the built-in catalog rows match `definitions` (the binary's `catalog/`): new
+    /// versions are added, changed ones updated, and versions no longer shipped removed
+    /// unless an install still runs them.
+    pub async fn sync_builtin_catalog(&self, definitions: &[AppDefinition]) -> Result<CatalogSync> {
+        let mut tx = self.write_tx().await?;
+        let rows: Vec<(String, String, String, String)> =
+            sqlx::query_as("SELECT id, app_name, version, digest FROM catalog_versions WHERE tenant_id IS NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut stored: BTreeMap<(String, String), (String, String)> =
+            rows.into_iter().map(|(id, app, version, digest)| ((app, version), (id, digest))).collect();
+        let mut report = CatalogSync::default();
+        let now = now_ms();
+        for definition in definitions {
+            let meta = &definition.meta;
+            let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let digest = content_hash(&json);
+            let key = (meta.name.clone(), meta.version.to_string());
+            match stored.remove(&key) {
+                Some((_, old)) if old == digest => {}
+                Some((id, _)) => {
+                    sqlx::query(
+                        "UPDATE catalog_versions SET display_name = $1, app_version = $2, scope = $3, \
+                         definition = $4, digest = $5, updated_at = $6 WHERE id = $7",
+                    )
+                    .bind(&meta.display_name)
+                    .bind(&meta.app_version)
+                    .bind(scope_str(meta.scope))
+                    .bind(json.to_string())
+                    .bind(&digest)
+                    .bind(now)
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+                    report.updated += 1;
+                }
+                None => {
+                    sqlx::query(
+                        "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, \
+                         scope, definition, digest, created_at, updated_at) \
+                         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                    )
+                    .bind(new_id())
+                    .bind(&meta.name)
+                    .bind(meta.version.to_string())
+                    .bind(&meta.display_name)
+                    .bind(&meta.app_version)
+                    .bind(scope_str(meta.scope))
+                    .bind(json.to_string())
+                    .bind(&digest)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    report.added += 1;
+                }
+            }
+        }
+        for (id, _) in stored.into_values() {
+            let removed = sqlx::query(
+                "DELETE FROM catalog_versions WHERE id = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM app_installs WHERE version_id = $1)",
+            )
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+            report.removed += removed.rows_affected() as usize;
+        }
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The catalog tenant `tenant_id` sees: the built-in versions and its own, by app and
+    /// version.
+    pub async fn catalog(&self, tenant_id: &str) -> Result<Vec<CatalogVersion>> {
+        let rows: Vec<VersionRow> = sqlx::query_as(
+            "SELECT id, tenant_id, definition FROM catalog_versions WHERE tenant_id IS NULL OR tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut versions = rows.into_iter().map(definition_of).collect::<Result<Vec<_>>>()?;
+        sort_catalog(&mut versions);
+        Ok(versions)
+    }
+
+    /// One app version, if tenant `tenant_id` sees it (another tenant's is not found).
+    pub async fn catalog_version(&self, tenant_id: &str, id: &str) -> Result<CatalogVersion> {
+        let mut conn = self.pool.acquire().await?;
+        catalog_version_in(&mut conn, tenant_id, id).await
+    }
+
+    /// Installs `new` in `home` (its values checked against the version's parameters), as
+    /// `actor` with `clearance` there. Returns the install's id.
+    #[tracing::instrument(skip(self, actor, new), fields(version = new.version_id, name = new.name))]
+    pub async fn install_app(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        home: InstallHome<'_>,
+        new: NewInstall<'_>,
+    ) -> Result<String> {
+        let NewInstall { version_id, name, values } = new;
+        check_install_name(name)?;
+        let mut tx = self.write_tx().await?;
+        let version = catalog_version_in(&mut tx, tenant_id, version_id).await?;
+        let objects = render_for(&version.definition, home, name, values)?;
+        let taken: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM app_installs WHERE tenant_id = $1 AND workspace_id = $2 \
+             AND project_id IS $3 AND name = $4)",
+        )
+        .bind(tenant_id)
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await?;
+        if taken {
+            return Err(flotilla_domain::Error::invalid("name", format!("an install named {name} exists here")).into());
+        }
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO app_installs (id, tenant_id, workspace_id, project_id, name, app_name, version_id, \
+             values_json, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(home.workspace_id)
+        .bind(home.project.map(|(id, _)| id))
+        .bind(name)
+        .bind(&version.definition.meta.name)
+        .bind(&version.id)
+        .bind(Value::Object(values.clone()).to_string())
+        .bind(&actor.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut resources = Vec::with_capacity(objects.len());
+        for object in objects {
+            let spec = ResourceSpec::new(object.object);
+            let resource_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
+            sqlx::query("INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)")
+                .bind(tenant_id)
+                .bind(&id)
+                .bind(&resource_id)
+                .execute(&mut *tx)
+                .await?;
+            resources.push(resource_id);
+        }
+        let meta = &version.definition.meta;
+        audit(tenant_id, actor, "app.install", &id, name)
+            .detail(serde_json::json!({
+                "app": meta.name, "version": meta.version.to_string(), "resources": resources.len(),
+            }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        for resource_id in resources {
+            self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
+        }
+        Ok(id)
+    }
+
+    /// The installs of a tenant, or of one workspace or project, by name.
+    pub async fn list_installs(
+        &self,
+        tenant_id: &str,
+        workspace_id: Option<&str>,
+        project_id: Option<&str>,
+    ) -> Result<Vec<InstallRecord>> {
+        let rows: Vec<InstallRow> = sqlx::query_as(
+            "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
+             WHERE tenant_id = $1 AND ($2 IS NULL OR workspace_id = $2) AND ($3 IS NULL OR project_id = $3) \
+             ORDER BY name, id",
+        )
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .bind(project_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let links: Vec<(String, String)> = sqlx::query_as(
+            "SELECT l.install_id, l.resource_id FROM app_install_resources l \
+             JOIN federated_resources r ON r.id = l.resource_id WHERE l.tenant_id = $1 ORDER BY r.kind, r.name",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_install: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (install, resource) in links {
+            by_install.entry(install).or_default().push(resource);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let resources = by_install.remove(&row.0).unwrap_or_default();
+                install_record(row, resources)
+            })
+            .collect()
+    }
+
+    /// One install of tenant `tenant_id`.
+    pub async fn get_install(&self, tenant_id: &str, id: &str) -> Result<InstallRecord> {
+        let row: Option<InstallRow> = sqlx::query_as(
+            "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let row = row.ok_or(Error::NotFound("install"))?;
+        let resources: Vec<String> = sqlx::query_scalar(
+            "SELECT l.resource_id FROM app_install_resources l JOIN federated_resources r ON r.id = l.resource_id \
+             WHERE l.tenant_id = $1 AND l.install_id = $2 ORDER BY r.kind, r.name",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        install_record(row, resources)
+    }
+}
+
+type InstallRow = (String, String, Option<String>, String, String, String, String, i64);
+
+fn install_record(row: InstallRow, resource_ids: Vec<String>) -> Result<InstallRecord> {
+    let (id, workspace_id, project_id, name, app_name, version_id, values, version) = row;
+    let values = match serde_json::from_str(&values) {
+        Ok(Value::Object(map)) => map,
+        _ => return Err(Error::Corrupt(format!("install {id}: values are not a JSON object"))),
+    };
+    Ok(InstallRecord { id, workspace_id, project_id, name, app_name, version_id, values, resource_ids, version })
+}
+
+async fn catalog_version_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<CatalogVersion> {
+    let row: Option<VersionRow> = sqlx::query_as(
+        "SELECT id, tenant_id, definition FROM catalog_versions WHERE id = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
+    )
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(conn)
+    .await?;
+    definition_of(row.ok_or(Error::NotFound("app version"))?)
+}
+
+/// Renders `definition` for an install named `name` in `home`, with `values` checked.
+pub fn render_for(
+    definition: &AppDefinition,
+    home: InstallHome<'_>,
+    name: &str,
+    values: &Map<String, Value>,
+) -> Result<Vec<flotilla_domain::catalog::AppObject>> {
+    let meta = &definition.meta;
+    let namespace = match (meta.scope, home.project) {
+        (AppScope::Project, Some((_, namespace))) => Some(namespace),
+        (AppScope::Workspace, None) => None,
+        (AppScope::Project, None) => {
+            return Err(flotilla_domain::Error::invalid(
+                "app",
+                format!("{} is installed in a project", meta.display_name),
+            )
+            .into());
+        }
+        (AppScope::Workspace, Some(_)) => {
+            return Err(flotilla_domain::Error::invalid(
+                "app",
+                format!("{} holds cluster-scoped objects: install it in a workspace", meta.display_name),
+            )
+            .into());
+        }
+    };
+    let values = check_values(&meta.parameters, values).map_err(flotilla_domain::Error::from)?;
+    Ok(render_app(definition, &InstallTarget { name, namespace }, &values)?)
+}
+
+fn scope_str(scope: AppScope) -> &'static str {
+    match scope {
+        AppScope::Project => "project",
+        AppScope::Workspace => "workspace",
+    }
+}
