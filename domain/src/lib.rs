@@ -19,6 +19,7 @@ pub mod render;
 pub mod resource;
 pub mod review;
 pub mod role;
+pub mod rollout;
 pub mod selector;
 pub mod status;
 

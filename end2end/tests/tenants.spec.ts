@@ -111,7 +111,7 @@ test("a viewer sees the project but cannot change it, on the page or on the serv
   await expect(page.getByRole("button", { name: "Register cluster" })).toHaveCount(0);
   await expect(page.getByRole("link", { name: "Audit log" })).toHaveCount(0);
   await page.getByRole("link", { name: "Workspaces" }).click();
-  await expect(page.getByRole("link", { name: "apps" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "apps", exact: true })).toBeVisible();
   await expect(page.getByRole("button", { name: "New workspace" })).toHaveCount(0);
 
   await page.goto(`/projects/${acmeProject}`);
@@ -164,7 +164,7 @@ test("an editor's escalations are refused in the review, with the reason shown",
   // A workspace editor's ClusterRoleBinding would reach every cluster of the workspace: a tenant admin's.
   await logInWithProvider(page, "acme", "wes");
   await page.getByRole("link", { name: "Workspaces" }).click();
-  await page.getByRole("link", { name: "apps" }).click();
+  await page.getByRole("link", { name: "apps", exact: true }).click();
   await hydrated(page);
   const form = page.getByRole("region", { name: "Add a cluster-scoped object (YAML)" });
   await form.getByLabel("YAML", { exact: true }).fill(

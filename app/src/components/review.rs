@@ -93,11 +93,14 @@ fn verb(kind: ChangeKind) -> (&'static str, &'static str) {
 }
 
 /// What a change does, cluster by cluster: one diff per group of clusters that see the same
-/// change; unchanged clusters folded away.
+/// change; unchanged clusters folded away. A change of several objects (an app install) has
+/// groups per object; the summary counts each cluster once.
 #[component]
 pub fn ReviewView(review: Review) -> impl IntoView {
     let count = |kind: ChangeKind| -> usize {
-        review.changes.iter().filter(|c| c.kind == kind).map(|c| c.clusters.len()).sum()
+        let clusters: std::collections::BTreeSet<&String> =
+            review.changes.iter().filter(|c| c.kind == kind).flat_map(|c| &c.clusters).collect();
+        clusters.len()
     };
     let summary = [
         (ChangeKind::Create, "created in"),

@@ -50,6 +50,10 @@ pub struct WorkspaceDetail {
     /// The caller's level on the workspace; `None` when they see it only through some of its
     /// projects.
     pub level: Option<flotilla_domain::Level>,
+    /// Apps installed in the workspace itself (cluster-scoped ones); their resources are
+    /// among `resources`.
+    #[serde(default)]
+    pub installs: Vec<super::InstallView>,
 }
 
 /// A cluster-scoped resource of a workspace with how its rollout stands.

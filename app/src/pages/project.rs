@@ -363,8 +363,10 @@ fn Project(
                     Tab::Apps => {
                         let (project_id, workspace_id) = ids.get_value();
                         view! {
-                            <InstallApp workspace_id project_id=Some(project_id)
-                                installed=move |_| reload.update(|n| *n += 1) />
+                            <div class="xl:col-span-2">
+                                <InstallApp workspace_id project_id=Some(project_id)
+                                    installed=move |_| reload.update(|n| *n += 1) />
+                            </div>
                         }.into_any()
                     }
                     Tab::All => view! {

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::add_yaml::AddYaml;
+use super::apps::InstallApp;
 use super::fleet::server_fns::list_clusters;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge};
@@ -20,8 +21,10 @@ pub fn WorkspacePage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     let add = ServerAction::<AddWorkspaceResource>::new();
     let edit = ServerAction::<SetWorkspaceSelector>::new();
+    // Bumped after an app is installed.
+    let installed = RwSignal::new(0usize);
     let detail = Resource::new(
-        move || (id(), create.version().get() + add.version().get() + edit.version().get()),
+        move || (id(), create.version().get() + add.version().get() + edit.version().get() + installed.get()),
         |(id, _)| get_workspace_detail(id),
     );
 
@@ -31,7 +34,7 @@ pub fn WorkspacePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the workspace…"</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
-                        Ok(d) => view! { <Workspace d create add edit /> }.into_any(),
+                        Ok(d) => view! { <Workspace d create add edit installed /> }.into_any(),
                         Err(e) => view! { <div class="mt-8"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
@@ -46,8 +49,10 @@ fn Workspace(
     create: ServerAction<CreateProject>,
     add: ServerAction<AddWorkspaceResource>,
     edit: ServerAction<SetWorkspaceSelector>,
+    installed: RwSignal<usize>,
 ) -> impl IntoView {
-    let WorkspaceDetail { workspace, clusters, projects, resources, cluster_labels, level } = d;
+    let WorkspaceDetail { workspace, clusters, projects, resources, cluster_labels, level, installs } = d;
+    let install_workspace = workspace.id.clone();
     // What the caller's role allows: the server refuses the rest anyway.
     let is_admin = level.is_some_and(Level::is_admin);
     let can_edit = level.is_some_and(Level::can_edit);
@@ -190,6 +195,31 @@ fn Workspace(
                 </ul>
             }.into_any()
         }}
+        <h2 class="mt-8 text-lg font-semibold">"Apps"</h2>
+        <p class="mt-1 text-sm text-slate-600">"Cluster-scoped apps (CRDs and their classes) installed in every cluster of the workspace."</p>
+        {if installs.is_empty() {
+            view! { <p class="mt-2 text-sm text-slate-600">"None installed."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="mt-2 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white shadow-sm" aria-label="Installed apps">
+                    {installs.into_iter().map(|i| view! {
+                        <li data-testid="workspace-install" class="flex flex-wrap items-center justify-between gap-2 px-4 py-3 text-sm">
+                            <span class="font-medium">{format!("{} — {} {}", i.name, i.display_name, i.version)}</span>
+                            <span class="text-slate-600">
+                                {crate::words::count(i.resource_ids.len(), "resource")}
+                                {i.upgrades.first().map(|v| format!(" · {v} available"))}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        {can_edit.then(|| view! {
+            <div class="mt-4">
+                <InstallApp workspace_id=install_workspace.clone() project_id=None
+                    installed=move |_| installed.update(|n| *n += 1) />
+            </div>
+        })}
         {can_edit.then(|| view! {
         <div class="mt-4">
             <AddYaml

@@ -86,6 +86,7 @@ async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
         "audit": app.store.audit_log(&tenant.id, 1000).await.unwrap().len(),
         "people": serde_json::to_value(app.store.list_people(&tenant.id).await.unwrap()).unwrap(),
         "rules": app.store.tenant_detail(&tenant.id).await.unwrap().mappings.len(),
+        "installs": app.store.list_installs(&tenant.id, None, None).await.unwrap().len(),
     })
 }
 
@@ -96,6 +97,15 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     app.login(&admin, "admin", ADMIN_PASSWORD).await;
     let a = tenant_a(&app, &admin).await;
     let b = tenant_b(&app, &admin).await;
+    // An app installed in A's project: B must not see or touch it.
+    let catalog = ok(app.call(&b, "/api/apps/catalog", &[("scope", "project")]).await).await;
+    let podinfo = catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let install = json!({"workspace_id": a.workspace, "project_id": a.project,
+                         "input": {"version_id": podinfo, "name": "web", "values": {}}});
+    ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
     let before = snapshot(&app, &a).await;
 
     let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
@@ -159,6 +169,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/resources/apply-edit", json!({"id": resource, "version": 1, "edit": edit})),
         ("/api/projects/review-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
         ("/api/projects/add-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
+        ("/api/apps/review-install", install.clone()),
+        ("/api/apps/install", install.clone()),
     ];
     for (endpoint, body) in &jsons {
         let response = app.call_json(&b, endpoint, body).await;
@@ -173,6 +185,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     // Lists show none of A's.
     assert_eq!(ok(app.call(&b, "/api/fleet/clusters", &[]).await).await, json!([]));
     assert_eq!(ok(app.call(&b, "/api/workspaces/list", &[]).await).await, json!([]));
+    let apps = ok(app.call(&b, "/api/apps/fleet", &[]).await).await;
+    assert!(apps.as_array().unwrap().iter().all(|a| a["installs"] == json!([])), "none of A's installs: {apps}");
     let audit =
         ok(app.call(&b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]).await)
             .await;

@@ -269,7 +269,7 @@ fn ParameterField(
     };
     let hint = match (&p.kind, p.minimum, p.maximum) {
         (ParamType::Integer, Some(min), Some(max)) => format!(" ({min}–{max})"),
-        (ParamType::Quantity, _, _) => " (quantity, e.g. 10Gi)".to_owned(),
+        (ParamType::Quantity, _, _) if p.choices.is_none() => " (quantity, e.g. 10Gi)".to_owned(),
         _ => String::new(),
     };
     view! {

@@ -9,13 +9,20 @@ use crate::model::{AppHealth, ClusterRef, InstallView, ResourceRow};
 use super::Cells;
 
 #[component]
-pub(super) fn MatrixRow(r: ResourceRow, clusters: Memo<Vec<ClusterRef>>, cells: RwSignal<Cells>) -> impl IntoView {
+pub(super) fn MatrixRow(
+    r: ResourceRow,
+    clusters: Memo<Vec<ClusterRef>>,
+    cells: RwSignal<Cells>,
+    /// Folded under an install: indented under its row.
+    #[prop(optional)]
+    nested: bool,
+) -> impl IntoView {
     let label = format!("{}/{}", r.kind, r.name);
     let (cell_label, row_label) = (label.clone(), label.clone());
     let resource_id = r.id.clone();
     view! {
         <tr data-testid="matrix-row" data-resource=row_label>
-            <th scope="row" class="px-4 py-3 text-left font-medium text-slate-900">
+            <th scope="row" class=if nested { "py-3 pl-10 pr-4 text-left font-medium text-slate-900" } else { "px-4 py-3 text-left font-medium text-slate-900" }>
                 <a href=format!("/resources/{}", r.id) class="rounded hover:text-sky-700 hover:underline focus-visible:outline focus-visible:outline-2 focus-visible:outline-sky-600">{label}</a>
                 <span class="ml-2 text-xs font-normal text-slate-500">{format!("rev {}", r.revision)}</span>
             </th>
@@ -93,7 +100,7 @@ pub(super) fn InstallRows(
             </For>
         </tr>
         <Show when=move || open.get()>
-            {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters cells /> }).collect_view()}
+            {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters cells nested=true /> }).collect_view()}
         </Show>
     }
 }

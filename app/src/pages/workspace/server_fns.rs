@@ -78,7 +78,16 @@ mod ssr {
                 revision: r.revision,
             });
         }
+        let installs = if level.is_some() {
+            let catalog = store.catalog(&user.tenant_id).await?;
+            let own = store.list_installs(&user.tenant_id, Some(&id), None).await?;
+            let own = own.into_iter().filter(|i| i.project_id.is_none()).collect();
+            crate::pages::apps::server_fns::ssr::install_views(&catalog, own)
+        } else {
+            Vec::new()
+        };
         Ok(WorkspaceDetail {
+            installs,
             workspace: workspace_summary(workspace, selected.len(), projects.len()),
             resources,
             cluster_labels: selected.iter().map(|c| c.labels.clone()).collect(),
