@@ -103,30 +103,40 @@ pub(crate) mod ssr {
         Ok(group(store.catalog(&user.tenant_id).await?, scope_of(scope.trim())))
     }
 
-    /// Installs as lists show them, with the versions each may move to.
-    pub(crate) fn install_views(catalog: &[CatalogVersion], installs: Vec<InstallRecord>) -> Vec<InstallView> {
-        installs
-            .into_iter()
-            .filter_map(|i| {
-                let current = catalog.iter().find(|v| v.id == i.version_id)?;
-                let meta = &current.definition.meta;
-                let mut upgrades: Vec<&CatalogVersion> = catalog
-                    .iter()
-                    .filter(|v| v.definition.meta.name == meta.name && v.definition.meta.upgrades(&meta.version))
-                    .collect();
-                upgrades.sort_by(|a, b| b.definition.meta.version.cmp(&a.definition.meta.version));
-                Some(InstallView {
-                    id: i.id,
-                    name: i.name,
-                    app_name: i.app_name,
-                    display_name: meta.display_name.clone(),
-                    version: meta.version.to_string(),
-                    app_version: meta.app_version.clone(),
-                    resource_ids: i.resource_ids,
-                    upgrades: upgrades.iter().map(|v| v.definition.meta.version.to_string()).collect(),
-                })
-            })
-            .collect()
+    /// An install as lists show it, with the versions it may move to; `None` if its version
+    /// is not in `catalog`.
+    fn install_view(catalog: &[CatalogVersion], install: InstallRecord) -> Option<InstallView> {
+        let current = catalog.iter().find(|v| v.id == install.version_id)?;
+        let meta = &current.definition.meta;
+        let mut upgrades: Vec<&CatalogVersion> = catalog
+            .iter()
+            .filter(|v| v.definition.meta.name == meta.name && v.definition.meta.upgrades(&meta.version))
+            .collect();
+        upgrades.sort_by(|a, b| b.definition.meta.version.cmp(&a.definition.meta.version));
+        Some(InstallView {
+            id: install.id,
+            name: install.name,
+            app_name: install.app_name,
+            display_name: meta.display_name.clone(),
+            version: meta.version.to_string(),
+            app_version: meta.app_version.clone(),
+            resource_ids: install.resource_ids,
+            upgrades: upgrades.iter().map(|v| v.definition.meta.version.to_string()).collect(),
+        })
+    }
+
+    /// `installs` as lists show them. The catalog is read only when there is one to show
+    /// (project and workspace pages load this on every view).
+    pub(crate) async fn install_views(
+        store: &Store,
+        tenant_id: &str,
+        installs: Vec<InstallRecord>,
+    ) -> Result<Vec<InstallView>, AppError> {
+        if installs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let catalog = store.catalog(tenant_id).await?;
+        Ok(installs.into_iter().filter_map(|i| install_view(&catalog, i)).collect())
     }
 
     pub async fn fleet() -> Result<Vec<AppFleet>, AppError> {
@@ -148,8 +158,7 @@ pub(crate) mod ssr {
                 installs: Vec::new(),
             })
             .collect();
-        let views = install_views(&catalog, installs.clone());
-        for (record, view) in installs.into_iter().zip(views) {
+        for record in installs {
             // Installs are listed only where the caller may look.
             if user.require_level(&record.workspace_id, record.project_id.as_deref(), Level::View).is_err() {
                 continue;
@@ -164,6 +173,7 @@ pub(crate) mod ssr {
                 Some(p) => (format!("{}/{}", workspace.name, p.name), format!("/projects/{}", p.id)),
                 None => (workspace.name.clone(), format!("/workspaces/{}", workspace.id)),
             };
+            let Some(view) = install_view(&catalog, record) else { continue };
             if let Some(app) = apps.iter_mut().find(|a| a.name == view.app_name) {
                 app.installs.push(InstallPlace {
                     id: view.id,
@@ -203,7 +213,7 @@ pub(crate) mod ssr {
         tenant_id: &str,
         home: &Home,
         input: &InstallInput,
-    ) -> Result<(CatalogVersion, Map<String, Value>, Vec<ResourceSpec>), AppError> {
+    ) -> Result<Vec<ResourceSpec>, AppError> {
         let version = store.catalog_version(tenant_id, &input.version_id).await?;
         let values = values_of(&version.definition.meta.parameters, &input.values)?;
         let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
@@ -218,7 +228,7 @@ pub(crate) mod ssr {
                 Ok(spec)
             })
             .collect::<Result<Vec<_>, flotilla_store::Error>>()?;
-        Ok((version, values, specs))
+        Ok(specs)
     }
 
     pub async fn review(
@@ -230,7 +240,7 @@ pub(crate) mod ssr {
         let store = app_state()?.store;
         let home = home_of(&store, &user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
         flotilla_domain::catalog::check_install_name(input.name.trim())?;
-        let (_, _, specs) = planned(&store, &user.tenant_id, &home, &input).await?;
+        let specs = planned(&store, &user.tenant_id, &home, &input).await?;
         let mut changes = Vec::new();
         for spec in &specs {
             let keys = secret_keys_of(&spec.template);
@@ -247,7 +257,9 @@ pub(crate) mod ssr {
         let user = require_caller().await?;
         let store = app_state()?.store;
         let home = home_of(&store, &user, &workspace_id, project_id.as_deref(), Level::Edit).await?;
-        let (version, values, _) = planned(&store, &user.tenant_id, &home, &input).await?;
+        // The store renders and checks every object as it installs (the review did the same).
+        let version = store.catalog_version(&user.tenant_id, &input.version_id).await?;
+        let values = values_of(&version.definition.meta.parameters, &input.values)?;
         let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
         let at = ResourceHome { workspace_id: &home.workspace_id, project };
         let new = NewInstall { version_id: &version.id, name: input.name.trim(), values: &values };

@@ -185,9 +185,8 @@ mod ssr {
             }
         }
         let codes = codes.into_iter().map(|line| String::from_utf8_lossy(&line).into_owned()).collect();
-        let catalog = store.catalog(&user.tenant_id).await?;
         let installs = store.list_installs(&user.tenant_id, None, Some(&project.id)).await?;
-        let installs = crate::pages::apps::server_fns::ssr::install_views(&catalog, installs);
+        let installs = crate::pages::apps::server_fns::ssr::install_views(&store, &user.tenant_id, installs).await?;
         Ok(ProjectView {
             id: project.id,
             name: project.name,

@@ -79,10 +79,9 @@ mod ssr {
             });
         }
         let installs = if level.is_some() {
-            let catalog = store.catalog(&user.tenant_id).await?;
             let own = store.list_installs(&user.tenant_id, Some(&id), None).await?;
             let own = own.into_iter().filter(|i| i.project_id.is_none()).collect();
-            crate::pages::apps::server_fns::ssr::install_views(&catalog, own)
+            crate::pages::apps::server_fns::ssr::install_views(&store, &user.tenant_id, own).await?
         } else {
             Vec::new()
         };
