@@ -22,6 +22,7 @@ mod member;
 mod metrics;
 mod model;
 mod plan;
+mod rollouts;
 mod settings;
 mod status;
 mod tracked;

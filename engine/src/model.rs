@@ -3,7 +3,7 @@
 //! current entity by entity from the store's change events. Templates are held once per
 //! resource, never per cluster; rendering happens in the worker that needs it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use flotilla_domain::kinds::apply_order;
@@ -58,6 +58,26 @@ pub(crate) struct ResourceEntry {
     pub key: Option<Arc<ObjectKey>>,
     /// Rendered once for all the clusters that have no overrides.
     common: OnceLock<Result<Arc<Output>, String>>,
+    /// Set while a rollout moves it.
+    hold: Option<Hold>,
+}
+
+/// A resource a rollout moves: clusters not released render the stable revision (or, for a
+/// resource new in the rollout, do not have it).
+#[derive(Debug)]
+struct Hold {
+    stable: Option<Revision>,
+    released: HashSet<String>,
+}
+
+/// A revision other than the current one, ready to render.
+#[derive(Debug)]
+struct Revision {
+    number: i64,
+    template: serde_json::Value,
+    overrides: HashMap<String, Vec<OverridePatch>>,
+    clearance: Clearance,
+    common: OnceLock<Result<Arc<Output>, String>>,
 }
 
 /// A resource rendered for a cluster and ready to send. Clusters without overrides share
@@ -70,15 +90,17 @@ pub(crate) struct Output {
     pub body: Vec<u8>,
     /// The content hash (`Rendered::hash`, 32 hex digits) as a number.
     pub hash: u128,
+    /// The revision it renders.
+    pub revision: i64,
 }
 
 impl Output {
-    fn of(rendered: Result<Rendered, flotilla_domain::Error>) -> Result<Arc<Output>, String> {
+    fn of(revision: i64, rendered: Result<Rendered, flotilla_domain::Error>) -> Result<Arc<Output>, String> {
         let rendered = rendered.map_err(|e| e.to_string())?;
         let body = serde_json::to_vec(&rendered.object).map_err(|e| e.to_string())?;
         let hash = crate::tracked::parse_hash(&rendered.hash)
             .ok_or_else(|| format!("unexpected content hash {}", rendered.hash))?;
-        Ok(Arc::new(Output { key: rendered.key, object: rendered.object, body, hash }))
+        Ok(Arc::new(Output { key: rendered.key, object: rendered.object, body, hash, revision }))
     }
 }
 
@@ -87,7 +109,18 @@ impl ResourceEntry {
         let api_version = r.template.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
         let kind = r.template.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
         let order = apply_order(api_version, kind);
+        let hold = r.hold.map(|h| Hold {
+            stable: h.stable.map(|s| Revision {
+                number: s.revision,
+                template: s.template,
+                overrides: s.overrides.into_iter().map(|o| (o.cluster, o.patches)).collect(),
+                clearance: s.clearance,
+                common: OnceLock::new(),
+            }),
+            released: h.released.into_iter().collect(),
+        });
         Self {
+            hold,
             placement: r.placement.resolve().map_err(|e| e.to_string()),
             overrides: r.overrides.into_iter().map(|o| (o.cluster, o.patches)).collect(),
             id: r.id,
@@ -361,13 +394,20 @@ impl FleetModel {
             (Some(pid), false) => self.projects.get(pid).map(|p| p.name.as_str()),
             _ => None,
         };
-        let overrides = r.overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default();
-        let input =
-            RenderInput { resource_id: &r.id, revision: r.revision, template: &r.template, overrides, namespace };
+        // While a rollout holds it, a cluster not released keeps the stable revision.
+        let (revision, template, all_overrides, clearance, common) = match &r.hold {
+            Some(hold) if !hold.released.contains(cluster_id) => match &hold.stable {
+                Some(s) => (s.number, &s.template, &s.overrides, s.clearance, &s.common),
+                None => return Desired::Absent { resource },
+            },
+            _ => (r.revision, &r.template, &r.overrides, r.clearance, &r.common),
+        };
+        let overrides = all_overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default();
+        let input = RenderInput { resource_id: &r.id, revision, template, overrides, namespace };
         let output = if overrides.is_empty() {
-            r.common.get_or_init(|| Output::of(render(&input))).clone()
+            common.get_or_init(|| Output::of(revision, render(&input))).clone()
         } else {
-            Output::of(render(&input))
+            Output::of(revision, render(&input))
         };
         let output = match output {
             Ok(output) => output,
@@ -377,7 +417,7 @@ impl FleetModel {
         // author was cleared for: nothing reaches a member that their role could not write.
         let pod_security = r.project_id.as_ref().and_then(|p| self.projects.get(p)).map(|p| p.pod_security);
         let home = policy::Home { namespace, pod_security: pod_security.unwrap_or_default() };
-        if let Err(e) = policy::check(&output.object, home, r.clearance) {
+        if let Err(e) = policy::check(&output.object, home, clearance) {
             return Desired::Invalid { code: StatusCode::Refused, message: e.to_string(), resource: r };
         }
         Desired::Present { resource: r, output }
@@ -432,6 +472,7 @@ mod tests {
             adopt_existing: false,
             deleted: false,
             clearance,
+            hold: None,
             version: 1,
         };
         FleetModel::load(&[cluster], vec![workspace], projects, vec![resource])

@@ -28,6 +28,8 @@ pub struct EngineSettings {
     pub streams_per_connection: usize,
     /// Which addresses the engine may connect to (the server's `--outbound-*` settings).
     pub outbound: Arc<OutboundPolicy>,
+    /// How often the rollout driver looks at every active rollout.
+    pub rollout_tick: Duration,
 }
 
 impl Default for EngineSettings {
@@ -41,6 +43,7 @@ impl Default for EngineSettings {
             watch: true,
             streams_per_connection: 1000,
             outbound: Arc::default(),
+            rollout_tick: Duration::from_secs(1),
         }
     }
 }

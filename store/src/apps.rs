@@ -284,25 +284,31 @@ impl Store {
 
     /// One install of tenant `tenant_id`.
     pub async fn get_install(&self, tenant_id: &str, id: &str) -> Result<InstallRecord> {
-        let row: Option<InstallRow> = sqlx::query_as(
-            "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
-             WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let row = row.ok_or(Error::NotFound("install"))?;
-        let resources: Vec<String> = sqlx::query_scalar(
-            "SELECT l.resource_id FROM app_install_resources l JOIN federated_resources r ON r.id = l.resource_id \
-             WHERE l.tenant_id = $1 AND l.install_id = $2 ORDER BY r.kind, r.name",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        install_record(row, resources)
+        let mut conn = self.pool.acquire().await?;
+        install_in(&mut conn, tenant_id, id).await
     }
+}
+
+/// One install of tenant `tenant_id`, read on `conn` (a transaction's, to change it).
+pub(crate) async fn install_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<InstallRecord> {
+    let row: Option<InstallRow> = sqlx::query_as(
+        "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
+         WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = row.ok_or(Error::NotFound("install"))?;
+    let resources: Vec<String> = sqlx::query_scalar(
+        "SELECT l.resource_id FROM app_install_resources l JOIN federated_resources r ON r.id = l.resource_id \
+         WHERE l.tenant_id = $1 AND l.install_id = $2 ORDER BY r.kind, r.name",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    install_record(row, resources)
 }
 
 type InstallRow = (String, String, Option<String>, String, String, String, String, i64);
@@ -316,7 +322,11 @@ fn install_record(row: InstallRow, resource_ids: Vec<String>) -> Result<InstallR
     Ok(InstallRecord { id, workspace_id, project_id, name, app_name, version_id, values, resource_ids, version })
 }
 
-async fn catalog_version_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<CatalogVersion> {
+pub(crate) async fn catalog_version_in(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+) -> Result<CatalogVersion> {
     let row: Option<VersionRow> = sqlx::query_as(
         "SELECT id, tenant_id, definition FROM catalog_versions WHERE id = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
     )

@@ -3,7 +3,7 @@
 //! each one's version alone ([`EngineVersions`], for the engine's periodic catch-up).
 //! Nothing here is for the web layer.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use flotilla_domain::{Clearance, ClusterOverride, Placement, PodSecurity};
 use secrecy::SecretString;
@@ -72,7 +72,30 @@ pub struct EngineResource {
     pub deleted: bool,
     /// What the revision's author was cleared to write (`flotilla_domain::policy`).
     pub clearance: Clearance,
+    /// Set while a rollout moves it: clusters not released render the stable revision.
+    pub hold: Option<EngineHold>,
     pub version: i64,
+}
+
+/// A resource held by a rollout.
+#[derive(Debug, Clone)]
+pub struct EngineHold {
+    pub rollout_id: String,
+    /// The revision every cluster not released holds; `None`: the resource is new in the
+    /// rollout, and absent there.
+    pub stable: Option<StableRevision>,
+    /// The clusters (ids) that render the current revision.
+    pub released: BTreeSet<String>,
+}
+
+/// The stable revision of a held resource, ready to render (its placement is the current
+/// revision's).
+#[derive(Debug, Clone)]
+pub struct StableRevision {
+    pub revision: i64,
+    pub template: Value,
+    pub overrides: Vec<ClusterOverride>,
+    pub clearance: Clearance,
 }
 
 /// Every row the engine reads, by id, with its version: what the engine's periodic catch-up
@@ -201,7 +224,58 @@ impl Store {
 
     pub async fn engine_resources(&self) -> Result<Vec<EngineResource>> {
         let rows = sqlx::query_as::<_, ResourceRow>(RESOURCE_SQL).fetch_all(&self.pool).await?;
-        rows.into_iter().map(|r| self.engine_resource_from(r)).collect()
+        let mut holds = self.holds(None).await?;
+        let mut resources: Vec<EngineResource> =
+            rows.into_iter().map(|r| self.engine_resource_from(r)).collect::<Result<_>>()?;
+        for r in &mut resources {
+            if let Some(hold) = holds.remove(&r.id) {
+                r.hold = Some(self.engine_hold(&r.id, hold).await?);
+            }
+        }
+        Ok(resources)
+    }
+
+    async fn engine_hold(&self, resource_id: &str, hold: crate::rollouts::HoldRow) -> Result<EngineHold> {
+        let stable = match hold.from_revision {
+            Some(revision) => {
+                let row: Option<(String, Option<String>, String, String)> = sqlx::query_as(
+                    "SELECT template, secret_data_enc, overrides, clearance FROM resource_revisions \
+                     WHERE resource_id = $1 AND revision = $2",
+                )
+                .bind(resource_id)
+                .bind(revision)
+                .fetch_optional(&self.pool)
+                .await?;
+                let (template, secret, overrides, clearance) = row.ok_or_else(|| {
+                    Error::Corrupt(format!("the stable revision {revision} of resource {resource_id} is gone"))
+                })?;
+                let corrupt =
+                    |what: &str, e: serde_json::Error| Error::Corrupt(format!("{what} of resource {resource_id}: {e}"));
+                Some(StableRevision {
+                    revision,
+                    template: self.template_with_values(&template, secret.as_deref(), resource_id)?,
+                    overrides: serde_json::from_str(&overrides).map_err(|e| corrupt("overrides", e))?,
+                    clearance: Clearance::parse(&clearance),
+                })
+            }
+            None => None,
+        };
+        Ok(EngineHold { rollout_id: hold.rollout_id, stable, released: hold.released })
+    }
+
+    /// A stored template with a Secret's values decrypted and merged back.
+    fn template_with_values(&self, template: &str, secret_data_enc: Option<&str>, id: &str) -> Result<Value> {
+        let corrupt = |what: &str, e: serde_json::Error| Error::Corrupt(format!("{what} of resource {id}: {e}"));
+        let mut template: Value = serde_json::from_str(template).map_err(|e| corrupt("template", e))?;
+        if let Some(enc) = secret_data_enc {
+            let plain = self.cipher.decrypt_string(enc)?;
+            let values: Value =
+                serde_json::from_str(secrecy::ExposeSecret::expose_secret(&plain)).map_err(|e| corrupt("values", e))?;
+            if let Some(obj) = template.as_object_mut() {
+                obj.insert("data".into(), values);
+            }
+        }
+        Ok(template)
     }
 
     /// `None` when the resource is gone (purged or its project/workspace deleted).
@@ -210,20 +284,16 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| self.engine_resource_from(r)).transpose()
+        let Some(mut resource) = row.map(|r| self.engine_resource_from(r)).transpose()? else { return Ok(None) };
+        if let Some(hold) = self.holds(Some(id)).await?.remove(id) {
+            resource.hold = Some(self.engine_hold(id, hold).await?);
+        }
+        Ok(Some(resource))
     }
 
     fn engine_resource_from(&self, r: ResourceRow) -> Result<EngineResource> {
         let corrupt = |what: &str, e: serde_json::Error| Error::Corrupt(format!("{what} of resource {}: {e}", r.id));
-        let mut template: Value = serde_json::from_str(&r.template).map_err(|e| corrupt("template", e))?;
-        if let Some(enc) = &r.secret_data_enc {
-            let plain = self.cipher.decrypt_string(enc)?;
-            let values: Value =
-                serde_json::from_str(secrecy::ExposeSecret::expose_secret(&plain)).map_err(|e| corrupt("values", e))?;
-            if let Some(obj) = template.as_object_mut() {
-                obj.insert("data".into(), values);
-            }
-        }
+        let template = self.template_with_values(&r.template, r.secret_data_enc.as_deref(), &r.id)?;
         Ok(EngineResource {
             placement: serde_json::from_str(&r.placement).map_err(|e| corrupt("placement", e))?,
             overrides: serde_json::from_str(&r.overrides).map_err(|e| corrupt("overrides", e))?,
@@ -237,6 +307,7 @@ impl Store {
             adopt_existing: r.adopt_existing,
             deleted: r.deleted,
             clearance: Clearance::parse(&r.clearance),
+            hold: None,
             version: r.version,
         })
     }

@@ -19,6 +19,7 @@ pub mod password;
 mod projects;
 mod resources;
 mod revisions;
+mod rollouts;
 mod secret_cipher;
 mod sessions;
 mod status;
@@ -33,7 +34,9 @@ pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};
 pub use clusters::NewCluster;
 pub use db::Store;
-pub use engine_view::{EngineCluster, EngineProject, EngineResource, EngineVersions, EngineWorkspace};
+pub use engine_view::{
+    EngineCluster, EngineHold, EngineProject, EngineResource, EngineVersions, EngineWorkspace, StableRevision,
+};
 pub use error::{Error, Result};
 pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
@@ -43,6 +46,10 @@ pub use resources::{
     DeletionPolicy, ProjectScope, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_removal, check_update,
 };
 pub use revisions::{RevisionRecord, StoredRevision};
+pub use rollouts::{
+    AppUpgrade, DriverView, GateStatus, RolloutAction, RolloutCluster, RolloutDetail, RolloutEvent, RolloutInstall,
+    RolloutRecord, RolloutResource,
+};
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;
 pub use status::{ClusterHealth, ShownStatus, StatusRecord};

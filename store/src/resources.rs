@@ -162,11 +162,12 @@ pub(crate) async fn project_scope_row(
 }
 
 /// Removes the revisions of resource `id` that fall out of the last [`REVISIONS_KEPT`] now
-/// that `current` was saved, except those a rollout pins.
+/// that `current` was saved, except the stable revision an active rollout holds clusters at.
 pub(crate) async fn prune_revisions(conn: &mut SqliteConnection, id: &str, current: i64) -> Result<()> {
     sqlx::query(
         "DELETE FROM resource_revisions WHERE resource_id = $1 AND revision <= $2 \
-         AND revision NOT IN (SELECT revision FROM revision_pins WHERE resource_id = $1)",
+         AND revision NOT IN (SELECT from_revision FROM rollout_resources \
+         WHERE resource_id = $1 AND active AND from_revision IS NOT NULL)",
     )
     .bind(id)
     .bind(current - REVISIONS_KEPT)
@@ -358,24 +359,47 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        let project = self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+        refuse_if_held(&mut tx, id).await?;
+        let (revision, key) =
+            self.replace_in(&mut tx, tenant_id, Author { actor, clearance }, &current, spec, "updated").await?;
+        audit(tenant_id, actor, "resource.update", id, &key.to_string())
+            .detail(serde_json::json!({ "revision": revision }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(revision)
+    }
+
+    /// Saves `spec` as the next revision of `current` inside the caller's transaction, after
+    /// the same checks as an edit (the author's clearance, the same object). Returns the new
+    /// revision and the object's key.
+    pub(crate) async fn replace_in(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        author: Author<'_>,
+        current: &ResourceRecord,
+        spec: &ResourceSpec,
+        message: &str,
+    ) -> Result<(i64, flotilla_domain::ObjectKey)> {
+        let id = current.id.as_str();
+        let project = self.may_replace(&mut *conn, tenant_id, current, author.clearance).await?;
         let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
         let mut checked = if current.kind == "Namespace" && current.project_id.is_some() {
             let key = validate_template(&spec.template, None)?;
             // The project's own namespace is cluster-scoped.
-            policy::check(&spec.template, policy_home(None, &spec.template), clearance)?;
+            policy::check(&spec.template, policy_home(None, &spec.template), author.clearance)?;
             CheckedResource { key, template: spec.template.clone(), secret_values: None }
         } else {
-            check(spec, scope, clearance)?
+            check(spec, scope, author.clearance)?
         };
         check_same_object(&current.api_version, &current.kind, &current.name, &checked.key)?;
-        let key = &checked.key;
-        if key.kind == "Secret" && checked.secret_values.is_none() {
-            checked.secret_values = self.secret_values(&mut tx, id, current.revision).await?;
+        if checked.key.kind == "Secret" && checked.secret_values.is_none() {
+            checked.secret_values = self.secret_values(&mut *conn, id, current.revision).await?;
         }
         let revision = current.revision + 1;
-        let author = Author { actor, clearance };
-        self.insert_revision(&mut tx, tenant_id, author, id, revision, spec, &checked, "updated").await?;
+        self.insert_revision(&mut *conn, tenant_id, author, id, revision, spec, &checked, message).await?;
         sqlx::query(
             "UPDATE federated_resources SET current_revision = $1, deletion_policy = $2, adopt_existing = $3, \
              updated_at = $4, version = version + 1 WHERE tenant_id = $5 AND id = $6",
@@ -386,15 +410,9 @@ impl Store {
         .bind(now_ms())
         .bind(tenant_id)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
-        audit(tenant_id, actor, "resource.update", id, &key.to_string())
-            .detail(serde_json::json!({ "revision": revision }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(revision)
+        Ok((revision, checked.key))
     }
 
     /// Marks resource `id` deleted, if nobody changed it since `expected_version`. The engine
@@ -412,6 +430,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+        refuse_if_held(&mut tx, id).await?;
         if current.kind == "Namespace" && current.project_id.is_some() {
             return Err(
                 flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
@@ -636,6 +655,28 @@ impl ResourceRow {
             version: self.version,
             deleted: self.deleted,
         }
+    }
+}
+
+/// Refuses to change resource `id` by hand while a rollout moves it: its clusters are split
+/// between two revisions, and a third would be written everywhere at once.
+pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+    let held: Option<(String, String)> = sqlx::query_as(
+        "SELECT o.id, o.title FROM rollout_resources h JOIN rollouts o ON o.id = h.rollout_id \
+         WHERE h.resource_id = $1 AND h.active",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    match held {
+        Some((_, title)) => Err(flotilla_domain::Error::invalid(
+            "resource",
+            format!(
+                "the rollout \u{201c}{title}\u{201d} is moving it across the fleet: wait for it to end, or abort it"
+            ),
+        )
+        .into()),
+        None => Ok(()),
     }
 }
 

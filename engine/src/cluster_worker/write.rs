@@ -205,7 +205,7 @@ impl ClusterWorker {
         let t = self.tracked.entry(id.into()).or_insert_with(Tracked::pending);
         t.set_key(resource.key.as_ref(), &output.key);
         t.applied = Some(Applied {
-            revision: resource.revision,
+            revision: output.revision,
             hash: output.hash,
             generation: accepted.generation,
             resource_version: accepted.resource_version.map(String::into_boxed_str),

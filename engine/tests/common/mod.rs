@@ -37,6 +37,7 @@ pub fn settings() -> EngineSettings {
             loopback: flotilla_outbound::Loopback::Https,
             ..Default::default()
         }),
+        rollout_tick: Duration::from_millis(50),
     }
 }
 

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, LabelSelector, Result};
 
+mod progress;
+
+pub use progress::{Decision, Observed, Progress, RolloutState, Step, StepChange, StepState, decide};
+
 /// Which clusters go first, alone, with no failure tolerated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by", content = "value")]
