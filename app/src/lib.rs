@@ -74,6 +74,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
                 <Route path=path!("/apps") view=pages::AppsPage ssr=SsrMode::Async />
+                <Route path=path!("/rollouts") view=pages::RolloutsPage ssr=SsrMode::Async />
+                <Route path=path!("/rollouts/:id") view=pages::RolloutPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=pages::AuditLogPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=pages::AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/people") view=pages::PeoplePage ssr=SsrMode::Async />

@@ -9,16 +9,20 @@ mod fleet;
 mod people;
 mod project;
 mod resource;
+mod rollouts;
 mod status;
 mod tenant;
 mod workspace;
 
-pub use apps::{AppFleet, AppHealth, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView};
+pub use apps::{
+    AppFleet, AppHealth, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, VersionChoice,
+};
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
 pub use fleet::{ClusterSummary, ContextChoice, FleetRow};
 pub use people::{PersonRow, RoleRow};
 pub use project::{ProjectView, ResourceRow, StatusNote, code_char};
 pub use resource::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView};
+pub use rollouts::{EventView, PlanView, RolloutSummary, RolloutView, StepView, UpgradeInput, WaveView, duration};
 pub use status::StatusView;
 pub use tenant::{
     MappingRow, OidcForm, ProviderCheck, ProviderForm, Role, RulesPage, ScopeChoice, TenantPage, TenantRow,

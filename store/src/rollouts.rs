@@ -617,6 +617,23 @@ impl Store {
         rows.into_iter().map(rollout_record).collect()
     }
 
+    /// Where each rollout of the tenant moves things: the (workspace, project) of its
+    /// installs, for deciding who may see it.
+    pub async fn rollout_homes(&self, tenant_id: &str) -> Result<HashMap<String, Vec<(String, Option<String>)>>> {
+        let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
+            "SELECT i.rollout_id, a.workspace_id, a.project_id FROM rollout_installs i \
+             JOIN app_installs a ON a.id = i.install_id WHERE i.tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut homes: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+        for (rollout, workspace, project) in rows {
+            homes.entry(rollout).or_default().push((workspace, project));
+        }
+        Ok(homes)
+    }
+
     /// One rollout of tenant `tenant_id`, whole.
     pub async fn get_rollout(&self, tenant_id: &str, id: &str) -> Result<RolloutDetail> {
         let mut conn = self.pool.acquire().await?;

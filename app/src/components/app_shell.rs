@@ -52,6 +52,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                             "Workspaces"
                         </A>
                         <A href="/apps" attr:class=NAV_LINK>"Apps"</A>
+                        <A href="/rollouts" attr:class=NAV_LINK>"Rollouts"</A>
                         <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                             <A href="/people" attr:class=NAV_LINK>"People"</A>
                         </Allowed>

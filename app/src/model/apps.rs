@@ -64,7 +64,18 @@ pub struct AppFleet {
     pub scope: AppScope,
     /// The catalog's versions, newest first.
     pub versions: Vec<String>,
+    /// The same versions as the upgrade form offers them.
+    pub choices: Vec<VersionChoice>,
     pub installs: Vec<InstallPlace>,
+}
+
+/// A version an upgrade may go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionChoice {
+    pub id: String,
+    pub version: String,
+    pub changelog: String,
+    pub rollback_safe: bool,
 }
 
 impl AppFleet {
@@ -244,6 +255,7 @@ mod tests {
             description: String::new(),
             scope: AppScope::Project,
             versions: vec!["3.8.1".into(), "3.8.0".into(), "3.7.1".into()],
+            choices: Vec::new(),
             installs: vec![place("3.7.1", 20), place("3.7.1", 27), place("3.8.1", 3)],
         };
         assert_eq!(app.summary(), "3 installs on 50 clusters — 47 on 3.7.1, 3 on 3.8.1");

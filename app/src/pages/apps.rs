@@ -7,6 +7,8 @@ pub(crate) mod server_fns;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::rollouts::UpgradeForm;
+use crate::components::styles::BUTTON_SECONDARY;
 use crate::components::{AppShell, ErrorAlert};
 use crate::model::AppFleet;
 pub use install_form::InstallApp;
@@ -47,7 +49,21 @@ fn AppCard(app: AppFleet) -> impl IntoView {
         flotilla_domain::catalog::AppScope::Project => "installed in projects",
         flotilla_domain::catalog::AppScope::Workspace => "installed in workspaces (cluster-scoped)",
     };
-    let AppFleet { name, display_name, description, versions, installs, .. } = app;
+    let AppFleet { name, display_name, description, versions, choices, installs, .. } = app;
+    // The upgrade form, open with these installs chosen (empty: every one with an upgrade).
+    let upgrading = RwSignal::new(None::<Vec<String>>);
+    let upgradable = installs.iter().any(|i| i.upgrade.is_some());
+    let form = {
+        let (display_name, installs, choices) = (display_name.clone(), installs.clone(), choices);
+        move || {
+            upgrading.get().map(|preselect| {
+                view! {
+                    <UpgradeForm display_name=display_name.clone() installs=installs.clone() choices=choices.clone()
+                        preselect close=move |()| upgrading.set(None) />
+                }
+            })
+        }
+    };
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-6 shadow-sm" data-testid="app-card" data-app=name.clone()
             aria-labelledby=format!("app-{name}")>
@@ -56,7 +72,16 @@ fn AppCard(app: AppFleet) -> impl IntoView {
                 <span class="text-xs text-slate-500">{format!("{scope} · versions {}", versions.join(", "))}</span>
             </div>
             <p class="mt-1 max-w-4xl text-sm text-slate-600">{description}</p>
-            <p class="mt-3 text-sm font-medium text-slate-800" data-testid="app-summary">{summary}</p>
+            <div class="mt-3 flex flex-wrap items-center justify-between gap-2">
+                <p class="text-sm font-medium text-slate-800" data-testid="app-summary">{summary}</p>
+                {upgradable.then(|| view! {
+                    <button type="button" class=BUTTON_SECONDARY data-testid="upgrade-all"
+                        on:click=move |_| upgrading.set(Some(Vec::new()))>
+                        "Upgrade installs…"
+                    </button>
+                })}
+            </div>
+            {form}
             {(!installs.is_empty()).then(|| view! {
                 <div class="mt-3 overflow-x-auto">
                     <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -72,6 +97,7 @@ fn AppCard(app: AppFleet) -> impl IntoView {
                         <tbody class="divide-y divide-slate-100">
                             {installs.into_iter().map(|i| {
                                 let is_latest = i.version == latest;
+                                let id = i.id.clone();
                                 view! {
                                     <tr data-testid="app-install">
                                         <td class="py-2 pr-4 font-medium">{i.name}</td>
@@ -80,9 +106,14 @@ fn AppCard(app: AppFleet) -> impl IntoView {
                                         <td class="py-2 pr-4 tabular-nums">{i.clusters}</td>
                                         <td class="py-2 text-slate-600">
                                             {match i.upgrade {
-                                                Some(v) => format!("{v} available"),
-                                                None if is_latest => "latest".to_owned(),
-                                                None => "no upgrade path".to_owned(),
+                                                Some(v) => view! {
+                                                    <button type="button" class="text-sky-700 hover:underline" data-testid="upgrade-one"
+                                                        on:click=move |_| upgrading.set(Some(vec![id.clone()]))>
+                                                        {format!("Upgrade to {v}…")}
+                                                    </button>
+                                                }.into_any(),
+                                                None if is_latest => "latest".into_any(),
+                                                None => "no upgrade path".into_any(),
                                             }}
                                         </td>
                                     </tr>

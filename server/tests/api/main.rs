@@ -16,6 +16,7 @@ mod policy;
 mod projects;
 mod register;
 mod resources;
+mod rollouts;
 mod shutdown;
 mod tenancy;
 mod workspaces;

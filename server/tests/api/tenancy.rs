@@ -87,6 +87,7 @@ async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
         "people": serde_json::to_value(app.store.list_people(&tenant.id).await.unwrap()).unwrap(),
         "rules": app.store.tenant_detail(&tenant.id).await.unwrap().mappings.len(),
         "installs": app.store.list_installs(&tenant.id, None, None).await.unwrap().len(),
+        "rollouts": app.store.list_rollouts(&tenant.id).await.unwrap().iter().map(|r| json!([r.id, r.state.as_str()])).collect::<Vec<_>>(),
     })
 }
 
@@ -99,13 +100,16 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let b = tenant_b(&app, &admin).await;
     // An app installed in A's project: B must not see or touch it.
     let catalog = ok(app.call(&b, "/api/apps/catalog", &[("scope", "project")]).await).await;
-    let podinfo = catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let podinfo = &catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"];
+    let (newest, older) = (podinfo[0]["id"].as_str().unwrap(), podinfo[1]["id"].as_str().unwrap());
     let install = json!({"workspace_id": a.workspace, "project_id": a.project,
-                         "input": {"version_id": podinfo, "name": "web", "values": {}}});
-    ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
+                         "input": {"version_id": older, "name": "web", "values": {}}});
+    let install_id = ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
+    // And an upgrade of it rolling out, paused so that it stays as it is.
+    let upgrade = json!({"input": {"install_ids": [install_id], "to_version_id": newest, "strategy": {}}});
+    let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &upgrade).await).await;
+    let rollout = rollout.as_str().unwrap().to_owned();
+    ok(app.call(&admin, "/api/rollouts/act", &[("id", rollout.as_str()), ("action", "pause")]).await).await;
     let before = snapshot(&app, &a).await;
 
     let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
@@ -158,6 +162,9 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/people/set-disabled", vec![("id", a.person.as_str()), ("disabled", "true")]),
         ("/api/tenants/add-mapping", vec![("id", tenant), ("group", "g"), ("role", "tenant_admin"), ("scope_id", "")]),
         ("/api/tenants/remove-mapping", vec![("id", tenant), ("mapping_id", "any")]),
+        ("/api/rollouts/get", vec![("id", rollout.as_str())]),
+        ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "resume")]),
+        ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "abort")]),
     ];
     for (endpoint, body) in &forms {
         let response = app.call(&b, endpoint, body).await;
@@ -171,6 +178,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/projects/add-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
         ("/api/apps/review-install", install.clone()),
         ("/api/apps/install", install.clone()),
+        ("/api/rollouts/plan", upgrade.clone()),
+        ("/api/rollouts/start", upgrade.clone()),
     ];
     for (endpoint, body) in &jsons {
         let response = app.call_json(&b, endpoint, body).await;
@@ -187,6 +196,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     assert_eq!(ok(app.call(&b, "/api/workspaces/list", &[]).await).await, json!([]));
     let apps = ok(app.call(&b, "/api/apps/fleet", &[]).await).await;
     assert!(apps.as_array().unwrap().iter().all(|a| a["installs"] == json!([])), "none of A's installs: {apps}");
+    assert_eq!(ok(app.call(&b, "/api/rollouts/list", &[]).await).await, json!([]), "none of A's rollouts");
     let audit =
         ok(app.call(&b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]).await)
             .await;

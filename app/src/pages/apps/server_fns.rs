@@ -54,7 +54,9 @@ pub(crate) mod ssr {
 
     use crate::AppError;
     use crate::backend::{Home, Shown, actor, app_state, home_of, matching, require_caller, secret_keys_of};
-    use crate::model::{AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review};
+    use crate::model::{
+        AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review, VersionChoice,
+    };
 
     fn scope_of(text: &str) -> Option<AppScope> {
         match text {
@@ -154,7 +156,17 @@ pub(crate) mod ssr {
                 display_name: a.display_name,
                 description: a.description,
                 scope: a.scope,
-                versions: a.versions.into_iter().map(|v| v.version).collect(),
+                versions: a.versions.iter().map(|v| v.version.clone()).collect(),
+                choices: a
+                    .versions
+                    .into_iter()
+                    .map(|v| VersionChoice {
+                        id: v.id,
+                        version: v.version,
+                        changelog: v.changelog,
+                        rollback_safe: v.rollback_safe,
+                    })
+                    .collect(),
                 installs: Vec::new(),
             })
             .collect();
