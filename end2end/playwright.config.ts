@@ -77,6 +77,8 @@ export default defineConfig({
         FLOTILLA_SITE_ROOT: siteRoot,
         FLOTILLA_LOG: "info,tower_http=warn",
         FLOTILLA_DEMO: "true",
+        // The small fleet: 12 clusters, nothing installed.
+        FLOTILLA_DEMO_FLEET: "small",
         // The demo fleet's simulator, whose fault endpoint the tests use (tests/helpers.ts).
         FLOTILLA_DEMO_LISTEN: `127.0.0.1:${port + 1}`,
         // Its admin API's token (tests/helpers.ts has the same).

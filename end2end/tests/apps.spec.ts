@@ -53,6 +53,6 @@ test("Kafka is installed in a project from a form made from its parameters and b
   await hydrated(page);
   const kafka = page.getByTestId("app-card").filter({ hasText: "Apache Kafka" });
   await expect(kafka.getByTestId("app-summary")).toContainText("on 4 clusters");
-  await expect(kafka.getByTestId("app-install").filter({ hasText: project.name })).toContainText("3.9.0 available");
+  await expect(kafka.getByTestId("app-install").filter({ hasText: project.name })).toContainText("Upgrade to 3.9.0");
   await page.screenshot({ path: "test-results/apps.png", fullPage: true });
 });

@@ -52,7 +52,7 @@ pub(crate) async fn drive_once(store: &Store) -> flotilla_store::Result<()> {
         if decision.is_empty() && joined.is_empty() {
             continue;
         }
-        if !store.record_decision(&tenant_id, &id, record.version, &decision, &joined).await? {
+        if !store.record_decision(&tenant_id, &id, record.version, &steps, &decision, &joined).await? {
             tracing::debug!(rollout = %id, "rollout changed while deciding; deciding again next tick");
         }
     }

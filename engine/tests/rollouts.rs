@@ -272,3 +272,66 @@ async fn approval_pause_resume_and_a_cluster_that_joins_mid_rollout() {
         s.wait_healthy_at(c, 2).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_resource_edit_can_be_rolled_out_instead_of_applied_everywhere_at_once() {
+    let s = setup(3).await;
+    let (ws, project) = s.fleet.project("env=prod", "cfg", "").await;
+    let id = s
+        .fleet
+        .add(&ws, Some((&project, "cfg")), &common::configmap("settings", serde_json::json!({"level": "1"})))
+        .await;
+    for c in ["c1", "c2", "c3"] {
+        s.fleet.wait_synced_rev(&id, c, 1).await;
+    }
+    let store = &s.fleet.store;
+    let version = store.get_resource(&s.fleet.tenant, &id).await.unwrap().version;
+    let spec = common::configmap("settings", serde_json::json!({"level": "2"}));
+    let strategy = Strategy { approval: flotilla_domain::rollout::Approval::AfterCanary, ..quick(1) };
+    let rollout = store
+        .start_resource_rollout(&s.fleet.tenant, &actor(), Clearance::TenantAdmin, &id, version, &spec, &strategy)
+        .await
+        .unwrap();
+    let detail = s.wait_state(&rollout, RolloutState::AwaitingApproval).await;
+    assert_eq!(detail.record.title, "ConfigMap settings: revision 1 → 2");
+    let level = |c: &str| {
+        let cm = s.fleet.sim.cluster(c).unwrap().get_object("v1", "configmaps", Some("cfg"), "settings").unwrap();
+        cm["data"]["level"].as_str().unwrap().to_owned()
+    };
+    assert_eq!((level("c1"), level("c2"), level("c3")), ("2".into(), "1".into(), "1".into()), "only the canary moved");
+    store.rollout_action(&s.fleet.tenant, &actor(), &rollout, &RolloutAction::Approve).await.unwrap();
+    s.wait_state(&rollout, RolloutState::Succeeded).await;
+    for c in ["c2", "c3"] {
+        s.fleet.wait_synced_rev(&id, c, 2).await;
+        assert_eq!(level(c), "2");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_offline_mid_rollout_counts_against_the_deadline_and_is_decided_for_before_the_end() {
+    let s = setup(3).await;
+    s.fleet.sim.set_faults("c2", flotilla_simulator::Faults { offline: true, ..Default::default() });
+    let strategy = Strategy { max_failures: 1, progress_deadline_seconds: 2, ..quick(1) };
+    let id = s.upgrade("1.1.0", &strategy).await;
+    let detail = eventually("c2 failed on its deadline", LONG, || async {
+        let d = s.rollout(&id).await;
+        (Setup::step(&d, "c2") == StepState::RollingBack).then_some(d)
+    })
+    .await;
+    let failed = detail.events.iter().find(|e| e.cluster_name.as_deref() == Some("c2") && e.state == "RollingBack");
+    assert!(failed.unwrap().message.contains("progress deadline"), "{failed:?}");
+    assert_eq!(Setup::step(&detail, "c3"), StepState::Pending, "the wave waits for c2 to be back");
+    s.fleet.sim.set_faults("c2", flotilla_simulator::Faults::default());
+    // Back online: on the stable revision, healthy; the last wave goes; then the rollout
+    // stops short of ending, since ending would hand c2 the revision it failed on.
+    let detail = s.wait_state(&id, RolloutState::Paused).await;
+    assert_eq!(Setup::step(&detail, "c2"), StepState::RolledBack);
+    assert_eq!(Setup::step(&detail, "c3"), StepState::Done);
+    assert!(detail.record.message.contains("1 cluster failed (c2)"), "{}", detail.record.message);
+    assert_eq!(s.member_revision("c2"), Some((1, true)));
+    let c2 = detail.clusters.iter().find(|c| c.cluster_name == "c2").unwrap().cluster_id.clone();
+    s.fleet.store.rollout_action(&s.fleet.tenant, &actor(), &id, &RolloutAction::Skip(c2)).await.unwrap();
+    s.fleet.store.rollout_action(&s.fleet.tenant, &actor(), &id, &RolloutAction::Resume).await.unwrap();
+    s.wait_state(&id, RolloutState::Succeeded).await;
+    s.wait_healthy_at("c2", 2).await;
+}

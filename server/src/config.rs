@@ -21,6 +21,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which demo fleet `--demo` starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DemoFleet {
+    /// 48 clusters and Apache Kafka 3.7.1 installed in three projects, ready for the upgrade
+    /// story (in either demo fleet, `apache/kafka:3.8.0` images never become ready).
+    #[default]
+    Story,
+    /// 12 clusters and nothing installed (what the tests use).
+    Small,
+}
+
 /// Command-line flags; each also reads the environment variable named in its help.
 #[derive(Debug, Default, Parser)]
 #[command(name = "flotilla", version, about = "Flotilla: configuration for fleets of Kubernetes clusters")]
@@ -71,6 +83,10 @@ pub struct Args {
     /// Start a demo fleet of 12 simulated clusters and register them in the default tenant.
     #[arg(long, env = "FLOTILLA_DEMO", num_args = 0..=1, default_missing_value = "true")]
     pub demo: Option<bool>,
+    /// Which demo fleet: `story` (48 clusters, Kafka installed in three projects) or `small`
+    /// (12 clusters, nothing installed) [default: story].
+    #[arg(long, env = "FLOTILLA_DEMO_FLEET")]
+    pub demo_fleet: Option<DemoFleet>,
     /// Address for the demo fleet's simulated API servers [default: 127.0.0.1:0, any free port].
     #[arg(long, env = "FLOTILLA_DEMO_LISTEN")]
     pub demo_listen: Option<SocketAddr>,
@@ -113,6 +129,7 @@ struct FileConfig {
     public_url: Option<String>,
     site_root: Option<PathBuf>,
     demo: Option<bool>,
+    demo_fleet: Option<DemoFleet>,
     demo_listen: Option<SocketAddr>,
     demo_admin_token: Option<SecretString>,
     metrics_listen: Option<String>,
@@ -139,6 +156,7 @@ pub struct Settings {
     pub public_url: Option<String>,
     pub site_root: PathBuf,
     pub demo: bool,
+    pub demo_fleet: DemoFleet,
     pub demo_listen: SocketAddr,
     /// `None`: a random one.
     pub demo_admin_token: Option<SecretString>,
@@ -270,6 +288,7 @@ impl Settings {
             secure_cookies: args.secure_cookies.or(file.secure_cookies).unwrap_or(false),
             site_root,
             demo,
+            demo_fleet: args.demo_fleet.or(file.demo_fleet).unwrap_or_default(),
             demo_listen: args.demo_listen.or(file.demo_listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
             demo_admin_token: args.demo_admin_token.or(file.demo_admin_token),
         })

@@ -1,12 +1,22 @@
-//! The demo fleet: 12 simulated clusters (env prod/staging × region eu/us) served in-process
-//! and registered in the default tenant, so a new user sees a fleet at once.
+//! The demo fleet: simulated clusters served in-process and registered in the default tenant,
+//! so a new user sees a fleet at once. The small fleet is 12 clusters (env prod/staging ×
+//! region eu/us); the story fleet adds 36 edge clusters (12 per region, ap among them) and
+//! installs Apache Kafka 3.7.1 in three projects of a workspace `streaming`, so that the
+//! upgrade story can be played at once: 3.8.1 rolls out wave by wave, and 3.8.0, whose image
+//! the demo fleets never let become ready, fails on the canary and is rolled back.
 
 use std::net::SocketAddr;
 use std::path::Path;
 
-use flotilla_domain::ResourceName;
-use flotilla_simulator::{SimSettings, Simulator};
-use flotilla_store::{NewCluster, Store};
+use flotilla_domain::{Clearance, ResourceName};
+use flotilla_simulator::{ClusterSpec, SimSettings, Simulator, WorkloadSettings};
+use flotilla_store::{Actor, InstallHome, NewCluster, NewInstall, Store};
+
+use crate::config::DemoFleet;
+
+/// Images the demo fleets never let become ready: the simulator's usual `broken`, and Kafka
+/// 3.8.0 (the failing upgrade of the story).
+const BROKEN_IMAGES: &str = "broken,apache/kafka:3.8.0";
 use secrecy::SecretString;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,12 +39,17 @@ pub async fn start(
     listen: SocketAddr,
     data_dir: &Path,
     admin_token: Option<String>,
+    fleet: DemoFleet,
 ) -> Result<Simulator, DemoError> {
-    let specs = flotilla_simulator::config::demo();
+    let mut specs = flotilla_simulator::config::demo();
     let settings = SimSettings {
         admin_token: admin_token.unwrap_or_else(flotilla_simulator::random_token),
+        workloads: WorkloadSettings { broken_image_pattern: BROKEN_IMAGES.into(), ..WorkloadSettings::default() },
         ..SimSettings::default()
     };
+    if fleet == DemoFleet::Story {
+        specs.extend(edge_clusters());
+    }
     let simulator = Simulator::start(listen, specs, settings).await?;
     let registered = store.list_clusters(tenant_id).await?;
     for cluster in simulator.fleet().all() {
@@ -58,6 +73,9 @@ pub async fn start(
         };
         store.register_cluster(tenant_id, "flotilla (demo)", &new, true).await?;
     }
+    if fleet == DemoFleet::Story {
+        install_story(store, tenant_id).await?;
+    }
     let kubeconfigs = data_dir.join("demo-kubeconfigs");
     match simulator.write_kubeconfigs(&kubeconfigs) {
         Ok(_) => tracing::info!(
@@ -70,6 +88,57 @@ pub async fn start(
         Err(e) => tracing::warn!(error = %e, "demo fleet running, but its kubeconfigs could not be written"),
     }
     Ok(simulator)
+}
+
+/// The story fleet's 36 edge clusters: `edge-<region>-NN`, 12 in each of eu, us and ap.
+fn edge_clusters() -> Vec<ClusterSpec> {
+    ["eu", "us", "ap"]
+        .into_iter()
+        .flat_map(|region| {
+            (1..=12).map(move |i| {
+                ClusterSpec::new(format!("edge-{region}-{i:02}"))
+                    .label("env", "prod")
+                    .label("region", region)
+                    .label("tier", "3")
+            })
+        })
+        .collect()
+}
+
+/// Workspace `streaming` with projects orders (eu), payments (us) and analytics (ap), each
+/// running Apache Kafka 3.7.1 — unless the workspace exists already (a later start leaves
+/// whatever the user made of it).
+async fn install_story(store: &Store, tenant_id: &str) -> Result<(), DemoError> {
+    if store.list_workspaces(tenant_id).await?.iter().any(|w| w.name == "streaming") {
+        return Ok(());
+    }
+    let actor = Actor::system("flotilla (demo)");
+    let kafka = store
+        .catalog(tenant_id)
+        .await?
+        .into_iter()
+        .find(|v| v.definition.meta.name == "kafka" && v.definition.meta.version.to_string() == "3.7.1");
+    let Some(kafka) = kafka else {
+        tracing::warn!("the catalog has no Kafka 3.7.1: the demo installs nothing");
+        return Ok(());
+    };
+    let workspace = store
+        .create_workspace(tenant_id, &actor, &ResourceName::parse("name", "streaming")?, "env in (prod, staging)")
+        .await?;
+    let values = serde_json::Map::new();
+    for (project, region) in [("orders", "eu"), ("payments", "us"), ("analytics", "ap")] {
+        let name = ResourceName::parse("name", project)?;
+        let selector = format!("region={region}");
+        let p =
+            store.create_project(tenant_id, &actor, Clearance::TenantAdmin, &workspace.id, &name, &selector).await?;
+        let home = InstallHome { workspace_id: &workspace.id, project: Some((&p.id, project)) };
+        let new = NewInstall { version_id: &kafka.id, name: "kafka", values: &values };
+        store.install_app(tenant_id, &actor, Clearance::TenantAdmin, home, new).await?;
+    }
+    tracing::info!(
+        "demo: Apache Kafka 3.7.1 installed in projects orders, payments and analytics of workspace streaming"
+    );
+    Ok(())
 }
 
 /// Whether a registered cluster's address is the demo simulator's for that cluster: same

@@ -109,8 +109,15 @@ impl Application {
         let demo = if settings.demo {
             let token = settings.demo_admin_token.as_ref().map(|t| t.expose_secret().to_owned());
             Some(
-                crate::demo::start(&store, &bootstrap.tenant_id, settings.demo_listen, &settings.data_dir, token)
-                    .await?,
+                crate::demo::start(
+                    &store,
+                    &bootstrap.tenant_id,
+                    settings.demo_listen,
+                    &settings.data_dir,
+                    token,
+                    settings.demo_fleet,
+                )
+                .await?,
             )
         } else {
             None

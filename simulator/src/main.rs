@@ -33,7 +33,7 @@ struct Args {
     /// Milliseconds per workload rollout step (one pod).
     #[arg(long, default_value_t = 200)]
     tick_ms: u64,
-    /// Images containing this never become ready.
+    /// Images containing this (or any of several, comma-separated) never become ready.
     #[arg(long, default_value = "broken")]
     broken_image_pattern: String,
     /// Seconds before a stuck rollout reports ProgressDeadlineExceeded.

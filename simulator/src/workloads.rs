@@ -22,7 +22,7 @@ pub struct RolloutStart {
 /// How workloads behave.
 #[derive(Debug, Clone)]
 pub struct WorkloadSettings {
-    /// An image containing this never becomes ready.
+    /// An image containing this (or any of several, comma-separated) never becomes ready.
     pub broken_image_pattern: String,
     /// After this long without finishing, a rollout reports ProgressDeadlineExceeded.
     pub progress_deadline: Duration,
@@ -49,7 +49,11 @@ fn is_broken(obj: &Value, settings: &WorkloadSettings) -> bool {
         .into_iter()
         .flatten()
         .chain(obj["spec"]["template"]["spec"]["initContainers"].as_array().into_iter().flatten())
-        .any(|c| c["image"].as_str().is_some_and(|i| i.contains(settings.broken_image_pattern.as_str())))
+        .any(|c| {
+            c["image"].as_str().is_some_and(|image| {
+                settings.broken_image_pattern.split(',').map(str::trim).any(|p| !p.is_empty() && image.contains(p))
+            })
+        })
 }
 
 /// Whether the workload's status has caught up with its spec (nothing left to simulate).

@@ -72,6 +72,9 @@ pub struct RolloutEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RolloutResource {
     pub resource_id: String,
+    /// Its home, which decides who may see and act on the rollout.
+    pub workspace_id: String,
+    pub project_id: Option<String>,
     /// `Kind name`, for messages.
     pub name: String,
     pub from_revision: Option<i64>,
@@ -497,6 +500,39 @@ impl Store {
         Ok(id)
     }
 
+    /// Saves `spec` as the next revision of resource `id` (if nobody changed it since
+    /// `expected_version`), rolled out by `strategy` instead of applied everywhere at once.
+    /// Returns the rollout's id.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip(self, actor, spec, strategy))]
+    pub async fn start_resource_rollout(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        id: &str,
+        expected_version: i64,
+        spec: &ResourceSpec,
+        strategy: &Strategy,
+    ) -> Result<String> {
+        strategy.check()?;
+        let mut tx = self.write_tx().await?;
+        let current = crate::resources::live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+        crate::resources::refuse_if_held(&mut tx, id).await?;
+        let author = Author { actor, clearance };
+        let (to, key) = self.replace_in(&mut tx, tenant_id, author, &current, spec, "rolled out").await?;
+        let title = format!("{} {}: revision {} \u{2192} {to}", key.kind, key.name, current.revision);
+        let moved = [(id.to_owned(), Some(current.revision), Some(to))];
+        let rollout = self.create_rollout_in(&mut tx, tenant_id, actor, &title, None, strategy, true, &moved).await?;
+        audit(tenant_id, actor, "resource.update", id, &key.to_string())
+            .detail(serde_json::json!({ "revision": to, "rollout": rollout }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        Ok(rollout)
+    }
+
     /// The rollout row, its held resources and every cluster's step, planned now.
     #[allow(clippy::too_many_arguments)]
     async fn create_rollout_in(
@@ -618,11 +654,11 @@ impl Store {
     }
 
     /// Where each rollout of the tenant moves things: the (workspace, project) of its
-    /// installs, for deciding who may see it.
+    /// resources, for deciding who may see it.
     pub async fn rollout_homes(&self, tenant_id: &str) -> Result<HashMap<String, Vec<(String, Option<String>)>>> {
         let rows: Vec<(String, String, Option<String>)> = sqlx::query_as(
-            "SELECT i.rollout_id, a.workspace_id, a.project_id FROM rollout_installs i \
-             JOIN app_installs a ON a.id = i.install_id WHERE i.tenant_id = $1",
+            "SELECT DISTINCT h.rollout_id, r.workspace_id, r.project_id FROM rollout_resources h \
+             JOIN federated_resources r ON r.id = h.resource_id WHERE h.tenant_id = $1",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
@@ -677,15 +713,16 @@ impl Store {
         Ok(DriverView { detail, placed, statuses })
     }
 
-    /// Records the driver's `decision` on rollout `id` as seen at `seen_version`, and adds a
-    /// step for each of `joined` (clusters the change now places on that have none). Returns
-    /// false, writing nothing, when the rollout changed since (a person's action): the driver
-    /// decides again on what is there now.
+    /// Records the driver's `decision` on rollout `id`, made on `steps` as seen at
+    /// `seen_version`, and adds a step for each of `joined` (clusters the change now places on
+    /// that have none). Returns false, writing nothing, when the rollout changed since (a
+    /// person's action): the driver decides again on what is there now.
     pub async fn record_decision(
         &self,
         tenant_id: &str,
         id: &str,
         seen_version: i64,
+        steps: &[Step],
         decision: &Decision,
         joined: &[(String, String)],
     ) -> Result<bool> {
@@ -697,7 +734,9 @@ impl Store {
         let now = now_ms();
         let mut release_changed = false;
         for change in &decision.steps {
-            let Some(step) = detail.clusters.get(change.index) else { continue };
+            // By cluster, not by position: a cluster deleted meanwhile takes its step along.
+            let Some(seen) = steps.get(change.index) else { continue };
+            let Some(step) = detail.clusters.iter().find(|c| c.cluster_id == seen.cluster_id) else { continue };
             release_changed |= step.state.released() != change.state.released();
             set_step(&mut tx, tenant_id, id, step, change.state, &change.message, now).await?;
         }
@@ -838,7 +877,7 @@ impl Store {
         }
         let now = now_ms();
         let mut new_state = None;
-        let mut wave = detail.record.current_wave;
+        let wave = detail.record.current_wave;
         let mut release_changed = false;
         match action {
             RolloutAction::Pause => match state {
@@ -892,9 +931,6 @@ impl Store {
                 };
                 release_changed = step.state.released() != to.released();
                 set_step(&mut tx, tenant_id, id, step, to, &message, now).await?;
-                if wave < step.wave && to == StepState::Updating {
-                    wave = step.wave;
-                }
             }
         }
         let message = match new_state {
@@ -1073,9 +1109,10 @@ async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> R
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    type ResourceRow = (String, String, String, Option<i64>, Option<i64>);
+    type ResourceRow = (String, String, Option<String>, String, String, Option<i64>, Option<i64>);
     let resources: Vec<ResourceRow> = sqlx::query_as(
-        "SELECT h.resource_id, r.kind, r.name, h.from_revision, h.to_revision FROM rollout_resources h \
+        "SELECT h.resource_id, r.workspace_id, r.project_id, r.kind, r.name, h.from_revision, h.to_revision \
+         FROM rollout_resources h \
          JOIN federated_resources r ON r.id = h.resource_id WHERE h.rollout_id = $1 ORDER BY r.kind, r.name",
     )
     .bind(id)
@@ -1083,8 +1120,10 @@ async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> R
     .await?;
     let resources = resources
         .into_iter()
-        .map(|(resource_id, kind, name, from_revision, to_revision)| RolloutResource {
+        .map(|(resource_id, workspace_id, project_id, kind, name, from_revision, to_revision)| RolloutResource {
             resource_id,
+            workspace_id,
+            project_id,
             name: format!("{kind} {name}"),
             from_revision,
             to_revision,

@@ -99,10 +99,10 @@ impl RolloutView {
     }
 
     /// A guess at the time left, from the pace so far: `None` before any cluster settled,
-    /// and once it ended.
+    /// and while it is not running (paused, waiting for approval, ended).
     pub fn expected_left_ms(&self) -> Option<i64> {
         let settled = self.settled();
-        if settled == 0 || self.summary.state.finished() {
+        if settled == 0 || self.summary.state != RolloutState::Running {
             return None;
         }
         let left = self.total().saturating_sub(settled) as i64;

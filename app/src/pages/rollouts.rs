@@ -3,12 +3,14 @@
 //! actions (pause, resume, approve, abort; retry or skip a cluster).
 
 pub(crate) mod server_fns;
+mod strategy;
 mod upgrade_form;
 
 use flotilla_domain::rollout::{RolloutState, StepState};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+pub use strategy::{StrategyFields, StrategyForm};
 pub use upgrade_form::UpgradeForm;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY};
@@ -55,6 +57,15 @@ fn step_class(state: StepState) -> &'static str {
         StepState::RolledBack => "bg-amber-50 text-amber-800 ring-amber-600/30",
         StepState::Skipped => "bg-slate-100 text-slate-500 ring-slate-400/20 line-through",
     }
+}
+
+/// The progress bar's width for `percent`, in twelfths (Tailwind sees each class whole here).
+fn bar_width(percent: usize) -> &'static str {
+    const WIDTHS: [&str; 13] = [
+        "w-0", "w-1/12", "w-2/12", "w-3/12", "w-4/12", "w-5/12", "w-6/12", "w-7/12", "w-8/12", "w-9/12", "w-10/12",
+        "w-11/12", "w-full",
+    ];
+    WIDTHS[(percent.min(100) * 12).div_ceil(100)]
 }
 
 #[component]
@@ -205,7 +216,8 @@ fn Rollout(r: RolloutView, act: ServerAction<ActOnRollout>) -> impl IntoView {
             </div>
             <div class="mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-100" role="progressbar"
                 aria-label="Clusters settled" aria-valuemin="0" aria-valuemax="100" aria-valuenow=percent.to_string()>
-                <div class="h-full bg-sky-600 transition-all" style=format!("width: {percent}%")></div>
+                // A class, not a style attribute: the page's Content-Security-Policy allows no inline styles.
+                <div class=format!("h-full bg-sky-600 transition-all {}", bar_width(percent))></div>
             </div>
         </div>
         {(can_act && !actions.is_empty()).then(|| {

@@ -314,7 +314,26 @@ fn wave_moves(p: &Progress<'_>, steps: &[Step], states: &mut Vec<StepState>, d: 
         if !settled {
             break;
         }
+        // Nothing goes past a canary that failed: a person retries it, skips it or aborts.
+        if let Some(i) = (0..steps.len()).find(|i| steps[*i].wave == 0 && wave == 0 && states[*i].failed()) {
+            let m = format!("paused: the canary {} failed: retry it, skip it, or abort", steps[i].cluster_name);
+            d.state = Some((RolloutState::Paused, m));
+            break;
+        }
         let Some(next) = steps.iter().map(|s| s.wave).filter(|w| *w > wave).min() else {
+            // Ending would lift the hold and give the new revision to clusters that failed on
+            // it: a person decides for them first (retry, skip: take it anyway, or abort).
+            let failed: Vec<&str> =
+                (0..steps.len()).filter(|i| states[*i].failed()).map(|i| steps[i].cluster_name.as_str()).collect();
+            if !failed.is_empty() {
+                let m = format!(
+                    "paused: every wave is through, but {} failed ({}): retry, skip (they take the new revision) or abort",
+                    if failed.len() == 1 { "1 cluster".to_owned() } else { format!("{} clusters", failed.len()) },
+                    failed.join(", ")
+                );
+                d.state = Some((RolloutState::Paused, m));
+                break;
+            }
             let done = states.iter().filter(|s| **s == StepState::Done).count();
             let m = format!("{done} of {} clusters updated", steps.len());
             d.state = Some((RolloutState::Succeeded, m));
@@ -447,6 +466,20 @@ mod tests {
     }
 
     #[test]
+    fn resuming_after_a_failed_canary_does_not_go_on_until_it_is_retried_or_skipped() {
+        let s = strategy();
+        let mut st = steps(&[0, 1]);
+        st[0].state = RolledBack;
+        let p = Progress { state: RolloutState::Running, current_wave: 0, strategy: &s, rollback_safe: true };
+        let d = decide(&p, &st, |_| Observed::Healthy, 0);
+        assert_eq!(d.state.as_ref().map(|s| s.0), Some(RolloutState::Paused), "{d:?}");
+        assert!(d.steps.is_empty() && d.current_wave.is_none(), "nothing released: {d:?}");
+        st[0].state = Skipped;
+        let d = decide(&p, &st, |_| Observed::Healthy, 0);
+        assert_eq!(d.current_wave, Some(1), "a skipped canary lets it go on");
+    }
+
+    #[test]
     fn an_unsafe_rollback_leaves_the_cluster_failed_and_asks() {
         let s = strategy();
         let mut st = steps(&[0, 1]);
@@ -483,6 +516,17 @@ mod tests {
         assert_eq!(d.current_wave, Some(2));
         apply(&mut st, &d, 12_000);
         assert_eq!(states(&st), [RolledBack, Done, Updating]);
+        // The last wave through: it does not end while a cluster is rolled back.
+        let p2 = Progress { current_wave: 2, ..p.clone() };
+        let d = decide(&p2, &st, |_| Observed::Healthy, 13_000);
+        apply(&mut st, &d, 13_000);
+        let d = decide(&p2, &st, |_| Observed::Healthy, 23_000);
+        let (state, why) = d.state.unwrap();
+        assert_eq!(state, RolloutState::Paused);
+        assert!(why.contains("1 cluster failed (c0)"), "{why}");
+        st[0].state = Skipped;
+        let d = decide(&p2, &st, |_| Observed::Healthy, 24_000);
+        assert_eq!(d.state.unwrap().0, RolloutState::Succeeded);
     }
 
     #[test]

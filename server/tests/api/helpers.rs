@@ -127,6 +127,8 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut 
         site_root: Some(data_dir.path().join("site")),
         // Simulated clusters and test providers listen on this machine.
         outbound_loopback: Some(flotilla_outbound::Loopback::Http),
+        // Tests that ask for the demo get the small one (12 clusters, nothing installed).
+        demo_fleet: Some(server::config::DemoFleet::Small),
         ..Args::default()
     };
     let mut args = args;

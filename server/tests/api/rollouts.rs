@@ -106,3 +106,31 @@ async fn an_upgrade_is_planned_started_watched_and_guarded() {
     let actions: Vec<&str> = audit["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"rollout.start") && actions.contains(&"rollout.succeeded"), "{actions:?}");
 }
+
+#[tokio::test]
+async fn the_story_demo_has_kafka_in_three_projects_across_48_clusters() {
+    let app = spawn_app_with(|args| {
+        args.demo = Some(true);
+        args.demo_fleet = Some(server::config::DemoFleet::Story);
+    })
+    .await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let clusters = app.json(&admin, "/api/fleet/clusters", &[]).await;
+    assert_eq!(clusters.as_array().unwrap().len(), 48);
+    let fleet = app.json(&admin, "/api/apps/fleet", &[]).await;
+    let kafka = fleet.as_array().unwrap().iter().find(|a| a["name"] == "kafka").unwrap();
+    let mut places: Vec<(&str, u64)> = kafka["installs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (i["place"].as_str().unwrap(), i["clusters"].as_u64().unwrap()))
+        .collect();
+    places.sort_unstable();
+    assert_eq!(
+        places,
+        [("streaming/analytics", 12), ("streaming/orders", 18), ("streaming/payments", 18)],
+        "Kafka in three projects, 48 clusters in all"
+    );
+    assert!(kafka["installs"].as_array().unwrap().iter().all(|i| i["version"] == "3.7.1" && i["upgrade"] == "3.9.0"));
+}

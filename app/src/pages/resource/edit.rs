@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 use flotilla_domain::{LabelSelector, Placement};
 use leptos::prelude::*;
 
-use super::server_fns::{apply_edit, review_edit};
+use super::server_fns::{apply_edit, review_edit, roll_out_edit};
 use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{ErrorAlert, FieldError, ReviewView};
 use crate::model::{OverrideRow, ResourceDetail, ResourceEdit, Review};
+use crate::pages::rollouts::{StrategyFields, StrategyForm};
 
 use super::PageState;
 
@@ -102,8 +103,27 @@ pub(super) fn Editor(d: ResourceDetail, page: PageState) -> impl IntoView {
     });
     let id = d.id.clone();
     let apply = Action::new(move |edit: &ResourceEdit| apply_edit(id.clone(), version, edit.clone()));
+    // "Roll out" saves the same edit, moving it across the clusters wave by wave.
+    let strategy = RwSignal::new(StrategyForm::default());
+    let rolling = RwSignal::new(false);
+    let id = d.id.clone();
+    let roll_out = Action::new(move |(edit, strategy): &(ResourceEdit, flotilla_domain::rollout::Strategy)| {
+        roll_out_edit(id.clone(), version, edit.clone(), strategy.clone())
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(rollout)) = roll_out.value().get() {
+            navigate(&format!("/rollouts/{rollout}"), Default::default());
+        }
+    });
+    let strategy_error = move || strategy.with(StrategyForm::strategy).err();
     let error = Signal::derive(move || {
-        apply.value().get().and_then(Result::err).or_else(|| review.value().get().and_then(Result::err))
+        apply
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| roll_out.value().get().and_then(Result::err))
+            .or_else(|| review.value().get().and_then(Result::err))
     });
     let form_error = move || error.get().filter(AppError::is_form_level).map(|e| e.to_string());
     let conflict = move || matches!(error.get(), Some(AppError::Conflict(_)));
@@ -277,11 +297,42 @@ pub(super) fn Editor(d: ResourceDetail, page: PageState) -> impl IntoView {
                         <p class="mt-2 text-sm text-amber-800">"The edit changed since this review: review it again before applying."</p>
                     </Show>
                     <div class="mt-3"><ReviewView review=r /></div>
-                    <button type="button" class=format!("{BUTTON_PRIMARY} mt-4")
-                        disabled=move || apply.pending().get() || stale_review()
-                        on:click=move |_| { apply.dispatch(input.clone()); }>
-                        {move || if apply.pending().get() { "Applying…" } else { "Apply" }}
-                    </button>
+                    <div class="mt-4 flex flex-wrap gap-2">
+                        <button type="button" class=BUTTON_PRIMARY
+                            disabled=move || apply.pending().get() || stale_review()
+                            on:click={
+                                let input = input.clone();
+                                move |_| { apply.dispatch(input.clone()); }
+                            }>
+                            {move || if apply.pending().get() { "Applying…" } else { "Apply" }}
+                        </button>
+                        <button type="button" class=BUTTON_SECONDARY data-testid="roll-out-toggle"
+                            on:click=move |_| rolling.update(|r| *r = !*r)>
+                            "Roll out wave by wave…"
+                        </button>
+                    </div>
+                    <Show when=move || rolling.get()>
+                        <div class="mt-4 rounded-lg border border-sky-200 bg-sky-50/40 p-4" data-testid="roll-out">
+                            <p class="text-sm text-slate-700">
+                                "The new revision moves across this resource's clusters by the strategy: canary first, \
+                                 then waves, each cluster healthy before the next; a cluster that fails is rolled back."
+                            </p>
+                            <div class="mt-3 grid gap-3 md:grid-cols-4"><StrategyFields form=strategy /></div>
+                            {move || strategy_error().map(|e| view! { <p class="mt-2 text-sm text-red-700" role="alert">{e}</p> })}
+                            <button type="button" class=format!("{BUTTON_PRIMARY} mt-3")
+                                disabled=move || roll_out.pending().get() || stale_review() || strategy_error().is_some()
+                                on:click={
+                                    let input = input.clone();
+                                    move |_| {
+                                        if let Ok(s) = strategy.with(StrategyForm::strategy) {
+                                            roll_out.dispatch((input.clone(), s));
+                                        }
+                                    }
+                                }>
+                                "Start the rollout"
+                            </button>
+                        </div>
+                    </Show>
                 </div>
             })}
         </div>

@@ -27,6 +27,18 @@ pub async fn apply_edit(id: String, version: i64, edit: ResourceEdit) -> Result<
     crate::error::with_status(ssr::apply_edit(id, version, edit).await)
 }
 
+/// Saves the edit as a new revision that moves across the resource's clusters wave by wave
+/// (the rollout's `strategy`) instead of everywhere at once. Returns the rollout's id.
+#[server(endpoint = "resources/roll-out", input = Json)]
+pub async fn roll_out_edit(
+    id: String,
+    version: i64,
+    edit: ResourceEdit,
+    strategy: flotilla_domain::rollout::Strategy,
+) -> Result<String, AppError> {
+    crate::error::with_status(ssr::roll_out_edit(id, version, edit, strategy).await)
+}
+
 /// The revisions of a resource, newest first.
 #[server(endpoint = "resources/history")]
 pub async fn get_history(id: String) -> Result<Vec<RevisionView>, AppError> {
@@ -259,6 +271,21 @@ mod ssr {
         let (spec, _) = edited(&stored, &home, &edit).map_err(yaml_field)?;
         store
             .update_resource(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, &spec)
+            .await
+            .map_err(|e| yaml_field(e.into()))
+    }
+
+    pub async fn roll_out_edit(
+        id: String,
+        version: i64,
+        edit: ResourceEdit,
+        strategy: flotilla_domain::rollout::Strategy,
+    ) -> Result<String, AppError> {
+        let user = require_caller().await?;
+        let (store, stored, home) = current(&user, &id, Level::Edit).await?;
+        let (spec, _) = edited(&stored, &home, &edit).map_err(yaml_field)?;
+        store
+            .start_resource_rollout(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, &spec, &strategy)
             .await
             .map_err(|e| yaml_field(e.into()))
     }

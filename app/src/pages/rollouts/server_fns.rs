@@ -98,7 +98,7 @@ mod ssr {
     }
 
     /// Whether the caller may see (`need` View) or act on (`need` Edit) a rollout that moves
-    /// things in `homes`. A rollout of no install is a tenant admin's.
+    /// things in `homes`. A rollout of nothing left (its resources deleted) is a tenant admin's.
     fn may(user: &Caller, homes: &[(String, Option<String>)], need: Level) -> bool {
         if homes.is_empty() {
             return user.access.is_tenant_admin();
@@ -137,8 +137,13 @@ mod ssr {
             .collect())
     }
 
+    /// Where the rollout moves things: its resources' homes.
     fn homes(detail: &RolloutDetail) -> Vec<(String, Option<String>)> {
-        detail.installs.iter().map(|i| (i.workspace_id.clone(), i.project_id.clone())).collect()
+        let mut homes: Vec<(String, Option<String>)> =
+            detail.resources.iter().map(|r| (r.workspace_id.clone(), r.project_id.clone())).collect();
+        homes.sort();
+        homes.dedup();
+        homes
     }
 
     /// Rollout `id` if the caller may see it (else not found).
