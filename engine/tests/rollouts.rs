@@ -140,7 +140,7 @@ fn quick(wave: u32) -> Strategy {
 async fn waves_never_update_more_clusters_at_once_than_the_strategy_allows() {
     let s = setup(7).await;
     let names: Vec<String> = (1..=7).map(|i| format!("c{i}")).collect();
-    let id = s.upgrade("1.1.0", &quick(2)).await;
+    let id = s.upgrade("1.1.0", &Strategy { soak_seconds: 1, ..quick(2) }).await;
     // Watch the members: a cluster is updating from the moment it holds revision 2 until it
     // is rolled out there.
     let mut most = 0;
@@ -176,7 +176,15 @@ async fn waves_never_update_more_clusters_at_once_than_the_strategy_allows() {
     // The hold is lifted: the resource is no longer refused for editing.
     let install = s.fleet.store.get_install(&s.fleet.tenant, &s.install).await.unwrap();
     assert_eq!(install.version_id, s.versions["1.1.0"]);
-    assert!(detail.events.len() >= 7 * 2, "every transition is on the timeline");
+    assert!(detail.events.len() >= 7 * 3, "every transition is on the timeline");
+    // Each cluster soaked a second, healthy, before it counted as done.
+    for name in &names {
+        let at = |state: &str| {
+            detail.events.iter().find(|e| e.cluster_name.as_deref() == Some(name) && e.state == state).map(|e| e.at)
+        };
+        let (soaking, done) = (at("Soaking").unwrap(), at("Done").unwrap());
+        assert!(done - soaking >= 1000, "{name} soaked {} ms", done - soaking);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
