@@ -359,7 +359,6 @@ impl Store {
     ) -> Result<i64> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        refuse_if_held(&mut tx, id).await?;
         let (revision, key) =
             self.replace_in(&mut tx, tenant_id, Author { actor, clearance }, &current, spec, "updated").await?;
         audit(tenant_id, actor, "resource.update", id, &key.to_string())
@@ -430,7 +429,6 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        refuse_if_held(&mut tx, id).await?;
         if current.kind == "Namespace" && current.project_id.is_some() {
             return Err(
                 flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
@@ -661,15 +659,15 @@ impl ResourceRow {
 /// Refuses to change resource `id` by hand while a rollout moves it: its clusters are split
 /// between two revisions, and a third would be written everywhere at once.
 pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Result<()> {
-    let held: Option<(String, String)> = sqlx::query_as(
-        "SELECT o.id, o.title FROM rollout_resources h JOIN rollouts o ON o.id = h.rollout_id \
+    let held: Option<String> = sqlx::query_scalar(
+        "SELECT o.title FROM rollout_resources h JOIN rollouts o ON o.id = h.rollout_id \
          WHERE h.resource_id = $1 AND h.active",
     )
     .bind(id)
     .fetch_optional(conn)
     .await?;
     match held {
-        Some((_, title)) => Err(flotilla_domain::Error::invalid(
+        Some(title) => Err(flotilla_domain::Error::invalid(
             "resource",
             format!(
                 "the rollout \u{201c}{title}\u{201d} is moving it across the fleet: wait for it to end, or abort it"
@@ -680,8 +678,8 @@ pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Res
     }
 }
 
-/// Resource `id`, if it is not deleted and nobody changed it since `expected_version`
-/// (else who did, as [`Error::Stale`]).
+/// Resource `id`, to be changed by hand: if it is not deleted, nobody changed it since
+/// `expected_version` (else who did, as [`Error::Stale`]) and no rollout is moving it.
 pub(crate) async fn live_resource_at(
     conn: &mut SqliteConnection,
     tenant_id: &str,
@@ -695,6 +693,7 @@ pub(crate) async fn live_resource_at(
     if current.version != expected_version {
         return Err(Error::Stale { what: "resource", by: last_actor(conn, tenant_id, id).await? });
     }
+    refuse_if_held(conn, id).await?;
     Ok(current)
 }
 

@@ -518,7 +518,6 @@ impl Store {
         strategy.check()?;
         let mut tx = self.write_tx().await?;
         let current = crate::resources::live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        crate::resources::refuse_if_held(&mut tx, id).await?;
         let author = Author { actor, clearance };
         let (to, key) = self.replace_in(&mut tx, tenant_id, author, &current, spec, "rolled out").await?;
         let title = format!("{} {}: revision {} \u{2192} {to}", key.kind, key.name, current.revision);
