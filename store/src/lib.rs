@@ -47,8 +47,8 @@ pub use resources::{
 };
 pub use revisions::{RevisionRecord, StoredRevision};
 pub use rollouts::{
-    AppUpgrade, DriverView, GateStatus, RolloutAction, RolloutCluster, RolloutDetail, RolloutEvent, RolloutInstall,
-    RolloutRecord, RolloutResource,
+    AppUpgrade, DriverView, GateStatus, RolloutAction, RolloutCluster, RolloutDetail, RolloutEvent, RolloutRecord,
+    RolloutResource,
 };
 pub use secret_cipher::{SecretCipher, SecretKey};
 pub use sessions::StoredSession;

@@ -81,23 +81,12 @@ pub struct RolloutResource {
     pub to_revision: Option<i64>,
 }
 
-/// An install an app upgrade moves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RolloutInstall {
-    pub install_id: String,
-    pub workspace_id: String,
-    pub project_id: Option<String>,
-    pub from_version_id: String,
-    pub to_version_id: String,
-}
-
 /// Everything about one rollout.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RolloutDetail {
     pub record: RolloutRecord,
     pub clusters: Vec<RolloutCluster>,
     pub resources: Vec<RolloutResource>,
-    pub installs: Vec<RolloutInstall>,
     pub events: Vec<RolloutEvent>,
 }
 
@@ -1128,23 +1117,6 @@ async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> R
             to_revision,
         })
         .collect();
-    let installs: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT i.install_id, a.workspace_id, a.project_id, i.from_version_id, i.to_version_id FROM rollout_installs i \
-         JOIN app_installs a ON a.id = i.install_id WHERE i.rollout_id = $1 ORDER BY a.name",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let installs = installs
-        .into_iter()
-        .map(|(install_id, workspace_id, project_id, from_version_id, to_version_id)| RolloutInstall {
-            install_id,
-            workspace_id,
-            project_id,
-            from_version_id,
-            to_version_id,
-        })
-        .collect();
     type EventRow = (i64, i64, Option<String>, String, String, Option<String>);
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT seq, at, cluster_name, state, message, actor_name FROM rollout_events WHERE rollout_id = $1 \
@@ -1164,5 +1136,5 @@ async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> R
             actor_name,
         })
         .collect();
-    Ok(RolloutDetail { record, clusters, resources, installs, events })
+    Ok(RolloutDetail { record, clusters, resources, events })
 }
