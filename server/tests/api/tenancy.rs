@@ -174,6 +174,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let jsons = [
         ("/api/resources/review-edit", json!({"id": resource, "edit": edit})),
         ("/api/resources/apply-edit", json!({"id": resource, "version": 1, "edit": edit})),
+        ("/api/resources/roll-out", json!({"id": resource, "version": 1, "edit": edit, "strategy": {}})),
         ("/api/projects/review-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
         ("/api/projects/add-secret", json!({"project_id": project, "name": "s", "values": {"k": "v"}})),
         ("/api/apps/review-install", install.clone()),
