@@ -272,7 +272,14 @@ impl ClusterWorker {
                         _ => None,
                     };
                     let key = model.object_key(&r.resource_id);
-                    let t = Tracked { key, applied, code: r.code, message: r.message.into(), health: r.health };
+                    let t = Tracked {
+                        key,
+                        applied,
+                        code: r.code,
+                        message: r.message.into(),
+                        health: r.health,
+                        unconfirmed: true,
+                    };
                     self.tracked.insert(r.resource_id.into(), t);
                 }
             }

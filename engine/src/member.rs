@@ -79,6 +79,9 @@ struct Annotations {
     /// `flotilla_domain::render::RESOURCE_ID_ANNOTATION` (a test checks they agree).
     #[serde(rename = "flotilla.io/resource-id")]
     resource_id: Option<String>,
+    /// `flotilla_domain::render::HASH_ANNOTATION`: the rendered content Flotilla wrote.
+    #[serde(rename = "flotilla.io/content-hash")]
+    content_hash: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -91,6 +94,18 @@ impl MemberObject {
     /// The Flotilla resource this object was rendered from, if any.
     pub fn resource_id(&self) -> Option<&str> {
         self.metadata.annotations.as_ref()?.resource_id.as_deref()
+    }
+
+    /// The hash of the rendered content Flotilla wrote into this object, as its annotation
+    /// says.
+    pub fn content_hash(&self) -> Option<u128> {
+        crate::tracked::parse_hash(self.metadata.annotations.as_ref()?.content_hash.as_deref()?)
+    }
+
+    /// Whether this is Flotilla's object for `resource_id` holding the content hashed
+    /// `hash`: what a write of that content would leave, so writing it again changes nothing.
+    pub fn holds(&self, resource_id: &str, hash: u128) -> bool {
+        self.resource_id() == Some(resource_id) && self.content_hash() == Some(hash)
     }
 
     pub fn accepted(&self) -> Accepted {
@@ -155,12 +170,13 @@ pub(crate) async fn apply(
         Err(Refusal::Refused(why)) if why.starts_with("AlreadyExists") => {
             let get = request.get(&key.name, &GetParams::default()).map_err(invalid)?;
             let existing: Value = call(client, timeout, get).await?;
-            let ours = existing
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(flotilla_domain::render::RESOURCE_ID_ANNOTATION))
-                .and_then(Value::as_str)
-                == Some(resource_id);
-            if !ours && !adopt {
+            // Flotilla wrote exactly this before and its status was lost (the hub stopped
+            // between the write and storing its outcome): the member holds it already.
+            let held = MemberObject::deserialize(&existing).map_err(|e| Refusal::Refused(e.to_string()))?;
+            if held.holds(resource_id, output.hash) {
+                return Ok(held.accepted());
+            }
+            if held.resource_id() != Some(resource_id) && !adopt {
                 return Err(Refusal::NotOurs);
             }
             let mut desired = output.object.clone();
@@ -173,11 +189,15 @@ pub(crate) async fn apply(
     }
 }
 
-/// Reads the object's current versions (for drift checks).
-pub(crate) async fn versions(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Outcome<Option<Accepted>> {
+/// Reads the object as the member holds it now (for checks before a write).
+pub(crate) async fn current(
+    client: &MemberClient,
+    timeout: Duration,
+    key: &ObjectKey,
+) -> Outcome<Option<MemberObject>> {
     let get = request(key).get(&key.name, &GetParams::default()).map_err(invalid)?;
     match call::<MemberObject>(client, timeout, get).await {
-        Ok(o) => Ok(Some(o.accepted())),
+        Ok(o) => Ok(Some(o)),
         Err(Refusal::MissingDependency(_)) => Ok(None),
         Err(other) => Err(other),
     }

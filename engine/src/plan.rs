@@ -52,9 +52,10 @@ pub(crate) enum Step<D> {
     /// The member holds what it should; only the status is behind (it says otherwise).
     MarkSynced { id: String },
     /// Write `desired`: create it when Flotilla never wrote it there, else update it. With
-    /// `verify_first`, the content is what the member accepted, but a watch saw the object
-    /// change since: read it first, and write only if the member no longer holds our version
-    /// (the event may have been our own write).
+    /// `verify_first`, read it first and write only if the member does not hold it already:
+    /// either the content is what the member accepted but a watch saw the object change
+    /// since (the event may have been our own write), or what the member accepted is known
+    /// only from the store, which may be a write behind after a hard stop.
     Apply { id: String, desired: D, create: bool, verify_first: bool },
     /// It cannot be written to this cluster: say why (with `code`), write nothing, leave
     /// what is there.
@@ -97,7 +98,8 @@ pub(crate) fn plan<D: Wanted>(
                     let step = if same && !drifted {
                         known.filter(|t| t.code != StatusCode::Synced).map(|_| Step::MarkSynced { id })?
                     } else {
-                        Step::Apply { id, desired, create: applied.is_none(), verify_first: same }
+                        let unconfirmed = applied.is_some() && known.is_some_and(|t| t.unconfirmed);
+                        Step::Apply { id, desired, create: applied.is_none(), verify_first: same || unconfirmed }
                     };
                     ((0, i16::from(order)), step)
                 }
@@ -159,6 +161,7 @@ mod tests {
             code,
             message: Box::default(),
             health: None,
+            unconfirmed: false,
         }
     }
 
@@ -228,6 +231,21 @@ mod tests {
         let steps = plan(work(&[("a", W::Present(1, 2)), ("b", W::Present(2, 2))]), &known, &drifted);
         // Same content: verify first. New content: write it anyway.
         assert_eq!(show(&steps), ["verify a", "update b"]);
+    }
+
+    #[test]
+    fn what_is_known_only_from_the_store_is_read_before_it_is_written() {
+        // Loaded at start: the store may be a write behind the member.
+        let loaded = |t: Tracked| Tracked { unconfirmed: true, ..t };
+        let known = tracked(&[
+            ("a", loaded(written("a", 1, StatusCode::Synced))),
+            ("b", loaded(written("b", 1, StatusCode::Synced))),
+            ("c", loaded(refused("c"))),
+        ]);
+        let work = work(&[("a", W::Present(2, 2)), ("b", W::Present(1, 2)), ("c", W::Present(3, 2))]);
+        // Unchanged needs nothing. Never written is created: a create that landed before the
+        // stop is found by its AlreadyExists answer, and the member's copy checked then.
+        assert_eq!(show(&plan(work, &known, &HashSet::new())), ["verify a", "create c"]);
     }
 
     #[test]

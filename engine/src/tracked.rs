@@ -18,11 +18,23 @@ pub(crate) struct Tracked {
     pub code: StatusCode,
     pub message: Box<str>,
     pub health: Option<WorkloadHealth>,
+    /// What the member holds may be ahead of `applied`: loaded from the store at start (a hub
+    /// that stopped hard between a write and storing its outcome, stored in batches, finds
+    /// the member a write ahead), or a write went unanswered. Such an object is read before
+    /// it is written, and not written again if it holds the content already.
+    pub unconfirmed: bool,
 }
 
 impl Tracked {
     pub fn pending() -> Self {
-        Self { key: None, applied: None, code: StatusCode::Pending, message: Box::default(), health: None }
+        Self {
+            key: None,
+            applied: None,
+            code: StatusCode::Pending,
+            message: Box::default(),
+            health: None,
+            unconfirmed: false,
+        }
     }
 
     /// Points at the model's shared copy of the object's name when it is the one rendered.

@@ -90,6 +90,54 @@ async fn fans_out_with_placement_and_overrides_then_writes_nothing_when_unchange
 }
 
 #[tokio::test]
+async fn writes_whose_outcome_the_store_missed_are_not_sent_again_after_a_restart() {
+    let f = fleet(&[("a", "env=prod")]).await;
+    let member = f.sim.cluster("a").unwrap();
+    member.record_writes();
+    let (ws, project) = f.project("env=prod", "shop", "").await;
+    let home = Some((project.as_str(), "shop"));
+    let settings_id = f.add(&ws, home, &configmap("settings", json!({"v": "1"}))).await;
+    let before_update = f.wait_synced_rev(&settings_id, "a", 1).await;
+    let rev = f.update(&settings_id, &configmap("settings", json!({"v": "2"}))).await;
+    f.wait_synced_rev(&settings_id, "a", rev).await;
+    let added = f.add(&ws, home, &configmap("added", json!({"v": "1"}))).await;
+    f.wait_synced_rev(&added, "a", 1).await;
+    f.engine.shutdown().await;
+
+    // As after a hard stop between the writes and storing their outcome (statuses are stored
+    // in batches): the store says `settings` is at its first revision and knows nothing of
+    // `added`, while the member holds both as last written.
+    let cluster = f.cluster_id("a").await;
+    f.store.save_statuses(&[before_update], &[(added.clone(), cluster)]).await.unwrap();
+    let written = member.write_log().len();
+
+    let engine = EngineHandle::start(f.store.clone(), settings()).await.unwrap();
+    for (id, revision) in [(&settings_id, rev), (&added, 1)] {
+        eventually(&format!("{id} Synced at {revision} again"), WAIT, || async {
+            engine.flush().await;
+            let statuses = f.store.resource_statuses(&f.tenant, id).await.unwrap();
+            statuses.iter().any(|s| s.code == StatusCode::Synced && s.applied_revision == Some(revision))
+        })
+        .await;
+    }
+    // The member was read, not written: it held both already.
+    assert_eq!(member.write_log()[written..], [], "the restart wrote again what the member held");
+    assert_eq!(f.member_configmap("a", "shop", "settings").await.unwrap(), json!({"v": "2"}));
+
+    // A change after the restart is written once, as ever.
+    let rev = f.update(&settings_id, &configmap("settings", json!({"v": "3"}))).await;
+    eventually("settings at its third revision", WAIT, || async {
+        f.member_configmap("a", "shop", "settings").await == Some(json!({"v": "3"}))
+    })
+    .await;
+    let log = member.write_log();
+    let revisions: Vec<_> =
+        log[written..].iter().map(|w| (w.verb.as_str(), w.name.as_str(), w.revision.clone())).collect();
+    assert_eq!(revisions, [("update", "settings", Some(rev.to_string()))]);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_offline_cluster_waits_and_converges_when_it_returns() {
     let f = fleet(&[("a", "env=prod"), ("b", "env=prod")]).await;
     let (ws, project) = f.project("", "shop", "").await;

@@ -76,6 +76,20 @@ pub struct RequestCounts {
     pub watches: u64,
 }
 
+/// One write that changed a cluster's objects, as the cluster's write log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteRecord {
+    /// `create`, `update`, `patch` or `delete`.
+    pub verb: String,
+    /// The type's plural, e.g. `deployments`.
+    pub plural: String,
+    pub namespace: Option<String>,
+    pub name: String,
+    /// The object's `flotilla.io/revision` annotation after the write (before it, for a
+    /// delete): which of Flotilla's revisions the write put there.
+    pub revision: Option<String>,
+}
+
 pub struct Cluster {
     pub spec: ClusterSpec,
     pub token: String,
@@ -85,6 +99,8 @@ pub struct Cluster {
     pub(crate) stall_epoch: AtomicU64,
     pub counters: Counters,
     pub(crate) rollouts: Mutex<HashMap<(TypeKey, ObjectKey), RolloutStart>>,
+    /// Every write that changed an object, once [`Cluster::record_writes`] is called.
+    write_log: Mutex<Option<Vec<WriteRecord>>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -103,6 +119,7 @@ impl Cluster {
             stall_epoch: AtomicU64::new(0),
             counters: Counters::default(),
             rollouts: Mutex::new(HashMap::new()),
+            write_log: Mutex::new(None),
         }
     }
 
@@ -125,6 +142,31 @@ impl Cluster {
             self.stall_epoch.fetch_add(1, Ordering::SeqCst);
         }
         *current = faults;
+    }
+
+    /// From now on, keeps a record of every write that changes an object (for tests that
+    /// check what a member was sent; off by default, a fleet of a thousand would grow it).
+    pub fn record_writes(&self) {
+        self.write_log.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Vec::new);
+    }
+
+    /// The writes recorded since [`Cluster::record_writes`], oldest first.
+    pub fn write_log(&self) -> Vec<WriteRecord> {
+        self.write_log.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
+    }
+
+    /// Adds a write to the log, if one is kept.
+    pub(crate) fn log_write(&self, verb: &str, plural: &str, object: &serde_json::Value) {
+        let mut log = self.write_log.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(log) = log.as_mut() else { return };
+        let text = |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str).map(str::to_owned);
+        log.push(WriteRecord {
+            verb: verb.to_owned(),
+            plural: plural.to_owned(),
+            namespace: text("/metadata/namespace"),
+            name: text("/metadata/name").unwrap_or_default(),
+            revision: text("/metadata/annotations/flotilla.io~1revision"),
+        });
     }
 
     pub fn counts(&self) -> RequestCounts {

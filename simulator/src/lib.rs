@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use api_error::ApiError;
-pub use cluster::{Cluster, ClusterSpec, Faults, RequestCounts};
+pub use cluster::{Cluster, ClusterSpec, Faults, RequestCounts, WriteRecord};
 pub use fleet::{Fleet, SimSettings, random_token};
 pub use workloads::WorkloadSettings;
 

@@ -75,7 +75,8 @@ impl ClusterWorker {
     }
 
     /// A watch saw one of our objects: drifted unless it is the version the member
-    /// accepted from us; workload health is taken either way.
+    /// accepted from us (which confirms what the store said); workload health is taken
+    /// either way.
     fn seen(&mut self, resource_id: String, versions: Accepted) {
         let Some(t) = self.tracked.get_mut(resource_id.as_str()) else { return };
         let Some(applied) = &t.applied else { return };
@@ -84,6 +85,8 @@ impl ClusterWorker {
             self.pending.insert(resource_id);
             return;
         }
+        // The member holds what the store said it does (the first list after a start says so).
+        t.unconfirmed = false;
         if versions.health.is_some() && versions.health != t.health {
             t.health = versions.health;
             self.publish(&resource_id);

@@ -109,9 +109,25 @@ impl ClusterWorker {
         let Some(client) = self.client() else { return false };
         let timeout = self.cx.settings.request_timeout;
         if verify_first {
-            let applied = self.tracked.get(id).and_then(|t| t.applied.clone());
-            match member::versions(&client, timeout, &output.key).await {
-                Ok(Some(now)) if applied.is_some_and(|a| a.still_holds(&now)) => return true,
+            match member::current(&client, timeout, &output.key).await {
+                Ok(Some(now)) if now.holds(id, output.hash) => {
+                    let versions = now.accepted();
+                    let applied = self.tracked.get(id).and_then(|t| t.applied.as_ref());
+                    match applied.filter(|a| a.hash == output.hash) {
+                        // What it accepted from us, unchanged: the watch saw our own write.
+                        Some(a) if a.still_holds(&versions) => {
+                            self.confirmed(id);
+                            return true;
+                        }
+                        // Edited behind our back (our annotations kept): written again below.
+                        Some(_) => {}
+                        // Written before a hard stop whose outcome the store missed.
+                        None => {
+                            self.accept(id, resource, output, versions);
+                            return true;
+                        }
+                    }
+                }
                 Ok(_) => {}
                 Err(Refusal::Unreachable(why)) => return self.unreachable(id, why).await,
                 Err(_) => {}
@@ -129,6 +145,10 @@ impl ClusterWorker {
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
             Err(Refusal::TimedOut(why)) => {
                 self.track_key(id, resource.key.as_ref(), &output.key);
+                // The write may have landed: the retry reads the member's copy first.
+                if let Some(t) = self.tracked.get_mut(id) {
+                    t.unconfirmed = true;
+                }
                 let code = if create { StatusCode::CreationTimedOut } else { StatusCode::UpdateTimedOut };
                 self.timed_out(id, code, why)
             }
@@ -213,7 +233,15 @@ impl ClusterWorker {
         t.code = StatusCode::Synced;
         t.message = Box::default();
         t.health = accepted.health.or(t.health);
+        t.unconfirmed = false;
         self.publish(id);
+    }
+
+    /// The member confirmed what the store said it holds.
+    fn confirmed(&mut self, id: &str) {
+        if let Some(t) = self.tracked.get_mut(id) {
+            t.unconfirmed = false;
+        }
     }
 
     fn track_key(&mut self, id: &str, shared: Option<&Arc<ObjectKey>>, key: &ObjectKey) {

@@ -5,6 +5,7 @@
 mod apps;
 mod audit;
 mod auth;
+mod crash;
 mod events;
 mod fleet;
 mod health;

@@ -89,10 +89,14 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
         ("list", None) => list(cluster, &ty, ns, &request, metadata_only),
         ("create", None) => {
             let written = cluster.state().create(&ty, ns, body_json(&request)?)?;
+            cluster.log_write(verb, &ty.plural, &written.object);
             Ok(json_response(StatusCode::CREATED, &*written.object))
         }
         ("update", Some(name)) => {
             let written = cluster.state().update(&ty, ns, name, body_json(&request)?, status_only)?;
+            if !status_only {
+                cluster.log_write(verb, &ty.plural, &written.object);
+            }
             ok(&written.object)
         }
         ("patch", Some(name)) => {
@@ -102,11 +106,15 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
             let body = serde_json::from_slice(&request.body)
                 .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
             let written = cluster.state().patch(&ty, ns, name, kind, &body, status_only)?;
+            if !status_only {
+                cluster.log_write(verb, &ty.plural, &written.object);
+            }
             let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
             Ok(json_response(code, &*written.object))
         }
         ("delete", Some(name)) => {
             let gone = cluster.state().delete(&ty, ns, name)?;
+            cluster.log_write(verb, &ty.plural, &gone);
             ok(&gone)
         }
         ("deletecollection", None) => {
