@@ -61,6 +61,12 @@ pub fn is_workload(api_version: &str, kind: &str) -> bool {
     api_version == "apps/v1" && matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
 }
 
+/// Kinds whose status Flotilla reads for health: workloads, and custom resources (by their
+/// `Ready` condition, where they have one; see [`crate::status::object_health`]).
+pub fn reports_health(api_version: &str, kind: &str) -> bool {
+    is_workload(api_version, kind) || is_cluster_scoped(api_version, kind).is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -179,6 +179,40 @@ pub fn workload_health(object: &serde_json::Value) -> Option<WorkloadHealth> {
     Some(WorkloadHealth { health, desired, updated, ready })
 }
 
+/// An object's health as the member reports it: a workload's from its replica counts
+/// ([`workload_health`]); any other object's from its `Ready` condition, the convention of
+/// controllers of custom resources (kstatus): `True` at the object's current generation is
+/// healthy (1/1), anything else progressing (`updated` says whether the controller has seen
+/// the current generation), and `Stalled=True` degraded. `None` when it has no such
+/// condition (nothing to wait for).
+pub fn object_health(object: &serde_json::Value) -> Option<WorkloadHealth> {
+    if let Some(h) = workload_health(object) {
+        return Some(h);
+    }
+    let conditions = object.pointer("/status/conditions")?.as_array()?;
+    let condition = |kind: &str| conditions.iter().find(|c| c.get("type").and_then(|t| t.as_str()) == Some(kind));
+    let is_true = |c: &serde_json::Value| c.get("status").and_then(|s| s.as_str()) == Some("True");
+    let ready = condition("Ready")?;
+    let generation = object.pointer("/metadata/generation").and_then(serde_json::Value::as_i64);
+    let observed = ready
+        .get("observedGeneration")
+        .or_else(|| object.pointer("/status/observedGeneration"))
+        .and_then(serde_json::Value::as_i64);
+    let current = match (generation, observed) {
+        (Some(g), Some(o)) => o >= g,
+        _ => true, // a controller that does not say which generation it saw
+    };
+    let health = if condition("Stalled").is_some_and(is_true) {
+        Health::Degraded
+    } else if current && is_true(ready) {
+        Health::Healthy
+    } else {
+        Health::Progressing
+    };
+    let ready = i32::from(current && is_true(ready));
+    Some(WorkloadHealth { health, desired: 1, updated: i32::from(current), ready })
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -193,6 +227,36 @@ mod tests {
         assert_eq!(StatusCode::parse("Nope"), None);
         assert!(StatusCode::AlreadyExists.is_failure());
         assert!(!StatusCode::ClusterNotReady.is_failure());
+    }
+
+    #[test]
+    fn custom_resources_report_health_by_their_ready_condition_at_the_current_generation() {
+        let cr = |status: serde_json::Value| json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"generation": 3}, "status": status});
+        let ready = |s: &str, generation: i64| json!({"type": "Ready", "status": s, "observedGeneration": generation});
+        let health = |o: serde_json::Value| object_health(&o).map(|h| h.to_string());
+        assert_eq!(health(cr(json!({"conditions": [ready("True", 3)]}))).as_deref(), Some("Healthy 1/1"));
+        // Ready, but for the generation before: not yet.
+        assert_eq!(
+            health(cr(json!({"conditions": [ready("True", 2)]}))).as_deref(),
+            Some("Progressing 0/1 updated, 0/1 ready")
+        );
+        assert_eq!(
+            health(cr(json!({"conditions": [ready("False", 3)]}))).as_deref(),
+            Some("Progressing 1/1 updated, 0/1 ready")
+        );
+        // The generation may come from the status instead of the condition.
+        let top = cr(json!({"observedGeneration": 3, "conditions": [{"type": "Ready", "status": "True"}]}));
+        assert_eq!(object_health(&top).unwrap().health, Health::Healthy);
+        // kstatus: Stalled means the controller gave up.
+        let stalled = cr(json!({"conditions": [ready("False", 3), {"type": "Stalled", "status": "True"}]}));
+        assert_eq!(object_health(&stalled).unwrap().health, Health::Degraded);
+        // No Ready condition (or no status): nothing to wait for.
+        assert_eq!(object_health(&cr(json!({"conditions": [{"type": "Accepted", "status": "True"}]}))), None);
+        assert_eq!(object_health(&json!({"kind": "Widget", "metadata": {}})), None);
+        // Workloads keep their replica counts.
+        let d = json!({"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 2},
+            "status": {"observedGeneration": 1, "updatedReplicas": 2, "readyReplicas": 2}});
+        assert_eq!(object_health(&d).unwrap().to_string(), "Healthy 2/2");
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl EngineHandle {
         let stop = CancellationToken::new();
         let stopped = CancellationToken::new();
         let grace = settings.request_timeout + Duration::from_secs(1);
-        tokio::spawn(crate::rollouts::drive(store.clone(), settings.rollout_tick, stop.clone()));
+        tokio::spawn(crate::rollouts::drive(store.clone(), sink.clone(), settings.rollout_tick, stop.clone()));
         let cx = Context {
             model: SharedModel::default(),
             store,

@@ -57,6 +57,8 @@ pub(crate) type Outcome<T> = Result<T, Refusal>;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct MemberObject {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
     pub kind: String,
     pub metadata: MemberMeta,
     spec: Option<MemberSpec>,
@@ -109,13 +111,13 @@ impl MemberObject {
     }
 
     pub fn accepted(&self) -> Accepted {
-        let workload = is_workload(&self.kind);
-        let health = self.status.as_ref().filter(|_| workload).and_then(|status| {
+        let health_kind = reports_health(&self.api_version, &self.kind);
+        let health = self.status.as_ref().filter(|_| health_kind).and_then(|status| {
             let value = serde_json::json!({
                 "kind": self.kind, "metadata": {"generation": self.metadata.generation},
                 "spec": {"replicas": self.spec.as_ref().and_then(|s| s.replicas)}, "status": status,
             });
-            flotilla_domain::status::workload_health(&value)
+            flotilla_domain::status::object_health(&value)
         });
         Accepted {
             generation: self.metadata.generation,
@@ -125,9 +127,10 @@ impl MemberObject {
     }
 }
 
-/// Kinds whose status says how a rollout goes (health `x/y`).
-pub(crate) fn is_workload(kind: &str) -> bool {
-    matches!(kind, "Deployment" | "StatefulSet" | "DaemonSet")
+/// Kinds whose status says how a rollout goes: workloads (health `x/y`) and custom
+/// resources (their `Ready` condition).
+pub(crate) fn reports_health(api_version: &str, kind: &str) -> bool {
+    flotilla_domain::kinds::reports_health(api_version, kind)
 }
 
 pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {

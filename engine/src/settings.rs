@@ -28,7 +28,8 @@ pub struct EngineSettings {
     pub streams_per_connection: usize,
     /// Which addresses the engine may connect to (the server's `--outbound-*` settings).
     pub outbound: Arc<OutboundPolicy>,
-    /// How often the rollout driver looks at every active rollout.
+    /// The longest the rollout driver waits between two looks at the active rollouts (it
+    /// looks sooner when a status it waits on changes, or a soak or deadline ends).
     pub rollout_tick: Duration,
 }
 

@@ -143,9 +143,10 @@ async fn list_and_watch(
     failures: &mut u32,
 ) -> Stop {
     let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
-    // Only workloads' status is read (their health); of anything else the metadata is all
-    // a watch needs, and asking for only that spares both ends encoding and decoding data.
-    let metadata_only = !member::is_workload(&kind.kind);
+    // Only the status of workloads and custom resources is read (their health); of anything
+    // else the metadata is all a watch needs, and asking for only that spares both ends
+    // encoding and decoding data.
+    let metadata_only = !member::reports_health(&kind.api_version, &kind.kind);
     let list_params = ListParams::default().labels(MANAGED_SELECTOR);
     let list = if metadata_only { request.list_metadata(&list_params) } else { request.list(&list_params) };
     let list = match list {

@@ -343,3 +343,73 @@ async fn a_cluster_offline_mid_rollout_counts_against_the_deadline_and_is_decide
     s.wait_state(&id, RolloutState::Succeeded).await;
     s.wait_healthy_at("c2", 2).await;
 }
+
+/// The Ready condition of custom resource `name` in member `cluster`, as its controller
+/// would write it (through the status subresource).
+async fn set_ready(fleet: &Fleet, cluster: &str, name: &str, status: &str, generation: i64) {
+    let ar = kube::core::ApiResource::from_gvk(&kube::core::GroupVersionKind::gvk("example.com", "v1", "Widget"));
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(fleet.kube(cluster).await, "widgets", &ar);
+    let patch = serde_json::json!({"status": {"conditions": [
+        {"type": "Ready", "status": status, "observedGeneration": generation, "reason": "Reconciled"}]}});
+    api.patch_status(name, &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&patch)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_resource_passes_the_gate_when_its_ready_condition_says_so_at_the_new_generation() {
+    let fleet = fleet(&[("c1", "env=prod"), ("c2", "env=prod")]).await;
+    let (ws, project) = fleet.project("env=prod", "widgets", "").await;
+    let crd = serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                 "versions": [{"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    });
+    let widget = |size: i64| {
+        flotilla_store::ResourceSpec::new(serde_json::json!({"apiVersion": "example.com/v1", "kind": "Widget",
+            "metadata": {"name": "w1"}, "spec": {"size": size}}))
+    };
+    fleet.add(&ws, None, &flotilla_store::ResourceSpec::new(crd)).await;
+    let id = fleet.add(&ws, Some((&project, "widgets")), &widget(1)).await;
+    for c in ["c1", "c2"] {
+        fleet.wait_synced_rev(&id, c, 1).await;
+        // Its controller says it is ready: the status shows it.
+        set_ready(&fleet, c, "w1", "True", 1).await;
+        fleet
+            .wait_status(&id, c, "Healthy", |s| {
+                s.and_then(|s| s.health).is_some_and(|h| h.to_string() == "Healthy 1/1")
+            })
+            .await;
+    }
+
+    let store = &fleet.store;
+    let version = store.get_resource(&fleet.tenant, &id).await.unwrap().version;
+    let strategy = quick(1);
+    let rollout = store
+        .start_resource_rollout(&fleet.tenant, &actor(), Clearance::TenantAdmin, &id, version, &widget(2), &strategy)
+        .await
+        .unwrap();
+    // The canary has the new generation, but its controller has not said Ready for it: the
+    // step waits, and c2 keeps the old revision.
+    fleet.wait_synced_rev(&id, "c1", 2).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let detail = store.get_rollout(&fleet.tenant, &rollout).await.unwrap();
+    let c1 = detail.clusters.iter().find(|c| c.cluster_name == "c1").unwrap();
+    assert_eq!(c1.state, StepState::Updating, "{}", c1.message);
+    let health = fleet.status(&id, "c1").await.unwrap().health.unwrap().to_string();
+    assert_eq!(health, "Progressing 0/1 updated, 0/1 ready", "Ready is for generation 1, the object is at 2");
+    assert_eq!(fleet.status(&id, "c2").await.unwrap().applied_revision, Some(1));
+
+    set_ready(&fleet, "c1", "w1", "True", 2).await;
+    eventually("c2 released once c1 is ready", LONG, || async {
+        fleet.status(&id, "c2").await.is_some_and(|s| s.applied_revision == Some(2))
+    })
+    .await;
+    set_ready(&fleet, "c2", "w1", "True", 2).await;
+    eventually("the rollout succeeded", LONG, || async {
+        store.get_rollout(&fleet.tenant, &rollout).await.unwrap().record.state == RolloutState::Succeeded
+    })
+    .await;
+}

@@ -153,8 +153,8 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
         .into_iter()
         .flatten()
         .filter(|v| v["served"].as_bool().unwrap_or(true))
-        .filter_map(|v| v["name"].as_str())
-        .map(|version| ResourceType {
+        .filter_map(|v| Some((v["name"].as_str()?, v)))
+        .map(|(version, v)| ResourceType {
             group: group.to_owned(),
             version: version.to_owned(),
             kind: kind.to_owned(),
@@ -162,7 +162,9 @@ pub fn from_crd(crd: &Value) -> Vec<ResourceType> {
             singular: singular.clone(),
             namespaced,
             short_names: short_names.clone(),
-            status_subresource: false,
+            // `subresources: {status: {}}`: status written through `/status` only, as a
+            // controller does; writes of the object keep it.
+            status_subresource: v.pointer("/subresources/status").is_some_and(Value::is_object),
             has_generation: true,
             workload: None,
         })

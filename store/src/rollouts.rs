@@ -661,7 +661,7 @@ impl Store {
     /// One rollout of tenant `tenant_id`, whole.
     pub async fn get_rollout(&self, tenant_id: &str, id: &str) -> Result<RolloutDetail> {
         let mut conn = self.pool.acquire().await?;
-        rollout_in(&mut conn, tenant_id, id).await
+        rollout_in(&mut conn, tenant_id, id, Timeline::Latest).await
     }
 
     /// The ids (and tenants) of the rollouts still moving.
@@ -674,7 +674,7 @@ impl Store {
     /// What the driver decides on.
     pub async fn driver_view(&self, tenant_id: &str, id: &str) -> Result<DriverView> {
         let mut conn = self.pool.acquire().await?;
-        let detail = rollout_in(&mut conn, tenant_id, id).await?;
+        let detail = rollout_in(&mut conn, tenant_id, id, Timeline::Skip).await?;
         let ids: Vec<String> = detail.resources.iter().map(|r| r.resource_id.clone()).collect();
         let placed = placed_clusters(&mut conn, tenant_id, &ids)
             .await?
@@ -715,7 +715,7 @@ impl Store {
         joined: &[(String, String)],
     ) -> Result<bool> {
         let mut tx = self.write_tx().await?;
-        let detail = rollout_in(&mut tx, tenant_id, id).await?;
+        let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
         if detail.record.version != seen_version || detail.record.state.finished() {
             return Ok(false);
         }
@@ -857,7 +857,7 @@ impl Store {
     /// moves). Refused with a clear error when the rollout's state does not allow it.
     pub async fn rollout_action(&self, tenant_id: &str, actor: &Actor, id: &str, action: &RolloutAction) -> Result<()> {
         let mut tx = self.write_tx().await?;
-        let detail = rollout_in(&mut tx, tenant_id, id).await?;
+        let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
         let state = detail.record.state;
         let refuse = |why: &str| invalid("action", format!("cannot {} a rollout that {why}", action.name()));
         if state.finished() {
@@ -1064,7 +1064,21 @@ async fn copy_revision(
     Ok(())
 }
 
-async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<RolloutDetail> {
+/// Which of a rollout's timeline to read with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timeline {
+    /// The latest 500 events (for people).
+    Latest,
+    /// None (for deciding: the timeline is written, never read, there).
+    Skip,
+}
+
+async fn rollout_in(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+    timeline: Timeline,
+) -> Result<RolloutDetail> {
     let row: Option<RolloutRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{ROLLOUT_SQL} WHERE tenant_id = $1 AND id = $2")))
             .bind(tenant_id)
@@ -1117,6 +1131,9 @@ async fn rollout_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> R
             to_revision,
         })
         .collect();
+    if timeline == Timeline::Skip {
+        return Ok(RolloutDetail { record, clusters, resources, events: Vec::new() });
+    }
     type EventRow = (i64, i64, Option<String>, String, String, Option<String>);
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT seq, at, cluster_name, state, message, actor_name FROM rollout_events WHERE rollout_id = $1 \

@@ -16,7 +16,7 @@ use crate::{Error, LabelSelector, Result};
 
 mod progress;
 
-pub use progress::{Decision, Observed, Progress, RolloutState, Step, StepChange, StepState, decide};
+pub use progress::{Decision, Observed, Progress, RolloutState, Step, StepChange, StepState, decide, next_check};
 
 /// Which clusters go first, alone, with no failure tolerated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -298,6 +298,26 @@ pub fn decide(p: &Progress<'_>, steps: &[Step], mut observe: impl FnMut(&Step) -
     d
 }
 
+/// The next moment at which time alone could change a decision on `steps`: a soak that ends
+/// or a progress deadline that passes. Everything else moves when a cluster's status does,
+/// so a driver looks again at this moment or when a status changes, whichever comes first.
+pub fn next_check(p: &Progress<'_>, steps: &[Step]) -> Option<i64> {
+    if p.state.finished() {
+        return None;
+    }
+    let deadline_ms = i64::from(p.strategy.progress_deadline_seconds) * 1000;
+    let soak_ms = i64::from(p.strategy.soak_seconds) * 1000;
+    steps
+        .iter()
+        .filter_map(|s| match s.state {
+            StepState::Soaking => Some(s.since_ms + soak_ms),
+            // The deadline counts once exceeded (`waited > deadline`).
+            StepState::Updating | StepState::RollingBack => Some(s.since_ms + deadline_ms + 1),
+            _ => None,
+        })
+        .min()
+}
+
 type Set<'s> = dyn FnMut(&mut Decision, &mut Vec<StepState>, usize, StepState, String) + 's;
 
 /// Releases the current wave, and moves to the next wave (or asks for approval, or ends)
@@ -411,6 +431,28 @@ mod tests {
     }
 
     use StepState::*;
+
+    #[test]
+    fn the_next_check_is_the_first_soak_to_end_or_deadline_to_pass() {
+        let s = strategy(); // soak 10 s, deadline 60 s
+        let mut st = steps(&[0, 1, 1, 2]);
+        let p = Progress { state: RolloutState::Running, current_wave: 1, strategy: &s, rollback_safe: true };
+        assert_eq!(next_check(&p, &st), None, "nothing in flight: only a status can move it");
+        st[0].state = Done;
+        st[1].state = Soaking;
+        st[1].since_ms = 5_000;
+        st[2].state = Updating;
+        st[2].since_ms = 1_000;
+        assert_eq!(next_check(&p, &st), Some(15_000));
+        st[1].state = Done;
+        assert_eq!(next_check(&p, &st), Some(61_001));
+        // The decision agrees: nothing at the deadline, a failure just past it.
+        let progressing = |_: &Step| Observed::Progressing("0/2 ready".into());
+        assert!(decide(&p, &st, progressing, 61_000).steps.is_empty());
+        assert_eq!(decide(&p, &st, progressing, 61_001).steps[0].state, RollingBack);
+        let finished = Progress { state: RolloutState::Succeeded, ..p };
+        assert_eq!(next_check(&finished, &st), None);
+    }
 
     #[test]
     fn a_healthy_rollout_goes_wave_by_wave_through_soak_to_success() {
