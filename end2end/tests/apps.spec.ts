@@ -42,7 +42,7 @@ test("Kafka is installed in a project from a form made from its parameters and b
   const row = page.getByTestId("install-row").filter({ hasText: "Apache Kafka 3.8.1" });
   await expect(row).toBeVisible();
   await expect(row).toContainText("5 resources");
-  await expect(row).toContainText("3.9.0 available");
+  await expect(row.getByRole("link", { name: "Upgrade to 3.9.0…" })).toHaveAttribute("href", /^\/apps\?upgrade=.*#app-kafka$/);
   await expect(page.getByTestId("app-health").filter({ hasText: "Healthy" })).toHaveCount(4, { timeout: 60_000 });
   await row.getByRole("button").click();
   await expect(page.getByTestId("matrix-row").filter({ hasText: "StatefulSet/kafka" })).toContainText("Healthy 3/3");

@@ -83,7 +83,15 @@ test("an upgrade that does not become healthy fails on the canary and rolls back
   test.setTimeout(180_000);
   await logIn(page);
   const project = await kafkaProject(page, "payments");
-  const form = await openUpgrade(page, project.name, "3.8.0");
+  // Upgraded from the project itself: its install row links to the upgrade, this install chosen.
+  await page.getByTestId("install-row").getByRole("link", { name: "Upgrade to 3.9.0…" }).click();
+  await expect(page).toHaveURL(/\/apps\?upgrade=/);
+  await hydrated(page);
+  const form = page.getByTestId("app-card").filter({ hasText: "Apache Kafka" }).getByTestId("upgrade-form");
+  await expect(form).toBeVisible();
+  await expect(form.getByRole("checkbox", { checked: true })).toHaveCount(1);
+  await expect(form.getByRole("checkbox", { name: new RegExp(project.name) })).toBeChecked();
+  await form.getByLabel("To version").selectOption({ label: "3.8.0" });
   await form.getByLabel("Progress deadline (s)").fill("20");
   await form.getByRole("button", { name: "Preview the plan" }).click();
   await expect(form.getByTestId("plan")).toContainText("4 clusters");

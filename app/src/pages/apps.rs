@@ -6,6 +6,7 @@ pub(crate) mod server_fns;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use super::rollouts::UpgradeForm;
 use crate::components::styles::BUTTON_SECONDARY;
@@ -17,6 +18,10 @@ use server_fns::get_app_fleet;
 #[component]
 pub fn AppsPage() -> impl IntoView {
     let fleet = Resource::new(|| (), |()| get_app_fleet());
+    // `?upgrade=<install id>` (a project's "Upgrade to …" link): that install's upgrade form
+    // opens with it chosen.
+    let query = use_query_map();
+    let asked = Signal::derive(move || query.read().get("upgrade").unwrap_or_default());
     view! {
         <Title text="Apps" />
         <AppShell>
@@ -30,7 +35,7 @@ pub fn AppsPage() -> impl IntoView {
                     match fleet.await {
                         Ok(apps) => view! {
                             <div class="mt-6 space-y-6">
-                                {apps.into_iter().map(|app| view! { <AppCard app /> }).collect_view()}
+                                {apps.into_iter().map(|app| view! { <AppCard app asked=asked.get_untracked() /> }).collect_view()}
                             </div>
                         }.into_any(),
                         Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
@@ -42,7 +47,7 @@ pub fn AppsPage() -> impl IntoView {
 }
 
 #[component]
-fn AppCard(app: AppFleet) -> impl IntoView {
+fn AppCard(app: AppFleet, #[prop(into)] asked: String) -> impl IntoView {
     let summary = app.summary();
     let latest = app.versions.first().cloned().unwrap_or_default();
     let scope = match app.scope {
@@ -51,7 +56,8 @@ fn AppCard(app: AppFleet) -> impl IntoView {
     };
     let AppFleet { name, display_name, description, versions, choices, installs, .. } = app;
     // The upgrade form, open with these installs chosen (empty: every one with an upgrade).
-    let upgrading = RwSignal::new(None::<Vec<String>>);
+    let asked = installs.iter().find(|i| i.id == asked && i.upgrade.is_some()).map(|i| vec![i.id.clone()]);
+    let upgrading = RwSignal::new(asked);
     let upgradable = installs.iter().any(|i| i.upgrade.is_some());
     let form = {
         let (display_name, installs, choices) = (display_name.clone(), installs.clone(), choices);

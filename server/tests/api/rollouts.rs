@@ -58,6 +58,11 @@ async fn an_upgrade_is_planned_started_watched_and_guarded() {
                                 "strategy": {"wave_size": {"unit": "percent", "value": 0}}}});
     let error = refused(app.call_json(&editor, "/api/rollouts/start", &bad).await, 422).await;
     assert_eq!(error["Invalid"]["field"], "strategy", "{error}");
+    for ids in [json!([]), json!(vec![install.clone(); 501])] {
+        let body = json!({"input": {"install_ids": ids, "to_version_id": new, "strategy": strategy}});
+        let error = refused(app.call_json(&editor, "/api/rollouts/plan", &body).await, 422).await;
+        assert_eq!(error["Invalid"]["field"], "installs", "{error}");
+    }
     let backwards = json!({"input": {"install_ids": [install], "to_version_id": old, "strategy": {}}});
     let error = refused(app.call_json(&editor, "/api/rollouts/start", &backwards).await, 422).await;
     assert!(error["Invalid"]["message"].as_str().unwrap().contains("upgrades from"), "{error}");
@@ -133,4 +138,20 @@ async fn the_story_demo_has_kafka_in_three_projects_across_48_clusters() {
         "Kafka in three projects, 48 clusters in all"
     );
     assert!(kafka["installs"].as_array().unwrap().iter().all(|i| i["version"] == "3.7.1" && i["upgrade"] == "3.9.0"));
+
+    // All three upgraded in one rollout, region by region: the rollout page names each
+    // wave's region as the plan did.
+    let installs: Vec<&Value> = kafka["installs"].as_array().unwrap().iter().map(|i| &i["id"]).collect();
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    let strategy = json!({"canary": {"by": "none"}, "wave_size": {"unit": "percent", "value": 100},
+                          "wave_per": "region", "approval": "between_waves"});
+    let body = json!({"input": {"install_ids": installs, "to_version_id": version_id(&catalog, "kafka", "3.8.1"),
+                                "strategy": strategy}});
+    let plan = ok(app.call_json(&admin, "/api/rollouts/plan", &body).await).await;
+    let planned: Vec<&str> = plan["waves"].as_array().unwrap().iter().map(|w| w["label"].as_str().unwrap()).collect();
+    assert!(planned.len() >= 3 && planned.iter().all(|l| l.contains(" · region=")), "{planned:?}");
+    let id = ok(app.call_json(&admin, "/api/rollouts/start", &body).await).await;
+    let seen = app.json(&admin, "/api/rollouts/get", &[("id", id.as_str().unwrap())]).await;
+    let shown: Vec<&str> = seen["waves"].as_array().unwrap().iter().map(|w| w["label"].as_str().unwrap()).collect();
+    assert_eq!(shown, planned);
 }

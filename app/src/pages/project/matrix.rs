@@ -57,7 +57,9 @@ pub(super) fn InstallRows(
     let open = RwSignal::new(false);
     let ids = StoredValue::new(install.resource_ids.clone());
     let label = format!("{} — {} {}", install.name, install.display_name, install.version);
-    let upgrade = install.upgrades.first().map(|v| format!("{v} available"));
+    // Upgraded from the Apps page, with this install chosen (one rollout for it alone).
+    let upgrade =
+        install.upgrades.first().map(|v| (format!("Upgrade to {v}…"), upgrade_href(&install.id, &install.app_name)));
     let count = resources.len();
     let resources = StoredValue::new(resources);
     let name = StoredValue::new(install.name.clone());
@@ -71,7 +73,9 @@ pub(super) fn InstallRows(
                     {label}
                 </button>
                 <span class="ml-2 text-xs font-normal text-slate-500">{crate::words::count(count, "resource")}</span>
-                {upgrade.map(|u| view! { <span class="ml-2 text-xs font-normal text-sky-700" data-testid="upgrade-available">{u}</span> })}
+                {upgrade.map(|(text, href)| view! {
+                    <a class="ml-2 text-xs font-normal text-sky-700 hover:underline" data-testid="upgrade-available" href=href>{text}</a>
+                })}
             </th>
             <For each=move || clusters.get() key=|c| c.id.clone() let:c>
                 {
@@ -103,4 +107,10 @@ pub(super) fn InstallRows(
             {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters cells nested=true /> }).collect_view()}
         </Show>
     }
+}
+
+/// Where an install is upgraded: the Apps page, its upgrade form open with the install chosen
+/// (ids are UUIDs and app names DNS labels: nothing to escape).
+fn upgrade_href(install_id: &str, app_name: &str) -> String {
+    format!("/apps?upgrade={install_id}#app-{app_name}")
 }

@@ -161,9 +161,36 @@ mod ssr {
         let detail = visible(&store, &user, &id).await?;
         let can_act = may(&user, &homes(&detail), Level::Edit);
         let RolloutDetail { record, clusters, events, .. } = detail;
-        let label = |wave: u32| if wave == 0 { "canary".to_owned() } else { format!("wave {wave}") };
+        // With one label value per wave, each wave says which (from the clusters' labels now).
+        let key = record.strategy.wave_per.as_deref().map(str::trim).filter(|k| !k.is_empty());
+        let labels: std::collections::HashMap<String, Option<String>> = match key {
+            Some(key) => store
+                .list_clusters(&user.tenant_id)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.labels.get(key).cloned()))
+                .collect(),
+            None => std::collections::HashMap::new(),
+        };
+        let label = |wave: u32| {
+            if wave == 0 {
+                return "canary".to_owned();
+            }
+            let Some(key) = key else { return format!("wave {wave}") };
+            let values: std::collections::BTreeSet<Option<&String>> = clusters
+                .iter()
+                .filter(|c| c.wave == wave)
+                .map(|c| labels.get(&c.cluster_id).and_then(Option::as_ref))
+                .collect();
+            match values.into_iter().collect::<Vec<_>>().as_slice() {
+                [Some(value)] => format!("wave {wave} · {key}={value}"),
+                [None] => format!("wave {wave} · no {key}"),
+                _ => format!("wave {wave}"),
+            }
+        };
         let mut waves: Vec<WaveView> = Vec::new();
-        for c in clusters {
+        for c in &clusters {
+            let c = c.clone();
             let step = StepView {
                 cluster_id: c.cluster_id,
                 name: c.cluster_name,
