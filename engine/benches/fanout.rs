@@ -14,9 +14,9 @@
 // Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,7 @@ use flotilla_domain::{ResourceName, StatusCode};
 use flotilla_engine::{EngineHandle, EngineSettings, StatusEvent};
 use flotilla_store::{Actor, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey, Store};
 use serde_json::{Value, json};
+use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, pem_der};
 
 /// Counts live heap bytes of this process.
 struct Counting;
@@ -51,89 +52,21 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const SIM_ROLE: &str = "FLOTILLA_BENCH_SIMULATOR";
-
-/// The engine's defaults, with the simulated fleet (on this machine's loopback) allowed.
-fn engine_settings() -> EngineSettings {
-    let outbound =
-        flotilla_outbound::OutboundPolicy { loopback: flotilla_outbound::Loopback::Https, ..Default::default() };
-    EngineSettings { outbound: std::sync::Arc::new(outbound), ..EngineSettings::default() }
-}
-
 fn main() {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let clusters = args.first().copied().unwrap_or(1000);
     let objects = args.get(1).copied().unwrap_or(20);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if std::env::var_os(SIM_ROLE).is_some() {
-        rt.block_on(simulator_process(clusters));
+    if support::is_simulator() {
+        rt.block_on(support::simulator_process(clusters));
     } else {
         rt.block_on(hub(clusters, objects));
     }
 }
 
-/// The child: serves `n` clusters, prints how to reach them, then answers `counts` lines
-/// with the total member writes and requests.
-async fn simulator_process(n: usize) {
-    use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
-    let specs = (0..n).map(|i| ClusterSpec::new(format!("c{i:04}"))).collect();
-    let sim = Simulator::start("127.0.0.1:0".parse().expect("addr"), specs, SimSettings::default()).await.expect("sim");
-    let clusters: Vec<Value> = sim
-        .fleet()
-        .all()
-        .iter()
-        .map(|c| json!({"name": c.name(), "url": sim.server_url(c.name()), "token": c.token}))
-        .collect();
-    println!("{}", json!({"ca": sim.ca_pem(), "clusters": clusters}));
-    let fleet = sim.fleet().clone();
-    tokio::task::spawn_blocking(move || {
-        for line in std::io::stdin().lock().lines() {
-            if line.is_err() {
-                break;
-            }
-            let (mut writes, mut requests) = (0, 0);
-            for c in fleet.all() {
-                writes += c.counts().writes;
-                requests += c.counts().requests;
-            }
-            println!("{writes} {requests}");
-        }
-    })
-    .await
-    .expect("stdin loop");
-}
-
-struct Child {
-    process: std::process::Child,
-    out: BufReader<std::process::ChildStdout>,
-}
-
-impl Child {
-    fn counts(&mut self) -> (u64, u64) {
-        let stdin = self.process.stdin.as_mut().expect("stdin");
-        writeln!(stdin, "counts").expect("ask counts");
-        let mut line = String::new();
-        self.out.read_line(&mut line).expect("counts");
-        let mut it = line.split_whitespace().map(|v| v.parse::<u64>().expect("number"));
-        (it.next().expect("writes"), it.next().expect("requests"))
-    }
-}
-
 async fn hub(n: usize, objects: usize) {
-    eprintln!("starting {n} simulated clusters in a child process…");
-    let mut process = Command::new(std::env::current_exe().expect("exe"))
-        .arg(n.to_string())
-        .env(SIM_ROLE, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn simulator");
-    let mut out = BufReader::new(process.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("simulator says where it is");
-    let mut child = Child { process, out };
-    let info: Value = serde_json::from_str(&line).expect("json");
-    let ca = info["ca"].as_str().map(str::to_owned);
+    let mut child = SimChild::spawn(n);
+    let ca = child.ca.clone();
 
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::connect(
@@ -143,7 +76,7 @@ async fn hub(n: usize, objects: usize) {
     .await
     .expect("store");
     let tenant = store.bootstrap(None).await.expect("bootstrap").tenant_id;
-    let members = info["clusters"].as_array().expect("clusters").clone();
+    let members = child.members.clone();
     for c in &members {
         let cluster = NewCluster {
             name: ResourceName::parse("name", c["name"].as_str().expect("name")).expect("name"),
@@ -220,7 +153,7 @@ async fn hub(n: usize, objects: usize) {
     if std::env::var_os("FLOTILLA_BENCH_EXIT_AFTER_SYNC").is_some() {
         // For heap profilers: what is live now shows up as leaked at exit.
         println!("hub heap per managed object after the initial sync: {per_object:.0} bytes");
-        let _ = child.process.kill();
+        child.stop();
         std::process::exit(0);
     }
 
@@ -228,7 +161,7 @@ async fn hub(n: usize, objects: usize) {
     let clients = floor_clients(&members, ca.as_deref()).await;
     let mut rounds_run = Vec::new();
     let mut cpu = CpuSplit::default();
-    let (hub_pid, sim_pid) = (std::process::id(), child.process.id());
+    let (hub_pid, sim_pid) = (std::process::id(), child.pid());
     // Nine rounds, the median reported (two cores shared by hub and simulator make single
     // rounds noisy); more (FLOTILLA_BENCH_ROUNDS) for profiling.
     let rounds = std::env::var("FLOTILLA_BENCH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(9u32);
@@ -311,8 +244,7 @@ async fn hub(n: usize, objects: usize) {
         (heap_after.saturating_sub(heap_before)) / (1 << 20)
     );
     engine.shutdown().await;
-    drop(child.process.stdin.take());
-    let _ = child.process.kill();
+    child.stop();
 }
 
 struct Round {
@@ -352,7 +284,7 @@ impl CpuSplit {
     }
 
     fn describe(&self) -> Option<String> {
-        let hz = 100.0; // USER_HZ on Linux
+        let hz = TICKS_PER_SECOND;
         self.known.then(|| {
             format!(
                 "CPU over all rounds: floors hub {:.2} s + simulator {:.2} s; fan-outs hub {:.2} s + simulator {:.2} s",
@@ -363,14 +295,6 @@ impl CpuSplit {
             )
         })
     }
-}
-
-/// User + system CPU ticks a process has used so far (Linux `/proc`; None elsewhere).
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) start at field 3, `state`.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
 /// Where to look when the live stream has moved on (a subscriber that falls behind the
@@ -466,10 +390,4 @@ async fn floor_writes(apis: &[kube::Api<k8s_openapi::api::core::v1::ConfigMap>],
     });
     futures::future::join_all(writes).await;
     start.elapsed()
-}
-
-fn pem_der(pem: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).expect("pem")
 }

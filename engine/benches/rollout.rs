@@ -14,27 +14,20 @@
 // Tests, benches and examples may unwrap and print (the workspace lints forbid both elsewhere).
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod support;
+
 use std::time::{Duration, Instant};
 
 use flotilla_domain::rollout::{Canary, RolloutState, Strategy, WaveSize};
 use flotilla_domain::{Clearance, ResourceName, StatusCode};
-use flotilla_engine::{EngineHandle, EngineSettings};
+use flotilla_engine::EngineHandle;
 use flotilla_store::{Actor, AppUpgrade, InstallHome, NewCluster, NewInstall, SecretCipher, SecretKey, Store};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 use serde_json::{Value, json};
-
-const SIM_ROLE: &str = "FLOTILLA_BENCH_SIMULATOR";
-
-fn engine_settings() -> EngineSettings {
-    let outbound =
-        flotilla_outbound::OutboundPolicy { loopback: flotilla_outbound::Loopback::Https, ..Default::default() };
-    EngineSettings { outbound: std::sync::Arc::new(outbound), ..EngineSettings::default() }
-}
+use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, pem_der};
 
 fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -42,44 +35,17 @@ fn main() {
     let wave = args.get(1).copied().unwrap_or(100) as usize;
     let soak = args.get(2).copied().unwrap_or(2) as u32;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    if std::env::var_os(SIM_ROLE).is_some() {
-        rt.block_on(simulator_process(clusters));
+    if support::is_simulator() {
+        rt.block_on(support::simulator_process(clusters));
     } else {
         rt.block_on(hub(clusters, wave, soak));
     }
 }
 
-/// The child: serves `n` clusters, prints how to reach them, and runs until its stdin closes.
-async fn simulator_process(n: usize) {
-    use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
-    let specs = (0..n).map(|i| ClusterSpec::new(format!("c{i:04}"))).collect();
-    let sim = Simulator::start("127.0.0.1:0".parse().expect("addr"), specs, SimSettings::default()).await.expect("sim");
-    let clusters: Vec<Value> = sim
-        .fleet()
-        .all()
-        .iter()
-        .map(|c| json!({"name": c.name(), "url": sim.server_url(c.name()), "token": c.token}))
-        .collect();
-    println!("{}", json!({"ca": sim.ca_pem(), "clusters": clusters}));
-    tokio::task::spawn_blocking(|| for _ in std::io::stdin().lock().lines() {}).await.expect("stdin");
-}
-
 async fn hub(n: usize, wave: usize, soak: u32) {
-    eprintln!("starting {n} simulated clusters in a child process…");
-    let mut child = Command::new(std::env::current_exe().expect("exe"))
-        .arg(n.to_string())
-        .env(SIM_ROLE, "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn simulator");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    out.read_line(&mut line).expect("simulator says where it is");
-    let info: Value = serde_json::from_str(&line).expect("json");
-    let ca = info["ca"].as_str().map(str::to_owned);
-    let members = info["clusters"].as_array().expect("clusters").clone();
-    let (hub_pid, sim_pid) = (std::process::id(), child.id());
+    let child = SimChild::spawn(n);
+    let (ca, members) = (child.ca.clone(), child.members.clone());
+    let (hub_pid, sim_pid) = (std::process::id(), child.pid());
 
     // ── the floor: the same waves by hand with a bare kube client ─────────────────────
     let apis = floor_apis(&members, ca.as_deref()).await;
@@ -159,7 +125,7 @@ async fn hub(n: usize, wave: usize, soak: u32) {
     let idle_for = Duration::from_secs(5);
     let i0 = cpu_ticks(hub_pid);
     tokio::time::sleep(idle_for).await;
-    let idle = i0.zip(cpu_ticks(hub_pid)).map(|(a, b)| (b - a) as f64 / 100.0 / idle_for.as_secs_f64());
+    let idle = i0.zip(cpu_ticks(hub_pid)).map(|(a, b)| (b - a) as f64 / TICKS_PER_SECOND / idle_for.as_secs_f64());
 
     let to = version("6.7.1").await;
     let strategy = Strategy {
@@ -202,7 +168,7 @@ async fn hub(n: usize, wave: usize, soak: u32) {
     println!("      the simulator's time to roll one wave, by wave: {} s", roll.join(", "));
     println!("rollout (start → Succeeded, every cluster healthy on 6.7.1): {:.2} s", s(total));
     println!("rollout / floor: {:.3} (target <= 1.2)", total.as_secs_f64() / floor.as_secs_f64());
-    let hz = 100.0; // USER_HZ on Linux
+    let hz = TICKS_PER_SECOND;
     if let (Some(h0), Some(s0), Some(h1), Some(s1)) = (c0.0, c0.1, c1.0, c1.1) {
         println!("floor CPU: client {:.2} s, simulator {:.2} s", (h1 - h0) as f64 / hz, (s1 - s0) as f64 / hz);
     }
@@ -226,9 +192,7 @@ async fn hub(n: usize, wave: usize, soak: u32) {
         }
     }
     engine.shutdown().await;
-    drop(child.stdin.take());
-    let _ = child.kill();
-    let _ = child.wait();
+    child.stop();
 }
 
 /// podinfo's Deployment in the benchmark, and the floor's, run this many pods.
@@ -326,17 +290,4 @@ fn rolled_out(d: &Deployment) -> bool {
         && status.updated_replicas == Some(want)
         && status.ready_replicas == Some(want)
         && status.available_replicas == Some(want)
-}
-
-/// User + system CPU ticks a process has used so far (Linux `/proc`; None elsewhere).
-fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
-}
-
-fn pem_der(pem: &str) -> Vec<u8> {
-    use base64::Engine as _;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).expect("pem")
 }
