@@ -19,6 +19,10 @@ pub enum LiveEvent {
     Changed { what: String, id: String },
     /// Events were missed (the reader fell behind): read the current state again.
     Resync,
+    /// The stream has just opened for the first time. What changed between the page's load
+    /// and this moment was never on it: a page reads that again (said by the browser side of
+    /// the stream, never sent by the server).
+    Opened,
 }
 
 impl LiveEvent {
@@ -30,6 +34,7 @@ impl LiveEvent {
             Self::Cluster { .. } => "cluster",
             Self::Changed { .. } => "changed",
             Self::Resync => "resync",
+            Self::Opened => "opened",
         }
     }
 }
@@ -95,14 +100,13 @@ pub fn subscribe(on_event: impl Fn(LiveEvent) + 'static) {
             let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
             listeners.push(listener);
         }
-        // After a reconnect, events may have been missed.
+        // Open for the first time: what happened since the page loaded may have been missed;
+        // after a reconnect, anything may have been.
         let reopened = std::cell::Cell::new(false);
         let on_open = {
             let on_event = on_event.clone();
             Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
-                if reopened.replace(true) {
-                    on_event(LiveEvent::Resync);
-                }
+                on_event(if reopened.replace(true) { LiveEvent::Resync } else { LiveEvent::Opened });
             })
         };
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));

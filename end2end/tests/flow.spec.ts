@@ -1,13 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { hydrated, logIn, newSimulatedCluster, SIMULATOR, simulatorAdmin } from "./helpers";
-
-/** Sets a demo cluster's faults through the simulator's admin endpoint. */
-async function faults(cluster: string, body: Record<string, unknown>) {
-  const api = await simulatorAdmin();
-  const answer = await api.put(`${SIMULATOR}/admin/clusters/${cluster}/faults`, { data: body });
-  expect(answer.ok()).toBeTruthy();
-  await api.dispose();
-}
+import { faults, hydrated, logIn, newSimulatedCluster, SIMULATOR, simulatorAdmin } from "./helpers";
 
 /** A ConfigMap's data as the member cluster serves it (through its kubeconfig). */
 async function memberConfigMap(cluster: string, namespace: string, name: string) {

@@ -28,6 +28,14 @@ export async function simulatorAdmin() {
   });
 }
 
+/** Sets a demo cluster's faults through the simulator's admin endpoint ({} lifts them). */
+export async function faults(cluster: string, body: Record<string, unknown>) {
+  const api = await simulatorAdmin();
+  const answer = await api.put(`${SIMULATOR}/admin/clusters/${cluster}/faults`, { data: body });
+  expect(answer.ok()).toBeTruthy();
+  await api.dispose();
+}
+
 /** Adds a simulated cluster to the demo simulator and answers its kubeconfig. */
 export async function newSimulatedCluster(name: string): Promise<string> {
   const api = await simulatorAdmin();

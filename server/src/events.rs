@@ -162,7 +162,7 @@ impl Visibility {
             LiveEvent::Changed { what, id } if what == "resource" => self.resource(id).await,
             LiveEvent::Changed { what, id } if what == "workspace" || what == "project" => self.scope(what, id).await,
             // Clusters are every member's to see (the fleet page); a resync says nothing.
-            LiveEvent::Changed { .. } | LiveEvent::Cluster { .. } | LiveEvent::Resync => true,
+            LiveEvent::Changed { .. } | LiveEvent::Cluster { .. } | LiveEvent::Resync | LiveEvent::Opened => true,
         }
     }
 }

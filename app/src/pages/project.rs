@@ -22,7 +22,8 @@ use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
 use crate::live::LiveEvent;
 use crate::model::{ProjectView, StatusView};
 use server_fns::{
-    AddConfigmap, AddResource, AddSecret, AdoptNamespace, SetPodSecurity, SetProjectSelector, get_project_view,
+    AddConfigmap, AddResource, AddSecret, AdoptNamespace, SetPodSecurity, SetProjectSelector, get_project_statuses,
+    get_project_view,
 };
 
 use add_forms::{AddConfigMap, AddSecretForm};
@@ -57,13 +58,47 @@ pub fn ProjectPage() -> impl IntoView {
     );
     let cells = RwSignal::new(Cells::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
+    // While the statuses are read again after the stream opens: the cells the stream has
+    // spoken of since (its word is newer than the read's).
+    let touched = StoredValue::new(None::<HashSet<(String, String)>>);
+    let touch = move |key: &(String, String)| {
+        touched.update_value(|t| {
+            if let Some(t) = t {
+                t.insert(key.clone());
+            }
+        });
+    };
     crate::live::subscribe(move |event| match event {
         LiveEvent::Status(s) => cells.update(|c| {
-            c.insert((s.resource_id.clone(), s.cluster_id.clone()), Some(s));
+            let key = (s.resource_id.clone(), s.cluster_id.clone());
+            touch(&key);
+            c.insert(key, Some(s));
         }),
         LiveEvent::Removed { resource_id, cluster_id } => cells.update(|c| {
-            c.insert((resource_id, cluster_id), None);
+            let key = (resource_id, cluster_id);
+            touch(&key);
+            c.insert(key, None);
         }),
+        LiveEvent::Opened => {
+            // Statuses that changed between the page's load and the stream's opening were on
+            // neither: read them once more, keeping what the stream has said meanwhile.
+            touched.set_value(Some(HashSet::new()));
+            let project = id();
+            leptos::task::spawn_local(async move {
+                let read = get_project_statuses(project).await;
+                let spoken = touched.try_update_value(Option::take).flatten().unwrap_or_default();
+                if let Ok(statuses) = read {
+                    cells.update(|c| {
+                        for s in statuses {
+                            let key = (s.resource_id.clone(), s.cluster_id.clone());
+                            if !spoken.contains(&key) {
+                                c.insert(key, Some(s));
+                            }
+                        }
+                    });
+                }
+            });
+        }
         LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
             m.insert(cluster_id, (h, reason));
         }),

@@ -82,8 +82,20 @@ async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cl
     let kinds: Vec<&str> = view["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"ConfigMap") && kinds.contains(&"Namespace"), "{kinds:?}");
 
+    // The statuses alone (what a page reads again when its live stream opens): the same.
+    let statuses = app.json(&client, "/api/projects/statuses", &[("id", project_id)]).await;
+    let synced = statuses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["resource_id"] == resource_id.as_str() && s["code"] == "Synced")
+        .count();
+    assert_eq!(synced, 4, "{statuses}");
+
     // Another tenant's id, or one that does not exist, is not found.
     let missing = app.call(&client, "/api/projects/view", &[("id", "no-such-project")]).await;
+    assert_eq!(missing.status(), 404);
+    let missing = app.call(&client, "/api/projects/statuses", &[("id", "no-such-project")]).await;
     assert_eq!(missing.status(), 404);
 }
 

@@ -127,6 +127,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/workspaces/add-resource", vec![("workspace_id", ws), ("yaml", CLUSTER_ROLE)]),
         ("/api/projects/create", vec![("workspace_id", ws), ("name", "intruder"), ("selector", "")]),
         ("/api/projects/view", vec![("id", project)]),
+        ("/api/projects/statuses", vec![("id", project)]),
         ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
         ("/api/projects/set-pod-security", vec![("id", project), ("version", "1"), ("level", "restricted")]),
         ("/api/projects/adopt-namespace", vec![("id", project)]),

@@ -16,6 +16,13 @@ pub async fn get_project_view(id: String) -> Result<ProjectView, AppError> {
     crate::error::with_status(ssr::project_view(id).await)
 }
 
+/// Every status of a project's resources now, the engine's latest included (what the live
+/// stream had said before the page subscribed to it is in here).
+#[server(endpoint = "projects/statuses")]
+pub async fn get_project_statuses(id: String) -> Result<Vec<crate::model::StatusView>, AppError> {
+    crate::error::with_status(ssr::project_statuses(id).await)
+}
+
 /// Adds a ConfigMap to a project. `data` and `override_data` are `key=value` lines; the
 /// override applies `override_data` on top of `data` in `override_cluster` only.
 #[server(endpoint = "projects/add-configmap")]
@@ -158,6 +165,27 @@ mod ssr {
         let user = require_caller().await?;
         let (store, _, have) = project_for(&user, &id, Level::Admin).await?;
         Ok(store.adopt_project_namespace(&user.tenant_id, &actor(&user), user.clearance(have)?, &id).await?)
+    }
+
+    pub async fn project_statuses(id: String) -> Result<Vec<crate::model::StatusView>, AppError> {
+        let user = require_caller().await?;
+        let (store, project, _) = project_for(&user, &id, Level::View).await?;
+        // Statuses reach the store in batches after the live stream has them: flushed first,
+        // the read holds everything the stream said before this call.
+        app_state()?.engine.flush().await;
+        let statuses = store.project_statuses(&user.tenant_id, &project.id).await?;
+        // As the project view says them (it carries no revisions either).
+        Ok(statuses
+            .into_iter()
+            .map(|s| crate::model::StatusView {
+                resource_id: s.resource_id,
+                cluster_id: s.cluster_id,
+                code: s.code.as_str().to_owned(),
+                message: s.message,
+                applied_revision: None,
+                health: s.health.map(|h| h.to_string()),
+            })
+            .collect())
     }
 
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
