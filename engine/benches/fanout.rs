@@ -24,7 +24,7 @@ use flotilla_domain::{ResourceName, StatusCode};
 use flotilla_engine::{EngineHandle, EngineSettings, StatusEvent};
 use flotilla_store::{Actor, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey, Store};
 use serde_json::{Value, json};
-use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, pem_der};
+use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, member_client};
 
 /// Counts live heap bytes of this process.
 struct Counting;
@@ -362,13 +362,7 @@ async fn wait_synced(
 async fn floor_clients(members: &[Value], ca: Option<&str>) -> Vec<kube::Api<k8s_openapi::api::core::v1::ConfigMap>> {
     let mut apis = Vec::new();
     for c in members {
-        let mut config = kube::Config::new(c["url"].as_str().expect("url").parse().expect("uri"));
-        config.default_retry = false;
-        config.auth_info.token = Some(c["token"].as_str().expect("token").to_owned().into());
-        if let Some(pem) = ca {
-            config.root_cert = Some(vec![pem_der(pem)]);
-        }
-        let client = kube::Client::try_from(config).expect("client");
+        let client = member_client(c, ca);
         let api = kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client, "load");
         let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
             "metadata": {"name": "floor"}, "data": {"value": "0", "padding": "x".repeat(400)}}))

@@ -27,7 +27,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams, WatchEvent, WatchParams};
 use serde_json::{Value, json};
-use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, pem_der};
+use support::{SimChild, TICKS_PER_SECOND, cpu_ticks, engine_settings, member_client};
 
 fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
@@ -221,13 +221,7 @@ async fn wait_healthy(store: &Store, engine: &EngineHandle, tenant: &str, id: &s
 async fn floor_apis(members: &[Value], ca: Option<&str>) -> Vec<Api<Deployment>> {
     let mut apis = Vec::new();
     for c in members {
-        let mut config = kube::Config::new(c["url"].as_str().expect("url").parse().expect("uri"));
-        config.default_retry = false;
-        config.auth_info.token = Some(c["token"].as_str().expect("token").to_owned().into());
-        if let Some(pem) = ca {
-            config.root_cert = Some(vec![pem_der(pem)]);
-        }
-        let client = kube::Client::try_from(config).expect("client");
+        let client = member_client(c, ca);
         let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "floor"}})).expect("ns");
         Api::<Namespace>::all(client.clone()).create(&PostParams::default(), &ns).await.expect("namespace");
         apis.push(Api::namespaced(client, "floor"));

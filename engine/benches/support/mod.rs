@@ -119,6 +119,18 @@ pub fn cpu_ticks(pid: u32) -> Option<u64> {
 /// USER_HZ on Linux: CPU ticks per second.
 pub const TICKS_PER_SECOND: f64 = 100.0;
 
+/// A bare kube client for member `c` (`{"url", "token"}`), trusting the fleet's CA: what any
+/// other client of the cluster would use (the floors).
+pub fn member_client(c: &Value, ca: Option<&str>) -> kube::Client {
+    let mut config = kube::Config::new(c["url"].as_str().expect("url").parse().expect("uri"));
+    config.default_retry = false;
+    config.auth_info.token = Some(c["token"].as_str().expect("token").to_owned().into());
+    if let Some(pem) = ca {
+        config.root_cert = Some(vec![pem_der(pem)]);
+    }
+    kube::Client::try_from(config).expect("client")
+}
+
 /// A PEM certificate's DER bytes.
 pub fn pem_der(pem: &str) -> Vec<u8> {
     use base64::Engine as _;
