@@ -27,4 +27,4 @@ pub use status::StatusView;
 pub use tenant::{
     MappingRow, OidcForm, ProviderCheck, ProviderForm, Role, RulesPage, ScopeChoice, TenantPage, TenantRow,
 };
-pub use workspace::{ClusterRef, ProjectSummary, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};
+pub use workspace::{ClusterRef, ProjectNow, ProjectSummary, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};

@@ -37,14 +37,16 @@ test("a status that changes while the page loads shows once the live stream open
     await faults("staging-us-2", { offline: true });
     await expect
       .poll(async () => {
-        const statuses: { code: string }[] = await api(page, "projects/statuses", { id: project.id });
-        return statuses.filter((s) => s.code === "ClusterNotReady").length;
+        const now: { statuses: { code: string }[] } = await api(page, "projects/statuses", { id: project.id });
+        return now.statuses.filter((s) => s.code === "ClusterNotReady").length;
       }, { timeout: 30_000 })
       .toBeGreaterThan(0);
     // Nothing has told the page yet.
     await expect(cell).toHaveAttribute("data-code", "Synced");
     release();
     await expect(cell).toHaveAttribute("data-code", "ClusterNotReady", { timeout: 10_000 });
+    // …and the cluster's column says why.
+    await expect(page.getByRole("columnheader", { name: /staging-us-2/ })).toContainText("Offline");
     await page.screenshot({ path: "test-results/live-late-status.png", fullPage: true });
   } finally {
     release();

@@ -28,6 +28,14 @@ pub struct ClusterRef {
     pub health_reason: String,
 }
 
+/// A project's statuses and its clusters' health as they are now (read again when a page's
+/// live stream opens: what changed while the page loaded was on neither).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectNow {
+    pub statuses: Vec<crate::model::StatusView>,
+    pub clusters: Vec<ClusterRef>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectSummary {
     pub id: String,

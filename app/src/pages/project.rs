@@ -87,12 +87,20 @@ pub fn ProjectPage() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let read = get_project_statuses(project).await;
                 let spoken = touched.try_update_value(Option::take).flatten().unwrap_or_default();
-                if let Ok(statuses) = read {
+                if let Ok(now) = read {
                     cells.update(|c| {
-                        for s in statuses {
+                        for s in now.statuses {
                             let key = (s.resource_id.clone(), s.cluster_id.clone());
                             if !spoken.contains(&key) {
                                 c.insert(key, Some(s));
+                            }
+                        }
+                    });
+                    // A cluster's health, keyed (no resource, cluster) among what was spoken of.
+                    health.update(|h| {
+                        for cl in now.clusters {
+                            if !spoken.contains(&(String::new(), cl.id.clone())) {
+                                h.insert(cl.id, (cl.health, cl.health_reason));
                             }
                         }
                     });
@@ -100,6 +108,7 @@ pub fn ProjectPage() -> impl IntoView {
             });
         }
         LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
+            touch(&(String::new(), cluster_id.clone()));
             m.insert(cluster_id, (h, reason));
         }),
         LiveEvent::Resync => {

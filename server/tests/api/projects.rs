@@ -83,7 +83,9 @@ async fn a_project_gets_a_configmap_with_an_override_and_shows_its_status_per_cl
     assert!(kinds.contains(&"ConfigMap") && kinds.contains(&"Namespace"), "{kinds:?}");
 
     // The statuses alone (what a page reads again when its live stream opens): the same.
-    let statuses = app.json(&client, "/api/projects/statuses", &[("id", project_id)]).await;
+    let now = app.json(&client, "/api/projects/statuses", &[("id", project_id)]).await;
+    assert_eq!(now["clusters"].as_array().unwrap().len(), 4, "{now}");
+    let statuses = &now["statuses"];
     let synced = statuses
         .as_array()
         .unwrap()

@@ -17,9 +17,9 @@ pub async fn get_project_view(id: String) -> Result<ProjectView, AppError> {
 }
 
 /// Every status of a project's resources now, the engine's latest included (what the live
-/// stream had said before the page subscribed to it is in here).
+/// stream had said before the page subscribed to it is in here), and its clusters' health.
 #[server(endpoint = "projects/statuses")]
-pub async fn get_project_statuses(id: String) -> Result<Vec<crate::model::StatusView>, AppError> {
+pub async fn get_project_statuses(id: String) -> Result<crate::model::ProjectNow, AppError> {
     crate::error::with_status(ssr::project_statuses(id).await)
 }
 
@@ -167,15 +167,19 @@ mod ssr {
         Ok(store.adopt_project_namespace(&user.tenant_id, &actor(&user), user.clearance(have)?, &id).await?)
     }
 
-    pub async fn project_statuses(id: String) -> Result<Vec<crate::model::StatusView>, AppError> {
+    pub async fn project_statuses(id: String) -> Result<crate::model::ProjectNow, AppError> {
         let user = require_caller().await?;
         let (store, project, _) = project_for(&user, &id, Level::View).await?;
+        let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
+        let all = store.list_clusters(&user.tenant_id).await?;
+        let clusters =
+            matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect();
         // Statuses reach the store in batches after the live stream has them: flushed first,
         // the read holds everything the stream said before this call.
         app_state()?.engine.flush().await;
         let statuses = store.project_statuses(&user.tenant_id, &project.id).await?;
         // As the project view says them (it carries no revisions either).
-        Ok(statuses
+        let statuses = statuses
             .into_iter()
             .map(|s| crate::model::StatusView {
                 resource_id: s.resource_id,
@@ -185,7 +189,8 @@ mod ssr {
                 applied_revision: None,
                 health: s.health.map(|h| h.to_string()),
             })
-            .collect())
+            .collect();
+        Ok(crate::model::ProjectNow { statuses, clusters })
     }
 
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {
