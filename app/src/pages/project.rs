@@ -87,8 +87,9 @@ pub fn ProjectPage() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let read = get_project_statuses(project).await;
                 let spoken = touched.try_update_value(Option::take).flatten().unwrap_or_default();
+                // `try_`: the page may have been left meanwhile.
                 if let Ok(now) = read {
-                    cells.update(|c| {
+                    cells.try_update(|c| {
                         for s in now.statuses {
                             let key = (s.resource_id.clone(), s.cluster_id.clone());
                             if !spoken.contains(&key) {
@@ -97,7 +98,7 @@ pub fn ProjectPage() -> impl IntoView {
                         }
                     });
                     // A cluster's health, keyed (no resource, cluster) among what was spoken of.
-                    health.update(|h| {
+                    health.try_update(|h| {
                         for cl in now.clusters {
                             if !spoken.contains(&(String::new(), cl.id.clone())) {
                                 h.insert(cl.id, (cl.health, cl.health_reason));
