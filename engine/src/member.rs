@@ -111,14 +111,15 @@ impl MemberObject {
     }
 
     pub fn accepted(&self) -> Accepted {
-        let health_kind = reports_health(&self.api_version, &self.kind);
-        let health = self.status.as_ref().filter(|_| health_kind).and_then(|status| {
-            let value = serde_json::json!({
-                "kind": self.kind, "metadata": {"generation": self.metadata.generation},
-                "spec": {"replicas": self.spec.as_ref().and_then(|s| s.replicas)}, "status": status,
+        // Metadata-only objects carry no status: the kind is looked at only when one does.
+        let health =
+            self.status.as_ref().filter(|_| reports_health(&self.api_version, &self.kind)).and_then(|status| {
+                let value = serde_json::json!({
+                    "kind": self.kind, "metadata": {"generation": self.metadata.generation},
+                    "spec": {"replicas": self.spec.as_ref().and_then(|s| s.replicas)}, "status": status,
+                });
+                flotilla_domain::status::object_health(&value)
             });
-            flotilla_domain::status::object_health(&value)
-        });
         Accepted {
             generation: self.metadata.generation,
             resource_version: self.metadata.resource_version.clone(),

@@ -87,13 +87,7 @@ impl Setup {
 
     /// The revision the member's Deployment carries, and whether it is rolled out there.
     fn member_revision(&self, cluster: &str) -> Option<(i64, bool)> {
-        let d = self.deployment(cluster)?;
-        let revision = d.pointer("/metadata/annotations/flotilla.io~1revision")?.as_str()?.parse().ok()?;
-        let want = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-        let settled = d.pointer("/status/observedGeneration") == d.pointer("/metadata/generation")
-            && d.pointer("/status/updatedReplicas").and_then(Value::as_i64) == Some(want)
-            && d.pointer("/status/readyReplicas").and_then(Value::as_i64) == Some(want);
-        Some((revision, settled))
+        flotilla_testkit::deployment_revision(&self.deployment(cluster)?)
     }
 
     async fn wait_healthy_at(&self, cluster: &str, revision: i64) {

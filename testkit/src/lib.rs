@@ -45,6 +45,19 @@ where
     }
 }
 
+/// A member's Deployment as tests read it: the Flotilla revision it carries
+/// (`flotilla.io/revision`), and whether that revision has rolled out there (the current
+/// generation observed, every replica updated and ready). `None` without the annotation.
+pub fn deployment_revision(d: &serde_json::Value) -> Option<(i64, bool)> {
+    use serde_json::Value;
+    let revision = d.pointer("/metadata/annotations/flotilla.io~1revision")?.as_str()?.parse().ok()?;
+    let want = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let settled = d.pointer("/status/observedGeneration") == d.pointer("/metadata/generation")
+        && d.pointer("/status/updatedReplicas").and_then(Value::as_i64) == Some(want)
+        && d.pointer("/status/readyReplicas").and_then(Value::as_i64) == Some(want);
+    Some((revision, settled))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

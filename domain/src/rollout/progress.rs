@@ -193,6 +193,16 @@ impl Decision {
 }
 
 impl Strategy {
+    /// The progress deadline in milliseconds (it counts once exceeded).
+    fn deadline_ms(&self) -> i64 {
+        i64::from(self.progress_deadline_seconds) * 1000
+    }
+
+    /// The soak in milliseconds.
+    fn soak_ms(&self) -> i64 {
+        i64::from(self.soak_seconds) * 1000
+    }
+
     /// How many clusters may roll back at once when a rollout is aborted: a wave's size.
     pub fn batch(&self, total: usize) -> usize {
         match self.wave_size {
@@ -211,8 +221,7 @@ pub fn decide(p: &Progress<'_>, steps: &[Step], mut observe: impl FnMut(&Step) -
         return d;
     }
     let mut states: Vec<StepState> = steps.iter().map(|s| s.state).collect();
-    let deadline_ms = i64::from(p.strategy.progress_deadline_seconds) * 1000;
-    let soak_ms = i64::from(p.strategy.soak_seconds) * 1000;
+    let (deadline_ms, soak_ms) = (p.strategy.deadline_ms(), p.strategy.soak_ms());
     let mut set = |d: &mut Decision, states: &mut Vec<StepState>, index: usize, state: StepState, message: String| {
         states[index] = state;
         d.steps.retain(|c| c.index != index);
@@ -305,8 +314,7 @@ pub fn next_check(p: &Progress<'_>, steps: &[Step]) -> Option<i64> {
     if p.state.finished() {
         return None;
     }
-    let deadline_ms = i64::from(p.strategy.progress_deadline_seconds) * 1000;
-    let soak_ms = i64::from(p.strategy.soak_seconds) * 1000;
+    let (deadline_ms, soak_ms) = (p.strategy.deadline_ms(), p.strategy.soak_ms());
     steps
         .iter()
         .filter_map(|s| match s.state {

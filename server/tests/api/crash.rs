@@ -17,7 +17,6 @@ use flotilla_simulator::{ClusterSpec, SimSettings, Simulator, WorkloadSettings};
 use flotilla_store::{Actor, AppUpgrade, InstallHome, NewCluster, NewInstall, SecretCipher, SecretKey, Store};
 use flotilla_testkit::eventually;
 use secrecy::SecretString;
-use serde_json::Value;
 
 const CLUSTERS: usize = 200;
 const KILLS: usize = 20;
@@ -77,12 +76,7 @@ fn kill(hub: Hub) {
 /// The revision of the podinfo Deployment in `cluster`, and whether it has rolled out.
 fn deployment(sim: &Simulator, cluster: &str) -> Option<(i64, bool)> {
     let d = sim.cluster(cluster)?.get_object("apps/v1", "deployments", Some("shop"), "podinfo").ok()?;
-    let revision = d.pointer("/metadata/annotations/flotilla.io~1revision")?.as_str()?.parse().ok()?;
-    let want = d.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
-    let settled = d.pointer("/status/observedGeneration") == d.pointer("/metadata/generation")
-        && d.pointer("/status/updatedReplicas").and_then(Value::as_i64) == Some(want)
-        && d.pointer("/status/readyReplicas").and_then(Value::as_i64) == Some(want);
-    Some((revision, settled))
+    flotilla_testkit::deployment_revision(&d)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,13 +167,22 @@ mod ssr {
         Ok(store.adopt_project_namespace(&user.tenant_id, &actor(&user), user.clearance(have)?, &id).await?)
     }
 
+    /// The clusters the project's namespace is in (its workspace's selector and its own).
+    async fn project_clusters(
+        store: &Store,
+        user: &Caller,
+        workspace: &flotilla_store::Workspace,
+        project: &Project,
+    ) -> Result<Vec<ClusterRef>, AppError> {
+        let all = store.list_clusters(&user.tenant_id).await?;
+        Ok(matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect())
+    }
+
     pub async fn project_statuses(id: String) -> Result<crate::model::ProjectNow, AppError> {
         let user = require_caller().await?;
         let (store, project, _) = project_for(&user, &id, Level::View).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
-        let all = store.list_clusters(&user.tenant_id).await?;
-        let clusters =
-            matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect();
+        let clusters = project_clusters(&store, &user, &workspace, &project).await?;
         // Statuses reach the store in batches after the live stream has them: flushed first,
         // the read holds everything the stream said before this call.
         app_state()?.engine.flush().await;
@@ -197,9 +206,7 @@ mod ssr {
         let user = require_caller().await?;
         let (store, project, level) = project_for(&user, &id, Level::View).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
-        let all = store.list_clusters(&user.tenant_id).await?;
-        let clusters: Vec<ClusterRef> =
-            matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect();
+        let clusters = project_clusters(&store, &user, &workspace, &project).await?;
         let column: HashMap<&str, u32> = clusters.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u32)).collect();
         let records = store.list_resources(&user.tenant_id, &workspace.id, Some(&project.id)).await?;
         let resources: Vec<ResourceRow> = records.into_iter().filter(|r| !r.deleted).map(resource_row).collect();
