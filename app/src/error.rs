@@ -85,6 +85,7 @@ impl From<flotilla_store::Error> for AppError {
             E::InvalidCredentials => AppError::InvalidCredentials,
             E::NotFound(_) => AppError::NotFound,
             stale @ E::Stale { .. } => AppError::Conflict(stale.to_string()),
+            E::Conflict(reason) => AppError::Conflict(reason),
             E::Throttled(t) if t.locked => AppError::TooManyRequests(format!(
                 "Too many failed logins: logging in to this account (or from this address) is paused for {} more.",
                 crate::words::count(t.retry_after.as_secs().div_ceil(60).max(1) as usize, "minute")

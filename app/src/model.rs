@@ -15,7 +15,8 @@ mod tenant;
 mod workspace;
 
 pub use apps::{
-    AppFleet, AppHealth, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, VersionChoice,
+    AppFleet, AppHealth, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, RuleInput,
+    VersionChoice,
 };
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
 pub use fleet::{ClusterSummary, ContextChoice, FleetRow};

@@ -27,7 +27,7 @@ pub use cluster::ClusterSummary;
 pub use error::{Error, Result};
 pub use manifest::parse_manifest;
 pub use names::{ResourceName, TenantSlug, Username, check_new_password};
-pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, escape_pointer};
+pub use overrides::{ClusterOverride, OverrideOp, OverridePatch, ResolvedOverrides, escape_pointer};
 pub use placement::{Placement, Reach, ResolvedPlacement, Scope};
 pub use policy::{Clearance, PodSecurity};
 pub use provider::ProviderCheck;

@@ -25,6 +25,12 @@ pub const MAX_RESOURCES_PER_HOME: i64 = 2_000;
 /// first. Older ones are removed when a new revision is saved.
 pub const REVISIONS_KEPT: i64 = 50;
 
+/// The largest app archive a tenant may upload (compressed, as sent).
+pub const MAX_APP_ARCHIVE_BYTES: usize = 1024 * 1024;
+
+/// How many app versions of its own one tenant's catalog may hold (uploads).
+pub const MAX_TENANT_APP_VERSIONS: i64 = 200;
+
 /// The largest request body for endpoints that take manifests or kubeconfigs (form encoding
 /// can triple a YAML text), and for every other endpoint.
 pub const MAX_LARGE_REQUEST_BYTES: usize = 3 * MAX_MANIFEST_BYTES;

@@ -4,10 +4,12 @@
 //! Overrides are checked against the template when saved ([`validate`]), so a path that
 //! cannot apply is refused before anything is stored.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::{Error, Result};
+use crate::{Error, LabelSelector, Result};
 
 /// One operation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,11 +69,140 @@ impl OverridePatch {
     }
 }
 
-/// The patches for one cluster, by cluster name.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The patches for one cluster, by name (`cluster`), or for every cluster whose labels match
+/// a selector (`selector`, `cluster` empty: an app install's per-selector values, which
+/// follow clusters that join or are relabelled later). A cluster takes the patches of the
+/// first entry that names or selects it, and none of the others.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterOverride {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cluster: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
     pub patches: Vec<OverridePatch>,
+}
+
+impl ClusterOverride {
+    /// The patches for the cluster named `cluster`.
+    pub fn for_cluster(cluster: impl Into<String>, patches: Vec<OverridePatch>) -> Self {
+        Self { cluster: cluster.into(), selector: None, patches }
+    }
+
+    /// The patches for the clusters `selector` matches.
+    pub fn for_selector(selector: impl Into<String>, patches: Vec<OverridePatch>) -> Self {
+        Self { cluster: String::new(), selector: Some(selector.into()), patches }
+    }
+
+    /// Whom it is for, in words: `cluster prod-eu-1`, `clusters where tier=1`.
+    pub fn target(&self) -> String {
+        match &self.selector {
+            Some(selector) => format!("clusters where {selector}"),
+            None => format!("cluster {}", self.cluster),
+        }
+    }
+}
+
+/// Overrides ready to answer "which patches does this cluster take?", selectors parsed once
+/// and names looked up by hash (a resource may carry an entry for each of thousands).
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedOverrides {
+    by_name: HashMap<String, usize>,
+    selectors: Vec<(usize, LabelSelector)>,
+    patches: Vec<Vec<OverridePatch>>,
+}
+
+impl ResolvedOverrides {
+    /// Errors when a selector does not parse (saved overrides were checked by [`validate`]).
+    pub fn resolve(overrides: Vec<ClusterOverride>) -> Result<Self> {
+        let mut out = Self::default();
+        for (i, o) in overrides.into_iter().enumerate() {
+            match &o.selector {
+                Some(text) => out.selectors.push((i, parse_selector(text)?)),
+                None => {
+                    out.by_name.entry(o.cluster).or_insert(i);
+                }
+            }
+            out.patches.push(o.patches);
+        }
+        Ok(out)
+    }
+
+    /// The patches of the first entry naming or selecting the cluster `name` with `labels`.
+    pub fn for_cluster(&self, name: &str, labels: &BTreeMap<String, String>) -> &[OverridePatch] {
+        let named = self.by_name.get(name).copied();
+        let selected = self
+            .selectors
+            .iter()
+            .take_while(|(i, _)| named.is_none_or(|n| *i < n))
+            .find(|(_, selector)| selector.matches(labels))
+            .map(|(i, _)| *i);
+        selected.or(named).and_then(|i| self.patches.get(i)).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// No entry has any patch.
+    pub fn is_empty(&self) -> bool {
+        self.patches.iter().all(Vec::is_empty)
+    }
+}
+
+/// The patches `overrides` give the cluster `name` with `labels` (see [`ClusterOverride`]).
+pub fn patches_for<'a>(
+    overrides: &'a [ClusterOverride],
+    name: &str,
+    labels: &BTreeMap<String, String>,
+) -> &'a [OverridePatch] {
+    overrides
+        .iter()
+        .find(|o| match &o.selector {
+            Some(text) => LabelSelector::parse(text).is_ok_and(|s| s.matches(labels)),
+            None => o.cluster == name,
+        })
+        .map(|o| o.patches.as_slice())
+        .unwrap_or_default()
+}
+
+fn parse_selector(text: &str) -> Result<LabelSelector> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid("overrides", "a selector override needs a selector (`tier=1`)"));
+    }
+    LabelSelector::parse(text).map_err(|e| Error::invalid("overrides", format!("selector `{text}`: {}", e.reason())))
+}
+
+/// The patches that turn `from` into `to`, smallest first: members of maps added, removed or
+/// recursed into; lists of the same length compared item by item, others replaced whole.
+pub fn diff(from: &Value, to: &Value) -> Vec<OverridePatch> {
+    let mut out = Vec::new();
+    diff_at(from, to, &mut String::new(), &mut out);
+    out
+}
+
+fn diff_at(from: &Value, to: &Value, path: &mut String, out: &mut Vec<OverridePatch>) {
+    let len = path.len();
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, old) in a {
+                path.push('/');
+                path.push_str(&escape_pointer(key));
+                match b.get(key) {
+                    Some(new) => diff_at(old, new, path, out),
+                    None => out.push(OverridePatch::remove(path.clone())),
+                }
+                path.truncate(len);
+            }
+            for (key, new) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                out.push(OverridePatch::add(format!("{path}/{}", escape_pointer(key)), new.clone()));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (old, new)) in a.iter().zip(b).enumerate() {
+                path.push_str(&format!("/{i}"));
+                diff_at(old, new, path, out);
+                path.truncate(len);
+            }
+        }
+        _ if from == to => {}
+        _ => out.push(OverridePatch::replace(path.clone(), to.clone())),
+    }
 }
 
 /// The value an override row's text stands for, typed like what it overrides: a string
@@ -141,19 +272,35 @@ fn describe(p: &OverridePatch) -> String {
     format!("{op} {}", p.path)
 }
 
-/// Checks every cluster's overrides against `template`: cluster names are well-formed and
-/// not repeated, and each cluster's patches apply.
+/// Checks every entry of `overrides` against `template`: each names a well-formed cluster
+/// (not repeated) or holds a selector that parses, and its patches apply.
 pub fn validate(template: &Value, overrides: &[ClusterOverride]) -> Result<()> {
     let mut seen = std::collections::BTreeSet::new();
     for o in overrides {
-        crate::ResourceName::parse("overrides", &o.cluster)
-            .map_err(|_| Error::invalid("overrides", format!("`{}` is not a cluster name", o.cluster)))?;
-        if !seen.insert(o.cluster.as_str()) {
-            return Err(Error::invalid("overrides", format!("cluster `{}` is listed twice", o.cluster)));
+        match &o.selector {
+            Some(text) if o.cluster.is_empty() => {
+                parse_selector(text)?;
+            }
+            Some(_) => {
+                return Err(Error::invalid(
+                    "overrides",
+                    format!("cluster `{}`: a cluster or a selector, not both", o.cluster),
+                ));
+            }
+            None => {
+                crate::ResourceName::parse("overrides", &o.cluster)
+                    .map_err(|_| Error::invalid("overrides", format!("`{}` is not a cluster name", o.cluster)))?;
+                if !seen.insert(o.cluster.as_str()) {
+                    return Err(Error::invalid("overrides", format!("cluster `{}` is listed twice", o.cluster)));
+                }
+            }
         }
         let mut copy = template.clone();
-        apply(&mut copy, &o.patches)
-            .map_err(|e| Error::invalid("overrides", format!("cluster `{}`, {}", o.cluster, e.reason())))?;
+        let who = match &o.selector {
+            Some(selector) => format!("clusters where {selector}"),
+            None => format!("cluster `{}`", o.cluster),
+        };
+        apply(&mut copy, &o.patches).map_err(|e| Error::invalid("overrides", format!("{who}, {}", e.reason())))?;
     }
     Ok(())
 }
@@ -206,7 +353,7 @@ mod tests {
     fn paths_that_cannot_apply_are_refused_with_a_reason() {
         let t = deployment();
         let bad = |patches: Vec<OverridePatch>| {
-            validate(&t, &[ClusterOverride { cluster: "prod-eu-1".into(), patches }]).unwrap_err().to_string()
+            validate(&t, &[ClusterOverride::for_cluster("prod-eu-1", patches)]).unwrap_err().to_string()
         };
         assert_eq!(
             bad(vec![OverridePatch::replace("/spec/replicaz", json!(1))]),
@@ -229,10 +376,57 @@ mod tests {
     #[test]
     fn cluster_names_are_checked_and_unique() {
         let t = deployment();
-        let o = |c: &str| ClusterOverride { cluster: c.into(), patches: vec![OverridePatch::replicas(1)] };
+        let o = |c: &str| ClusterOverride::for_cluster(c, vec![OverridePatch::replicas(1)]);
         assert!(validate(&t, &[o("a"), o("b")]).is_ok());
         assert!(validate(&t, &[o("a"), o("a")]).unwrap_err().to_string().contains("listed twice"));
         assert!(validate(&t, &[o("Bad Name")]).unwrap_err().to_string().contains("not a cluster name"));
+    }
+
+    #[test]
+    fn a_cluster_takes_the_first_entry_that_names_or_selects_it() {
+        let o = |target: &str, n: u32| match target.strip_prefix("where ") {
+            Some(selector) => ClusterOverride::for_selector(selector, vec![OverridePatch::replicas(n)]),
+            None => ClusterOverride::for_cluster(target, vec![OverridePatch::replicas(n)]),
+        };
+        let list = vec![o("where tier=1", 5), o("eu-2", 7), o("where region=eu", 3)];
+        validate(&deployment(), &list).unwrap();
+        let resolved = ResolvedOverrides::resolve(list.clone()).unwrap();
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        for (name, l, want) in [
+            ("eu-1", labels(&[("tier", "1"), ("region", "eu")]), Some(5)),
+            ("eu-2", labels(&[("tier", "1"), ("region", "eu")]), Some(5)),
+            ("eu-2", labels(&[("region", "eu")]), Some(7)),
+            ("eu-3", labels(&[("region", "eu")]), Some(3)),
+            ("us-1", labels(&[("tier", "2")]), None),
+        ] {
+            let got = resolved.for_cluster(name, &l);
+            assert_eq!(got.first().and_then(|p| p.value.clone()), want.map(|n| json!(n)), "{name} {l:?}");
+            assert_eq!(patches_for(&list, name, &l), got, "both readings agree");
+        }
+        let both = ClusterOverride { cluster: "a".into(), selector: Some("x=1".into()), patches: vec![] };
+        assert!(validate(&deployment(), &[both]).unwrap_err().to_string().contains("not both"));
+        let bad = ClusterOverride::for_selector("tier in (", vec![]);
+        assert!(validate(&deployment(), &[bad]).unwrap_err().to_string().contains("selector `tier in (`"));
+    }
+
+    #[test]
+    fn a_diff_applied_turns_one_object_into_the_other() {
+        let from = json!({"spec": {"replicas": 3, "drop": 1, "list": [1, 2], "same": [{"a": 1}, {"b": 2}],
+                                   "env": [{"name": "A", "value": "1"}]}});
+        let to = json!({"spec": {"replicas": 5, "list": [1, 2, 3], "same": [{"a": 1}, {"b": 3}], "new/key": "x",
+                                 "env": [{"name": "A", "value": "2"}]}});
+        let patches = diff(&from, &to);
+        let mut applied = from.clone();
+        apply(&mut applied, &patches).unwrap();
+        assert_eq!(applied, to);
+        let paths: Vec<&str> = patches.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["/spec/drop", "/spec/env/0/value", "/spec/list", "/spec/replicas", "/spec/same/1/b", "/spec/new~1key"]
+        );
+        assert!(diff(&from, &from).is_empty());
     }
 
     #[test]

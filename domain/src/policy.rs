@@ -249,8 +249,7 @@ pub fn check_with_overrides(
     for o in overrides {
         let mut variant = template.clone();
         crate::overrides::apply(&mut variant, &o.patches)?;
-        check(&variant, home, clearance)
-            .map_err(|e| Error::refused(format!("in cluster {}, {}", o.cluster, e.reason())))?;
+        check(&variant, home, clearance).map_err(|e| Error::refused(format!("in {}, {}", o.target(), e.reason())))?;
     }
     Ok(())
 }
@@ -723,6 +722,7 @@ mod tests {
         let rb = binding("RoleBinding", "ClusterRole", "view");
         let sneaky = ClusterOverride {
             cluster: "edge-1".into(),
+            selector: None,
             patches: vec![crate::OverridePatch::replace("/roleRef/name", json!("cluster-admin"))],
         };
         assert!(check_with_overrides(&rb, &[], PROJECT, Clearance::Edit).is_ok());

@@ -181,8 +181,11 @@ mod tests {
         assert_eq!(e.field(), "template");
         assert!(e.to_string().contains("more than the 1 MiB one resource may hold"), "{e}");
         let small = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
-        let many =
-            vec![ClusterOverride { cluster: "a".into(), patches: vec![OverridePatch::replace("/data/k", json!(big))] }];
+        let many = vec![ClusterOverride {
+            cluster: "a".into(),
+            selector: None,
+            patches: vec![OverridePatch::replace("/data/k", json!(big))],
+        }];
         let e = check_resource(&small, &Placement::everywhere(), &many, Some("p")).unwrap_err();
         assert_eq!(e.field(), "overrides");
     }
@@ -191,6 +194,7 @@ mod tests {
     fn a_secrets_values_are_not_overridden_per_cluster_and_bad_overrides_name_their_field() {
         let values_override = vec![ClusterOverride {
             cluster: "a".into(),
+            selector: None,
             patches: vec![OverridePatch::replace("/data/a", json!("eQ=="))],
         }];
         let e =

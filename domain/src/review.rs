@@ -107,7 +107,7 @@ fn shown(
     if !scope.places(d.placement, m.name, m.labels) {
         return Ok(None);
     }
-    let overrides = d.overrides.iter().find(|o| o.cluster == m.name).map(|o| o.patches.as_slice()).unwrap_or(&[]);
+    let overrides = crate::overrides::patches_for(d.overrides, m.name, m.labels);
     let rendered =
         render(&RenderInput { resource_id: "", revision: 0, template: d.template, overrides, namespace })?.object;
     Ok(Some(to_yaml(&without_flotilla_annotations(rendered))?))
@@ -238,8 +238,11 @@ mod tests {
         let not_dev = Placement::selector("env!=dev").resolve().unwrap();
         let (old_t, new_t) = (cm(json!({"a": "1"})), cm(json!({"a": "2"})));
         // us-1 keeps a=1 through its override, so it does not change.
-        let keep_us =
-            [ClusterOverride { cluster: "us-1".into(), patches: vec![OverridePatch::replace("/data/a", json!("1"))] }];
+        let keep_us = [ClusterOverride {
+            cluster: "us-1".into(),
+            selector: None,
+            patches: vec![OverridePatch::replace("/data/a", json!("1"))],
+        }];
         let before = Desired { template: &old_t, placement: &everywhere, overrides: &[] };
         let after = Desired { template: &new_t, placement: &not_dev, overrides: &keep_us };
         let changes = review(Some(before), Some(after), scope, Some("shop"), &members).unwrap();

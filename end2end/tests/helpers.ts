@@ -81,6 +81,24 @@ export async function signInAtProvider(page: Page, tenant: string, username: str
   await page.waitForURL((url) => url.href.startsWith(FLOTILLA));
 }
 
+/** Calls a server function that must succeed, with the page's session; its JSON answer. */
+export async function post(page: Page, endpoint: string, form: Record<string, string>) {
+  const answer = await page.request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });
+  expect(answer.ok(), await answer.text()).toBeTruthy();
+  return answer.json();
+}
+
+/** A new project `name` over the four staging clusters (in a new workspace), open on its
+ *  Apps tab: the project and its install form. */
+export async function stagingProjectApps(page: Page, name: string) {
+  const ws = await post(page, "workspaces/create", { name: `${name}-${Date.now() % 100000}`, selector: "env=staging" });
+  const project = await post(page, "projects/create", { workspace_id: ws.id, name, selector: "" });
+  await page.goto(`/projects/${project.id}`);
+  await hydrated(page);
+  await page.getByRole("tab", { name: /^Apps/ }).click();
+  return { project, form: page.getByRole("region", { name: "Install an app" }) };
+}
+
 /** Calls a server function with the page's session, as a program would (no Origin header). */
 export async function callServer(page: Page, endpoint: string, form: Record<string, string>) {
   return page.request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });

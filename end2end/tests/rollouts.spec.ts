@@ -1,24 +1,13 @@
 import { test, expect, Page } from "@playwright/test";
-import { hydrated, logIn } from "./helpers";
+import { hydrated, logIn, stagingProjectApps } from "./helpers";
 
 // Issue #17 point 14: the Kafka story in the browser. An upgrade with a canary moves wave by
 // wave on the rollout page; an upgrade to a version that never becomes healthy (in the demo
 // fleets, apache/kafka:3.8.0) fails on the canary and rolls back by itself.
 
-async function post(page: Page, endpoint: string, form: Record<string, string>) {
-  const answer = await page.request.post(`/api/${endpoint}`, { form, headers: { Accept: "application/json" } });
-  expect(answer.ok(), await answer.text()).toBeTruthy();
-  return answer.json();
-}
-
 /** A project over the four staging clusters with Kafka 3.7.1 installed (from its Apps tab), healthy. */
 async function kafkaProject(page: Page, name: string) {
-  const ws = await post(page, "workspaces/create", { name: `${name}-${Date.now() % 100000}`, selector: "env=staging" });
-  const project = await post(page, "projects/create", { workspace_id: ws.id, name, selector: "" });
-  await page.goto(`/projects/${project.id}`);
-  await hydrated(page);
-  await page.getByRole("tab", { name: /^Apps/ }).click();
-  const form = page.getByRole("region", { name: "Install an app" });
+  const { project, form } = await stagingProjectApps(page, name);
   await form.getByLabel("App", { exact: true }).selectOption({ label: "Apache Kafka" });
   await form.getByLabel("Version").selectOption({ label: "3.7.1 (app 3.7.1)" });
   await form.getByRole("button", { name: "Review" }).click();

@@ -103,7 +103,7 @@ async fn hub(n: usize, wave: usize, soak: u32) {
     let home = InstallHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
     let values = serde_json::Map::from_iter([("replicas".to_owned(), json!(REPLICAS))]);
     let from = version("6.6.3").await;
-    let new = NewInstall { version_id: &from, name: "podinfo", values: &values };
+    let new = NewInstall { version_id: &from, name: "podinfo", values: &values, rules: &[] };
     let install = store.install_app(&tenant, &actor, Clearance::TenantAdmin, home, new).await.expect("install");
     let deployment = {
         let mut found = None;

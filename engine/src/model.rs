@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use flotilla_domain::kinds::apply_order;
 use flotilla_domain::policy::{self, Clearance, PodSecurity};
 use flotilla_domain::render::{RenderInput, render};
-use flotilla_domain::{LabelSelector, ObjectKey, OverridePatch, Rendered, ResolvedPlacement, Scope, StatusCode};
+use flotilla_domain::{LabelSelector, ObjectKey, Rendered, ResolvedOverrides, ResolvedPlacement, Scope, StatusCode};
 use flotilla_store::{DeletionPolicy, EngineCluster, EngineProject, EngineResource, EngineWorkspace};
 
 /// A member cluster as the model sees it (credentials stay with its worker).
@@ -47,7 +47,8 @@ pub(crate) struct ResourceEntry {
     template: serde_json::Value,
     /// `Err(message)` when the stored placement no longer parses (cannot place anywhere).
     placement: Result<ResolvedPlacement, String>,
-    overrides: HashMap<String, Vec<OverridePatch>>,
+    /// `Err(message)` when a stored override's selector no longer parses.
+    overrides: Result<ResolvedOverrides, String>,
     pub deletion_policy: DeletionPolicy,
     pub adopt_existing: bool,
     pub deleted: bool,
@@ -75,7 +76,7 @@ struct Hold {
 struct Revision {
     number: i64,
     template: serde_json::Value,
-    overrides: HashMap<String, Vec<OverridePatch>>,
+    overrides: Result<ResolvedOverrides, String>,
     clearance: Clearance,
     common: OnceLock<Result<Arc<Output>, String>>,
 }
@@ -104,6 +105,10 @@ impl Output {
     }
 }
 
+fn resolve_overrides(overrides: Vec<flotilla_domain::ClusterOverride>) -> Result<ResolvedOverrides, String> {
+    ResolvedOverrides::resolve(overrides).map_err(|e| e.to_string())
+}
+
 impl ResourceEntry {
     fn from_store(r: EngineResource) -> Self {
         let api_version = r.template.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
@@ -113,7 +118,7 @@ impl ResourceEntry {
             stable: h.stable.map(|s| Revision {
                 number: s.revision,
                 template: s.template,
-                overrides: s.overrides.into_iter().map(|o| (o.cluster, o.patches)).collect(),
+                overrides: resolve_overrides(s.overrides),
                 clearance: s.clearance,
                 common: OnceLock::new(),
             }),
@@ -122,7 +127,7 @@ impl ResourceEntry {
         Self {
             hold,
             placement: r.placement.resolve().map_err(|e| e.to_string()),
-            overrides: r.overrides.into_iter().map(|o| (o.cluster, o.patches)).collect(),
+            overrides: resolve_overrides(r.overrides),
             id: r.id,
             tenant_id: r.tenant_id,
             workspace_id: r.workspace_id,
@@ -402,7 +407,13 @@ impl FleetModel {
             },
             _ => (r.revision, &r.template, &r.overrides, r.clearance, &r.common),
         };
-        let overrides = all_overrides.get(&c.name).map(Vec::as_slice).unwrap_or_default();
+        let overrides = match all_overrides {
+            Ok(all) => all.for_cluster(&c.name, &c.labels),
+            Err(message) => {
+                let message = message.clone();
+                return Desired::Invalid { code: StatusCode::ApplyOverridesFailed, message, resource: r };
+            }
+        };
         let input = RenderInput { resource_id: &r.id, revision, template, overrides, namespace };
         let output = if overrides.is_empty() {
             common.get_or_init(|| Output::of(revision, render(&input))).clone()

@@ -68,7 +68,7 @@ async fn setup(clusters: usize) -> Setup {
     let (ws, project) = fleet.project("env=prod", "shop", "").await;
     let home = InstallHome { workspace_id: &ws, project: Some((&project, "shop")) };
     let values = Map::new();
-    let new = NewInstall { version_id: &versions["1.0.0"], name: "web", values: &values };
+    let new = NewInstall { version_id: &versions["1.0.0"], name: "web", values: &values, rules: &[] };
     let install = fleet.store.install_app(&fleet.tenant, &actor(), Clearance::TenantAdmin, home, new).await.unwrap();
     let resource = fleet.store.get_install(&fleet.tenant, &install).await.unwrap().resource_ids[0].clone();
     let setup = Setup { fleet, install, versions, resource };

@@ -27,6 +27,7 @@ async fn fans_out_with_placement_and_overrides_then_writes_nothing_when_unchange
     let mut spec = configmap("settings", json!({"mode": "fast"}));
     spec.overrides = vec![ClusterOverride {
         cluster: "b".into(),
+        selector: None,
         patches: vec![OverridePatch::replace("/data/mode", json!("slow"))],
     }];
     let id = f.add(&ws, Some((&project, "payments")), &spec).await;
@@ -408,6 +409,7 @@ async fn workload_health_follows_the_rollout_and_a_broken_image_degrades() {
     let mut spec = deployment("kafka:3.7.0");
     spec.overrides = vec![ClusterOverride {
         cluster: "b".into(),
+        selector: None,
         patches: vec![OverridePatch::replace("/spec/template/spec/containers/0/image", json!("kafka:3.8.0-broken"))],
     }];
     let id = f.add(&ws, Some((&project, "streaming")), &spec).await;

@@ -1,4 +1,4 @@
-//! Every request body is bounded: endpoints that take manifests or kubeconfigs up to
+//! Every request body is bounded: endpoints that take manifests, kubeconfigs or app archives up to
 //! [`MAX_LARGE_REQUEST_BYTES`], everything else (logins included) up to [`MAX_REQUEST_BYTES`].
 //! A body that says it is larger is refused at once with 413 and what the limit is; one that
 //! does not say, and is, stops being read at the limit.
@@ -12,7 +12,7 @@ use flotilla_domain::limits::{MAX_LARGE_REQUEST_BYTES, MAX_REQUEST_BYTES, size_t
 
 use app::AppError;
 
-/// Server functions that take a manifest, a kubeconfig or a Secret's values.
+/// Server functions that take a manifest, a kubeconfig, a Secret's values or an app archive.
 const LARGE: &[&str] = &[
     "/api/resources/review-new",
     "/api/resources/review-edit",
@@ -26,6 +26,7 @@ const LARGE: &[&str] = &[
     "/api/fleet/read-kubeconfig",
     "/api/fleet/test-connection",
     "/api/fleet/register",
+    "/api/apps/upload-version",
 ];
 
 /// The most `path` may be sent.

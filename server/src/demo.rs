@@ -132,7 +132,7 @@ async fn install_story(store: &Store, tenant_id: &str) -> Result<(), DemoError> 
         let p =
             store.create_project(tenant_id, &actor, Clearance::TenantAdmin, &workspace.id, &name, &selector).await?;
         let home = InstallHome { workspace_id: &workspace.id, project: Some((&p.id, project)) };
-        let new = NewInstall { version_id: &kafka.id, name: "kafka", values: &values };
+        let new = NewInstall { version_id: &kafka.id, name: "kafka", values: &values, rules: &[] };
         store.install_app(tenant_id, &actor, Clearance::TenantAdmin, home, new).await?;
     }
     tracing::info!(

@@ -6,7 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_domain::catalog::{AppDefinition, AppScope, InstallTarget, check_install_name, check_values, render_app};
+use flotilla_domain::catalog::{
+    AppDefinition, AppScope, InstallObject, InstallTarget, ValueRule, check_install_name, render_install,
+};
+use flotilla_domain::limits::MAX_TENANT_APP_VERSIONS;
 use flotilla_domain::policy::Clearance;
 use flotilla_domain::render::content_hash;
 use serde::{Deserialize, Serialize};
@@ -48,6 +51,8 @@ pub struct InstallRecord {
     pub version_id: String,
     /// The values as given (defaults are not stored, so a new version's defaults apply).
     pub values: Map<String, Value>,
+    /// Per-cluster values: the first rule naming or selecting a cluster adds its values there.
+    pub rules: Vec<ValueRule>,
     /// The federated resources it rendered to.
     pub resource_ids: Vec<String>,
     pub version: i64,
@@ -63,6 +68,8 @@ pub struct NewInstall<'a> {
     pub version_id: &'a str,
     pub name: &'a str,
     pub values: &'a Map<String, Value>,
+    /// Per-cluster values (none: the same values everywhere).
+    pub rules: &'a [ValueRule],
 }
 
 type VersionRow = (String, Option<String>, String);
@@ -84,7 +91,7 @@ fn sort_catalog(versions: &mut [CatalogVersion]) {
 impl Store {
     /// Makes the built-in catalog rows match `definitions` (the binary's `catalog/`): new
     /// versions are added, changed ones updated, and versions no longer shipped removed
-    /// unless an install still runs them.
+    /// unless an install still runs them or a rollout names them.
     pub async fn sync_builtin_catalog(&self, definitions: &[AppDefinition]) -> Result<CatalogSync> {
         let mut tx = self.write_tx().await?;
         let rows: Vec<(String, String, String, String)> =
@@ -142,7 +149,8 @@ impl Store {
         for (id, _) in stored.into_values() {
             let removed = sqlx::query(
                 "DELETE FROM catalog_versions WHERE id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM app_installs WHERE version_id = $1)",
+                 AND NOT EXISTS (SELECT 1 FROM app_installs WHERE version_id = $1) \
+                 AND NOT EXISTS (SELECT 1 FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
             )
             .bind(&id)
             .execute(&mut *tx)
@@ -173,6 +181,121 @@ impl Store {
         catalog_version_in(&mut conn, tenant_id, id).await
     }
 
+    /// Adds an app version of tenant `tenant_id`'s own, uploaded by `actor` (a tenant admin:
+    /// the caller checks). Refused when the tenant or the built-in catalog has that version
+    /// of the app already, when the app is known with the other scope, or when the tenant
+    /// holds [`MAX_TENANT_APP_VERSIONS`] versions. Returns the new version's id.
+    #[tracing::instrument(skip(self, actor, definition), fields(app = %definition.meta.name, version = %definition.meta.version))]
+    pub async fn add_app_version(&self, tenant_id: &str, actor: &Actor, definition: &AppDefinition) -> Result<String> {
+        let meta = &definition.meta;
+        let invalid = |reason: String| Error::from(flotilla_domain::Error::invalid("archive", reason));
+        let mut tx = self.write_tx().await?;
+        let known: Vec<(Option<String>, String, String)> = sqlx::query_as(
+            "SELECT tenant_id, version, scope FROM catalog_versions \
+             WHERE app_name = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
+        )
+        .bind(&meta.name)
+        .bind(tenant_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let version = meta.version.to_string();
+        if let Some((owner, _, _)) = known.iter().find(|(_, v, _)| *v == version) {
+            let whose = if owner.is_some() { "Your catalog" } else { "The built-in catalog" };
+            return Err(Error::Conflict(format!(
+                "{whose} already has {} {version}: give this one another version in app.yaml",
+                meta.name
+            )));
+        }
+        if let Some((_, _, scope)) = known.iter().find(|(_, _, s)| s != scope_str(meta.scope)) {
+            return Err(invalid(format!(
+                "{} is installed in a {scope} in the catalog: a version of it must say `scope: {scope}`",
+                meta.name
+            )));
+        }
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_versions WHERE tenant_id = $1")
+            .bind(tenant_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if held >= MAX_TENANT_APP_VERSIONS {
+            return Err(invalid(format!(
+                "your catalog holds {MAX_TENANT_APP_VERSIONS} versions of its own, the most it may: remove unused ones first"
+            )));
+        }
+        let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let digest = content_hash(&json);
+        let id = new_id();
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, scope, \
+             definition, digest, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(&meta.name)
+        .bind(&version)
+        .bind(&meta.display_name)
+        .bind(&meta.app_version)
+        .bind(scope_str(meta.scope))
+        .bind(json.to_string())
+        .bind(&digest)
+        .bind(&actor.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "catalog.add", &id, &format!("{} {version}", meta.name))
+            .detail(serde_json::json!({ "app": meta.name, "version": version, "digest": digest }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Removes tenant `tenant_id`'s own app version `id`. A built-in version is refused, as
+    /// is one that an install runs or a rollout names; another tenant's is not found.
+    pub async fn remove_app_version(&self, tenant_id: &str, actor: &Actor, id: &str) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let version = catalog_version_in(&mut tx, tenant_id, id).await?;
+        let meta = &version.definition.meta;
+        let name = format!("{} {}", meta.name, meta.version);
+        if version.builtin {
+            return Err(flotilla_domain::Error::refused(format!(
+                "{name} is built into Flotilla: only versions your tenant added can be removed"
+            ))
+            .into());
+        }
+        let (installs, rollouts): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM app_installs WHERE version_id = $1), \
+             (SELECT COUNT(*) FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if installs > 0 {
+            let (s, verb, them) = if installs == 1 { ("", "runs", "it") } else { ("s", "run", "them") };
+            return Err(Error::Conflict(format!(
+                "{installs} install{s} {verb} {name}: upgrade or remove {them} first"
+            )));
+        }
+        if rollouts > 0 {
+            let s = if rollouts == 1 { "" } else { "s" };
+            return Err(Error::Conflict(format!(
+                "{name} is part of the history of {rollouts} rollout{s}: it is kept so that they still read"
+            )));
+        }
+        sqlx::query("DELETE FROM catalog_versions WHERE id = $1 AND tenant_id = $2")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+        audit(tenant_id, actor, "catalog.remove", id, &name)
+            .detail(serde_json::json!({ "app": meta.name, "version": meta.version.to_string() }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Installs `new` in `home` (its values checked against the version's parameters), as
     /// `actor` with `clearance` there. Returns the install's id.
     #[tracing::instrument(skip(self, actor, new), fields(version = new.version_id, name = new.name))]
@@ -184,11 +307,11 @@ impl Store {
         home: InstallHome<'_>,
         new: NewInstall<'_>,
     ) -> Result<String> {
-        let NewInstall { version_id, name, values } = new;
+        let NewInstall { version_id, name, values, rules } = new;
         check_install_name(name)?;
         let mut tx = self.write_tx().await?;
         let version = catalog_version_in(&mut tx, tenant_id, version_id).await?;
-        let objects = render_for(&version.definition, home, name, values)?;
+        let objects = render_for(&version.definition, home, name, values, rules)?;
         let taken: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM app_installs WHERE tenant_id = $1 AND workspace_id = $2 \
              AND project_id IS $3 AND name = $4)",
@@ -206,7 +329,8 @@ impl Store {
         let now = now_ms();
         sqlx::query(
             "INSERT INTO app_installs (id, tenant_id, workspace_id, project_id, name, app_name, version_id, \
-             values_json, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             values_json, rules_json, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         )
         .bind(&id)
         .bind(tenant_id)
@@ -216,13 +340,14 @@ impl Store {
         .bind(&version.definition.meta.name)
         .bind(&version.id)
         .bind(Value::Object(values.clone()).to_string())
+        .bind(serde_json::to_string(rules).map_err(|e| Error::Corrupt(e.to_string()))?)
         .bind(&actor.id)
         .bind(now)
         .execute(&mut *tx)
         .await?;
         let mut resources = Vec::with_capacity(objects.len());
         for object in objects {
-            let spec = ResourceSpec::new(object.object);
+            let spec = ResourceSpec::from(object);
             let resource_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
             sqlx::query("INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)")
                 .bind(tenant_id)
@@ -235,7 +360,7 @@ impl Store {
         let meta = &version.definition.meta;
         audit(tenant_id, actor, "app.install", &id, name)
             .detail(serde_json::json!({
-                "app": meta.name, "version": meta.version.to_string(), "resources": resources.len(),
+                "app": meta.name, "version": meta.version.to_string(), "resources": resources.len(), "rules": rules.len(),
             }))
             .insert(&mut tx)
             .await?;
@@ -254,8 +379,8 @@ impl Store {
         project_id: Option<&str>,
     ) -> Result<Vec<InstallRecord>> {
         let rows: Vec<InstallRow> = sqlx::query_as(
-            "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
-             WHERE tenant_id = $1 AND ($2 IS NULL OR workspace_id = $2) AND ($3 IS NULL OR project_id = $3) \
+            "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, rules_json, version \
+             FROM app_installs WHERE tenant_id = $1 AND ($2 IS NULL OR workspace_id = $2) AND ($3 IS NULL OR project_id = $3) \
              ORDER BY name, id",
         )
         .bind(tenant_id)
@@ -292,8 +417,8 @@ impl Store {
 /// One install of tenant `tenant_id`, read on `conn` (a transaction's, to change it).
 pub(crate) async fn install_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<InstallRecord> {
     let row: Option<InstallRow> = sqlx::query_as(
-        "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, version FROM app_installs \
-         WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, rules_json, version \
+         FROM app_installs WHERE tenant_id = $1 AND id = $2",
     )
     .bind(tenant_id)
     .bind(id)
@@ -311,15 +436,16 @@ pub(crate) async fn install_in(conn: &mut SqliteConnection, tenant_id: &str, id:
     install_record(row, resources)
 }
 
-type InstallRow = (String, String, Option<String>, String, String, String, String, i64);
+type InstallRow = (String, String, Option<String>, String, String, String, String, String, i64);
 
 fn install_record(row: InstallRow, resource_ids: Vec<String>) -> Result<InstallRecord> {
-    let (id, workspace_id, project_id, name, app_name, version_id, values, version) = row;
+    let (id, workspace_id, project_id, name, app_name, version_id, values, rules, version) = row;
     let values = match serde_json::from_str(&values) {
         Ok(Value::Object(map)) => map,
         _ => return Err(Error::Corrupt(format!("install {id}: values are not a JSON object"))),
     };
-    Ok(InstallRecord { id, workspace_id, project_id, name, app_name, version_id, values, resource_ids, version })
+    let rules = serde_json::from_str(&rules).map_err(|e| Error::Corrupt(format!("install {id}: rules: {e}")))?;
+    Ok(InstallRecord { id, workspace_id, project_id, name, app_name, version_id, values, rules, resource_ids, version })
 }
 
 pub(crate) async fn catalog_version_in(
@@ -337,13 +463,15 @@ pub(crate) async fn catalog_version_in(
     definition_of(row.ok_or(Error::NotFound("app version"))?)
 }
 
-/// Renders `definition` for an install named `name` in `home`, with `values` checked.
+/// Renders `definition` for an install named `name` in `home`, with `values` checked, and
+/// its per-cluster `rules` as overrides of the objects they change.
 pub fn render_for(
     definition: &AppDefinition,
     home: InstallHome<'_>,
     name: &str,
     values: &Map<String, Value>,
-) -> Result<Vec<flotilla_domain::catalog::AppObject>> {
+    rules: &[ValueRule],
+) -> Result<Vec<InstallObject>> {
     let meta = &definition.meta;
     let namespace = match (meta.scope, home.project) {
         (AppScope::Project, Some((_, namespace))) => Some(namespace),
@@ -363,8 +491,16 @@ pub fn render_for(
             .into());
         }
     };
-    let values = check_values(&meta.parameters, values).map_err(flotilla_domain::Error::from)?;
-    Ok(render_app(definition, &InstallTarget { name, namespace }, &values)?)
+    Ok(render_install(definition, &InstallTarget { name, namespace }, values, rules)?)
+}
+
+/// An install's object as a resource to save: its template and its rules' overrides.
+impl From<InstallObject> for ResourceSpec {
+    fn from(object: InstallObject) -> Self {
+        let mut spec = ResourceSpec::new(object.object.object);
+        spec.overrides = object.overrides;
+        spec
+    }
 }
 
 fn scope_str(scope: AppScope) -> &'static str {

@@ -22,6 +22,10 @@ pub enum Error {
     #[error("{0} not found")]
     NotFound(&'static str),
 
+    /// The change would clash with what is stored (a version that exists, one still in use).
+    #[error("{0}")]
+    Conflict(String),
+
     #[error("this {what} was changed by {by} since you opened it: reload and apply your edit again")]
     Stale { what: &'static str, by: String },
 

@@ -408,7 +408,7 @@ impl Store {
                 workspace_id: &install.workspace_id,
                 project: project.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
             };
-            let objects = render_for(&target.definition, home, &install.name, &install.values)?;
+            let objects = render_for(&target.definition, home, &install.name, &install.values, &install.rules)?;
             let mut existing = BTreeMap::new();
             for resource_id in &install.resource_ids {
                 let r = resource_row(&mut tx, tenant_id, resource_id).await?;
@@ -417,8 +417,9 @@ impl Store {
             let author = Author { actor, clearance: *clearance };
             let message = format!("{} {}", meta.display_name, meta.version);
             for object in objects {
-                let key = (object.key.api_version.clone(), object.key.kind.clone(), object.key.name.clone());
-                let spec = ResourceSpec::new(object.object);
+                let key = &object.object.key;
+                let key = (key.api_version.clone(), key.kind.clone(), key.name.clone());
+                let spec = ResourceSpec::from(object);
                 match existing.remove(&key) {
                     Some(current) => {
                         crate::resources::refuse_if_held(&mut tx, &current.id).await?;

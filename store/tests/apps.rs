@@ -65,7 +65,7 @@ impl Fixture {
     ) -> Result<String, Error> {
         let version = self.version_id(app.0, app.1).await;
         let values = values(v);
-        let new = NewInstall { version_id: &version, name, values: &values };
+        let new = NewInstall { version_id: &version, name, values: &values, rules: &[] };
         self.store.install_app(&self.tenant, &someone(), clearance, home, new).await
     }
 
@@ -189,7 +189,7 @@ async fn a_refused_install_writes_nothing() {
     assert!(domain_error(long_name.unwrap_err()).1.contains("at most 40"));
 
     let none = Map::new();
-    let new = NewInstall { version_id: "no-such-id", name: "kafka", values: &none };
+    let new = NewInstall { version_id: "no-such-id", name: "kafka", values: &none, rules: &[] };
     let unknown = f.store.install_app(&f.tenant, &someone(), Clearance::Edit, f.in_project(), new).await;
     assert!(matches!(unknown, Err(Error::NotFound("app version"))), "{unknown:?}");
     assert_eq!(f.rows().await, before, "nothing written by any refusal");

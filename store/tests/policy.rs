@@ -143,6 +143,7 @@ async fn an_override_cannot_make_a_binding_escalate_in_one_cluster() {
     let mut spec = ResourceSpec::new(binding("RoleBinding", "view"));
     spec.overrides.push(ClusterOverride {
         cluster: "edge-1".into(),
+        selector: None,
         patches: vec![OverridePatch::replace("/roleRef/name", json!("cluster-admin"))],
     });
     let e = f.store.create_resource(&f.tenant, &someone(), Clearance::TenantAdmin, f.in_project(), &spec).await;

@@ -84,6 +84,7 @@ async fn projects_bring_their_namespace_and_resources_get_revisions() {
     let mut spec = ResourceSpec::new(configmap(json!({"a": "2"})));
     spec.overrides = vec![ClusterOverride {
         cluster: "prod-eu-1".into(),
+        selector: None,
         patches: vec![OverridePatch::replace("/data/a", json!("3"))],
     }];
     spec.placement = Placement::selector("tier=1");
@@ -140,6 +141,7 @@ async fn bad_input_is_refused_and_nothing_is_written() {
     let mut bad_override = ResourceSpec::new(configmap(json!({"a": "1"})));
     bad_override.overrides = vec![ClusterOverride {
         cluster: "c1".into(),
+        selector: None,
         patches: vec![OverridePatch::replace("/data/missing", json!("x"))],
     }];
     let e = f
@@ -288,8 +290,11 @@ async fn secret_values_are_encrypted_at_rest_and_kept_across_edits() {
     let mut leaky = ResourceSpec::new(
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}, "data": {"k": "dg=="}}),
     );
-    leaky.overrides =
-        vec![ClusterOverride { cluster: "c".into(), patches: vec![OverridePatch::replace("/data/k", json!("eA=="))] }];
+    leaky.overrides = vec![ClusterOverride {
+        cluster: "c".into(),
+        selector: None,
+        patches: vec![OverridePatch::replace("/data/k", json!("eA=="))],
+    }];
     assert!(
         f.store
             .create_resource(&f.tenant, &alice(), flotilla_domain::Clearance::TenantAdmin, home, &leaky)

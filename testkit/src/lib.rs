@@ -58,6 +58,19 @@ pub fn deployment_revision(d: &serde_json::Value) -> Option<(i64, bool)> {
     Some((revision, settled))
 }
 
+/// A `.tar.gz` holding `files` (`(path, text)`), as `tar czf` makes one: what a tenant
+/// uploads as an app version.
+pub fn app_archive<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<u8> {
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default()));
+    for (path, text) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, path, text.as_bytes()).expect("a file appends to an in-memory archive");
+    }
+    tar.into_inner().and_then(|gz| gz.finish()).expect("an in-memory archive finishes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

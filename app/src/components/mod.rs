@@ -14,3 +14,13 @@ pub use logo::Logo;
 pub use review::{DiffView, ReviewStep, ReviewView};
 pub use selector_editor::EditSelector;
 pub use status_badge::{StatusBadge, look};
+
+/// The file chosen in the `<input type="file">` an event came from, if any.
+#[cfg(feature = "hydrate")]
+pub(crate) fn chosen_file(ev: &leptos::ev::Event) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+}

@@ -39,6 +39,20 @@ pub struct InstallInput {
     pub version_id: String,
     pub name: String,
     pub values: BTreeMap<String, String>,
+    /// Per-cluster values, in order: a cluster takes the first rule naming or selecting it.
+    #[serde(default)]
+    pub rules: Vec<RuleInput>,
+}
+
+/// One per-cluster rule as the form sends it: a cluster's name or a label selector (one of
+/// the two), and parameter texts as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInput {
+    #[serde(default)]
+    pub cluster: String,
+    #[serde(default)]
+    pub selector: String,
+    pub values: BTreeMap<String, String>,
 }
 
 /// An install as a project or workspace lists it, its resources folded under it.
@@ -53,6 +67,9 @@ pub struct InstallView {
     pub resource_ids: Vec<String>,
     /// Versions it may be upgraded to, newest first.
     pub upgrades: Vec<String>,
+    /// Its per-cluster values in words, in order (`replicas=3 where region=eu`).
+    #[serde(default)]
+    pub rules: Vec<String>,
 }
 
 /// One app across the tenant's fleet, for the Apps page.
@@ -76,6 +93,8 @@ pub struct VersionChoice {
     pub version: String,
     pub changelog: String,
     pub rollback_safe: bool,
+    /// Built into Flotilla, rather than added by the tenant.
+    pub builtin: bool,
 }
 
 impl AppFleet {

@@ -3,6 +3,7 @@
 
 mod install_form;
 pub(crate) mod server_fns;
+mod upload;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,10 +11,11 @@ use leptos_router::hooks::use_query_map;
 
 use super::rollouts::UpgradeForm;
 use crate::components::styles::BUTTON_SECONDARY;
-use crate::components::{AppShell, ErrorAlert};
+use crate::components::{Allowed, AppShell, ErrorAlert};
 use crate::model::AppFleet;
 pub use install_form::InstallApp;
-use server_fns::get_app_fleet;
+use server_fns::{get_app_fleet, remove_app_version};
+use upload::AddVersion;
 
 #[component]
 pub fn AppsPage() -> impl IntoView {
@@ -30,24 +32,29 @@ pub fn AppsPage() -> impl IntoView {
                 "The app catalog and every install across your fleet. Install an app from a project's Apps tab \
                  (or a workspace's, for cluster-scoped apps)."
             </p>
-            <Suspense fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading apps…"</p> }>
+            <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+                <AddVersion added=Callback::new(move |()| fleet.refetch()) />
+            </Allowed>
+            <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading apps…"</p> }>
                 {move || Suspend::new(async move {
                     match fleet.await {
                         Ok(apps) => view! {
                             <div class="mt-6 space-y-6">
-                                {apps.into_iter().map(|app| view! { <AppCard app asked=asked.get_untracked() /> }).collect_view()}
+                                {apps.into_iter().map(|app| view! {
+                                    <AppCard app asked=asked.get_untracked() changed=Callback::new(move |()| fleet.refetch()) />
+                                }).collect_view()}
                             </div>
                         }.into_any(),
                         Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </AppShell>
     }
 }
 
 #[component]
-fn AppCard(app: AppFleet, #[prop(into)] asked: String) -> impl IntoView {
+fn AppCard(app: AppFleet, #[prop(into)] asked: String, changed: Callback<()>) -> impl IntoView {
     let summary = app.summary();
     let latest = app.versions.first().cloned().unwrap_or_default();
     let scope = match app.scope {
@@ -59,6 +66,8 @@ fn AppCard(app: AppFleet, #[prop(into)] asked: String) -> impl IntoView {
     let asked = installs.iter().find(|i| i.id == asked && i.upgrade.is_some()).map(|i| vec![i.id.clone()]);
     let upgrading = RwSignal::new(asked);
     let upgradable = installs.iter().any(|i| i.upgrade.is_some());
+    let own: Vec<(String, String)> =
+        choices.iter().filter(|c| !c.builtin).map(|c| (c.id.clone(), c.version.clone())).collect();
     let form = {
         let (display_name, installs, choices) = (display_name.clone(), installs.clone(), choices);
         move || {
@@ -88,6 +97,7 @@ fn AppCard(app: AppFleet, #[prop(into)] asked: String) -> impl IntoView {
                 })}
             </div>
             {form}
+            {(!own.is_empty()).then(|| view! { <OwnVersions versions=own changed /> })}
             {(!installs.is_empty()).then(|| view! {
                 <div class="mt-3 overflow-x-auto">
                     <table class="min-w-full divide-y divide-slate-200 text-sm">
@@ -130,5 +140,43 @@ fn AppCard(app: AppFleet, #[prop(into)] asked: String) -> impl IntoView {
                 </div>
             })}
         </section>
+    }
+}
+
+/// The versions of an app the tenant added itself, each removable by a tenant admin while no
+/// install runs it.
+#[component]
+fn OwnVersions(versions: Vec<(String, String)>, changed: Callback<()>) -> impl IntoView {
+    let remove = Action::new(move |id: &String| {
+        let id = id.clone();
+        async move { remove_app_version(id).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            changed.run(());
+        }
+    });
+    let error = move || remove.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <div class="mt-3 rounded-md bg-slate-50 px-3 py-2 text-sm" data-testid="own-versions">
+            <span class="text-slate-600">"Added by your organisation: "</span>
+            {versions.into_iter().map(|(id, version)| view! {
+                <span class="mr-3 inline-flex items-center gap-1">
+                    <span class="font-medium tabular-nums">{version.clone()}</span>
+                    <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+                        <button type="button" class="text-xs text-red-700 hover:underline"
+                            aria-label=format!("Remove version {version}")
+                            disabled=move || remove.pending().get()
+                            on:click={
+                                let id = id.clone();
+                                move |_| { remove.dispatch(id.clone()); }
+                            }>
+                            "Remove"
+                        </button>
+                    </Allowed>
+                </span>
+            }).collect_view()}
+            {move || error().map(|message| view! { <div class="mt-2"><ErrorAlert message /></div> })}
+        </div>
     }
 }

@@ -170,15 +170,7 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
 fn upload(ev: leptos::ev::Event, kubeconfig: RwSignal<String>, then: impl Fn() + 'static) {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        let Some(file) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0))
-        else {
-            return;
-        };
+        let Some(file) = crate::components::chosen_file(&ev) else { return };
         leptos::task::spawn_local(async move {
             if let Ok(text) = wasm_bindgen_futures::JsFuture::from(file.text()).await
                 && let Some(text) = text.as_string()

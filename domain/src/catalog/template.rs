@@ -11,7 +11,10 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 use serde_json::{Map, Value, json};
 
 use super::definition::{AppDefinition, AppScope};
+use super::params::check_values;
+use super::rules::{ValueRule, check_rules};
 use crate::limits::{MAX_MANIFEST_BYTES, size_text};
+use crate::overrides::{self, ClusterOverride, OverridePatch};
 use crate::render::{ObjectKey, validate_template};
 use crate::{Error, Result, parse_manifest};
 
@@ -143,6 +146,68 @@ pub fn render_app(
     Ok(objects)
 }
 
+/// One object of an install with its per-cluster overrides (from the install's rules).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstallObject {
+    pub object: AppObject,
+    pub overrides: Vec<ClusterOverride>,
+}
+
+/// Renders an install: its values (`values` as given; defaults fill the rest) for every
+/// cluster, and each rule's values on top of them as overrides of the objects that differ —
+/// the difference between the two renders as patches, for the rule's cluster or selector. A
+/// rule may change objects, not which objects there are. Every object gets an entry for a
+/// rule when a later rule changes it, so that a cluster takes one rule for all of them.
+pub fn render_install(
+    definition: &AppDefinition,
+    install: &InstallTarget<'_>,
+    values: &Map<String, Value>,
+    rules: &[ValueRule],
+) -> Result<Vec<InstallObject>> {
+    check_rules(rules)?;
+    let parameters = &definition.meta.parameters;
+    let base = render_app(definition, install, &check_values(parameters, values).map_err(Error::from)?)?;
+    let mut patches: Vec<Vec<Vec<OverridePatch>>> = vec![Vec::with_capacity(rules.len()); base.len()];
+    for (n, rule) in rules.iter().enumerate().map(|(n, r)| (n + 1, r)) {
+        let at = |why: &str| Error::invalid("overrides", format!("rule {n} ({}): {why}", rule.target()));
+        let mut merged = values.clone();
+        merged.extend(rule.values.clone());
+        let checked = check_values(parameters, &merged).map_err(|e| at(Error::from(e).reason()))?;
+        let variant = render_app(definition, install, &checked).map_err(|e| at(e.reason()))?;
+        let keys = |objects: &[AppObject]| objects.iter().map(|o| o.key.to_string()).collect::<Vec<_>>();
+        let (want, got) = (keys(&base), keys(&variant));
+        if want != got {
+            let added: Vec<&String> = got.iter().filter(|k| !want.contains(k)).collect();
+            let dropped: Vec<&String> = want.iter().filter(|k| !got.contains(k)).collect();
+            return Err(at(&format!(
+                "with these values the app renders other objects (adds {added:?}, drops {dropped:?}): per-cluster \
+                 values may change objects, not which objects there are"
+            )));
+        }
+        for (i, (from, to)) in base.iter().zip(&variant).enumerate() {
+            patches[i].push(overrides::diff(&from.object, &to.object));
+        }
+    }
+    Ok(base
+        .into_iter()
+        .zip(patches)
+        .map(|(object, per_rule)| {
+            let last = per_rule.iter().rposition(|p| !p.is_empty());
+            let overrides = rules
+                .iter()
+                .zip(per_rule)
+                .take(last.map_or(0, |l| l + 1))
+                .map(|(rule, patches)| ClusterOverride {
+                    cluster: rule.cluster.clone(),
+                    selector: rule.selector.clone(),
+                    patches,
+                })
+                .collect();
+            InstallObject { object, overrides }
+        })
+        .collect())
+}
+
 /// The YAML documents of a rendered text that hold something besides comments.
 fn documents(text: &str) -> impl Iterator<Item = &str> {
     let mut parts = Vec::new();
@@ -230,6 +295,46 @@ data: {replicas: '{{ values.replicas }}'}
         let without = render(&def, json!({"config": false})).unwrap();
         assert_eq!(without.len(), 1, "a condition switches a document off");
         assert_eq!(render(&def, json!({})).unwrap(), render(&def, json!({})).unwrap(), "deterministic");
+    }
+
+    #[test]
+    fn rules_become_overrides_of_the_objects_their_values_change() {
+        let a = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {r: '{{ values.replicas }}'}\n";
+        let b = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {c: '{{ values.config }}'}\n";
+        let def = web(&[("templates/a.yaml", a), ("templates/b.yaml", b)]);
+        let target = InstallTarget { name: "shop", namespace: Some("team-a") };
+        let rule = |cluster: &str, selector: Option<&str>, values: serde_json::Value| ValueRule {
+            cluster: cluster.into(),
+            selector: selector.map(Into::into),
+            values: values.as_object().unwrap().clone(),
+        };
+        let rules = [rule("", Some("tier=1"), json!({"replicas": 5})), rule("edge-3", None, json!({"config": false}))];
+        let objects = render_install(&def, &target, json!({"replicas": 3}).as_object().unwrap(), &rules).unwrap();
+        assert_eq!(objects[0].object.object["data"]["r"], "3", "the install's own values everywhere else");
+        // a: only the first rule changes it. b: the second does, so the first gets an empty
+        // entry — a tier=1 cluster named edge-3 takes the first rule for every object.
+        let a_overrides = &objects[0].overrides;
+        assert_eq!(a_overrides.len(), 1);
+        assert_eq!(a_overrides[0].selector.as_deref(), Some("tier=1"));
+        assert_eq!(a_overrides[0].patches, [OverridePatch::replace("/data/r", json!("5"))]);
+        let b_overrides = &objects[1].overrides;
+        assert_eq!(b_overrides.len(), 2);
+        assert!(b_overrides[0].patches.is_empty());
+        assert_eq!((b_overrides[1].cluster.as_str(), b_overrides[1].selector.as_ref()), ("edge-3", None));
+        assert_eq!(b_overrides[1].patches, [OverridePatch::replace("/data/c", json!("False"))]);
+        // (MiniJinja prints booleans as Python does.)
+
+        // A rule's values are checked as the install's are, and may not change which objects
+        // there are.
+        let err = |rules: &[ValueRule], templates: &[(&str, &str)]| {
+            render_install(&web(templates), &target, &Map::new(), rules).unwrap_err().reason().to_owned()
+        };
+        let bad = err(&[rule("", Some("tier=1"), json!({"replicas": "many"}))], &[("templates/a.yaml", a)]);
+        assert!(bad.starts_with("rule 1 (clusters where tier=1): ") && bad.contains("replicas"), "{bad}");
+        let fewer = err(&[rule("edge-3", None, json!({"config": false}))], &[("templates/deploy.yaml", DEPLOY)]);
+        assert!(fewer.contains("drops [\"ConfigMap team-a/shop-config\"]"), "{fewer}");
+        let unknown = err(&[rule("edge-3", None, json!({"colour": "red"}))], &[("templates/a.yaml", a)]);
+        assert!(unknown.contains("colour"), "{unknown}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Apps through the server (#17 points 1, 2, 4): the catalog, an install reviewed and applied
+//! Apps through the server (#17 points 1–4): the catalog, a tenant's own versions uploaded, an install reviewed and applied
 //! from a form generated from the version's parameters, the install healthy in every cluster
 //! of its project, and the refusals — bad values by field, a viewer, a foreign project, CRDs
 //! from someone short of a tenant admin.
@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use flotilla_testkit::eventually;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, WAIT, ok, refused, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, WAIT, ok, podinfo_archive, refused, spawn_app_with};
 use crate::tenancy::user_with;
 
 /// The id of `app` at `version` in a catalog answer.
@@ -171,4 +171,234 @@ async fn only_those_allowed_install_and_crds_need_a_tenant_admin() {
     assert_eq!(podinfo_fleet["installs"].as_array().unwrap().len(), 1, "the viewer sees the install in their project");
     let gateway_fleet = fleet.as_array().unwrap().iter().find(|a| a["name"] == "gateway-api").unwrap();
     assert!(gateway_fleet["installs"].as_array().unwrap().is_empty(), "but not the workspace's");
+}
+
+fn upload(archive: &str) -> Value {
+    json!({ "archive_base64": archive })
+}
+
+#[tokio::test]
+async fn a_tenant_admin_adds_an_app_version_that_installs_and_upgrades_like_a_built_in_one() {
+    use flotilla_domain::Role;
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let (admin, ws, project) = setup(&app).await;
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    let old = version_id(&catalog, "podinfo", "6.6.3");
+    let install = install_body(&ws, Some(&project), &old, "web", json!({}));
+    let install_id = ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
+
+    let archive = podinfo_archive("6.7.2", |path, text| {
+        if path == "app.yaml" {
+            text.replace("changelog: \"podinfo 6.7.1:", "changelog: \"Ours, on 6.7.1:")
+        } else {
+            text
+        }
+    });
+    // Only a tenant admin adds versions.
+    let editor = user_with(&app, "eddie", Role::ProjectEditor, &project).await;
+    let ws_admin = user_with(&app, "wanda", Role::WorkspaceAdmin, &ws).await;
+    for someone in [&editor, &ws_admin] {
+        let error = refused(app.call_json(someone, "/api/apps/upload-version", &upload(&archive)).await, 403).await;
+        assert!(error["Forbidden"].as_str().unwrap().contains("tenant admin"), "{error}");
+    }
+    let added = ok(app.call_json(&admin, "/api/apps/upload-version", &upload(&archive)).await).await;
+    assert_eq!(added, "podinfo 6.7.2");
+
+    // It is in the catalog as the tenant's own, and the install may move to it.
+    let catalog = app.json(&editor, "/api/apps/catalog", &[("scope", "project")]).await;
+    let podinfo = catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap();
+    let newest = &podinfo["versions"][0];
+    assert_eq!((newest["version"].as_str(), newest["builtin"].as_bool()), (Some("6.7.2"), Some(false)));
+    assert!(newest["changelog"].as_str().unwrap().starts_with("Ours"));
+    let fleet = app.json(&admin, "/api/apps/fleet", &[]).await;
+    let podinfo = fleet.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap();
+    assert_eq!(podinfo["installs"][0]["upgrade"], "6.7.2", "the newest upgrade is the tenant's: {podinfo}");
+    let own = newest["id"].as_str().unwrap().to_owned();
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let log = app.store.audit_log(&tenant, 10).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "catalog.add" && e.target_name == "podinfo 6.7.2"));
+
+    // The same version again, a built-in one, and archives that are not app versions: a
+    // clear reason each, and nothing added.
+    let error = refused(app.call_json(&admin, "/api/apps/upload-version", &upload(&archive)).await, 409).await;
+    assert!(error["Conflict"].as_str().unwrap().contains("Your catalog already has podinfo 6.7.2"), "{error}");
+    let builtin = podinfo_archive("6.7.1", |_, text| text);
+    let error = refused(app.call_json(&admin, "/api/apps/upload-version", &upload(&builtin)).await, 409).await;
+    assert!(error["Conflict"].as_str().unwrap().contains("built-in catalog already has podinfo 6.7.1"), "{error}");
+    let broken = podinfo_archive("6.7.3", |path, text| {
+        if path == "templates/deployment.yaml" { text.replace("{{ install.name }}", "{{ install.name }") } else { text }
+    });
+    let refusals = [
+        (upload(&broken), "templates/deployment.yaml"),
+        (upload("bm90IGEgdGFyIGFyY2hpdmU="), "not a tar archive"),
+        (upload("%%% not base64"), "not base64"),
+        (
+            upload(&podinfo_archive("6.7.3", |path, text| {
+                if path == "app.yaml" { text.replace("scope: project", "scope: workspace") } else { text }
+            })),
+            "scope: project",
+        ),
+    ];
+    for (body, reason) in refusals {
+        let error = refused(app.call_json(&admin, "/api/apps/upload-version", &body).await, 422).await;
+        assert_eq!(error["Invalid"]["field"], "archive", "{error}");
+        assert!(error["Invalid"]["message"].as_str().unwrap().contains(reason), "{reason}: {error}");
+    }
+    let huge = upload(&"A".repeat(flotilla_domain::limits::MAX_LARGE_REQUEST_BYTES + 1));
+    refused(app.call_json(&admin, "/api/apps/upload-version", &huge).await, 413).await;
+    let versions = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    let podinfo = versions.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap();
+    assert_eq!(podinfo["versions"].as_array().unwrap().len(), 3, "6.7.2 alone was added: {podinfo}");
+
+    // Upgrading to it is a rollout like any other, and it installs like any other.
+    let strategy = json!({"soak_seconds": 0, "wave_size": {"unit": "percent", "value": 100}});
+    let start = json!({"input": {"install_ids": [install_id], "to_version_id": own, "strategy": strategy}});
+    let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &start).await).await;
+    eventually("the upgrade to the tenant's version succeeded", WAIT, || async {
+        let r = app.json(&admin, "/api/rollouts/get", &[("id", rollout.as_str().unwrap())]).await;
+        r["summary"]["state"] == "Succeeded"
+    })
+    .await;
+
+    // In use, it stays; a built-in version is never removed; another id is not found.
+    let error =
+        refused(app.call_json(&admin, "/api/apps/remove-version", &json!({"version_id": own})).await, 409).await;
+    assert!(error["Conflict"].as_str().unwrap().contains("1 install runs podinfo 6.7.2"), "{error}");
+    let error =
+        refused(app.call_json(&admin, "/api/apps/remove-version", &json!({"version_id": old})).await, 403).await;
+    assert!(error["Forbidden"].as_str().unwrap().contains("built into Flotilla"), "{error}");
+    refused(app.call_json(&admin, "/api/apps/remove-version", &json!({"version_id": "nope"})).await, 404).await;
+    refused(app.call_json(&editor, "/api/apps/remove-version", &json!({"version_id": own})).await, 403).await;
+
+    // One that nothing uses goes, and leaves the audit log saying so.
+    let spare = podinfo_archive("6.7.9", |_, text| text);
+    ok(app.call_json(&admin, "/api/apps/upload-version", &upload(&spare)).await).await;
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    let spare = version_id(&catalog, "podinfo", "6.7.9");
+    ok(app.call_json(&admin, "/api/apps/remove-version", &json!({"version_id": spare})).await).await;
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    assert!(!catalog.to_string().contains("6.7.9"));
+    let log = app.store.audit_log(&tenant, 10).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "catalog.remove" && e.target_name == "podinfo 6.7.9"));
+}
+
+#[tokio::test]
+async fn per_cluster_values_reach_the_clusters_they_name_or_select_and_follow_relabelling_and_upgrades() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let (admin, ws, project) = setup(&app).await;
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "project")]).await;
+    let (old, new) = (version_id(&catalog, "podinfo", "6.6.3"), version_id(&catalog, "podinfo", "6.7.1"));
+    let with_rules = |rules: Value| {
+        json!({"workspace_id": ws, "project_id": project,
+               "input": {"version_id": old, "name": "web", "values": {"replicas": "2"}, "rules": rules}})
+    };
+    // Bad rules: a clear reason, naming the rule; nothing is installed.
+    for (rules, reason) in [
+        (json!([{"selector": "region in (", "values": {"replicas": "3"}}]), "rule 1: selector `region in (`"),
+        (json!([{"selector": "region=eu", "values": {"replicas": "lots"}}]), "rule 1: replicas"),
+        (json!([{"cluster": "staging-us-2", "values": {"colour": "red"}}]), "rule 1: `colour` is not a parameter"),
+        (json!([{"values": {"replicas": "3"}}]), "rule 1: choose a cluster or give a selector"),
+        (json!([{"selector": "region=eu", "values": {}}]), "sets no value"),
+    ] {
+        let body = with_rules(rules.clone());
+        let error = refused(app.call_json(&admin, "/api/apps/review-install", &body).await, 422).await;
+        assert_eq!(error["Invalid"]["field"], "overrides", "{rules}: {error}");
+        assert!(error["Invalid"]["message"].as_str().unwrap().contains(reason), "{reason}: {error}");
+        refused(app.call_json(&admin, "/api/apps/install", &body).await, 422).await;
+    }
+    let view = app.json(&admin, "/api/projects/view", &[("id", &project)]).await;
+    assert!(view["installs"].as_array().unwrap().is_empty());
+
+    // Three replicas where region=eu, one (and another message) in staging-us-2: the review
+    // shows the Deployment three ways, and the members get just that.
+    let body = with_rules(json!([
+        {"selector": "region=eu", "values": {"replicas": "3"}},
+        {"cluster": "staging-us-2", "values": {"replicas": "1", "message": "the quiet one"}},
+    ]));
+    let review = ok(app.call_json(&admin, "/api/apps/review-install", &body).await).await;
+    let deployments: Vec<&Value> = review["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "Create" && c["diff"].to_string().contains("kind: Deployment"))
+        .collect();
+    assert_eq!(deployments.len(), 3, "three renderings of the Deployment: {review}");
+    let eu: Vec<&str> = deployments.iter().find(|c| c["diff"].to_string().contains("replicas: 3")).unwrap()["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(eu, ["staging-eu-1", "staging-eu-2"]);
+    ok(app.call_json(&admin, "/api/apps/install", &body).await).await;
+    let deployment = "/apis/apps/v1/namespaces/payments/deployments/web";
+    let configmap = "/api/v1/namespaces/payments/configmaps/web-ui";
+    let replicas = |cluster: &'static str| {
+        let app = &app;
+        async move { app.member_object(cluster, deployment).await.map(|d| d["spec"]["replicas"].clone()) }
+    };
+    eventually("every member holds its own replica count", WAIT, || async {
+        [
+            replicas("staging-eu-1").await,
+            replicas("staging-eu-2").await,
+            replicas("staging-us-1").await,
+            replicas("staging-us-2").await,
+        ] == [Some(json!(3)), Some(json!(3)), Some(json!(2)), Some(json!(1))]
+    })
+    .await;
+    let quiet = app.member_object("staging-us-2", configmap).await.unwrap();
+    assert!(quiet.to_string().contains("the quiet one"), "{quiet}");
+    let loud = app.member_object("staging-us-1", configmap).await.unwrap();
+    assert!(!loud.to_string().contains("the quiet one"), "{loud}");
+
+    // A selector follows the labels: staging-us-1 moved to eu takes the eu values.
+    let clusters = app.json(&admin, "/api/fleet/clusters", &[]).await;
+    let moved = clusters.as_array().unwrap().iter().find(|c| c["name"] == "staging-us-1").unwrap();
+    let (id, version) = (moved["id"].as_str().unwrap(), moved["version"].to_string());
+    ok(app
+        .call(
+            &admin,
+            "/api/fleet/set-labels",
+            &[("id", id), ("version", &version), ("labels", "env=staging,region=eu,tier=2")],
+        )
+        .await)
+    .await;
+    eventually("the relabelled cluster takes the eu rule", WAIT, || async {
+        replicas("staging-us-1").await == Some(json!(3))
+    })
+    .await;
+
+    // The project lists the rules with the install; an upgrade keeps them: the new image
+    // everywhere, each cluster's count kept.
+    let view = app.json(&admin, "/api/projects/view", &[("id", &project)]).await;
+    assert_eq!(
+        view["installs"][0]["rules"],
+        json!(["replicas=3 where region=eu", "message=the quiet one, replicas=1 in staging-us-2"])
+    );
+    let install = view["installs"][0]["id"].clone();
+    let start = json!({"input": {"install_ids": [install], "to_version_id": new, "strategy": {"soak_seconds": 0}}});
+    ok(app.call_json(&admin, "/api/rollouts/start", &start).await).await;
+    let image_and_replicas = |cluster: &'static str| {
+        let app = &app;
+        async move {
+            app.member_object(cluster, deployment).await.map(|d| {
+                (
+                    d["spec"]["template"]["spec"]["containers"][0]["image"].as_str().unwrap_or("").to_owned(),
+                    d["spec"]["replicas"].clone(),
+                )
+            })
+        }
+    };
+    eventually("every member on 6.7.1 with its own replica count", WAIT, || async {
+        let mut all = Vec::new();
+        for c in ["staging-eu-1", "staging-us-1", "staging-us-2"] {
+            all.push(image_and_replicas(c).await);
+        }
+        all == [
+            Some(("ghcr.io/stefanprodan/podinfo:6.7.1".to_owned(), json!(3))),
+            Some(("ghcr.io/stefanprodan/podinfo:6.7.1".to_owned(), json!(3))),
+            Some(("ghcr.io/stefanprodan/podinfo:6.7.1".to_owned(), json!(1))),
+        ]
+    })
+    .await;
 }

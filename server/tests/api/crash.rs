@@ -131,7 +131,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
         .collect();
     let home = InstallHome { workspace_id: &ws.id, project: Some((&project.id, "shop")) };
     let values = serde_json::Map::new();
-    let new = NewInstall { version_id: &versions["6.6.3"], name: "podinfo", values: &values };
+    let new = NewInstall { version_id: &versions["6.6.3"], name: "podinfo", values: &values, rules: &[] };
     let install = store.install_app(&tenant, &actor, Clearance::TenantAdmin, home, new).await.unwrap();
 
     let hub = start_hub(dir.path());

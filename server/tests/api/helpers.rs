@@ -97,6 +97,31 @@ pub async fn refused(response: reqwest::Response, status: u16) -> Value {
 }
 
 impl TestApp {
+    /// An object as member cluster `cluster` of the default tenant's demo fleet holds it, read
+    /// over its API with the credentials the hub uses (`path`: `/apis/apps/v1/namespaces/…`);
+    /// `None` when it is not there.
+    pub async fn member_object(&self, cluster: &str, path: &str) -> Option<Value> {
+        let tenant = self.store.tenant_by_slug("default").await.unwrap().unwrap();
+        let listed = self.store.list_clusters(&tenant.id).await.unwrap();
+        let member = listed.iter().find(|c| c.name == cluster).expect("a cluster of the demo fleet");
+        let token = self.store.cluster_token(&tenant.id, &member.id).await.unwrap();
+        let ca = self.demo_ca.as_ref().expect("the demo fleet serves TLS");
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let response = client
+            .get(format!("{}{path}", member.api_server_url))
+            .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 404 {
+            return None;
+        }
+        Some(response.json().await.unwrap())
+    }
+
     /// Stops the server as SIGTERM would, and waits until it has stopped.
     pub async fn stop(mut self) -> tempfile::TempDir {
         drop(self.stop.take());
@@ -155,4 +180,25 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .find(|c| c.starts_with("flotilla_session="))
         .map(str::to_owned)
+}
+
+/// A `.tar.gz` of the built-in podinfo 6.7.1 relabelled as `version` (one a tenant might
+/// build from it), base64-encoded as the upload takes it; `edit` changes its files' texts.
+pub fn podinfo_archive(version: &str, edit: impl Fn(&str, String) -> String) -> String {
+    use base64::Engine as _;
+    let files: Vec<(String, String)> = flotilla_catalog::files()
+        .iter()
+        .filter(|(app, v, _, _)| *app == "podinfo" && *v == "6.7.1")
+        .map(|(_, _, path, text)| {
+            let text = if *path == "app.yaml" {
+                text.replace("version: 6.7.1\n", &format!("version: {version}\n"))
+                    .replace("<6.7.1", &format!("<{version}"))
+            } else {
+                (*text).to_owned()
+            };
+            (format!("podinfo/{version}/{path}"), edit(path, text))
+        })
+        .collect();
+    let archive = flotilla_testkit::app_archive(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+    base64::engine::general_purpose::STANDARD.encode(archive)
 }

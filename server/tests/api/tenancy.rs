@@ -87,6 +87,7 @@ async fn snapshot(app: &TestApp, a: &TenantA) -> Value {
         "people": serde_json::to_value(app.store.list_people(&tenant.id).await.unwrap()).unwrap(),
         "rules": app.store.tenant_detail(&tenant.id).await.unwrap().mappings.len(),
         "installs": app.store.list_installs(&tenant.id, None, None).await.unwrap().len(),
+        "catalog": app.store.catalog(&tenant.id).await.unwrap().iter().map(|v| v.id.clone()).collect::<Vec<_>>(),
         "rollouts": app.store.list_rollouts(&tenant.id).await.unwrap().iter().map(|r| json!([r.id, r.state.as_str()])).collect::<Vec<_>>(),
     })
 }
@@ -110,6 +111,12 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &upgrade).await).await;
     let rollout = rollout.as_str().unwrap().to_owned();
     ok(app.call(&admin, "/api/rollouts/act", &[("id", rollout.as_str()), ("action", "pause")]).await).await;
+    // And an app version of A's own.
+    let archive = json!({"archive_base64": crate::helpers::podinfo_archive("6.7.2", |_, text| text)});
+    ok(app.call_json(&admin, "/api/apps/upload-version", &archive).await).await;
+    let own = ok(app.call(&admin, "/api/apps/catalog", &[("scope", "project")]).await).await;
+    let own = own.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"][0]["id"].clone();
+    let own = own.as_str().unwrap().to_owned();
     let before = snapshot(&app, &a).await;
 
     let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
@@ -182,6 +189,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/apps/install", install.clone()),
         ("/api/rollouts/plan", upgrade.clone()),
         ("/api/rollouts/start", upgrade.clone()),
+        ("/api/apps/remove-version", json!({"version_id": own})),
     ];
     for (endpoint, body) in &jsons {
         let response = app.call_json(&b, endpoint, body).await;
@@ -208,6 +216,21 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let names: Vec<&str> = people.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["gadmin"], "B's own people only");
 
+    // A's own app version is not in B's catalog, and B cannot install it in a project of B's.
+    let catalog = ok(app.call(&b, "/api/apps/catalog", &[("scope", "")]).await).await;
+    assert!(!catalog.to_string().contains(&own) && !catalog.to_string().contains("6.7.2"), "{catalog}");
+    let b_ws = ok(app.call(&b, "/api/workspaces/create", &[("name", "mine"), ("selector", "")]).await).await;
+    let b_ws = b_ws["id"].as_str().unwrap().to_owned();
+    let b_project = ok(app
+        .call(&b, "/api/projects/create", &[("workspace_id", b_ws.as_str()), ("name", "mine"), ("selector", "")])
+        .await)
+    .await;
+    let foreign_version = json!({"workspace_id": b_ws, "project_id": b_project["id"],
+                                 "input": {"version_id": own, "name": "web", "values": {}}});
+    for endpoint in ["/api/apps/review-install", "/api/apps/install"] {
+        let response = app.call_json(&b, endpoint, &foreign_version).await;
+        assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
+    }
     assert_eq!(snapshot(&app, &a).await, before, "tenant A is as it was");
 }
 

@@ -9,13 +9,13 @@ use leptos::prelude::*;
 
 use super::server_fns::{get_catalog, install_app, review_install};
 use crate::AppError;
-use crate::components::styles::INPUT;
+use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{ErrorAlert, FieldError, ReviewStep};
-use crate::model::{CatalogApp, CatalogVersionView, InstallInput};
+use crate::model::{CatalogApp, CatalogVersionView, InstallInput, RuleInput};
 
 /// Fields whose errors show next to an input of this form; others show above the buttons.
 fn is_own_field(field: &str) -> bool {
-    field == "name" || field.starts_with("values.")
+    field == "name" || field == "overrides" || field.starts_with("values.")
 }
 
 /// The install form of a project (`project_id`) or workspace. `installed` is told the new
@@ -80,6 +80,7 @@ fn Form(
     let version_id = RwSignal::new(String::new());
     let name = RwSignal::new(first);
     let values = RwSignal::new(BTreeMap::<String, String>::new());
+    let rows = RwSignal::new(Vec::<RuleRow>::new());
     let version = Memo::new(move |_| versions().into_iter().find(|v| v.id == version_id.get()));
     // A new app picks its newest version and its name; a new version resets the fields to
     // its defaults.
@@ -94,7 +95,12 @@ fn Form(
     let request = StoredValue::new(move || Request {
         workspace_id: workspace_id.clone(),
         project_id: project_id.clone(),
-        input: InstallInput { version_id: version_id.get(), name: name.get().trim().to_owned(), values: values.get() },
+        input: InstallInput {
+            version_id: version_id.get(),
+            name: name.get().trim().to_owned(),
+            values: values.get(),
+            rules: rules_of(&rows.get()),
+        },
     });
     let review = Action::new(move |r: &Request| {
         let r = r.clone();
@@ -145,7 +151,7 @@ fn Form(
             <div>
                 <label for="install-app-name" class="block text-sm font-medium text-slate-700">"App"</label>
                 <select id="install-app-name" class=INPUT prop:value=move || app.get()
-                    on:change=move |ev| { let a = event_target_value(&ev); name.set(a.clone()); app.set(a); }>
+                    on:change=move |ev| { let a = event_target_value(&ev); name.set(a.clone()); rows.set(Vec::new()); app.set(a); }>
                     {apps.with_value(|a| a.iter().map(|a| view! {
                         <option value=a.name.clone()>{a.display_name.clone()}</option>
                     }).collect_view())}
@@ -182,6 +188,7 @@ fn Form(
                 }).collect_view())}
             </div>
         </fieldset>
+        <RuleRows rows version values error />
         <Show when=move || other_error().is_some()>
             <div class="mt-3"><ErrorAlert message=other_error().unwrap_or_default() /></div>
         </Show>
@@ -189,6 +196,106 @@ fn Form(
             disabled=Signal::derive(move || field_problems() > 0 || version_id.get().is_empty())
             on_review=Callback::new(move |()| { review.dispatch(request.with_value(|f| f())); })
             on_apply=Callback::new(move |r| { install.dispatch(r); }) />
+    }
+}
+
+/// One row of the per-cluster values: for a cluster (by name) or the clusters a selector
+/// matches, one parameter's value. Rows for the same target make one rule, in the order
+/// targets first appear.
+#[derive(Clone, Copy)]
+struct RuleRow {
+    key: usize,
+    by_selector: RwSignal<bool>,
+    target: RwSignal<String>,
+    parameter: RwSignal<String>,
+    value: RwSignal<String>,
+}
+
+fn rules_of(rows: &[RuleRow]) -> Vec<RuleInput> {
+    let mut rules: Vec<RuleInput> = Vec::new();
+    for row in rows {
+        let target = row.target.get().trim().to_owned();
+        let (cluster, selector) = if row.by_selector.get() { (String::new(), target) } else { (target, String::new()) };
+        let (parameter, value) = (row.parameter.get(), row.value.get());
+        match rules.iter_mut().find(|r| r.cluster == cluster && r.selector == selector) {
+            Some(rule) => {
+                rule.values.insert(parameter, value);
+            }
+            None => rules.push(RuleInput { cluster, selector, values: BTreeMap::from([(parameter, value)]) }),
+        }
+    }
+    rules
+}
+
+/// The per-cluster values editor (Fleet's target customizations): "3 replicas where
+/// region=eu". A cluster takes the first rule naming or selecting it.
+#[component]
+fn RuleRows(
+    rows: RwSignal<Vec<RuleRow>>,
+    version: Memo<Option<CatalogVersionView>>,
+    values: RwSignal<BTreeMap<String, String>>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let next = StoredValue::new(0usize);
+    let parameters = move || version.get().map(|v| v.parameters).unwrap_or_default();
+    let add = move |_| {
+        let parameter = parameters().first().map(|p| p.name.clone()).unwrap_or_default();
+        let value = values.with(|v| v.get(&parameter).cloned().unwrap_or_default());
+        let key = next.get_value();
+        next.set_value(key + 1);
+        let row = RuleRow {
+            key,
+            by_selector: RwSignal::new(true),
+            target: RwSignal::new(String::new()),
+            parameter: RwSignal::new(parameter),
+            value: RwSignal::new(value),
+        };
+        rows.update(|r| r.push(row));
+    };
+    view! {
+        <fieldset class="mt-4" aria-labelledby="rules-legend" data-testid="install-rules">
+            <legend id="rules-legend" class="text-sm font-medium text-slate-700">"Per-cluster values"</legend>
+            <p class="mt-1 text-xs text-slate-500">
+                "Values for some clusters only, e.g. more replicas where tier=1. A selector follows clusters that \
+                 join or are relabelled later; a cluster takes the first rule that names or selects it."
+            </p>
+            <Show when=move || !rows.with(Vec::is_empty)>
+                <div class="mt-2 space-y-2">
+                    <For each=move || rows.get() key=|r| r.key let:row>
+                        <div class="grid items-end gap-2 md:grid-cols-[10rem_1fr_12rem_1fr_auto]" data-testid="rule-row">
+                            <select class=INPUT aria-label="Applies to"
+                                prop:value=move || if row.by_selector.get() { "selector" } else { "cluster" }
+                                on:change=move |ev| row.by_selector.set(event_target_value(&ev) == "selector")>
+                                <option value="selector">"Clusters where"</option>
+                                <option value="cluster">"Cluster named"</option>
+                            </select>
+                            <input class=INPUT autocomplete="off"
+                                aria-label=move || if row.by_selector.get() { "Label selector" } else { "Cluster name" }
+                                placeholder=move || if row.by_selector.get() { "tier=1" } else { "prod-eu-1" }
+                                prop:value=move || row.target.get() on:input=move |ev| row.target.set(event_target_value(&ev)) />
+                            <select class=INPUT aria-label="Parameter" prop:value=move || row.parameter.get()
+                                on:change=move |ev| row.parameter.set(event_target_value(&ev))>
+                                {move || parameters().into_iter().map(|p| {
+                                    let selected = p.name == row.parameter.get_untracked();
+                                    let label = p.label().to_owned();
+                                    view! { <option value=p.name.clone() selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                            <input class=INPUT autocomplete="off" aria-label="Value"
+                                prop:value=move || row.value.get() on:input=move |ev| row.value.set(event_target_value(&ev)) />
+                            <button type="button" class="px-2 py-2 text-sm text-red-700 hover:underline"
+                                on:click=move |_| rows.update(|r| r.retain(|x| x.key != row.key))>
+                                "Remove"
+                            </button>
+                        </div>
+                    </For>
+                </div>
+            </Show>
+            <FieldError error field="overrides" />
+            <button type="button" class=format!("mt-2 {BUTTON_SECONDARY}") data-testid="add-rule" on:click=add>
+                "Add a per-cluster value"
+            </button>
+        </fieldset>
     }
 }
 

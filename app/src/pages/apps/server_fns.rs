@@ -43,19 +43,35 @@ pub async fn install_app(
     crate::error::with_status(ssr::install(workspace_id, project_id, input).await)
 }
 
+/// Adds an app version of the tenant's own from an archive of the catalog's layout
+/// (`app.yaml`, `templates/*.yaml`, optional `README.md`; a `.tar.gz`), sent base64-encoded.
+/// Tenant admins only; the version is seen by the tenant alone. Returns the app's name and
+/// version as added (`podinfo 6.7.2`).
+#[server(endpoint = "apps/upload-version", input = Json)]
+pub async fn upload_app_version(archive_base64: String) -> Result<String, AppError> {
+    crate::error::with_status(ssr::upload(archive_base64).await)
+}
+
+/// Removes an app version the tenant added (not a built-in one, nor one still installed).
+#[server(endpoint = "apps/remove-version", input = Json)]
+pub async fn remove_app_version(version_id: String) -> Result<(), AppError> {
+    crate::error::with_status(ssr::remove_version(version_id).await)
+}
+
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use std::collections::BTreeMap;
 
     use flotilla_domain::Level;
-    use flotilla_domain::catalog::{AppScope, Parameter};
+    use flotilla_domain::catalog::{AppScope, Parameter, ValueRule};
     use flotilla_store::{CatalogVersion, InstallRecord, NewInstall, ResourceHome, ResourceSpec, Store};
     use serde_json::{Map, Value};
 
     use crate::AppError;
     use crate::backend::{Home, Shown, actor, app_state, home_of, matching, require_caller, secret_keys_of};
     use crate::model::{
-        AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review, VersionChoice,
+        AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review, RuleInput,
+        VersionChoice,
     };
 
     fn scope_of(text: &str) -> Option<AppScope> {
@@ -105,6 +121,26 @@ pub(crate) mod ssr {
         Ok(group(store.catalog(&user.tenant_id).await?, scope_of(scope.trim())))
     }
 
+    pub async fn upload(archive_base64: String) -> Result<String, AppError> {
+        use base64::Engine as _;
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(archive_base64.trim()).map_err(|_| {
+            AppError::Invalid { field: "archive".into(), message: "the file did not arrive whole (not base64)".into() }
+        })?;
+        let definition = flotilla_domain::catalog::read_archive(&bytes)?;
+        let store = app_state()?.store;
+        store.add_app_version(&user.tenant_id, &actor(&user), &definition).await?;
+        Ok(format!("{} {}", definition.meta.name, definition.meta.version))
+    }
+
+    pub async fn remove_version(version_id: String) -> Result<(), AppError> {
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let store = app_state()?.store;
+        Ok(store.remove_app_version(&user.tenant_id, &actor(&user), version_id.trim()).await?)
+    }
+
     /// An install as lists show it, with the versions it may move to; `None` if its version
     /// is not in `catalog`.
     fn install_view(catalog: &[CatalogVersion], install: InstallRecord) -> Option<InstallView> {
@@ -115,7 +151,23 @@ pub(crate) mod ssr {
             .filter(|v| v.definition.meta.name == meta.name && v.definition.meta.upgrades(&meta.version))
             .collect();
         upgrades.sort_by(|a, b| b.definition.meta.version.cmp(&a.definition.meta.version));
+        let rules = install
+            .rules
+            .iter()
+            .map(|rule| {
+                let values: Vec<String> = rule
+                    .values
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                    .collect();
+                match &rule.selector {
+                    Some(selector) => format!("{} where {selector}", values.join(", ")),
+                    None => format!("{} in {}", values.join(", "), rule.cluster),
+                }
+            })
+            .collect();
         Some(InstallView {
+            rules,
             id: install.id,
             name: install.name,
             app_name: install.app_name,
@@ -165,6 +217,7 @@ pub(crate) mod ssr {
                         version: v.version,
                         changelog: v.changelog,
                         rollback_safe: v.rollback_safe,
+                        builtin: v.builtin,
                     })
                     .collect(),
                 installs: Vec::new(),
@@ -218,6 +271,30 @@ pub(crate) mod ssr {
         Ok(values)
     }
 
+    /// The form's per-cluster rules, their values checked by parameter; errors name the
+    /// `overrides` field and the rule.
+    fn rules_of(parameters: &[Parameter], rules: &[RuleInput]) -> Result<Vec<ValueRule>, AppError> {
+        rules
+            .iter()
+            .enumerate()
+            .map(|(n, rule)| {
+                let values = values_of(parameters, &rule.values).map_err(|e| match e {
+                    AppError::Invalid { field, message } => {
+                        let name = field.strip_prefix("values.").map(|p| format!("{p} ")).unwrap_or_default();
+                        AppError::Invalid {
+                            field: "overrides".into(),
+                            message: format!("rule {}: {name}{message}", n + 1),
+                        }
+                    }
+                    other => other,
+                })?;
+                let selector = rule.selector.trim();
+                let selector = (!selector.is_empty()).then(|| selector.to_owned());
+                Ok(ValueRule { cluster: rule.cluster.trim().to_owned(), selector, values })
+            })
+            .collect()
+    }
+
     /// The install's objects as new resources of `home`, each checked as adding it by hand
     /// would be, with the values the form sent.
     async fn planned(
@@ -228,14 +305,15 @@ pub(crate) mod ssr {
     ) -> Result<Vec<ResourceSpec>, AppError> {
         let version = store.catalog_version(tenant_id, &input.version_id).await?;
         let values = values_of(&version.definition.meta.parameters, &input.values)?;
+        let rules = rules_of(&version.definition.meta.parameters, &input.rules)?;
         let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
         let at = ResourceHome { workspace_id: &home.workspace_id, project };
-        let objects = flotilla_store::render_for(&version.definition, at, input.name.trim(), &values)?;
+        let objects = flotilla_store::render_for(&version.definition, at, input.name.trim(), &values, &rules)?;
         let clearance = home.clearance()?;
         let specs = objects
             .into_iter()
             .map(|o| {
-                let spec = ResourceSpec::new(o.object);
+                let spec = ResourceSpec::from(o);
                 flotilla_store::check_new(&spec, home.scope(), clearance)?;
                 Ok(spec)
             })
@@ -272,9 +350,10 @@ pub(crate) mod ssr {
         // The store renders and checks every object as it installs (the review did the same).
         let version = store.catalog_version(&user.tenant_id, &input.version_id).await?;
         let values = values_of(&version.definition.meta.parameters, &input.values)?;
+        let rules = rules_of(&version.definition.meta.parameters, &input.rules)?;
         let project = home.project.as_ref().map(|(id, name)| (id.as_str(), name.as_str()));
         let at = ResourceHome { workspace_id: &home.workspace_id, project };
-        let new = NewInstall { version_id: &version.id, name: input.name.trim(), values: &values };
+        let new = NewInstall { version_id: &version.id, name: input.name.trim(), values: &values, rules: &rules };
         Ok(store.install_app(&user.tenant_id, &actor(&user), home.clearance()?, at, new).await?)
     }
 }

@@ -76,6 +76,11 @@ pub(super) fn InstallRows(
                 {upgrade.map(|(text, href)| view! {
                     <a class="ml-2 text-xs font-normal text-sky-700 hover:underline" data-testid="upgrade-available" href=href>{text}</a>
                 })}
+                {(!install.rules.is_empty()).then(|| view! {
+                    <p class="ml-4 mt-1 text-xs font-normal text-slate-600" data-testid="install-rules">
+                        {format!("Per-cluster values: {}", install.rules.join("; "))}
+                    </p>
+                })}
             </th>
             <For each=move || clusters.get() key=|c| c.id.clone() let:c>
                 {

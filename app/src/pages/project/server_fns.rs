@@ -313,6 +313,7 @@ mod ssr {
             }
             (false, false) => spec.overrides.push(ClusterOverride {
                 cluster: override_cluster.to_owned(),
+                selector: None,
                 patches: overridden
                     .into_iter()
                     .map(|(k, v)| OverridePatch::add(format!("/data/{}", escape_pointer(&k)), Value::String(v)))

@@ -91,9 +91,12 @@ mod ssr {
     use crate::backend::{Caller, Home, Shown, actor, app_state, cluster_ref, home_of, masked, require_caller};
     use crate::model::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView, StatusView};
 
+    /// The editor's rows: the overrides by cluster name. Those by selector (an app install's
+    /// per-cluster values) are the install's, kept as they are by an edit.
     fn rows_of(overrides: &[ClusterOverride]) -> Vec<OverrideRow> {
         overrides
             .iter()
+            .filter(|o| o.selector.is_none())
             .flat_map(|o| {
                 o.patches.iter().map(|p| OverrideRow {
                     cluster: o.cluster.clone(),
@@ -131,7 +134,7 @@ mod ssr {
             };
             match out.iter_mut().find(|o| o.cluster == cluster) {
                 Some(o) => o.patches.push(patch),
-                None => out.push(ClusterOverride { cluster: cluster.to_owned(), patches: vec![patch] }),
+                None => out.push(ClusterOverride { cluster: cluster.to_owned(), selector: None, patches: vec![patch] }),
             }
         }
         Ok(out)
@@ -241,7 +244,9 @@ mod ssr {
         if let (Some(values), Some(obj)) = (&values, template.as_object_mut()) {
             obj.insert("data".into(), json!(values));
         }
-        let overrides = overrides_of(&template, &edit.overrides)?;
+        let mut overrides: Vec<ClusterOverride> =
+            stored.spec.overrides.iter().filter(|o| o.selector.is_some()).cloned().collect();
+        overrides.extend(overrides_of(&template, &edit.overrides)?);
         let spec = ResourceSpec {
             template,
             placement: edit.placement.clone(),
