@@ -37,7 +37,7 @@ test("Kafka is installed in a project from a form made from its parameters and b
   await expect(row).toContainText("5 resources");
   await expect(row.getByRole("link", { name: "Upgrade to 3.9.0…" })).toHaveAttribute("href", /^\/apps\?upgrade=.*#app-kafka$/);
   await expect(page.getByTestId("app-health").filter({ hasText: "Healthy" })).toHaveCount(4, { timeout: 60_000 });
-  await row.getByRole("button").click();
+  await row.getByRole("button", { expanded: false }).click();
   await expect(page.getByTestId("matrix-row").filter({ hasText: "StatefulSet/kafka" })).toContainText("Healthy 3/3");
   await page.screenshot({ path: "test-results/app-installed.png", fullPage: true });
 
@@ -80,7 +80,7 @@ test("an uploaded app version installs with per-cluster values", async ({ page }
   await page.screenshot({ path: "test-results/app-uploaded.png", fullPage: true });
 
   // Installed in a staging project with three replicas where region=eu.
-  const { form } = await stagingProjectApps(page, `site-${Date.now() % 100000}`);
+  const { project, form } = await stagingProjectApps(page, `site-${Date.now() % 100000}`);
   await form.getByLabel("App", { exact: true }).selectOption({ label: "podinfo" });
   await form.getByLabel("Version").selectOption({ label: "6.7.2 (app 6.7.1) · your tenant's" });
   await form.getByRole("button", { name: "Add a per-cluster value" }).click();
@@ -101,7 +101,7 @@ test("an uploaded app version installs with per-cluster values", async ({ page }
   const row = page.getByTestId("install-row").filter({ hasText: "podinfo 6.7.2" });
   await expect(row.getByTestId("install-rules")).toHaveText("Per-cluster values: replicas=3 where region=eu");
   await expect(page.getByTestId("app-health").filter({ hasText: "Healthy" })).toHaveCount(4, { timeout: 60_000 });
-  await row.getByRole("button").click();
+  await row.getByRole("button", { expanded: false }).click();
   const deployment = page.getByTestId("matrix-row").filter({ hasText: "Deployment/podinfo" });
   await expect(deployment.getByText("Healthy 3/3")).toHaveCount(2);
   await expect(deployment.getByText("Healthy 2/2")).toHaveCount(2);
@@ -112,4 +112,18 @@ test("an uploaded app version installs with per-cluster values", async ({ page }
   await hydrated(page);
   await podinfo.getByRole("button", { name: "Remove version 6.7.2" }).click();
   await expect(podinfo.getByRole("alert")).toContainText("1 install runs podinfo 6.7.2");
+
+  // Uninstalled from its project after a review, the version can go.
+  await page.goto(`/projects/${project.id}`);
+  await hydrated(page);
+  await page.getByTestId("install-row").filter({ hasText: "podinfo 6.7.2" }).getByRole("button", { name: "Uninstall…" }).click();
+  const removal = page.getByRole("region", { name: "Uninstall podinfo" });
+  await expect(removal.getByTestId("review-summary")).toContainText("deleted from 4 clusters");
+  await page.screenshot({ path: "test-results/app-uninstall-review.png", fullPage: true });
+  await removal.getByRole("button", { name: "Uninstall", exact: true }).click();
+  await expect(page.getByTestId("install-row")).toHaveCount(0);
+  await page.goto("/apps");
+  await hydrated(page);
+  await podinfo.getByRole("button", { name: "Remove version 6.7.2" }).click();
+  await expect(podinfo.getByTestId("own-versions")).toHaveCount(0);
 });

@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use sqlx::SqliteConnection;
 
 use crate::changes::{Actor, Change};
-use crate::resources::{ResourceHome, ResourceSpec};
-use crate::workspaces::audit;
+use crate::resources::{DeletionPolicy, ResourceHome, ResourceSpec, mark_deleted, resource_row};
+use crate::workspaces::{audit, last_actor};
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// One app version of the catalog a tenant sees.
@@ -369,6 +369,55 @@ impl Store {
             self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
         }
         Ok(id)
+    }
+
+    /// Uninstalls `id`, if nobody changed it since `expected_version`: its resources are
+    /// deleted — the engine removes their objects from the members, or leaves them there
+    /// unmanaged for [`DeletionPolicy::Orphan`] — and the install goes, in one transaction
+    /// with its audit row. Each resource needs the clearance removing it by hand would (a
+    /// workspace app's CRDs a tenant admin's); one refusal uninstalls nothing. Refused while a
+    /// rollout moves the install.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn uninstall_app(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        id: &str,
+        expected_version: i64,
+        policy: DeletionPolicy,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        let install = install_in(&mut tx, tenant_id, id).await?;
+        if install.version != expected_version {
+            return Err(Error::Stale { what: "install", by: last_actor(&mut tx, tenant_id, id).await? });
+        }
+        let now = now_ms();
+        for resource_id in &install.resource_ids {
+            crate::resources::refuse_if_held(&mut tx, resource_id).await?;
+            let current = resource_row(&mut tx, tenant_id, resource_id).await?;
+            if current.deleted {
+                continue;
+            }
+            self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+            mark_deleted(&mut tx, tenant_id, resource_id, policy, now).await?;
+        }
+        sqlx::query("DELETE FROM app_installs WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(tenant_id, actor, "app.uninstall", id, &install.name)
+            .detail(serde_json::json!({
+                "app": install.app_name, "resources": install.resource_ids.len(), "policy": policy.as_str(),
+            }))
+            .insert(&mut tx)
+            .await?;
+        tx.commit().await?;
+        for resource_id in install.resource_ids {
+            self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
+        }
+        Ok(())
     }
 
     /// The installs of a tenant, or of one workspace or project, by name.

@@ -435,16 +435,7 @@ impl Store {
             );
         }
         self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
-        sqlx::query(
-            "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \
-             version = version + 1 WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(now_ms())
-        .bind(policy.as_str())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        mark_deleted(&mut tx, tenant_id, id, policy, now_ms()).await?;
         let name = format!("{} {}", current.kind, current.name);
         audit(tenant_id, actor, "resource.delete", id, &name)
             .detail(serde_json::json!({ "policy": policy.as_str() }))
@@ -676,6 +667,28 @@ pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Res
         .into()),
         None => Ok(()),
     }
+}
+
+/// Marks resource `id` deleted with `policy`, inside the caller's transaction: the engine
+/// then removes (or orphans) its objects and purges the row.
+pub(crate) async fn mark_deleted(
+    conn: &mut SqliteConnection,
+    tenant_id: &str,
+    id: &str,
+    policy: DeletionPolicy,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE federated_resources SET deleted_at = $1, updated_at = $1, deletion_policy = $2, \
+         version = version + 1 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(now)
+    .bind(policy.as_str())
+    .bind(tenant_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Resource `id`, to be changed by hand: if it is not deleted, nobody changed it since

@@ -13,3 +13,8 @@ pub const BUTTON_PRIMARY: &str = "rounded-md bg-sky-700 px-4 py-2 text-sm font-s
 pub const BUTTON_SECONDARY: &str = "rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-medium \
     text-slate-700 shadow-sm hover:bg-slate-50 focus-visible:outline focus-visible:outline-2 \
     focus-visible:outline-offset-2 focus-visible:outline-sky-600";
+
+/// A button that starts removing something (it opens a review; the red button is after it).
+pub const DANGER_SECONDARY: &str = "rounded-md border border-red-300 bg-white px-4 py-2 text-sm font-medium text-red-700 \
+                                    shadow-sm hover:bg-red-50 focus-visible:outline focus-visible:outline-2 \
+                                    focus-visible:outline-red-600";

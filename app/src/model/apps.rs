@@ -70,6 +70,9 @@ pub struct InstallView {
     /// Its per-cluster values in words, in order (`replicas=3 where region=eu`).
     #[serde(default)]
     pub rules: Vec<String>,
+    /// The install's version for optimistic concurrency (uninstalling names it).
+    #[serde(default)]
+    pub row_version: i64,
 }
 
 /// One app across the tenant's fleet, for the Apps page.

@@ -376,7 +376,7 @@ fn Project(
                 </thead>
                 <tbody class="divide-y divide-slate-100">
                     <For each=install_rows key=|(i, _)| i.id.clone() let:row>
-                        <InstallRows install=row.0 resources=row.1 clusters=visible cells />
+                        <InstallRows install=row.0 resources=row.1 clusters=visible cells can_edit=level.can_edit() reload />
                     </For>
                     <For each=shown_resources key=|r| r.id.clone() let:r>
                         <MatrixRow r clusters=visible cells />

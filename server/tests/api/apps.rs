@@ -154,7 +154,13 @@ async fn only_those_allowed_install_and_crds_need_a_tenant_admin() {
     let error = refused(app.call_json(&ws_admin, "/api/apps/review-install", &crds).await, 403).await;
     assert!(error["Forbidden"].as_str().unwrap().contains("needs a tenant admin"), "{error}");
     refused(app.call_json(&ws_admin, "/api/apps/install", &crds).await, 403).await;
-    ok(app.call_json(&admin, "/api/apps/install", &crds).await).await;
+    let gateway_install = ok(app.call_json(&admin, "/api/apps/install", &crds).await).await;
+    // Nor is removing them: uninstalling takes what deleting each object by hand would.
+    let uninstall = [("install_id", gateway_install.as_str().unwrap()), ("version", "1"), ("orphan", "false")];
+    let error = refused(app.call(&ws_admin, "/api/apps/uninstall", &uninstall).await, 403).await;
+    assert!(error["Forbidden"].as_str().unwrap().contains("tenant admin"), "{error}");
+    let review = [("install_id", gateway_install.as_str().unwrap()), ("orphan", "false")];
+    refused(app.call(&ws_admin, "/api/apps/review-uninstall", &review).await, 403).await;
 
     // The GatewayClass waits for its CRD, then lands in the workspace's four clusters.
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
@@ -400,5 +406,114 @@ async fn per_cluster_values_reach_the_clusters_they_name_or_select_and_follow_re
             Some(("ghcr.io/stefanprodan/podinfo:6.7.1".to_owned(), json!(1))),
         ]
     })
+    .await;
+}
+
+#[tokio::test]
+async fn an_uninstall_is_reviewed_then_removes_every_object_from_the_members_in_one_change() {
+    use flotilla_domain::Role;
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let (admin, ws, project) = setup(&app).await;
+    let catalog = app.json(&admin, "/api/apps/catalog", &[("scope", "")]).await;
+    let (old, new) = (version_id(&catalog, "podinfo", "6.6.3"), version_id(&catalog, "podinfo", "6.7.1"));
+    let install = ok(app
+        .call_json(&admin, "/api/apps/install", &install_body(&ws, Some(&project), &old, "web", json!({})))
+        .await)
+    .await;
+    let install = install.as_str().unwrap().to_owned();
+    let deployment = "/apis/apps/v1/namespaces/payments/deployments/web";
+    eventually("podinfo in the members", WAIT, || async {
+        app.member_object("staging-eu-1", deployment).await.is_some()
+    })
+    .await;
+
+    // The review: each of the three objects deleted from the four clusters; nothing changes.
+    let review = ok(app
+        .call(&admin, "/api/apps/review-uninstall", &[("install_id", install.as_str()), ("orphan", "false")])
+        .await)
+    .await;
+    let changes = review["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 3, "{review}");
+    assert!(changes.iter().all(|c| c["kind"] == "Delete" && c["clusters"].as_array().unwrap().len() == 4), "{review}");
+    let kept = ok(app
+        .call(&admin, "/api/apps/review-uninstall", &[("install_id", install.as_str()), ("orphan", "true")])
+        .await)
+    .await;
+    assert!(kept["changes"].as_array().unwrap().iter().all(|c| c["kind"] == "Unchanged"), "{kept}");
+
+    // Refusals: a viewer; a stale version; a rollout moving it. Nothing is removed.
+    let viewer = user_with(&app, "vera", Role::ProjectViewer, &project).await;
+    refused(
+        app.call(
+            &viewer,
+            "/api/apps/uninstall",
+            &[("install_id", install.as_str()), ("version", "1"), ("orphan", "false")],
+        )
+        .await,
+        403,
+    )
+    .await;
+    refused(
+        app.call(
+            &admin,
+            "/api/apps/uninstall",
+            &[("install_id", install.as_str()), ("version", "7"), ("orphan", "false")],
+        )
+        .await,
+        409,
+    )
+    .await;
+    let slow = json!({"soak_seconds": 600, "wave_size": {"unit": "percent", "value": 100}});
+    let start = json!({"input": {"install_ids": [install], "to_version_id": new, "strategy": slow}});
+    let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &start).await).await;
+    let view = app.json(&admin, "/api/projects/view", &[("id", &project)]).await;
+    let version = view["installs"][0]["row_version"].to_string();
+    let error = refused(
+        app.call(
+            &admin,
+            "/api/apps/uninstall",
+            &[("install_id", install.as_str()), ("version", &version), ("orphan", "false")],
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert!(error["Invalid"]["message"].as_str().unwrap().contains("is moving it across the fleet"), "{error}");
+    ok(app.call(&admin, "/api/rollouts/act", &[("id", rollout.as_str().unwrap()), ("action", "abort")]).await).await;
+    eventually("the rollout ended", WAIT, || async {
+        let r = app.json(&admin, "/api/rollouts/get", &[("id", rollout.as_str().unwrap())]).await;
+        r["summary"]["finished_at"].is_number()
+    })
+    .await;
+
+    // Uninstalled: gone from the project, the audit log says so, and from every member.
+    let view = app.json(&admin, "/api/projects/view", &[("id", &project)]).await;
+    let version = view["installs"][0]["row_version"].to_string();
+    ok(app
+        .call(
+            &admin,
+            "/api/apps/uninstall",
+            &[("install_id", install.as_str()), ("version", &version), ("orphan", "false")],
+        )
+        .await)
+    .await;
+    let view = app.json(&admin, "/api/projects/view", &[("id", &project)]).await;
+    assert!(view["installs"].as_array().unwrap().is_empty(), "{view}");
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let log = app.store.audit_log(&tenant, 5).await.unwrap();
+    assert!(log.iter().any(|e| e.action == "app.uninstall" && e.target_name == "web"));
+    eventually("podinfo gone from the members", WAIT, || async {
+        for cluster in ["staging-eu-1", "staging-eu-2", "staging-us-1", "staging-us-2"] {
+            if app.member_object(cluster, deployment).await.is_some() {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    refused(
+        app.call(&admin, "/api/apps/review-uninstall", &[("install_id", install.as_str()), ("orphan", "false")]).await,
+        404,
+    )
     .await;
 }

@@ -170,6 +170,11 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/people/set-disabled", vec![("id", a.person.as_str()), ("disabled", "true")]),
         ("/api/tenants/add-mapping", vec![("id", tenant), ("group", "g"), ("role", "tenant_admin"), ("scope_id", "")]),
         ("/api/tenants/remove-mapping", vec![("id", tenant), ("mapping_id", "any")]),
+        ("/api/apps/review-uninstall", vec![("install_id", install_id.as_str().unwrap()), ("orphan", "false")]),
+        (
+            "/api/apps/uninstall",
+            vec![("install_id", install_id.as_str().unwrap()), ("version", "1"), ("orphan", "false")],
+        ),
         ("/api/rollouts/get", vec![("id", rollout.as_str())]),
         ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "resume")]),
         ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "abort")]),

@@ -43,6 +43,20 @@ pub async fn install_app(
     crate::error::with_status(ssr::install(workspace_id, project_id, input).await)
 }
 
+/// What uninstalling would do in each cluster: every object of the install removed (or, with
+/// `orphan`, left there unmanaged). Nothing is saved.
+#[server(endpoint = "apps/review-uninstall")]
+pub async fn review_uninstall(install_id: String, orphan: bool) -> Result<Review, AppError> {
+    crate::error::with_status(ssr::review_uninstall(install_id, orphan).await)
+}
+
+/// Uninstalls an app, if the install is still at `version`: its resources are deleted from
+/// every cluster (or, with `orphan`, left there unmanaged).
+#[server(endpoint = "apps/uninstall")]
+pub async fn uninstall_app(install_id: String, version: i64, orphan: bool) -> Result<(), AppError> {
+    crate::error::with_status(ssr::uninstall(install_id, version, orphan).await)
+}
+
 /// Adds an app version of the tenant's own from an archive of the catalog's layout
 /// (`app.yaml`, `templates/*.yaml`, optional `README.md`; a `.tar.gz`), sent base64-encoded.
 /// Tenant admins only; the version is seen by the tenant alone. Returns the app's name and
@@ -64,11 +78,13 @@ pub(crate) mod ssr {
 
     use flotilla_domain::Level;
     use flotilla_domain::catalog::{AppScope, Parameter, ValueRule};
-    use flotilla_store::{CatalogVersion, InstallRecord, NewInstall, ResourceHome, ResourceSpec, Store};
+    use flotilla_store::{
+        CatalogVersion, DeletionPolicy, InstallRecord, NewInstall, ResourceHome, ResourceSpec, Store,
+    };
     use serde_json::{Map, Value};
 
     use crate::AppError;
-    use crate::backend::{Home, Shown, actor, app_state, home_of, matching, require_caller, secret_keys_of};
+    use crate::backend::{Caller, Home, Shown, actor, app_state, home_of, matching, require_caller, secret_keys_of};
     use crate::model::{
         AppFleet, CatalogApp, CatalogVersionView, InstallInput, InstallPlace, InstallView, Review, RuleInput,
         VersionChoice,
@@ -121,6 +137,40 @@ pub(crate) mod ssr {
         Ok(group(store.catalog(&user.tenant_id).await?, scope_of(scope.trim())))
     }
 
+    /// Install `id` and its home, if the caller may change resources there.
+    async fn install_home(user: &Caller, store: &Store, id: &str) -> Result<(InstallRecord, Home), AppError> {
+        let install = store.get_install(&user.tenant_id, id).await?;
+        let home = home_of(store, user, &install.workspace_id, install.project_id.as_deref(), Level::Edit).await?;
+        Ok((install, home))
+    }
+
+    pub async fn review_uninstall(install_id: String, orphan: bool) -> Result<Review, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let (install, home) = install_home(&user, &store, &install_id).await?;
+        let mut changes = Vec::new();
+        for id in &install.resource_ids {
+            let stored = store.resource_revision(&user.tenant_id, id, None).await?;
+            if stored.record.deleted {
+                continue;
+            }
+            // Removing (or leaving unmanaged) takes the clearance the content needs.
+            flotilla_store::check_removal(&stored.spec.template, home.scope(), home.clearance()?)?;
+            let before = Shown::new(&stored.spec, stored.secret_values.as_ref(), None)?;
+            let after = orphan.then_some(&before);
+            changes.extend(home.review(Some(&before), after)?.changes);
+        }
+        Ok(Review { changes })
+    }
+
+    pub async fn uninstall(install_id: String, version: i64, orphan: bool) -> Result<(), AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let (_, home) = install_home(&user, &store, &install_id).await?;
+        let policy = if orphan { DeletionPolicy::Orphan } else { DeletionPolicy::Delete };
+        Ok(store.uninstall_app(&user.tenant_id, &actor(&user), home.clearance()?, &install_id, version, policy).await?)
+    }
+
     pub async fn upload(archive_base64: String) -> Result<String, AppError> {
         use base64::Engine as _;
         let user = require_caller().await?;
@@ -168,6 +218,7 @@ pub(crate) mod ssr {
             .collect();
         Some(InstallView {
             rules,
+            row_version: install.version,
             id: install.id,
             name: install.name,
             app_name: install.app_name,

@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::StatusBadge;
+use crate::components::{RemovalPanel, StatusBadge};
 use crate::model::{AppHealth, ClusterRef, InstallView, ResourceRow};
+use crate::pages::apps::server_fns::{review_uninstall, uninstall_app};
 
 use super::Cells;
 
@@ -53,8 +54,26 @@ pub(super) fn InstallRows(
     resources: Vec<ResourceRow>,
     clusters: Memo<Vec<ClusterRef>>,
     cells: RwSignal<Cells>,
+    /// The caller may change the project's resources (and so uninstall).
+    can_edit: bool,
+    /// Bumped to read the project again (after an uninstall).
+    reload: RwSignal<u32>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    let uninstalling = RwSignal::new(false);
+    let orphan = RwSignal::new(false);
+    let (install_id, row_version) = (install.id.clone(), install.row_version);
+    let review = Action::new({
+        let id = install_id.clone();
+        move |orphan: &bool| review_uninstall(id.clone(), *orphan)
+    });
+    let remove = Action::new(move |orphan: &bool| uninstall_app(install_id.clone(), row_version, *orphan));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let title = format!("Uninstall {}", install.name);
     let ids = StoredValue::new(install.resource_ids.clone());
     let label = format!("{} — {} {}", install.name, install.display_name, install.version);
     // Upgraded from the Apps page, with this install chosen (one rollout for it alone).
@@ -75,6 +94,12 @@ pub(super) fn InstallRows(
                 <span class="ml-2 text-xs font-normal text-slate-500">{crate::words::count(count, "resource")}</span>
                 {upgrade.map(|(text, href)| view! {
                     <a class="ml-2 text-xs font-normal text-sky-700 hover:underline" data-testid="upgrade-available" href=href>{text}</a>
+                })}
+                {can_edit.then(|| view! {
+                    <button type="button" class="ml-2 text-xs font-normal text-red-700 hover:underline" data-testid="uninstall"
+                        on:click=move |_| uninstalling.set(true)>
+                        "Uninstall…"
+                    </button>
                 })}
                 {(!install.rules.is_empty()).then(|| view! {
                     <p class="ml-4 mt-1 text-xs font-normal text-slate-600" data-testid="install-rules">
@@ -108,6 +133,16 @@ pub(super) fn InstallRows(
                 }
             </For>
         </tr>
+        <Show when=move || uninstalling.get()>
+            <tr>
+                <td colspan=move || clusters.with(Vec::len) + 1 class="px-4 py-3">
+                    <div class="max-w-3xl">
+                        <RemovalPanel title=title.clone() labels=("Uninstall", "Uninstalling…") orphan review remove
+                            on_cancel=Callback::new(move |()| uninstalling.set(false)) />
+                    </div>
+                </td>
+            </tr>
+        </Show>
         <Show when=move || open.get()>
             {resources.get_value().into_iter().map(|r| view! { <MatrixRow r clusters cells nested=true /> }).collect_view()}
         </Show>

@@ -92,17 +92,41 @@ pub fn StrategyFields(form: RwSignal<StrategyForm>) -> impl IntoView {
             </div>
         }
     };
-    view! {
+    // A `<select>` of `(value, text)` options, bound like `field`; without `id`, `label` is
+    // its accessible name alone (it sits beside another input under that one's label).
+    let choice = move |label: &'static str,
+                       id: Option<&'static str>,
+                       options: &'static [(&'static str, &'static str)],
+                       get: fn(&StrategyForm) -> String,
+                       set: fn(&mut StrategyForm, String)| {
+        let select = view! {
+            <select id=id aria-label=id.is_none().then_some(label) class=INPUT prop:value=move || form.with(get)
+                on:change=move |ev| form.update(|f| set(f, event_target_value(&ev)))>
+                {options.iter().map(|(value, text)| view! { <option value=*value>{*text}</option> }).collect_view()}
+            </select>
+        };
+        match id {
+            Some(id) => view! {
                 <div>
-                    <label for="upgrade-canary" class="block text-xs font-medium text-slate-700">"Canary"</label>
-                    <select id="upgrade-canary" class=INPUT prop:value=move || form.with(|f| f.canary.clone())
-                        on:change=move |ev| form.update(|f| f.canary = event_target_value(&ev))>
-                        <option value="first">"the first cluster"</option>
-                        <option value="names">"clusters by name"</option>
-                        <option value="selector">"clusters by selector"</option>
-                        <option value="none">"no canary"</option>
-                    </select>
+                    <label for=id class="block text-xs font-medium text-slate-700">{label}</label>
+                    {select}
                 </div>
+            }
+            .into_any(),
+            None => select.into_any(),
+        }
+    };
+    const CANARY: &[(&str, &str)] = &[
+        ("first", "the first cluster"),
+        ("names", "clusters by name"),
+        ("selector", "clusters by selector"),
+        ("none", "no canary"),
+    ];
+    const UNITS: &[(&str, &str)] = &[("percent", "%"), ("clusters", "clusters")];
+    const APPROVAL: &[(&str, &str)] =
+        &[("never", "none"), ("after_canary", "after the canary"), ("between_waves", "between waves")];
+    view! {
+                {choice("Canary", Some("upgrade-canary"), CANARY, |f| f.canary.clone(), |f, v| f.canary = v)}
                 <Show when=move || form.with(|f| f.canary == "names" || f.canary == "selector")>
                     {field("Canary clusters (names, or a selector)", "upgrade-canary-value", |f| f.canary_value.clone(), |f, v| f.canary_value = v)}
                 </Show>
@@ -111,11 +135,7 @@ pub fn StrategyFields(form: RwSignal<StrategyForm>) -> impl IntoView {
                     <div class="flex gap-1">
                         <input id="upgrade-wave" class=INPUT autocomplete="off" prop:value=move || form.with(|f| f.wave.clone())
                             on:input=move |ev| form.update(|f| f.wave = event_target_value(&ev)) />
-                        <select aria-label="Wave size unit" class=INPUT prop:value=move || form.with(|f| f.unit.clone())
-                            on:change=move |ev| form.update(|f| f.unit = event_target_value(&ev))>
-                            <option value="percent">"%"</option>
-                            <option value="clusters">"clusters"</option>
-                        </select>
+                        {choice("Wave size unit", None, UNITS, |f| f.unit.clone(), |f, v| f.unit = v)}
                     </div>
                 </div>
                 {field("One wave per value of label (optional)", "upgrade-wave-per", |f| f.wave_per.clone(), |f, v| f.wave_per = v)}
@@ -123,14 +143,6 @@ pub fn StrategyFields(form: RwSignal<StrategyForm>) -> impl IntoView {
                 {field("Soak (s)", "upgrade-soak", |f| f.soak.clone(), |f, v| f.soak = v)}
                 {field("Progress deadline (s)", "upgrade-deadline", |f| f.deadline.clone(), |f, v| f.deadline = v)}
                 {field("Failures tolerated", "upgrade-failures", |f| f.max_failures.clone(), |f, v| f.max_failures = v)}
-                <div>
-                    <label for="upgrade-approval" class="block text-xs font-medium text-slate-700">"Approval"</label>
-                    <select id="upgrade-approval" class=INPUT prop:value=move || form.with(|f| f.approval.clone())
-                        on:change=move |ev| form.update(|f| f.approval = event_target_value(&ev))>
-                        <option value="never">"none"</option>
-                        <option value="after_canary">"after the canary"</option>
-                        <option value="between_waves">"between waves"</option>
-                    </select>
-                </div>
+                {choice("Approval", Some("upgrade-approval"), APPROVAL, |f| f.approval.clone(), |f, v| f.approval = v)}
     }
 }
