@@ -1,6 +1,10 @@
 //! What the live stream (`GET /api/events`, server-sent events) tells the browser. Each
 //! event is one of these as JSON, named by its kind (`event: status`, …).
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
+use leptos::prelude::{SetValue, StoredValue, UpdateValue};
 use serde::{Deserialize, Serialize};
 
 use crate::model::StatusView;
@@ -23,6 +27,51 @@ pub enum LiveEvent {
     /// and this moment was never on it: a page reads that again (said by the browser side of
     /// the stream, never sent by the server).
     Opened,
+}
+
+/// What the live stream has spoken of while a page reads its state again after the stream
+/// opened ([`LiveEvent::Opened`]): the stream's word on those is newer than the read's.
+pub struct Spoken<K: Send + Sync + 'static>(StoredValue<Option<HashSet<K>>>);
+
+// By hand: a derive would ask `K: Copy`, and the handle is `Copy` whatever it holds.
+impl<K: Send + Sync + 'static> Clone for Spoken<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: Send + Sync + 'static> Copy for Spoken<K> {}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> Spoken<K> {
+    pub fn new() -> Self {
+        Self(StoredValue::new(None))
+    }
+
+    /// A re-read begins: from now on, what the stream speaks of is remembered.
+    pub fn begin(&self) {
+        self.0.set_value(Some(HashSet::new()));
+    }
+
+    /// The stream spoke of `key`.
+    pub fn touch(&self, key: &K) {
+        self.0.update_value(|t| {
+            if let Some(t) = t {
+                t.insert(key.clone());
+            }
+        });
+    }
+
+    /// The re-read is done: what the stream spoke of meanwhile (keep it over the read's).
+    /// Empty when the page was left meanwhile.
+    pub fn end(&self) -> HashSet<K> {
+        self.0.try_update_value(Option::take).flatten().unwrap_or_default()
+    }
+}
+
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> Default for Spoken<K> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl LiveEvent {

@@ -28,4 +28,4 @@ pub use status::StatusView;
 pub use tenant::{
     MappingRow, OidcForm, ProviderCheck, ProviderForm, Role, RulesPage, ScopeChoice, TenantPage, TenantRow,
 };
-pub use workspace::{ClusterRef, ProjectNow, ProjectSummary, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};
+pub use workspace::{ClusterRef, ProjectSummary, StatusesNow, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};

@@ -16,7 +16,7 @@ test("a status that changes while the page loads shows once the live stream open
   const ws = await api(page, "workspaces/create", { name: `late-${run}`, selector: "env=staging" });
   const project = await api(page, "projects/create", { workspace_id: ws.id, name: `late-${run}`, selector: "" });
   const yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\ndata:\n  a: b\n";
-  await api(page, "projects/add-resource", { project_id: project.id, yaml });
+  const resource = await api(page, "projects/add-resource", { project_id: project.id, yaml });
   const cell = page.locator(
     '[data-testid="status-cell"][data-resource="ConfigMap/late"][data-cluster="staging-us-2"] [data-code]',
   );
@@ -53,5 +53,38 @@ test("a status that changes while the page loads shows once the live stream open
     await faults("staging-us-2", {});
   }
   await expect(cell).toHaveAttribute("data-code", "Synced", { timeout: 30_000 });
+
+  // The resource's own page likewise (it reads `resources/statuses` once its stream opens).
+  const row = page.locator('[data-testid="status-row"][data-cluster="staging-us-2"]');
+  await page.goto(`/resources/${resource.id}`);
+  await hydrated(page);
+  await expect(row.locator("[data-code]")).toHaveAttribute("data-code", "Synced");
+  let releaseAgain = () => {};
+  const heldAgain = new Promise<void>((resolve) => (releaseAgain = resolve));
+  await page.unroute("**/api/events");
+  await page.route("**/api/events", async (route) => {
+    await heldAgain;
+    await route.continue();
+  });
+  await page.goto(`/resources/${resource.id}`);
+  await hydrated(page);
+  await expect(row.locator("[data-code]")).toHaveAttribute("data-code", "Synced");
+  try {
+    await faults("staging-us-2", { offline: true });
+    await expect
+      .poll(async () => {
+        const now: { statuses: { code: string }[] } = await api(page, "resources/statuses", { id: resource.id });
+        return now.statuses.filter((s) => s.code === "ClusterNotReady").length;
+      }, { timeout: 30_000 })
+      .toBeGreaterThan(0);
+    await expect(row.locator("[data-code]")).toHaveAttribute("data-code", "Synced");
+    releaseAgain();
+    await expect(row.locator("[data-code]")).toHaveAttribute("data-code", "ClusterNotReady", { timeout: 10_000 });
+    await expect(row).toContainText("Offline");
+  } finally {
+    releaseAgain();
+    await faults("staging-us-2", {});
+  }
+  await expect(row.locator("[data-code]")).toHaveAttribute("data-code", "Synced", { timeout: 30_000 });
   await page.unroute("**/api/events");
 });

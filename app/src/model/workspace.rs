@@ -28,10 +28,10 @@ pub struct ClusterRef {
     pub health_reason: String,
 }
 
-/// A project's statuses and its clusters' health as they are now (read again when a page's
-/// live stream opens: what changed while the page loaded was on neither).
+/// A project's (or one resource's) statuses and its clusters' health as they are now (read
+/// again when a page's live stream opens: what changed while the page loaded was on neither).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProjectNow {
+pub struct StatusesNow {
     pub statuses: Vec<crate::model::StatusView>,
     pub clusters: Vec<ClusterRef>,
 }

@@ -19,7 +19,7 @@ use super::apps::InstallApp;
 use super::workspace::server_fns::get_workspace_detail;
 use crate::components::styles::{BUTTON_SECONDARY, INPUT};
 use crate::components::{AppShell, EditSelector, ErrorAlert, HealthBadge, look};
-use crate::live::LiveEvent;
+use crate::live::{LiveEvent, Spoken};
 use crate::model::{ProjectView, StatusView};
 use server_fns::{
     AddConfigmap, AddResource, AddSecret, AdoptNamespace, SetPodSecurity, SetProjectSelector, get_project_statuses,
@@ -58,16 +58,10 @@ pub fn ProjectPage() -> impl IntoView {
     );
     let cells = RwSignal::new(Cells::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
-    // While the statuses are read again after the stream opens: the cells the stream has
-    // spoken of since (its word is newer than the read's).
-    let touched = StoredValue::new(None::<HashSet<(String, String)>>);
-    let touch = move |key: &(String, String)| {
-        touched.update_value(|t| {
-            if let Some(t) = t {
-                t.insert(key.clone());
-            }
-        });
-    };
+    // While the statuses are read again after the stream opens: the cells and clusters (no
+    // resource) the stream has spoken of since.
+    let spoken = Spoken::<(String, String)>::new();
+    let touch = move |key: &(String, String)| spoken.touch(key);
     crate::live::subscribe(move |event| match event {
         LiveEvent::Status(s) => cells.update(|c| {
             let key = (s.resource_id.clone(), s.cluster_id.clone());
@@ -82,14 +76,22 @@ pub fn ProjectPage() -> impl IntoView {
         LiveEvent::Opened => {
             // Statuses that changed between the page's load and the stream's opening were on
             // neither: read them once more, keeping what the stream has said meanwhile.
-            touched.set_value(Some(HashSet::new()));
+            spoken.begin();
             let project = id();
             leptos::task::spawn_local(async move {
                 let read = get_project_statuses(project).await;
-                let spoken = touched.try_update_value(Option::take).flatten().unwrap_or_default();
+                let spoken = spoken.end();
                 // `try_`: the page may have been left meanwhile.
                 if let Ok(now) = read {
                     cells.try_update(|c| {
+                        // A status gone in between is gone (unless the stream spoke of it).
+                        let present: HashSet<(String, String)> =
+                            now.statuses.iter().map(|s| (s.resource_id.clone(), s.cluster_id.clone())).collect();
+                        for (key, cell) in c.iter_mut() {
+                            if !present.contains(key) && !spoken.contains(key) {
+                                *cell = None;
+                            }
+                        }
                         for s in now.statuses {
                             let key = (s.resource_id.clone(), s.cluster_id.clone());
                             if !spoken.contains(&key) {

@@ -7,16 +7,16 @@ mod history;
 pub(crate) mod server_fns;
 mod status;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{AppShell, ErrorAlert};
-use crate::live::LiveEvent;
+use crate::live::{LiveEvent, Spoken};
 use crate::model::{ResourceDetail, StatusView};
-use server_fns::get_resource_detail;
+use server_fns::{get_resource_detail, get_resource_statuses};
 
 use delete::DeleteResource;
 use edit::Editor;
@@ -37,16 +37,56 @@ pub fn ResourcePage() -> impl IntoView {
     // bring it back).
     let cells = RwSignal::new(HashMap::<String, Option<StatusView>>::new());
     let health = RwSignal::new(HashMap::<String, (String, String)>::new());
+    // While the statuses are read again after the stream opens: the clusters the stream has
+    // spoken of since (`true`: a status, `false`: the cluster's health).
+    let spoken = Spoken::<(String, bool)>::new();
     crate::live::subscribe(move |event| match event {
         LiveEvent::Status(s) if s.resource_id == id() => cells.update(|c| {
+            spoken.touch(&(s.cluster_id.clone(), true));
             c.insert(s.cluster_id.clone(), Some(s));
         }),
         LiveEvent::Removed { resource_id, cluster_id } if resource_id == id() => cells.update(|c| {
+            spoken.touch(&(cluster_id.clone(), true));
             c.insert(cluster_id, None);
         }),
         LiveEvent::Cluster { cluster_id, health: h, reason, .. } => health.update(|m| {
+            spoken.touch(&(cluster_id.clone(), false));
             m.insert(cluster_id, (h, reason));
         }),
+        LiveEvent::Opened => {
+            // What changed between the page's load and the stream's opening was on neither:
+            // read it once more, keeping what the stream has said meanwhile.
+            spoken.begin();
+            let resource = id();
+            leptos::task::spawn_local(async move {
+                let read = get_resource_statuses(resource).await;
+                let spoken = spoken.end();
+                // `try_`: the page may have been left meanwhile.
+                if let Ok(now) = read {
+                    cells.try_update(|c| {
+                        // A status gone in between is gone (unless the stream spoke of it).
+                        let present: HashSet<String> = now.statuses.iter().map(|s| s.cluster_id.clone()).collect();
+                        for (cluster, cell) in c.iter_mut() {
+                            if !present.contains(cluster) && !spoken.contains(&(cluster.clone(), true)) {
+                                *cell = None;
+                            }
+                        }
+                        for s in now.statuses {
+                            if !spoken.contains(&(s.cluster_id.clone(), true)) {
+                                c.insert(s.cluster_id.clone(), Some(s));
+                            }
+                        }
+                    });
+                    health.try_update(|h| {
+                        for cl in now.clusters {
+                            if !spoken.contains(&(cl.id.clone(), false)) {
+                                h.insert(cl.id, (cl.health, cl.health_reason));
+                            }
+                        }
+                    });
+                }
+            });
+        }
         LiveEvent::Resync => {
             cells.update(HashMap::clear);
             reload.update(|n| *n += 1);

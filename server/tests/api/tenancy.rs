@@ -160,6 +160,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
             ],
         ),
         ("/api/resources/detail", vec![("id", resource)]),
+        ("/api/resources/statuses", vec![("id", resource)]),
         ("/api/resources/history", vec![("id", resource)]),
         ("/api/resources/compare", vec![("id", resource), ("from", "1"), ("to", "1")]),
         ("/api/resources/review-revert", vec![("id", resource), ("revision", "1")]),

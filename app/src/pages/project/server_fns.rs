@@ -19,7 +19,7 @@ pub async fn get_project_view(id: String) -> Result<ProjectView, AppError> {
 /// Every status of a project's resources now, the engine's latest included (what the live
 /// stream had said before the page subscribed to it is in here), and its clusters' health.
 #[server(endpoint = "projects/statuses")]
-pub async fn get_project_statuses(id: String) -> Result<crate::model::ProjectNow, AppError> {
+pub async fn get_project_statuses(id: String) -> Result<crate::model::StatusesNow, AppError> {
     crate::error::with_status(ssr::project_statuses(id).await)
 }
 
@@ -178,7 +178,7 @@ mod ssr {
         Ok(matching(&all, &workspace.selector, Some(&project.selector)).into_iter().map(cluster_ref).collect())
     }
 
-    pub async fn project_statuses(id: String) -> Result<crate::model::ProjectNow, AppError> {
+    pub async fn project_statuses(id: String) -> Result<crate::model::StatusesNow, AppError> {
         let user = require_caller().await?;
         let (store, project, _) = project_for(&user, &id, Level::View).await?;
         let workspace = store.get_workspace(&user.tenant_id, &project.workspace_id).await?;
@@ -199,7 +199,7 @@ mod ssr {
                 health: s.health.map(|h| h.to_string()),
             })
             .collect();
-        Ok(crate::model::ProjectNow { statuses, clusters })
+        Ok(crate::model::StatusesNow { statuses, clusters })
     }
 
     pub async fn project_view(id: String) -> Result<ProjectView, AppError> {

@@ -77,6 +77,13 @@ pub async fn delete_resource(id: String, version: i64, orphan: bool) -> Result<S
     crate::error::with_status(ssr::delete(id, version, orphan).await)
 }
 
+/// The resource's statuses now, the engine's latest included, and its clusters' health (the
+/// live page reads them once its stream opens: what changed while it loaded was on neither).
+#[server(endpoint = "resources/statuses")]
+pub async fn get_resource_statuses(id: String) -> Result<crate::model::StatusesNow, AppError> {
+    crate::error::with_status(ssr::statuses(id).await)
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use std::collections::BTreeMap;
@@ -181,6 +188,16 @@ mod ssr {
         let record = store.get_resource(&user.tenant_id, id).await?;
         user.require_level(&record.workspace_id, record.project_id.as_deref(), need)?;
         Ok((store, record))
+    }
+
+    pub async fn statuses(id: String) -> Result<crate::model::StatusesNow, AppError> {
+        let user = require_caller().await?;
+        let (store, _, home) = current(&user, &id, Level::View).await?;
+        // Statuses reach the store in batches after the live stream has them: flushed first,
+        // the read holds everything the stream said before this call.
+        app_state()?.engine.flush().await;
+        let statuses = store.resource_statuses(&user.tenant_id, &id).await?.iter().map(StatusView::from).collect();
+        Ok(crate::model::StatusesNow { statuses, clusters: home.clusters.iter().map(cluster_ref).collect() })
     }
 
     pub async fn detail(id: String) -> Result<ResourceDetail, AppError> {
