@@ -148,15 +148,16 @@ pub fn RolloutPage() -> impl IntoView {
     let act = ServerAction::<ActOnRollout>::new();
     let tick = ticker();
     let rollout = Resource::new(move || (id(), tick.get(), act.version().get()), |(id, _, _)| get_rollout(id));
-    let title = move || rollout.get().and_then(Result::ok).map(|r| r.summary.title).unwrap_or_else(|| "Rollout".into());
     view! {
-        <Title text=title />
+        <Title text="Rollout" />
         <AppShell>
             <p class="text-sm"><a class="text-sky-700 hover:underline" href="/rollouts">"← Rollouts"</a></p>
             <Transition fallback=|| view! { <p class="mt-6 text-sm text-slate-500">"Loading the rollout…"</p> }>
                 {move || Suspend::new(async move {
                     match rollout.await {
-                        Ok(r) => view! { <Rollout r act /> }.into_any(),
+                        // The title is the rollout's once it is read (inside the Transition:
+                        // a read outside one would not hydrate as it was rendered).
+                        Ok(r) => view! { <Title text=r.summary.title.clone() /> <Rollout r act /> }.into_any(),
                         Err(e) => view! { <div class="mt-6"><ErrorAlert message=e.to_string() /></div> }.into_any(),
                     }
                 })}
