@@ -314,7 +314,7 @@ impl Store {
         let objects = render_for(&version.definition, home, name, values, rules)?;
         let taken: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM app_installs WHERE tenant_id = $1 AND workspace_id = $2 \
-             AND project_id IS $3 AND name = $4)",
+             AND project_id IS NOT DISTINCT FROM $3 AND name = $4)",
         )
         .bind(tenant_id)
         .bind(home.workspace_id)

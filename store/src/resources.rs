@@ -240,7 +240,7 @@ impl Store {
         }
         let key = &checked.key;
         let taken: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM federated_resources WHERE workspace_id = $1 AND project_id IS $2 \
+            "SELECT id FROM federated_resources WHERE workspace_id = $1 AND project_id IS NOT DISTINCT FROM $2 \
              AND api_version = $3 AND kind = $4 AND name = $5",
         )
         .bind(home.workspace_id)
@@ -254,7 +254,7 @@ impl Store {
             return Err(flotilla_domain::Error::invalid("template", format!("{key} already exists here")).into());
         }
         let held: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM federated_resources WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS $3",
+            "SELECT COUNT(*) FROM federated_resources WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS NOT DISTINCT FROM $3",
         )
         .bind(tenant_id)
         .bind(home.workspace_id)
@@ -475,7 +475,7 @@ impl Store {
         let rows = sqlx::query_as::<_, ResourceRow>(
             "SELECT id, workspace_id, project_id, api_version, kind, name, current_revision, version, \
              deleted_at IS NOT NULL AS deleted FROM federated_resources \
-             WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS $3 ORDER BY kind, name",
+             WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS NOT DISTINCT FROM $3 ORDER BY kind, name",
         )
         .bind(tenant_id)
         .bind(workspace_id)
