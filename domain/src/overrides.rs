@@ -138,11 +138,6 @@ impl ResolvedOverrides {
             .map(|(i, _)| *i);
         selected.or(named).and_then(|i| self.patches.get(i)).map(Vec::as_slice).unwrap_or_default()
     }
-
-    /// No entry has any patch.
-    pub fn is_empty(&self) -> bool {
-        self.patches.iter().all(Vec::is_empty)
-    }
 }
 
 /// The patches `overrides` give the cluster `name` with `labels` (see [`ClusterOverride`]).

@@ -30,17 +30,19 @@ where
     });
     let heading = format!("removal-{}", title.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
     let labelled_by = heading.clone();
+    // One radio group per panel (arrow keys move within it).
+    let group = format!("{heading}-policy");
     view! {
         <section aria-labelledby=labelled_by class="rounded-lg border border-red-200 bg-white p-4 shadow-sm" data-testid="removal">
             <h2 id=heading class="text-base font-semibold text-red-800">{title}</h2>
             <fieldset class="mt-2 space-y-1 text-sm">
                 <legend class="sr-only">"What happens in the clusters"</legend>
                 <label class="flex items-center gap-2">
-                    <input type="radio" prop:checked=move || !orphan.get() on:change=move |_| orphan.set(false) />
+                    <input type="radio" name=group.clone() prop:checked=move || !orphan.get() on:change=move |_| orphan.set(false) />
                     "Delete it from the clusters too"
                 </label>
                 <label class="flex items-center gap-2">
-                    <input type="radio" prop:checked=move || orphan.get() on:change=move |_| orphan.set(true) />
+                    <input type="radio" name=group prop:checked=move || orphan.get() on:change=move |_| orphan.set(true) />
                     "Leave it in the clusters, no longer managed"
                 </label>
             </fieldset>

@@ -131,12 +131,9 @@ impl Parameter {
         self.check(&value)
     }
 
-    /// How a value shows in a form field.
+    /// How a value shows in a form field (as an override row's value does).
     pub fn to_text(value: &Value) -> String {
-        match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
+        crate::overrides::value_to_text(value)
     }
 }
 

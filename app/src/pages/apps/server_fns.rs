@@ -205,11 +205,8 @@ pub(crate) mod ssr {
             .rules
             .iter()
             .map(|rule| {
-                let values: Vec<String> = rule
-                    .values
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
-                    .collect();
+                let values: Vec<String> =
+                    rule.values.iter().map(|(k, v)| format!("{k}={}", Parameter::to_text(v))).collect();
                 match &rule.selector {
                     Some(selector) => format!("{} where {selector}", values.join(", ")),
                     None => format!("{} in {}", values.join(", "), rule.cluster),
