@@ -62,3 +62,29 @@ build_site() {
   leptos_build --frontend-only "${profile[@]}"
   echo "$want" > "$stamp"
 }
+
+# A throwaway PostgreSQL server for the tests (Debian's binaries, a new cluster in a temporary
+# folder, fsync off, loopback only); exports FLOTILLA_TEST_POSTGRES with its URL. Stop it with
+# stop_test_postgres (test.sh does, on exit).
+start_test_postgres() {
+  local bin port
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  [[ -x "$bin/initdb" ]] || { echo "PostgreSQL's server binaries are missing (apt-get install postgresql)" >&2; return 1; }
+  TEST_PG_DIR="$(mktemp -d)"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  local as=()
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$TEST_PG_DIR"; as=(runuser -u postgres --); fi
+  "${as[@]}" "$bin/initdb" -D "$TEST_PG_DIR/data" -U postgres -A trust -E UTF8 --no-locale >"$TEST_PG_DIR/initdb.log"
+  "${as[@]}" "$bin/pg_ctl" -D "$TEST_PG_DIR/data" -l "$TEST_PG_DIR/log" -w \
+    -o "-p $port -k $TEST_PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null
+  TEST_PG_BIN="$bin" TEST_PG_AS="${as[*]}"
+  export FLOTILLA_TEST_POSTGRES="postgres://postgres@127.0.0.1:$port"
+}
+
+stop_test_postgres() {
+  [[ -n "${TEST_PG_DIR:-}" ]] || return 0
+  # shellcheck disable=SC2086
+  $TEST_PG_AS "$TEST_PG_BIN/pg_ctl" -D "$TEST_PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$TEST_PG_DIR"
+  TEST_PG_DIR=""
+}

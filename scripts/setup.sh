@@ -123,5 +123,7 @@ if [[ $COMPILED_TOOLS -eq 1 ]]; then install_compiled_tools; fi
 # --- Browser for end-to-end tests -------------------------------------------------------------
 if [[ $WANT_TEST -eq 1 ]]; then
   if ! have chromium && [[ ! -x /usr/bin/chromium ]]; then apt_install chromium; fi
+  # PostgreSQL's server binaries: the store, engine and server tests run on it too.
+  if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then apt_install postgresql; fi
 fi
 log "toolchain ready (frontend via $FRONTEND_MODE)"

@@ -21,6 +21,14 @@ set +e
 # `hydrate` feature with the server's `ssr`).
 cargo test --workspace --exclude frontend --locked 2>&1 | tee "$LOGS/cargo.log"
 cargo_status=${PIPESTATUS[0]}
+step "cargo test on PostgreSQL (the workspace again, on a throwaway server: the store, engine and server tests use it)"
+trap stop_test_postgres EXIT
+start_test_postgres
+cargo test --workspace --exclude frontend --locked --tests 2>&1 | tee -a "$LOGS/cargo.log"
+pg_status=${PIPESTATUS[0]}
+if [[ $pg_status -ne 0 ]]; then cargo_status=$pg_status; fi
+stop_test_postgres
+unset FLOTILLA_TEST_POSTGRES
 step "fuzz targets, smoke run on stable (seeds and inputs made from them; see README, Fuzzing)"
 cargo test --manifest-path fuzz/Cargo.toml --locked 2>&1 | tee -a "$LOGS/cargo.log"
 fuzz_status=${PIPESTATUS[0]}

@@ -196,11 +196,8 @@ impl Settings {
             .database_url
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("flotilla.db").display()));
-        if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError::Invalid(format!(
-                "database URL '{}': only sqlite: URLs are supported in this version",
-                redact_url(&database_url)
-            )));
+        if let Err(e) = flotilla_store::Backend::of_url(&database_url) {
+            return Err(ConfigError::Invalid(format!("database URL '{}': {e}", redact_url(&database_url))));
         }
         let session_idle_minutes = args.session_idle_minutes.or(file.session_idle_minutes).unwrap_or(480);
         if session_idle_minutes == 0 {
@@ -391,9 +388,10 @@ mod tests {
         let source = std::error::Error::source(&err).unwrap().to_string();
         assert!(source.contains("listen_adress"), "{source}");
 
-        let err = Settings::resolve(Args { database_url: Some("postgres://u:pw@db/x".into()), ..Args::default() })
-            .unwrap_err();
-        assert!(err.to_string().contains("postgres://***@db/x"), "{err}");
+        let err =
+            Settings::resolve(Args { database_url: Some("mysql://u:pw@db/x".into()), ..Args::default() }).unwrap_err();
+        assert!(err.to_string().contains("mysql://***@db/x"), "{err}");
+        assert!(err.to_string().contains("postgres://"), "says what is supported: {err}");
         assert!(!err.to_string().contains("pw"), "password leaked: {err}");
 
         let err = Settings::resolve(Args { session_idle_minutes: Some(0), ..Args::default() }).unwrap_err();

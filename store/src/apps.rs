@@ -14,7 +14,7 @@ use flotilla_domain::policy::Clearance;
 use flotilla_domain::render::content_hash;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::changes::{Actor, Change};
 use crate::resources::{DeletionPolicy, ResourceHome, ResourceSpec, mark_deleted, resource_row};
@@ -93,72 +93,75 @@ impl Store {
     /// versions are added, changed ones updated, and versions no longer shipped removed
     /// unless an install still runs them or a rollout names them.
     pub async fn sync_builtin_catalog(&self, definitions: &[AppDefinition]) -> Result<CatalogSync> {
-        let mut tx = self.write_tx().await?;
-        let rows: Vec<(String, String, String, String)> =
-            sqlx::query_as("SELECT id, app_name, version, digest FROM catalog_versions WHERE tenant_id IS NULL")
-                .fetch_all(&mut *tx)
-                .await?;
-        let mut stored: BTreeMap<(String, String), (String, String)> =
-            rows.into_iter().map(|(id, app, version, digest)| ((app, version), (id, digest))).collect();
-        let mut report = CatalogSync::default();
-        let now = now_ms();
-        for definition in definitions {
-            let meta = &definition.meta;
-            let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
-            let digest = content_hash(&json);
-            let key = (meta.name.clone(), meta.version.to_string());
-            match stored.remove(&key) {
-                Some((_, old)) if old == digest => {}
-                Some((id, _)) => {
-                    sqlx::query(
-                        "UPDATE catalog_versions SET display_name = $1, app_version = $2, scope = $3, \
-                         definition = $4, digest = $5, updated_at = $6 WHERE id = $7",
-                    )
-                    .bind(&meta.display_name)
-                    .bind(&meta.app_version)
-                    .bind(scope_str(meta.scope))
-                    .bind(json.to_string())
-                    .bind(&digest)
-                    .bind(now)
-                    .bind(&id)
-                    .execute(&mut *tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let rows: Vec<(String, String, String, String)> =
+                sqlx::query_as("SELECT id, app_name, version, digest FROM catalog_versions WHERE tenant_id IS NULL")
+                    .fetch_all(&mut *tx)
                     .await?;
-                    report.updated += 1;
-                }
-                None => {
-                    sqlx::query(
-                        "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, \
-                         scope, definition, digest, created_at, updated_at) \
-                         VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
-                    )
-                    .bind(new_id())
-                    .bind(&meta.name)
-                    .bind(meta.version.to_string())
-                    .bind(&meta.display_name)
-                    .bind(&meta.app_version)
-                    .bind(scope_str(meta.scope))
-                    .bind(json.to_string())
-                    .bind(&digest)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    report.added += 1;
+            let mut stored: BTreeMap<(String, String), (String, String)> =
+                rows.into_iter().map(|(id, app, version, digest)| ((app, version), (id, digest))).collect();
+            let mut report = CatalogSync::default();
+            let now = now_ms();
+            for definition in definitions {
+                let meta = &definition.meta;
+                let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
+                let digest = content_hash(&json);
+                let key = (meta.name.clone(), meta.version.to_string());
+                match stored.remove(&key) {
+                    Some((_, old)) if old == digest => {}
+                    Some((id, _)) => {
+                        sqlx::query(
+                            "UPDATE catalog_versions SET display_name = $1, app_version = $2, scope = $3, \
+                             definition = $4, digest = $5, updated_at = $6 WHERE id = $7",
+                        )
+                        .bind(&meta.display_name)
+                        .bind(&meta.app_version)
+                        .bind(scope_str(meta.scope))
+                        .bind(json.to_string())
+                        .bind(&digest)
+                        .bind(now)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                        report.updated += 1;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, \
+                             scope, definition, digest, created_at, updated_at) \
+                             VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+                        )
+                        .bind(new_id())
+                        .bind(&meta.name)
+                        .bind(meta.version.to_string())
+                        .bind(&meta.display_name)
+                        .bind(&meta.app_version)
+                        .bind(scope_str(meta.scope))
+                        .bind(json.to_string())
+                        .bind(&digest)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        report.added += 1;
+                    }
                 }
             }
-        }
-        for (id, _) in stored.into_values() {
-            let removed = sqlx::query(
-                "DELETE FROM catalog_versions WHERE id = $1 \
-                 AND NOT EXISTS (SELECT 1 FROM app_installs WHERE version_id = $1) \
-                 AND NOT EXISTS (SELECT 1 FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
-            )
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
-            report.removed += removed.rows_affected() as usize;
-        }
-        tx.commit().await?;
-        Ok(report)
+            for (id, _) in stored.into_values() {
+                let removed = sqlx::query(
+                    "DELETE FROM catalog_versions WHERE id = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM app_installs WHERE version_id = $1) \
+                     AND NOT EXISTS (SELECT 1 FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
+                )
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+                report.removed += removed.rows_affected() as usize;
+            }
+            tx.commit().await?;
+            Ok(report)
+        })
+        .await
     }
 
     /// The catalog tenant `tenant_id` sees: the built-in versions and its own, by app and
@@ -189,111 +192,117 @@ impl Store {
     pub async fn add_app_version(&self, tenant_id: &str, actor: &Actor, definition: &AppDefinition) -> Result<String> {
         let meta = &definition.meta;
         let invalid = |reason: String| Error::from(flotilla_domain::Error::invalid("archive", reason));
-        let mut tx = self.write_tx().await?;
-        let known: Vec<(Option<String>, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, version, scope FROM catalog_versions \
-             WHERE app_name = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
-        )
-        .bind(&meta.name)
-        .bind(tenant_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let version = meta.version.to_string();
-        if let Some((owner, _, _)) = known.iter().find(|(_, v, _)| *v == version) {
-            let whose = if owner.is_some() { "Your catalog" } else { "The built-in catalog" };
-            return Err(Error::Conflict(format!(
-                "{whose} already has {} {version}: give this one another version in app.yaml",
-                meta.name
-            )));
-        }
-        if let Some((_, _, scope)) = known.iter().find(|(_, _, s)| s != scope_str(meta.scope)) {
-            return Err(invalid(format!(
-                "{} is installed in a {scope} in the catalog: a version of it must say `scope: {scope}`",
-                meta.name
-            )));
-        }
-        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_versions WHERE tenant_id = $1")
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let known: Vec<(Option<String>, String, String)> = sqlx::query_as(
+                "SELECT tenant_id, version, scope FROM catalog_versions \
+                 WHERE app_name = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
+            )
+            .bind(&meta.name)
             .bind(tenant_id)
-            .fetch_one(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
-        if held >= MAX_TENANT_APP_VERSIONS {
-            return Err(invalid(format!(
-                "your catalog holds {MAX_TENANT_APP_VERSIONS} versions of its own, the most it may: remove unused ones first"
-            )));
-        }
-        let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
-        let digest = content_hash(&json);
-        let id = new_id();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, scope, \
-             definition, digest, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(&meta.name)
-        .bind(&version)
-        .bind(&meta.display_name)
-        .bind(&meta.app_version)
-        .bind(scope_str(meta.scope))
-        .bind(json.to_string())
-        .bind(&digest)
-        .bind(&actor.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "catalog.add", &id, &format!("{} {version}", meta.name))
-            .detail(serde_json::json!({ "app": meta.name, "version": version, "digest": digest }))
-            .insert(&mut tx)
+            let version = meta.version.to_string();
+            if let Some((owner, _, _)) = known.iter().find(|(_, v, _)| *v == version) {
+                let whose = if owner.is_some() { "Your catalog" } else { "The built-in catalog" };
+                return Err(Error::Conflict(format!(
+                    "{whose} already has {} {version}: give this one another version in app.yaml",
+                    meta.name
+                )));
+            }
+            if let Some((_, _, scope)) = known.iter().find(|(_, _, s)| s != scope_str(meta.scope)) {
+                return Err(invalid(format!(
+                    "{} is installed in a {scope} in the catalog: a version of it must say `scope: {scope}`",
+                    meta.name
+                )));
+            }
+            let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM catalog_versions WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if held >= MAX_TENANT_APP_VERSIONS {
+                return Err(invalid(format!(
+                    "your catalog holds {MAX_TENANT_APP_VERSIONS} versions of its own, the most it may: remove unused ones first"
+                )));
+            }
+            let json = serde_json::to_value(definition).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let digest = content_hash(&json);
+            let id = new_id();
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO catalog_versions (id, tenant_id, app_name, version, display_name, app_version, scope, \
+                 definition, digest, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(&id)
+            .bind(tenant_id)
+            .bind(&meta.name)
+            .bind(&version)
+            .bind(&meta.display_name)
+            .bind(&meta.app_version)
+            .bind(scope_str(meta.scope))
+            .bind(json.to_string())
+            .bind(&digest)
+            .bind(&actor.id)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(id)
+            audit(tenant_id, actor, "catalog.add", &id, &format!("{} {version}", meta.name))
+                .detail(serde_json::json!({ "app": meta.name, "version": version, "digest": digest }))
+                .insert(&mut tx)
+                .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Removes tenant `tenant_id`'s own app version `id`. A built-in version is refused, as
     /// is one that an install runs or a rollout names; another tenant's is not found.
     pub async fn remove_app_version(&self, tenant_id: &str, actor: &Actor, id: &str) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let version = catalog_version_in(&mut tx, tenant_id, id).await?;
-        let meta = &version.definition.meta;
-        let name = format!("{} {}", meta.name, meta.version);
-        if version.builtin {
-            return Err(flotilla_domain::Error::refused(format!(
-                "{name} is built into Flotilla: only versions your tenant added can be removed"
-            ))
-            .into());
-        }
-        let (installs, rollouts): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM app_installs WHERE version_id = $1), \
-             (SELECT COUNT(*) FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if installs > 0 {
-            let (s, verb, them) = if installs == 1 { ("", "runs", "it") } else { ("s", "run", "them") };
-            return Err(Error::Conflict(format!(
-                "{installs} install{s} {verb} {name}: upgrade or remove {them} first"
-            )));
-        }
-        if rollouts > 0 {
-            let s = if rollouts == 1 { "" } else { "s" };
-            return Err(Error::Conflict(format!(
-                "{name} is part of the history of {rollouts} rollout{s}: it is kept so that they still read"
-            )));
-        }
-        sqlx::query("DELETE FROM catalog_versions WHERE id = $1 AND tenant_id = $2")
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let version = catalog_version_in(&mut tx, tenant_id, id).await?;
+            let meta = &version.definition.meta;
+            let name = format!("{} {}", meta.name, meta.version);
+            if version.builtin {
+                return Err(flotilla_domain::Error::refused(format!(
+                    "{name} is built into Flotilla: only versions your tenant added can be removed"
+                ))
+                .into());
+            }
+            let (installs, rollouts): (i64, i64) = sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM app_installs WHERE version_id = $1), \
+                 (SELECT COUNT(*) FROM rollout_installs WHERE from_version_id = $1 OR to_version_id = $1)",
+            )
             .bind(id)
-            .bind(tenant_id)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
-        audit(tenant_id, actor, "catalog.remove", id, &name)
-            .detail(serde_json::json!({ "app": meta.name, "version": meta.version.to_string() }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+            if installs > 0 {
+                let (s, verb, them) = if installs == 1 { ("", "runs", "it") } else { ("s", "run", "them") };
+                return Err(Error::Conflict(format!(
+                    "{installs} install{s} {verb} {name}: upgrade or remove {them} first"
+                )));
+            }
+            if rollouts > 0 {
+                let s = if rollouts == 1 { "" } else { "s" };
+                return Err(Error::Conflict(format!(
+                    "{name} is part of the history of {rollouts} rollout{s}: it is kept so that they still read"
+                )));
+            }
+            sqlx::query("DELETE FROM catalog_versions WHERE id = $1 AND tenant_id = $2")
+                .bind(id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            audit(tenant_id, actor, "catalog.remove", id, &name)
+                .detail(serde_json::json!({ "app": meta.name, "version": meta.version.to_string() }))
+                .insert(&mut tx)
+                .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Installs `new` in `home` (its values checked against the version's parameters), as
@@ -309,66 +318,66 @@ impl Store {
     ) -> Result<String> {
         let NewInstall { version_id, name, values, rules } = new;
         check_install_name(name)?;
-        let mut tx = self.write_tx().await?;
-        let version = catalog_version_in(&mut tx, tenant_id, version_id).await?;
-        let objects = render_for(&version.definition, home, name, values, rules)?;
-        let taken: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM app_installs WHERE tenant_id = $1 AND workspace_id = $2 \
-             AND project_id IS NOT DISTINCT FROM $3 AND name = $4)",
-        )
-        .bind(tenant_id)
-        .bind(home.workspace_id)
-        .bind(home.project.map(|(id, _)| id))
-        .bind(name)
-        .fetch_one(&mut *tx)
-        .await?;
-        if taken {
-            return Err(flotilla_domain::Error::invalid("name", format!("an install named {name} exists here")).into());
-        }
-        let id = new_id();
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO app_installs (id, tenant_id, workspace_id, project_id, name, app_name, version_id, \
-             values_json, rules_json, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(home.workspace_id)
-        .bind(home.project.map(|(id, _)| id))
-        .bind(name)
-        .bind(&version.definition.meta.name)
-        .bind(&version.id)
-        .bind(Value::Object(values.clone()).to_string())
-        .bind(serde_json::to_string(rules).map_err(|e| Error::Corrupt(e.to_string()))?)
-        .bind(&actor.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        let mut resources = Vec::with_capacity(objects.len());
-        for object in objects {
-            let spec = ResourceSpec::from(object);
-            let resource_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
-            sqlx::query("INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)")
-                .bind(tenant_id)
-                .bind(&id)
-                .bind(&resource_id)
-                .execute(&mut *tx)
-                .await?;
-            resources.push(resource_id);
-        }
-        let meta = &version.definition.meta;
-        audit(tenant_id, actor, "app.install", &id, name)
-            .detail(serde_json::json!({
-                "app": meta.name, "version": meta.version.to_string(), "resources": resources.len(), "rules": rules.len(),
-            }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let version = catalog_version_in(&mut tx, tenant_id, version_id).await?;
+            let objects = render_for(&version.definition, home, name, values, rules)?;
+            let crate::flag::Flag(taken) = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM app_installs WHERE tenant_id = $1 AND workspace_id = $2 \
+                 AND project_id IS NOT DISTINCT FROM $3 AND name = $4)",
+            )
+            .bind(tenant_id)
+            .bind(home.workspace_id)
+            .bind(home.project.map(|(id, _)| id))
+            .bind(name)
+            .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
-        for resource_id in resources {
-            self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
-        }
-        Ok(id)
+            if taken {
+                return Err(flotilla_domain::Error::invalid("name", format!("an install named {name} exists here")).into());
+            }
+            let id = new_id();
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO app_installs (id, tenant_id, workspace_id, project_id, name, app_name, version_id, \
+                 values_json, rules_json, created_by, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            )
+            .bind(&id)
+            .bind(tenant_id)
+            .bind(home.workspace_id)
+            .bind(home.project.map(|(id, _)| id))
+            .bind(name)
+            .bind(&version.definition.meta.name)
+            .bind(&version.id)
+            .bind(Value::Object(values.clone()).to_string())
+            .bind(serde_json::to_string(rules).map_err(|e| Error::Corrupt(e.to_string()))?)
+            .bind(&actor.id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            let mut resources = Vec::with_capacity(objects.len());
+            for object in objects {
+                let spec = ResourceSpec::from(object);
+                let resource_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
+                sqlx::query("INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)")
+                    .bind(tenant_id)
+                    .bind(&id)
+                    .bind(&resource_id)
+                    .execute(&mut *tx)
+                    .await?;
+                resources.push(resource_id);
+            }
+            let meta = &version.definition.meta;
+            audit(tenant_id, actor, "app.install", &id, name)
+                .detail(serde_json::json!({
+                    "app": meta.name, "version": meta.version.to_string(), "resources": resources.len(), "rules": rules.len(),
+                }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, resources.into_iter().map(|resource_id| Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id })).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Uninstalls `id`, if nobody changed it since `expected_version`: its resources are
@@ -387,37 +396,44 @@ impl Store {
         expected_version: i64,
         policy: DeletionPolicy,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let install = install_in(&mut tx, tenant_id, id).await?;
-        if install.version != expected_version {
-            return Err(Error::Stale { what: "install", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
-        let now = now_ms();
-        for resource_id in &install.resource_ids {
-            crate::resources::refuse_if_held(&mut tx, resource_id).await?;
-            let current = resource_row(&mut tx, tenant_id, resource_id).await?;
-            if current.deleted {
-                continue;
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let install = install_in(&mut tx, tenant_id, id).await?;
+            if install.version != expected_version {
+                return Err(Error::Stale { what: "install", by: last_actor(&mut tx, tenant_id, id).await? });
             }
-            self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
-            mark_deleted(&mut tx, tenant_id, resource_id, policy, now).await?;
-        }
-        sqlx::query("DELETE FROM app_installs WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
+            let now = now_ms();
+            for resource_id in &install.resource_ids {
+                crate::resources::refuse_if_held(&mut tx, resource_id).await?;
+                let current = resource_row(&mut tx, tenant_id, resource_id).await?;
+                if current.deleted {
+                    continue;
+                }
+                self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+                mark_deleted(&mut tx, tenant_id, resource_id, policy, now).await?;
+            }
+            sqlx::query("DELETE FROM app_installs WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit(tenant_id, actor, "app.uninstall", id, &install.name)
+                .detail(serde_json::json!({
+                    "app": install.app_name, "resources": install.resource_ids.len(), "policy": policy.as_str(),
+                }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(
+                tx,
+                install
+                    .resource_ids
+                    .into_iter()
+                    .map(|resource_id| Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id }),
+            )
             .await?;
-        audit(tenant_id, actor, "app.uninstall", id, &install.name)
-            .detail(serde_json::json!({
-                "app": install.app_name, "resources": install.resource_ids.len(), "policy": policy.as_str(),
-            }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        for resource_id in install.resource_ids {
-            self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
-        }
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// The installs of a tenant, or of one workspace or project, by name.
@@ -464,7 +480,7 @@ impl Store {
 }
 
 /// One install of tenant `tenant_id`, read on `conn` (a transaction's, to change it).
-pub(crate) async fn install_in(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<InstallRecord> {
+pub(crate) async fn install_in(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<InstallRecord> {
     let row: Option<InstallRow> = sqlx::query_as(
         "SELECT id, workspace_id, project_id, name, app_name, version_id, values_json, rules_json, version \
          FROM app_installs WHERE tenant_id = $1 AND id = $2",
@@ -497,11 +513,7 @@ fn install_record(row: InstallRow, resource_ids: Vec<String>) -> Result<InstallR
     Ok(InstallRecord { id, workspace_id, project_id, name, app_name, version_id, values, rules, resource_ids, version })
 }
 
-pub(crate) async fn catalog_version_in(
-    conn: &mut SqliteConnection,
-    tenant_id: &str,
-    id: &str,
-) -> Result<CatalogVersion> {
+pub(crate) async fn catalog_version_in(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<CatalogVersion> {
     let row: Option<VersionRow> = sqlx::query_as(
         "SELECT id, tenant_id, definition FROM catalog_versions WHERE id = $1 AND (tenant_id IS NULL OR tenant_id = $2)",
     )

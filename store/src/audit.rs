@@ -2,7 +2,7 @@
 //! refuses updates). Writes that change state record their row in the same transaction.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::{Result, Store, new_id, now_ms};
 
@@ -78,7 +78,7 @@ impl AuditEntry {
     }
 
     /// Writes the row on `conn` (inside the caller's transaction).
-    pub(crate) async fn insert(&self, conn: &mut SqliteConnection) -> Result<()> {
+    pub(crate) async fn insert(&self, conn: &mut AnyConnection) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_log (id, tenant_id, at, actor_id, actor_name, action, target_kind, \
              target_id, target_name, outcome, detail, source_ip) \

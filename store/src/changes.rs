@@ -1,11 +1,16 @@
 //! Change events: after a write commits, the store says what changed, so the engine wakes
-//! only the clusters it affects. In one process this is a broadcast channel; scale-out
-//! carries the same events across replicas (PostgreSQL LISTEN/NOTIFY).
+//! only the clusters it affects and live streams show it. In one process this is a broadcast
+//! channel. On PostgreSQL, where several replicas share the database, each transaction also
+//! writes its changes to the `change_log` table (so a crash right after the commit loses
+//! nothing), and every replica follows that log ([`crate::change_log`]) and announces the
+//! other replicas' changes on its own channel.
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// What a committed write changed. The receiver reloads the entity by id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     Cluster {
         tenant_id: String,

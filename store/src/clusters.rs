@@ -77,63 +77,66 @@ impl Store {
         let credentials_enc = self.cipher.encrypt_str(&credentials)?;
         let labels = serde_json::to_string(&cluster.labels).map_err(|e| Error::Corrupt(e.to_string()))?;
         let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM clusters WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant_id)
-            .bind(cluster.name.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (id, action) = match existing {
-            Some(_) if !replace => {
-                return Err(flotilla_domain::Error::invalid(
-                    "name",
-                    format!("a cluster named {} is already registered", cluster.name),
-                )
-                .into());
-            }
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE clusters SET api_server_url = $1, ca_data = $2, credentials_enc = $3, labels = $4, \
-                     updated_at = $5, version = version + 1 WHERE id = $6 AND tenant_id = $7",
-                )
-                .bind(&cluster.api_server_url)
-                .bind(&cluster.ca_pem)
-                .bind(&credentials_enc)
-                .bind(&labels)
-                .bind(now)
-                .bind(&id)
-                .bind(tenant_id)
-                .execute(&mut *tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let existing: Option<String> =
+                sqlx::query_scalar("SELECT id FROM clusters WHERE tenant_id = $1 AND name = $2")
+                    .bind(tenant_id)
+                    .bind(cluster.name.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (id, action) = match existing {
+                Some(_) if !replace => {
+                    return Err(flotilla_domain::Error::invalid(
+                        "name",
+                        format!("a cluster named {} is already registered", cluster.name),
+                    )
+                    .into());
+                }
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE clusters SET api_server_url = $1, ca_data = $2, credentials_enc = $3, labels = $4, \
+                         updated_at = $5, version = version + 1 WHERE id = $6 AND tenant_id = $7",
+                    )
+                    .bind(&cluster.api_server_url)
+                    .bind(&cluster.ca_pem)
+                    .bind(&credentials_enc)
+                    .bind(&labels)
+                    .bind(now)
+                    .bind(&id)
+                    .bind(tenant_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    (id, "cluster.update")
+                }
+                None => {
+                    let id = new_id();
+                    sqlx::query(
+                        "INSERT INTO clusters (id, tenant_id, name, api_server_url, ca_data, credentials_enc, labels, \
+                         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                    )
+                    .bind(&id)
+                    .bind(tenant_id)
+                    .bind(cluster.name.as_str())
+                    .bind(&cluster.api_server_url)
+                    .bind(&cluster.ca_pem)
+                    .bind(&credentials_enc)
+                    .bind(&labels)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    (id, "cluster.register")
+                }
+            };
+            AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
+                .target("cluster", &id, cluster.name.as_str())
+                .detail(serde_json::json!({ "api_server_url": cluster.api_server_url, "labels": cluster.labels }))
+                .insert(&mut tx)
                 .await?;
-                (id, "cluster.update")
-            }
-            None => {
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO clusters (id, tenant_id, name, api_server_url, ca_data, credentials_enc, labels, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-                )
-                .bind(&id)
-                .bind(tenant_id)
-                .bind(cluster.name.as_str())
-                .bind(&cluster.api_server_url)
-                .bind(&cluster.ca_pem)
-                .bind(&credentials_enc)
-                .bind(&labels)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                (id, "cluster.register")
-            }
-        };
-        AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
-            .target("cluster", &id, cluster.name.as_str())
-            .detail(serde_json::json!({ "api_server_url": cluster.api_server_url, "labels": cluster.labels }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.clone() });
-        Ok(id)
+            self.commit(tx, [Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.clone() }]).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Replaces a cluster's labels (which moves it in or out of workspaces and projects), if
@@ -182,65 +185,70 @@ impl Store {
         set: ClusterSet<'_>,
     ) -> Result<()> {
         let ClusterSet { column, value, action, detail } = set;
-        let mut tx = self.write_tx().await?;
-        let current: Option<(String, i64, Option<String>)> =
-            sqlx::query_as("SELECT name, version, deregistering FROM clusters WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (name, version, deregistering) = current.ok_or(Error::NotFound("cluster"))?;
-        if deregistering.is_some() {
-            return Err(flotilla_domain::Error::invalid("cluster", format!("{name} is being deregistered")).into());
-        }
-        if version != expected_version {
-            return Err(Error::Stale { what: "cluster", by: last_actor(&mut tx, tenant_id, id).await? });
-        }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
-        )))
-        .bind(value)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
-            .target("cluster", id, &name)
-            .detail(detail)
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current: Option<(String, i64, Option<String>)> =
+                sqlx::query_as("SELECT name, version, deregistering FROM clusters WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (name, version, deregistering) = current.ok_or(Error::NotFound("cluster"))?;
+            if deregistering.is_some() {
+                return Err(flotilla_domain::Error::invalid("cluster", format!("{name} is being deregistered")).into());
+            }
+            if version != expected_version {
+                return Err(Error::Stale { what: "cluster", by: last_actor(&mut tx, tenant_id, id).await? });
+            }
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
+            )))
+            .bind(value)
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(())
+            AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
+                .target("cluster", id, &name)
+                .detail(detail.clone())
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Cluster { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deletes a deregistering cluster's row once the engine is done with it.
     #[tracing::instrument(skip(self))]
     pub async fn forget_cluster(&self, id: &str) -> Result<bool> {
-        let tenant_id: Option<String> =
-            sqlx::query_scalar("DELETE FROM clusters WHERE id = $1 AND deregistering IS NOT NULL RETURNING tenant_id")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-        // The engine drops the cluster from its model at once (not at the next reload).
-        if let Some(tenant_id) = &tenant_id {
-            self.changes.publish(Change::Cluster { tenant_id: tenant_id.clone(), id: id.to_owned() });
-        }
-        Ok(tenant_id.is_some())
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let tenant_id: Option<String> = sqlx::query_scalar(
+                "DELETE FROM clusters WHERE id = $1 AND deregistering IS NOT NULL RETURNING tenant_id",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            // The engine drops the cluster from its model at once (not at the next reload).
+            let change = tenant_id.clone().map(|tenant_id| Change::Cluster { tenant_id, id: id.to_owned() });
+            self.commit(tx, change).await?;
+            Ok(tenant_id.is_some())
+        })
+        .await
     }
 
     /// The tenant's clusters, by name.
     #[tracing::instrument(skip(self))]
     pub async fn list_clusters(&self, tenant_id: &str) -> Result<Vec<ClusterSummary>> {
         // One row holding a JSON array: a fleet of thousands is not handed over row by row.
-        let json: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(id, name, api_server_url, labels, health, health_reason, \
-                 server_version, version, deregistering) ORDER BY name) FROM clusters WHERE tenant_id = $1",
-        )
-        .bind(tenant_id)
-        .fetch_one(&self.pool)
-        .await?;
+        let sql = self.backend.json_rows(
+            "id, name, api_server_url, labels, health, health_reason, server_version, version, deregistering",
+            Some("name"),
+            "FROM clusters WHERE tenant_id = $1",
+        );
+        let json: String = sqlx::query_scalar(sql).bind(tenant_id).fetch_one(&self.pool).await?;
         type Row = (String, String, String, String, String, String, Option<String>, i64, Option<String>);
         let rows: Vec<Row> = serde_json::from_str(&json).map_err(|e| Error::Corrupt(format!("clusters: {e}")))?;
         rows.into_iter()

@@ -129,7 +129,9 @@ struct ResourceRow {
     project_id: Option<String>,
     current_revision: i64,
     deletion_policy: String,
+    #[sqlx(try_from = "crate::flag::Flag")]
     adopt_existing: bool,
+    #[sqlx(try_from = "crate::flag::Flag")]
     deleted: bool,
     template: String,
     secret_data_enc: Option<String>,
@@ -142,7 +144,7 @@ struct ResourceRow {
 const CLUSTER_SQL: &str = "SELECT id, tenant_id, name, labels, api_server_url, ca_data, credentials_enc, deregistering, \
      version FROM clusters";
 const RESOURCE_SQL: &str = "SELECT r.id, r.tenant_id, r.workspace_id, r.project_id, r.current_revision, \
-     r.deletion_policy, r.adopt_existing, r.deleted_at IS NOT NULL AS deleted, v.template, v.secret_data_enc, \
+     r.deletion_policy, CAST(r.adopt_existing AS INTEGER) AS adopt_existing, r.deleted_at IS NOT NULL AS deleted, v.template, v.secret_data_enc, \
      v.placement, v.overrides, v.clearance, r.version FROM federated_resources r \
      JOIN resource_revisions v ON v.resource_id = r.id AND v.revision = r.current_revision";
 

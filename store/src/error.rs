@@ -4,6 +4,10 @@ pub enum Error {
     #[error("database error")]
     Database(#[from] sqlx::Error),
 
+    /// The store cannot start with what it was given (e.g. a database URL it does not support).
+    #[error("{0}")]
+    Config(String),
+
     #[error("could not apply the database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 
@@ -66,6 +70,18 @@ pub enum Error {
     /// Too many logins at once: the server is hashing as many passwords as it may.
     #[error("too many logins at once")]
     Busy,
+}
+
+impl Error {
+    /// Did the database refuse a transaction because it raced another one (PostgreSQL's
+    /// `serialization_failure` 40001 or `deadlock_detected` 40P01)? Running it again is the
+    /// answer; SQLite, with its single writer, never says so.
+    pub fn is_serialization_failure(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(e)) => matches!(e.code().as_deref(), Some("40001" | "40P01")),
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

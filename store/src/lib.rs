@@ -8,11 +8,13 @@ mod access;
 mod apps;
 mod audit;
 mod bootstrap;
+mod change_log;
 mod changes;
 mod clusters;
 mod db;
 mod engine_view;
 mod error;
+mod flag;
 mod ids;
 mod login;
 pub mod password;
@@ -33,7 +35,7 @@ pub use audit::{AuditEntry, AuditOutcome, AuditQuery, AuditRecord};
 pub use bootstrap::BootstrapOutcome;
 pub use changes::{Actor, Change};
 pub use clusters::NewCluster;
-pub use db::Store;
+pub use db::{Backend, PoolSettings, Store};
 pub use engine_view::{
     EngineCluster, EngineHold, EngineProject, EngineResource, EngineVersions, EngineWorkspace, StableRevision,
 };

@@ -44,13 +44,14 @@ async fn verify_blocking(password: SecretString, hash: Option<String>) -> Result
 /// How long a login waits for a turn to hash before it is told the server is busy.
 const HASHING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
-#[derive(sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 struct Candidate {
     id: String,
     tenant_id: String,
     username: String,
     display_name: String,
     email: Option<String>,
+    #[sqlx(try_from = "crate::flag::Flag")]
     is_platform_admin: bool,
     password_hash: Option<String>,
 }
@@ -74,7 +75,7 @@ impl Store {
             return Err(Error::InvalidCredentials);
         };
         let candidate = sqlx::query_as::<_, Candidate>(
-            "SELECT id, tenant_id, username, display_name, email, is_platform_admin, password_hash \
+            "SELECT id, tenant_id, username, display_name, email, CAST(is_platform_admin AS INTEGER) AS is_platform_admin, password_hash \
              FROM users WHERE tenant_id = $1 AND username = $2 AND disabled = FALSE",
         )
         .bind(&tenant.id)
@@ -85,48 +86,51 @@ impl Store {
         let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
         let matches = verify_blocking(attempt.password.clone(), hash).await?;
 
-        let mut tx = self.write_tx().await?;
-        let user = match candidate {
-            Some(c) if matches && c.password_hash.is_some() => {
-                sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2 AND tenant_id = $3")
-                    .bind(now_ms())
-                    .bind(&c.id)
-                    .bind(&tenant.id)
-                    .execute(&mut *tx)
-                    .await?;
-                AuditEntry::new(&tenant.id, &c.username, "login", AuditOutcome::Ok)
-                    .actor_id(&c.id)
-                    .detail(serde_json::json!({ "method": "password" }))
-                    .source_ip(attempt.source_ip.clone())
-                    .insert(&mut tx)
-                    .await?;
-                Some(User {
-                    id: c.id,
-                    tenant_id: c.tenant_id,
-                    username: c.username,
-                    display_name: c.display_name,
-                    email: c.email,
-                    is_platform_admin: c.is_platform_admin,
-                })
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let user = match candidate.clone() {
+                Some(c) if matches && c.password_hash.is_some() => {
+                    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2 AND tenant_id = $3")
+                        .bind(now_ms())
+                        .bind(&c.id)
+                        .bind(&tenant.id)
+                        .execute(&mut *tx)
+                        .await?;
+                    AuditEntry::new(&tenant.id, &c.username, "login", AuditOutcome::Ok)
+                        .actor_id(&c.id)
+                        .detail(serde_json::json!({ "method": "password" }))
+                        .source_ip(attempt.source_ip.clone())
+                        .insert(&mut tx)
+                        .await?;
+                    Some(User {
+                        id: c.id,
+                        tenant_id: c.tenant_id,
+                        username: c.username,
+                        display_name: c.display_name,
+                        email: c.email,
+                        is_platform_admin: c.is_platform_admin,
+                    })
+                }
+                other => {
+                    AuditEntry::new(&tenant.id, username.as_str(), "login_failed", AuditOutcome::Denied)
+                        .detail(serde_json::json!({
+                            "method": "password",
+                            "reason": if other.is_some() { "wrong password" } else { "unknown user" },
+                        }))
+                        .source_ip(attempt.source_ip.clone())
+                        .insert(&mut tx)
+                        .await?;
+                    None
+                }
+            };
+            tx.commit().await?;
+            match &user {
+                Some(_) => self.throttle.succeeded(&attempt.tenant, username.as_str()),
+                None => self.throttle.failed(&attempt.tenant, username.as_str(), address),
             }
-            other => {
-                AuditEntry::new(&tenant.id, username.as_str(), "login_failed", AuditOutcome::Denied)
-                    .detail(serde_json::json!({
-                        "method": "password",
-                        "reason": if other.is_some() { "wrong password" } else { "unknown user" },
-                    }))
-                    .source_ip(attempt.source_ip.clone())
-                    .insert(&mut tx)
-                    .await?;
-                None
-            }
-        };
-        tx.commit().await?;
-        match &user {
-            Some(_) => self.throttle.succeeded(&attempt.tenant, username.as_str()),
-            None => self.throttle.failed(&attempt.tenant, username.as_str(), address),
-        }
-        user.ok_or(Error::InvalidCredentials)
+            user.ok_or(Error::InvalidCredentials)
+        })
+        .await
     }
 }
 
@@ -156,99 +160,99 @@ impl Store {
         let grants = flotilla_domain::grants_for_groups(&login.groups, &mappings);
         let shown_name =
             login.preferred_username.clone().or_else(|| login.email.clone()).unwrap_or_else(|| login.subject.clone());
-        let mut tx = self.write_tx().await?;
-        let refuse = |reason: &str| {
-            AuditEntry::new(&login.tenant_id, &shown_name, "login_failed", AuditOutcome::Denied)
-                .detail(serde_json::json!({ "method": "oidc", "reason": reason, "groups": login.groups }))
-                .source_ip(login.source_ip.clone())
-        };
-        if grants.is_empty() {
-            refuse("no role for these groups").insert(&mut tx).await?;
-            tx.commit().await?;
-            return Err(Error::NoRole);
-        }
-
-        let identity = format!("{}#{}", login.issuer.trim_end_matches('/'), login.subject);
-        let existing = sqlx::query_as::<_, (String, String, bool)>(
-            "SELECT id, username, disabled FROM users WHERE tenant_id = $1 AND oidc_subject = $2",
-        )
-        .bind(&login.tenant_id)
-        .bind(&identity)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let display_name = login.name.clone().unwrap_or_else(|| shown_name.clone());
-        let now = now_ms();
-        let (user_id, username) = match existing {
-            Some((_, _, true)) => {
-                refuse("account disabled").insert(&mut tx).await?;
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let refuse = |reason: &str| {
+                AuditEntry::new(&login.tenant_id, &shown_name, "login_failed", AuditOutcome::Denied)
+                    .detail(serde_json::json!({ "method": "oidc", "reason": reason, "groups": &login.groups }))
+                    .source_ip(login.source_ip.clone())
+            };
+            if grants.is_empty() {
+                refuse("no role for these groups").insert(&mut tx).await?;
                 tx.commit().await?;
-                return Err(Error::AccountDisabled);
+                return Err(Error::NoRole);
             }
-            Some((id, username, false)) => {
-                sqlx::query("UPDATE users SET display_name = $1, email = $2, last_login_at = $3 WHERE id = $4")
+
+            let identity = format!("{}#{}", login.issuer.trim_end_matches('/'), login.subject);
+            let existing = sqlx::query_as::<_, (String, String, crate::flag::Flag)>(
+                "SELECT id, username, CAST(disabled AS INTEGER) AS disabled FROM users WHERE tenant_id = $1 AND oidc_subject = $2",
+            )
+            .bind(&login.tenant_id)
+            .bind(&identity)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let display_name = login.name.clone().unwrap_or_else(|| shown_name.clone());
+            let now = now_ms();
+            let (user_id, username) = match existing {
+                Some((_, _, crate::flag::Flag(true))) => {
+                    refuse("account disabled").insert(&mut tx).await?;
+                    tx.commit().await?;
+                    return Err(Error::AccountDisabled);
+                }
+                Some((id, username, crate::flag::Flag(false))) => {
+                    sqlx::query("UPDATE users SET display_name = $1, email = $2, last_login_at = $3 WHERE id = $4")
+                        .bind(&display_name)
+                        .bind(&login.email)
+                        .bind(now)
+                        .bind(&id)
+                        .execute(&mut *tx)
+                        .await?;
+                    (id, username)
+                }
+                None => {
+                    let username = free_username(&mut tx, &login).await?;
+                    let id = new_id();
+                    sqlx::query(
+                        "INSERT INTO users (id, tenant_id, username, display_name, email, oidc_subject, created_at, last_login_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(&id)
+                    .bind(&login.tenant_id)
+                    .bind(&username)
                     .bind(&display_name)
                     .bind(&login.email)
+                    .bind(&identity)
                     .bind(now)
-                    .bind(&id)
                     .execute(&mut *tx)
                     .await?;
-                (id, username)
-            }
-            None => {
-                let username = free_username(&mut tx, &login).await?;
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO users (id, tenant_id, username, display_name, email, oidc_subject, created_at, last_login_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-                )
-                .bind(&id)
-                .bind(&login.tenant_id)
-                .bind(&username)
-                .bind(&display_name)
-                .bind(&login.email)
-                .bind(&identity)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                (id, username)
-            }
-        };
+                    (id, username)
+                }
+            };
 
-        store_groups(&mut tx, &login.tenant_id, &user_id, &login.groups).await?;
-        let changer = RoleChanger {
-            name: &username,
-            id: Some(&user_id),
-            reason: "oidc groups",
-            source_ip: login.source_ip.clone(),
-        };
-        let roles_changed =
-            replace_group_grants(&mut tx, &login.tenant_id, &user_id, &username, &grants, &changer).await?;
-        AuditEntry::new(&login.tenant_id, &username, "login", AuditOutcome::Ok)
-            .actor_id(&user_id)
-            .detail(serde_json::json!({ "method": "oidc", "groups": login.groups }))
-            .source_ip(login.source_ip.clone())
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        if roles_changed {
+            store_groups(&mut tx, &login.tenant_id, &user_id, &login.groups).await?;
+            let changer = RoleChanger {
+                name: &username,
+                id: Some(&user_id),
+                reason: "oidc groups",
+                source_ip: login.source_ip.clone(),
+            };
+            let roles_changed =
+                replace_group_grants(&mut tx, &login.tenant_id, &user_id, &username, &grants, &changer).await?;
+            AuditEntry::new(&login.tenant_id, &username, "login", AuditOutcome::Ok)
+                .actor_id(&user_id)
+                .detail(serde_json::json!({ "method": "oidc", "groups": &login.groups }))
+                .source_ip(login.source_ip.clone())
+                .insert(&mut tx)
+                .await?;
             // The user's streams opened in other sessions follow their new roles.
-            self.changes
-                .publish(crate::Change::Access { tenant_id: login.tenant_id.clone(), user_id: Some(user_id.clone()) });
-        }
-        Ok(User {
-            id: user_id,
-            tenant_id: login.tenant_id,
-            username,
-            display_name,
-            email: login.email,
-            is_platform_admin: false,
+            let access = crate::Change::Access { tenant_id: login.tenant_id.clone(), user_id: Some(user_id.clone()) };
+            self.commit(tx, roles_changed.then_some(access)).await?;
+            Ok(User {
+                id: user_id,
+                tenant_id: login.tenant_id.clone(),
+                username,
+                display_name,
+                email: login.email.clone(),
+                is_platform_admin: false,
+            })
         })
+        .await
     }
 }
 
 /// A login name for a new OIDC user: their preferred username, else their email, else one
 /// made from their subject; with a suffix when a local account already has it.
-async fn free_username(conn: &mut sqlx::SqliteConnection, login: &OidcLogin) -> Result<String> {
+async fn free_username(conn: &mut sqlx::AnyConnection, login: &OidcLogin) -> Result<String> {
     let from_subject: String = login
         .subject
         .chars()
@@ -287,12 +291,7 @@ pub(crate) struct RoleChanger<'a> {
 
 /// Records the groups the provider named for the user at this login (replacing the last
 /// login's), so that later rule changes can recompute their roles.
-async fn store_groups(
-    conn: &mut sqlx::SqliteConnection,
-    tenant_id: &str,
-    user_id: &str,
-    groups: &[String],
-) -> Result<()> {
+async fn store_groups(conn: &mut sqlx::AnyConnection, tenant_id: &str, user_id: &str, groups: &[String]) -> Result<()> {
     sqlx::query("DELETE FROM user_groups WHERE tenant_id = $1 AND user_id = $2")
         .bind(tenant_id)
         .bind(user_id)
@@ -314,7 +313,7 @@ async fn store_groups(
 /// change is audited as `user.roles_changed` with what was added and removed. Returns whether
 /// anything changed.
 pub(crate) async fn replace_group_grants(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     username: &str,

@@ -66,58 +66,67 @@ impl Store {
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let workspace: Option<String> =
-            sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(workspace_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        workspace.ok_or(Error::NotFound("workspace"))?;
-        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM projects WHERE tenant_id = $1 AND name = $2")
-            .bind(tenant_id)
-            .bind(name.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if taken.is_some() {
-            return Err(flotilla_domain::Error::invalid(
-                "name",
-                format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let workspace: Option<String> =
+                sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            workspace.ok_or(Error::NotFound("workspace"))?;
+            let taken: Option<String> =
+                sqlx::query_scalar("SELECT id FROM projects WHERE tenant_id = $1 AND name = $2")
+                    .bind(tenant_id)
+                    .bind(name.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if taken.is_some() {
+                return Err(flotilla_domain::Error::invalid(
+                    "name",
+                    format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
+                )
+                .into());
+            }
+            sqlx::query(
+                "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
             )
-            .into());
-        }
-        sqlx::query(
-            "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(workspace_id)
-        .bind(name.as_str())
-        .bind(&selector)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "project.create", &id, name.as_str())
-            .detail(serde_json::json!({ "workspace_id": workspace_id, "selector": selector }))
-            .insert(&mut tx)
+            .bind(&id)
+            .bind(tenant_id)
+            .bind(workspace_id)
+            .bind(name.as_str())
+            .bind(&selector)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        let namespace = namespace_template(name.as_str(), PodSecurity::default());
-        let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
-        let spec = ResourceSpec::new(namespace);
-        let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() });
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
-        Ok(Project {
-            id,
-            workspace_id: workspace_id.to_owned(),
-            name: name.to_string(),
-            description: String::new(),
-            selector,
-            version: 1,
-            pod_security: PodSecurity::default(),
+            audit(tenant_id, actor, "project.create", &id, name.as_str())
+                .detail(serde_json::json!({ "workspace_id": workspace_id, "selector": selector }))
+                .insert(&mut tx)
+                .await?;
+            let namespace = namespace_template(name.as_str(), PodSecurity::default());
+            let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
+            let spec = ResourceSpec::new(namespace);
+            let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
+            self.commit(
+                tx,
+                [
+                    Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
+                    Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
+                ],
+            )
+            .await?;
+            Ok(Project {
+                id: id.clone(),
+                workspace_id: workspace_id.to_owned(),
+                name: name.to_string(),
+                description: String::new(),
+                selector: selector.clone(),
+                version: 1,
+                pod_security: PodSecurity::default(),
+            })
         })
+        .await
     }
 
     /// Sets the Pod Security level of a project's namespace, if nobody changed the project
@@ -142,32 +151,33 @@ impl Store {
             ))
             .into());
         }
-        let mut tx = self.write_tx().await?;
-        let current = find_project(&mut *tx, tenant_id, id).await?;
-        if current.version != expected_version {
-            return Err(Error::Stale {
-                what: "project",
-                by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await?,
-            });
-        }
-        sqlx::query("UPDATE projects SET pod_security = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4")
-            .bind(level.as_str())
-            .bind(now_ms())
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(tenant_id, actor, "project.update", id, &current.name)
-            .detail(serde_json::json!({ "pod_security": level.as_str() }))
-            .insert(&mut tx)
-            .await?;
-        let namespace = namespace_template(&current.name, level);
-        let author = Author { actor, clearance };
-        let ns_id = self.replace_project_namespace(&mut tx, tenant_id, author, id, namespace).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
-        Ok(Project { pod_security: level, version: current.version + 1, ..current })
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = find_project(&mut *tx, tenant_id, id).await?;
+            if current.version != expected_version {
+                return Err(Error::Stale {
+                    what: "project",
+                    by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await?,
+                });
+            }
+            sqlx::query("UPDATE projects SET pod_security = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4")
+                .bind(level.as_str())
+                .bind(now_ms())
+                .bind(tenant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit(tenant_id, actor, "project.update", id, &current.name)
+                .detail(serde_json::json!({ "pod_security": level.as_str() }))
+                .insert(&mut tx)
+                .await?;
+            let namespace = namespace_template(&current.name, level);
+            let author = Author { actor, clearance };
+            let ns_id = self.replace_project_namespace(&mut tx, tenant_id, author, id, namespace).await?;
+            self.commit(tx, [Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() }, Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id }]).await?;
+            Ok(Project { pod_security: level, version: current.version + 1, ..current })
+        })
+        .await
     }
 
     /// Lets Flotilla take over project `id`'s namespace in the clusters where a namespace of
@@ -188,33 +198,35 @@ impl Store {
             )
             .into());
         }
-        let mut tx = self.write_tx().await?;
-        let project = find_project(&mut *tx, tenant_id, id).await?;
-        let ns_id: String = sqlx::query_scalar(
-            "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND api_version = 'v1' \
-             AND kind = 'Namespace' AND deleted_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound("project namespace"))?;
-        sqlx::query(
-            "UPDATE federated_resources SET adopt_existing = TRUE, updated_at = $1, version = version + 1 \
-             WHERE tenant_id = $2 AND id = $3",
-        )
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(&ns_id)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "project.update", id, &project.name)
-            .detail(serde_json::json!({ "adopt_namespace": true }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let project = find_project(&mut *tx, tenant_id, id).await?;
+            let ns_id: String = sqlx::query_scalar(
+                "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND api_version = 'v1' \
+                 AND kind = 'Namespace' AND deleted_at IS NULL",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("project namespace"))?;
+            sqlx::query(
+                "UPDATE federated_resources SET adopt_existing = TRUE, updated_at = $1, version = version + 1 \
+                 WHERE tenant_id = $2 AND id = $3",
+            )
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(&ns_id)
+            .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id });
-        Ok(())
+            audit(tenant_id, actor, "project.update", id, &project.name)
+                .detail(serde_json::json!({ "adopt_namespace": true }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id }]).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Changes a project's selector, if nobody changed the project since `expected_version`.
@@ -228,14 +240,16 @@ impl Store {
         expected_version: i64,
     ) -> Result<Project> {
         let selector = LabelSelector::parse(selector)?.to_string();
-        let mut tx = self.write_tx().await?;
-        let current = find_project(&mut *tx, tenant_id, id).await?;
-        let change =
-            SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
-        change.write(&mut tx, Selected::Project, current.version, expected_version).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(Project { selector, version: current.version + 1, ..current })
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = find_project(&mut *tx, tenant_id, id).await?;
+            let change =
+                SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
+            change.write(&mut tx, Selected::Project, current.version, expected_version).await?;
+            self.commit(tx, [Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(Project { selector: selector.clone(), version: current.version + 1, ..current })
+        })
+        .await
     }
 
     /// The tenant's project `id` (another tenant's is not found).
@@ -272,7 +286,7 @@ impl Store {
 }
 
 /// The tenant's project `id`, through `db` (the pool, or a transaction).
-async fn find_project<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str, id: &str) -> Result<Project> {
+async fn find_project<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str, id: &str) -> Result<Project> {
     sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2"
     )))

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::flag::Flag;
 use flotilla_domain::limits::{MAX_RESOURCES_PER_HOME, REVISIONS_KEPT};
 use flotilla_domain::policy::{self, Clearance, PodSecurity};
 use flotilla_domain::render::{content_hash, validate_template};
@@ -14,7 +15,7 @@ use flotilla_domain::{ClusterOverride, Placement};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::changes::{Actor, Change};
 use crate::workspaces::{audit, last_actor};
@@ -148,7 +149,7 @@ fn check(spec: &ResourceSpec, project: Option<ProjectScope<'_>>, clearance: Clea
 
 /// The namespace and Pod Security level of project `id`, if it still exists.
 pub(crate) async fn project_scope_row(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<(String, PodSecurity)>> {
@@ -163,7 +164,7 @@ pub(crate) async fn project_scope_row(
 
 /// Removes the revisions of resource `id` that fall out of the last [`REVISIONS_KEPT`] now
 /// that `current` was saved, except the stable revision an active rollout holds clusters at.
-pub(crate) async fn prune_revisions(conn: &mut SqliteConnection, id: &str, current: i64) -> Result<()> {
+pub(crate) async fn prune_revisions(conn: &mut AnyConnection, id: &str, current: i64) -> Result<()> {
     sqlx::query(
         "DELETE FROM resource_revisions WHERE resource_id = $1 AND revision <= $2 \
          AND revision NOT IN (SELECT from_revision FROM rollout_resources \
@@ -191,18 +192,20 @@ impl Store {
         home: ResourceHome<'_>,
         spec: &ResourceSpec,
     ) -> Result<String> {
-        let mut tx = self.write_tx().await?;
-        let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, spec).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.clone() });
-        Ok(id)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, spec).await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: id.clone() }]).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// The insert itself, inside the caller's transaction (projects create their namespace
     /// resource with it).
     pub(crate) async fn insert_resource(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         actor: &Actor,
         clearance: Clearance,
@@ -223,7 +226,7 @@ impl Store {
         } else {
             check(spec, scope, clearance)?
         };
-        let (workspace_ok, project_ok): (bool, bool) = sqlx::query_as(
+        let (Flag(workspace_ok), Flag(project_ok)): (Flag, Flag) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2), \
                     ($3 IS NULL OR EXISTS (SELECT 1 FROM projects WHERE tenant_id = $1 AND id = $3 AND workspace_id = $2))",
         )
@@ -302,7 +305,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     async fn insert_revision(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         author: Author<'_>,
         id: &str,
@@ -357,17 +360,19 @@ impl Store {
         expected_version: i64,
         spec: &ResourceSpec,
     ) -> Result<i64> {
-        let mut tx = self.write_tx().await?;
-        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        let (revision, key) =
-            self.replace_in(&mut tx, tenant_id, Author { actor, clearance }, &current, spec, "updated").await?;
-        audit(tenant_id, actor, "resource.update", id, &key.to_string())
-            .detail(serde_json::json!({ "revision": revision }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(revision)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+            let (revision, key) =
+                self.replace_in(&mut tx, tenant_id, Author { actor, clearance }, &current, spec, "updated").await?;
+            audit(tenant_id, actor, "resource.update", id, &key.to_string())
+                .detail(serde_json::json!({ "revision": revision }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(revision)
+        })
+        .await
     }
 
     /// Saves `spec` as the next revision of `current` inside the caller's transaction, after
@@ -375,7 +380,7 @@ impl Store {
     /// revision and the object's key.
     pub(crate) async fn replace_in(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         author: Author<'_>,
         current: &ResourceRecord,
@@ -427,23 +432,25 @@ impl Store {
         expected_version: i64,
         policy: DeletionPolicy,
     ) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        if current.kind == "Namespace" && current.project_id.is_some() {
-            return Err(
-                flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
-            );
-        }
-        self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
-        mark_deleted(&mut tx, tenant_id, id, policy, now_ms()).await?;
-        let name = format!("{} {}", current.kind, current.name);
-        audit(tenant_id, actor, "resource.delete", id, &name)
-            .detail(serde_json::json!({ "policy": policy.as_str() }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(())
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+            if current.kind == "Namespace" && current.project_id.is_some() {
+                return Err(
+                    flotilla_domain::Error::invalid("resource", "a project's namespace goes with the project").into()
+                );
+            }
+            self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+            mark_deleted(&mut tx, tenant_id, id, policy, now_ms()).await?;
+            let name = format!("{} {}", current.kind, current.name);
+            audit(tenant_id, actor, "resource.delete", id, &name)
+                .detail(serde_json::json!({ "policy": policy.as_str() }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Removes a deleted resource for good, once no member holds it any more (engine).
@@ -486,13 +493,9 @@ impl Store {
     }
 
     /// A resource's deletion policy and adoption flag.
-    pub(crate) async fn resource_policy(
-        &self,
-        conn: &mut SqliteConnection,
-        id: &str,
-    ) -> Result<(DeletionPolicy, bool)> {
-        let (policy, adopt): (String, bool) =
-            sqlx::query_as("SELECT deletion_policy, adopt_existing FROM federated_resources WHERE id = $1")
+    pub(crate) async fn resource_policy(&self, conn: &mut AnyConnection, id: &str) -> Result<(DeletionPolicy, bool)> {
+        let (policy, Flag(adopt)): (String, Flag) =
+            sqlx::query_as("SELECT deletion_policy, CAST(adopt_existing AS INTEGER) AS adopt_existing FROM federated_resources WHERE id = $1")
                 .bind(id)
                 .fetch_one(conn)
                 .await?;
@@ -501,7 +504,7 @@ impl Store {
 
     pub(crate) async fn secret_values(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         id: &str,
         revision: i64,
     ) -> Result<Option<BTreeMap<String, String>>> {
@@ -538,7 +541,7 @@ impl Store {
     /// namespace and Pod Security level of its project, if it has one.
     pub(crate) async fn may_replace(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         current: &ResourceRecord,
         clearance: Clearance,
@@ -558,7 +561,7 @@ impl Store {
     /// namespace resource's id.
     pub(crate) async fn replace_project_namespace(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         author: Author<'_>,
         project_id: &str,
@@ -602,7 +605,7 @@ impl Store {
     }
 
     /// The template of revision `revision` of resource `id` (without a Secret's values).
-    pub(crate) async fn current_template(&self, conn: &mut SqliteConnection, id: &str, revision: i64) -> Result<Value> {
+    pub(crate) async fn current_template(&self, conn: &mut AnyConnection, id: &str, revision: i64) -> Result<Value> {
         let text: String =
             sqlx::query_scalar("SELECT template FROM resource_revisions WHERE resource_id = $1 AND revision = $2")
                 .bind(id)
@@ -628,6 +631,7 @@ struct ResourceRow {
     name: String,
     current_revision: i64,
     version: i64,
+    #[sqlx(try_from = "crate::flag::Flag")]
     deleted: bool,
 }
 
@@ -649,7 +653,7 @@ impl ResourceRow {
 
 /// Refuses to change resource `id` by hand while a rollout moves it: its clusters are split
 /// between two revisions, and a third would be written everywhere at once.
-pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+pub(crate) async fn refuse_if_held(conn: &mut AnyConnection, id: &str) -> Result<()> {
     let held: Option<String> = sqlx::query_scalar(
         "SELECT o.title FROM rollout_resources h JOIN rollouts o ON o.id = h.rollout_id \
          WHERE h.resource_id = $1 AND h.active",
@@ -672,7 +676,7 @@ pub(crate) async fn refuse_if_held(conn: &mut SqliteConnection, id: &str) -> Res
 /// Marks resource `id` deleted with `policy`, inside the caller's transaction: the engine
 /// then removes (or orphans) its objects and purges the row.
 pub(crate) async fn mark_deleted(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     policy: DeletionPolicy,
@@ -694,7 +698,7 @@ pub(crate) async fn mark_deleted(
 /// Resource `id`, to be changed by hand: if it is not deleted, nobody changed it since
 /// `expected_version` (else who did, as [`Error::Stale`]) and no rollout is moving it.
 pub(crate) async fn live_resource_at(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     expected_version: i64,
@@ -710,7 +714,7 @@ pub(crate) async fn live_resource_at(
     Ok(current)
 }
 
-pub(crate) async fn resource_row(conn: &mut SqliteConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
+pub(crate) async fn resource_row(conn: &mut AnyConnection, tenant_id: &str, id: &str) -> Result<ResourceRecord> {
     let row = sqlx::query_as::<_, ResourceRow>(
         "SELECT id, workspace_id, project_id, api_version, kind, name, current_revision, version, \
          deleted_at IS NOT NULL AS deleted FROM federated_resources WHERE tenant_id = $1 AND id = $2",

@@ -112,65 +112,67 @@ impl Store {
         expected_version: i64,
         to: i64,
     ) -> Result<i64> {
-        let mut tx = self.write_tx().await?;
-        let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        if to == current.revision {
-            return Err(flotilla_domain::Error::invalid("revision", format!("revision {to} is the current one")).into());
-        }
-        // Both what is there now and what it returns to must be the reverter's to write.
-        let project = self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
-        let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
-        let target: Option<(String, String)> = sqlx::query_as(
-            "SELECT template, overrides FROM resource_revisions WHERE tenant_id = $1 AND resource_id = $2 AND revision = $3",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .bind(to)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (template, overrides) = target.ok_or(Error::NotFound("revision"))?;
-        let template: Value = from_json("template", &template)?;
-        let overrides: Vec<ClusterOverride> = from_json("overrides", &overrides)?;
-        policy::check_with_overrides(&template, &overrides, policy_home(scope, &template), clearance)?;
-        let revision = current.revision + 1;
-        let copied = sqlx::query(
-            "INSERT INTO resource_revisions (tenant_id, resource_id, revision, template, secret_data_enc, placement, \
-             overrides, content_hash, author_id, author_name, message, reverted_from, created_at, clearance) \
-             SELECT tenant_id, resource_id, $1, template, secret_data_enc, placement, overrides, content_hash, \
-             $2, $3, $4, revision, $5, $9 FROM resource_revisions \
-             WHERE tenant_id = $6 AND resource_id = $7 AND revision = $8",
-        )
-        .bind(revision)
-        .bind(&actor.id)
-        .bind(&actor.name)
-        .bind(format!("reverted to {to}"))
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .bind(to)
-        .bind(clearance.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if copied.rows_affected() != 1 {
-            return Err(Error::NotFound("revision"));
-        }
-        crate::resources::prune_revisions(&mut tx, id, revision).await?;
-        sqlx::query(
-            "UPDATE federated_resources SET current_revision = $1, updated_at = $2, version = version + 1 \
-             WHERE tenant_id = $3 AND id = $4",
-        )
-        .bind(revision)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "resource.revert", id, &format!("{} {}", current.kind, current.name))
-            .detail(serde_json::json!({ "revision": revision, "reverted_to": to }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+            if to == current.revision {
+                return Err(flotilla_domain::Error::invalid("revision", format!("revision {to} is the current one")).into());
+            }
+            // Both what is there now and what it returns to must be the reverter's to write.
+            let project = self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+            let scope = project.as_ref().map(|(name, level)| ProjectScope { namespace: name, pod_security: *level });
+            let target: Option<(String, String)> = sqlx::query_as(
+                "SELECT template, overrides FROM resource_revisions WHERE tenant_id = $1 AND resource_id = $2 AND revision = $3",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .bind(to)
+            .fetch_optional(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(revision)
+            let (template, overrides) = target.ok_or(Error::NotFound("revision"))?;
+            let template: Value = from_json("template", &template)?;
+            let overrides: Vec<ClusterOverride> = from_json("overrides", &overrides)?;
+            policy::check_with_overrides(&template, &overrides, policy_home(scope, &template), clearance)?;
+            let revision = current.revision + 1;
+            let copied = sqlx::query(
+                "INSERT INTO resource_revisions (tenant_id, resource_id, revision, template, secret_data_enc, placement, \
+                 overrides, content_hash, author_id, author_name, message, reverted_from, created_at, clearance) \
+                 SELECT tenant_id, resource_id, $1, template, secret_data_enc, placement, overrides, content_hash, \
+                 $2, $3, $4, revision, $5, $9 FROM resource_revisions \
+                 WHERE tenant_id = $6 AND resource_id = $7 AND revision = $8",
+            )
+            .bind(revision)
+            .bind(&actor.id)
+            .bind(&actor.name)
+            .bind(format!("reverted to {to}"))
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(id)
+            .bind(to)
+            .bind(clearance.as_str())
+            .execute(&mut *tx)
+            .await?;
+            if copied.rows_affected() != 1 {
+                return Err(Error::NotFound("revision"));
+            }
+            crate::resources::prune_revisions(&mut tx, id, revision).await?;
+            sqlx::query(
+                "UPDATE federated_resources SET current_revision = $1, updated_at = $2, version = version + 1 \
+                 WHERE tenant_id = $3 AND id = $4",
+            )
+            .bind(revision)
+            .bind(now_ms())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            audit(tenant_id, actor, "resource.revert", id, &format!("{} {}", current.kind, current.name))
+                .detail(serde_json::json!({ "revision": revision, "reverted_to": to }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(revision)
+        })
+        .await
     }
 }

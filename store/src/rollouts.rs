@@ -16,7 +16,7 @@ use flotilla_domain::policy::Clearance;
 use flotilla_domain::rollout::{self, Decision, Observed, PlanCluster, RolloutState, Step, StepState, Strategy};
 use flotilla_domain::{Placement, StatusCode};
 use serde::{Deserialize, Serialize};
-use sqlx::SqliteConnection;
+use sqlx::AnyConnection;
 
 use crate::apps::{catalog_version_in, install_in, render_for};
 use crate::changes::{Actor, Change};
@@ -212,10 +212,23 @@ impl DriverView {
     }
 }
 
-type RolloutRow =
-    (String, String, Option<String>, String, bool, String, i64, String, String, i64, i64, Option<i64>, i64);
+type RolloutRow = (
+    String,
+    String,
+    Option<String>,
+    String,
+    crate::flag::Flag,
+    String,
+    i64,
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+);
 
-const ROLLOUT_SQL: &str = "SELECT id, title, app_name, strategy, rollback_safe, state, current_wave, message, \
+const ROLLOUT_SQL: &str = "SELECT id, title, app_name, strategy, CAST(rollback_safe AS INTEGER) AS rollback_safe, state, current_wave, message, \
      created_by_name, created_at, updated_at, finished_at, version FROM rollouts";
 
 fn rollout_record(row: RolloutRow) -> Result<RolloutRecord> {
@@ -229,7 +242,7 @@ fn rollout_record(row: RolloutRow) -> Result<RolloutRecord> {
         title,
         app_name,
         strategy,
-        rollback_safe,
+        rollback_safe: rollback_safe.0,
         state,
         current_wave: u32::try_from(wave).unwrap_or(0),
         message,
@@ -249,7 +262,7 @@ fn invalid(field: &'static str, reason: String) -> Error {
 type Placed = BTreeMap<String, (String, BTreeMap<String, String>, Vec<String>)>;
 
 /// The clusters each of `resource_ids` is placed on now (live clusters of the tenant only).
-async fn placed_clusters(conn: &mut SqliteConnection, tenant_id: &str, resource_ids: &[String]) -> Result<Placed> {
+async fn placed_clusters(conn: &mut AnyConnection, tenant_id: &str, resource_ids: &[String]) -> Result<Placed> {
     let clusters: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, name, labels FROM clusters WHERE tenant_id = $1 AND deregistering IS NULL ORDER BY name",
     )
@@ -292,7 +305,7 @@ async fn placed_clusters(conn: &mut SqliteConnection, tenant_id: &str, resource_
 
 /// Appends a timeline event.
 async fn event(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     rollout_id: &str,
     cluster_name: Option<&str>,
@@ -317,7 +330,7 @@ async fn event(
 }
 
 /// The resources of rollout `id`, for publishing after a commit.
-async fn resource_ids_of(conn: &mut SqliteConnection, id: &str) -> Result<Vec<String>> {
+async fn resource_ids_of(conn: &mut AnyConnection, id: &str) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT resource_id FROM rollout_resources WHERE rollout_id = $1 ORDER BY resource_id")
         .bind(id)
         .fetch_all(conn)
@@ -326,7 +339,7 @@ async fn resource_ids_of(conn: &mut SqliteConnection, id: &str) -> Result<Vec<St
 
 /// Tells the engine that which clusters hold which revision changed: the resources' versions
 /// move (so the engine's catch-up sees it too).
-async fn touch_resources(conn: &mut SqliteConnection, id: &str) -> Result<()> {
+async fn touch_resources(conn: &mut AnyConnection, id: &str) -> Result<()> {
     sqlx::query(
         "UPDATE federated_resources SET version = version + 1 \
          WHERE id IN (SELECT resource_id FROM rollout_resources WHERE rollout_id = $1)",
@@ -348,146 +361,147 @@ impl Store {
         if up.installs.is_empty() {
             return Err(invalid("installs", "choose at least one install to upgrade".into()));
         }
-        let mut tx = self.write_tx().await?;
-        let target = catalog_version_in(&mut tx, tenant_id, up.to_version_id).await?;
-        let meta = &target.definition.meta;
-        let mut moved: Vec<(String, Option<i64>, Option<i64>)> = Vec::new();
-        let mut froms = BTreeSet::new();
-        let mut seen = BTreeSet::new();
-        let mut installs = Vec::new();
-        for (install_id, clearance) in up.installs {
-            if !seen.insert(*install_id) {
-                continue;
-            }
-            let install = install_in(&mut tx, tenant_id, install_id).await?;
-            let place =
-                install.project_id.as_deref().map_or_else(|| "its workspace".to_owned(), |_| "its project".into());
-            if install.app_name != meta.name {
-                return Err(invalid(
-                    "to_version",
-                    format!("{} is an install of {}, not {}", install.name, install.app_name, meta.name),
-                ));
-            }
-            let busy: Option<String> = sqlx::query_scalar(
-                "SELECT o.title FROM rollout_installs i JOIN rollouts o ON o.id = i.rollout_id \
-                 WHERE i.install_id = $1 AND i.active",
-            )
-            .bind(install_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(title) = busy {
-                return Err(invalid(
-                    "installs",
-                    format!(
-                        "{} is already being rolled out (\u{201c}{title}\u{201d}): one rollout at a time",
-                        install.name
-                    ),
-                ));
-            }
-            let from = catalog_version_in(&mut tx, tenant_id, &install.version_id).await?;
-            if !meta.upgrades(&from.definition.meta.version) {
-                let range = meta.upgrades_from.as_ref().map_or_else(|| "no version".to_owned(), ToString::to_string);
-                return Err(invalid(
-                    "to_version",
-                    format!(
-                        "{} {} upgrades from {range}; {} in {place} runs {}",
-                        meta.display_name, meta.version, install.name, from.definition.meta.version
-                    ),
-                ));
-            }
-            froms.insert(from.definition.meta.version.clone());
-            let project = match &install.project_id {
-                Some(pid) => {
-                    let (name, _) =
-                        project_scope_row(&mut tx, tenant_id, pid).await?.ok_or(Error::NotFound("project"))?;
-                    Some((pid.clone(), name))
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let target = catalog_version_in(&mut tx, tenant_id, up.to_version_id).await?;
+            let meta = &target.definition.meta;
+            let mut moved: Vec<(String, Option<i64>, Option<i64>)> = Vec::new();
+            let mut froms = BTreeSet::new();
+            let mut seen = BTreeSet::new();
+            let mut installs = Vec::new();
+            for (install_id, clearance) in up.installs {
+                if !seen.insert(*install_id) {
+                    continue;
                 }
-                None => None,
-            };
-            let home = crate::resources::ResourceHome {
-                workspace_id: &install.workspace_id,
-                project: project.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
-            };
-            let objects = render_for(&target.definition, home, &install.name, &install.values, &install.rules)?;
-            let mut existing = BTreeMap::new();
-            for resource_id in &install.resource_ids {
-                let r = resource_row(&mut tx, tenant_id, resource_id).await?;
-                existing.insert((r.api_version.clone(), r.kind.clone(), r.name.clone()), r);
-            }
-            let author = Author { actor, clearance: *clearance };
-            let message = format!("{} {}", meta.display_name, meta.version);
-            for object in objects {
-                let key = &object.object.key;
-                let key = (key.api_version.clone(), key.kind.clone(), key.name.clone());
-                let spec = ResourceSpec::from(object);
-                match existing.remove(&key) {
-                    Some(current) => {
-                        crate::resources::refuse_if_held(&mut tx, &current.id).await?;
-                        let (to, _) = self.replace_in(&mut tx, tenant_id, author, &current, &spec, &message).await?;
-                        moved.push((current.id, Some(current.revision), Some(to)));
+                let install = install_in(&mut tx, tenant_id, install_id).await?;
+                let place =
+                    install.project_id.as_deref().map_or_else(|| "its workspace".to_owned(), |_| "its project".into());
+                if install.app_name != meta.name {
+                    return Err(invalid(
+                        "to_version",
+                        format!("{} is an install of {}, not {}", install.name, install.app_name, meta.name),
+                    ));
+                }
+                let busy: Option<String> = sqlx::query_scalar(
+                    "SELECT o.title FROM rollout_installs i JOIN rollouts o ON o.id = i.rollout_id \
+                     WHERE i.install_id = $1 AND i.active",
+                )
+                .bind(install_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(title) = busy {
+                    return Err(invalid(
+                        "installs",
+                        format!(
+                            "{} is already being rolled out (\u{201c}{title}\u{201d}): one rollout at a time",
+                            install.name
+                        ),
+                    ));
+                }
+                let from = catalog_version_in(&mut tx, tenant_id, &install.version_id).await?;
+                if !meta.upgrades(&from.definition.meta.version) {
+                    let range = meta.upgrades_from.as_ref().map_or_else(|| "no version".to_owned(), ToString::to_string);
+                    return Err(invalid(
+                        "to_version",
+                        format!(
+                            "{} {} upgrades from {range}; {} in {place} runs {}",
+                            meta.display_name, meta.version, install.name, from.definition.meta.version
+                        ),
+                    ));
+                }
+                froms.insert(from.definition.meta.version.clone());
+                let project = match &install.project_id {
+                    Some(pid) => {
+                        let (name, _) =
+                            project_scope_row(&mut tx, tenant_id, pid).await?.ok_or(Error::NotFound("project"))?;
+                        Some((pid.clone(), name))
                     }
-                    None => {
-                        let id = self.insert_resource(&mut tx, tenant_id, actor, *clearance, home, &spec).await?;
-                        sqlx::query(
-                            "INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)",
-                        )
-                        .bind(tenant_id)
-                        .bind(install_id)
-                        .bind(&id)
-                        .execute(&mut *tx)
-                        .await?;
-                        moved.push((id, None, Some(1)));
+                    None => None,
+                };
+                let home = crate::resources::ResourceHome {
+                    workspace_id: &install.workspace_id,
+                    project: project.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
+                };
+                let objects = render_for(&target.definition, home, &install.name, &install.values, &install.rules)?;
+                let mut existing = BTreeMap::new();
+                for resource_id in &install.resource_ids {
+                    let r = resource_row(&mut tx, tenant_id, resource_id).await?;
+                    existing.insert((r.api_version.clone(), r.kind.clone(), r.name.clone()), r);
+                }
+                let author = Author { actor, clearance: *clearance };
+                let message = format!("{} {}", meta.display_name, meta.version);
+                for object in objects {
+                    let key = &object.object.key;
+                    let key = (key.api_version.clone(), key.kind.clone(), key.name.clone());
+                    let spec = ResourceSpec::from(object);
+                    match existing.remove(&key) {
+                        Some(current) => {
+                            crate::resources::refuse_if_held(&mut tx, &current.id).await?;
+                            let (to, _) = self.replace_in(&mut tx, tenant_id, author, &current, &spec, &message).await?;
+                            moved.push((current.id, Some(current.revision), Some(to)));
+                        }
+                        None => {
+                            let id = self.insert_resource(&mut tx, tenant_id, actor, *clearance, home, &spec).await?;
+                            sqlx::query(
+                                "INSERT INTO app_install_resources (tenant_id, install_id, resource_id) VALUES ($1, $2, $3)",
+                            )
+                            .bind(tenant_id)
+                            .bind(install_id)
+                            .bind(&id)
+                            .execute(&mut *tx)
+                            .await?;
+                            moved.push((id, None, Some(1)));
+                        }
                     }
                 }
+                for (_, gone) in existing {
+                    crate::resources::refuse_if_held(&mut tx, &gone.id).await?;
+                    moved.push((gone.id, Some(gone.revision), None));
+                }
+                sqlx::query(
+                    "UPDATE app_installs SET version_id = $1, updated_at = $2, version = version + 1 \
+                     WHERE tenant_id = $3 AND id = $4",
+                )
+                .bind(&target.id)
+                .bind(now_ms())
+                .bind(tenant_id)
+                .bind(install_id)
+                .execute(&mut *tx)
+                .await?;
+                installs.push((install_id.to_string(), from.id.clone()));
             }
-            for (_, gone) in existing {
-                crate::resources::refuse_if_held(&mut tx, &gone.id).await?;
-                moved.push((gone.id, Some(gone.revision), None));
+            let froms: Vec<String> = froms.iter().map(ToString::to_string).collect();
+            let title = format!("{} {} \u{2192} {}", meta.display_name, froms.join(", "), meta.version);
+            let id = self
+                .create_rollout_in(
+                    &mut tx,
+                    tenant_id,
+                    actor,
+                    &title,
+                    Some(&meta.name),
+                    up.strategy,
+                    meta.rollback_safe,
+                    &moved,
+                )
+                .await?;
+            for (install_id, from_version) in &installs {
+                sqlx::query(
+                    "INSERT INTO rollout_installs (tenant_id, rollout_id, install_id, from_version_id, to_version_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(tenant_id)
+                .bind(&id)
+                .bind(install_id)
+                .bind(from_version)
+                .bind(&target.id)
+                .execute(&mut *tx)
+                .await?;
             }
-            sqlx::query(
-                "UPDATE app_installs SET version_id = $1, updated_at = $2, version = version + 1 \
-                 WHERE tenant_id = $3 AND id = $4",
-            )
-            .bind(&target.id)
-            .bind(now_ms())
-            .bind(tenant_id)
-            .bind(install_id)
-            .execute(&mut *tx)
-            .await?;
-            installs.push((install_id.to_string(), from.id.clone()));
-        }
-        let froms: Vec<String> = froms.iter().map(ToString::to_string).collect();
-        let title = format!("{} {} \u{2192} {}", meta.display_name, froms.join(", "), meta.version);
-        let id = self
-            .create_rollout_in(
-                &mut tx,
-                tenant_id,
-                actor,
-                &title,
-                Some(&meta.name),
-                up.strategy,
-                meta.rollback_safe,
-                &moved,
-            )
-            .await?;
-        for (install_id, from_version) in &installs {
-            sqlx::query(
-                "INSERT INTO rollout_installs (tenant_id, rollout_id, install_id, from_version_id, to_version_id) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant_id)
-            .bind(&id)
-            .bind(install_id)
-            .bind(from_version)
-            .bind(&target.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        for (resource_id, _, _) in moved {
-            self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
-        }
-        Ok(id)
+            let changes = moved.into_iter().map(|(resource_id, _, _)| Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
+            self.commit(tx, changes).await?;
+            Ok(id)
+        })
+        .await
     }
 
     /// Saves `spec` as the next revision of resource `id` (if nobody changed it since
@@ -506,27 +520,30 @@ impl Store {
         strategy: &Strategy,
     ) -> Result<String> {
         strategy.check()?;
-        let mut tx = self.write_tx().await?;
-        let current = crate::resources::live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
-        let author = Author { actor, clearance };
-        let (to, key) = self.replace_in(&mut tx, tenant_id, author, &current, spec, "rolled out").await?;
-        let title = format!("{} {}: revision {} \u{2192} {to}", key.kind, key.name, current.revision);
-        let moved = [(id.to_owned(), Some(current.revision), Some(to))];
-        let rollout = self.create_rollout_in(&mut tx, tenant_id, actor, &title, None, strategy, true, &moved).await?;
-        audit(tenant_id, actor, "resource.update", id, &key.to_string())
-            .detail(serde_json::json!({ "revision": to, "rollout": rollout }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(rollout)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = crate::resources::live_resource_at(&mut tx, tenant_id, id, expected_version).await?;
+            let author = Author { actor, clearance };
+            let (to, key) = self.replace_in(&mut tx, tenant_id, author, &current, spec, "rolled out").await?;
+            let title = format!("{} {}: revision {} \u{2192} {to}", key.kind, key.name, current.revision);
+            let moved = [(id.to_owned(), Some(current.revision), Some(to))];
+            let rollout =
+                self.create_rollout_in(&mut tx, tenant_id, actor, &title, None, strategy, true, &moved).await?;
+            audit(tenant_id, actor, "resource.update", id, &key.to_string())
+                .detail(serde_json::json!({ "revision": to, "rollout": rollout }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Resource { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(rollout)
+        })
+        .await
     }
 
     /// The rollout row, its held resources and every cluster's step, planned now.
     #[allow(clippy::too_many_arguments)]
     async fn create_rollout_in(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         actor: &Actor,
         title: &str,
@@ -715,81 +732,80 @@ impl Store {
         decision: &Decision,
         joined: &[(String, String)],
     ) -> Result<bool> {
-        let mut tx = self.write_tx().await?;
-        let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
-        if detail.record.version != seen_version || detail.record.state.finished() {
-            return Ok(false);
-        }
-        let now = now_ms();
-        let mut release_changed = false;
-        for change in &decision.steps {
-            // By cluster, not by position: a cluster deleted meanwhile takes its step along.
-            let Some(seen) = steps.get(change.index) else { continue };
-            let Some(step) = detail.clusters.iter().find(|c| c.cluster_id == seen.cluster_id) else { continue };
-            release_changed |= step.state.released() != change.state.released();
-            set_step(&mut tx, tenant_id, id, step, change.state, &change.message, now).await?;
-        }
-        if !joined.is_empty() {
-            let wave = detail.clusters.iter().map(|c| c.wave).max().unwrap_or(1).max(1);
-            for (cluster_id, name) in joined {
-                let message = "joined during the rollout: runs the stable revision until its wave";
-                sqlx::query(
-                    "INSERT INTO rollout_clusters (tenant_id, rollout_id, cluster_id, cluster_name, wave, state, message, since) \
-                     VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7) ON CONFLICT DO NOTHING",
-                )
-                .bind(tenant_id)
-                .bind(id)
-                .bind(cluster_id)
-                .bind(name)
-                .bind(i64::from(wave))
-                .bind(message)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                event(&mut tx, tenant_id, id, Some(name), "Pending", message, None).await?;
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
+            if detail.record.version != seen_version || detail.record.state.finished() {
+                return Ok(false);
             }
-        }
-        let (state, message) = match &decision.state {
-            Some((state, message)) => (*state, message.clone()),
-            None => (detail.record.state, detail.record.message.clone()),
-        };
-        let wave = decision.current_wave.unwrap_or(detail.record.current_wave);
-        sqlx::query(
-            "UPDATE rollouts SET state = $1, message = $2, current_wave = $3, updated_at = $4, version = version + 1 \
-             WHERE id = $5",
-        )
-        .bind(state.as_str())
-        .bind(&message)
-        .bind(i64::from(wave))
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((state, message)) = &decision.state {
-            event(&mut tx, tenant_id, id, None, state.as_str(), message, None).await?;
-            if state.finished() {
-                self.finish_in(&mut tx, tenant_id, id, *state, &detail).await?;
-                release_changed = true;
+            let now = now_ms();
+            let mut release_changed = false;
+            for change in &decision.steps {
+                // By cluster, not by position: a cluster deleted meanwhile takes its step along.
+                let Some(seen) = steps.get(change.index) else { continue };
+                let Some(step) = detail.clusters.iter().find(|c| c.cluster_id == seen.cluster_id) else { continue };
+                release_changed |= step.state.released() != change.state.released();
+                set_step(&mut tx, tenant_id, id, step, change.state, &change.message, now).await?;
             }
-        }
-        if release_changed {
-            touch_resources(&mut tx, id).await?;
-        }
-        let resources = resource_ids_of(&mut tx, id).await?;
-        tx.commit().await?;
-        if release_changed {
-            for resource_id in resources {
-                self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
+            if !joined.is_empty() {
+                let wave = detail.clusters.iter().map(|c| c.wave).max().unwrap_or(1).max(1);
+                for (cluster_id, name) in joined {
+                    let message = "joined during the rollout: runs the stable revision until its wave";
+                    sqlx::query(
+                        "INSERT INTO rollout_clusters (tenant_id, rollout_id, cluster_id, cluster_name, wave, state, message, since) \
+                         VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(tenant_id)
+                    .bind(id)
+                    .bind(cluster_id)
+                    .bind(name)
+                    .bind(i64::from(wave))
+                    .bind(message)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    event(&mut tx, tenant_id, id, Some(name), "Pending", message, None).await?;
+                }
             }
-        }
-        Ok(true)
+            let (state, message) = match &decision.state {
+                Some((state, message)) => (*state, message.clone()),
+                None => (detail.record.state, detail.record.message.clone()),
+            };
+            let wave = decision.current_wave.unwrap_or(detail.record.current_wave);
+            sqlx::query(
+                "UPDATE rollouts SET state = $1, message = $2, current_wave = $3, updated_at = $4, version = version + 1 \
+                 WHERE id = $5",
+            )
+            .bind(state.as_str())
+            .bind(&message)
+            .bind(i64::from(wave))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if let Some((state, message)) = &decision.state {
+                event(&mut tx, tenant_id, id, None, state.as_str(), message, None).await?;
+                if state.finished() {
+                    self.finish_in(&mut tx, tenant_id, id, *state, &detail).await?;
+                    release_changed = true;
+                }
+            }
+            if release_changed {
+                touch_resources(&mut tx, id).await?;
+            }
+            let resources = resource_ids_of(&mut tx, id).await?;
+            let changes = if release_changed { resources } else { Vec::new() };
+            self.commit(tx, changes.into_iter().map(|resource_id| Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id })).await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Ends a rollout: lifts the holds; a success deletes what the change removed, an abort
     /// returns every resource (and install) to where it was.
     async fn finish_in(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         id: &str,
         state: RolloutState,
@@ -857,110 +873,109 @@ impl Store {
     /// A person's action on rollout `id` (the caller checked they may edit everything it
     /// moves). Refused with a clear error when the rollout's state does not allow it.
     pub async fn rollout_action(&self, tenant_id: &str, actor: &Actor, id: &str, action: &RolloutAction) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
-        let state = detail.record.state;
-        let refuse = |why: &str| invalid("action", format!("cannot {} a rollout that {why}", action.name()));
-        if state.finished() {
-            return Err(refuse(&format!("has {}", state.label())));
-        }
-        let now = now_ms();
-        let mut new_state = None;
-        let wave = detail.record.current_wave;
-        let mut release_changed = false;
-        match action {
-            RolloutAction::Pause => match state {
-                RolloutState::Running | RolloutState::AwaitingApproval => new_state = Some(RolloutState::Paused),
-                _ => return Err(refuse(&format!("is {}", state.label()))),
-            },
-            RolloutAction::Resume => match state {
-                RolloutState::Paused => new_state = Some(RolloutState::Running),
-                _ => return Err(refuse(&format!("is {}", state.label()))),
-            },
-            RolloutAction::Approve => match state {
-                RolloutState::AwaitingApproval => new_state = Some(RolloutState::Running),
-                _ => return Err(refuse("is not awaiting approval")),
-            },
-            RolloutAction::Abort => match state {
-                RolloutState::Aborting => return Err(refuse("is aborting already")),
-                _ => new_state = Some(RolloutState::Aborting),
-            },
-            RolloutAction::Retry(cluster_id) | RolloutAction::Skip(cluster_id) => {
-                let step = detail
-                    .clusters
-                    .iter()
-                    .find(|c| &c.cluster_id == cluster_id)
-                    .ok_or(Error::NotFound("cluster of this rollout"))?;
-                if state == RolloutState::Aborting {
-                    return Err(refuse("is aborting"));
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let detail = rollout_in(&mut tx, tenant_id, id, Timeline::Skip).await?;
+            let state = detail.record.state;
+            let refuse = |why: &str| invalid("action", format!("cannot {} a rollout that {why}", action.name()));
+            if state.finished() {
+                return Err(refuse(&format!("has {}", state.label())));
+            }
+            let now = now_ms();
+            let mut new_state = None;
+            let wave = detail.record.current_wave;
+            let mut release_changed = false;
+            match action {
+                RolloutAction::Pause => match state {
+                    RolloutState::Running | RolloutState::AwaitingApproval => new_state = Some(RolloutState::Paused),
+                    _ => return Err(refuse(&format!("is {}", state.label()))),
+                },
+                RolloutAction::Resume => match state {
+                    RolloutState::Paused => new_state = Some(RolloutState::Running),
+                    _ => return Err(refuse(&format!("is {}", state.label()))),
+                },
+                RolloutAction::Approve => match state {
+                    RolloutState::AwaitingApproval => new_state = Some(RolloutState::Running),
+                    _ => return Err(refuse("is not awaiting approval")),
+                },
+                RolloutAction::Abort => match state {
+                    RolloutState::Aborting => return Err(refuse("is aborting already")),
+                    _ => new_state = Some(RolloutState::Aborting),
+                },
+                RolloutAction::Retry(cluster_id) | RolloutAction::Skip(cluster_id) => {
+                    let step = detail
+                        .clusters
+                        .iter()
+                        .find(|c| &c.cluster_id == cluster_id)
+                        .ok_or(Error::NotFound("cluster of this rollout"))?;
+                    if state == RolloutState::Aborting {
+                        return Err(refuse("is aborting"));
+                    }
+                    let (to, message) = match action {
+                        RolloutAction::Retry(_) => {
+                            if !matches!(step.state, StepState::Failed | StepState::RolledBack) {
+                                return Err(invalid("action", format!("{} has not failed", step.cluster_name)));
+                            }
+                            (StepState::Updating, format!("retried by {}", actor.name))
+                        }
+                        _ => {
+                            if !matches!(step.state, StepState::Pending | StepState::Failed | StepState::RolledBack) {
+                                return Err(invalid(
+                                    "action",
+                                    format!(
+                                        "{} is {}: only a waiting, failed or rolled-back cluster can be skipped",
+                                        step.cluster_name,
+                                        step.state.label()
+                                    ),
+                                ));
+                            }
+                            (
+                                StepState::Skipped,
+                                format!("skipped by {}: gets the new revision when the rollout ends", actor.name),
+                            )
+                        }
+                    };
+                    release_changed = step.state.released() != to.released();
+                    set_step(&mut tx, tenant_id, id, step, to, &message, now).await?;
                 }
-                let (to, message) = match action {
-                    RolloutAction::Retry(_) => {
-                        if !matches!(step.state, StepState::Failed | StepState::RolledBack) {
-                            return Err(invalid("action", format!("{} has not failed", step.cluster_name)));
-                        }
-                        (StepState::Updating, format!("retried by {}", actor.name))
-                    }
-                    _ => {
-                        if !matches!(step.state, StepState::Pending | StepState::Failed | StepState::RolledBack) {
-                            return Err(invalid(
-                                "action",
-                                format!(
-                                    "{} is {}: only a waiting, failed or rolled-back cluster can be skipped",
-                                    step.cluster_name,
-                                    step.state.label()
-                                ),
-                            ));
-                        }
-                        (
-                            StepState::Skipped,
-                            format!("skipped by {}: gets the new revision when the rollout ends", actor.name),
-                        )
-                    }
-                };
-                release_changed = step.state.released() != to.released();
-                set_step(&mut tx, tenant_id, id, step, to, &message, now).await?;
             }
-        }
-        let message = match new_state {
-            Some(RolloutState::Paused) => format!("paused by {}", actor.name),
-            Some(RolloutState::Running) => format!(
-                "{} by {}",
-                if matches!(action, RolloutAction::Approve) { "approved" } else { "resumed" },
-                actor.name
-            ),
-            Some(RolloutState::Aborting) => format!("aborted by {}: rolling back every updated cluster", actor.name),
-            _ => detail.record.message.clone(),
-        };
-        let state_now = new_state.unwrap_or(state);
-        sqlx::query(
-            "UPDATE rollouts SET state = $1, message = $2, current_wave = $3, updated_at = $4, version = version + 1 \
-             WHERE id = $5",
-        )
-        .bind(state_now.as_str())
-        .bind(&message)
-        .bind(i64::from(wave))
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if let Some(s) = new_state {
-            event(&mut tx, tenant_id, id, None, s.as_str(), &message, Some(&actor.name)).await?;
-        }
-        if release_changed {
-            touch_resources(&mut tx, id).await?;
-        }
-        audit(tenant_id, actor, &format!("rollout.{}", action.name()), id, &detail.record.title)
-            .insert(&mut tx)
+            let message = match new_state {
+                Some(RolloutState::Paused) => format!("paused by {}", actor.name),
+                Some(RolloutState::Running) => format!(
+                    "{} by {}",
+                    if matches!(action, RolloutAction::Approve) { "approved" } else { "resumed" },
+                    actor.name
+                ),
+                Some(RolloutState::Aborting) => format!("aborted by {}: rolling back every updated cluster", actor.name),
+                _ => detail.record.message.clone(),
+            };
+            let state_now = new_state.unwrap_or(state);
+            sqlx::query(
+                "UPDATE rollouts SET state = $1, message = $2, current_wave = $3, updated_at = $4, version = version + 1 \
+                 WHERE id = $5",
+            )
+            .bind(state_now.as_str())
+            .bind(&message)
+            .bind(i64::from(wave))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
             .await?;
-        let resources = resource_ids_of(&mut tx, id).await?;
-        tx.commit().await?;
-        if release_changed {
-            for resource_id in resources {
-                self.changes.publish(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id });
+            if let Some(s) = new_state {
+                event(&mut tx, tenant_id, id, None, s.as_str(), &message, Some(&actor.name)).await?;
             }
-        }
-        Ok(())
+            if release_changed {
+                touch_resources(&mut tx, id).await?;
+            }
+            audit(tenant_id, actor, &format!("rollout.{}", action.name()), id, &detail.record.title)
+                .insert(&mut tx)
+                .await?;
+            let resources = resource_ids_of(&mut tx, id).await?;
+            let changes = if release_changed { resources } else { Vec::new() };
+            self.commit(tx, changes.into_iter().map(|resource_id| Change::Resource { tenant_id: tenant_id.to_owned(), id: resource_id })).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The stable revision and which clusters are released, for every resource held by an
@@ -1000,7 +1015,7 @@ pub(crate) struct HoldRow {
 }
 
 async fn set_step(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     id: &str,
     step: &RolloutCluster,
@@ -1029,7 +1044,7 @@ async fn set_step(
 /// A new revision `revision` equal to revision `from` (an abort's return), as its author
 /// wrote it then.
 async fn copy_revision(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     tenant_id: &str,
     resource_id: &str,
     from: i64,
@@ -1074,12 +1089,7 @@ enum Timeline {
     Skip,
 }
 
-async fn rollout_in(
-    conn: &mut SqliteConnection,
-    tenant_id: &str,
-    id: &str,
-    timeline: Timeline,
-) -> Result<RolloutDetail> {
+async fn rollout_in(conn: &mut AnyConnection, tenant_id: &str, id: &str, timeline: Timeline) -> Result<RolloutDetail> {
     let row: Option<RolloutRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{ROLLOUT_SQL} WHERE tenant_id = $1 AND id = $2")))
             .bind(tenant_id)

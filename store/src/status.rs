@@ -88,6 +88,30 @@ pub struct ShownStatus {
 /// under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 const STATUS_STATEMENT_ROWS: [usize; 3] = [128, 16, 1];
 
+/// The statement upserting `rows` statuses (skipping those whose resource or cluster is gone),
+/// with numbered parameters, `COLUMNS` per row in order.
+fn upsert_sql(rows: usize) -> String {
+    let per_row = COLUMNS.split(',').count();
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=per_row).map(|c| format!("${}", r * per_row + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        "WITH v ({COLUMNS}) AS (VALUES {}) INSERT INTO propagation_status ({COLUMNS}) SELECT {COLUMNS} FROM v \
+         WHERE EXISTS (SELECT 1 FROM federated_resources f WHERE f.id = v.resource_id) \
+           AND EXISTS (SELECT 1 FROM clusters c WHERE c.id = v.cluster_id) \
+         ON CONFLICT (resource_id, cluster_id) DO UPDATE SET code = excluded.code, \
+           message = excluded.message, applied_revision = excluded.applied_revision, \
+           applied_hash = excluded.applied_hash, member_generation = excluded.member_generation, \
+           member_resource_version = excluded.member_resource_version, health = excluded.health, \
+           health_ready = excluded.health_ready, health_updated = excluded.health_updated, \
+           health_desired = excluded.health_desired, updated_at = excluded.updated_at",
+        values.join(", ")
+    )
+}
+
 /// Cluster health as probed by the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterHealth {
@@ -102,53 +126,46 @@ impl Store {
     /// Rows whose resource or cluster is gone by now are skipped, not errors.
     #[tracing::instrument(skip_all, fields(upserts = records.len(), removals = removed.len()))]
     pub async fn save_statuses(&self, records: &[StatusRecord], removed: &[(String, String)]) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        // Many rows per statement: one round trip to the database per chunk, not per row.
-        // Chunks come in a few fixed sizes, so each statement is parsed once and cached.
-        let mut rest = records;
-        while !rest.is_empty() {
-            let rows = STATUS_STATEMENT_ROWS.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
-            let (chunk, tail) = rest.split_at(rows);
-            rest = tail;
-            let mut query = sqlx::QueryBuilder::new(format!("WITH v ({COLUMNS}) AS ("));
-            query.push_values(chunk, |mut row, r| {
-                row.push_bind(&r.tenant_id)
-                    .push_bind(&r.resource_id)
-                    .push_bind(&r.cluster_id)
-                    .push_bind(r.code.as_str())
-                    .push_bind(&r.message)
-                    .push_bind(r.applied_revision)
-                    .push_bind(&r.applied_hash)
-                    .push_bind(r.member_generation)
-                    .push_bind(&r.member_resource_version)
-                    .push_bind(r.health.map(|h| h.health.as_str()))
-                    .push_bind(r.health.map(|h| h.ready))
-                    .push_bind(r.health.map(|h| h.updated))
-                    .push_bind(r.health.map(|h| h.desired))
-                    .push_bind(r.updated_at);
-            });
-            query.push(format!(
-                ") INSERT INTO propagation_status ({COLUMNS}) SELECT {COLUMNS} FROM v \
-                 WHERE EXISTS (SELECT 1 FROM federated_resources f WHERE f.id = v.resource_id) \
-                   AND EXISTS (SELECT 1 FROM clusters c WHERE c.id = v.cluster_id) \
-                 ON CONFLICT (resource_id, cluster_id) DO UPDATE SET code = excluded.code, \
-                   message = excluded.message, applied_revision = excluded.applied_revision, \
-                   applied_hash = excluded.applied_hash, member_generation = excluded.member_generation, \
-                   member_resource_version = excluded.member_resource_version, health = excluded.health, \
-                   health_ready = excluded.health_ready, health_updated = excluded.health_updated, \
-                   health_desired = excluded.health_desired, updated_at = excluded.updated_at"
-            ));
-            query.build().execute(&mut *tx).await?;
-        }
-        for (resource_id, cluster_id) in removed {
-            sqlx::query("DELETE FROM propagation_status WHERE resource_id = $1 AND cluster_id = $2")
-                .bind(resource_id)
-                .bind(cluster_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            // Many rows per statement: one round trip to the database per chunk, not per row.
+            // Chunks come in a few fixed sizes, so each statement is parsed once and cached.
+            let mut rest = records;
+            while !rest.is_empty() {
+                let rows = STATUS_STATEMENT_ROWS.iter().copied().find(|&n| n <= rest.len()).unwrap_or(1);
+                let (chunk, tail) = rest.split_at(rows);
+                rest = tail;
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(upsert_sql(chunk.len())));
+                for r in chunk {
+                    query = query
+                        .bind(&r.tenant_id)
+                        .bind(&r.resource_id)
+                        .bind(&r.cluster_id)
+                        .bind(r.code.as_str())
+                        .bind(&r.message)
+                        .bind(r.applied_revision)
+                        .bind(&r.applied_hash)
+                        .bind(r.member_generation)
+                        .bind(&r.member_resource_version)
+                        .bind(r.health.map(|h| h.health.as_str()))
+                        .bind(r.health.map(|h| h.ready))
+                        .bind(r.health.map(|h| h.updated))
+                        .bind(r.health.map(|h| h.desired))
+                        .bind(r.updated_at);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            for (resource_id, cluster_id) in removed {
+                sqlx::query("DELETE FROM propagation_status WHERE resource_id = $1 AND cluster_id = $2")
+                    .bind(resource_id)
+                    .bind(cluster_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Every status recorded for a cluster (the engine reloads these at start, so a restart
@@ -168,12 +185,13 @@ impl Store {
     /// (one row) rather than row by row.
     #[tracing::instrument(skip(self))]
     pub async fn project_statuses(&self, tenant_id: &str, project_id: &str) -> Result<Vec<ShownStatus>> {
-        let json: String = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(s.resource_id, s.cluster_id, s.code, s.message, s.health, \
-                 s.health_ready, s.health_updated, s.health_desired)) \
-             FROM propagation_status s JOIN federated_resources f ON f.id = s.resource_id \
+        let json: String = sqlx::query_scalar(self.backend.json_rows(
+            "s.resource_id, s.cluster_id, s.code, s.message, s.health, s.health_ready, s.health_updated, \
+             s.health_desired",
+            None,
+            "FROM propagation_status s JOIN federated_resources f ON f.id = s.resource_id \
              WHERE f.tenant_id = $1 AND f.project_id = $2 AND s.tenant_id = $1",
-        )
+        ))
         .bind(tenant_id)
         .bind(project_id)
         .fetch_one(&self.pool)

@@ -176,34 +176,37 @@ impl Store {
         }
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO tenants (id, slug, display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
-             ON CONFLICT (slug) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(slug.as_str())
-        .bind(display_name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(flotilla_domain::Error::invalid("slug", format!("a tenant named {slug} exists")).into());
-        }
-        audit(&id, actor, "tenant.create", &id, slug.as_str())
-            .detail(serde_json::json!({ "display_name": display_name }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO tenants (id, slug, display_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) \
+                 ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(slug.as_str())
+            .bind(display_name)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(TenantSummary {
-            id,
-            slug: slug.to_string(),
-            display_name: display_name.to_owned(),
-            oidc_issuer_url: None,
-            users: 0,
-            clusters: 0,
-            version: 1,
+            if inserted.rows_affected() == 0 {
+                return Err(flotilla_domain::Error::invalid("slug", format!("a tenant named {slug} exists")).into());
+            }
+            audit(&id, actor, "tenant.create", &id, slug.as_str())
+                .detail(serde_json::json!({ "display_name": display_name }))
+                .insert(&mut tx)
+                .await?;
+            tx.commit().await?;
+            Ok(TenantSummary {
+                id: id.clone(),
+                slug: slug.to_string(),
+                display_name: display_name.to_owned(),
+                oidc_issuer_url: None,
+                users: 0,
+                clusters: 0,
+                version: 1,
+            })
         })
+        .await
     }
 
     /// Sets (or with `None` removes) a tenant's OpenID Provider, if the tenant is still at
@@ -217,59 +220,71 @@ impl Store {
         expected_version: i64,
     ) -> Result<()> {
         let checked = input.map(check_oidc_input).transpose()?;
-        let mut tx = self.write_tx().await?;
-        let current = oidc_row(&mut *tx, tenant_id).await?;
-        if current.version != expected_version {
-            let by = crate::workspaces::last_actor(&mut tx, tenant_id, tenant_id).await?;
-            return Err(Error::Stale { what: "tenant", by });
-        }
-        let (issuer, client_id, secret_enc, scopes, claim, detail) = match checked {
-            Some(input) => {
-                let secret_enc = match &input.client_secret {
-                    None => current.oidc_client_secret_enc.clone(),
-                    Some(s) if s.expose_secret().is_empty() => None,
-                    Some(s) => Some(self.cipher.encrypt_str(s.expose_secret())?),
-                };
-                let detail = serde_json::json!({
-                    "issuer_url": input.issuer_url,
-                    "client_id": input.client_id,
-                    "client_secret": match &input.client_secret {
-                        None => "kept",
-                        Some(s) if s.expose_secret().is_empty() => "removed",
-                        Some(_) => "set",
-                    },
-                    "scopes": input.scopes,
-                    "groups_claim": input.groups_claim,
-                });
-                (Some(input.issuer_url), Some(input.client_id), secret_enc, input.scopes, input.groups_claim, detail)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = oidc_row(&mut *tx, tenant_id).await?;
+            if current.version != expected_version {
+                let by = crate::workspaces::last_actor(&mut tx, tenant_id, tenant_id).await?;
+                return Err(Error::Stale { what: "tenant", by });
             }
-            None => (
-                None,
-                None,
-                None,
-                current.oidc_scopes.clone(),
-                current.oidc_groups_claim.clone(),
-                serde_json::json!({ "issuer_url": null }),
-            ),
-        };
-        sqlx::query(
-            "UPDATE tenants SET oidc_issuer_url = $1, oidc_client_id = $2, oidc_client_secret_enc = $3, \
-             oidc_scopes = $4, oidc_groups_claim = $5, updated_at = $6, version = version + 1 WHERE id = $7",
-        )
-        .bind(&issuer)
-        .bind(&client_id)
-        .bind(&secret_enc)
-        .bind(&scopes)
-        .bind(&claim)
-        .bind(now_ms())
-        .bind(tenant_id)
-        .execute(&mut *tx)
-        .await?;
-        let slug: String =
-            sqlx::query_scalar("SELECT slug FROM tenants WHERE id = $1").bind(tenant_id).fetch_one(&mut *tx).await?;
-        audit(tenant_id, actor, "tenant.oidc_update", tenant_id, &slug).detail(detail).insert(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
+            let (issuer, client_id, secret_enc, scopes, claim, detail) = match checked.clone() {
+                Some(input) => {
+                    let secret_enc = match &input.client_secret {
+                        None => current.oidc_client_secret_enc.clone(),
+                        Some(s) if s.expose_secret().is_empty() => None,
+                        Some(s) => Some(self.cipher.encrypt_str(s.expose_secret())?),
+                    };
+                    let detail = serde_json::json!({
+                        "issuer_url": input.issuer_url,
+                        "client_id": input.client_id,
+                        "client_secret": match &input.client_secret {
+                            None => "kept",
+                            Some(s) if s.expose_secret().is_empty() => "removed",
+                            Some(_) => "set",
+                        },
+                        "scopes": input.scopes,
+                        "groups_claim": input.groups_claim,
+                    });
+                    (
+                        Some(input.issuer_url),
+                        Some(input.client_id),
+                        secret_enc,
+                        input.scopes,
+                        input.groups_claim,
+                        detail,
+                    )
+                }
+                None => (
+                    None,
+                    None,
+                    None,
+                    current.oidc_scopes.clone(),
+                    current.oidc_groups_claim.clone(),
+                    serde_json::json!({ "issuer_url": null }),
+                ),
+            };
+            sqlx::query(
+                "UPDATE tenants SET oidc_issuer_url = $1, oidc_client_id = $2, oidc_client_secret_enc = $3, \
+                 oidc_scopes = $4, oidc_groups_claim = $5, updated_at = $6, version = version + 1 WHERE id = $7",
+            )
+            .bind(&issuer)
+            .bind(&client_id)
+            .bind(&secret_enc)
+            .bind(&scopes)
+            .bind(&claim)
+            .bind(now_ms())
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+            let slug: String = sqlx::query_scalar("SELECT slug FROM tenants WHERE id = $1")
+                .bind(tenant_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            audit(tenant_id, actor, "tenant.oidc_update", tenant_id, &slug).detail(detail).insert(&mut tx).await?;
+            tx.commit().await?;
+            Ok(())
+        })
+        .await
     }
 
     /// The tenant's provider with its secret, for a login; `None` for local accounts only.
@@ -343,59 +358,63 @@ impl Store {
         if group.chars().count() > 256 {
             return Err(flotilla_domain::Error::invalid("group", "at most 256 characters").into());
         }
-        let mut tx = self.write_tx().await?;
-        let scope_name = scope_name(&mut tx, tenant_id, role, scope_id).await?;
-        let id = new_id();
-        let inserted = sqlx::query(
-            "INSERT INTO group_role_mappings (id, tenant_id, group_name, role, scope_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, group_name, role, scope_id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(group)
-        .bind(role.as_str())
-        .bind(scope_id)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(flotilla_domain::Error::invalid("group", format!("{group} already has this role")).into());
-        }
-        audit(tenant_id, actor, "role_mapping.add", &id, group)
-            .detail(serde_json::json!({ "group": group, "role": role.as_str(), "scope": scope_name }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let scope_name = scope_name(&mut tx, tenant_id, role, scope_id).await?;
+            let id = new_id();
+            let inserted = sqlx::query(
+                "INSERT INTO group_role_mappings (id, tenant_id, group_name, role, scope_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, group_name, role, scope_id) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(tenant_id)
+            .bind(group)
+            .bind(role.as_str())
+            .bind(scope_id)
+            .bind(now_ms())
+            .execute(&mut *tx)
             .await?;
-        regrant_by_groups(&mut tx, tenant_id, actor).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
-        Ok(GroupMappingRecord { id, group: group.to_owned(), role, scope_id: scope_id.to_owned(), scope_name })
+            if inserted.rows_affected() == 0 {
+                return Err(flotilla_domain::Error::invalid("group", format!("{group} already has this role")).into());
+            }
+            audit(tenant_id, actor, "role_mapping.add", &id, group)
+                .detail(serde_json::json!({ "group": group, "role": role.as_str(), "scope": scope_name }))
+                .insert(&mut tx)
+                .await?;
+            regrant_by_groups(&mut tx, tenant_id, actor).await?;
+            self.commit(tx, [Change::Access { tenant_id: tenant_id.to_owned(), user_id: None }]).await?;
+            Ok(GroupMappingRecord { id, group: group.to_owned(), role, scope_id: scope_id.to_owned(), scope_name })
+        })
+        .await
     }
 
     /// Removes a group rule; the roles it gave are taken from the users at once.
     #[tracing::instrument(skip(self, actor))]
     pub async fn remove_group_mapping(&self, actor: &Actor, tenant_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.write_tx().await?;
-        let row = sqlx::query_as::<_, (String, String, String)>(
-            "SELECT group_name, role, scope_id FROM group_role_mappings WHERE tenant_id = $1 AND id = $2",
-        )
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound("group rule"))?;
-        sqlx::query("DELETE FROM group_role_mappings WHERE tenant_id = $1 AND id = $2")
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let row = sqlx::query_as::<_, (String, String, String)>(
+                "SELECT group_name, role, scope_id FROM group_role_mappings WHERE tenant_id = $1 AND id = $2",
+            )
             .bind(tenant_id)
             .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(tenant_id, actor, "role_mapping.remove", id, &row.0)
-            .detail(serde_json::json!({ "group": row.0, "role": row.1, "scope_id": row.2 }))
-            .insert(&mut tx)
-            .await?;
-        regrant_by_groups(&mut tx, tenant_id, actor).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Access { tenant_id: tenant_id.to_owned(), user_id: None });
-        Ok(())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound("group rule"))?;
+            sqlx::query("DELETE FROM group_role_mappings WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            audit(tenant_id, actor, "role_mapping.remove", id, &row.0)
+                .detail(serde_json::json!({ "group": row.0, "role": row.1, "scope_id": row.2 }))
+                .insert(&mut tx)
+                .await?;
+            regrant_by_groups(&mut tx, tenant_id, actor).await?;
+            self.commit(tx, [Change::Access { tenant_id: tenant_id.to_owned(), user_id: None }]).await?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -403,7 +422,7 @@ impl Store {
 /// groups are known holds exactly what the rules now give those groups, each change audited
 /// with `actor`. Users who last logged in before groups were kept are left until their next
 /// login.
-async fn regrant_by_groups(conn: &mut sqlx::SqliteConnection, tenant_id: &str, actor: &Actor) -> Result<()> {
+async fn regrant_by_groups(conn: &mut sqlx::AnyConnection, tenant_id: &str, actor: &Actor) -> Result<()> {
     let mappings: Vec<GroupMapping> = sqlx::query_as::<_, (String, String, String)>(
         "SELECT group_name, role, scope_id FROM group_role_mappings WHERE tenant_id = $1",
     )
@@ -438,7 +457,7 @@ async fn regrant_by_groups(conn: &mut sqlx::SqliteConnection, tenant_id: &str, a
 /// The name of what a role on `scope_id` applies to (`prod`, `prod/kafka`, or empty for the
 /// tenant), checking that it is one of the tenant's and fits the role.
 pub(crate) async fn scope_name(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
     role: Role,
     scope_id: &str,
@@ -479,7 +498,7 @@ pub(crate) async fn scope_name(
     })
 }
 
-async fn oidc_row<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str) -> Result<OidcRow> {
+async fn oidc_row<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str) -> Result<OidcRow> {
     sqlx::query_as::<_, OidcRow>(
         "SELECT oidc_issuer_url, oidc_client_id, oidc_client_secret_enc, oidc_scopes, oidc_groups_claim, version \
          FROM tenants WHERE id = $1",

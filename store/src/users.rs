@@ -10,6 +10,7 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub email: Option<String>,
+    #[sqlx(try_from = "crate::flag::Flag")]
     pub is_platform_admin: bool,
 }
 
@@ -18,7 +19,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn active_user(&self, tenant_id: &str, user_id: &str) -> Result<Option<User>> {
         let user = sqlx::query_as::<_, User>(
-            "SELECT id, tenant_id, username, display_name, email, is_platform_admin \
+            "SELECT id, tenant_id, username, display_name, email, CAST(is_platform_admin AS INTEGER) AS is_platform_admin \
              FROM users WHERE tenant_id = $1 AND id = $2 AND disabled = FALSE",
         )
         .bind(tenant_id)
@@ -83,45 +84,48 @@ impl Store {
             .map_err(|e| crate::Error::PasswordHash(e.to_string()))??;
         let id = crate::new_id();
         let now = crate::now_ms();
-        let mut tx = self.write_tx().await?;
-        let scope = crate::tenants::scope_name(&mut tx, tenant_id, grant.role, &grant.scope_id).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, tenant_id, username, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (tenant_id, username) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(username.as_str())
-        .bind(&hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(
-                flotilla_domain::Error::invalid("username", format!("{username} is taken in this tenant")).into()
-            );
-        }
-        insert_binding(&mut tx, tenant_id, &id, grant, "local").await?;
-        crate::workspaces::audit(tenant_id, actor, "user.create", &id, username.as_str())
-            .detail(serde_json::json!({ "method": "password", "role": grant.role.as_str(), "scope": scope }))
-            .insert(&mut tx)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let scope = crate::tenants::scope_name(&mut tx, tenant_id, grant.role, &grant.scope_id).await?;
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, tenant_id, username, display_name, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $3, $4, $5) ON CONFLICT (tenant_id, username) DO NOTHING",
+            )
+            .bind(&id)
+            .bind(tenant_id)
+            .bind(username.as_str())
+            .bind(&hash)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(User {
-            id,
-            tenant_id: tenant_id.to_owned(),
-            username: username.as_str().to_owned(),
-            display_name: username.as_str().to_owned(),
-            email: None,
-            is_platform_admin: false,
+            if inserted.rows_affected() == 0 {
+                return Err(
+                    flotilla_domain::Error::invalid("username", format!("{username} is taken in this tenant")).into()
+                );
+            }
+            insert_binding(&mut tx, tenant_id, &id, grant, "local").await?;
+            crate::workspaces::audit(tenant_id, actor, "user.create", &id, username.as_str())
+                .detail(serde_json::json!({ "method": "password", "role": grant.role.as_str(), "scope": scope }))
+                .insert(&mut tx)
+                .await?;
+            tx.commit().await?;
+            Ok(User {
+                id: id.clone(),
+                tenant_id: tenant_id.to_owned(),
+                username: username.as_str().to_owned(),
+                display_name: username.as_str().to_owned(),
+                email: None,
+                is_platform_admin: false,
+            })
         })
+        .await
     }
 }
 
 /// Gives `user_id` the role `grant`, from `source` (`local`, or `oidc` for a login's groups).
 /// Holding it already is fine.
 pub(crate) async fn insert_binding(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     tenant_id: &str,
     user_id: &str,
     grant: &flotilla_domain::Grant,
@@ -166,8 +170,11 @@ struct PersonRoleRow {
     username: String,
     display_name: String,
     email: Option<String>,
+    #[sqlx(try_from = "crate::flag::Flag")]
     oidc: bool,
+    #[sqlx(try_from = "crate::flag::Flag")]
     is_platform_admin: bool,
+    #[sqlx(try_from = "crate::flag::Flag")]
     disabled: bool,
     last_login_at: Option<i64>,
     role: Option<String>,
@@ -190,8 +197,8 @@ impl Store {
     /// disabled: read on every request, so disabling takes effect at once.
     #[tracing::instrument(skip(self))]
     pub async fn active_grants(&self, tenant_id: &str, user_id: &str) -> Result<Option<Vec<flotilla_domain::Grant>>> {
-        let rows = sqlx::query_as::<_, (bool, Option<String>, Option<String>)>(
-            "SELECT u.disabled, rb.role, rb.scope_id FROM users u \
+        let rows = sqlx::query_as::<_, (crate::flag::Flag, Option<String>, Option<String>)>(
+            "SELECT CAST(u.disabled AS INTEGER) AS disabled, rb.role, rb.scope_id FROM users u \
              LEFT JOIN role_bindings rb ON rb.tenant_id = u.tenant_id AND rb.user_id = u.id \
              WHERE u.tenant_id = $1 AND u.id = $2",
         )
@@ -199,7 +206,7 @@ impl Store {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        if rows.first().is_none_or(|(disabled, _, _)| *disabled) {
+        if rows.first().is_none_or(|(disabled, _, _)| disabled.0) {
             return Ok(None);
         }
         let mut grants = Vec::new();
@@ -219,7 +226,7 @@ impl Store {
     pub async fn list_people(&self, tenant_id: &str) -> Result<Vec<Person>> {
         let rows = sqlx::query_as::<_, PersonRoleRow>(
             "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL AS oidc, \
-                    u.is_platform_admin, u.disabled, u.last_login_at, rb.role, rb.source, \
+                    CAST(u.is_platform_admin AS INTEGER) AS is_platform_admin, CAST(u.disabled AS INTEGER) AS disabled, u.last_login_at, rb.role, rb.source, \
                     COALESCE(w.name, pw.name || '/' || p.name, '') AS scope \
              FROM users u \
              LEFT JOIN role_bindings rb ON rb.tenant_id = u.tenant_id AND rb.user_id = u.id \
@@ -266,47 +273,52 @@ impl Store {
         user_id: &str,
         disabled: bool,
     ) -> Result<bool> {
-        let mut tx = self.write_tx().await?;
-        let (username, is_platform_admin, was): (String, bool, bool) =
-            sqlx::query_as("SELECT username, is_platform_admin, disabled FROM users WHERE tenant_id = $1 AND id = $2")
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let (username, crate::flag::Flag(is_platform_admin), crate::flag::Flag(was)): (String, crate::flag::Flag, crate::flag::Flag) =
+                sqlx::query_as(
+                    "SELECT username, CAST(is_platform_admin AS INTEGER) AS is_platform_admin, CAST(disabled AS INTEGER) AS disabled FROM users \
+                     WHERE tenant_id = $1 AND id = $2",
+                )
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(crate::Error::NotFound("user"))?;
+            if disabled && actor.id.as_deref() == Some(user_id) {
+                return Err(flotilla_domain::Error::invalid("user", "you cannot disable your own account").into());
+            }
+            if disabled && is_platform_admin {
+                return Err(flotilla_domain::Error::invalid("user", "the platform admin cannot be disabled").into());
+            }
+            if was == disabled {
+                return Ok(false);
+            }
+            sqlx::query("UPDATE users SET disabled = $3 WHERE tenant_id = $1 AND id = $2")
                 .bind(tenant_id)
                 .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(crate::Error::NotFound("user"))?;
-        if disabled && actor.id.as_deref() == Some(user_id) {
-            return Err(flotilla_domain::Error::invalid("user", "you cannot disable your own account").into());
-        }
-        if disabled && is_platform_admin {
-            return Err(flotilla_domain::Error::invalid("user", "the platform admin cannot be disabled").into());
-        }
-        if was == disabled {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE users SET disabled = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .bind(disabled)
-            .execute(&mut *tx)
-            .await?;
-        let mut ended = 0;
-        if disabled {
-            ended = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
-                .bind(tenant_id)
-                .bind(user_id)
+                .bind(disabled)
                 .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        let action = if disabled { "user.disable" } else { "user.enable" };
-        crate::workspaces::audit(tenant_id, actor, action, user_id, &username)
-            .detail(serde_json::json!({ "sessions_ended": ended }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes
-            .publish(crate::Change::Access { tenant_id: tenant_id.to_owned(), user_id: Some(user_id.to_owned()) });
-        Ok(true)
+                .await?;
+            let mut ended = 0;
+            if disabled {
+                ended = sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+                    .bind(tenant_id)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            let action = if disabled { "user.disable" } else { "user.enable" };
+            crate::workspaces::audit(tenant_id, actor, action, user_id, &username)
+                .detail(serde_json::json!({ "sessions_ended": ended }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [crate::Change::Access { tenant_id: tenant_id.to_owned(), user_id: Some(user_id.to_owned()) }])
+                .await?;
+            Ok(true)
+        })
+        .await
     }
 }
 
@@ -360,27 +372,30 @@ impl Store {
         let new_hash = tokio::task::spawn_blocking(move || crate::password::hash(to_hash.expose_secret()))
             .await
             .map_err(|e| crate::Error::PasswordHash(e.to_string()))??;
-        let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(&new_hash)
-            .bind(tenant_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id != $2")
-            .bind(user_id)
-            .bind(keep_session)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        crate::AuditEntry::new(tenant_id, &username, "user.password_changed", crate::AuditOutcome::Ok)
-            .actor_id(user_id)
-            .target("user", user_id, &username)
-            .detail(serde_json::json!({ "other_sessions_ended": ended }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.throttle.succeeded(&slug, &username);
-        Ok(())
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            sqlx::query("UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(&new_hash)
+                .bind(tenant_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id != $2")
+                .bind(user_id)
+                .bind(keep_session)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            crate::AuditEntry::new(tenant_id, &username, "user.password_changed", crate::AuditOutcome::Ok)
+                .actor_id(user_id)
+                .target("user", user_id, &username)
+                .detail(serde_json::json!({ "other_sessions_ended": ended }))
+                .insert(&mut tx)
+                .await?;
+            tx.commit().await?;
+            self.throttle.succeeded(&slug, &username);
+            Ok(())
+        })
+        .await
     }
 }

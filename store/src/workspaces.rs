@@ -29,32 +29,34 @@ impl Store {
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
-        let mut tx = self.write_tx().await?;
-        let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND name = $2")
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND name = $2")
+                .bind(tenant_id)
+                .bind(name.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if taken.is_some() {
+                return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
+            }
+            sqlx::query(
+                "INSERT INTO workspaces (id, tenant_id, name, selector, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(&id)
             .bind(tenant_id)
             .bind(name.as_str())
-            .fetch_optional(&mut *tx)
+            .bind(&selector)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
-        if taken.is_some() {
-            return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
-        }
-        sqlx::query(
-            "INSERT INTO workspaces (id, tenant_id, name, selector, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
-        )
-        .bind(&id)
-        .bind(tenant_id)
-        .bind(name.as_str())
-        .bind(&selector)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        audit(tenant_id, actor, "workspace.create", &id, name.as_str())
-            .detail(serde_json::json!({ "selector": selector }))
-            .insert(&mut tx)
-            .await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.clone() });
-        Ok(Workspace { id, name: name.to_string(), description: String::new(), selector, version: 1 })
+            audit(tenant_id, actor, "workspace.create", &id, name.as_str())
+                .detail(serde_json::json!({ "selector": selector }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, [Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.clone() }]).await?;
+            Ok(Workspace { id: id.clone(), name: name.to_string(), description: String::new(), selector: selector.clone(), version: 1 })
+        })
+        .await
     }
 
     /// Changes a workspace's selector, if nobody changed the workspace since `expected_version`.
@@ -68,14 +70,16 @@ impl Store {
         expected_version: i64,
     ) -> Result<Workspace> {
         let selector = LabelSelector::parse(selector)?.to_string();
-        let mut tx = self.write_tx().await?;
-        let current = find_workspace(&mut *tx, tenant_id, id).await?;
-        let change =
-            SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
-        change.write(&mut tx, Selected::Workspace, current.version, expected_version).await?;
-        tx.commit().await?;
-        self.changes.publish(Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
-        Ok(Workspace { selector, version: current.version + 1, ..current })
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let current = find_workspace(&mut *tx, tenant_id, id).await?;
+            let change =
+                SelectorChange { tenant_id, actor, id, name: &current.name, from: &current.selector, to: &selector };
+            change.write(&mut tx, Selected::Workspace, current.version, expected_version).await?;
+            self.commit(tx, [Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.to_owned() }]).await?;
+            Ok(Workspace { selector: selector.clone(), version: current.version + 1, ..current })
+        })
+        .await
     }
 
     /// The tenant's workspace `id` (another tenant's is not found).
@@ -96,7 +100,7 @@ impl Store {
 }
 
 /// The tenant's workspace `id`, through `db` (the pool, or a transaction).
-async fn find_workspace<'e>(db: impl sqlx::SqliteExecutor<'e>, tenant_id: &str, id: &str) -> Result<Workspace> {
+async fn find_workspace<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str, id: &str) -> Result<Workspace> {
     sqlx::query_as::<_, Workspace>(
         "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
     )
@@ -138,7 +142,7 @@ impl SelectorChange<'_> {
     /// selector, bumps the version and adds the audit row.
     pub(crate) async fn write(
         &self,
-        tx: &mut sqlx::SqliteConnection,
+        tx: &mut sqlx::AnyConnection,
         selected: Selected,
         version: i64,
         expected_version: i64,
@@ -174,7 +178,7 @@ pub(crate) fn audit(tenant_id: &str, actor: &Actor, action: &str, id: &str, name
 }
 
 /// Who last changed the target `id` (for "changed by X since you opened it").
-pub(crate) async fn last_actor(conn: &mut sqlx::SqliteConnection, tenant_id: &str, id: &str) -> Result<String> {
+pub(crate) async fn last_actor(conn: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<String> {
     let name: Option<String> = sqlx::query_scalar(
         "SELECT actor_name FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY id DESC LIMIT 1",
     )

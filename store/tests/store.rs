@@ -39,7 +39,7 @@ async fn bootstrap_creates_the_admin_once_with_a_generated_password() {
 #[tokio::test]
 async fn configured_admin_password_is_used_and_reopening_keeps_data() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let url = flotilla_testkit::database_url(dir.path()).await;
     let key = SecretKey::parse(&"11".repeat(32)).unwrap();
     let store = Store::connect(&url, SecretCipher::new(&key)).await.unwrap();
     let outcome = store.bootstrap(Some(&SecretString::from("s3cret-pass-long".to_owned()))).await.unwrap();

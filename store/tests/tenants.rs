@@ -88,8 +88,16 @@ async fn a_providers_secret_is_encrypted_kept_or_replaced_and_never_shown() {
     assert_eq!(settings.issuer_url, "https://idp.acme.example", "trailing slash dropped");
     assert_eq!(settings.scopes, "openid email groups", "openid first, once");
     assert_eq!(settings.client_secret.unwrap().expose_secret(), "top-s3cret");
-    let raw = std::fs::read(dir.path().join("flotilla.db")).unwrap();
-    assert!(!raw.windows(10).any(|w| w == b"top-s3cret"), "the secret is not stored in plain text");
+    let stored: String = sqlx::query_scalar("SELECT oidc_client_secret_enc FROM tenants WHERE id = $1")
+        .bind(&acme.id)
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap();
+    assert!(!stored.contains("top-s3cret"), "the secret is not stored in plain text");
+    if store.backend() == flotilla_store::Backend::Sqlite {
+        let raw = std::fs::read(dir.path().join("flotilla.db")).unwrap();
+        assert!(!raw.windows(10).any(|w| w == b"top-s3cret"), "nowhere in the database file");
+    }
 
     let detail = store.tenant_detail(&acme.id).await.unwrap();
     let shown = detail.oidc.unwrap();

@@ -3,6 +3,9 @@
 use std::future::Future;
 use std::time::Duration;
 
+mod database;
+pub use database::{TEST_POSTGRES_ENV, database_url, fresh_postgres_database};
+
 /// How often [`eventually`] looks again.
 const POLL: Duration = Duration::from_millis(25);
 

@@ -55,7 +55,7 @@ pub async fn fleet_with(clusters: &[(&str, &str)], engine_settings: EngineSettin
     let specs = clusters.iter().map(|(name, _)| ClusterSpec::new(*name)).collect();
     let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), specs, sim_settings).await.expect("simulator");
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let url = flotilla_testkit::database_url(dir.path()).await;
     let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
     let tenant = store.bootstrap(None).await.unwrap().tenant_id;
     let engine = EngineHandle::start(store.clone(), engine_settings).await.unwrap();

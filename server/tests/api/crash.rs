@@ -50,7 +50,7 @@ impl Drop for Hub {
 
 /// `flotilla` as an operator starts it, on the test's database and data folder; its log is
 /// appended to `hub.log` there (printed when the test fails).
-fn start_hub(dir: &Path) -> Hub {
+fn start_hub(dir: &Path, database_url: &str) -> Hub {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("hub.log")).unwrap();
     Command::new(env!("CARGO_BIN_EXE_flotilla"))
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off", "--outbound-loopback", "https"])
@@ -58,7 +58,7 @@ fn start_hub(dir: &Path) -> Hub {
         .arg("--data-dir")
         .arg(dir)
         .arg("--database-url")
-        .arg(format!("sqlite://{}/flotilla.db", dir.display()))
+        .arg(database_url)
         .env_remove("FLOTILLA_DEMO")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -103,7 +103,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     // a project on all of them, podinfo 6.6.3 installed there.
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = SecretKey::load_or_create(None, &dir.path().join("secret.key")).unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let url = flotilla_testkit::database_url(dir.path()).await;
     let store = Store::connect(&url, SecretCipher::new(&key)).await.unwrap();
     let tenant = store.bootstrap(None).await.unwrap().tenant_id;
     store.sync_builtin_catalog(&flotilla_catalog::builtin().unwrap()).await.unwrap();
@@ -134,7 +134,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     let new = NewInstall { version_id: &versions["6.6.3"], name: "podinfo", values: &values, rules: &[] };
     let install = store.install_app(&tenant, &actor, Clearance::TenantAdmin, home, new).await.unwrap();
 
-    let hub = start_hub(dir.path());
+    let hub = start_hub(dir.path(), &url);
     let all_at = |revision: i64| {
         let sim = &sim;
         let names = &names;
@@ -161,7 +161,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     assert!(target > 1);
 
     for _ in 0..KILLS {
-        let hub = start_hub(dir.path());
+        let hub = start_hub(dir.path(), &url);
         tokio::time::sleep(moments.next()).await;
         kill(hub);
     }
@@ -170,7 +170,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     println!("after {KILLS} kills: {} with {released} of {CLUSTERS} clusters released", detail.record.state.as_str());
     assert_eq!(detail.record.state, RolloutState::Running, "the kills all came during the rollout");
 
-    let hub = start_hub(dir.path());
+    let hub = start_hub(dir.path(), &url);
     let done = eventually("the rollout succeeded", LONG, || async {
         let r = store.get_rollout(&tenant, &rollout).await.unwrap();
         assert!(

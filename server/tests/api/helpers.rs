@@ -157,6 +157,7 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut 
         ..Args::default()
     };
     let mut args = args;
+    args.database_url = Some(flotilla_testkit::database_url(data_dir.path()).await);
     adjust(&mut args);
     let settings = Settings::resolve(args).expect("settings resolve");
     let app = Application::build(settings).await.expect("app builds");

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 /// A store on a new database file (kept as long as the returned folder).
 pub async fn store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/flotilla.db", dir.path().display());
+    let url = flotilla_testkit::database_url(dir.path()).await;
     let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
     (store, dir)
 }
