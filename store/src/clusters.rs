@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::changes::Change;
-use crate::workspaces::last_actor;
+use crate::workspaces::{last_actor, still_at_version};
 use crate::{AuditEntry, AuditOutcome, Error, Result, SecretCipher, Store, new_id, now_ms};
 
 /// What is needed to register a cluster.
@@ -200,15 +200,18 @@ impl Store {
             if version != expected_version {
                 return Err(Error::Stale { what: "cluster", by: last_actor(&mut tx, tenant_id, id).await? });
             }
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
+            let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE clusters SET {column} = $1, updated_at = $2, version = version + 1 \
+                 WHERE tenant_id = $3 AND id = $4 AND version = $5"
             )))
             .bind(value)
             .bind(now_ms())
             .bind(tenant_id)
             .bind(id)
+            .bind(version)
             .execute(&mut *tx)
             .await?;
+            still_at_version(&mut tx, done, "cluster", tenant_id, id).await?;
             AuditEntry::new(tenant_id, actor, action, AuditOutcome::Ok)
                 .target("cluster", id, &name)
                 .detail(detail.clone())

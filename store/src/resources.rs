@@ -404,9 +404,9 @@ impl Store {
         }
         let revision = current.revision + 1;
         self.insert_revision(&mut *conn, tenant_id, author, id, revision, spec, &checked, message).await?;
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE federated_resources SET current_revision = $1, deletion_policy = $2, adopt_existing = $3, \
-             updated_at = $4, version = version + 1 WHERE tenant_id = $5 AND id = $6",
+             updated_at = $4, version = version + 1 WHERE tenant_id = $5 AND id = $6 AND version = $7",
         )
         .bind(revision)
         .bind(spec.deletion_policy.as_str())
@@ -414,8 +414,10 @@ impl Store {
         .bind(now_ms())
         .bind(tenant_id)
         .bind(id)
+        .bind(current.version)
         .execute(&mut *conn)
         .await?;
+        crate::workspaces::still_at_version(&mut *conn, done, "resource", tenant_id, id).await?;
         Ok((revision, checked.key))
     }
 

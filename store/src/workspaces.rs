@@ -151,15 +151,18 @@ impl SelectorChange<'_> {
         if version != expected_version {
             return Err(Error::Stale { what, by: last_actor(&mut *tx, self.tenant_id, self.id).await? });
         }
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE {what}s SET selector = $1, updated_at = $2, version = version + 1 WHERE tenant_id = $3 AND id = $4"
+        let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {what}s SET selector = $1, updated_at = $2, version = version + 1 \
+             WHERE tenant_id = $3 AND id = $4 AND version = $5"
         )))
         .bind(self.to)
         .bind(now_ms())
         .bind(self.tenant_id)
         .bind(self.id)
+        .bind(version)
         .execute(&mut *tx)
         .await?;
+        still_at_version(&mut *tx, done, what, self.tenant_id, self.id).await?;
         audit(self.tenant_id, self.actor, &format!("{what}.update"), self.id, self.name)
             .detail(serde_json::json!({ "selector": { "from": self.from, "to": self.to } }))
             .insert(tx)
@@ -175,6 +178,22 @@ pub(crate) fn audit(tenant_id: &str, actor: &Actor, action: &str, id: &str, name
         Some(actor_id) => entry.actor_id(actor_id),
         None => entry,
     }
+}
+
+/// Checks what an `UPDATE … WHERE version = $seen` did: no row means someone changed the row
+/// since it was read (optimistic concurrency, whatever the isolation level), and the caller's
+/// transaction must not go on.
+pub(crate) async fn still_at_version(
+    conn: &mut sqlx::AnyConnection,
+    done: sqlx::any::AnyQueryResult,
+    what: &'static str,
+    tenant_id: &str,
+    id: &str,
+) -> Result<()> {
+    if done.rows_affected() == 0 {
+        return Err(Error::Stale { what, by: last_actor(conn, tenant_id, id).await? });
+    }
+    Ok(())
 }
 
 /// Who last changed the target `id` (for "changed by X since you opened it").
