@@ -94,6 +94,8 @@ pub(crate) struct Transports {
     streams_per_connection: usize,
     connect_timeout: Duration,
     origins: Mutex<HashMap<OriginKey, Arc<Origin>>>,
+    /// Sent with every request: the members' audit logs say which hub replica wrote.
+    user_agent: HeaderValue,
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -139,7 +141,18 @@ impl Transports {
             streams_per_connection: streams_per_connection.max(1),
             connect_timeout,
             origins: Mutex::default(),
+            user_agent: HeaderValue::from_static(concat!("flotilla/", env!("CARGO_PKG_VERSION"))),
         }
+    }
+
+    /// The same, naming `replica` in the User-Agent of its requests
+    /// (`flotilla/<version> replica/<id>`).
+    pub fn for_replica(mut self, replica: &str) -> Self {
+        let agent = format!("flotilla/{} replica/{replica}", env!("CARGO_PKG_VERSION"));
+        if let Ok(value) = HeaderValue::from_str(&agent) {
+            self.user_agent = value;
+        }
+        self
     }
 
     /// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so
@@ -189,7 +202,8 @@ impl Transports {
                 Some(shared) => Shared { client: shared.client.clone(), share: shared.share.clone() },
                 None => {
                     let h2 = matches!(protocol, Protocol::Http2 { .. });
-                    let shared = Shared { client: pooled_client(&origin.connector, h2), share };
+                    let shared =
+                        Shared { client: pooled_client(&origin.connector, h2, self.user_agent.clone()), share };
                     let out = Shared { client: shared.client.clone(), share: shared.share.clone() };
                     connections.push(shared);
                     out
@@ -286,7 +300,7 @@ async fn learn_protocol(
 }
 
 /// A kube client over its own connection pool; each request names its cluster (`Target`).
-fn pooled_client(connector: &Connector, h2: bool) -> Client {
+fn pooled_client(connector: &Connector, h2: bool, user_agent: HeaderValue) -> Client {
     let hyper: Hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .timer(TokioTimer::new())
         .pool_timer(TokioTimer::new())
@@ -299,10 +313,11 @@ fn pooled_client(connector: &Connector, h2: bool) -> Client {
         .http2_keep_alive_while_idle(true)
         .build(connector.clone());
     let service = ServiceBuilder::new()
-        .map_request(|mut request: http::Request<Body>| {
+        .map_request(move |mut request: http::Request<Body>| {
             if let Some(target) = request.extensions().get::<Arc<Target>>().cloned() {
                 target.apply(&mut request);
             }
+            request.headers_mut().insert(http::header::USER_AGENT, user_agent.clone());
             request
         })
         .map_err(BoxError::from)

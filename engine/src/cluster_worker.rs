@@ -103,6 +103,8 @@ pub(crate) struct Context {
     pub stopping: CancellationToken,
     /// The workers' tasks, so that stopping can wait for them.
     pub workers: TaskTracker,
+    /// The leases this replica holds (on PostgreSQL, shared with other replicas).
+    pub shares: crate::shares::Shares,
 }
 
 pub(crate) struct ClusterWorker {
@@ -128,6 +130,8 @@ pub(crate) struct ClusterWorker {
     credentials: u64,
     /// How many waiting resources this worker last counted in the metrics.
     reported_pending: usize,
+    /// The epoch of the cluster's lease this worker works under (0 when not shared).
+    lease_epoch: i64,
 }
 
 impl Drop for ClusterWorker {
@@ -148,7 +152,11 @@ fn credentials(cluster: &EngineCluster) -> u64 {
 }
 
 impl ClusterWorker {
-    pub fn spawn(cluster: EngineCluster, cx: Context) -> (mailbox::Sender<WorkerMsg>, JoinHandle<()>) {
+    pub fn spawn(
+        cluster: EngineCluster,
+        cx: Context,
+        lease_epoch: i64,
+    ) -> (mailbox::Sender<WorkerMsg>, JoinHandle<()>) {
         let (tx, inbox) = mailbox::mailbox();
         let now = Instant::now();
         // Spread resyncs so a thousand clusters do not all resync at once.
@@ -173,6 +181,7 @@ impl ClusterWorker {
             next_resync: now + first_resync,
             watches: HashMap::new(),
             reported_pending: 0,
+            lease_epoch,
         };
         let handle = worker.cx.workers.clone().spawn(worker.run());
         (tx, handle)
@@ -285,6 +294,17 @@ impl ClusterWorker {
             }
             Err(e) => tracing::error!(error = %e, "could not load statuses; everything will be re-checked"),
         }
+    }
+
+    /// The fence, before a batch of writes: does this replica still hold the cluster's lease
+    /// at the epoch the worker started with? (Always, on one process.)
+    async fn may_write(&self) -> bool {
+        let name = crate::shares::cluster_lease(&self.cluster.id);
+        let held = self.cx.shares.fence(&self.cx.store, &name, self.lease_epoch).await;
+        if !held {
+            tracing::warn!(lease = %name, epoch = self.lease_epoch, "lease no longer held: not writing");
+        }
+        held
     }
 
     /// The ids of the resources placed on this cluster.

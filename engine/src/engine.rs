@@ -18,6 +18,7 @@ use crate::cluster_worker::{ClusterWorker, Context, WorkerMsg};
 use crate::mailbox;
 use crate::metrics::Metrics;
 use crate::model::{FleetModel, SharedModel};
+use crate::shares::{Shares, cluster_lease, owner, rollout_lease};
 use crate::status::{StatusEvent, StatusSink};
 use crate::{EngineSettings, Result};
 
@@ -47,15 +48,22 @@ impl EngineHandle {
         let metrics = Arc::new(Metrics::default());
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx, metrics.clone());
-        let transports = Arc::new(Transports::new(
-            settings.outbound.clone(),
-            settings.streams_per_connection,
-            settings.request_timeout,
-        ));
+        let transports = Arc::new(
+            Transports::new(settings.outbound.clone(), settings.streams_per_connection, settings.request_timeout)
+                .for_replica(store.replica()),
+        );
         let stop = CancellationToken::new();
         let stopped = CancellationToken::new();
         let grace = settings.request_timeout + Duration::from_secs(1);
-        tokio::spawn(crate::rollouts::drive(store.clone(), sink.clone(), settings.rollout_tick, stop.clone()));
+        // Several replicas share one PostgreSQL database; one SQLite process works alone.
+        let shares = Shares::new(store.backend() == flotilla_store::Backend::Postgres);
+        tokio::spawn(crate::rollouts::drive(
+            store.clone(),
+            sink.clone(),
+            shares.clone(),
+            settings.rollout_tick,
+            stop.clone(),
+        ));
         let cx = Context {
             model: SharedModel::default(),
             store,
@@ -65,8 +73,10 @@ impl EngineHandle {
             metrics: metrics.clone(),
             stopping: stop.clone(),
             workers: TaskTracker::new(),
+            shares,
         };
-        let mut router = Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default() };
+        let mut router =
+            Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default(), live: Vec::new() };
         router.reload().await?;
         tokio::spawn(router.run(changes, purged_rx, stopped.clone()));
         Ok(Self { sink, metrics, stop, stopped, grace })
@@ -117,6 +127,8 @@ struct Router {
     grace: Duration,
     /// The version of every row the model was built from (what the periodic check compares).
     known: EngineVersions,
+    /// The replicas alive at the last look (several replicas on PostgreSQL).
+    live: Vec<String>,
 }
 
 /// What kind of row a change concerns.
@@ -139,10 +151,18 @@ impl Router {
         let _stopped = stopped.drop_guard();
         let mut resync = tokio::time::interval(self.cx.settings.resync);
         resync.tick().await;
+        let mut leases = tokio::time::interval(self.cx.settings.leases.tick);
+        leases.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let shared = self.cx.shares.is_shared();
         let stop = self.cx.stopping.clone();
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
+                _ = leases.tick(), if shared => {
+                    if let Err(e) = self.rebalance().await {
+                        tracing::warn!(error = %e, "could not renew or take leases; trying again");
+                    }
+                }
                 change = changes.recv() => match change {
                     Ok(change) => {
                         if let Err(e) = self.apply(change).await {
@@ -185,7 +205,88 @@ impl Router {
             );
         }
         self.cx.sink.flush().await;
+        if self.cx.shares.is_shared() {
+            // The other replicas take this one's clusters over at once, not when leases expire.
+            if let Err(e) = self.cx.store.leave_replicas().await {
+                tracing::warn!(error = %e, "could not release the leases; they expire by themselves");
+            }
+        }
         tracing::info!("sync engine stopped; statuses stored");
+    }
+
+    /// Renews this replica's leases, and works out again which clusters and rollouts are its
+    /// own among the replicas alive: hands over what is no longer its own (the worker stops
+    /// and its statuses are stored before the lease is released), takes what is its own and
+    /// free, and stops at once the work whose lease it lost (it expired: another replica may
+    /// hold it already, and the fence stops the worker's writes meanwhile).
+    async fn rebalance(&mut self) -> Result<()> {
+        let settings = self.cx.settings.leases;
+        let store = self.cx.store.clone();
+        let live = store.replica_heartbeat(settings.ttl).await?;
+        self.live.clone_from(&live);
+        let renewed: HashMap<String, i64> =
+            store.renew_leases(settings.ttl).await?.into_iter().map(|l| (l.name, l.epoch)).collect();
+        for name in self.cx.shares.held().into_keys() {
+            if !renewed.contains_key(&name) {
+                tracing::warn!(lease = %name, "lease lost (not renewed in time); stopping its work");
+                self.cx.shares.set(&name, None);
+                self.stop_leased(&name).await;
+            }
+        }
+        let mut wanted: Vec<String> = self.cx.model.read().cluster_ids().map(cluster_lease).collect();
+        wanted.extend(store.active_rollouts().await?.into_iter().map(|(_, id)| rollout_lease(&id)));
+        let me = store.replica();
+        let mine: BTreeSet<String> = wanted.into_iter().filter(|k| owner(k, &live) == Some(me)).collect();
+        for (name, epoch) in &renewed {
+            self.cx.shares.set(name, Some(*epoch));
+            if !mine.contains(name) {
+                self.stop_leased(name).await;
+                self.cx.sink.flush().await;
+                self.cx.shares.set(name, None);
+                store.release_lease(name, *epoch).await?;
+                tracing::info!(lease = %name, "handed over");
+            }
+        }
+        for name in mine.iter().filter(|n| !renewed.contains_key(*n)) {
+            let Some(epoch) = store.take_lease(name, settings.ttl).await? else { continue };
+            self.cx.shares.set(name, Some(epoch));
+            tracing::info!(lease = %name, epoch, "taken");
+            if let Some(id) = name.strip_prefix("cluster:")
+                && let Some(cluster) = store.engine_cluster(id).await?
+            {
+                self.spawn(cluster);
+            }
+        }
+        self.cx.metrics.leases_held(self.cx.shares.held().len());
+        Ok(())
+    }
+
+    /// Takes lease `name` now if it is this replica's among those alive at the last look and
+    /// free (a cluster just registered starts syncing at once, not at the next lease tick).
+    async fn take_if_mine(&mut self, name: &str) -> Result<()> {
+        if !self.cx.shares.is_shared() || self.cx.shares.epoch(name).is_some() {
+            return Ok(());
+        }
+        let store = &self.cx.store;
+        if owner(name, &self.live) == Some(store.replica())
+            && let Some(epoch) = store.take_lease(name, self.cx.settings.leases.ttl).await?
+        {
+            self.cx.shares.set(name, Some(epoch));
+        }
+        Ok(())
+    }
+
+    /// Stops the work under lease `name` (a cluster's worker; a rollout's driver only looks
+    /// at rollouts whose lease it holds) and waits for it to end.
+    async fn stop_leased(&mut self, name: &str) {
+        let Some(id) = name.strip_prefix("cluster:") else { return };
+        if let Some(mut slot) = self.workers.remove(id) {
+            let _ = slot.tx.send(WorkerMsg::Stop);
+            if tokio::time::timeout(self.grace, &mut slot.handle).await.is_err() {
+                tracing::warn!(cluster = id, "the worker did not stop in time; its writes are fenced");
+                slot.handle.abort();
+            }
+        }
     }
 
     /// Reads every row's version (ids and numbers only: nothing decrypted) and reads again
@@ -252,10 +353,12 @@ impl Router {
         Ok(())
     }
 
+    /// Starts the worker of `cluster`, if this replica holds its lease.
     fn spawn(&mut self, cluster: flotilla_store::EngineCluster) {
         let id = cluster.id.clone();
+        let Some(epoch) = self.cx.shares.epoch(&cluster_lease(&id)) else { return };
         let deregistering = cluster.deregistering.is_some();
-        let (tx, handle) = ClusterWorker::spawn(cluster.clone(), self.cx.clone());
+        let (tx, handle) = ClusterWorker::spawn(cluster.clone(), self.cx.clone(), epoch);
         if deregistering {
             let _ = tx.send(WorkerMsg::Cluster(Box::new(cluster)));
         }
@@ -314,7 +417,10 @@ impl Router {
                         Some(slot) if !slot.handle.is_finished() => {
                             let _ = slot.tx.send(WorkerMsg::Cluster(Box::new(c)));
                         }
-                        _ => self.spawn(c),
+                        _ => {
+                            self.take_if_mine(&cluster_lease(&id)).await?;
+                            self.spawn(c);
+                        }
                     }
                 }
                 None => {

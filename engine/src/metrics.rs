@@ -119,6 +119,7 @@ pub struct Metrics {
     persist_lag: Histogram,
     reloads: Counter,
     caught_up: Counter,
+    leases: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -135,6 +136,7 @@ impl Default for Metrics {
             persist_lag: Histogram::new(exponential_buckets(0.005, 2.0, 12)),
             reloads: Counter::default(),
             caught_up: Counter::default(),
+            leases: Gauge::default(),
         }
     }
 }
@@ -175,6 +177,20 @@ impl Metrics {
             "Clusters, workspaces, projects and resources the periodic check found changed without an event",
             self.caught_up.clone(),
         );
+        registry.register(
+            "leases_held",
+            "Cluster and rollout leases this replica holds (PostgreSQL with several replicas)",
+            self.leases.clone(),
+        );
+    }
+
+    /// How many leases this replica holds.
+    pub fn leases_held_now(&self) -> i64 {
+        self.leases.get()
+    }
+
+    pub(crate) fn leases_held(&self, n: usize) {
+        self.leases.set(i64::try_from(n).unwrap_or(i64::MAX));
     }
 
     /// How many times the engine has read everything from the store.

@@ -354,6 +354,11 @@ impl FleetModel {
     }
 
     /// The ids of the resources placed on cluster `cluster_id` (deleted ones excluded).
+    /// The ids of every cluster in the model.
+    pub fn cluster_ids(&self) -> impl Iterator<Item = &str> {
+        self.clusters.keys().map(String::as_str)
+    }
+
     pub fn placed_on(&self, cluster_id: &str) -> Vec<String> {
         let Some(c) = self.clusters.get(cluster_id) else { return Vec::new() };
         self.resources.values().filter(|r| !r.deleted && self.places(r, c)).map(|r| r.id.clone()).collect()

@@ -19,6 +19,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use crate::shares::{Shares, rollout_lease};
 use crate::status::{StatusEvent, StatusSink};
 
 /// How long a burst of statuses may settle before a pass (a wave's clusters turn healthy
@@ -34,8 +35,9 @@ pub(crate) struct Pass {
     pub next_check_ms: Option<i64>,
 }
 
-/// Runs until `stop` is cancelled.
-pub(crate) async fn drive(store: Store, sink: StatusSink, tick: Duration, stop: CancellationToken) {
+/// Runs until `stop` is cancelled. With several replicas, drives only the rollouts whose lease
+/// this one holds (`shares`).
+pub(crate) async fn drive(store: Store, sink: StatusSink, shares: Shares, tick: Duration, stop: CancellationToken) {
     let mut statuses = sink.subscribe();
     let mut changes = store.subscribe_changes();
     let mut watched: HashSet<String> = HashSet::new();
@@ -73,7 +75,7 @@ pub(crate) async fn drive(store: Store, sink: StatusSink, tick: Duration, stop: 
             sink.flush().await;
         }
         next = last + tick;
-        match drive_once(&store).await {
+        match drive_once(&store, &shares).await {
             Ok(pass) => {
                 if let Some(at) = pass.next_check_ms {
                     let wait = Duration::from_millis(u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0));
@@ -86,10 +88,12 @@ pub(crate) async fn drive(store: Store, sink: StatusSink, tick: Duration, stop: 
     }
 }
 
-/// One pass over every active rollout.
-pub(crate) async fn drive_once(store: &Store) -> flotilla_store::Result<Pass> {
+/// One pass over every active rollout this replica drives.
+pub(crate) async fn drive_once(store: &Store, shares: &Shares) -> flotilla_store::Result<Pass> {
     let mut pass = Pass::default();
     for (tenant_id, id) in store.active_rollouts().await? {
+        let lease = rollout_lease(&id);
+        let Some(epoch) = shares.epoch(&lease) else { continue };
         let view = store.driver_view(&tenant_id, &id).await?;
         let record = &view.detail.record;
         let steps = view.detail.steps();
@@ -116,6 +120,10 @@ pub(crate) async fn drive_once(store: &Store) -> flotilla_store::Result<Pass> {
         if decision.is_empty() && joined.is_empty() {
             let at = next_check(&progress, &steps);
             pass.next_check_ms = pass.next_check_ms.into_iter().chain(at).min();
+            continue;
+        }
+        if !shares.fence(store, &lease, epoch).await {
+            tracing::warn!(rollout = %id, "rollout lease no longer held: not deciding");
             continue;
         }
         if !store.record_decision(&tenant_id, &id, record.version, &steps, &decision, &joined).await? {

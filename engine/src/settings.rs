@@ -31,6 +31,8 @@ pub struct EngineSettings {
     /// The longest the rollout driver waits between two looks at the active rollouts (it
     /// looks sooner when a status it waits on changes, or a soak or deadline ends).
     pub rollout_tick: Duration,
+    /// How replicas on PostgreSQL share the clusters and rollouts (unused on SQLite).
+    pub leases: crate::LeaseSettings,
 }
 
 impl Default for EngineSettings {
@@ -45,6 +47,7 @@ impl Default for EngineSettings {
             streams_per_connection: 1000,
             outbound: Arc::default(),
             rollout_tick: Duration::from_secs(1),
+            leases: crate::LeaseSettings::default(),
         }
     }
 }

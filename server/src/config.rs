@@ -46,9 +46,13 @@ pub struct Args {
     /// Folder for the SQLite database and the generated secret key [default: ./data].
     #[arg(long, env = "FLOTILLA_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL [default: sqlite://<data dir>/flotilla.db].
+    /// Database URL: sqlite://<file> (one process) or postgres://<user>@<host>/<database>
+    /// (several replicas) [default: sqlite://<data dir>/flotilla.db].
     #[arg(long, env = "FLOTILLA_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Connections to the database this process may hold at once [default: 8].
+    #[arg(long, env = "FLOTILLA_DATABASE_MAX_CONNECTIONS")]
+    pub database_max_connections: Option<u32>,
     /// Log format [default: text].
     #[arg(long, env = "FLOTILLA_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
@@ -118,6 +122,7 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
+    database_max_connections: Option<u32>,
     log_format: Option<LogFormat>,
     log: Option<String>,
     secret_key: Option<SecretString>,
@@ -144,6 +149,7 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    pub database_max_connections: u32,
     pub log_format: LogFormat,
     pub log_filter: String,
     pub secret_key: Option<SecretString>,
@@ -198,6 +204,10 @@ impl Settings {
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("flotilla.db").display()));
         if let Err(e) = flotilla_store::Backend::of_url(&database_url) {
             return Err(ConfigError::Invalid(format!("database URL '{}': {e}", redact_url(&database_url))));
+        }
+        let database_max_connections = args.database_max_connections.or(file.database_max_connections).unwrap_or(8);
+        if !(1..=1000).contains(&database_max_connections) {
+            return Err(ConfigError::Invalid("database max connections must be between 1 and 1000".into()));
         }
         let session_idle_minutes = args.session_idle_minutes.or(file.session_idle_minutes).unwrap_or(480);
         if session_idle_minutes == 0 {
@@ -275,6 +285,7 @@ impl Settings {
                 .unwrap_or_else(|| data_dir.join("secret.key")),
             data_dir,
             database_url,
+            database_max_connections,
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             log_filter: args.log.or(file.log).unwrap_or_else(|| "info".to_owned()),
             secret_key: args.secret_key.or(file.secret_key),

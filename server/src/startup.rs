@@ -94,7 +94,11 @@ impl Application {
                 "generated a new secret key; back it up: without it, stored credentials cannot be decrypted"
             );
         }
-        let store = Store::connect(&settings.database_url, SecretCipher::new(&key)).await?;
+        let pool = flotilla_store::PoolSettings {
+            max_connections: settings.database_max_connections,
+            ..flotilla_store::PoolSettings::default()
+        };
+        let store = Store::connect_with(&settings.database_url, SecretCipher::new(&key), pool).await?;
         let bootstrap = store.bootstrap(settings.admin_password.as_ref()).await?;
         let catalog = store.sync_builtin_catalog(&flotilla_catalog::builtin()?).await?;
         tracing::info!(

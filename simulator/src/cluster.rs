@@ -88,6 +88,9 @@ pub struct WriteRecord {
     /// The object's `flotilla.io/revision` annotation after the write (before it, for a
     /// delete): which of Flotilla's revisions the write put there.
     pub revision: Option<String>,
+    /// The writer's User-Agent (Flotilla names its replica there).
+    #[serde(default)]
+    pub user_agent: Option<String>,
 }
 
 pub struct Cluster {
@@ -156,7 +159,7 @@ impl Cluster {
     }
 
     /// Adds a write to the log, if one is kept.
-    pub(crate) fn log_write(&self, verb: &str, plural: &str, object: &serde_json::Value) {
+    pub(crate) fn log_write(&self, verb: &str, plural: &str, object: &serde_json::Value, user_agent: Option<&str>) {
         let mut log = self.write_log.lock().unwrap_or_else(|p| p.into_inner());
         let Some(log) = log.as_mut() else { return };
         let text = |pointer: &str| object.pointer(pointer).and_then(serde_json::Value::as_str).map(str::to_owned);
@@ -166,6 +169,7 @@ impl Cluster {
             namespace: text("/metadata/namespace"),
             name: text("/metadata/name").unwrap_or_default(),
             revision: text("/metadata/annotations/flotilla.io~1revision"),
+            user_agent: user_agent.map(str::to_owned),
         });
     }
 

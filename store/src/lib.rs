@@ -16,6 +16,7 @@ mod engine_view;
 mod error;
 mod flag;
 mod ids;
+mod leases;
 mod login;
 pub mod password;
 mod projects;
@@ -42,6 +43,7 @@ pub use engine_view::{
 pub use error::{Error, Result};
 pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
+pub use leases::HeldLease;
 pub use login::{LoginAttempt, OidcLogin};
 pub use projects::{PROJECT_LABEL, Project};
 pub use resources::{

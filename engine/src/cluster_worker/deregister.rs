@@ -21,6 +21,10 @@ impl Wanted for Removal {
 impl ClusterWorker {
     pub(super) async fn deregister(&mut self, cleanup: bool) {
         self.stop_watches();
+        if !self.may_write().await {
+            // The replica that holds the lease now cleans up.
+            return;
+        }
         if cleanup {
             if self.client.is_none() {
                 self.probe().await;

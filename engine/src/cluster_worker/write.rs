@@ -17,6 +17,9 @@ use crate::tracked::{Applied, Tracked};
 
 impl ClusterWorker {
     pub(super) async fn sync(&mut self) {
+        if !self.may_write().await {
+            return;
+        }
         let started = Instant::now();
         let mut ids = std::mem::take(&mut self.pending);
         if std::mem::take(&mut self.check_all) {

@@ -38,6 +38,9 @@ pub fn settings() -> EngineSettings {
             ..Default::default()
         }),
         rollout_tick: Duration::from_millis(50),
+        // On PostgreSQL (the test command's second run) the engine holds leases: short ones
+        // here, so that tests of replicas taking over do not wait long.
+        leases: flotilla_engine::LeaseSettings { ttl: Duration::from_secs(3), tick: Duration::from_millis(300) },
     }
 }
 
@@ -56,7 +59,7 @@ pub async fn fleet_with(clusters: &[(&str, &str)], engine_settings: EngineSettin
     let sim = Simulator::start("127.0.0.1:0".parse().unwrap(), specs, sim_settings).await.expect("simulator");
     let dir = tempfile::tempdir().unwrap();
     let url = flotilla_testkit::database_url(dir.path()).await;
-    let store = Store::connect(&url, SecretCipher::new(&SecretKey::generate())).await.unwrap();
+    let store = Store::connect(&url, SecretCipher::new(&test_key())).await.unwrap();
     let tenant = store.bootstrap(None).await.unwrap().tenant_id;
     let engine = EngineHandle::start(store.clone(), engine_settings).await.unwrap();
     let fleet = Fleet { sim, store, engine, tenant, dir };
@@ -64,6 +67,17 @@ pub async fn fleet_with(clusters: &[(&str, &str)], engine_settings: EngineSettin
         fleet.register(name, labels).await;
     }
     fleet
+}
+
+/// The secret key of every test fleet (replicas of one fleet must share it).
+fn test_key() -> SecretKey {
+    SecretKey::parse(&"42".repeat(32)).unwrap()
+}
+
+/// Another replica of the fleet's hub: a store of its own on the same database, and an engine.
+pub struct Replica {
+    pub store: Store,
+    pub engine: EngineHandle,
 }
 
 pub fn labels(text: &str) -> BTreeMap<String, String> {
@@ -81,6 +95,14 @@ pub fn actor() -> Actor {
 }
 
 impl Fleet {
+    /// Starts another replica on the fleet's database, with `settings()`.
+    pub async fn replica(&self) -> Replica {
+        let url = flotilla_testkit::database_url(self.dir.path()).await;
+        let store = Store::connect(&url, SecretCipher::new(&test_key())).await.unwrap();
+        let engine = EngineHandle::start(store.clone(), settings()).await.unwrap();
+        Replica { store, engine }
+    }
+
     /// Registers simulated cluster `name` (adding it to the simulator if new).
     pub async fn register(&self, name: &str, label_text: &str) -> String {
         let cluster = match self.sim.cluster(name) {

@@ -76,6 +76,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
     let name = op.name.as_deref();
     let ok = |v: &Value| -> ApiResult<Response> { Ok(json_response(StatusCode::OK, v)) };
     let metadata_only = wants_metadata_only(&request.headers);
+    let agent = request.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     match (verb, name) {
         ("watch", _) => {
             cluster.counters.watches.fetch_add(1, Ordering::Relaxed);
@@ -89,13 +90,13 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
         ("list", None) => list(cluster, &ty, ns, &request, metadata_only),
         ("create", None) => {
             let written = cluster.state().create(&ty, ns, body_json(&request)?)?;
-            cluster.log_write(verb, &ty.plural, &written.object);
+            cluster.log_write(verb, &ty.plural, &written.object, agent);
             Ok(json_response(StatusCode::CREATED, &*written.object))
         }
         ("update", Some(name)) => {
             let written = cluster.state().update(&ty, ns, name, body_json(&request)?, status_only)?;
             if !status_only {
-                cluster.log_write(verb, &ty.plural, &written.object);
+                cluster.log_write(verb, &ty.plural, &written.object, agent);
             }
             ok(&written.object)
         }
@@ -107,14 +108,14 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
                 .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
             let written = cluster.state().patch(&ty, ns, name, kind, &body, status_only)?;
             if !status_only {
-                cluster.log_write(verb, &ty.plural, &written.object);
+                cluster.log_write(verb, &ty.plural, &written.object, agent);
             }
             let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
             Ok(json_response(code, &*written.object))
         }
         ("delete", Some(name)) => {
             let gone = cluster.state().delete(&ty, ns, name)?;
-            cluster.log_write(verb, &ty.plural, &gone);
+            cluster.log_write(verb, &ty.plural, &gone, agent);
             ok(&gone)
         }
         ("deletecollection", None) => {

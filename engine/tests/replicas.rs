@@ -1,0 +1,186 @@
+//! Several replicas over one PostgreSQL database: each an engine with a store of its own (its
+//! own connection pool, change log follower and leases), sharing the simulated clusters.
+//! They run when the test command gives them PostgreSQL (FLOTILLA_TEST_POSTGRES); one SQLite
+//! process has nothing to share.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use flotilla_store::{ResourceSpec, Store};
+use serde_json::json;
+
+fn on_postgres() -> bool {
+    let shared = std::env::var(flotilla_testkit::TEST_POSTGRES_ENV).is_ok_and(|v| !v.is_empty());
+    if !shared {
+        eprintln!("skipped: replicas share a PostgreSQL database ({} is not set)", flotilla_testkit::TEST_POSTGRES_ENV);
+    }
+    shared
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("c{i:02}")).collect()
+}
+
+fn configmap(value: &str) -> ResourceSpec {
+    ResourceSpec::new(json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"v": value}
+    }))
+}
+
+/// Cluster leases per holder.
+async fn cluster_leases(store: &Store) -> HashMap<String, usize> {
+    let mut held = HashMap::new();
+    for (name, holder, _, expires_at) in store.leases().await.unwrap() {
+        if let (true, Some(holder)) = (name.starts_with("cluster:"), holder)
+            && expires_at > flotilla_store::now_ms()
+        {
+            *held.entry(holder).or_default() += 1;
+        }
+    }
+    held
+}
+
+/// Per cluster, the writers in the order they wrote: each replica's writes must be one run
+/// (a replica that handed a cluster over, or lost it, never writes to it again).
+fn assert_one_writer_at_a_time(fleet: &common::Fleet, clusters: &[String]) -> usize {
+    let mut writes = 0;
+    for name in clusters {
+        let log = fleet.sim.cluster(name).unwrap().write_log();
+        writes += log.len();
+        let mut runs: Vec<String> = Vec::new();
+        for w in &log {
+            let agent = w.user_agent.clone().unwrap_or_default();
+            assert!(agent.contains("replica/"), "{name}: a write without the replica's name: {w:?}");
+            if runs.last() != Some(&agent) {
+                assert!(!runs.contains(&agent), "{name}: {agent} wrote again after another replica: {runs:?}");
+                runs.push(agent);
+            }
+        }
+    }
+    writes
+}
+
+async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_share_the_clusters_and_a_change_made_on_either_converges_everywhere() {
+    if !on_postgres() {
+        return;
+    }
+    let clusters = names(12);
+    let spec: Vec<(&str, &str)> = clusters.iter().map(|n| (n.as_str(), "env=prod")).collect();
+    let fleet = common::fleet(&spec).await;
+    for name in &clusters {
+        fleet.sim.cluster(name).unwrap().record_writes();
+    }
+    let b = fleet.replica().await;
+    let (a_id, b_id) = (fleet.store.replica().to_owned(), b.store.replica().to_owned());
+    wait_for("the clusters shared between the two replicas", Duration::from_secs(10), async || {
+        let held = cluster_leases(&fleet.store).await;
+        held.values().sum::<usize>() == 12 && held.get(&a_id) > Some(&0) && held.get(&b_id) > Some(&0)
+    })
+    .await;
+
+    // Made through A; then changed through B.
+    let (ws, project) = fleet.project("env=prod", "shop", "").await;
+    let cm = fleet.add(&ws, Some((&project, "shop")), &configmap("one")).await;
+    for name in &clusters {
+        fleet.wait_synced_rev(&cm, name, 1).await;
+    }
+    let version = b.store.get_resource(&fleet.tenant, &cm).await.unwrap().version;
+    b.store
+        .update_resource(
+            &fleet.tenant,
+            &common::actor(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &cm,
+            version,
+            &configmap("two"),
+        )
+        .await
+        .unwrap();
+    for name in &clusters {
+        fleet.wait_synced_rev(&cm, name, 2).await;
+        let object = fleet.member_configmap(name, "shop", "settings").await.unwrap();
+        assert_eq!(object["v"], "two", "{name}");
+    }
+    let writes = assert_one_writer_at_a_time(&fleet, &clusters);
+    // Per cluster: the namespace, then the ConfigMap twice; a hand-off rewrites nothing.
+    assert_eq!(writes, 12 * 3, "each object written once per revision");
+    b.engine.shutdown().await;
+    fleet.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replica_that_stops_or_loses_the_database_has_its_clusters_taken_over() {
+    if !on_postgres() {
+        return;
+    }
+    let clusters = names(8);
+    let spec: Vec<(&str, &str)> = clusters.iter().map(|n| (n.as_str(), "env=prod")).collect();
+    let fleet = common::fleet(&spec).await;
+    for name in &clusters {
+        fleet.sim.cluster(name).unwrap().record_writes();
+    }
+    let b = fleet.replica().await;
+    let c = fleet.replica().await;
+    let ids = [fleet.store.replica().to_owned(), b.store.replica().to_owned(), c.store.replica().to_owned()];
+    wait_for("the clusters shared among three replicas", Duration::from_secs(10), async || {
+        let held = cluster_leases(&fleet.store).await;
+        held.values().sum::<usize>() == 8 && held.len() == 3
+    })
+    .await;
+    let (ws, project) = fleet.project("env=prod", "shop", "").await;
+    let cm = fleet.add(&ws, Some((&project, "shop")), &configmap("one")).await;
+    for name in &clusters {
+        fleet.wait_synced_rev(&cm, name, 1).await;
+    }
+
+    // B stops cleanly: it releases its leases, and the others take them at their next look.
+    b.engine.shutdown().await;
+    wait_for("B's clusters taken over", Duration::from_secs(5), async || {
+        let held = cluster_leases(&fleet.store).await;
+        held.values().sum::<usize>() == 8 && !held.contains_key(&ids[1])
+    })
+    .await;
+
+    // C loses the database (as a replica cut off from it, or killed, does): it can neither
+    // renew its leases nor pass the fence, so it writes nothing more; its leases expire and
+    // A, the one replica still alive, takes them.
+    c.store.close_for_tests().await;
+    let lost_at = tokio::time::Instant::now();
+    wait_for("C's clusters taken over", Duration::from_secs(15), async || {
+        let held = cluster_leases(&fleet.store).await;
+        held.get(&ids[0]) == Some(&8)
+    })
+    .await;
+    println!("C's clusters taken over after {:?} (lease time 3 s)", lost_at.elapsed());
+
+    let version = fleet.store.get_resource(&fleet.tenant, &cm).await.unwrap().version;
+    fleet
+        .store
+        .update_resource(
+            &fleet.tenant,
+            &common::actor(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &cm,
+            version,
+            &configmap("two"),
+        )
+        .await
+        .unwrap();
+    for name in &clusters {
+        fleet.wait_synced_rev(&cm, name, 2).await;
+    }
+    assert_one_writer_at_a_time(&fleet, &clusters);
+    fleet.engine.shutdown().await;
+}
