@@ -117,6 +117,8 @@ impl LiveEvent {
             C::Resource { tenant_id, id } => ("resource", tenant_id, id),
             // Told to the stream itself, which reads the reader's roles again (server side).
             C::Access { .. } => return None,
+            // Another replica's statuses: its engine's events, relayed by this one's engine.
+            C::Statuses { .. } | C::ClusterHealth { .. } => return None,
         };
         (tenant_id == tenant).then(|| Self::Changed { what: kind.to_owned(), id: id.clone() })
     }

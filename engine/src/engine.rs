@@ -48,6 +48,7 @@ impl EngineHandle {
         let metrics = Arc::new(Metrics::default());
         let (purged_tx, purged_rx) = mpsc::unbounded_channel();
         let sink = StatusSink::start(store.clone(), purged_tx, metrics.clone());
+        tokio::spawn(crate::status::relay(store.clone(), sink.clone()));
         let transports = Arc::new(
             Transports::new(settings.outbound.clone(), settings.streams_per_connection, settings.request_timeout)
                 .for_replica(store.replica()),
@@ -75,9 +76,24 @@ impl EngineHandle {
             workers: TaskTracker::new(),
             shares,
         };
-        let mut router =
-            Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default(), live: Vec::new() };
+        if cx.shares.is_shared() {
+            tokio::spawn(crate::shares::keep_alive(
+                cx.store.clone(),
+                cx.shares.clone(),
+                cx.settings.leases,
+                stop.clone(),
+            ));
+        }
+        let mut router = Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default() };
         router.reload().await?;
+        if router.cx.shares.is_shared() {
+            // Join the replicas and take this one's share now, not at the first tick.
+            let ttl = router.cx.settings.leases.ttl;
+            let asked = tokio::time::Instant::now();
+            let live = router.cx.store.replica_heartbeat(ttl).await?;
+            router.cx.shares.renewed(asked, ttl, live, &[]);
+            router.rebalance().await?;
+        }
         tokio::spawn(router.run(changes, purged_rx, stopped.clone()));
         Ok(Self { sink, metrics, stop, stopped, grace })
     }
@@ -127,8 +143,6 @@ struct Router {
     grace: Duration,
     /// The version of every row the model was built from (what the periodic check compares).
     known: EngineVersions,
-    /// The replicas alive at the last look (several replicas on PostgreSQL).
-    live: Vec<String>,
 }
 
 /// What kind of row a change concerns.
@@ -214,42 +228,44 @@ impl Router {
         tracing::info!("sync engine stopped; statuses stored");
     }
 
-    /// Renews this replica's leases, and works out again which clusters and rollouts are its
-    /// own among the replicas alive: hands over what is no longer its own (the worker stops
-    /// and its statuses are stored before the lease is released), takes what is its own and
-    /// free, and stops at once the work whose lease it lost (it expired: another replica may
-    /// hold it already, and the fence stops the worker's writes meanwhile).
+    /// Works out again, from the replicas alive at the last heartbeat (`shares::keep_alive`
+    /// renews the leases apart from this), which clusters and rollouts are this replica's own:
+    /// stops the workers whose lease was lost, hands over what is no longer its own (workers
+    /// stopped, their statuses stored, then the leases released), and takes what is its own
+    /// and free.
     async fn rebalance(&mut self) -> Result<()> {
         let settings = self.cx.settings.leases;
         let store = self.cx.store.clone();
-        let live = store.replica_heartbeat(settings.ttl).await?;
-        self.live.clone_from(&live);
-        let renewed: HashMap<String, i64> =
-            store.renew_leases(settings.ttl).await?.into_iter().map(|l| (l.name, l.epoch)).collect();
-        for name in self.cx.shares.held().into_keys() {
-            if !renewed.contains_key(&name) {
-                tracing::warn!(lease = %name, "lease lost (not renewed in time); stopping its work");
-                self.cx.shares.set(&name, None);
-                self.stop_leased(&name).await;
-            }
+        let live = self.cx.shares.live();
+        if live.is_empty() {
+            return Ok(()); // no heartbeat yet
         }
+        let held = self.cx.shares.held();
         let mut wanted: Vec<String> = self.cx.model.read().cluster_ids().map(cluster_lease).collect();
         wanted.extend(store.active_rollouts().await?.into_iter().map(|(_, id)| rollout_lease(&id)));
         let me = store.replica();
         let mine: BTreeSet<String> = wanted.into_iter().filter(|k| owner(k, &live) == Some(me)).collect();
-        for (name, epoch) in &renewed {
-            self.cx.shares.set(name, Some(*epoch));
-            if !mine.contains(name) {
-                self.stop_leased(name).await;
-                self.cx.sink.flush().await;
-                self.cx.shares.set(name, None);
-                store.release_lease(name, *epoch).await?;
-                tracing::info!(lease = %name, "handed over");
-            }
+        let lost: Vec<String> =
+            self.workers.keys().map(|id| cluster_lease(id)).filter(|name| !held.contains_key(name)).collect();
+        let handed: Vec<(String, i64)> = held.into_iter().filter(|(name, _)| !mine.contains(name)).collect();
+        if !lost.is_empty() || !handed.is_empty() {
+            let stopping: Vec<&str> =
+                lost.iter().map(String::as_str).chain(handed.iter().map(|(n, _)| n.as_str())).collect();
+            self.stop_leased(&stopping).await;
+            self.cx.sink.flush().await;
         }
-        for name in mine.iter().filter(|n| !renewed.contains_key(*n)) {
+        for (name, epoch) in &handed {
+            self.cx.shares.dropped(name);
+            store.release_lease(name, *epoch).await?;
+            tracing::info!(lease = %name, "handed over");
+        }
+        for name in &mine {
+            if self.cx.shares.epoch(name).is_some() {
+                continue;
+            }
+            let asked = tokio::time::Instant::now();
             let Some(epoch) = store.take_lease(name, settings.ttl).await? else { continue };
-            self.cx.shares.set(name, Some(epoch));
+            self.cx.shares.taken(name, epoch, asked, settings.ttl);
             tracing::info!(lease = %name, epoch, "taken");
             if let Some(id) = name.strip_prefix("cluster:")
                 && let Some(cluster) = store.engine_cluster(id).await?
@@ -268,23 +284,35 @@ impl Router {
             return Ok(());
         }
         let store = &self.cx.store;
-        if owner(name, &self.live) == Some(store.replica())
+        let asked = tokio::time::Instant::now();
+        if owner(name, &self.cx.shares.live()) == Some(store.replica())
             && let Some(epoch) = store.take_lease(name, self.cx.settings.leases.ttl).await?
         {
-            self.cx.shares.set(name, Some(epoch));
+            self.cx.shares.taken(name, epoch, asked, self.cx.settings.leases.ttl);
         }
         Ok(())
     }
 
-    /// Stops the work under lease `name` (a cluster's worker; a rollout's driver only looks
-    /// at rollouts whose lease it holds) and waits for it to end.
-    async fn stop_leased(&mut self, name: &str) {
-        let Some(id) = name.strip_prefix("cluster:") else { return };
-        if let Some(mut slot) = self.workers.remove(id) {
+    /// Stops the work under leases `names` (clusters' workers; the rollout driver looks only
+    /// at rollouts whose lease it holds) and waits for the workers to end, all at once, at
+    /// most the grace period (a worker still writing then is aborted: its writes were fenced
+    /// already, the lease no longer being valid here).
+    async fn stop_leased(&mut self, names: &[&str]) {
+        let mut slots: Vec<(String, WorkerSlot)> = names
+            .iter()
+            .filter_map(|name| name.strip_prefix("cluster:"))
+            .filter_map(|id| self.workers.remove(id).map(|slot| (id.to_owned(), slot)))
+            .collect();
+        for (_, slot) in &slots {
             let _ = slot.tx.send(WorkerMsg::Stop);
-            if tokio::time::timeout(self.grace, &mut slot.handle).await.is_err() {
-                tracing::warn!(cluster = id, "the worker did not stop in time; its writes are fenced");
-                slot.handle.abort();
+        }
+        let ends = futures::future::join_all(slots.iter_mut().map(|(_, slot)| &mut slot.handle));
+        if tokio::time::timeout(self.grace, ends).await.is_err() {
+            for (id, slot) in &slots {
+                if !slot.handle.is_finished() {
+                    tracing::warn!(cluster = %id, "the worker did not stop in time; aborted");
+                    slot.handle.abort();
+                }
             }
         }
     }
@@ -374,6 +402,8 @@ impl Router {
             // People's roles change nothing in the clusters (a project's RoleBindings are
             // resources of their own, announced as such).
             Change::Access { .. } => Ok(()),
+            // Another replica's statuses: the relay tells the live streams (status.rs).
+            Change::Statuses { .. } | Change::ClusterHealth { .. } => Ok(()),
         }
     }
 

@@ -14,6 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use flotilla_store::Store;
+use tokio::time::Instant;
 
 /// How leases are kept.
 #[derive(Debug, Clone, Copy)]
@@ -66,49 +67,120 @@ fn fnv1a(a: &[u8], b: &[u8]) -> u64 {
     h ^ (h >> 31)
 }
 
-/// The leases this replica holds, as the workers and the rollout driver ask about them.
-/// Cheap to clone.
+/// A lease held: its epoch, and until when this replica may act under it. That is earlier
+/// than the lease's expiry in the database by a third of the lease time (for the clocks of two
+/// replicas to differ and a write in flight to land): a replica whose renewals stall stops
+/// writing before another may take the lease.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    epoch: i64,
+    valid_until: Instant,
+}
+
+/// The leases this replica holds and the replicas alive, as the router, the workers and the
+/// rollout driver ask about them. Cheap to clone.
 #[derive(Clone, Debug)]
 pub(crate) struct Shares {
     /// None: not shared, everything is this process's (SQLite).
-    held: Option<Arc<RwLock<HashMap<String, i64>>>>,
+    inner: Option<Arc<RwLock<Inner>>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    held: HashMap<String, Held>,
+    live: Vec<String>,
 }
 
 impl Shares {
     pub(crate) fn new(shared: bool) -> Self {
-        Self { held: shared.then(Arc::default) }
+        Self { inner: shared.then(Arc::default) }
     }
 
     pub(crate) fn is_shared(&self) -> bool {
-        self.held.is_some()
+        self.inner.is_some()
     }
 
-    /// The epoch at which this replica holds lease `name` (0 when nothing is shared), or None.
+    /// The epoch at which this replica holds lease `name` and may still act under it (0 when
+    /// nothing is shared), or None.
     pub(crate) fn epoch(&self, name: &str) -> Option<i64> {
-        match &self.held {
+        match &self.inner {
             None => Some(0),
-            Some(held) => crate::locks::read(held).get(name).copied(),
+            Some(inner) => {
+                let now = Instant::now();
+                crate::locks::read(inner).held.get(name).filter(|h| h.valid_until > now).map(|h| h.epoch)
+            }
         }
     }
 
+    /// May work under lease `name` taken at `epoch` go on? Local and cheap: asked before each
+    /// write (the database is asked once per batch, [`Shares::fence`]).
+    pub(crate) fn still_valid(&self, name: &str, epoch: i64) -> bool {
+        self.epoch(name) == Some(epoch)
+    }
+
+    /// Every lease held (even one whose time to act has run out), with its epoch.
     pub(crate) fn held(&self) -> HashMap<String, i64> {
-        self.held.as_ref().map(|h| crate::locks::read(h).clone()).unwrap_or_default()
+        self.inner
+            .as_ref()
+            .map(|i| crate::locks::read(i).held.iter().map(|(n, h)| (n.clone(), h.epoch)).collect())
+            .unwrap_or_default()
     }
 
-    pub(crate) fn set(&self, name: &str, epoch: Option<i64>) {
-        if let Some(held) = &self.held {
-            match epoch {
-                Some(epoch) => crate::locks::write(held).insert(name.to_owned(), epoch),
-                None => crate::locks::write(held).remove(name),
-            };
+    /// The replicas alive at the last heartbeat (empty before the first).
+    pub(crate) fn live(&self) -> Vec<String> {
+        self.inner.as_ref().map(|i| crate::locks::read(i).live.clone()).unwrap_or_default()
+    }
+
+    /// Lease `name` taken at `epoch`, for `ttl` counted from `asked` (when the request left).
+    pub(crate) fn taken(&self, name: &str, epoch: i64, asked: Instant, ttl: Duration) {
+        if let Some(inner) = &self.inner {
+            crate::locks::write(inner).held.insert(name.to_owned(), Held { epoch, valid_until: asked + ttl * 2 / 3 });
         }
+    }
+
+    /// Lease `name` given up (or lost).
+    pub(crate) fn dropped(&self, name: &str) {
+        if let Some(inner) = &self.inner {
+            crate::locks::write(inner).held.remove(name);
+        }
+    }
+
+    /// After a heartbeat at `asked`: the replicas alive, and the leases the database renewed
+    /// (for `ttl`). A lease held here but not renewed is lost (it had expired): dropped, and
+    /// returned so that its work stops.
+    pub(crate) fn renewed(
+        &self,
+        asked: Instant,
+        ttl: Duration,
+        live: Vec<String>,
+        renewed: &[flotilla_store::HeldLease],
+    ) -> Vec<String> {
+        let Some(inner) = &self.inner else { return Vec::new() };
+        let mut inner = crate::locks::write(inner);
+        inner.live = live;
+        let renewed: HashMap<&str, i64> = renewed.iter().map(|l| (l.name.as_str(), l.epoch)).collect();
+        let mut lost = Vec::new();
+        inner.held.retain(|name, held| match renewed.get(name.as_str()) {
+            Some(&epoch) if epoch == held.epoch => {
+                held.valid_until = asked + ttl * 2 / 3;
+                true
+            }
+            _ => {
+                lost.push(name.clone());
+                false
+            }
+        });
+        lost
     }
 
     /// The fence, asked before a batch of writes under lease `name` taken at `epoch`: is it
     /// still held, at that epoch, unexpired? An unreachable database answers no.
     pub(crate) async fn fence(&self, store: &Store, name: &str, epoch: i64) -> bool {
-        if self.held.is_none() {
+        if self.inner.is_none() {
             return true;
+        }
+        if !self.still_valid(name, epoch) {
+            return false;
         }
         match store.lease_is_held(name, epoch).await {
             Ok(held) => held,
@@ -116,6 +188,38 @@ impl Shares {
                 tracing::warn!(lease = name, error = %e, "cannot check the lease; writing nothing under it");
                 false
             }
+        }
+    }
+}
+
+/// Keeps this replica's heartbeat and leases alive, every `settings.tick`, apart from the
+/// router (which may be busy handing clusters over), until `stop`.
+pub(crate) async fn keep_alive(
+    store: Store,
+    shares: Shares,
+    settings: LeaseSettings,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    let mut tick = tokio::time::interval(settings.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let asked = Instant::now();
+        let renewal = async {
+            let live = store.replica_heartbeat(settings.ttl).await?;
+            let renewed = store.renew_leases(settings.ttl).await?;
+            Ok::<_, flotilla_store::Error>((live, renewed))
+        };
+        match renewal.await {
+            Ok((live, renewed)) => {
+                for name in shares.renewed(asked, settings.ttl, live, &renewed) {
+                    tracing::warn!(lease = %name, "lease lost (not renewed in time); its work stops");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not renew the leases; trying again"),
         }
     }
 }
@@ -160,11 +264,27 @@ mod tests {
     fn one_process_holds_everything() {
         let shares = Shares::new(false);
         assert_eq!(shares.epoch("cluster:x"), Some(0));
-        let shared = Shares::new(true);
-        assert_eq!(shared.epoch("cluster:x"), None);
-        shared.set("cluster:x", Some(3));
-        assert_eq!(shared.epoch("cluster:x"), Some(3));
-        shared.set("cluster:x", None);
-        assert_eq!(shared.epoch("cluster:x"), None);
+        assert!(shares.still_valid("cluster:x", 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_is_acted_under_for_two_thirds_of_its_time_unless_renewed() {
+        let shares = Shares::new(true);
+        let ttl = Duration::from_secs(9);
+        assert_eq!(shares.epoch("cluster:x"), None);
+        shares.taken("cluster:x", 3, Instant::now(), ttl);
+        assert!(shares.still_valid("cluster:x", 3));
+        assert!(!shares.still_valid("cluster:x", 2), "another epoch");
+        tokio::time::advance(Duration::from_secs(5)).await;
+        let renewed = [flotilla_store::HeldLease { name: "cluster:x".into(), epoch: 3 }];
+        assert!(shares.renewed(Instant::now(), ttl, vec!["me".into()], &renewed).is_empty());
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(shares.still_valid("cluster:x", 3), "renewed at 5 s: valid until 11 s");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert!(!shares.still_valid("cluster:x", 3), "no renewal since: stop before the database expiry (14 s)");
+        assert_eq!(shares.held().get("cluster:x"), Some(&3), "still held, until a renewal says otherwise");
+        assert_eq!(shares.renewed(Instant::now(), ttl, vec!["me".into()], &[]), ["cluster:x"]);
+        assert!(shares.held().is_empty());
+        assert_eq!(shares.live(), ["me"]);
     }
 }

@@ -118,6 +118,60 @@ impl StatusSink {
     }
 }
 
+/// Tells this replica's live streams (and rollout driver) what other replicas' engines
+/// stored: statuses and cluster health, read back from the store when the change log says
+/// they changed. Runs as long as the store announces changes (on one SQLite process, none of
+/// these come).
+pub(crate) async fn relay(store: Store, sink: StatusSink) {
+    use flotilla_store::Change;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut changes = store.subscribe_changes();
+    loop {
+        let events = match changes.recv().await {
+            Ok(Change::Statuses { upserted, removed }) => relayed_statuses(&store, &upserted, &removed).await,
+            Ok(Change::ClusterHealth { id, .. }) => store.cluster_health(&id).await.map(|found| {
+                found
+                    .map(|(tenant_id, health)| StatusEvent::Cluster { tenant_id, cluster_id: id, health })
+                    .into_iter()
+                    .collect()
+            }),
+            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        match events {
+            Ok(events) => {
+                for event in events {
+                    let _ = sink.events.send(Arc::new(event));
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read another replica's statuses"),
+        }
+    }
+}
+
+async fn relayed_statuses(
+    store: &Store,
+    upserted: &[(String, String)],
+    removed: &[(String, String)],
+) -> flotilla_store::Result<Vec<StatusEvent>> {
+    let mut events: Vec<StatusEvent> =
+        store.statuses_of(upserted).await?.into_iter().map(StatusEvent::Resource).collect();
+    let mut tenants: HashMap<String, Option<String>> = HashMap::new();
+    for (resource_id, cluster_id) in removed {
+        if !tenants.contains_key(cluster_id) {
+            tenants.insert(cluster_id.clone(), store.cluster_tenant(cluster_id).await?);
+        }
+        if let Some(Some(tenant_id)) = tenants.get(cluster_id) {
+            events.push(StatusEvent::Removed {
+                tenant_id: tenant_id.clone(),
+                resource_id: resource_id.clone(),
+                cluster_id: cluster_id.clone(),
+            });
+        }
+    }
+    Ok(events)
+}
+
 async fn writer(
     store: Store,
     mut rx: mpsc::UnboundedReceiver<Write>,

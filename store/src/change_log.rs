@@ -51,6 +51,18 @@ impl Store {
         Ok(())
     }
 
+    /// Commits `tx` with `changes` recorded for the other replicas only (PostgreSQL): what
+    /// this process has announced its own way (the engine's live statuses).
+    pub(crate) async fn commit_for_others(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        changes: &[Change],
+    ) -> Result<()> {
+        self.log_changes(&mut tx, changes).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn log_changes(&self, conn: &mut AnyConnection, changes: &[Change]) -> Result<()> {
         if self.backend != Backend::Postgres {
             return Ok(());

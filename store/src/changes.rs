@@ -34,6 +34,17 @@ pub enum Change {
         tenant_id: String,
         user_id: Option<String>,
     },
+    /// Statuses (resource id, cluster id) another replica's engine stored or removed. Heard
+    /// only from the change log: the replica that stored them published them live already.
+    Statuses {
+        upserted: Vec<(String, String)>,
+        removed: Vec<(String, String)>,
+    },
+    /// The health of a cluster another replica's engine probed (from the change log only).
+    ClusterHealth {
+        tenant_id: String,
+        id: String,
+    },
 }
 
 /// How many events a slow subscriber may fall behind before it is told it lagged (and must

@@ -11,6 +11,9 @@ use crate::{Error, Result, SecretCipher};
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// How long a starting store waits for its database to answer.
+const STARTUP_PATIENCE: Duration = Duration::from_secs(30);
+
 /// How many times a write transaction that lost a serialization conflict is run again before
 /// the conflict is reported.
 const WRITE_ATTEMPTS: u32 = 8;
@@ -109,23 +112,37 @@ impl Store {
         };
         let options: AnyConnectOptions = url.parse()?;
         let options = options.log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(2));
-        let pool = AnyPoolOptions::new()
-            .max_connections(settings.max_connections)
-            .acquire_timeout(settings.acquire_timeout)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never wait for the writer. Foreign keys and a 5 s busy
-                        // timeout are sqlx's defaults for SQLite.
-                        sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
+        let pool_options = || {
+            AnyPoolOptions::new()
+                .max_connections(settings.max_connections)
+                .acquire_timeout(settings.acquire_timeout)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            // WAL: readers never wait for the writer. Foreign keys and a 5 s
+                            // busy timeout are sqlx's defaults for SQLite.
+                            sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                                .execute(&mut *conn)
+                                .await?;
+                        }
+                        Ok(())
+                    })
                 })
-            })
-            .connect_with(options)
-            .await?;
+        };
+        // A database server that is starting (or busy) is waited for, a while.
+        let waited_since = tokio::time::Instant::now();
+        let pool = loop {
+            match pool_options().connect_with(options.clone()).await {
+                Ok(pool) => break pool,
+                Err(e @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)))
+                    if waited_since.elapsed() < STARTUP_PATIENCE =>
+                {
+                    tracing::warn!(error = %e, "the database does not answer yet; trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        };
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATOR,
             Backend::Postgres => &POSTGRES_MIGRATOR,

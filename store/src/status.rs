@@ -4,6 +4,7 @@
 use flotilla_domain::{Health, StatusCode, WorkloadHealth};
 use serde::{Deserialize, Serialize};
 
+use crate::changes::Change;
 use crate::{Error, Result, Store, now_ms};
 
 /// What the engine knows about one resource in one cluster.
@@ -162,8 +163,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            tx.commit().await?;
-            Ok(())
+            // The other replicas' live streams hear of them through the change log.
+            let changed = Change::Statuses {
+                upserted: records.iter().map(|r| (r.resource_id.clone(), r.cluster_id.clone())).collect(),
+                removed: removed.to_vec(),
+            };
+            self.commit_for_others(tx, &[changed]).await
         })
         .await
     }
@@ -231,17 +236,66 @@ impl Store {
     /// Records a probe of cluster `id`.
     #[tracing::instrument(skip(self))]
     pub async fn set_cluster_health(&self, id: &str, health: &ClusterHealth) -> Result<()> {
-        sqlx::query(
-            "UPDATE clusters SET health = $1, health_reason = $2, server_version = COALESCE($3, server_version), \
-             last_probe_at = $4 WHERE id = $5",
-        )
-        .bind(health.health)
-        .bind(&health.reason)
-        .bind(&health.server_version)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let tenant_id: Option<String> = sqlx::query_scalar(
+                "UPDATE clusters SET health = $1, health_reason = $2, server_version = COALESCE($3, server_version), \
+                 last_probe_at = $4 WHERE id = $5 RETURNING tenant_id",
+            )
+            .bind(health.health)
+            .bind(&health.reason)
+            .bind(&health.server_version)
+            .bind(now_ms())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let changed: Vec<Change> =
+                tenant_id.map(|tenant_id| Change::ClusterHealth { tenant_id, id: id.to_owned() }).into_iter().collect();
+            self.commit_for_others(tx, &changed).await
+        })
+        .await
+    }
+
+    /// The statuses stored for these (resource id, cluster id) pairs (those that exist).
+    pub async fn statuses_of(&self, keys: &[(String, String)]) -> Result<Vec<StatusRecord>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(256) {
+            let pairs: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(resource_id = ${} AND cluster_id = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!("SELECT {COLUMNS} FROM propagation_status WHERE {}", pairs.join(" OR "));
+            let mut query = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(sql));
+            for (resource_id, cluster_id) in chunk {
+                query = query.bind(resource_id).bind(cluster_id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.push(row.into_record()?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A cluster's tenant and last recorded health.
+    pub async fn cluster_health(&self, id: &str) -> Result<Option<(String, ClusterHealth)>> {
+        let row: Option<(String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT tenant_id, health, health_reason, server_version FROM clusters WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((tenant_id, health, reason, server_version)) = row else { return Ok(None) };
+        let health = match health.as_str() {
+            "Ready" => "Ready",
+            "Offline" => "Offline",
+            _ => "Unknown",
+        };
+        Ok(Some((tenant_id, ClusterHealth { health, reason, server_version })))
+    }
+
+    /// The tenant of cluster `id`, if it is still registered.
+    pub async fn cluster_tenant(&self, id: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT tenant_id FROM clusters WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 }

@@ -31,7 +31,14 @@ impl ClusterWorker {
             ids.into_iter().map(|id| (id.clone(), model.desired(&self.cluster.id, &id))).collect()
         };
         let mut steps = plan(work, &self.tracked, &self.drifted).into_iter();
+        let lease = crate::shares::cluster_lease(&self.cluster.id);
         for step in steps.by_ref() {
+            if !self.cx.shares.still_valid(&lease, self.lease_epoch) {
+                // The lease ran out here (renewals stalled, or it was lost): another replica
+                // may hold it soon. Not one more write.
+                self.pending.insert(step.id().to_owned());
+                break;
+            }
             if !self.execute(step).await {
                 break;
             }

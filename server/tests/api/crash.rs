@@ -39,7 +39,7 @@ impl Moments {
 }
 
 /// A hub process; killed (SIGKILL) when dropped, so a failing test leaves none behind.
-struct Hub(Child);
+pub(crate) struct Hub(Child);
 
 impl Drop for Hub {
     fn drop(&mut self) {
@@ -50,7 +50,7 @@ impl Drop for Hub {
 
 /// `flotilla` as an operator starts it, on the test's database and data folder; its log is
 /// appended to `hub.log` there (printed when the test fails).
-fn start_hub(dir: &Path, database_url: &str) -> Hub {
+pub(crate) fn start_hub(dir: &Path, database_url: &str) -> Hub {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("hub.log")).unwrap();
     Command::new(env!("CARGO_BIN_EXE_flotilla"))
         .args(["--listen", "127.0.0.1:0", "--metrics-listen", "off", "--outbound-loopback", "https"])
@@ -69,25 +69,37 @@ fn start_hub(dir: &Path, database_url: &str) -> Hub {
 }
 
 /// SIGKILL: no chance to finish a write or store a status.
-fn kill(hub: Hub) {
+pub(crate) fn kill(hub: Hub) {
     drop(hub);
 }
 
 /// The revision of the podinfo Deployment in `cluster`, and whether it has rolled out.
-fn deployment(sim: &Simulator, cluster: &str) -> Option<(i64, bool)> {
+pub(crate) fn deployment(sim: &Simulator, cluster: &str) -> Option<(i64, bool)> {
     let d = sim.cluster(cluster)?.get_object("apps/v1", "deployments", Some("shop"), "podinfo").ok()?;
     flotilla_testkit::deployment_revision(&d)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_repeating_a_write() {
-    let seed = std::env::var("FLOTILLA_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
-    });
-    println!("crash test seed {seed} (FLOTILLA_CRASH_SEED={seed} replays it)");
-    let mut moments = Moments(seed);
+/// What a hub process finds when it starts: simulated clusters `<prefix>NNN` (writes
+/// recorded) registered in the bootstrap tenant of a database of its own, a project `shop` on
+/// all of them, podinfo 6.6.3 installed there; the database's folder holds the secret key file
+/// every hub started on it uses.
+pub(crate) struct Fleet {
+    pub sim: Simulator,
+    pub names: Vec<String>,
+    pub dir: tempfile::TempDir,
+    pub url: String,
+    pub store: Store,
+    pub tenant: String,
+    pub actor: Actor,
+    pub workspace: String,
+    pub project: String,
+    /// podinfo's catalog version ids by version.
+    pub versions: BTreeMap<String, String>,
+    pub install: String,
+}
 
-    let names: Vec<String> = (0..CLUSTERS).map(|i| format!("m{i:03}")).collect();
+pub(crate) async fn seed_fleet(prefix: &str, clusters: usize) -> Fleet {
+    let names: Vec<String> = (0..clusters).map(|i| format!("{prefix}{i:03}")).collect();
     let sim_settings = SimSettings {
         tick: Duration::from_millis(50),
         workloads: WorkloadSettings { progress_deadline: Duration::from_secs(5), ..WorkloadSettings::default() },
@@ -99,15 +111,13 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
         sim.cluster(name).unwrap().record_writes();
     }
 
-    // The hub's data, seeded as a tenant admin would have left it: the clusters registered,
-    // a project on all of them, podinfo 6.6.3 installed there.
     let dir = tempfile::tempdir().unwrap();
     let (key, _) = SecretKey::load_or_create(None, &dir.path().join("secret.key")).unwrap();
     let url = flotilla_testkit::database_url(dir.path()).await;
     let store = Store::connect(&url, SecretCipher::new(&key)).await.unwrap();
     let tenant = store.bootstrap(None).await.unwrap().tenant_id;
     store.sync_builtin_catalog(&flotilla_catalog::builtin().unwrap()).await.unwrap();
-    let actor = Actor::system("crash-test");
+    let actor = Actor::system("hub-test");
     let rn = |s: &str| ResourceName::parse("name", s).unwrap();
     for name in &names {
         let cluster = NewCluster {
@@ -117,7 +127,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
             token: SecretString::from(sim.cluster(name).unwrap().token.clone()),
             labels: [("env".to_owned(), "prod".to_owned())].into(),
         };
-        store.register_cluster(&tenant, "crash-test", &cluster, false).await.unwrap();
+        store.register_cluster(&tenant, "hub-test", &cluster, false).await.unwrap();
     }
     let ws = store.create_workspace(&tenant, &actor, &rn("prod"), "env=prod").await.unwrap();
     let project = store.create_project(&tenant, &actor, Clearance::TenantAdmin, &ws.id, &rn("shop"), "").await.unwrap();
@@ -133,6 +143,18 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     let values = serde_json::Map::new();
     let new = NewInstall { version_id: &versions["6.6.3"], name: "podinfo", values: &values, rules: &[] };
     let install = store.install_app(&tenant, &actor, Clearance::TenantAdmin, home, new).await.unwrap();
+    Fleet { sim, names, dir, url, store, tenant, actor, workspace: ws.id, project: project.id, versions, install }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_repeating_a_write() {
+    let seed = std::env::var("FLOTILLA_CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("crash test seed {seed} (FLOTILLA_CRASH_SEED={seed} replays it)");
+    let mut moments = Moments(seed);
+
+    let Fleet { sim, names, dir, url, store, tenant, actor, versions, install, .. } = seed_fleet("m", CLUSTERS).await;
 
     let hub = start_hub(dir.path(), &url);
     let all_at = |revision: i64| {

@@ -66,7 +66,7 @@ async fn statuses_reach_the_live_stream_as_the_engine_syncs() {
 }
 
 /// Reads SSE frames from `stream` until `done` says so; every frame's data goes to `seen`.
-async fn read_until(
+pub(crate) async fn read_until(
     stream: &mut reqwest::Response,
     mut done: impl FnMut(&str, &serde_json::Value) -> bool,
     seen: &mut Vec<serde_json::Value>,

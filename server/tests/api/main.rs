@@ -16,6 +16,8 @@ mod outbound;
 mod policy;
 mod projects;
 mod register;
+mod replica_kill;
+mod replicas;
 mod resources;
 mod rollouts;
 mod shutdown;
