@@ -20,8 +20,16 @@ fn on_postgres() -> bool {
     shared
 }
 
-fn names(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("c{i:02}")).collect()
+/// A fleet of `n` clusters labelled env=prod whose writes are recorded, with its first
+/// replica; and the clusters' names.
+async fn recorded_fleet(n: usize) -> (common::Fleet, Vec<String>) {
+    let clusters: Vec<String> = (0..n).map(|i| format!("c{i:02}")).collect();
+    let spec: Vec<(&str, &str)> = clusters.iter().map(|c| (c.as_str(), "env=prod")).collect();
+    let fleet = common::fleet(&spec).await;
+    for name in &clusters {
+        fleet.sim.cluster(name).unwrap().record_writes();
+    }
+    (fleet, clusters)
 }
 
 fn configmap(value: &str) -> ResourceSpec {
@@ -76,12 +84,7 @@ async fn two_replicas_share_the_clusters_and_a_change_made_on_either_converges_e
     if !on_postgres() {
         return;
     }
-    let clusters = names(12);
-    let spec: Vec<(&str, &str)> = clusters.iter().map(|n| (n.as_str(), "env=prod")).collect();
-    let fleet = common::fleet(&spec).await;
-    for name in &clusters {
-        fleet.sim.cluster(name).unwrap().record_writes();
-    }
+    let (fleet, clusters) = recorded_fleet(12).await;
     let b = fleet.replica().await;
     let (a_id, b_id) = (fleet.store.replica().to_owned(), b.store.replica().to_owned());
     wait_for("the clusters shared between the two replicas", Duration::from_secs(10), async || {
@@ -125,12 +128,7 @@ async fn a_replica_that_stops_or_loses_the_database_has_its_clusters_taken_over(
     if !on_postgres() {
         return;
     }
-    let clusters = names(8);
-    let spec: Vec<(&str, &str)> = clusters.iter().map(|n| (n.as_str(), "env=prod")).collect();
-    let fleet = common::fleet(&spec).await;
-    for name in &clusters {
-        fleet.sim.cluster(name).unwrap().record_writes();
-    }
+    let (fleet, clusters) = recorded_fleet(8).await;
     let b = fleet.replica().await;
     let c = fleet.replica().await;
     let ids = [fleet.store.replica().to_owned(), b.store.replica().to_owned(), c.store.replica().to_owned()];
