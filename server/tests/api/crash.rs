@@ -38,6 +38,10 @@ impl Moments {
     }
 }
 
+/// The tests that run hub processes take turns: each runs several at once beside a simulated
+/// fleet, and two such tests together on two cores starve each other's hubs of time.
+pub(crate) static HUB_PROCESSES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A hub process; killed (SIGKILL) when dropped, so a failing test leaves none behind.
 pub(crate) struct Hub(Child);
 
@@ -152,6 +156,7 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
     });
     println!("crash test seed {seed} (FLOTILLA_CRASH_SEED={seed} replays it)");
+    let _turn = HUB_PROCESSES.lock().await;
     let mut moments = Moments(seed);
 
     let Fleet { sim, names, dir, url, store, tenant, actor, versions, install, .. } = seed_fleet("m", CLUSTERS).await;
