@@ -58,7 +58,9 @@ impl Store {
         mut tx: sqlx::Transaction<'static, sqlx::Any>,
         changes: &[Change],
     ) -> Result<()> {
-        self.log_changes(&mut tx, changes).await?;
+        if !changes.is_empty() {
+            self.log_changes(&mut tx, changes).await?;
+        }
         tx.commit().await?;
         Ok(())
     }

@@ -168,7 +168,8 @@ impl Store {
                 upserted: records.iter().map(|r| (r.resource_id.clone(), r.cluster_id.clone())).collect(),
                 removed: removed.to_vec(),
             };
-            self.commit_for_others(tx, &[changed]).await
+            let changed = if records.is_empty() && removed.is_empty() { Vec::new() } else { vec![changed] };
+            self.commit_for_others(tx, &changed).await
         })
         .await
     }
