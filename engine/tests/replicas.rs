@@ -163,19 +163,7 @@ async fn a_replica_that_stops_or_loses_the_database_has_its_clusters_taken_over(
     .await;
     println!("C's clusters taken over after {:?} (lease time 3 s)", lost_at.elapsed());
 
-    let version = fleet.store.get_resource(&fleet.tenant, &cm).await.unwrap().version;
-    fleet
-        .store
-        .update_resource(
-            &fleet.tenant,
-            &common::actor(),
-            flotilla_domain::Clearance::TenantAdmin,
-            &cm,
-            version,
-            &configmap("two"),
-        )
-        .await
-        .unwrap();
+    fleet.update(&cm, &configmap("two")).await;
     for name in &clusters {
         fleet.wait_synced_rev(&cm, name, 2).await;
     }
