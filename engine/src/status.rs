@@ -179,7 +179,26 @@ async fn writer(
     metrics: Arc<Metrics>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
+    // What a failed transaction did not save, kept (last write wins per key, so bounded by
+    // the statuses there are) and saved with the next batch: a status is never lost to a
+    // busy or unreachable database, and the workers, which publish a status only when it
+    // changes, never send it again.
+    let mut unsaved = Unsaved::default();
+    let mut failures = 0u32;
+    loop {
+        if unsaved.is_empty() {
+            if rx.recv_many(&mut batch, BATCH).await == 0 {
+                return; // the engine stopped
+            }
+        } else {
+            // Saving again after a failure: with whatever came meanwhile, without waiting.
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(w) => batch.push(w),
+                    Err(_) => break,
+                }
+            }
+        }
         // A status seldom comes alone (a change fans out to many clusters): let the burst
         // pass, so it is one transaction instead of one per handful of rows, written while
         // the workers are no longer busy. A flush is not kept waiting.
@@ -200,32 +219,40 @@ async fn writer(
                 break; // quiet: the burst is over
             }
         }
-        // Last write wins per (resource, cluster); removals drop earlier upserts.
-        let mut upserts: HashMap<(String, String), StatusRecord> = HashMap::new();
-        let mut removals = Vec::new();
         let mut flushes = Vec::new();
         // The channel keeps order: the first write of the batch waited longest.
         let oldest = batch.iter().find_map(Write::queued);
         for w in batch.drain(..) {
             match w {
                 Write::Upsert(r, _) => {
-                    upserts.insert((r.resource_id.clone(), r.cluster_id.clone()), *r);
+                    let key = (r.resource_id.clone(), r.cluster_id.clone());
+                    if !unsaved.removals.is_empty() {
+                        unsaved.removals.retain(|removed| *removed != key); // placed here again
+                    }
+                    unsaved.upserts.insert(key, *r);
                 }
                 Write::Remove { resource_id, cluster_id, .. } => {
-                    upserts.remove(&(resource_id.clone(), cluster_id.clone()));
-                    removals.push((resource_id, cluster_id));
+                    unsaved.upserts.remove(&(resource_id.clone(), cluster_id.clone()));
+                    unsaved.removals.push((resource_id, cluster_id));
                 }
                 Write::Flush(done) => flushes.push(done),
             }
         }
-        let records: Vec<StatusRecord> = upserts.into_values().collect();
-        match store.save_statuses(&records, &removals).await {
-            Ok(()) => {
-                if let Some(oldest) = oldest {
-                    metrics.persisted(oldest.elapsed());
-                }
+        let Some(removals) = unsaved.save(&store, &mut failures).await else {
+            // Answered anyway: a flush waits for an attempt, not for the database to return.
+            for done in flushes {
+                let _ = done.send(());
             }
-            Err(e) => tracing::error!(error = %e, rows = records.len(), "could not save statuses"),
+            if rx.is_closed() && rx.is_empty() {
+                return; // the engine stopped, and the database cannot take what is left
+            }
+            // Tried again after a pause, with whatever comes meanwhile.
+            let pause = std::time::Duration::from_millis(100).saturating_mul(1 << failures.min(6));
+            tokio::time::sleep(pause.min(std::time::Duration::from_secs(5))).await;
+            continue;
+        };
+        if let Some(oldest) = oldest {
+            metrics.persisted(oldest.elapsed());
         }
         let mut removed_resources: Vec<&String> = removals.iter().map(|(r, _)| r).collect();
         removed_resources.sort();
@@ -241,6 +268,41 @@ async fn writer(
         }
         for done in flushes {
             let _ = done.send(());
+        }
+    }
+}
+
+/// Statuses not saved yet: the latest per (resource, cluster), and removals.
+#[derive(Default)]
+struct Unsaved {
+    upserts: HashMap<(String, String), StatusRecord>,
+    removals: Vec<(String, String)>,
+}
+
+impl Unsaved {
+    fn is_empty(&self) -> bool {
+        self.upserts.is_empty() && self.removals.is_empty()
+    }
+
+    /// Saves everything in one transaction; on success returns the removals saved. (The
+    /// store skips rows of resources or clusters deleted meanwhile, so a failure is the
+    /// database's: busy, or unreachable. Everything is kept to be saved again.)
+    async fn save(&mut self, store: &Store, failures: &mut u32) -> Option<Vec<(String, String)>> {
+        let records: Vec<StatusRecord> = self.upserts.values().cloned().collect();
+        match store.save_statuses(&records, &self.removals).await {
+            Ok(()) => {
+                *failures = 0;
+                self.upserts.clear();
+                Some(std::mem::take(&mut self.removals))
+            }
+            Err(e) => {
+                *failures += 1;
+                tracing::warn!(
+                    error = %e, rows = records.len(), failures = *failures,
+                    "could not save statuses; kept to be saved again"
+                );
+                None
+            }
         }
     }
 }

@@ -165,6 +165,39 @@ async fn an_offline_cluster_waits_and_converges_when_it_returns() {
     assert!(b.server_version.is_some());
 }
 
+/// A status the database could not take (busy, unreachable, here: its table gone for a
+/// while) is kept and saved once it can be; the worker, which reports a status only when it
+/// changes, never sends it again, so a status dropped there would be wrong in the store for good.
+#[tokio::test]
+async fn statuses_the_database_refused_are_saved_once_it_takes_them() {
+    let f = fleet(&[("a", "")]).await;
+    let (ws, project) = f.project("", "shop", "").await;
+    let id = f.add(&ws, Some((&project, "shop")), &configmap("cfg", json!({"v": "1"}))).await;
+    f.wait_synced_rev(&id, "a", 1).await;
+    let db = f.store.pool_for_tests();
+    sqlx::raw_sql("ALTER TABLE propagation_status RENAME TO propagation_status_away").execute(db).await.unwrap();
+    let mut events = f.engine.subscribe();
+    f.sim.set_faults("a", Faults { offline: true, ..Faults::default() });
+    // The worker reports the change (live), and the store cannot take it.
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let StatusEvent::Resource(r) = &*events.recv().await.unwrap()
+                && r.resource_id == id
+                && r.code == StatusCode::ClusterNotReady
+            {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("ClusterNotReady reported");
+    f.engine.flush().await; // one attempt made, and refused
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sqlx::raw_sql("ALTER TABLE propagation_status_away RENAME TO propagation_status").execute(db).await.unwrap();
+    let saved = f.wait_code(&id, "a", StatusCode::ClusterNotReady).await;
+    assert_eq!(saved.applied_revision, Some(1), "what a still holds");
+}
+
 #[tokio::test]
 async fn a_write_without_an_answer_in_time_is_timed_out_not_offline_and_retried() {
     let f = fleet_with(
