@@ -70,11 +70,19 @@ fn fnv1a(a: &[u8], b: &[u8]) -> u64 {
 /// A lease held: its epoch, and until when this replica may act under it. That is earlier
 /// than the lease's expiry in the database by a third of the lease time (for the clocks of two
 /// replicas to differ and a write in flight to land): a replica whose renewals stall stops
-/// writing before another may take the lease.
+/// writing before another may take the lease. A write still in flight half-way through that
+/// third is abandoned (`cut_off`).
 #[derive(Debug, Clone, Copy)]
 struct Held {
     epoch: i64,
     valid_until: Instant,
+    cut_off: Instant,
+}
+
+impl Held {
+    fn new(epoch: i64, asked: Instant, ttl: Duration) -> Self {
+        Self { epoch, valid_until: asked + ttl * 2 / 3, cut_off: asked + ttl * 5 / 6 }
+    }
 }
 
 /// The leases this replica holds and the replicas alive, as the router, the workers and the
@@ -118,6 +126,18 @@ impl Shares {
         self.epoch(name) == Some(epoch)
     }
 
+    /// How long a write starting now under lease `name` taken at `epoch` may wait for its
+    /// answer: `limit`, but never past the lease's cut-off (half-way between the end of its
+    /// time to act and its expiry), so that no write of this replica's is still in flight when
+    /// another may take the lease. Zero when the lease is not held at that epoch.
+    pub(crate) fn write_timeout(&self, name: &str, epoch: i64, limit: Duration) -> Duration {
+        let Some(inner) = &self.inner else { return limit };
+        match crate::locks::read(inner).held.get(name) {
+            Some(held) if held.epoch == epoch => limit.min(held.cut_off.saturating_duration_since(Instant::now())),
+            _ => Duration::ZERO,
+        }
+    }
+
     /// Every lease held (even one whose time to act has run out), with its epoch.
     pub(crate) fn held(&self) -> HashMap<String, i64> {
         self.inner
@@ -134,7 +154,7 @@ impl Shares {
     /// Lease `name` taken at `epoch`, for `ttl` counted from `asked` (when the request left).
     pub(crate) fn taken(&self, name: &str, epoch: i64, asked: Instant, ttl: Duration) {
         if let Some(inner) = &self.inner {
-            crate::locks::write(inner).held.insert(name.to_owned(), Held { epoch, valid_until: asked + ttl * 2 / 3 });
+            crate::locks::write(inner).held.insert(name.to_owned(), Held::new(epoch, asked, ttl));
         }
     }
 
@@ -162,7 +182,7 @@ impl Shares {
         let mut lost = Vec::new();
         inner.held.retain(|name, held| match renewed.get(name.as_str()) {
             Some(&epoch) if epoch == held.epoch => {
-                held.valid_until = asked + ttl * 2 / 3;
+                *held = Held::new(epoch, asked, ttl);
                 true
             }
             _ => {
@@ -275,13 +295,19 @@ mod tests {
         shares.taken("cluster:x", 3, Instant::now(), ttl);
         assert!(shares.still_valid("cluster:x", 3));
         assert!(!shares.still_valid("cluster:x", 2), "another epoch");
+        let limit = Duration::from_secs(10);
+        assert_eq!(shares.write_timeout("cluster:x", 3, limit), Duration::from_millis(7500), "cut off at 5/6 of 9 s");
+        assert_eq!(shares.write_timeout("cluster:x", 2, limit), Duration::ZERO, "another epoch");
+        assert_eq!(Shares::new(false).write_timeout("cluster:x", 0, limit), limit, "one process: the limit");
         tokio::time::advance(Duration::from_secs(5)).await;
+        assert_eq!(shares.write_timeout("cluster:x", 3, limit), Duration::from_millis(2500));
         let renewed = [flotilla_store::HeldLease { name: "cluster:x".into(), epoch: 3 }];
         assert!(shares.renewed(Instant::now(), ttl, vec!["me".into()], &renewed).is_empty());
         tokio::time::advance(Duration::from_secs(5)).await;
         assert!(shares.still_valid("cluster:x", 3), "renewed at 5 s: valid until 11 s");
         tokio::time::advance(Duration::from_secs(1)).await;
         assert!(!shares.still_valid("cluster:x", 3), "no renewal since: stop before the database expiry (14 s)");
+        assert_eq!(shares.write_timeout("cluster:x", 3, limit), Duration::from_millis(1500), "in flight until 12.5 s");
         assert_eq!(shares.held().get("cluster:x"), Some(&3), "still held, until a renewal says otherwise");
         assert_eq!(shares.renewed(Instant::now(), ttl, vec!["me".into()], &[]), ["cluster:x"]);
         assert!(shares.held().is_empty());

@@ -54,6 +54,13 @@ impl ClusterWorker {
         self.cx.metrics.reconciled(started.elapsed());
     }
 
+    /// How long a write may wait for its answer: the engine's request timeout, cut short so
+    /// that nothing is in flight when the cluster's lease may pass to another replica.
+    fn write_timeout(&self) -> std::time::Duration {
+        let lease = crate::shares::cluster_lease(&self.cluster.id);
+        self.cx.shares.write_timeout(&lease, self.lease_epoch, self.cx.settings.request_timeout)
+    }
+
     /// Takes one step. Returns false when the cluster stopped answering.
     pub(super) async fn execute(&mut self, step: Step<Desired>) -> bool {
         match step {
@@ -117,9 +124,8 @@ impl ClusterWorker {
             return true;
         }
         let Some(client) = self.client() else { return false };
-        let timeout = self.cx.settings.request_timeout;
         if verify_first {
-            match member::current(&client, timeout, &output.key).await {
+            match member::current(&client, self.write_timeout(), &output.key).await {
                 Ok(Some(now)) if now.holds(id, output.hash) => {
                     let versions = now.accepted();
                     let applied = self.tracked.get(id).and_then(|t| t.applied.as_ref());
@@ -144,7 +150,7 @@ impl ClusterWorker {
             }
         }
         let verb = if create { Verb::Create } else { Verb::Update };
-        let result = member::apply(&client, timeout, output, id, !create, resource.adopt_existing).await;
+        let result = member::apply(&client, self.write_timeout(), output, id, !create, resource.adopt_existing).await;
         self.cx.metrics.wrote(verb, WriteResult::of(&result));
         match result {
             Ok(accepted) => {
@@ -196,7 +202,7 @@ impl ClusterWorker {
         if self.tracked.get(id).is_some_and(|t| t.code != StatusCode::WaitingForRemoval) {
             self.set_status(id, StatusCode::WaitingForRemoval, format!("removing {key}"));
         }
-        let result = member::delete(&client, self.cx.settings.request_timeout, &key).await;
+        let result = member::delete(&client, self.write_timeout(), &key).await;
         self.cx.metrics.wrote(Verb::Delete, WriteResult::of(&result));
         match result {
             Ok(()) | Err(Refusal::NotOurs) => {
