@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use flotilla_domain::rollout::{Canary, RolloutState, Strategy, WaveSize};
 use flotilla_domain::{Clearance, ResourceName, StatusCode};
 use flotilla_engine::EngineHandle;
-use flotilla_store::{Actor, AppUpgrade, InstallHome, NewCluster, NewInstall, SecretCipher, SecretKey, Store};
+use flotilla_store::{Actor, AppUpgrade, InstallHome, NewInstall, SecretCipher, SecretKey, Store};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
@@ -72,16 +72,7 @@ async fn hub(n: usize, wave: usize, soak: u32) {
     store.sync_builtin_catalog(&flotilla_catalog::builtin().expect("catalog")).await.expect("catalog");
     let actor = Actor::system("bench");
     let rn = |s: &str| ResourceName::parse("name", s).expect("name");
-    for c in &members {
-        let cluster = NewCluster {
-            name: rn(c["name"].as_str().expect("name")),
-            api_server_url: c["url"].as_str().expect("url").to_owned(),
-            ca_pem: ca.clone(),
-            token: c["token"].as_str().expect("token").to_owned().into(),
-            labels: [("env".to_owned(), "bench".to_owned())].into(),
-        };
-        store.register_cluster(&tenant, "bench", &cluster, false).await.expect("register");
-    }
+    support::register_members(&store, &tenant, &members, ca.as_deref()).await;
     let ws = store.create_workspace(&tenant, &actor, &rn("bench"), "env=bench").await.expect("ws");
     let project =
         store.create_project(&tenant, &actor, Clearance::TenantAdmin, &ws.id, &rn("shop"), "").await.expect("project");
