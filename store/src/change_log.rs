@@ -162,12 +162,18 @@ async fn notification(listener: &mut Option<PgListener>) -> bool {
 struct Cursor {
     /// Every sequence number up to here has been delivered or given up.
     watermark: i64,
+    /// The highest number read: new rows are read after it, numbers below it that are still
+    /// missing are asked for by number (never the whole stretch again).
+    read_to: i64,
     /// Numbers above the watermark already delivered.
     seen: BTreeSet<i64>,
     /// Since when the number after the watermark has been missing while a higher one was
     /// seen.
     gap_since: Option<Instant>,
 }
+
+/// Missing numbers asked for in one query (one statement: the list is padded).
+const MISSING_ASKED: usize = 32;
 
 impl Cursor {
     /// Starts after the rows older than [`GAP_PATIENCE`]: whatever came since may still be
@@ -178,32 +184,59 @@ impl Cursor {
             .bind(settled)
             .fetch_one(&store.pool)
             .await?;
-        Ok(Self { watermark: watermark.unwrap_or(0), seen: BTreeSet::new(), gap_since: None })
+        let watermark = watermark.unwrap_or(0);
+        Ok(Self { watermark, read_to: watermark, seen: BTreeSet::new(), gap_since: None })
     }
 
-    /// Reads what is new and publishes the other replicas' changes.
+    /// Reads what is new and publishes the other replicas' changes: the numbers missing
+    /// below what was read (transactions that had not committed then), then the rows after
+    /// it, page by page.
     async fn read(&mut self, store: &Store) -> Result<()> {
+        let missing = self.missing();
+        if let Some(&last) = missing.last() {
+            let list = (1..=MISSING_ASKED).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let sql = format!("SELECT seq, replica, payload FROM change_log WHERE seq IN ({list})");
+            let mut query = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(sql));
+            for i in 0..MISSING_ASKED {
+                query = query.bind(missing.get(i).copied().unwrap_or(last));
+            }
+            for (seq, replica, payload) in query.fetch_all(&store.pool).await? {
+                self.deliver(store, seq, &replica, &payload);
+            }
+        }
         loop {
             let rows: Vec<(i64, String, String)> =
                 sqlx::query_as("SELECT seq, replica, payload FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2")
-                    .bind(self.watermark)
+                    .bind(self.read_to)
                     .bind(PAGE)
                     .fetch_all(&store.pool)
                     .await?;
             let full = rows.len() as i64 == PAGE;
             for (seq, replica, payload) in rows {
-                if !self.seen.insert(seq) || *replica == *store.replica {
-                    continue;
-                }
-                match serde_json::from_str::<Vec<Change>>(&payload) {
-                    Ok(changes) => changes.into_iter().for_each(|c| store.changes.publish(c)),
-                    Err(e) => tracing::warn!(seq, error = %e, "a change log row this replica cannot read"),
-                }
+                self.read_to = self.read_to.max(seq);
+                self.deliver(store, seq, &replica, &payload);
             }
-            self.advance(Instant::now());
             if !full {
-                return Ok(());
+                break;
             }
+        }
+        self.advance(Instant::now());
+        Ok(())
+    }
+
+    /// The first numbers between the watermark and what was read that have not been seen.
+    fn missing(&self) -> Vec<i64> {
+        (self.watermark + 1..self.read_to).filter(|n| !self.seen.contains(n)).take(MISSING_ASKED).collect()
+    }
+
+    /// Publishes row `seq` if it is new and another replica's.
+    fn deliver(&mut self, store: &Store, seq: i64, replica: &str, payload: &str) {
+        if seq <= self.watermark || !self.seen.insert(seq) || replica == &*store.replica {
+            return;
+        }
+        match serde_json::from_str::<Vec<Change>>(payload) {
+            Ok(changes) => changes.into_iter().for_each(|c| store.changes.publish(c)),
+            Err(e) => tracing::warn!(seq, error = %e, "a change log row this replica cannot read"),
         }
     }
 
@@ -233,7 +266,7 @@ mod tests {
     use super::*;
 
     fn cursor(watermark: i64) -> Cursor {
-        Cursor { watermark, seen: BTreeSet::new(), gap_since: None }
+        Cursor { watermark, read_to: watermark, seen: BTreeSet::new(), gap_since: None }
     }
 
     #[test]
@@ -244,6 +277,8 @@ mod tests {
         c.advance(t0);
         assert_eq!(c.watermark, 12);
         assert_eq!(c.seen.iter().copied().collect::<Vec<_>>(), [14], "13 is awaited");
+        c.read_to = 14;
+        assert_eq!(c.missing(), [13], "asked for by number; nothing else is read again");
         // 13 commits late: it is read (the query asks for everything above 12) and delivered.
         c.seen.insert(13);
         c.advance(t0 + Duration::from_secs(1));
@@ -263,5 +298,7 @@ mod tests {
         c.advance(t0 + GAP_PATIENCE);
         assert_eq!(c.watermark, 3, "1 rolled back: given up, 2 and 3 passed");
         assert!(c.seen.is_empty());
+        c.read_to = 3;
+        assert!(c.missing().is_empty());
     }
 }

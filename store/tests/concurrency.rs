@@ -167,3 +167,51 @@ async fn a_change_committed_through_one_replica_is_announced_on_the_other() {
     .expect("replica B hears of the resource made through A");
     assert_eq!(change, id);
 }
+
+/// A replica follows the change log past a number that never commits (a rolled-back
+/// transaction) with more rows after it than one page: every row is delivered at once, not
+/// when the gap is given up (30 s), and the follower does not read the same page over and over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_change_log_is_followed_past_a_rolled_back_number_with_many_rows_after_it() {
+    let (a, _b, _tenant, _dir) = two_replicas().await;
+    if a.backend() != flotilla_store::Backend::Postgres {
+        return; // one SQLite process has no change log
+    }
+    let mut heard = a.subscribe_changes();
+    let db = a.pool_for_tests();
+    let payload = |id: &str| {
+        serde_json::to_string(&[flotilla_store::Change::Cluster { tenant_id: "elsewhere".into(), id: id.into() }])
+            .unwrap()
+    };
+    // A number handed out and rolled back: a gap below everything that follows.
+    let mut tx = db.begin().await.unwrap();
+    sqlx::query("INSERT INTO change_log (replica, payload, at) VALUES ('other', $1, $2)")
+        .bind(payload("never"))
+        .bind(flotilla_store::now_ms())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    const ROWS: usize = 2500;
+    for i in 0..ROWS {
+        sqlx::query("INSERT INTO change_log (replica, payload, at) VALUES ('other', $1, $2)")
+            .bind(payload(&format!("c{i}")))
+            .bind(flotilla_store::now_ms())
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    let mut delivered = std::collections::BTreeSet::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while delivered.len() < ROWS {
+            if let flotilla_store::Change::Cluster { tenant_id, id } = heard.recv().await.unwrap()
+                && tenant_id == "elsewhere"
+            {
+                assert_ne!(id, "never");
+                delivered.insert(id);
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{} of {ROWS} rows delivered within 10 s", delivered.len()));
+}
