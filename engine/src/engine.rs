@@ -260,14 +260,17 @@ impl Router {
             tracing::info!(lease = %name, "handed over");
         }
         for name in &mine {
-            if self.cx.shares.epoch(name).is_some() {
-                continue;
+            if self.cx.shares.epoch(name).is_none() {
+                let asked = tokio::time::Instant::now();
+                let Some(epoch) = store.take_lease(name, settings.ttl).await? else { continue };
+                self.cx.shares.taken(name, epoch, asked, settings.ttl);
+                tracing::info!(lease = %name, epoch, "taken");
             }
-            let asked = tokio::time::Instant::now();
-            let Some(epoch) = store.take_lease(name, settings.ttl).await? else { continue };
-            self.cx.shares.taken(name, epoch, asked, settings.ttl);
-            tracing::info!(lease = %name, epoch, "taken");
+            // A cluster whose lease is held here has a worker: started now, also when the
+            // lease was taken at an earlier look but the database failed before its worker
+            // could be (it would otherwise hold the cluster and never work it).
             if let Some(id) = name.strip_prefix("cluster:")
+                && !self.workers.contains_key(id)
                 && let Some(cluster) = store.engine_cluster(id).await?
             {
                 self.spawn(cluster);
