@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use flotilla_store::{Change, EngineVersions, Store};
+use flotilla_store::{Change, EngineVersions, HeldLease, Store};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -241,6 +241,7 @@ impl Router {
             return Ok(()); // no heartbeat yet
         }
         let held = self.cx.shares.held();
+        let held_before = held.clone();
         let mut wanted: Vec<String> = self.cx.model.read().cluster_ids().map(cluster_lease).collect();
         wanted.extend(store.active_rollouts().await?.into_iter().map(|(_, id)| rollout_lease(&id)));
         let me = store.replica();
@@ -254,26 +255,49 @@ impl Router {
             self.stop_leased(&stopping).await;
             self.cx.sink.flush().await;
         }
-        for (name, epoch) in &handed {
-            self.cx.shares.dropped(name);
-            store.release_lease(name, *epoch).await?;
-            tracing::info!(lease = %name, "handed over");
-        }
-        for name in &mine {
-            if self.cx.shares.epoch(name).is_none() {
-                let asked = tokio::time::Instant::now();
-                let Some(epoch) = store.take_lease(name, settings.ttl).await? else { continue };
-                self.cx.shares.taken(name, epoch, asked, settings.ttl);
-                tracing::info!(lease = %name, epoch, "taken");
+        if !handed.is_empty() {
+            for (name, _) in &handed {
+                self.cx.shares.dropped(name);
             }
-            // A cluster whose lease is held here has a worker: started now, also when the
-            // lease was taken at an earlier look but the database failed before its worker
-            // could be (it would otherwise hold the cluster and never work it).
-            if let Some(id) = name.strip_prefix("cluster:")
-                && !self.workers.contains_key(id)
-                && let Some(cluster) = store.engine_cluster(id).await?
-            {
-                self.spawn(cluster);
+            let handed: Vec<HeldLease> = handed.into_iter().map(|(name, epoch)| HeldLease { name, epoch }).collect();
+            store.release_leases(&handed).await?;
+            tracing::info!(leases = handed.len(), "handed over");
+        }
+        // Taken in batches: a replica taking over a dead one's thousands of clusters does not
+        // spend a round trip on each.
+        // Only those not held here at all: a lease held whose time to act lapsed (renewals
+        // were slow) comes back with the next renewal, its workers untouched.
+        let free: Vec<String> = mine.iter().filter(|name| !held_before.contains_key(*name)).cloned().collect();
+        if !free.is_empty() {
+            let asked = tokio::time::Instant::now();
+            let taken = store.take_leases(&free, settings.ttl).await?;
+            for lease in &taken {
+                self.cx.shares.taken(&lease.name, lease.epoch, asked, settings.ttl);
+            }
+            if !taken.is_empty() {
+                tracing::info!(leases = taken.len(), "taken");
+            }
+        }
+        // A cluster whose lease is held here has a worker: started now, also when the lease
+        // was taken at an earlier look but the database failed before its worker could be (it
+        // would otherwise hold the cluster and never work it).
+        let idle: BTreeSet<&str> = mine
+            .iter()
+            .filter(|name| self.cx.shares.epoch(name).is_some())
+            .filter_map(|name| name.strip_prefix("cluster:"))
+            .filter(|id| !self.workers.contains_key(*id))
+            .collect();
+        if idle.len() > 16 {
+            for cluster in store.engine_clusters().await? {
+                if idle.contains(cluster.id.as_str()) {
+                    self.spawn(cluster);
+                }
+            }
+        } else {
+            for id in idle {
+                if let Some(cluster) = store.engine_cluster(id).await? {
+                    self.spawn(cluster);
+                }
             }
         }
         self.cx.metrics.leases_held(self.cx.shares.held().len());

@@ -20,6 +20,10 @@ pub struct HeldLease {
     pub epoch: i64,
 }
 
+/// Leases taken or released by one statement (well within both databases' limits on bound
+/// parameters).
+const LEASES_PER_STATEMENT: usize = 500;
+
 fn ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -63,16 +67,18 @@ impl Store {
         Ok(rows.into_iter().map(|(name, epoch)| HeldLease { name, epoch }).collect())
     }
 
-    /// Takes lease `name` for `ttl` if nobody holds it (never held, released, or expired);
-    /// returns its new epoch, or None when another replica holds it. One statement, atomic on
-    /// both databases: of two replicas racing, one gets it.
+    /// Takes lease `name` for `ttl` if nobody holds it (never held, released, or expired) or
+    /// this replica does (a lease it had stopped working under, taken again: the new epoch
+    /// fences whatever still ran under the old one); returns its new epoch, or None when
+    /// another replica holds it. One statement, atomic on both databases: of two replicas
+    /// racing, one gets it.
     pub async fn take_lease(&self, name: &str, ttl: Duration) -> Result<Option<i64>> {
         let now = now_ms();
         Ok(sqlx::query_scalar(
             "INSERT INTO leases (name, holder, epoch, expires_at) VALUES ($1, $2, 1, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = leases.epoch + 1, \
                  expires_at = excluded.expires_at \
-             WHERE leases.holder IS NULL OR leases.expires_at <= $4 \
+             WHERE leases.holder IS NULL OR leases.expires_at <= $4 OR leases.holder = excluded.holder \
              RETURNING epoch",
         )
         .bind(name)
@@ -81,6 +87,54 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    /// [`Store::take_lease`] for many leases at once, a few hundred per statement (a replica
+    /// taking over a dead one's thousands of clusters must not spend a round trip on each);
+    /// returns the leases it got, with their new epochs.
+    pub async fn take_leases(&self, names: &[String], ttl: Duration) -> Result<Vec<HeldLease>> {
+        let mut taken = Vec::new();
+        for chunk in names.chunks(LEASES_PER_STATEMENT) {
+            let now = now_ms();
+            // $1 holder, $2 expiry, $3 now; then one name per row.
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, $1, 1, $2)", i + 4)).collect();
+            let sql = format!(
+                "INSERT INTO leases (name, holder, epoch, expires_at) VALUES {} \
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = leases.epoch + 1, \
+                     expires_at = excluded.expires_at \
+                 WHERE leases.holder IS NULL OR leases.expires_at <= $3 OR leases.holder = excluded.holder \
+                 RETURNING name, epoch",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql))
+                .bind(&*self.replica)
+                .bind(now + ms(ttl))
+                .bind(now);
+            for name in chunk {
+                query = query.bind(name);
+            }
+            taken.extend(query.fetch_all(&self.pool).await?.into_iter().map(|(name, epoch)| HeldLease { name, epoch }));
+        }
+        Ok(taken)
+    }
+
+    /// [`Store::release_lease`] for many leases at once.
+    pub async fn release_leases(&self, leases: &[HeldLease]) -> Result<()> {
+        for chunk in leases.chunks(LEASES_PER_STATEMENT) {
+            // $1 holder; then a name and an epoch per lease.
+            let pairs: Vec<String> =
+                (0..chunk.len()).map(|i| format!("(name = ${} AND epoch = ${})", 2 * i + 2, 2 * i + 3)).collect();
+            let sql = format!(
+                "UPDATE leases SET holder = NULL, expires_at = 0 WHERE holder = $1 AND ({})",
+                pairs.join(" OR ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&*self.replica);
+            for lease in chunk {
+                query = query.bind(&lease.name).bind(lease.epoch);
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Gives up lease `name` taken at `epoch` (after the work under it stopped), so another
@@ -95,19 +149,16 @@ impl Store {
         Ok(())
     }
 
-    /// The fence: is lease `name` still this replica's, at `epoch`, and unexpired? Asked before
-    /// each batch of writes made under it.
-    pub async fn lease_is_held(&self, name: &str, epoch: i64) -> Result<bool> {
-        let held: Option<i64> = sqlx::query_scalar(
-            "SELECT epoch FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3 AND expires_at > $4",
-        )
-        .bind(name)
-        .bind(&*self.replica)
-        .bind(epoch)
-        .bind(now_ms())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(held.is_some())
+    /// The leases this replica holds, unexpired, with their epochs (the fence's one query for
+    /// all of them).
+    pub async fn leases_held(&self) -> Result<Vec<HeldLease>> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, epoch FROM leases WHERE holder = $1 AND expires_at > $2")
+                .bind(&*self.replica)
+                .bind(now_ms())
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(name, epoch)| HeldLease { name, epoch }).collect())
     }
 
     /// Leaves the replicas (a clean stop): releases every lease and removes the heartbeat, so

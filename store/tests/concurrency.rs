@@ -215,3 +215,32 @@ async fn the_change_log_is_followed_past_a_rolled_back_number_with_many_rows_aft
     .await
     .unwrap_or_else(|_| panic!("{} of {ROWS} rows delivered within 10 s", delivered.len()));
 }
+
+/// A lease is one replica's until released or expired; the holder may take it again (a new
+/// epoch, which fences what still ran under the old one), another may not.
+#[tokio::test]
+async fn a_lease_is_taken_by_one_replica_and_again_only_by_its_holder() {
+    let (a, b, _tenant, _dir) = two_replicas().await;
+    let ttl = std::time::Duration::from_secs(30);
+    assert_eq!(a.take_lease("cluster:x", ttl).await.unwrap(), Some(1));
+    assert_eq!(b.take_lease("cluster:x", ttl).await.unwrap(), None, "held by A");
+    assert_eq!(a.take_lease("cluster:x", ttl).await.unwrap(), Some(2), "A again: a new epoch");
+    a.release_lease("cluster:x", 1).await.unwrap();
+    assert_eq!(b.take_lease("cluster:x", ttl).await.unwrap(), None, "releasing an old epoch releases nothing");
+    a.release_lease("cluster:x", 2).await.unwrap();
+    assert_eq!(b.take_lease("cluster:x", ttl).await.unwrap(), Some(3), "released: B's");
+
+    // Many at once (more than one statement's worth): only the free ones, and the holder's own.
+    let names: Vec<String> = (0..1200).map(|i| format!("cluster:{i}")).collect();
+    let mut got = a.take_leases(&names[..700], ttl).await.unwrap();
+    assert_eq!(got.len(), 700);
+    let b_got = b.take_leases(&names, ttl).await.unwrap();
+    assert_eq!(b_got.len(), 500, "the 500 A does not hold");
+    assert!(b_got.iter().all(|l| l.epoch == 1 && names[700..].contains(&l.name)));
+    got.truncate(600);
+    a.release_leases(&got).await.unwrap();
+    let retaken = b.take_leases(&names[..700], ttl).await.unwrap();
+    assert_eq!(retaken.len(), 600, "the 600 A released");
+    assert!(retaken.iter().all(|l| l.epoch == 2));
+    assert_eq!(a.take_leases(&names[600..700], ttl).await.unwrap().len(), 100, "A's own, again");
+}
