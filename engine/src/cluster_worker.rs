@@ -267,7 +267,7 @@ impl ClusterWorker {
 
     /// What the member accepted before a restart, from the statuses the store kept.
     async fn load_tracked(&mut self) {
-        match self.cx.store.cluster_statuses(&self.cluster.id).await {
+        match self.cx.store.cluster_statuses(&self.cluster.tenant_id, &self.cluster.id).await {
             Ok(rows) => {
                 let model = self.cx.model.read();
                 for r in rows {

@@ -366,7 +366,7 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
         (0..1200).map(|i| StatusRecord { resource_id: format!("gone-{i}"), ..status.clone() }).collect();
     batch.push(status.clone());
     f.store.save_statuses(&batch, &[]).await.unwrap();
-    assert_eq!(f.store.cluster_statuses(&cluster_id).await.unwrap(), vec![status.clone()]);
+    assert_eq!(f.store.cluster_statuses(&f.tenant, &cluster_id).await.unwrap(), vec![status.clone()]);
     assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
 
     let version = f.store.get_resource(&f.tenant, &id).await.unwrap().version;
