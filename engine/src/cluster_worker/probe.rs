@@ -39,8 +39,11 @@ impl ClusterWorker {
                 self.ready = true;
                 self.failures = 0;
                 // Jittered, so a fleet whose workers started together does not probe in
-                // one burst every period.
-                let period = self.cx.settings.probe.mul_f64(rand::rng().random_range(0.8..1.2));
+                // one burst every period: the first period after the cluster became ready is
+                // anywhere in one period (a replica that starts or takes over thousands of
+                // clusters at once spreads their probes over it), later ones ±20 %.
+                let spread = if was_ready { 0.8..1.2 } else { 0.1..1.1 };
+                let period = self.cx.settings.probe.mul_f64(rand::rng().random_range(spread));
                 self.next_probe = Instant::now() + period;
                 let health =
                     ClusterHealth { health: "Ready", reason: String::new(), server_version: Some(info.git_version) };
