@@ -241,25 +241,27 @@ impl Router {
             return Ok(()); // no heartbeat yet
         }
         let held = self.cx.shares.held();
-        let held_before = held.clone();
         let mut wanted: Vec<String> = self.cx.model.read().cluster_ids().map(cluster_lease).collect();
         wanted.extend(store.active_rollouts().await?.into_iter().map(|(_, id)| rollout_lease(&id)));
         let me = store.replica();
         let mine: BTreeSet<String> = wanted.into_iter().filter(|k| owner(k, &live) == Some(me)).collect();
         let lost: Vec<String> =
             self.workers.keys().map(|id| cluster_lease(id)).filter(|name| !held.contains_key(name)).collect();
-        let handed: Vec<(String, i64)> = held.into_iter().filter(|(name, _)| !mine.contains(name)).collect();
+        let handed: Vec<HeldLease> = held
+            .iter()
+            .filter(|(name, _)| !mine.contains(*name))
+            .map(|(name, epoch)| HeldLease { name: name.clone(), epoch: *epoch })
+            .collect();
         if !lost.is_empty() || !handed.is_empty() {
             let stopping: Vec<&str> =
-                lost.iter().map(String::as_str).chain(handed.iter().map(|(n, _)| n.as_str())).collect();
+                lost.iter().map(String::as_str).chain(handed.iter().map(|l| l.name.as_str())).collect();
             self.stop_leased(&stopping).await;
             self.cx.sink.flush().await;
         }
         if !handed.is_empty() {
-            for (name, _) in &handed {
-                self.cx.shares.dropped(name);
+            for lease in &handed {
+                self.cx.shares.dropped(&lease.name);
             }
-            let handed: Vec<HeldLease> = handed.into_iter().map(|(name, epoch)| HeldLease { name, epoch }).collect();
             store.release_leases(&handed).await?;
             tracing::info!(leases = handed.len(), "handed over");
         }
@@ -267,7 +269,7 @@ impl Router {
         // spend a round trip on each.
         // Only those not held here at all: a lease held whose time to act lapsed (renewals
         // were slow) comes back with the next renewal, its workers untouched.
-        let free: Vec<String> = mine.iter().filter(|name| !held_before.contains_key(*name)).cloned().collect();
+        let free: Vec<String> = mine.iter().filter(|name| !held.contains_key(*name)).cloned().collect();
         if !free.is_empty() {
             let asked = tokio::time::Instant::now();
             let taken = store.take_leases(&free, settings.ttl).await?;

@@ -73,20 +73,7 @@ impl Store {
     /// another replica holds it. One statement, atomic on both databases: of two replicas
     /// racing, one gets it.
     pub async fn take_lease(&self, name: &str, ttl: Duration) -> Result<Option<i64>> {
-        let now = now_ms();
-        Ok(sqlx::query_scalar(
-            "INSERT INTO leases (name, holder, epoch, expires_at) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = leases.epoch + 1, \
-                 expires_at = excluded.expires_at \
-             WHERE leases.holder IS NULL OR leases.expires_at <= $4 OR leases.holder = excluded.holder \
-             RETURNING epoch",
-        )
-        .bind(name)
-        .bind(&*self.replica)
-        .bind(now + ms(ttl))
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(self.take_leases(&[name.to_owned()], ttl).await?.first().map(|l| l.epoch))
     }
 
     /// [`Store::take_lease`] for many leases at once, a few hundred per statement (a replica
@@ -140,13 +127,7 @@ impl Store {
     /// Gives up lease `name` taken at `epoch` (after the work under it stopped), so another
     /// replica may take it at once.
     pub async fn release_lease(&self, name: &str, epoch: i64) -> Result<()> {
-        sqlx::query("UPDATE leases SET holder = NULL, expires_at = 0 WHERE name = $1 AND holder = $2 AND epoch = $3")
-            .bind(name)
-            .bind(&*self.replica)
-            .bind(epoch)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        self.release_leases(&[HeldLease { name: name.to_owned(), epoch }]).await
     }
 
     /// The leases this replica holds, unexpired, with their epochs (the fence's one query for
