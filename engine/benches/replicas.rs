@@ -17,7 +17,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdout};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -83,16 +83,7 @@ struct Replica {
 
 impl Replica {
     fn spawn(url: &str, key: &str) -> Self {
-        let mut process = Command::new(std::env::current_exe().expect("exe"))
-            .env(REPLICA_ROLE, url)
-            .env(KEY, key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn replica");
-        let mut out = BufReader::new(process.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        out.read_line(&mut line).expect("the replica says it is ready");
+        let (process, out, line) = support::spawn_role(&[(REPLICA_ROLE, url), (KEY, key)], &[], "a replica");
         let mut words = line.split_whitespace().skip(1);
         let id = words.next().expect("replica id").to_owned();
         let heap_at_start = words.next().and_then(|w| w.parse().ok()).expect("heap");

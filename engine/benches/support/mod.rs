@@ -56,6 +56,26 @@ pub async fn simulator_process(n: usize) {
     .expect("stdin loop");
 }
 
+/// This bench's own binary started again in another role (`env`), with `args`, its stdin and
+/// stdout piped; with the first line it prints (what it says once it is ready).
+pub fn spawn_role(
+    env: &[(&str, &str)],
+    args: &[String],
+    what: &str,
+) -> (std::process::Child, BufReader<std::process::ChildStdout>, String) {
+    let mut process = Command::new(std::env::current_exe().expect("exe"))
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {what}: {e}"));
+    let mut out = BufReader::new(process.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap_or_else(|e| panic!("{what} says it is ready: {e}"));
+    (process, out, line)
+}
+
 /// The simulated fleet in a child process.
 pub struct SimChild {
     pub process: std::process::Child,
@@ -70,16 +90,7 @@ impl SimChild {
     /// Starts `n` clusters in a child process and waits until they are served.
     pub fn spawn(n: usize) -> Self {
         eprintln!("starting {n} simulated clusters in a child process…");
-        let mut process = Command::new(std::env::current_exe().expect("exe"))
-            .arg(n.to_string())
-            .env(SIM_ROLE, "1")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn simulator");
-        let mut out = BufReader::new(process.stdout.take().expect("stdout"));
-        let mut line = String::new();
-        out.read_line(&mut line).expect("simulator says where it is");
+        let (process, out, line) = spawn_role(&[(SIM_ROLE, "1")], &[n.to_string()], "the simulator");
         let info: Value = serde_json::from_str(&line).expect("json");
         let ca = info["ca"].as_str().map(str::to_owned);
         let members = info["clusters"].as_array().expect("clusters").clone();

@@ -174,12 +174,17 @@ pub async fn spawn_app_in(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut 
 
 /// The value of the session cookie a response sets, if any.
 pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    set_cookie(response, "flotilla_session")
+}
+
+/// The whole `Set-Cookie` of cookie `name` a response sets (value and attributes), if any.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("flotilla_session="))
+        .find(|c| c.strip_prefix(name).is_some_and(|rest| rest.starts_with('=')))
         .map(str::to_owned)
 }
 

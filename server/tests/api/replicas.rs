@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use serde_json::json;
 
 use crate::events::read_until;
-use crate::helpers::{ADMIN_PASSWORD, ok, session_cookie, spawn_app_in, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, ok, session_cookie, set_cookie, spawn_app_in, spawn_app_with};
 
 fn on_postgres() -> bool {
     let shared = std::env::var(flotilla_testkit::TEST_POSTGRES_ENV).is_ok_and(|v| !v.is_empty());
@@ -249,12 +249,7 @@ async fn an_oidc_login_started_on_one_replica_finishes_on_the_other() {
     };
     assert_eq!(param("redirect_uri"), format!("{public}/t/acme/callback"));
     *provider.nonce.lock().unwrap() = param("nonce");
-    let pending = started
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("flotilla_login="))
+    let pending = set_cookie(&started, "flotilla_login")
         .expect("the login in progress travels in a cookie")
         .split(';')
         .next()

@@ -730,13 +730,8 @@ async fn an_anonymous_login_start_stores_nothing_and_its_cookie_is_sealed() {
     assert_eq!(sessions().await, before, "twenty anonymous login starts stored nothing");
 
     let started = browser.get(app.url("/t/acme/login")).send().await.unwrap();
-    let cookie = started
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("flotilla_login="))
-        .expect("the login in progress travels in a cookie");
+    let cookie =
+        crate::helpers::set_cookie(&started, "flotilla_login").expect("the login in progress travels in a cookie");
     for part in ["HttpOnly", "SameSite=Lax", "Path=/t/", "Max-Age=600"] {
         assert!(cookie.contains(part), "{part}: {cookie}");
     }
