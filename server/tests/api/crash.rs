@@ -22,12 +22,27 @@ const CLUSTERS: usize = 200;
 const KILLS: usize = 20;
 /// The longest a hub runs before it is killed (the shortest is 0: killed while starting).
 const MAX_LIFE: Duration = Duration::from_millis(2500);
+/// The most the hubs live altogether: drawn lives are scaled down to it, so every kill comes
+/// while the rollout runs (its 11 steps soak 3 s each: at least 33 s, even with no hub up).
+const MAX_TOTAL_LIFE: Duration = Duration::from_secs(20);
+const SOAK_SECONDS: u32 = 3;
 const LONG: Duration = Duration::from_secs(240);
 
 /// Moments to kill at, from a seed (SplitMix64: reproducible, no dependency).
 struct Moments(u64);
 
 impl Moments {
+    /// `n` lives, scaled down together when they add up to more than `MAX_TOTAL_LIFE`.
+    fn lives(&mut self, n: usize) -> Vec<Duration> {
+        let lives: Vec<Duration> = (0..n).map(|_| self.next()).collect();
+        let total: Duration = lives.iter().sum();
+        if total <= MAX_TOTAL_LIFE {
+            return lives;
+        }
+        let scale = MAX_TOTAL_LIFE.as_secs_f64() / total.as_secs_f64();
+        lives.into_iter().map(|life| life.mul_f64(scale)).collect()
+    }
+
     fn next(&mut self) -> Duration {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -171,9 +186,13 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     kill(hub);
 
     // The upgrade, started while no hub runs (as if through another replica's UI): a canary,
-    // then waves of 10 % that each soak two seconds.
-    let strategy =
-        Strategy { canary: Canary::First, wave_size: WaveSize::Percent(10), soak_seconds: 2, ..Strategy::default() };
+    // then waves of 10 % that each soak three seconds.
+    let strategy = Strategy {
+        canary: Canary::First,
+        wave_size: WaveSize::Percent(10),
+        soak_seconds: SOAK_SECONDS,
+        ..Strategy::default()
+    };
     let installs = [(install.as_str(), Clearance::TenantAdmin)];
     let upgrade = AppUpgrade { installs: &installs, to_version_id: &versions["6.7.1"], strategy: &strategy };
     let rollout = store.start_app_upgrade(&tenant, &actor, upgrade).await.unwrap();
@@ -187,9 +206,9 @@ async fn a_rollout_survives_twenty_hard_kills_of_the_hub_without_skipping_or_rep
     let target = target.expect("podinfo has a Deployment");
     assert!(target > 1);
 
-    for _ in 0..KILLS {
+    for life in moments.lives(KILLS) {
         let hub = start_hub(dir.path(), &url);
-        tokio::time::sleep(moments.next()).await;
+        tokio::time::sleep(life).await;
         kill(hub);
     }
     let detail = store.get_rollout(&tenant, &rollout).await.unwrap();
