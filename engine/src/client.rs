@@ -3,8 +3,9 @@
 //!
 //! Connections are shared. Clusters behind one origin (a Rancher server, the simulator)
 //! with the same CA share a few HTTP/2 connections: clusters join a connection while it has
-//! fewer than `streams_per_connection` long-lived streams (a cluster and each of its watches
-//! count one), multiplexing their requests and watches over it, through one kube client whose
+//! room for their long-lived streams within `streams_per_connection` (a cluster and each of
+//! its watches count one; a cluster reserves its watches' streams when it joins, before they
+//! open, so clusters joining together do not overfill a connection), multiplexing their requests and watches over it, through one kube client whose
 //! stack sets each request's cluster (server URL prefix and bearer token) from a request
 //! extension. A cluster with its own origin gets its own connection, all its watches riding
 //! on it as HTTP/2 streams. The TLS configuration (with its session cache) exists once per
@@ -56,6 +57,8 @@ struct Target {
     authorization: HeaderValue,
     /// This cluster's share of the connection (the count says how full it is).
     share: Arc<()>,
+    /// Shares reserved at joining for the watches still to open, handed to them as they do.
+    reserved: Mutex<Vec<Arc<()>>>,
 }
 
 impl Target {
@@ -76,9 +79,11 @@ impl MemberClient {
         self.client.request(request).await
     }
 
-    /// A share of the connection, held by a long-lived stream (a watch) while it runs.
+    /// A share of the connection, held by a long-lived stream (a watch) while it runs: one
+    /// reserved when the cluster joined, or a new one.
     pub fn stream_share(&self) -> Arc<()> {
-        self.target.share.clone()
+        let reserved = self.target.reserved.lock().ok().and_then(|mut r| r.pop());
+        reserved.unwrap_or_else(|| self.target.share.clone())
     }
 
     /// Sends `request` to this cluster and hands back the response as it streams.
@@ -155,11 +160,12 @@ impl Transports {
         self
     }
 
-    /// A client for `cluster`. kube-rs's own retries are off: a worker owns its backoff, so
-    /// an offline cluster answers fast and never holds a worker for minutes. The first
-    /// client of an origin connects once to learn whether it speaks HTTP/2, so an origin
-    /// that cannot be reached is an error here.
-    pub async fn connect(&self, cluster: &EngineCluster) -> Result<MemberClient> {
+    /// A client for `cluster`, joining a connection with room for `watches` watches besides
+    /// the cluster itself (reserved now). kube-rs's own retries are off: a worker owns its
+    /// backoff, so an offline cluster answers fast and never holds a worker for minutes. The
+    /// first client of an origin connects once to learn whether it speaks HTTP/2, so an
+    /// origin that cannot be reached is an error here.
+    pub async fn connect(&self, cluster: &EngineCluster, watches: usize) -> Result<MemberClient> {
         let config_error = |reason: String| Error::ClusterConfig { cluster: cluster.name.clone(), reason };
         let parsed = flotilla_outbound::parse_target(&cluster.api_server_url)
             .map_err(|e| config_error(format!("API server URL: {e}")))?;
@@ -198,7 +204,8 @@ impl Transports {
                 Protocol::Http2 { max_streams } => self.streams_per_connection.min(max_streams / 4 * 3).max(1),
                 Protocol::Http1 => usize::MAX,
             };
-            match connections.iter().find(|c| c.holders() < limit) {
+            let streams = (1 + watches).min(limit);
+            let client = match connections.iter().find(|c| c.holders() + streams <= limit) {
                 Some(shared) => Shared { client: shared.client.clone(), share: shared.share.clone() },
                 None => {
                     let h2 = matches!(protocol, Protocol::Http2 { .. });
@@ -208,11 +215,15 @@ impl Transports {
                     connections.push(shared);
                     out
                 }
-            }
+            };
+            // Reserved under the lock: a cluster joining next counts them.
+            let reserved: Vec<Arc<()>> = (1..streams).map(|_| client.share.clone()).collect();
+            (client, reserved)
         };
+        let (client, reserved) = client;
         Ok(MemberClient {
             client: client.client,
-            target: Arc::new(Target { base, authorization, share: client.share }),
+            target: Arc::new(Target { base, authorization, share: client.share, reserved: Mutex::new(reserved) }),
         })
     }
 
@@ -413,20 +424,20 @@ mod tests {
         // Plain http: no ALPN, so HTTP/1.1 pools, which are never split. Over https the
         // limit applies (the engine tests run over https with a limit of 2).
         let t = Transports::new(loopback(), 2, Duration::from_secs(1));
-        let a = t.connect(&cluster("a", "http://127.0.0.1:1/clusters/a")).await.unwrap();
-        let b = t.connect(&cluster("b", "http://127.0.0.1:1/clusters/b")).await.unwrap();
-        let c = t.connect(&cluster("c", "http://127.0.0.1:1/clusters/c")).await.unwrap();
+        let a = t.connect(&cluster("a", "http://127.0.0.1:1/clusters/a"), 0).await.unwrap();
+        let b = t.connect(&cluster("b", "http://127.0.0.1:1/clusters/b"), 0).await.unwrap();
+        let c = t.connect(&cluster("c", "http://127.0.0.1:1/clusters/c"), 0).await.unwrap();
         assert_eq!(t.pools(), 1, "one HTTP/1.1 pool per origin");
-        let other = t.connect(&cluster("x", "http://127.0.0.2:1")).await.unwrap();
+        let other = t.connect(&cluster("x", "http://127.0.0.2:1"), 0).await.unwrap();
         assert_eq!(t.pools(), 2, "another origin never shares");
         drop((a, b, c, other));
         assert_eq!(t.pools(), 0, "a pool nobody holds is gone");
-        assert!(t.connect(&cluster("bad", "not a url")).await.is_err());
+        assert!(t.connect(&cluster("bad", "not a url"), 0).await.is_err());
         // A query would swallow every request's path: such a URL is refused, not joined as text.
-        let e = t.connect(&cluster("q", "http://127.0.0.1:1/c?x=")).await.err().expect("refused").to_string();
+        let e = t.connect(&cluster("q", "http://127.0.0.1:1/c?x="), 0).await.err().expect("refused").to_string();
         assert!(e.contains("query"), "{e}");
         let unreachable = cluster("https", "https://127.0.0.1:1/clusters/z");
-        let e = t.connect(&unreachable).await.err().expect("nothing listens on port 1").to_string();
+        let e = t.connect(&unreachable, 0).await.err().expect("nothing listens on port 1").to_string();
         assert!(e.contains("cannot connect"), "{e}");
     }
 
@@ -446,7 +457,7 @@ mod tests {
         let t = Transports::new(loopback(), 1000, Duration::from_secs(5));
         let mut held = Vec::new();
         for name in &names {
-            held.push(t.connect(&simulated(name)).await.unwrap());
+            held.push(t.connect(&simulated(name), 0).await.unwrap());
         }
         let origin = t.origins.lock().unwrap().values().next().unwrap().clone();
         assert_eq!(origin.protocol.get(), Some(&Protocol::Http2 { max_streams: 8 }));
@@ -458,9 +469,26 @@ mod tests {
         // Our own limit applies when it is the lower one.
         let t = Transports::new(loopback(), 3, Duration::from_secs(5));
         for name in &names {
-            held.push(t.connect(&simulated(name)).await.unwrap());
+            held.push(t.connect(&simulated(name), 0).await.unwrap());
         }
         assert_eq!(t.pools(), 3, "7 clusters at 3 per connection");
+
+        // Clusters reserve their watches' streams as they join, before the watches open:
+        // with two watches each (three streams), a connection of 6 takes two clusters.
+        let t = Transports::new(loopback(), 1000, Duration::from_secs(5));
+        let mut joined = Vec::new();
+        for name in &names[..4] {
+            joined.push(t.connect(&simulated(name), 2).await.unwrap());
+        }
+        assert_eq!(t.pools(), 2, "4 clusters of 3 streams at 6 per connection");
+        let origin = t.origins.lock().unwrap().values().next().unwrap().clone();
+        let holders = || origin.connections.lock().unwrap().iter().map(Shared::holders).collect::<Vec<_>>();
+        assert_eq!(holders(), [6, 6]);
+        // The watches take the reserved shares; a watch more than reserved counts one more.
+        let watches: Vec<Arc<()>> = (0..3).map(|_| joined[0].stream_share()).collect();
+        assert_eq!(holders(), [7, 6]);
+        drop(watches);
+        assert_eq!(holders(), [4, 6], "the watches' streams ended");
     }
 
     #[test]
@@ -469,6 +497,7 @@ mod tests {
             base: "https://rancher.example/k8s/clusters/c-1".into(),
             authorization: HeaderValue::from_static("Bearer t"),
             share: Arc::new(()),
+            reserved: Mutex::default(),
         };
         let mut request =
             http::Request::get("/api/v1/namespaces/a/configmaps?labelSelector=x").body(Body::empty()).unwrap();

@@ -152,10 +152,13 @@ fn credentials(cluster: &EngineCluster) -> u64 {
 }
 
 impl ClusterWorker {
+    /// Starts the worker; `statuses` are the cluster's stored statuses when the caller read
+    /// them already (for many clusters at once), `None` to have the worker read them.
     pub fn spawn(
         cluster: EngineCluster,
         cx: Context,
         lease_epoch: i64,
+        statuses: Option<Vec<StatusRecord>>,
     ) -> (mailbox::Sender<WorkerMsg>, JoinHandle<()>) {
         let (tx, inbox) = mailbox::mailbox();
         let now = Instant::now();
@@ -183,15 +186,15 @@ impl ClusterWorker {
             reported_pending: 0,
             lease_epoch,
         };
-        let handle = worker.cx.workers.clone().spawn(worker.run());
+        let handle = worker.cx.workers.clone().spawn(worker.run(statuses));
         (tx, handle)
     }
 
     #[tracing::instrument(skip(self), fields(cluster = %self.cluster.name))]
-    async fn run(mut self) {
+    async fn run(mut self, statuses: Option<Vec<StatusRecord>>) {
         // The steps below are boxed: a worker's idle future then holds no space for them
         // (a fleet has a thousand idle workers).
-        Box::pin(self.load_tracked()).await;
+        Box::pin(self.load_tracked(statuses)).await;
         let stopping = self.cx.stopping.clone();
         loop {
             let wake_at = [Some(self.next_probe), Some(self.next_resync), self.retry_at].into_iter().flatten().min();
@@ -265,9 +268,14 @@ impl ClusterWorker {
         true
     }
 
-    /// What the member accepted before a restart, from the statuses the store kept.
-    async fn load_tracked(&mut self) {
-        match self.cx.store.cluster_statuses(&self.cluster.tenant_id, &self.cluster.id).await {
+    /// What the member accepted before a restart, from the statuses the store kept (`given`,
+    /// or read now).
+    async fn load_tracked(&mut self, given: Option<Vec<StatusRecord>>) {
+        let statuses = match given {
+            Some(rows) => Ok(rows),
+            None => self.cx.store.cluster_statuses(&self.cluster.tenant_id, &self.cluster.id).await,
+        };
+        match statuses {
             Ok(rows) => {
                 let model = self.cx.model.read();
                 for r in rows {

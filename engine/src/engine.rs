@@ -289,19 +289,15 @@ impl Router {
             .filter_map(|name| name.strip_prefix("cluster:"))
             .filter(|id| !self.workers.contains_key(*id))
             .collect();
+        let mut starting = Vec::with_capacity(idle.len());
         if idle.len() > 16 {
-            for cluster in store.engine_clusters().await? {
-                if idle.contains(cluster.id.as_str()) {
-                    self.spawn(cluster);
-                }
-            }
+            starting.extend(store.engine_clusters().await?.into_iter().filter(|c| idle.contains(c.id.as_str())));
         } else {
             for id in idle {
-                if let Some(cluster) = store.engine_cluster(id).await? {
-                    self.spawn(cluster);
-                }
+                starting.extend(store.engine_cluster(id).await?);
             }
         }
+        self.spawn_all(starting).await;
         self.cx.metrics.leases_held(self.cx.shares.held().len());
         Ok(())
     }
@@ -399,23 +395,56 @@ impl Router {
         *self.cx.model.write() = model;
         let live: BTreeSet<String> = clusters.iter().map(|c| c.id.clone()).collect();
         self.workers.retain(|id, _| live.contains(id));
+        let mut starting = Vec::new();
         for c in clusters {
             match self.workers.get(&c.id) {
                 Some(slot) if !slot.handle.is_finished() => {
                     let _ = slot.tx.send(WorkerMsg::Cluster(Box::new(c)));
                 }
-                _ => self.spawn(c),
+                _ => starting.push(c),
             }
         }
+        self.spawn_all(starting).await;
         Ok(())
+    }
+
+    /// Starts the workers of `clusters` whose leases this replica holds, handing each its
+    /// stored statuses read for 500 clusters at a time (at a start or a takeover of thousands
+    /// of clusters, one query per cluster was most of the database's work).
+    async fn spawn_all(&mut self, clusters: Vec<flotilla_store::EngineCluster>) {
+        let mut clusters: Vec<_> =
+            clusters.into_iter().filter(|c| self.cx.shares.epoch(&cluster_lease(&c.id)).is_some()).collect();
+        while !clusters.is_empty() {
+            let rest = clusters.split_off(clusters.len().min(500));
+            let keys: Vec<(&str, &str)> = clusters.iter().map(|c| (c.tenant_id.as_str(), c.id.as_str())).collect();
+            let mut statuses = match self.cx.store.clusters_statuses(&keys).await {
+                Ok(statuses) => Some(statuses),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the statuses of the clusters starting; each worker reads its own");
+                    None
+                }
+            };
+            for cluster in std::mem::replace(&mut clusters, rest) {
+                let own = statuses.as_mut().map(|s| s.remove(&cluster.id).unwrap_or_default());
+                self.spawn_with(cluster, own);
+            }
+        }
     }
 
     /// Starts the worker of `cluster`, if this replica holds its lease.
     fn spawn(&mut self, cluster: flotilla_store::EngineCluster) {
+        self.spawn_with(cluster, None);
+    }
+
+    fn spawn_with(
+        &mut self,
+        cluster: flotilla_store::EngineCluster,
+        statuses: Option<Vec<flotilla_store::StatusRecord>>,
+    ) {
         let id = cluster.id.clone();
         let Some(epoch) = self.cx.shares.epoch(&cluster_lease(&id)) else { return };
         let deregistering = cluster.deregistering.is_some();
-        let (tx, handle) = ClusterWorker::spawn(cluster.clone(), self.cx.clone(), epoch);
+        let (tx, handle) = ClusterWorker::spawn(cluster.clone(), self.cx.clone(), epoch, statuses);
         if deregistering {
             let _ = tx.send(WorkerMsg::Cluster(Box::new(cluster)));
         }

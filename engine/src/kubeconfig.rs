@@ -77,7 +77,7 @@ pub async fn test_connection(
         deregistering: None,
         version: 0,
     };
-    let client = Transports::new(policy, 1, timeout).connect(&cluster).await.map_err(|e| e.to_string())?;
+    let client = Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())?;
     let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;
     let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
         .await

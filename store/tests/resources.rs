@@ -368,6 +368,17 @@ async fn statuses_upsert_and_deleted_resources_purge_only_when_clean() {
     f.store.save_statuses(&batch, &[]).await.unwrap();
     assert_eq!(f.store.cluster_statuses(&f.tenant, &cluster_id).await.unwrap(), vec![status.clone()]);
     assert_eq!(f.store.resource_statuses("other-tenant", &id).await.unwrap(), vec![]);
+    assert_eq!(f.store.cluster_statuses("other-tenant", &cluster_id).await.unwrap(), vec![]);
+    // Many clusters at once, over more than one statement: the real cluster's row comes back
+    // wherever it is asked (first, past the first statement's clusters), under its id only.
+    let others: Vec<String> = (0..700).map(|i| format!("no-such-cluster-{i}")).collect();
+    for at in [0, 600] {
+        let mut asked: Vec<(&str, &str)> = others.iter().map(|c| (f.tenant.as_str(), c.as_str())).collect();
+        asked.insert(at, (&f.tenant, &cluster_id));
+        let by_cluster = f.store.clusters_statuses(&asked).await.unwrap();
+        assert_eq!(by_cluster.len(), 1, "asked at {at}");
+        assert_eq!(by_cluster[&cluster_id], vec![status.clone()]);
+    }
 
     let version = f.store.get_resource(&f.tenant, &id).await.unwrap().version;
     let stale = f

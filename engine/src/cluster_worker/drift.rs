@@ -23,6 +23,23 @@ impl ClusterWorker {
         }
     }
 
+    /// How many watches this cluster is to hold: one per kind placed on it or held there
+    /// (reserved on the connection it joins).
+    pub(super) fn expected_watches(&self) -> usize {
+        if !self.cx.settings.watch {
+            return 0;
+        }
+        let model = self.cx.model.read();
+        let mut kinds: HashSet<KindKey> =
+            self.tracked.values().filter_map(|t| t.key.as_deref()).map(KindKey::of).collect();
+        for id in model.placed_on(&self.cluster.id) {
+            if let Some(key) = model.object_key(&id) {
+                kinds.insert(KindKey::of(&key));
+            }
+        }
+        kinds.len()
+    }
+
     pub(super) fn ensure_watch(&mut self, key: &ObjectKey) {
         if !self.cx.settings.watch {
             return;

@@ -18,7 +18,8 @@ use crate::metrics::WriteResult;
 impl ClusterWorker {
     pub(super) async fn probe(&mut self) {
         if self.client.is_none() {
-            match self.cx.transports.connect(&self.cluster).await {
+            let watches = self.expected_watches();
+            match self.cx.transports.connect(&self.cluster, watches).await {
                 Ok(c) => {
                     self.client = Some(c);
                     self.forget_credentials();
