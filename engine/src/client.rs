@@ -5,11 +5,11 @@
 //! with the same CA share a few HTTP/2 connections: clusters join a connection while it has
 //! room for their long-lived streams within `streams_per_connection` (a cluster and each of
 //! its watches count one; a cluster reserves its watches' streams when it joins, before they
-//! open, so clusters joining together do not overfill a connection), multiplexing their requests and watches over it, through one kube client whose
-//! stack sets each request's cluster (server URL prefix and bearer token) from a request
-//! extension. A cluster with its own origin gets its own connection, all its watches riding
-//! on it as HTTP/2 streams. The TLS configuration (with its session cache) exists once per
-//! origin. Servers that do not offer HTTP/2 (ALPN) get HTTP/1.1.
+//! open, so clusters joining together do not overfill a connection), multiplexing their
+//! requests and watches over it, through one kube client whose stack sets each request's
+//! cluster (server URL prefix and bearer token) from a request extension. A cluster with its
+//! own origin gets its own connection, all its watches riding on it as HTTP/2 streams. The
+//! TLS configuration (with its session cache) exists once per origin. Servers that do not offer HTTP/2 (ALPN) get HTTP/1.1.
 //!
 //! Every connection obeys the hub's [`OutboundPolicy`]: the URL is checked before anything
 //! else, and names are resolved by the policy, which refuses the connection when an address is
@@ -194,7 +194,7 @@ impl Transports {
             .await
             .map_err(&config_error)?;
         let share = Arc::new(());
-        let client = {
+        let (client, reserved) = {
             let mut connections =
                 origin.connections.lock().map_err(|_| config_error("connection table poisoned".into()))?;
             connections.retain(|c| c.holders() > 0);
@@ -220,7 +220,6 @@ impl Transports {
             let reserved: Vec<Arc<()>> = (1..streams).map(|_| client.share.clone()).collect();
             (client, reserved)
         };
-        let (client, reserved) = client;
         Ok(MemberClient {
             client: client.client,
             target: Arc::new(Target { base, authorization, share: client.share, reserved: Mutex::new(reserved) }),

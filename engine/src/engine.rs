@@ -415,8 +415,8 @@ impl Router {
         let mut clusters: Vec<_> =
             clusters.into_iter().filter(|c| self.cx.shares.epoch(&cluster_lease(&c.id)).is_some()).collect();
         while !clusters.is_empty() {
-            let rest = clusters.split_off(clusters.len().min(500));
-            let keys: Vec<(&str, &str)> = clusters.iter().map(|c| (c.tenant_id.as_str(), c.id.as_str())).collect();
+            let batch: Vec<_> = clusters.drain(..clusters.len().min(500)).collect();
+            let keys: Vec<(&str, &str)> = batch.iter().map(|c| (c.tenant_id.as_str(), c.id.as_str())).collect();
             let mut statuses = match self.cx.store.clusters_statuses(&keys).await {
                 Ok(statuses) => Some(statuses),
                 Err(e) => {
@@ -424,7 +424,7 @@ impl Router {
                     None
                 }
             };
-            for cluster in std::mem::replace(&mut clusters, rest) {
+            for cluster in batch {
                 let own = statuses.as_mut().map(|s| s.remove(&cluster.id).unwrap_or_default());
                 self.spawn_with(cluster, own);
             }

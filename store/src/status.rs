@@ -191,24 +191,38 @@ impl Store {
     /// statement per 500 clusters (a replica taking over thousands of clusters, or starting
     /// with them, does not spend a round trip on each).
     pub async fn clusters_statuses(&self, clusters: &[(&str, &str)]) -> Result<HashMap<String, Vec<StatusRecord>>> {
+        // By tenant and cluster, as the index is (by cluster alone PostgreSQL walks the whole
+        // index: 10 times slower at 10,000 clusters).
         let mut by_cluster: HashMap<String, Vec<StatusRecord>> = HashMap::new();
-        for chunk in clusters.chunks(CLUSTERS_PER_STATEMENT) {
-            // By tenant and cluster, as the index is (by cluster alone PostgreSQL walks the
-            // whole index: 10 times slower at 10,000 clusters).
-            let pairs: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(tenant_id = ${} AND cluster_id = ${})", 2 * i + 1, 2 * i + 2))
-                .collect();
-            let sql = format!("SELECT {COLUMNS} FROM propagation_status WHERE {}", pairs.join(" OR "));
-            let mut query = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(sql));
-            for (tenant_id, cluster_id) in chunk {
-                query = query.bind(*tenant_id).bind(*cluster_id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                let record = row.into_record()?;
-                by_cluster.entry(record.cluster_id.clone()).or_default().push(record);
-            }
+        for record in self.statuses_by_pairs("tenant_id", clusters, CLUSTERS_PER_STATEMENT).await? {
+            by_cluster.entry(record.cluster_id.clone()).or_default().push(record);
         }
         Ok(by_cluster)
+    }
+
+    /// The statuses whose (`first`, cluster_id) is one of `pairs`, asked `per_statement`
+    /// pairs at a time.
+    async fn statuses_by_pairs(
+        &self,
+        first: &'static str,
+        pairs: &[(&str, &str)],
+        per_statement: usize,
+    ) -> Result<Vec<StatusRecord>> {
+        let mut out = Vec::new();
+        for chunk in pairs.chunks(per_statement) {
+            let wanted: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({first} = ${} AND cluster_id = ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let sql = format!("SELECT {COLUMNS} FROM propagation_status WHERE {}", wanted.join(" OR "));
+            let mut query = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(sql));
+            for (key, cluster_id) in chunk {
+                query = query.bind(*key).bind(*cluster_id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.push(row.into_record()?);
+            }
+        }
+        Ok(out)
     }
 
     /// Every status of a project's resources, for the tenant, as a page shows them. A project
@@ -284,21 +298,8 @@ impl Store {
 
     /// The statuses stored for these (resource id, cluster id) pairs (those that exist).
     pub async fn statuses_of(&self, keys: &[(String, String)]) -> Result<Vec<StatusRecord>> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(256) {
-            let pairs: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(resource_id = ${} AND cluster_id = ${})", 2 * i + 1, 2 * i + 2))
-                .collect();
-            let sql = format!("SELECT {COLUMNS} FROM propagation_status WHERE {}", pairs.join(" OR "));
-            let mut query = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(sql));
-            for (resource_id, cluster_id) in chunk {
-                query = query.bind(resource_id).bind(cluster_id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                out.push(row.into_record()?);
-            }
-        }
-        Ok(out)
+        let pairs: Vec<(&str, &str)> = keys.iter().map(|(r, c)| (r.as_str(), c.as_str())).collect();
+        self.statuses_by_pairs("resource_id", &pairs, 256).await
     }
 
     /// A cluster's tenant and last recorded health.
