@@ -88,6 +88,11 @@ impl ApiError {
         )
     }
 
+    /// A 403 with `message` as the apiserver words it.
+    pub fn forbidden_message(message: impl Into<String>) -> Self {
+        Self::new(403, "Forbidden", message)
+    }
+
     pub fn method_not_allowed(method: &str) -> Self {
         Self::new(
             405,

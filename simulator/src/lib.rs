@@ -18,6 +18,7 @@ pub mod http;
 mod kinds;
 pub mod kubeconfig;
 mod patch;
+pub mod rbac;
 mod selectors;
 mod state;
 mod tls;

@@ -175,6 +175,15 @@ impl ClusterState {
         self.objects.values().map(BTreeMap::len).sum()
     }
 
+    /// Every stored object of the type stored under (`group`, `plural`), by (namespace, name).
+    pub(crate) fn objects_of<'a>(
+        &'a self,
+        group: &str,
+        plural: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> + 'a {
+        self.objects.get(&TypeKey { group: group.to_owned(), plural: plural.to_owned() }).into_iter().flatten()
+    }
+
     /// A receiver of every future event (created on first use).
     pub fn subscribe(&mut self) -> broadcast::Receiver<Arc<Event>> {
         self.watchers.get_or_insert_with(|| broadcast::channel(1024).0).subscribe()
@@ -243,6 +252,7 @@ impl ClusterState {
         let ns = if ty.namespaced { ns.unwrap_or("").to_owned() } else { String::new() };
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
         self.require_namespace(ty, &ns)?;
+        crate::rbac::issue_token(&ty.group, &ty.plural, &ns, &mut obj);
         if ty.namespaced && self.terminating(&ns) {
             return Err(ApiError {
                 code: 403,

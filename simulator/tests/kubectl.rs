@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use base64::Engine as _;
 use flotilla_simulator::Simulator;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -173,4 +174,68 @@ async fn kubectl_is_refused_without_the_token() {
     std::fs::write(&k.kubeconfig, text).unwrap();
     let err = k.fail(&["get", "ns"]).await;
     assert!(err.contains("Unauthorized") || err.contains("provide credentials"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_with_a_service_account_token_gets_what_its_role_allows() {
+    let sim = common::start().await;
+    let Some(k) = Kubectl::new(&sim) else { return };
+    let files = tempfile::tempdir().unwrap();
+    let account = write(
+        files.path(),
+        "account.yaml",
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: bot, namespace: team}
+---
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/service-account-token
+metadata:
+  name: bot-token
+  namespace: team
+  annotations: {kubernetes.io/service-account.name: bot}
+"#,
+    );
+    k.run(&["apply", "-f", &account]).await;
+    let encoded = k.run(&["get", "secret", "bot-token", "-n", "team", "-o", "jsonpath={.data.token}"]).await;
+    let token = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded.trim()).unwrap()).unwrap();
+    let as_bot = |args: &[&'static str]| [&["--token", token.as_str()][..], args].concat();
+
+    let err = k.fail(&as_bot(&["get", "configmaps", "-n", "team"])).await;
+    assert!(
+        err.contains(
+            "configmaps is forbidden: User \"system:serviceaccount:team:bot\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"team\""
+        ),
+        "{err}"
+    );
+
+    let role = write(
+        files.path(),
+        "role.yaml",
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: cm-reader, namespace: team}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bot-cm-reader, namespace: team}
+subjects: [{kind: ServiceAccount, name: bot, namespace: team}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
+"#,
+    );
+    k.run(&["apply", "-f", &role]).await;
+    k.run(&as_bot(&["get", "configmaps", "-n", "team", "-o", "name"])).await;
+    let err = k.fail(&as_bot(&["get", "configmaps", "-n", "default"])).await;
+    assert!(err.contains("Forbidden") || err.contains("forbidden"), "{err}");
 }

@@ -77,9 +77,10 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if bearer != Some(cluster.token.as_str()) {
+    let who = crate::rbac::authenticate(&cluster.state(), &cluster.token, bearer);
+    let Some(who) = who else {
         return ApiError::unauthorized().into_response();
-    }
+    };
     let faults = cluster.faults();
     if faults.offline {
         return ApiError::unavailable().into_response();
@@ -118,6 +119,6 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
             Some(doc) => json(doc),
             None => ApiError::no_route(path).into_response(),
         },
-        ApiPath::Object(op) => objects::handle(cluster, op, request).await,
+        ApiPath::Object(op) => objects::handle(cluster, &who, op, request).await,
     }
 }

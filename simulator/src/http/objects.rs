@@ -12,12 +12,13 @@ use super::{ApiRequest, watch};
 use crate::api_error::{ApiError, ApiResult};
 use crate::cluster::Cluster;
 use crate::kinds::ResourceType;
-use crate::patch::PatchKind;
+use crate::patch::{self, PatchKind};
+use crate::rbac::{self, Attributes, Identity};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::state::metadata_view;
 
-pub(crate) async fn handle(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiRequest) -> Response {
-    match handle_inner(cluster, op, request).await {
+pub(crate) async fn handle(cluster: &Arc<Cluster>, who: &Identity, op: ObjectPath, request: ApiRequest) -> Response {
+    match handle_inner(cluster, who, op, request).await {
         Ok(response) => response,
         Err(e) => e.into_response(),
     }
@@ -50,7 +51,12 @@ fn body_json(request: &ApiRequest) -> ApiResult<Value> {
         .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
 }
 
-async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiRequest) -> ApiResult<Response> {
+async fn handle_inner(
+    cluster: &Arc<Cluster>,
+    who: &Identity,
+    op: ObjectPath,
+    request: ApiRequest,
+) -> ApiResult<Response> {
     let ty = cluster
         .state()
         .find_type(&op.group, &op.version, &op.plural)
@@ -69,6 +75,7 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
         Some("status") if ty.status_subresource => true,
         Some(other) => return Err(ApiError::no_route(other)),
     };
+    authorize(cluster, who, &ty, &op, verb, &request)?;
     if matches!(verb, "create" | "update" | "patch" | "delete" | "deletecollection") {
         cluster.counters.writes.fetch_add(1, Ordering::Relaxed);
     }
@@ -132,6 +139,65 @@ async fn handle_inner(cluster: &Arc<Cluster>, op: ObjectPath, request: ApiReques
         }
         _ => Err(ApiError::method_not_allowed(request.method.as_str())),
     }
+}
+
+/// RBAC for a request `who` sends: the verb on the object (and `create` for a server-side
+/// apply that would create it), and for a Role or binding, no grant beyond what `who` holds.
+fn authorize(
+    cluster: &Cluster,
+    who: &Identity,
+    ty: &ResourceType,
+    op: &ObjectPath,
+    verb: &str,
+    request: &ApiRequest,
+) -> ApiResult<()> {
+    if *who == Identity::Admin {
+        return Ok(());
+    }
+    let state = cluster.state();
+    let attributes = Attributes {
+        verb,
+        group: &ty.group,
+        resource: &ty.plural,
+        subresource: op.subresource.as_deref(),
+        namespace: op.namespace.as_deref(),
+        name: op.name.as_deref(),
+    };
+    if !rbac::allowed(&state, who, &attributes) {
+        return Err(attributes.forbidden(who));
+    }
+    let writes_object = matches!(verb, "create" | "update" | "patch") && op.subresource.is_none();
+    let rbac_kind = ty.group == "rbac.authorization.k8s.io";
+    let apply = verb == "patch" && is_apply(request);
+    if !(writes_object && (rbac_kind || apply)) {
+        return Ok(());
+    }
+    let current = op.name.as_deref().and_then(|name| state.get(ty, op.namespace.as_deref().unwrap_or(""), name).ok());
+    if apply && current.is_none() {
+        let create = Attributes { verb: "create", name: None, ..attributes };
+        if !rbac::allowed(&state, who, &create) {
+            return Err(create.forbidden(who));
+        }
+    }
+    if !rbac_kind {
+        return Ok(());
+    }
+    let body = body_json(request)?;
+    let result = match (verb, current) {
+        ("patch", Some(current)) => {
+            patch::apply(PatchKind::from_content_type(content_type(request))?, &current, &body)?
+        }
+        _ => body,
+    };
+    rbac::check_escalation(&state, who, &ty.plural, op.namespace.as_deref(), &result)
+}
+
+fn content_type(request: &ApiRequest) -> &str {
+    request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json")
+}
+
+fn is_apply(request: &ApiRequest) -> bool {
+    content_type(request).starts_with("application/apply-patch")
 }
 
 fn selectors(request: &ApiRequest) -> ApiResult<(LabelSelector, FieldSelector)> {

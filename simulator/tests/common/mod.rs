@@ -40,3 +40,13 @@ pub fn code(err: kube::Error) -> u16 {
         other => panic!("expected an API error, got {other:?}"),
     }
 }
+
+/// A kube client for cluster `name` that authenticates with `token` instead of the admin's.
+pub async fn client_with_token(sim: &Simulator, name: &str, token: &str) -> Client {
+    let admin_token = sim.cluster(name).expect("cluster exists").token.clone();
+    let yaml = sim.kubeconfig(name).expect("cluster exists").replace(&admin_token, token);
+    let kubeconfig = Kubeconfig::from_yaml(&yaml).expect("kubeconfig parses");
+    let mut config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default()).await.expect("config");
+    config.default_retry = false;
+    Client::try_from(config).expect("client")
+}
