@@ -15,6 +15,7 @@ mod client;
 mod cluster_worker;
 mod engine;
 mod error;
+pub mod join;
 pub mod kubeconfig;
 mod locks;
 mod mailbox;

@@ -113,7 +113,14 @@ impl ResourceEntry {
     fn from_store(r: EngineResource) -> Self {
         let api_version = r.template.get("apiVersion").and_then(|v| v.as_str()).unwrap_or_default();
         let kind = r.template.get("kind").and_then(|v| v.as_str()).unwrap_or_default();
-        let order = apply_order(api_version, kind);
+        let name = r.template.pointer("/metadata/name").and_then(|v| v.as_str()).unwrap_or_default();
+        // A project's grant binding opens its namespace to Flotilla's joined identity:
+        // right after the namespace, before everything that needs it (removed just before).
+        let order = if r.project_id.is_some() && flotilla_domain::join::is_hub_grant(kind, name) {
+            apply_order("v1", "Namespace") + 1
+        } else {
+            apply_order(api_version, kind)
+        };
         let hold = r.hold.map(|h| Hold {
             stable: h.stable.map(|s| Revision {
                 number: s.revision,

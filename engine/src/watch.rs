@@ -1,5 +1,5 @@
 //! Watches on the objects Flotilla manages in a member (one per kind, selected by the
-//! managed-by label): changes made behind Flotilla's back (drift) and workload health flow
+//! managed-by label; Secrets one per namespace): changes made behind Flotilla's back (drift) and workload health flow
 //! back to the cluster's worker.
 //!
 //! List, then watch from the list's resourceVersion with bookmarks; resume from the last
@@ -28,20 +28,32 @@ use crate::client::MemberClient;
 use crate::member::{self, Accepted, MemberObject};
 use crate::metrics::Metrics;
 
-/// A kind as watches and tracked objects name it.
+/// What one watch covers: a kind in every namespace, or — for Secrets — in one namespace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct KindKey {
     pub api_version: String,
     pub kind: String,
+    /// Set for kinds watched namespace by namespace.
+    pub namespace: Option<String>,
+}
+
+/// Whether objects of this kind are watched per namespace: Secrets, so that Flotilla's own
+/// identity in a joined member needs no right to read every Secret of the cluster (RBAC
+/// cannot narrow a cluster-wide watch to Flotilla's label).
+fn watched_per_namespace(api_version: &str, kind: &str) -> bool {
+    api_version == "v1" && kind == "Secret"
 }
 
 impl KindKey {
     pub fn of(key: &ObjectKey) -> Self {
-        Self { api_version: key.api_version.clone(), kind: key.kind.clone() }
+        let namespace = if watched_per_namespace(&key.api_version, &key.kind) { key.namespace.clone() } else { None };
+        Self { api_version: key.api_version.clone(), kind: key.kind.clone(), namespace }
     }
 
     pub fn matches(&self, key: &ObjectKey) -> bool {
-        self.api_version == key.api_version && self.kind == key.kind
+        self.api_version == key.api_version
+            && self.kind == key.kind
+            && (self.namespace.is_none() || self.namespace == key.namespace)
     }
 }
 
@@ -68,8 +80,9 @@ pub(crate) enum MemberEvent {
 pub(crate) trait Report: Fn(MemberEvent) -> bool + Send + Sync + 'static {}
 impl<F: Fn(MemberEvent) -> bool + Send + Sync + 'static> Report for F {}
 
-/// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds),
-/// reporting to `report` until it says nobody listens.
+/// Watches every managed object of `key`'s kind (in all namespaces for namespaced kinds but
+/// Secrets, which are watched in `key`'s namespace), reporting to `report` until it says
+/// nobody listens.
 pub(crate) fn spawn(
     client: MemberClient,
     key: &ObjectKey,
@@ -142,7 +155,7 @@ async fn list_and_watch(
     report: &impl Report,
     failures: &mut u32,
 ) -> Stop {
-    let request = kube::core::Request::new(DynamicObject::url_path(ar, None));
+    let request = kube::core::Request::new(DynamicObject::url_path(ar, kind.namespace.as_deref()));
     // Only the status of workloads and custom resources is read (their health); of anything
     // else the metadata is all a watch needs, and asking for only that spares both ends
     // encoding and decoding data.

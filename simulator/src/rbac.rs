@@ -220,15 +220,15 @@ fn rules_of(role: &Value) -> Vec<Rule> {
 }
 
 /// The rules of the role `role_ref` names, for a binding in `namespace` (`None`: a
-/// ClusterRoleBinding, which may name ClusterRoles only).
-fn referenced_rules(state: &ClusterState, role_ref: &Value, namespace: Option<&str>) -> Vec<Rule> {
+/// ClusterRoleBinding, which may name ClusterRoles only); `None` when there is no such role.
+fn referenced_rules(state: &ClusterState, role_ref: &Value, namespace: Option<&str>) -> Option<Vec<Rule>> {
     let name = role_ref["name"].as_str().unwrap_or_default();
     let found = match (role_ref["kind"].as_str(), namespace) {
         (Some("ClusterRole"), _) => state.objects_of(RBAC_GROUP, "clusterroles").find(|(k, _)| k.1 == name),
         (Some("Role"), Some(ns)) => state.objects_of(RBAC_GROUP, "roles").find(|(k, _)| k.0 == ns && k.1 == name),
         _ => None,
     };
-    found.map(|(_, role)| rules_of(role)).unwrap_or_default()
+    found.map(|(_, role)| rules_of(role))
 }
 
 fn subject_is(subject: &Value, who: &Identity, groups: &[String]) -> bool {
@@ -250,11 +250,11 @@ fn granted(state: &ClusterState, who: &Identity, namespace: Option<&str>) -> Vec
     };
     let mut rules = Vec::new();
     for (_, binding) in state.objects_of(RBAC_GROUP, "clusterrolebindings").filter(|(_, b)| bound(b)) {
-        rules.extend(referenced_rules(state, &binding["roleRef"], None));
+        rules.extend(referenced_rules(state, &binding["roleRef"], None).into_iter().flatten());
     }
     if let Some(ns) = namespace {
         for (_, binding) in state.objects_of(RBAC_GROUP, "rolebindings").filter(|(k, b)| k.0 == ns && bound(b)) {
-            rules.extend(referenced_rules(state, &binding["roleRef"], Some(ns)));
+            rules.extend(referenced_rules(state, &binding["roleRef"], Some(ns)).into_iter().flatten());
         }
     }
     rules
@@ -305,11 +305,17 @@ pub fn check_escalation(
             let role_ref = &object["roleRef"];
             let role_plural = if role_ref["kind"] == "ClusterRole" { "clusterroles" } else { "roles" };
             let role_name = role_ref["name"].as_str();
-            let may_bind = allowed(state, who, &on_rbac("bind", role_plural, role_name));
-            if may_bind || all_covered(&granted(state, who, namespace), &referenced_rules(state, role_ref, namespace)) {
+            if allowed(state, who, &on_rbac("bind", role_plural, role_name)) {
+                return Ok(());
+            }
+            // Without `bind`, the role must exist and hold nothing the writer lacks.
+            let role_name = role_name.unwrap_or_default();
+            let wanted = referenced_rules(state, role_ref, namespace)
+                .ok_or_else(|| ApiError::not_found(RBAC_GROUP, role_plural, role_name))?;
+            if all_covered(&granted(state, who, namespace), &wanted) {
                 Ok(())
             } else {
-                Err(refuse(format!("the rules of {} {}", role_ref["kind"], role_name.unwrap_or_default())))
+                Err(refuse(format!("the rules of {} {role_name}", role_ref["kind"])))
             }
         }
         _ => Ok(()),

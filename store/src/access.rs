@@ -3,10 +3,15 @@
 //! revisions and audit rows like any change), and runs the reconciler that keeps them true:
 //! driven by the change feed, a rule added or removed brings the tenant's projects up to
 //! date, a project saved (created) its own, a lagging feed everything, and so does the
-//! reconciler's start.
+//! reconciler's start. Beside them, in a tenant with joined clusters, each project holds the
+//! binding that opens its namespace to Flotilla's own identity there
+//! (`flotilla_domain::join`), placed on the joined clusters; a join gives it to every project
+//! before its cluster is registered ([`Store::open_projects_to_identity`]).
 
-use flotilla_domain::Clearance;
 use flotilla_domain::access::project_access_bindings;
+use flotilla_domain::join;
+use flotilla_domain::{Clearance, Placement};
+use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 
@@ -19,13 +24,29 @@ impl Store {
     /// only what differs. Idempotent.
     #[tracing::instrument(skip(self))]
     pub async fn sync_project_access(&self, tenant_id: &str, project_id: &str) -> Result<()> {
+        let joined = self.has_joined_clusters(tenant_id).await?;
+        self.sync_project_bindings(tenant_id, project_id, joined).await
+    }
+
+    /// The same, told whether the tenant has joined clusters (whose projects hold the grant
+    /// binding of Flotilla's identity).
+    async fn sync_project_bindings(&self, tenant_id: &str, project_id: &str, joined: bool) -> Result<()> {
         let project = self.get_project(tenant_id, project_id).await?;
         let rules = self.group_mappings(tenant_id).await?;
         let existing = self.list_resources(tenant_id, &project.workspace_id, Some(project_id)).await?;
         let actor = Actor::system("flotilla (group rules)");
         // The reconciler writes what the tenant's admins decided, with their reach.
         let clearance = Clearance::TenantAdmin;
-        for (name, wanted) in project_access_bindings(&rules, &project.id, &project.workspace_id) {
+        let mut wanted_bindings: Vec<(&str, Option<Value>, Placement)> =
+            project_access_bindings(&rules, &project.id, &project.workspace_id)
+                .into_iter()
+                .map(|(name, wanted)| (name, wanted, Placement::everywhere()))
+                .collect();
+        // Flotilla's own identity in joined clusters needs the project's namespace opened.
+        let grant = joined.then(join::hub_grant_binding);
+        let joined = Placement { clusters: None, selector: Some(join::hub_grant_selector()) };
+        wanted_bindings.push((join::HUB_GRANT_BINDING, grant, joined));
+        for (name, wanted, placement) in wanted_bindings {
             let current = existing.iter().find(|r| !r.deleted && r.kind == "RoleBinding" && r.name == name);
             match (wanted, current) {
                 (None, None) => {}
@@ -38,12 +59,13 @@ impl Store {
                         workspace_id: &project.workspace_id,
                         project: Some((&project.id, &project.name)),
                     };
-                    self.create_resource(tenant_id, &actor, clearance, home, &ResourceSpec::new(wanted)).await?;
+                    let spec = ResourceSpec { placement, ..ResourceSpec::new(wanted) };
+                    self.create_resource(tenant_id, &actor, clearance, home, &spec).await?;
                 }
                 (Some(wanted), Some(r)) => {
                     let stored = self.resource_revision(tenant_id, &r.id, None).await?;
-                    if stored.spec.template != wanted {
-                        let spec = ResourceSpec { template: wanted, ..stored.spec };
+                    if stored.spec.template != wanted || stored.spec.placement != placement {
+                        let spec = ResourceSpec { template: wanted, placement, ..stored.spec };
                         self.update_resource(tenant_id, &actor, clearance, &r.id, r.version, &spec).await?;
                     }
                 }
@@ -52,9 +74,37 @@ impl Store {
         Ok(())
     }
 
+    /// Whether a cluster of `tenant_id` is joined (carries Flotilla's identity label).
+    async fn has_joined_clusters(&self, tenant_id: &str) -> Result<bool> {
+        let pattern = format!("%\"{}\"%", join::IDENTITY_LABEL);
+        let labels: Vec<String> =
+            sqlx::query_scalar("SELECT labels FROM clusters WHERE tenant_id = $1 AND labels LIKE $2")
+                .bind(tenant_id)
+                .bind(&pattern)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(labels.iter().any(|text| {
+            serde_json::from_str::<std::collections::BTreeMap<String, String>>(text)
+                .is_ok_and(|l| l.get(join::IDENTITY_LABEL).map(String::as_str) == Some(join::SERVICE_ACCOUNT))
+        }))
+    }
+
     /// [`Store::sync_project_access`] for every project of `tenant_id`, or of every tenant.
     #[tracing::instrument(skip(self))]
     pub async fn sync_all_access(&self, tenant_id: Option<&str>) -> Result<()> {
+        self.sync_projects(tenant_id, None).await
+    }
+
+    /// Gives every project of `tenant_id` the grant binding of Flotilla's identity, before a
+    /// joined cluster is registered (so that its first writes find their namespaces open).
+    #[tracing::instrument(skip(self))]
+    pub async fn open_projects_to_identity(&self, tenant_id: &str) -> Result<()> {
+        self.sync_projects(Some(tenant_id), Some(true)).await
+    }
+
+    /// Every project's bindings (of `tenant_id`, or of all tenants); `joined` overrides whether
+    /// the tenant has joined clusters.
+    async fn sync_projects(&self, tenant_id: Option<&str>, joined: Option<bool>) -> Result<()> {
         let projects: Vec<(String, String)> = sqlx::query_as(
             "SELECT tenant_id, id FROM projects WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, id",
         )
@@ -62,8 +112,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut first_error = None;
+        let mut tenant_joined: Option<(String, bool)> = None;
         for (tenant_id, project_id) in projects {
-            match self.sync_project_access(&tenant_id, &project_id).await {
+            let joined = match (joined, &tenant_joined) {
+                (Some(j), _) => j,
+                (None, Some((t, j))) if *t == tenant_id => *j,
+                (None, _) => {
+                    let j = self.has_joined_clusters(&tenant_id).await?;
+                    tenant_joined = Some((tenant_id.clone(), j));
+                    j
+                }
+            };
+            match self.sync_project_bindings(&tenant_id, &project_id, joined).await {
                 Ok(()) | Err(Error::NotFound(_)) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, %project_id, "could not bring a project's access bindings up to date");

@@ -156,6 +156,25 @@ impl Store {
         self.set_cluster_column(tenant_id, actor, id, expected_version, set).await
     }
 
+    /// Replaces a cluster's bearer token (a rotation), if nobody changed the cluster since
+    /// `expected_version`. The engine reconnects with it.
+    #[tracing::instrument(skip(self, token))]
+    pub async fn set_cluster_token(
+        &self,
+        tenant_id: &str,
+        actor: &str,
+        id: &str,
+        expected_version: i64,
+        token: &SecretString,
+    ) -> Result<()> {
+        let credentials = serde_json::to_string(&Credentials { token: token.expose_secret().to_owned() })
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
+        let enc = self.cipher.encrypt_str(&credentials)?;
+        let detail = serde_json::json!({ "rotated": true });
+        let set = ClusterSet { column: "credentials_enc", value: &enc, action: "cluster.credentials", detail };
+        self.set_cluster_column(tenant_id, actor, id, expected_version, set).await
+    }
+
     /// Starts deregistering a cluster (if nobody changed it since `expected_version`): with
     /// `cleanup` the engine first removes Flotilla's objects from it, with `leave` they
     /// stay; then the engine forgets the cluster.

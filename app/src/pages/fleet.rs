@@ -11,7 +11,8 @@ use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{Allowed, AppShell, ErrorAlert, FieldError, HealthBadge};
 use crate::live::LiveEvent;
 use crate::model::{ClusterSummary, FleetRow};
-use server_fns::{deregister_cluster, fleet_overview, set_cluster_labels};
+use flotilla_domain::join as identity;
+use server_fns::{deregister_cluster, fleet_overview, rotate_credentials, set_cluster_labels};
 
 /// Cluster id → (health, reason, server version), from the live stream.
 type LiveHealth = std::collections::HashMap<String, (String, String, Option<String>)>;
@@ -233,9 +234,12 @@ fn ManageCluster(
     };
     let cleanup = RwSignal::new(true);
     let confirm = RwSignal::new(String::new());
-    let deregister = Action::new(move |&(cleanup, ref confirm): &(bool, String)| {
-        deregister_cluster(id.clone(), version, cleanup, confirm.clone())
-    });
+    let deregister = {
+        let id = id.clone();
+        Action::new(move |&(cleanup, ref confirm): &(bool, String)| {
+            deregister_cluster(id.clone(), version, cleanup, confirm.clone())
+        })
+    };
     Effect::new(move |_| {
         // Both read every time, so that both stay tracked (`||` would skip the second).
         let (saved, deregistered) = (save.value().get(), deregister.value().get());
@@ -243,6 +247,14 @@ fn ManageCluster(
             reload.update(|n| *n += 1);
         }
     });
+    let joined = c.labels.get(identity::IDENTITY_LABEL).map(String::as_str) == Some(identity::SERVICE_ACCOUNT);
+    let rotate = Action::new(move |&(): &()| rotate_credentials(id.clone(), version));
+    Effect::new(move |_| {
+        if matches!(rotate.value().get(), Some(Ok(_))) {
+            reload.update(|n| *n += 1);
+        }
+    });
+    let rotate_error = move || rotate.value().get().and_then(Result::err).map(|e| e.to_string());
     let label_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let deregister_error = Signal::derive(move || deregister.value().get().and_then(Result::err));
     let form_error = move || {
@@ -265,6 +277,27 @@ fn ManageCluster(
                     </button>
                     <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close()>"Close"</button>
                 </div>
+                <h3 class="mt-6 text-sm font-semibold text-slate-800">"Credentials"</h3>
+                {if joined {
+                    view! {
+                        <p class="mt-1 text-xs text-slate-500" data-testid="identity">
+                            {format!("Joined: Flotilla works here as {}/{}, with only the permissions it needs.", identity::NAMESPACE, identity::SERVICE_ACCOUNT)}
+                        </p>
+                        <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=move || rotate.pending().get()
+                            on:click=move |_| { rotate.dispatch(()); }>
+                            {move || if rotate.pending().get() { "Rotating…" } else { "Rotate credentials" }}
+                        </button>
+                        <Show when=move || rotate_error().is_some()>
+                            <div class="mt-2"><ErrorAlert message=rotate_error().unwrap_or_default() /></div>
+                        </Show>
+                    }.into_any()
+                } else {
+                    view! {
+                        <p class="mt-1 text-xs text-slate-500" data-testid="identity">
+                            "Registered with the kubeconfig's own token. Register it again with “Join” to give Flotilla a least-privilege identity of its own."
+                        </p>
+                    }.into_any()
+                }}
             </section>
             <section aria-label=format!("Deregister {name}") class="rounded-md border border-red-200 bg-white p-4">
                 <h3 class="text-sm font-semibold text-red-800">"Deregister"</h3>

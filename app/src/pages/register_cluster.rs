@@ -24,6 +24,7 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
     let context = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
     let labels = RwSignal::new(String::new());
+    let join = RwSignal::new(true);
     // The last registration's answer belongs to the last panel: this one starts afresh.
     register.clear();
     let read = ServerAction::<ReadKubeconfig>::new();
@@ -72,7 +73,7 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
                         on:change=move |_| read_contexts()
                     ></textarea>
                     <p id="kubeconfig-hint" class="mt-1 text-xs text-slate-500">
-                        "Paste it, or choose a file. A service account token and an embedded CA work; it is stored encrypted and never shown again."
+                        "Paste it, or choose a file. A bearer token and an embedded CA work; what Flotilla keeps is stored encrypted and never shown again."
                     </p>
                     <div class="mt-2 flex items-center gap-3">
                         <label class=format!("{BUTTON_SECONDARY} cursor-pointer")>
@@ -138,6 +139,16 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
                             placeholder="env=prod,region=eu" aria-describedby="labels-error"
                             prop:value=move || labels.get() on:input=move |ev| labels.set(event_target_value(&ev)) />
                     </Field>
+                    <div class="flex items-start gap-2">
+                        <input id="join" type="checkbox" class="mt-1" aria-describedby="join-hint"
+                            prop:checked=move || join.get() on:change=move |ev| join.set(event_target_checked(&ev)) />
+                        <div>
+                            <label for="join" class="text-sm font-medium text-slate-700">"Join: create Flotilla's own identity (recommended)"</label>
+                            <p id="join-hint" class="text-xs text-slate-500">
+                                "The kubeconfig's credentials are used once, to create a service account with only the permissions Flotilla needs; Flotilla keeps that account's token and forgets the kubeconfig. Unchecked, the kubeconfig's own token is kept."
+                            </p>
+                        </div>
+                    </div>
                     <Show when=move || form_error().is_some()>
                         <ErrorAlert message=form_error().unwrap_or_default() />
                     </Show>
@@ -152,10 +163,15 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
                                     context: context.get_untracked(),
                                     name: name.get_untracked(),
                                     labels: labels.get_untracked(),
+                                    join: join.get_untracked(),
                                 });
                             }
                         >
-                            {move || if register.pending().get() { "Registering…" } else { "Register cluster" }}
+                            {move || match (register.pending().get(), join.get()) {
+                                (true, true) => "Joining…",
+                                (true, false) => "Registering…",
+                                (false, _) => "Register cluster",
+                            }}
                         </button>
                         <button type="button" class=BUTTON_SECONDARY on:click=move |_| on_close.run(())>"Cancel"</button>
                     </div>

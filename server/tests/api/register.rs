@@ -91,3 +91,123 @@ async fn a_cluster_is_registered_from_a_kubeconfig_after_a_test_connection() {
         .await;
     assert_eq!(field(&again.json().await.unwrap()), "name", "the name is taken");
 }
+
+/// The status codes of `resource_id` in a project's statuses.
+fn codes(view: &Value, resource_id: &str) -> Vec<String> {
+    view["statuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["resource_id"] == resource_id)
+        .map(|s| s["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates() {
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let sim = Simulator::start(
+        "127.0.0.1:0".parse().unwrap(),
+        vec![ClusterSpec::new("edge-1"), ClusterSpec::new("edge-2")],
+        SimSettings::default(),
+    )
+    .await
+    .unwrap();
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    // A project exists before the cluster joins: its namespace must be open to the identity
+    // from the cluster's first write on.
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "edge"), ("selector", "env=edge")]).await;
+    let ws_id = ws["id"].as_str().unwrap();
+    let project =
+        app.json(&client, "/api/projects/create", &[("workspace_id", ws_id), ("name", "shop"), ("selector", "")]).await;
+    let project_id = project["id"].as_str().unwrap().to_owned();
+
+    let kubeconfig = sim.kubeconfig("edge-1").unwrap();
+    let form = [
+        ("kubeconfig", kubeconfig.as_str()),
+        ("context", "edge-1"),
+        ("name", "edge-1"),
+        ("labels", "env=edge"),
+        ("join", "true"),
+    ];
+    let registered = app.json(&client, "/api/fleet/register", &form).await;
+    assert_eq!(registered["labels"]["flotilla.io/identity"], "flotilla-hub", "{registered}");
+    let cluster_id = registered["id"].as_str().unwrap().to_owned();
+    let admin_token = sim.fleet().get("edge-1").unwrap().token.clone();
+    let kept = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
+    assert_ne!(secrecy::ExposeSecret::expose_secret(&kept), admin_token, "the admin's token is not kept");
+
+    let added = app
+        .json(
+            &client,
+            "/api/projects/add-configmap",
+            &[
+                ("project_id", &project_id),
+                ("name", "cfg"),
+                ("data", "a=1"),
+                ("override_cluster", ""),
+                ("override_data", ""),
+            ],
+        )
+        .await;
+    let resource_id = added["id"].as_str().unwrap().to_owned();
+    eventually("Synced through the joined identity", WAIT, || async {
+        let view = app.json(&client, "/api/projects/statuses", &[("id", &project_id)]).await;
+        (codes(&view, &resource_id) == ["Synced"]).then_some(())
+    })
+    .await;
+
+    // Rotation: a new token is kept, the old one no longer opens the member, and the
+    // engine carries on with the new one.
+    let version = app.store.list_clusters(&tenant).await.unwrap()[0].version.to_string();
+    let rotated =
+        app.call(&client, "/api/fleet/rotate-credentials", &[("id", &cluster_id), ("version", &version)]).await;
+    assert_eq!(rotated.status(), 200, "{}", rotated.text().await.unwrap());
+    let new = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
+    assert_ne!(secrecy::ExposeSecret::expose_secret(&new), secrecy::ExposeSecret::expose_secret(&kept));
+    let ca = reqwest::Certificate::from_pem(sim.ca_pem().unwrap().as_bytes()).unwrap();
+    let old_answer = reqwest::Client::builder()
+        .add_root_certificate(ca)
+        .build()
+        .unwrap()
+        .get(format!("{}/version", sim.server_url("edge-1")))
+        .bearer_auth(secrecy::ExposeSecret::expose_secret(&kept))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old_answer.status(), 401, "the old token is removed from the member");
+    let again = app
+        .json(
+            &client,
+            "/api/projects/add-configmap",
+            &[
+                ("project_id", &project_id),
+                ("name", "cfg2"),
+                ("data", "b=2"),
+                ("override_cluster", ""),
+                ("override_data", ""),
+            ],
+        )
+        .await;
+    let again_id = again["id"].as_str().unwrap().to_owned();
+    eventually("a later change Synced with the new token", WAIT, || async {
+        let view = app.json(&client, "/api/projects/statuses", &[("id", &project_id)]).await;
+        (codes(&view, &again_id) == ["Synced"]).then_some(())
+    })
+    .await;
+
+    // A cluster registered with its own token has no identity to rotate; an unknown id
+    // is not found.
+    let kubeconfig = sim.kubeconfig("edge-2").unwrap();
+    let form = [("kubeconfig", kubeconfig.as_str()), ("context", "edge-2"), ("name", "edge-2"), ("labels", "")];
+    let plain = app.json(&client, "/api/fleet/register", &form).await;
+    let plain_id = plain["id"].as_str().unwrap();
+    let refused = app.call(&client, "/api/fleet/rotate-credentials", &[("id", plain_id), ("version", "1")]).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(field(&refused.json().await.unwrap()), "cluster");
+    let missing =
+        app.call(&client, "/api/fleet/rotate-credentials", &[("id", "no-such-cluster"), ("version", "1")]).await;
+    assert_eq!(missing.status(), 404);
+}

@@ -125,6 +125,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let (ws, project, resource) = (a.workspace.as_str(), a.project.as_str(), a.resource.as_str());
     let forms: Vec<(&str, Vec<(&str, &str)>)> = vec![
         ("/api/fleet/set-labels", vec![("id", cluster), ("version", "1"), ("labels", "env=stolen")]),
+        ("/api/fleet/rotate-credentials", vec![("id", cluster), ("version", "1")]),
         (
             "/api/fleet/deregister",
             vec![("id", cluster), ("version", "1"), ("cleanup", "true"), ("confirm", cluster_name)],

@@ -32,14 +32,28 @@ pub async fn deregister_cluster(id: String, version: i64, cleanup: bool, confirm
     crate::error::with_status(ssr::deregister(id, version, cleanup, confirm).await)
 }
 
+/// Gives a joined cluster's Flotilla identity a new token (made with its own access) and
+/// removes the old one, if the cluster is still at `version`.
+#[server(endpoint = "fleet/rotate-credentials")]
+pub async fn rotate_credentials(id: String, version: i64) -> Result<FleetRow, AppError> {
+    crate::error::with_status(ssr::rotate(id, version).await)
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
+    use std::time::Duration;
+
+    use flotilla_domain::join as identity;
     use flotilla_domain::parse_labels;
+    use flotilla_engine::kubeconfig::ClusterAccess;
     use flotilla_store::Store;
 
     use crate::AppError;
     use crate::backend::{SessionIds, app_state, matching, require_caller};
     use crate::model::{ClusterSummary, FleetRow};
+
+    /// How long each request of a rotation may take.
+    const ROTATE_TIMEOUT: Duration = Duration::from_secs(8);
 
     pub async fn list_clusters() -> Result<Vec<ClusterSummary>, AppError> {
         let user = require_caller().await?;
@@ -81,6 +95,35 @@ mod ssr {
         let labels = parse_labels(&labels)?;
         let store = app_state()?.store;
         store.set_cluster_labels(&user.tenant_id, &user.username, &id, version, &labels).await?;
+        rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
+    }
+
+    pub async fn rotate(id: String, version: i64) -> Result<FleetRow, AppError> {
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let state = app_state()?;
+        let store = state.store;
+        // A foreign or unknown id is not found, whatever it is elsewhere.
+        let cluster =
+            store.engine_cluster(&id).await?.filter(|c| c.tenant_id == user.tenant_id).ok_or(AppError::NotFound)?;
+        if cluster.labels.get(identity::IDENTITY_LABEL).map(String::as_str) != Some(identity::SERVICE_ACCOUNT) {
+            return Err(AppError::Invalid {
+                field: "cluster".into(),
+                message: format!(
+                    "{} was registered with a token of its own, not joined: Flotilla has no identity there to rotate \
+                     (register it again with “Join” to give it one)",
+                    cluster.name
+                ),
+            });
+        }
+        let current = ClusterAccess { server: cluster.api_server_url, ca_pem: cluster.ca_pem, token: cluster.token };
+        let failed =
+            |why: String| AppError::Invalid { field: "cluster".into(), message: format!("could not rotate: {why}") };
+        let rotation =
+            flotilla_engine::join::rotate(&current, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;
+        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.access.token).await?;
+        // Stored: the old token may go (the engine reconnects with the new one).
+        rotation.finish(state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;
         rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
     }
 

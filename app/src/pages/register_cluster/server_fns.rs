@@ -17,22 +17,26 @@ pub async fn test_connection(kubeconfig: String, context: String) -> Result<Stri
     crate::error::with_status(register::test_connection(kubeconfig, context).await)
 }
 
-/// Registers the context's cluster under `name` with `labels` (`key=value,…`). The
-/// credentials are stored encrypted and never sent back.
+/// Registers the context's cluster under `name` with `labels` (`key=value,…`). With
+/// `join`, the context's credentials are used once to create Flotilla's own least-privilege
+/// identity in the cluster, and that identity's token is what is kept; otherwise the
+/// context's own token is. Credentials are stored encrypted and never sent back.
 #[server(endpoint = "fleet/register")]
 pub async fn register_cluster(
     kubeconfig: String,
     context: String,
     name: String,
     labels: String,
+    #[server(default)] join: bool,
 ) -> Result<ClusterSummary, AppError> {
-    crate::error::with_status(register::register_cluster(kubeconfig, context, name, labels).await)
+    crate::error::with_status(register::register_cluster(kubeconfig, context, name, labels, join).await)
 }
 
 #[cfg(feature = "ssr")]
 mod register {
     use std::time::Duration;
 
+    use flotilla_domain::join::{self as identity, JoinGrant};
     use flotilla_domain::{ResourceName, parse_labels};
     use flotilla_engine::kubeconfig;
     use flotilla_engine::kubeconfig::ClusterAccess;
@@ -90,14 +94,27 @@ mod register {
         context: String,
         name: String,
         labels: String,
+        join: bool,
     ) -> Result<ClusterSummary, AppError> {
         let user = require_caller().await?;
         user.require_tenant_admin()?;
         let name = ResourceName::parse("name", name.trim())?;
-        let labels = parse_labels(&labels)?;
+        let mut labels = parse_labels(&labels)?;
         let state = app_state()?;
-        let access = checked_access(&state.outbound, &text, &context)?;
+        let mut access = checked_access(&state.outbound, &text, &context)?;
         let store = state.store;
+        if store.list_clusters(&user.tenant_id).await?.iter().any(|c| c.name == name.as_str()) {
+            // Said before anything is created in the member.
+            return Err(invalid("name", format!("a cluster named {name} is already registered")));
+        }
+        if join {
+            access = flotilla_engine::join::join(&access, &JoinGrant::standard(), state.outbound.clone(), TEST_TIMEOUT)
+                .await
+                .map_err(|why| invalid("context", format!("could not join {}: {why}", access.server)))?;
+            labels.insert(identity::IDENTITY_LABEL.to_owned(), identity::SERVICE_ACCOUNT.to_owned());
+            // Every project opens its namespace to the identity before the cluster's first writes.
+            store.open_projects_to_identity(&user.tenant_id).await?;
+        }
         let cluster =
             NewCluster { name, api_server_url: access.server, ca_pem: access.ca_pem, token: access.token, labels };
         let id = store.register_cluster(&user.tenant_id, &user.username, &cluster, false).await?;

@@ -1,0 +1,268 @@
+//! Join, unjoin and credential rotation: Flotilla's own identity in a member
+//! (`flotilla_domain::join` says what it is and may do).
+//!
+//! - [`join`] uses an admin's access once: it applies the identity's objects (server-side
+//!   apply, so joining again updates the grant and keeps the identity), asks for a new
+//!   token, checks that the token works, removes the identity's older tokens and answers
+//!   the access Flotilla stores in place of the admin's, which it never keeps.
+//! - [`rotate`] does the token part with the identity's own access (no admin needed), the
+//!   old tokens removed by [`Rotation::finish`] once the new one is stored.
+//! - [`unjoin`] uses an admin's access to remove everything a join created, and the grant
+//!   bindings in project namespaces.
+//!
+//! Every connection goes through the hub's outbound policy, as the engine's own do.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use flotilla_domain::ObjectKey;
+use flotilla_domain::join::{self as identity, JoinGrant};
+use flotilla_outbound::OutboundPolicy;
+use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::core::Resource as _;
+use secrecy::SecretString;
+use serde_json::Value;
+
+use crate::client::{MemberClient, Transports};
+use crate::kubeconfig::ClusterAccess;
+
+/// The field manager of a join's writes.
+const MANAGER: &str = "flotilla-join";
+/// How long a new token may take to be filled in by the member's token controller.
+const TOKEN_WAIT: Duration = Duration::from_secs(15);
+
+/// A connection with `access`, under the hub's outbound `policy`.
+async fn connect(
+    access: &ClusterAccess,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<MemberClient, String> {
+    let cluster = flotilla_store::EngineCluster {
+        id: String::new(),
+        tenant_id: String::new(),
+        name: "join".into(),
+        api_server_url: access.server.clone(),
+        ca_pem: access.ca_pem.clone(),
+        token: access.token.clone(),
+        labels: Default::default(),
+        deregistering: None,
+        version: 0,
+    };
+    Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())
+}
+
+/// The key of a manifest (apiVersion, kind, namespace, name).
+fn key_of(object: &Value) -> ObjectKey {
+    let text = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).map(str::to_owned);
+    ObjectKey {
+        api_version: text("/apiVersion").unwrap_or_default(),
+        kind: text("/kind").unwrap_or_default(),
+        namespace: text("/metadata/namespace"),
+        name: text("/metadata/name").unwrap_or_default(),
+    }
+}
+
+fn request(key: &ObjectKey) -> kube::core::Request {
+    kube::core::Request::new(DynamicObject::url_path(&crate::member::api_resource(key), key.namespace.as_deref()))
+}
+
+/// Runs one request, its failure worded for a person (`what` says what was being done).
+async fn call<T: serde::de::DeserializeOwned>(
+    client: &MemberClient,
+    timeout: Duration,
+    what: &str,
+    request: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<T, String> {
+    let request = request.map_err(|e| format!("{what}: cannot build the request: {e}"))?;
+    match tokio::time::timeout(timeout, client.request::<T>(request)).await {
+        Err(_) => Err(format!("{what}: no answer within {} s", timeout.as_secs_f32())),
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(kube::Error::Api(status))) => Err(format!("{what}: {} ({})", status.message, status.reason)),
+        Ok(Err(e)) => Err(format!("{what}: {}", crate::member::classify(e).reason())),
+    }
+}
+
+async fn apply(client: &MemberClient, timeout: Duration, object: &Value) -> Result<(), String> {
+    let key = key_of(object);
+    let params = PatchParams::apply(MANAGER).force();
+    let patch = request(&key).patch(&key.name, &params, &Patch::Apply(object));
+    call::<serde::de::IgnoredAny>(client, timeout, &format!("applying {key}"), patch).await.map(|_| ())
+}
+
+async fn delete(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Result<(), String> {
+    let delete = request(key).delete(&key.name, &DeleteParams::background());
+    match call::<serde::de::IgnoredAny>(client, timeout, &format!("deleting {key}"), delete).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("(NotFound)") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// The identity's token Secrets, by name.
+async fn token_secrets(client: &MemberClient, timeout: Duration) -> Result<Vec<String>, String> {
+    let key = secret_key("");
+    let params = ListParams::default().labels(&format!("{}={}", identity::JOIN_LABEL, identity::SERVICE_ACCOUNT));
+    let list: kube::core::ObjectList<DynamicObject> =
+        call(client, timeout, "listing the identity's tokens", request(&key).list(&params)).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|s| s.meta().name.clone())
+        .filter(|n| n.starts_with(identity::TOKEN_SECRET_PREFIX))
+        .collect())
+}
+
+fn secret_key(name: &str) -> ObjectKey {
+    ObjectKey {
+        api_version: "v1".into(),
+        kind: "Secret".into(),
+        namespace: Some(identity::NAMESPACE.into()),
+        name: name.into(),
+    }
+}
+
+/// Creates a new token Secret and waits for the member to fill it; answers its name and token.
+async fn new_token(client: &MemberClient, timeout: Duration) -> Result<(String, SecretString), String> {
+    let suffix: String = (0..6).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
+    let name = format!("{}{suffix}", identity::TOKEN_SECRET_PREFIX);
+    let body = serde_json::to_vec(&identity::token_secret_object(&name)).map_err(|e| e.to_string())?;
+    let key = secret_key(&name);
+    call::<serde::de::IgnoredAny>(
+        client,
+        timeout,
+        "creating a token",
+        request(&key).create(&PostParams::default(), body),
+    )
+    .await?;
+    let deadline = tokio::time::Instant::now() + TOKEN_WAIT;
+    loop {
+        let secret: Value =
+            call(client, timeout, "reading the new token", request(&key).get(&name, &Default::default())).await?;
+        let token = secret["data"]["token"]
+            .as_str()
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .filter(|t| !t.is_empty());
+        if let Some(token) = token {
+            return Ok((name, SecretString::from(token)));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!(
+                "the member did not fill token Secret {}/{name} within {} s (is its token controller running?)",
+                identity::NAMESPACE,
+                TOKEN_WAIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Checks that `access` works as the identity: it may list namespaces (its grant).
+async fn check_identity(access: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+    let client = connect(access, policy, timeout).await?;
+    let namespaces =
+        ObjectKey { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: String::new() };
+    let params = ListParams::default().limit(1);
+    let list = request(&namespaces).list(&params);
+    call::<serde::de::IgnoredAny>(&client, timeout, "checking the new identity", list).await.map(|_| ())
+}
+
+/// Removes the identity's token Secrets other than `keep`.
+async fn drop_tokens_but(client: &MemberClient, timeout: Duration, keep: &str) -> Result<(), String> {
+    for name in token_secrets(client, timeout).await?.into_iter().filter(|n| n != keep) {
+        delete(client, timeout, &secret_key(&name)).await?;
+    }
+    Ok(())
+}
+
+/// Joins the cluster `admin` reaches (see the file's comment); answers the identity's access.
+pub async fn join(
+    admin: &ClusterAccess,
+    grant: &JoinGrant,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<ClusterAccess, String> {
+    let client = connect(admin, policy.clone(), timeout).await?;
+    // Everything but the token Secret (a new one is made below).
+    for object in identity::identity_objects(grant, "").iter().filter(|o| o["kind"] != "Secret") {
+        apply(&client, timeout, object).await?;
+    }
+    let (name, token) = new_token(&client, timeout).await?;
+    let joined = ClusterAccess { server: admin.server.clone(), ca_pem: admin.ca_pem.clone(), token };
+    check_identity(&joined, policy, timeout).await?;
+    drop_tokens_but(&client, timeout, &name).await?;
+    Ok(joined)
+}
+
+/// A new token for the identity, made with its own `current` access and checked to work.
+/// The older tokens stay until [`Rotation::finish`], called once the new one is stored, so
+/// that a failure in between leaves the cluster reachable.
+pub async fn rotate(
+    current: &ClusterAccess,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<Rotation, String> {
+    let client = connect(current, policy.clone(), timeout).await?;
+    let (name, token) = new_token(&client, timeout).await?;
+    let access = ClusterAccess { server: current.server.clone(), ca_pem: current.ca_pem.clone(), token };
+    check_identity(&access, policy, timeout).await?;
+    Ok(Rotation { access, token_secret: name })
+}
+
+/// A rotation under way: the new access, and its token Secret's name.
+#[derive(Debug)]
+pub struct Rotation {
+    pub access: ClusterAccess,
+    token_secret: String,
+}
+
+impl Rotation {
+    /// Removes the identity's other tokens, with the new one.
+    pub async fn finish(&self, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+        let client = connect(&self.access, policy, timeout).await?;
+        drop_tokens_but(&client, timeout, &self.token_secret).await
+    }
+}
+
+/// Removes the identity from the cluster `admin` reaches: the grant bindings in project
+/// namespaces, then everything a join created, in reverse order. Idempotent.
+pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+    let client = connect(admin, policy, timeout).await?;
+    let bindings = ObjectKey {
+        api_version: "rbac.authorization.k8s.io/v1".into(),
+        kind: "RoleBinding".into(),
+        namespace: None,
+        name: String::new(),
+    };
+    let params = ListParams::default().fields(&format!("metadata.name={}", identity::HUB_GRANT_BINDING));
+    let list: kube::core::ObjectList<DynamicObject> =
+        call(&client, timeout, "listing the grant bindings", request(&bindings).list(&params)).await?;
+    for binding in list.items {
+        let bound_to_identity = binding.data["roleRef"]["name"] == identity::NAMESPACE_ROLE;
+        if let (true, Some(ns), Some(name)) =
+            (bound_to_identity, binding.meta().namespace.clone(), binding.meta().name.clone())
+        {
+            delete(&client, timeout, &ObjectKey { namespace: Some(ns), name, ..bindings.clone() }).await?;
+        }
+    }
+    let objects = identity::identity_objects(&JoinGrant::standard(), "");
+    for object in objects.iter().rev().filter(|o| o["kind"] != "Secret") {
+        delete(&client, timeout, &key_of(object)).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_read_from_manifests() {
+        let objects = identity::identity_objects(&JoinGrant::standard(), "flotilla-hub-token-x");
+        let keys: Vec<String> = objects.iter().map(|o| key_of(o).to_string()).collect();
+        assert_eq!(keys[0], "Namespace flotilla-system");
+        assert_eq!(keys[1], "ServiceAccount flotilla-system/flotilla-hub");
+        assert!(keys.contains(&"ClusterRole flotilla:hub".to_owned()), "{keys:?}");
+    }
+}
