@@ -24,33 +24,13 @@ use kube::core::Resource as _;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::client::{MemberClient, Transports};
-use crate::kubeconfig::ClusterAccess;
+use crate::client::MemberClient;
+use crate::kubeconfig::{ClusterAccess, connect};
 
 /// The field manager of a join's writes.
 const MANAGER: &str = "flotilla-join";
 /// How long a new token may take to be filled in by the member's token controller.
 const TOKEN_WAIT: Duration = Duration::from_secs(15);
-
-/// A connection with `access`, under the hub's outbound `policy`.
-async fn connect(
-    access: &ClusterAccess,
-    policy: Arc<OutboundPolicy>,
-    timeout: Duration,
-) -> Result<MemberClient, String> {
-    let cluster = flotilla_store::EngineCluster {
-        id: String::new(),
-        tenant_id: String::new(),
-        name: "join".into(),
-        api_server_url: access.server.clone(),
-        ca_pem: access.ca_pem.clone(),
-        token: access.token.clone(),
-        labels: Default::default(),
-        deregistering: None,
-        version: 0,
-    };
-    Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())
-}
 
 /// The key of a manifest (apiVersion, kind, namespace, name).
 fn key_of(object: &Value) -> ObjectKey {

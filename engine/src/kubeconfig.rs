@@ -10,7 +10,7 @@ use flotilla_outbound::OutboundPolicy;
 use kube::config::{AuthInfo, Kubeconfig};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::client::Transports;
+use crate::client::{MemberClient, Transports};
 
 /// A context of a kubeconfig, as a user picks one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +66,26 @@ pub async fn test_connection(
     policy: Arc<OutboundPolicy>,
     timeout: Duration,
 ) -> Result<String, String> {
+    let client = connect(access, policy, timeout).await?;
+    let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;
+    let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
+        .await
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f32()))?
+        .map_err(|e| crate::member::classify(e).reason())?;
+    Ok(info.git_version)
+}
+
+/// A client for the cluster `access` reaches, under the hub's outbound `policy`, on a
+/// connection of its own (registering, joining: one-off work outside the engine's workers).
+pub(crate) async fn connect(
+    access: &ClusterAccess,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<MemberClient, String> {
     let cluster = flotilla_store::EngineCluster {
         id: String::new(),
         tenant_id: String::new(),
-        name: "test".into(),
+        name: "registering".into(),
         api_server_url: access.server.clone(),
         ca_pem: access.ca_pem.clone(),
         token: access.token.clone(),
@@ -77,13 +93,7 @@ pub async fn test_connection(
         deregistering: None,
         version: 0,
     };
-    let client = Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())?;
-    let request = http::Request::get("/version").body(Vec::new()).map_err(|e| e.to_string())?;
-    let info: k8s_openapi::apimachinery::pkg::version::Info = tokio::time::timeout(timeout, client.request(request))
-        .await
-        .map_err(|_| format!("no answer within {} s", timeout.as_secs_f32()))?
-        .map_err(|e| crate::member::classify(e).reason())?;
-    Ok(info.git_version)
+    Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())
 }
 
 fn parse(text: &str) -> Result<Kubeconfig, String> {

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use common::{WAIT, configmap, fleet, labels, rn, settings};
 use flotilla_domain::join::{self as identity, JoinGrant};
-use flotilla_engine::join;
 use flotilla_engine::kubeconfig::{self, ClusterAccess};
+use flotilla_engine::{StatusEvent, join};
 use flotilla_simulator::ClusterSpec;
 use flotilla_store::{NewCluster, ResourceSpec};
 use flotilla_testkit::eventually;
@@ -88,6 +88,18 @@ async fn a_joined_cluster_is_managed_with_only_the_identity_flotilla_created() {
     f.wait_synced_rev(&secret, "m", 1).await;
     let binding = f.member_get("m", "rbac.authorization.k8s.io/v1", "RoleBinding", Some("shop"), "flotilla-hub").await;
     assert_eq!(binding.unwrap().data["roleRef"]["name"], identity::NAMESPACE_ROLE);
+
+    // A project made after the join carries its grant binding from its first transaction:
+    // nothing in it is ever refused on the way.
+    let mut events = f.engine.subscribe();
+    let (late_ws, late) = f.project("env=prod", "late", "").await;
+    let late_cm = f.add(&late_ws, Some((&late, "late")), &configmap("settings", json!({"a": "1"}))).await;
+    f.wait_synced_rev(&late_cm, "m", 1).await;
+    while let Ok(event) = events.try_recv() {
+        if let StatusEvent::Resource(status) = &*event {
+            assert!(!status.code.is_failure(), "refused on the way: {status:?}");
+        }
+    }
 
     // What the identity may not do, the member refuses it.
     let hub = client_as(&f, "m", joined.token.expose_secret()).await;

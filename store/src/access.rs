@@ -43,9 +43,8 @@ impl Store {
                 .map(|(name, wanted)| (name, wanted, Placement::everywhere()))
                 .collect();
         // Flotilla's own identity in joined clusters needs the project's namespace opened.
-        let grant = joined.then(join::hub_grant_binding);
-        let joined = Placement { clusters: None, selector: Some(join::hub_grant_selector()) };
-        wanted_bindings.push((join::HUB_GRANT_BINDING, grant, joined));
+        let (_, _, grant) = hub_grant();
+        wanted_bindings.push((join::HUB_GRANT_BINDING, joined.then_some(grant.template), grant.placement));
         for (name, wanted, placement) in wanted_bindings {
             let current = existing.iter().find(|r| !r.deleted && r.kind == "RoleBinding" && r.name == name);
             match (wanted, current) {
@@ -75,7 +74,7 @@ impl Store {
     }
 
     /// Whether a cluster of `tenant_id` is joined (carries Flotilla's identity label).
-    async fn has_joined_clusters(&self, tenant_id: &str) -> Result<bool> {
+    pub(crate) async fn has_joined_clusters(&self, tenant_id: &str) -> Result<bool> {
         let pattern = format!("%\"{}\"%", join::IDENTITY_LABEL);
         let labels: Vec<String> =
             sqlx::query_scalar("SELECT labels FROM clusters WHERE tenant_id = $1 AND labels LIKE $2")
@@ -169,4 +168,12 @@ impl Store {
             }
         })
     }
+}
+
+/// Who writes a project's grant binding for Flotilla's joined identity, with what
+/// clearance, and the resource: the binding, placed on the joined clusters.
+pub(crate) fn hub_grant() -> (Actor, Clearance, ResourceSpec) {
+    let placement = Placement { clusters: None, selector: Some(join::hub_grant_selector()) };
+    let spec = ResourceSpec { placement, ..ResourceSpec::new(join::hub_grant_binding()) };
+    (Actor::system("flotilla (joined clusters)"), Clearance::TenantAdmin, spec)
 }

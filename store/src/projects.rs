@@ -66,6 +66,10 @@ impl Store {
         let selector = LabelSelector::parse(selector)?.to_string();
         let id = new_id();
         let now = now_ms();
+        // In a tenant with joined clusters, the namespace comes with the binding that opens
+        // it to Flotilla's identity there, in the same transaction, so that nothing written
+        // into the new namespace waits for it.
+        let joined = self.has_joined_clusters(tenant_id).await?;
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
             let workspace: Option<String> =
@@ -108,14 +112,16 @@ impl Store {
             let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
             let spec = ResourceSpec::new(namespace);
             let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
-            self.commit(
-                tx,
-                [
-                    Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
-                    Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
-                ],
-            )
-            .await?;
+            let mut changes = vec![
+                Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
+                Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
+            ];
+            if joined {
+                let (actor, clearance, spec) = crate::access::hub_grant();
+                let grant_id = self.insert_resource(&mut tx, tenant_id, &actor, clearance, home, &spec).await?;
+                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: grant_id });
+            }
+            self.commit(tx, changes).await?;
             Ok(Project {
                 id: id.clone(),
                 workspace_id: workspace_id.to_owned(),

@@ -213,9 +213,9 @@ fn Resource(
         </div>
         <div class="mt-6">
             {move || match tab.get() {
-                Tab::Status => view! { <StatusTable d=d.get_value() cells health /> }.into_any(),
+                Tab::Status => view! { <StatusTable d=d.get_value() cells health page /> }.into_any(),
                 Tab::Edit if can_edit => view! { <Editor d=d.get_value() page /> }.into_any(),
-                Tab::Edit => view! { <StatusTable d=d.get_value() cells health /> }.into_any(),
+                Tab::Edit => view! { <StatusTable d=d.get_value() cells health page /> }.into_any(),
                 Tab::History => view! { <History d=d.get_value() page /> }.into_any(),
             }}
         </div>

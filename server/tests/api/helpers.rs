@@ -101,6 +101,16 @@ impl TestApp {
     /// over its API with the credentials the hub uses (`path`: `/apis/apps/v1/namespaces/…`);
     /// `None` when it is not there.
     pub async fn member_object(&self, cluster: &str, path: &str) -> Option<Value> {
+        let (client, url, token) = self.member(cluster).await;
+        let response = client.get(format!("{url}{path}")).bearer_auth(token).send().await.unwrap();
+        if response.status() == 404 {
+            return None;
+        }
+        Some(response.json().await.unwrap())
+    }
+
+    /// A client of member `cluster` of the demo fleet, its API server URL and the hub's token.
+    async fn member(&self, cluster: &str) -> (reqwest::Client, String, String) {
         let tenant = self.store.tenant_by_slug("default").await.unwrap().unwrap();
         let listed = self.store.list_clusters(&tenant.id).await.unwrap();
         let member = listed.iter().find(|c| c.name == cluster).expect("a cluster of the demo fleet");
@@ -110,16 +120,14 @@ impl TestApp {
             .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
             .build()
             .unwrap();
-        let response = client
-            .get(format!("{}{path}", member.api_server_url))
-            .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == 404 {
-            return None;
-        }
-        Some(response.json().await.unwrap())
+        (client, member.api_server_url.clone(), secrecy::ExposeSecret::expose_secret(&token).to_owned())
+    }
+
+    /// Creates `body` in member `cluster` of the demo fleet (`path`: the collection), as
+    /// another client of it would; answers the HTTP status.
+    pub async fn member_create(&self, cluster: &str, path: &str, body: &Value) -> u16 {
+        let (client, url, token) = self.member(cluster).await;
+        client.post(format!("{url}{path}")).bearer_auth(token).json(body).send().await.unwrap().status().as_u16()
     }
 
     /// Stops the server as SIGTERM would, and waits until it has stopped.

@@ -387,3 +387,43 @@ async fn a_pasted_secret_keeps_no_plaintext_copy_and_no_server_fields() {
     }
     assert_eq!(d["secret_keys"], json!(["password"]));
 }
+
+#[tokio::test]
+async fn an_object_that_existed_before_is_left_alone_until_an_admin_adopts_it() {
+    let s = session().await;
+    // The namespace first, then an object of the same name made in one member by someone else.
+    flotilla_testkit::eventually("the project's namespace in staging-eu-1", crate::helpers::WAIT, || async {
+        s.app.member_object("staging-eu-1", "/api/v1/namespaces/web").await.map(|_| ())
+    })
+    .await;
+    let theirs = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings"}, "data": {"owner": "someone else"}});
+    let made = s.app.member_create("staging-eu-1", "/api/v1/namespaces/web/configmaps", &theirs).await;
+    assert_eq!(made, 201);
+
+    let id = add_yaml(&s, CONFIGMAP).await;
+    let exists = flotilla_testkit::eventually("AlreadyExists in staging-eu-1", crate::helpers::WAIT, || async {
+        let d = detail(&s, &id).await;
+        let codes: Vec<String> =
+            d["statuses"].as_array()?.iter().map(|x| x["code"].as_str().unwrap_or_default().to_owned()).collect();
+        (codes.iter().filter(|c| *c == "AlreadyExists").count() == 1
+            && codes.iter().filter(|c| *c == "Synced").count() == 3)
+            .then_some(d)
+    })
+    .await;
+    let theirs_now = s.app.member_object("staging-eu-1", "/api/v1/namespaces/web/configmaps/settings").await.unwrap();
+    assert_eq!(theirs_now["data"]["owner"], "someone else", "left alone");
+
+    // A stale version is refused; the current one adopts.
+    let version = exists["version"].as_i64().unwrap();
+    let stale =
+        s.app.call(&s.client, "/api/resources/adopt", &[("id", &id), ("version", &(version - 1).to_string())]).await;
+    assert_eq!(stale.status(), 409);
+    ok(s.app.call(&s.client, "/api/resources/adopt", &[("id", &id), ("version", &version.to_string())]).await).await;
+    flotilla_testkit::eventually("adopted and Synced everywhere", crate::helpers::WAIT, || async {
+        let d = detail(&s, &id).await;
+        d["statuses"].as_array()?.iter().all(|x| x["code"] == "Synced").then_some(())
+    })
+    .await;
+    let ours = s.app.member_object("staging-eu-1", "/api/v1/namespaces/web/configmaps/settings").await.unwrap();
+    assert_eq!(ours["data"], json!({"level": "info"}));
+}

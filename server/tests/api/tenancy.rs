@@ -168,6 +168,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/resources/revert", vec![("id", resource), ("version", "1"), ("revision", "1")]),
         ("/api/resources/review-delete", vec![("id", resource), ("orphan", "false")]),
         ("/api/resources/delete", vec![("id", resource), ("version", "1"), ("orphan", "false")]),
+        ("/api/resources/adopt", vec![("id", resource), ("version", "1")]),
         ("/api/resources/review-new", vec![("workspace_id", ws), ("project_id", project), ("yaml", CONFIGMAP)]),
         ("/api/people/set-disabled", vec![("id", a.person.as_str()), ("disabled", "true")]),
         ("/api/tenants/add-mapping", vec![("id", tenant), ("group", "g"), ("role", "tenant_admin"), ("scope_id", "")]),
@@ -308,6 +309,8 @@ async fn roles_decide_what_a_user_may_do_and_the_server_refuses_the_rest() {
         ),
         403
     );
+    // Taking over objects Flotilla did not create is an admin's call.
+    assert_eq!(status(app.call(&editor, "/api/resources/adopt", &[("id", &a.resource), ("version", "1")]).await), 403);
 
     // Neither sees what they have no role on: not found, as another tenant's would be.
     for client in [&viewer, &editor] {

@@ -8,6 +8,14 @@ use leptos::server_fn::codec::Json;
 use crate::AppError;
 use crate::model::{ResourceDetail, ResourceEdit, Review, RevisionView};
 
+/// Lets the resource take over the objects of its name that exist in its clusters without
+/// having been created by Flotilla (those answering `AlreadyExists`), if it is still at
+/// `version`. An admin of its workspace or project may; a new revision, audited.
+#[server(endpoint = "resources/adopt")]
+pub async fn adopt_existing(id: String, version: i64) -> Result<i64, AppError> {
+    crate::error::with_status(ssr::adopt(id, version).await)
+}
+
 /// A resource with its spec, clusters and statuses.
 #[server(endpoint = "resources/detail")]
 pub async fn get_resource_detail(id: String) -> Result<ResourceDetail, AppError> {
@@ -163,6 +171,13 @@ mod ssr {
         if record.kind == "Namespace" {
             return Some("This is the project's own namespace: it comes and goes with the project.".to_owned());
         }
+        if flotilla_domain::join::is_hub_grant(&record.kind, &record.name) {
+            return Some(
+                "This binding opens the project's namespace to Flotilla's own identity in joined clusters: \
+                 it comes and goes with them."
+                    .to_owned(),
+            );
+        }
         flotilla_domain::access::is_access_binding(&record.kind, &record.name).then(|| {
             "This binding gives the project's groups their access: it follows the tenant's group rules; \
              change those instead."
@@ -275,6 +290,17 @@ mod ssr {
         // apply), so a review never shows what could not be saved.
         flotilla_store::check_update(&stored.record, &stored.spec.template, &spec, home.scope(), home.clearance()?)?;
         Ok((spec, values))
+    }
+
+    pub async fn adopt(id: String, version: i64) -> Result<i64, AppError> {
+        let user = require_caller().await?;
+        // Taking over an object someone else made in the cluster is more than an edit.
+        let (store, stored, home) = current(&user, &id, Level::Admin).await?;
+        if let Some(why) = locked(&stored.record) {
+            return Err(AppError::Invalid { field: "adopt".into(), message: why });
+        }
+        let spec = ResourceSpec { adopt_existing: true, ..stored.spec };
+        Ok(store.update_resource(&user.tenant_id, &actor(&user), home.clearance()?, &id, version, &spec).await?)
     }
 
     pub async fn review_edit(id: String, edit: ResourceEdit) -> Result<Review, AppError> {

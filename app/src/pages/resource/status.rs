@@ -4,7 +4,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::components::{HealthBadge, StatusBadge};
+use super::PageState;
+use super::server_fns::adopt_existing;
+use crate::components::styles::BUTTON_SECONDARY;
+use crate::components::{ErrorAlert, HealthBadge, StatusBadge};
 use crate::model::{ResourceDetail, StatusView};
 
 /// The resource in each cluster of its scope, live.
@@ -13,6 +16,7 @@ pub(super) fn StatusTable(
     d: ResourceDetail,
     cells: RwSignal<HashMap<String, Option<StatusView>>>,
     health: RwSignal<HashMap<String, (String, String)>>,
+    page: PageState,
 ) -> impl IntoView {
     if d.clusters.is_empty() {
         return view! {
@@ -22,7 +26,9 @@ pub(super) fn StatusTable(
         }
         .into_any();
     }
+    let adopt = view! { <Adopt d=d.clone() cells page /> };
     view! {
+        {adopt}
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
             <table class="min-w-full divide-y divide-slate-200 text-sm" data-testid="resource-status">
                 <thead class="bg-slate-50 text-left text-xs font-semibold text-slate-600">
@@ -61,4 +67,45 @@ pub(super) fn StatusTable(
         </div>
     }
     .into_any()
+}
+
+/// Where clusters answer `AlreadyExists` (an object of this name was there before Flotilla):
+/// how many, and for an admin of the resource's home, the way to take them over.
+#[component]
+fn Adopt(d: ResourceDetail, cells: RwSignal<HashMap<String, Option<StatusView>>>, page: PageState) -> impl IntoView {
+    let existing =
+        Memo::new(move |_| cells.with(|m| m.values().flatten().filter(|s| s.code == "AlreadyExists").count()));
+    let (id, version, may) = (d.id.clone(), d.version, d.level.is_admin() && d.locked.is_none());
+    let adopt = Action::new(move |&(): &()| adopt_existing(id.clone(), version));
+    Effect::new(move |_| {
+        if let Some(Ok(revision)) = adopt.value().get() {
+            page.applied(format!("Revision {revision}: the existing objects are being taken over."));
+        }
+    });
+    let error = move || adopt.value().get().and_then(Result::err).map(|e| e.to_string());
+    move || {
+        (existing.get() > 0).then(|| {
+            let what = crate::words::count(existing.get(), "cluster");
+            view! {
+                <div role="region" aria-label="Objects that existed before" data-testid="adopt"
+                    class="mb-4 rounded-md border border-amber-200 bg-amber-50 p-4 text-sm text-amber-900">
+                    <p>{format!("In {what}, an object of this name exists that Flotilla did not create; it is left alone.")}</p>
+                    {if may {
+                        view! {
+                            <p class="mt-1 text-xs">"Adopting takes those objects over: they are replaced by this resource as rendered for each cluster, and managed from then on."</p>
+                            <button type="button" class=format!("{BUTTON_SECONDARY} mt-2") disabled=move || adopt.pending().get()
+                                on:click=move |_| { adopt.dispatch(()); }>
+                                {move || if adopt.pending().get() { "Adopting…" } else { "Adopt the existing objects" }}
+                            </button>
+                        }.into_any()
+                    } else {
+                        view! { <p class="mt-1 text-xs">"An admin of its workspace or project may adopt them."</p> }.into_any()
+                    }}
+                    <Show when=move || error().is_some()>
+                        <div class="mt-2"><ErrorAlert message=error().unwrap_or_default() /></div>
+                    </Show>
+                </div>
+            }
+        })
+    }
 }
