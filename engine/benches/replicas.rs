@@ -53,6 +53,10 @@ fn main() {
 /// A replica: an engine on the shared database until its stdin closes; answers each line
 /// with its live heap bytes.
 async fn replica_process(url: &str) {
+    // FLOTILLA_BENCH_LOG=<filter> (e.g. `flotilla_engine=debug`): the replica's log on stderr.
+    if let Ok(filter) = std::env::var("FLOTILLA_BENCH_LOG") {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
     let key = SecretKey::parse(&std::env::var(KEY).expect("key")).expect("key");
     let store = Store::connect(url, SecretCipher::new(&key)).await.expect("store");
     let before = LIVE.load(Ordering::Relaxed);

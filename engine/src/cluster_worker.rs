@@ -190,7 +190,7 @@ impl ClusterWorker {
         (tx, handle)
     }
 
-    #[tracing::instrument(skip(self), fields(cluster = %self.cluster.name))]
+    #[tracing::instrument(skip(self, statuses), fields(cluster = %self.cluster.name))]
     async fn run(mut self, statuses: Option<Vec<StatusRecord>>) {
         // The steps below are boxed: a worker's idle future then holds no space for them
         // (a fleet has a thousand idle workers).

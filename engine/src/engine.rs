@@ -84,7 +84,13 @@ impl EngineHandle {
                 stop.clone(),
             ));
         }
-        let mut router = Router { cx, workers: HashMap::new(), grace, known: EngineVersions::default() };
+        let mut router = Router {
+            cx,
+            workers: HashMap::new(),
+            grace,
+            known: EngineVersions::default(),
+            last_take: tokio::time::Instant::now(),
+        };
         router.reload().await?;
         if router.cx.shares.is_shared() {
             // Join the replicas and take this one's share now, not at the first tick.
@@ -143,6 +149,8 @@ struct Router {
     grace: Duration,
     /// The version of every row the model was built from (what the periodic check compares).
     known: EngineVersions,
+    /// When leases were last taken (a renewal asked before then may not list them yet).
+    last_take: tokio::time::Instant,
 }
 
 /// What kind of row a change concerns.
@@ -185,9 +193,16 @@ impl Router {
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "change events missed; reloading everything");
-                        if let Err(e) = self.reload().await {
-                            tracing::error!(error = %e, "reload failed");
+                        // Most of a flood is what the router ignores (statuses and health of
+                        // thousands of clusters, from every replica): the rows' versions say
+                        // what it missed. Reloading everything instead took long enough at
+                        // ten thousand clusters to miss the next flood too, and the next.
+                        tracing::info!(missed = n, "change events missed; reading the rows that changed");
+                        if let Err(e) = self.catch_up().await {
+                            tracing::warn!(error = %e, "could not read what changed; reloading everything");
+                            if let Err(e) = self.reload().await {
+                                tracing::error!(error = %e, "reload failed");
+                            }
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
@@ -259,11 +274,25 @@ impl Router {
             self.cx.sink.flush().await;
         }
         if !handed.is_empty() {
+            // Released first, dropped here once that is done: a release that fails is tried
+            // again at the next look (a lease dropped here but still held in the database
+            // would be renewed with every heartbeat and never reach its new owner).
+            store.release_leases(&handed).await?;
             for lease in &handed {
                 self.cx.shares.dropped(&lease.name);
             }
-            store.release_leases(&handed).await?;
             tracing::info!(leases = handed.len(), "handed over");
+        }
+        let orphans: Vec<HeldLease> = self
+            .cx
+            .shares
+            .orphans(self.last_take)
+            .into_iter()
+            .filter(|o| !handed.iter().any(|h| h.name == o.name))
+            .collect();
+        if !orphans.is_empty() {
+            tracing::warn!(leases = orphans.len(), "releasing leases held in the database but not worked here");
+            store.release_leases(&orphans).await?;
         }
         // Taken in batches: a replica taking over a dead one's thousands of clusters does not
         // spend a round trip on each.
@@ -272,10 +301,13 @@ impl Router {
         let free: Vec<String> = mine.iter().filter(|name| !held.contains_key(*name)).cloned().collect();
         if !free.is_empty() {
             let asked = tokio::time::Instant::now();
-            let taken = store.take_leases(&free, settings.ttl).await?;
+            let taken = store.take_leases(&free, settings.ttl).await;
+            // Whatever the answer, a renewal asked before now may not list what was taken.
+            let taken = taken.inspect_err(|_| self.last_take = tokio::time::Instant::now())?;
             for lease in &taken {
                 self.cx.shares.taken(&lease.name, lease.epoch, asked, settings.ttl);
             }
+            self.last_take = tokio::time::Instant::now();
             if !taken.is_empty() {
                 tracing::info!(leases = taken.len(), "taken");
             }

@@ -113,6 +113,9 @@ const FENCE_FRESH: Duration = Duration::from_millis(100);
 struct Inner {
     held: HashMap<String, Held>,
     live: Vec<String>,
+    /// The leases the last renewal found this replica holding in the database, and when it
+    /// was asked: held there but not here is an orphan ([`Shares::orphans`]).
+    in_database: Option<(Instant, Vec<flotilla_store::HeldLease>)>,
 }
 
 impl Shares {
@@ -194,6 +197,7 @@ impl Shares {
         let Some(inner) = &self.inner else { return Vec::new() };
         let mut inner = crate::locks::write(inner);
         inner.live = live;
+        inner.in_database = Some((asked, renewed.to_vec()));
         let renewed: HashMap<&str, i64> = renewed.iter().map(|l| (l.name.as_str(), l.epoch)).collect();
         let mut lost = Vec::new();
         inner.held.retain(|name, held| match renewed.get(name.as_str()) {
@@ -210,6 +214,22 @@ impl Shares {
             }
         });
         lost
+    }
+
+    /// Leases the database holds for this replica while it does not act on them (a release
+    /// that failed, an answer lost after a take committed): renewed there with every
+    /// heartbeat, they would stay out of every other replica's reach for good. Read from the
+    /// last renewal, only if it was asked after `since` (the end of the last take, so that a
+    /// lease being taken now is not mistaken for one).
+    pub(crate) fn orphans(&self, since: Instant) -> Vec<flotilla_store::HeldLease> {
+        let Some(inner) = &self.inner else { return Vec::new() };
+        let inner = crate::locks::read(inner);
+        match &inner.in_database {
+            Some((asked, leases)) if *asked > since => {
+                leases.iter().filter(|l| inner.held.get(&l.name).is_none_or(|h| h.epoch != l.epoch)).cloned().collect()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The fence, asked before a batch of writes under lease `name` taken at `epoch`: is it
@@ -361,5 +381,27 @@ mod tests {
         assert_eq!(shares.renewed(Instant::now(), ttl, vec!["me".into()], &[]), ["cluster:x"]);
         assert!(shares.held().is_empty());
         assert_eq!(shares.live(), ["me"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_held_in_the_database_but_not_here_is_an_orphan_once_a_later_renewal_says_so() {
+        let shares = Shares::new(true);
+        let ttl = Duration::from_secs(9);
+        let before = Instant::now();
+        tokio::time::advance(Duration::from_millis(10)).await;
+        shares.taken("cluster:mine", 2, Instant::now(), ttl);
+        let asked = Instant::now();
+        let in_db = [
+            flotilla_store::HeldLease { name: "cluster:mine".into(), epoch: 2 },
+            flotilla_store::HeldLease { name: "cluster:released-here-only".into(), epoch: 1 },
+        ];
+        shares.renewed(asked, ttl, vec!["me".into()], &in_db);
+        let orphans: Vec<String> = shares.orphans(before).into_iter().map(|l| l.name).collect();
+        assert_eq!(orphans, ["cluster:released-here-only"]);
+        // A renewal asked before the last take may not list what it took: nothing is judged.
+        tokio::time::advance(Duration::from_millis(10)).await;
+        assert!(shares.orphans(Instant::now()).is_empty());
+        // Not shared (SQLite): never any.
+        assert!(Shares::new(false).orphans(before).is_empty());
     }
 }

@@ -556,3 +556,32 @@ async fn the_periodic_check_reads_only_what_changed_without_an_event() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(metrics.caught_up(), 1, "and only once");
 }
+
+#[tokio::test]
+async fn a_router_that_missed_events_reads_only_the_rows_that_changed() {
+    let f = fleet(&[("a", "env=prod")]).await;
+    let (ws, project) = f.project("env=prod", "web", "").await;
+    let id = f.add(&ws, Some((&project, "web")), &configmap("cfg", json!({"v": "1"}))).await;
+    f.wait_synced_rev(&id, "a", 1).await;
+    let reloads = f.engine.metrics().store_reloads();
+    let caught_up = f.engine.metrics().caught_up();
+
+    // The cluster leaves the workspace behind the feed's back (its row changes, no event
+    // says so), and a flood of events the router ignores makes it lag.
+    let a = f.cluster_id("a").await;
+    sqlx::query("UPDATE clusters SET labels = '{\"env\":\"staging\"}', version = version + 1 WHERE id = $1")
+        .bind(&a)
+        .execute(f.store.pool_for_tests())
+        .await
+        .unwrap();
+    for _ in 0..20_000 {
+        f.store
+            .announce_for_tests(flotilla_store::Change::ClusterHealth { tenant_id: f.tenant.clone(), id: a.clone() });
+    }
+
+    // It finds the change from the rows' versions: the ConfigMap leaves the cluster, and
+    // nothing was read again wholesale.
+    f.wait_no_status(&id, "a").await;
+    assert!(f.engine.metrics().caught_up() > caught_up, "the changed row was read again");
+    assert_eq!(f.engine.metrics().store_reloads(), reloads, "no reload of everything");
+}

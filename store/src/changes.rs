@@ -48,7 +48,7 @@ pub enum Change {
 }
 
 /// How many events a slow subscriber may fall behind before it is told it lagged (and must
-/// then reload everything).
+/// then find out from the rows themselves what it missed).
 pub(crate) const CHANGE_BUFFER: usize = 16_384;
 
 #[derive(Debug, Clone)]
