@@ -3,7 +3,7 @@
 //! lets each worker finish the write in flight, then stores every status not yet stored, so
 //! that the next start knows what the members hold and writes nothing it already wrote.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -283,12 +283,13 @@ impl Router {
             }
             tracing::info!(leases = handed.len(), "handed over");
         }
+        let just_handed: HashSet<&str> = handed.iter().map(|h| h.name.as_str()).collect();
         let orphans: Vec<HeldLease> = self
             .cx
             .shares
             .orphans(self.last_take)
             .into_iter()
-            .filter(|o| !handed.iter().any(|h| h.name == o.name))
+            .filter(|o| !just_handed.contains(o.name.as_str()))
             .collect();
         if !orphans.is_empty() {
             tracing::warn!(leases = orphans.len(), "releasing leases held in the database but not worked here");
@@ -342,11 +343,16 @@ impl Router {
         }
         let store = &self.cx.store;
         let asked = tokio::time::Instant::now();
-        if owner(name, &self.cx.shares.live()) == Some(store.replica())
-            && let Some(epoch) = store.take_lease(name, self.cx.settings.leases.ttl).await?
-        {
-            self.cx.shares.taken(name, epoch, asked, self.cx.settings.leases.ttl);
+        if owner(name, &self.cx.shares.live()) != Some(store.replica()) {
+            return Ok(());
         }
+        let taken = store.take_lease(name, self.cx.settings.leases.ttl).await;
+        if let Ok(Some(epoch)) = &taken {
+            self.cx.shares.taken(name, *epoch, asked, self.cx.settings.leases.ttl);
+        }
+        // Whatever the answer, a renewal asked before now may not list what was taken.
+        self.last_take = tokio::time::Instant::now();
+        taken?;
         Ok(())
     }
 
