@@ -92,6 +92,25 @@ async fn a_cluster_is_registered_from_a_kubeconfig_after_a_test_connection() {
     assert_eq!(field(&again.json().await.unwrap()), "name", "the name is taken");
 }
 
+/// Adds ConfigMap `name` to project `project_id` and waits until it is `Synced` in its one cluster.
+async fn add_configmap_and_wait_synced(
+    app: &crate::helpers::TestApp,
+    client: &reqwest::Client,
+    project_id: &str,
+    name: &str,
+    what: &str,
+) {
+    let form =
+        [("project_id", project_id), ("name", name), ("data", "a=1"), ("override_cluster", ""), ("override_data", "")];
+    let added = app.json(client, "/api/projects/add-configmap", &form).await;
+    let resource_id = added["id"].as_str().unwrap().to_owned();
+    eventually(what, WAIT, || async {
+        let view = app.json(client, "/api/projects/statuses", &[("id", project_id)]).await;
+        (codes(&view, &resource_id) == ["Synced"]).then_some(())
+    })
+    .await;
+}
+
 /// The status codes of `resource_id` in a project's statuses.
 fn codes(view: &Value, resource_id: &str) -> Vec<String> {
     view["statuses"]
@@ -139,25 +158,7 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let kept = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
     assert_ne!(secrecy::ExposeSecret::expose_secret(&kept), admin_token, "the admin's token is not kept");
 
-    let added = app
-        .json(
-            &client,
-            "/api/projects/add-configmap",
-            &[
-                ("project_id", &project_id),
-                ("name", "cfg"),
-                ("data", "a=1"),
-                ("override_cluster", ""),
-                ("override_data", ""),
-            ],
-        )
-        .await;
-    let resource_id = added["id"].as_str().unwrap().to_owned();
-    eventually("Synced through the joined identity", WAIT, || async {
-        let view = app.json(&client, "/api/projects/statuses", &[("id", &project_id)]).await;
-        (codes(&view, &resource_id) == ["Synced"]).then_some(())
-    })
-    .await;
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced through the joined identity").await;
 
     // Rotation: a new token is kept, the old one no longer opens the member, and the
     // engine carries on with the new one.
@@ -178,25 +179,7 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
         .await
         .unwrap();
     assert_eq!(old_answer.status(), 401, "the old token is removed from the member");
-    let again = app
-        .json(
-            &client,
-            "/api/projects/add-configmap",
-            &[
-                ("project_id", &project_id),
-                ("name", "cfg2"),
-                ("data", "b=2"),
-                ("override_cluster", ""),
-                ("override_data", ""),
-            ],
-        )
-        .await;
-    let again_id = again["id"].as_str().unwrap().to_owned();
-    eventually("a later change Synced with the new token", WAIT, || async {
-        let view = app.json(&client, "/api/projects/statuses", &[("id", &project_id)]).await;
-        (codes(&view, &again_id) == ["Synced"]).then_some(())
-    })
-    .await;
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg2", "a later change Synced with the new token").await;
 
     // A cluster registered with its own token has no identity to rotate; an unknown id
     // is not found.
