@@ -162,7 +162,12 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
 
     // Rotation: a new token is kept, the old one no longer opens the member, and the
     // engine carries on with the new one.
-    let version = app.store.list_clusters(&tenant).await.unwrap()[0].version.to_string();
+    let current = app.store.list_clusters(&tenant).await.unwrap()[0].version;
+    let stale = app
+        .call(&client, "/api/fleet/rotate-credentials", &[("id", &cluster_id), ("version", &(current - 1).to_string())])
+        .await;
+    assert_eq!(stale.status(), 409, "a stale version is refused before anything is made");
+    let version = current.to_string();
     let rotated =
         app.call(&client, "/api/fleet/rotate-credentials", &[("id", &cluster_id), ("version", &version)]).await;
     assert_eq!(rotated.status(), 200, "{}", rotated.text().await.unwrap());

@@ -116,6 +116,13 @@ mod ssr {
                 ),
             });
         }
+        if cluster.version != version {
+            // Said before a token is made in the member (the store would refuse it after).
+            return Err(AppError::Conflict(format!(
+                "{} was changed since you opened it: reload the fleet",
+                cluster.name
+            )));
+        }
         let current = ClusterAccess { server: cluster.api_server_url, ca_pem: cluster.ca_pem, token: cluster.token };
         let failed =
             |why: String| AppError::Invalid { field: "cluster".into(), message: format!("could not rotate: {why}") };
