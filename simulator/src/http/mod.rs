@@ -77,12 +77,7 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    // The admin token (every request of the demo fleet and the benches) needs no lock.
-    let who = match bearer {
-        Some(token) if token == cluster.token => Some(crate::rbac::Identity::Admin),
-        _ => crate::rbac::authenticate(&cluster.state(), &cluster.token, bearer),
-    };
-    let Some(who) = who else {
+    let Some(who) = crate::rbac::authenticate(cluster, bearer) else {
         return ApiError::unauthorized().into_response();
     };
     let faults = cluster.faults();

@@ -41,9 +41,7 @@ fn verb(method: &Method, named: bool, watching: bool) -> &'static str {
 /// The request body as JSON. Other encodings (kubectl sends protobuf for built-in kinds) are
 /// answered 415, on which clients fall back to JSON.
 fn body_json(request: &ApiRequest) -> ApiResult<Value> {
-    let content_type =
-        request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-    let media = content_type.split(';').next().unwrap_or("").trim();
+    let media = content_type(request).split(';').next().unwrap_or("").trim();
     if !(media.is_empty() || media == "application/json" || media.ends_with("+json") || media.ends_with("+yaml")) {
         return Err(ApiError::unsupported_media_type(media));
     }
@@ -108,9 +106,7 @@ async fn handle_inner(
             ok(&written.object)
         }
         ("patch", Some(name)) => {
-            let content_type =
-                request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
-            let kind = PatchKind::from_content_type(content_type)?;
+            let kind = PatchKind::from_content_type(content_type(&request))?;
             let body = serde_json::from_slice(&request.body)
                 .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
             let written = cluster.state().patch(&ty, ns, name, kind, &body, status_only)?;
@@ -192,6 +188,7 @@ fn authorize(
     rbac::check_escalation(&state, who, &ty.plural, op.namespace.as_deref(), &result)
 }
 
+/// The request body's media type as sent (JSON when not said).
 fn content_type(request: &ApiRequest) -> &str {
     request.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json")
 }
