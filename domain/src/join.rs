@@ -185,15 +185,15 @@ pub fn namespace_role(grant: &JoinGrant) -> Value {
     json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRole", "metadata": metadata(NAMESPACE_ROLE, None), "rules": all})
 }
 
-/// Everything a join applies, in the order to apply it (an unjoin deletes in reverse).
-/// `token_secret` names the token Secret to create.
-pub fn identity_objects(grant: &JoinGrant, token_secret: &str) -> Vec<Value> {
+/// Everything a join applies, in the order to apply it (an unjoin deletes in reverse), but
+/// the token Secrets, which are made one at a time ([`token_secret_object`]) and go with
+/// the namespace.
+pub fn identity_objects(grant: &JoinGrant) -> Vec<Value> {
     let rbac = format!("{RBAC}/v1");
     let role_ref = |kind: &str, name: &str| json!({"apiGroup": RBAC, "kind": kind, "name": name});
     vec![
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(NAMESPACE, None)}),
         json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(SERVICE_ACCOUNT, Some(NAMESPACE))}),
-        token_secret_object(token_secret),
         hub_role(grant),
         namespace_role(grant),
         json!({"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": metadata(HUB_ROLE, None),
@@ -222,6 +222,11 @@ pub fn hub_grant_binding() -> Value {
         "subjects": subject(),
         "roleRef": {"apiGroup": RBAC, "kind": "ClusterRole", "name": NAMESPACE_ROLE},
     })
+}
+
+/// Whether a cluster with `labels` is joined: it carries [`IDENTITY_LABEL`].
+pub fn is_joined(labels: &std::collections::BTreeMap<String, String>) -> bool {
+    labels.get(IDENTITY_LABEL).map(String::as_str) == Some(SERVICE_ACCOUNT)
 }
 
 /// The placement selector of [`hub_grant_binding`].
@@ -280,12 +285,13 @@ mod tests {
 
     #[test]
     fn every_join_object_is_labelled_and_the_token_secret_names_its_account() {
-        let objects = identity_objects(&JoinGrant::standard(), "flotilla-hub-token-abcde");
+        let mut objects = identity_objects(&JoinGrant::standard());
         assert_eq!(objects[0]["kind"], "Namespace");
+        objects.push(token_secret_object("flotilla-hub-token-abcde"));
         for o in &objects {
             assert_eq!(o["metadata"]["labels"][JOIN_LABEL], SERVICE_ACCOUNT, "{o}");
         }
-        let secret = &objects[2];
+        let secret = &objects[objects.len() - 1];
         assert_eq!(secret["type"], "kubernetes.io/service-account-token");
         assert_eq!(secret["metadata"]["annotations"]["kubernetes.io/service-account.name"], SERVICE_ACCOUNT);
         assert!(is_hub_grant("RoleBinding", hub_grant_binding()["metadata"]["name"].as_str().unwrap()));

@@ -19,13 +19,14 @@ use base64::Engine as _;
 use flotilla_domain::ObjectKey;
 use flotilla_domain::join::{self as identity, JoinGrant};
 use flotilla_outbound::OutboundPolicy;
-use kube::api::{DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::Resource as _;
 use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::client::MemberClient;
 use crate::kubeconfig::{ClusterAccess, connect};
+use crate::member::request;
 
 /// The field manager of a join's writes.
 const MANAGER: &str = "flotilla-join";
@@ -41,10 +42,6 @@ fn key_of(object: &Value) -> ObjectKey {
         namespace: text("/metadata/namespace"),
         name: text("/metadata/name").unwrap_or_default(),
     }
-}
-
-fn request(key: &ObjectKey) -> kube::core::Request {
-    kube::core::Request::new(DynamicObject::url_path(&crate::member::api_resource(key), key.namespace.as_deref()))
 }
 
 /// Runs one request, its failure worded for a person (`what` says what was being done).
@@ -70,13 +67,9 @@ async fn apply(client: &MemberClient, timeout: Duration, object: &Value) -> Resu
     call::<serde::de::IgnoredAny>(client, timeout, &format!("applying {key}"), patch).await.map(|_| ())
 }
 
+/// Deletes the object; already gone counts as done.
 async fn delete(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Result<(), String> {
-    let delete = request(key).delete(&key.name, &DeleteParams::background());
-    match call::<serde::de::IgnoredAny>(client, timeout, &format!("deleting {key}"), delete).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.contains("(NotFound)") => Ok(()),
-        Err(e) => Err(e),
-    }
+    crate::member::delete(client, timeout, key).await.map_err(|why| format!("deleting {key}: {}", why.reason()))
 }
 
 /// The identity's token Secrets, by name.
@@ -164,8 +157,7 @@ pub async fn join(
     timeout: Duration,
 ) -> Result<ClusterAccess, String> {
     let client = connect(admin, policy.clone(), timeout).await?;
-    // Everything but the token Secret (a new one is made below).
-    for object in identity::identity_objects(grant, "").iter().filter(|o| o["kind"] != "Secret") {
+    for object in &identity::identity_objects(grant) {
         apply(&client, timeout, object).await?;
     }
     let (name, token) = new_token(&client, timeout).await?;
@@ -226,8 +218,7 @@ pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout:
             delete(&client, timeout, &ObjectKey { namespace: Some(ns), name, ..bindings.clone() }).await?;
         }
     }
-    let objects = identity::identity_objects(&JoinGrant::standard(), "");
-    for object in objects.iter().rev().filter(|o| o["kind"] != "Secret") {
+    for object in identity::identity_objects(&JoinGrant::standard()).iter().rev() {
         delete(&client, timeout, &key_of(object)).await?;
     }
     Ok(())
@@ -239,7 +230,7 @@ mod tests {
 
     #[test]
     fn keys_are_read_from_manifests() {
-        let objects = identity::identity_objects(&JoinGrant::standard(), "flotilla-hub-token-x");
+        let objects = identity::identity_objects(&JoinGrant::standard());
         let keys: Vec<String> = objects.iter().map(|o| key_of(o).to_string()).collect();
         assert_eq!(keys[0], "Namespace flotilla-system");
         assert_eq!(keys[1], "ServiceAccount flotilla-system/flotilla-hub");

@@ -142,7 +142,7 @@ pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &key.kind))
 }
 
-fn request(key: &ObjectKey) -> kube::core::Request {
+pub(crate) fn request(key: &ObjectKey) -> kube::core::Request {
     kube::core::Request::new(DynamicObject::url_path(&api_resource(key), key.namespace.as_deref()))
 }
 

@@ -1,6 +1,6 @@
 //! Watches on the objects Flotilla manages in a member (one per kind, selected by the
-//! managed-by label; Secrets one per namespace): changes made behind Flotilla's back (drift) and workload health flow
-//! back to the cluster's worker.
+//! managed-by label; Secrets one per namespace): changes made behind Flotilla's back (drift)
+//! and workload health flow back to the cluster's worker.
 //!
 //! List, then watch from the list's resourceVersion with bookmarks; resume from the last
 //! version seen when the server ends the watch; list again on `410 Gone`. Each list is

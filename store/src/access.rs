@@ -37,21 +37,25 @@ impl Store {
         let actor = Actor::system("flotilla (group rules)");
         // The reconciler writes what the tenant's admins decided, with their reach.
         let clearance = Clearance::TenantAdmin;
-        let mut wanted_bindings: Vec<(&str, Option<Value>, Placement)> =
+        let mut wanted_bindings: Vec<(&str, Option<Value>, Placement, &Actor)> =
             project_access_bindings(&rules, &project.id, &project.workspace_id)
                 .into_iter()
-                .map(|(name, wanted)| (name, wanted, Placement::everywhere()))
+                .map(|(name, wanted)| (name, wanted, Placement::everywhere(), &actor))
                 .collect();
         // Flotilla's own identity in joined clusters needs the project's namespace opened.
-        let (_, _, grant) = hub_grant();
-        wanted_bindings.push((join::HUB_GRANT_BINDING, joined.then_some(grant.template), grant.placement));
-        for (name, wanted, placement) in wanted_bindings {
+        let (grant_actor, grant) = hub_grant();
+        wanted_bindings.push((
+            join::HUB_GRANT_BINDING,
+            joined.then_some(grant.template),
+            grant.placement,
+            &grant_actor,
+        ));
+        for (name, wanted, placement, actor) in wanted_bindings {
             let current = existing.iter().find(|r| !r.deleted && r.kind == "RoleBinding" && r.name == name);
             match (wanted, current) {
                 (None, None) => {}
                 (None, Some(r)) => {
-                    self.delete_resource(tenant_id, &actor, clearance, &r.id, r.version, DeletionPolicy::Delete)
-                        .await?;
+                    self.delete_resource(tenant_id, actor, clearance, &r.id, r.version, DeletionPolicy::Delete).await?;
                 }
                 (Some(wanted), None) => {
                     let home = ResourceHome {
@@ -59,13 +63,13 @@ impl Store {
                         project: Some((&project.id, &project.name)),
                     };
                     let spec = ResourceSpec { placement, ..ResourceSpec::new(wanted) };
-                    self.create_resource(tenant_id, &actor, clearance, home, &spec).await?;
+                    self.create_resource(tenant_id, actor, clearance, home, &spec).await?;
                 }
                 (Some(wanted), Some(r)) => {
                     let stored = self.resource_revision(tenant_id, &r.id, None).await?;
                     if stored.spec.template != wanted || stored.spec.placement != placement {
                         let spec = ResourceSpec { template: wanted, placement, ..stored.spec };
-                        self.update_resource(tenant_id, &actor, clearance, &r.id, r.version, &spec).await?;
+                        self.update_resource(tenant_id, actor, clearance, &r.id, r.version, &spec).await?;
                     }
                 }
             }
@@ -83,8 +87,7 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?;
         Ok(labels.iter().any(|text| {
-            serde_json::from_str::<std::collections::BTreeMap<String, String>>(text)
-                .is_ok_and(|l| l.get(join::IDENTITY_LABEL).map(String::as_str) == Some(join::SERVICE_ACCOUNT))
+            serde_json::from_str::<std::collections::BTreeMap<String, String>>(text).is_ok_and(|l| join::is_joined(&l))
         }))
     }
 
@@ -170,10 +173,11 @@ impl Store {
     }
 }
 
-/// Who writes a project's grant binding for Flotilla's joined identity, with what
-/// clearance, and the resource: the binding, placed on the joined clusters.
-pub(crate) fn hub_grant() -> (Actor, Clearance, ResourceSpec) {
+/// Who writes a project's grant binding for Flotilla's joined identity (with a tenant
+/// admin's clearance, as the access bindings), and the resource: the binding, placed on the
+/// joined clusters.
+pub(crate) fn hub_grant() -> (Actor, ResourceSpec) {
     let placement = Placement { clusters: None, selector: Some(join::hub_grant_selector()) };
     let spec = ResourceSpec { placement, ..ResourceSpec::new(join::hub_grant_binding()) };
-    (Actor::system("flotilla (joined clusters)"), Clearance::TenantAdmin, spec)
+    (Actor::system("flotilla (joined clusters)"), spec)
 }

@@ -240,14 +240,13 @@ impl Store {
 
 #[doc(hidden)]
 impl Store {
-    /// The raw pool, for tests that check the schema's own guarantees. Not for product code.
     /// Announces `change` on this process's change feed as a commit would (tests flood the
     /// feed with it to make a subscriber lag).
-    #[doc(hidden)]
     pub fn announce_for_tests(&self, change: Change) {
         self.changes.publish(change);
     }
 
+    /// The raw pool, for tests that check the schema's own guarantees. Not for product code.
     pub fn pool_for_tests(&self) -> &AnyPool {
         &self.pool
     }

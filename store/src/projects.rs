@@ -117,8 +117,9 @@ impl Store {
                 Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
             ];
             if joined {
-                let (actor, clearance, spec) = crate::access::hub_grant();
-                let grant_id = self.insert_resource(&mut tx, tenant_id, &actor, clearance, home, &spec).await?;
+                let (actor, spec) = crate::access::hub_grant();
+                let grant_id =
+                    self.insert_resource(&mut tx, tenant_id, &actor, Clearance::TenantAdmin, home, &spec).await?;
                 changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: grant_id });
             }
             self.commit(tx, changes).await?;

@@ -247,7 +247,7 @@ fn ManageCluster(
             reload.update(|n| *n += 1);
         }
     });
-    let joined = c.labels.get(identity::IDENTITY_LABEL).map(String::as_str) == Some(identity::SERVICE_ACCOUNT);
+    let joined = identity::is_joined(&c.labels);
     let rotate = Action::new(move |&(): &()| rotate_credentials(id.clone(), version));
     Effect::new(move |_| {
         if matches!(rotate.value().get(), Some(Ok(_))) {

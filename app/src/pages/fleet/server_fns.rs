@@ -106,7 +106,7 @@ mod ssr {
         // A foreign or unknown id is not found, whatever it is elsewhere.
         let cluster =
             store.engine_cluster(&id).await?.filter(|c| c.tenant_id == user.tenant_id).ok_or(AppError::NotFound)?;
-        if cluster.labels.get(identity::IDENTITY_LABEL).map(String::as_str) != Some(identity::SERVICE_ACCOUNT) {
+        if !identity::is_joined(&cluster.labels) {
             return Err(AppError::Invalid {
                 field: "cluster".into(),
                 message: format!(
