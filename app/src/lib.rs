@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/workspaces/:id") view=pages::WorkspacePage ssr=SsrMode::Async />
                 <Route path=path!("/projects/:id") view=pages::ProjectPage ssr=SsrMode::Async />
                 <Route path=path!("/resources/:id") view=pages::ResourcePage ssr=SsrMode::Async />
+                <Route path=path!("/types") view=pages::TypesPage ssr=SsrMode::Async />
                 <Route path=path!("/apps") view=pages::AppsPage ssr=SsrMode::Async />
                 <Route path=path!("/rollouts") view=pages::RolloutsPage ssr=SsrMode::Async />
                 <Route path=path!("/rollouts/:id") view=pages::RolloutPage ssr=SsrMode::Async />

@@ -19,7 +19,7 @@ pub use apps::{
     VersionChoice,
 };
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
-pub use fleet::{ClusterSummary, ContextChoice, FleetRow};
+pub use fleet::{ClusterSummary, ContextChoice, FleetRow, MAX_NAMED, TypeRow, TypesView};
 pub use people::{PersonRow, RoleRow};
 pub use project::{ProjectView, ResourceRow, StatusNote, code_char};
 pub use resource::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView};

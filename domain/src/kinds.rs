@@ -1,5 +1,31 @@
-//! What Flotilla knows about Kubernetes kinds without asking a cluster: scope, apply order,
-//! whether a kind is a workload with health.
+//! What Flotilla knows about Kubernetes kinds without asking a cluster (scope, apply order,
+//! whether a kind is a workload with health), and what a cluster says it serves
+//! ([`ServedType`], from its discovery).
+
+use serde::{Deserialize, Serialize};
+
+/// A type a member cluster serves, as its discovery lists it: the kind at one API version,
+/// its plural resource name (the URL path segment) and scope.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServedType {
+    pub api_version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl ServedType {
+    /// The API group (`""` for the core group).
+    pub fn group(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or("", |(g, _)| g)
+    }
+
+    /// The version within the group.
+    pub fn version(&self) -> &str {
+        self.api_version.rsplit_once('/').map_or(self.api_version.as_str(), |(_, v)| v)
+    }
+}
 
 /// Whether a kind is cluster-scoped; `None` for kinds Flotilla does not know (custom
 /// resources), whose scope comes from where the resource lives (workspace or project).

@@ -27,6 +27,10 @@ pub enum StatusCode {
     CreationTimedOut,
     UpdateTimedOut,
     DeletionTimedOut,
+    /// The cluster does not serve the object's kind (its API group or CRD is missing there,
+    /// or the version is not served): its discovery says so. Retried, and picked up when
+    /// the type appears.
+    TypeNotServed,
     /// Flotilla refuses to write it as rendered for this cluster: its author was not cleared
     /// for it (`policy.rs`), it breaks the project's Pod Security level, or a stored selector
     /// or placement it depends on no longer parses (then it is left as it is, not removed).
@@ -34,7 +38,7 @@ pub enum StatusCode {
 }
 
 impl StatusCode {
-    pub const ALL: [StatusCode; 14] = [
+    pub const ALL: [StatusCode; 15] = [
         Self::Pending,
         Self::Synced,
         Self::ClusterNotReady,
@@ -48,6 +52,7 @@ impl StatusCode {
         Self::CreationTimedOut,
         Self::UpdateTimedOut,
         Self::DeletionTimedOut,
+        Self::TypeNotServed,
         Self::Refused,
     ];
 
@@ -66,6 +71,7 @@ impl StatusCode {
             Self::CreationTimedOut => "CreationTimedOut",
             Self::UpdateTimedOut => "UpdateTimedOut",
             Self::DeletionTimedOut => "DeletionTimedOut",
+            Self::TypeNotServed => "TypeNotServed",
             Self::Refused => "Refused",
         }
     }
@@ -86,6 +92,7 @@ impl StatusCode {
                 | Self::CreationTimedOut
                 | Self::UpdateTimedOut
                 | Self::DeletionTimedOut
+                | Self::TypeNotServed
                 | Self::Refused
         )
     }

@@ -10,6 +10,7 @@
 mod deregister;
 mod drift;
 mod probe;
+mod types;
 mod write;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -132,6 +133,8 @@ pub(crate) struct ClusterWorker {
     reported_pending: usize,
     /// The epoch of the cluster's lease this worker works under (0 when not shared).
     lease_epoch: i64,
+    /// What the member serves, from its discovery.
+    types: types::Types,
 }
 
 impl Drop for ClusterWorker {
@@ -185,6 +188,7 @@ impl ClusterWorker {
             watches: HashMap::new(),
             reported_pending: 0,
             lease_epoch,
+            types: types::Types::default(),
         };
         let handle = worker.cx.workers.clone().spawn(worker.run(statuses));
         (tx, handle)
@@ -220,6 +224,7 @@ impl ClusterWorker {
             }
             if now >= self.next_resync {
                 self.check_all = true;
+                self.types.mark_stale();
                 self.next_resync = now + self.cx.settings.resync;
             }
             if self.retry_at.is_some_and(|at| now >= at) {

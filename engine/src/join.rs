@@ -20,13 +20,41 @@ use flotilla_domain::ObjectKey;
 use flotilla_domain::join::{self as identity, JoinGrant};
 use flotilla_outbound::OutboundPolicy;
 use kube::api::{DynamicObject, ListParams, Patch, PatchParams, PostParams};
-use kube::core::Resource as _;
+use kube::core::{ApiResource, Resource as _};
 use secrecy::SecretString;
 use serde_json::Value;
 
 use crate::client::MemberClient;
 use crate::kubeconfig::{ClusterAccess, connect};
-use crate::member::request;
+
+const RBAC: &str = "rbac.authorization.k8s.io";
+
+/// One of the built-in kinds a join writes, by the names Kubernetes gives them.
+fn builtin(key: &ObjectKey) -> Result<ApiResource, String> {
+    let (group, plural) = match key.kind.as_str() {
+        "Namespace" => ("", "namespaces"),
+        "ServiceAccount" => ("", "serviceaccounts"),
+        "Secret" => ("", "secrets"),
+        "ClusterRole" => (RBAC, "clusterroles"),
+        "ClusterRoleBinding" => (RBAC, "clusterrolebindings"),
+        "Role" => (RBAC, "roles"),
+        "RoleBinding" => (RBAC, "rolebindings"),
+        // The objects of `flotilla_domain::join` are of the kinds above (a test checks).
+        other => return Err(format!("a join does not write {other} objects")),
+    };
+    Ok(ApiResource {
+        group: group.to_owned(),
+        version: "v1".to_owned(),
+        api_version: if group.is_empty() { "v1".to_owned() } else { format!("{group}/v1") },
+        kind: key.kind.clone(),
+        plural: plural.to_owned(),
+    })
+}
+
+/// Requests for `key`'s kind and namespace.
+fn request(key: &ObjectKey) -> Result<kube::core::Request, String> {
+    Ok(crate::member::request(&builtin(key)?, key.namespace.as_deref()))
+}
 
 /// The field manager of a join's writes.
 const MANAGER: &str = "flotilla-join";
@@ -63,13 +91,14 @@ async fn call<T: serde::de::DeserializeOwned>(
 async fn apply(client: &MemberClient, timeout: Duration, object: &Value) -> Result<(), String> {
     let key = key_of(object);
     let params = PatchParams::apply(MANAGER).force();
-    let patch = request(&key).patch(&key.name, &params, &Patch::Apply(object));
+    let patch = request(&key)?.patch(&key.name, &params, &Patch::Apply(object));
     call::<serde::de::IgnoredAny>(client, timeout, &format!("applying {key}"), patch).await.map(|_| ())
 }
 
 /// Deletes the object; already gone counts as done.
 async fn delete(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Result<(), String> {
-    crate::member::delete(client, timeout, key).await.map_err(|why| format!("deleting {key}: {}", why.reason()))
+    let ar = builtin(key)?;
+    crate::member::delete(client, timeout, &ar, key).await.map_err(|why| format!("deleting {key}: {}", why.reason()))
 }
 
 /// The identity's token Secrets, by name.
@@ -77,7 +106,7 @@ async fn token_secrets(client: &MemberClient, timeout: Duration) -> Result<Vec<S
     let key = secret_key("");
     let params = ListParams::default().labels(&format!("{}={}", identity::JOIN_LABEL, identity::SERVICE_ACCOUNT));
     let list: kube::core::ObjectList<DynamicObject> =
-        call(client, timeout, "listing the identity's tokens", request(&key).list(&params)).await?;
+        call(client, timeout, "listing the identity's tokens", request(&key)?.list(&params)).await?;
     Ok(list
         .items
         .into_iter()
@@ -105,13 +134,13 @@ async fn new_token(client: &MemberClient, timeout: Duration) -> Result<(String, 
         client,
         timeout,
         "creating a token",
-        request(&key).create(&PostParams::default(), body),
+        request(&key)?.create(&PostParams::default(), body),
     )
     .await?;
     let deadline = tokio::time::Instant::now() + TOKEN_WAIT;
     loop {
         let secret: Value =
-            call(client, timeout, "reading the new token", request(&key).get(&name, &Default::default())).await?;
+            call(client, timeout, "reading the new token", request(&key)?.get(&name, &Default::default())).await?;
         let token = secret["data"]["token"]
             .as_str()
             .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
@@ -137,7 +166,7 @@ async fn check_identity(access: &ClusterAccess, policy: Arc<OutboundPolicy>, tim
     let namespaces =
         ObjectKey { api_version: "v1".into(), kind: "Namespace".into(), namespace: None, name: String::new() };
     let params = ListParams::default().limit(1);
-    let list = request(&namespaces).list(&params);
+    let list = request(&namespaces)?.list(&params);
     call::<serde::de::IgnoredAny>(&client, timeout, "checking the new identity", list).await.map(|_| ())
 }
 
@@ -209,7 +238,7 @@ pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout:
     };
     let params = ListParams::default().fields(&format!("metadata.name={}", identity::HUB_GRANT_BINDING));
     let list: kube::core::ObjectList<DynamicObject> =
-        call(&client, timeout, "listing the grant bindings", request(&bindings).list(&params)).await?;
+        call(&client, timeout, "listing the grant bindings", request(&bindings)?.list(&params)).await?;
     for binding in list.items {
         let bound_to_identity = binding.data["roleRef"]["name"] == identity::NAMESPACE_ROLE;
         if let (true, Some(ns), Some(name)) =
@@ -235,5 +264,8 @@ mod tests {
         assert_eq!(keys[0], "Namespace flotilla-system");
         assert_eq!(keys[1], "ServiceAccount flotilla-system/flotilla-hub");
         assert!(keys.contains(&"ClusterRole flotilla:hub".to_owned()), "{keys:?}");
+        for object in objects.iter().chain([&identity::token_secret_object("t")]) {
+            assert!(request(&key_of(object)).is_ok(), "{object}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 mod client;
 mod cluster_worker;
+mod discovery;
 mod engine;
 mod error;
 pub mod join;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use flotilla_domain::{ObjectKey, WorkloadHealth};
 use kube::Error as KubeError;
 use kube::api::{DeleteParams, DynamicObject, GetParams, PostParams};
-use kube::core::{ApiResource, GroupVersionKind, Resource as _};
+use kube::core::{ApiResource, Resource as _};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -134,16 +134,9 @@ pub(crate) fn reports_health(api_version: &str, kind: &str) -> bool {
     flotilla_domain::kinds::reports_health(api_version, kind)
 }
 
-pub(crate) fn api_resource(key: &ObjectKey) -> ApiResource {
-    let (group, version) = match key.api_version.rsplit_once('/') {
-        Some((g, v)) => (g, v),
-        None => ("", key.api_version.as_str()),
-    };
-    ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, &key.kind))
-}
-
-pub(crate) fn request(key: &ObjectKey) -> kube::core::Request {
-    kube::core::Request::new(DynamicObject::url_path(&api_resource(key), key.namespace.as_deref()))
+/// Requests for `ar`'s objects in `namespace` (or cluster-wide).
+pub(crate) fn request(ar: &ApiResource, namespace: Option<&str>) -> kube::core::Request {
+    kube::core::Request::new(DynamicObject::url_path(ar, namespace))
 }
 
 /// Creates or replaces the rendered object. `known` = Flotilla created it before (then a
@@ -152,13 +145,14 @@ pub(crate) fn request(key: &ObjectKey) -> kube::core::Request {
 pub(crate) async fn apply(
     client: &MemberClient,
     timeout: Duration,
+    ar: &ApiResource,
     output: &Output,
     resource_id: &str,
     known: bool,
     adopt: bool,
 ) -> Outcome<Accepted> {
     let key = &output.key;
-    let request = request(key);
+    let request = request(ar, key.namespace.as_deref());
     let params = PostParams::default();
     if known {
         let replace = request.replace(&key.name, &params, output.body.clone()).map_err(invalid)?;
@@ -197,9 +191,10 @@ pub(crate) async fn apply(
 pub(crate) async fn current(
     client: &MemberClient,
     timeout: Duration,
+    ar: &ApiResource,
     key: &ObjectKey,
 ) -> Outcome<Option<MemberObject>> {
-    let get = request(key).get(&key.name, &GetParams::default()).map_err(invalid)?;
+    let get = request(ar, key.namespace.as_deref()).get(&key.name, &GetParams::default()).map_err(invalid)?;
     match call::<MemberObject>(client, timeout, get).await {
         Ok(o) => Ok(Some(o)),
         Err(Refusal::MissingDependency(_)) => Ok(None),
@@ -208,8 +203,9 @@ pub(crate) async fn current(
 }
 
 /// Deletes the object; already gone counts as done.
-pub(crate) async fn delete(client: &MemberClient, timeout: Duration, key: &ObjectKey) -> Outcome<()> {
-    let delete = request(key).delete(&key.name, &DeleteParams::background()).map_err(invalid)?;
+pub(crate) async fn delete(client: &MemberClient, timeout: Duration, ar: &ApiResource, key: &ObjectKey) -> Outcome<()> {
+    let delete =
+        request(ar, key.namespace.as_deref()).delete(&key.name, &DeleteParams::background()).map_err(invalid)?;
     match call::<serde::de::IgnoredAny>(client, timeout, delete).await {
         Ok(_) | Err(Refusal::MissingDependency(_)) => Ok(()),
         Err(other) => Err(other),

@@ -86,11 +86,11 @@ impl<F: Fn(MemberEvent) -> bool + Send + Sync + 'static> Report for F {}
 pub(crate) fn spawn(
     client: MemberClient,
     key: &ObjectKey,
+    ar: ApiResource,
     report: impl Report,
     metrics: Arc<Metrics>,
 ) -> JoinHandle<()> {
     let kind = KindKey::of(key);
-    let ar = member::api_resource(key);
     tokio::spawn(async move {
         let _share = client.stream_share();
         let mut failures = 0u32;

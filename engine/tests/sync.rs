@@ -585,3 +585,52 @@ async fn a_router_that_missed_events_reads_only_the_rows_that_changed() {
     assert!(f.engine.metrics().caught_up() > caught_up, "the changed row was read again");
     assert_eq!(f.engine.metrics().store_reloads(), reloads, "no reload of everything");
 }
+
+/// A CustomResourceDefinition whose plural no rule derives from its kind.
+fn octopus_crd() -> serde_json::Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "octopi.zoo.example.com"},
+        "spec": {"group": "zoo.example.com", "scope": "Namespaced",
+                 "names": {"plural": "octopi", "singular": "octopus", "kind": "Octopus"},
+                 "versions": [{"name": "v1", "served": true, "storage": true,
+                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}
+    })
+}
+
+#[tokio::test]
+async fn kinds_are_addressed_by_what_each_member_serves_and_a_missing_one_says_so() {
+    let f = fleet(&[("a", ""), ("b", "")]).await;
+    // Installed in `a` by its admin; `b` lacks the type.
+    f.member_create("a", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &octopus_crd()).await;
+    let (ws, project) = f.project("", "sea", "").await;
+    let octopus = json!({"apiVersion": "zoo.example.com/v1", "kind": "Octopus", "metadata": {"name": "otto"},
+                         "spec": {"arms": 8}});
+    let id = f.add(&ws, Some((&project, "sea")), &flotilla_store::ResourceSpec::new(octopus)).await;
+
+    // Written at the plural `a`'s discovery names (a guess from the kind would say "octopuses").
+    f.wait_synced_rev(&id, "a", 1).await;
+    let otto = f.member_get("a", "zoo.example.com/v1", "Octopus", Some("sea"), "otto").await.unwrap();
+    assert_eq!(otto.data["spec"]["arms"], 8);
+    let missing = f.wait_code(&id, "b", StatusCode::TypeNotServed).await;
+    assert!(missing.message.contains("does not serve zoo.example.com/v1 Octopus"), "{}", missing.message);
+
+    // The store holds what each cluster serves.
+    let types = f.store.fleet_types(&f.tenant).await.unwrap();
+    let served = |cluster: &str| {
+        let c = types.clusters.iter().find(|c| c.cluster_name == cluster).unwrap();
+        types.sets[c.digest.as_deref().unwrap()].clone()
+    };
+    let octopi = served("a").into_iter().find(|t| t.kind == "Octopus").expect("a serves Octopus");
+    assert_eq!((octopi.plural.as_str(), octopi.namespaced), ("octopi", true));
+    assert!(served("b").iter().all(|t| t.kind != "Octopus"));
+    assert!(served("b").iter().any(|t| t.kind == "Deployment" && t.plural == "deployments"));
+
+    // Once `b`'s admin installs the type, the object arrives there too (and `b`'s stored set follows).
+    f.member_create("b", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", &octopus_crd()).await;
+    f.wait_synced_rev(&id, "b", 1).await;
+    assert!(f.member_get("b", "zoo.example.com/v1", "Octopus", Some("sea"), "otto").await.is_some());
+    let types = f.store.fleet_types(&f.tenant).await.unwrap();
+    let digests: std::collections::BTreeSet<_> = types.clusters.iter().map(|c| c.digest.clone()).collect();
+    assert_eq!(digests.len(), 1, "both serve the same set now, stored once: {digests:?}");
+}

@@ -93,6 +93,19 @@ async fn kubectl_gets_applies_watches_and_deletes() {
     let Some(k) = Kubectl::new(&sim) else { return };
     let files = tempfile::tempdir().unwrap();
 
+    // Discovery: kubectl asks for the aggregated form and, understanding the answer, needs
+    // no request per group version.
+    let out = k.command(&["api-resources", "-v=6"]).output().await.unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let deployments = stdout.lines().find(|l| l.starts_with("deployments ")).unwrap_or_default();
+    assert_eq!(
+        deployments.split_whitespace().collect::<Vec<_>>(),
+        ["deployments", "deploy", "apps/v1", "true", "Deployment"]
+    );
+    let gets: Vec<&str> = stderr.lines().filter(|l| l.contains(" GET ")).collect();
+    assert_eq!(gets.len(), 2, "only /api and /apis: {gets:#?}");
+
     // get ns: the initial namespaces, printed by kubectl.
     let ns = k.run(&["get", "ns", "-o", "name"]).await;
     for n in ["namespace/default", "namespace/kube-system", "namespace/kube-public"] {

@@ -28,6 +28,7 @@ mod sessions;
 mod status;
 mod tenants;
 mod throttle;
+mod types;
 mod users;
 mod workspaces;
 
@@ -61,5 +62,6 @@ pub use tenants::{
     GroupMappingRecord, OidcSettings, OidcSettingsInput, OidcSettingsView, Tenant, TenantDetail, TenantSummary,
 };
 pub use throttle::{LoginThrottle, ThrottleSettings, Throttled};
+pub use types::{ClusterTypes, FleetTypes};
 pub use users::{Person, PersonRole, User};
 pub use workspaces::Workspace;

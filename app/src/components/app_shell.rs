@@ -51,6 +51,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         >
                             "Workspaces"
                         </A>
+                        <A href="/types" attr:class=NAV_LINK>"Types"</A>
                         <A href="/apps" attr:class=NAV_LINK>"Apps"</A>
                         <A href="/rollouts" attr:class=NAV_LINK>"Rollouts"</A>
                         <Allowed allows=flotilla_domain::Access::is_tenant_admin>

@@ -20,3 +20,123 @@ pub struct ContextChoice {
     /// Why it cannot be used, if it cannot (shown, and the option disabled).
     pub problem: Option<String>,
 }
+
+/// A type the fleet serves, as the Types page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypeRow {
+    pub api_version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+    /// How many clusters serve it.
+    pub served_by: usize,
+    /// How many clusters (of those whose discovery was read) do not.
+    pub lacking: usize,
+    /// The first [`MAX_NAMED`] of those, by name.
+    pub lacking_named: Vec<String>,
+}
+
+/// The most clusters a row names as lacking its type (the count says how many in all).
+pub const MAX_NAMED: usize = 12;
+
+/// The types the tenant's clusters serve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TypesView {
+    pub clusters: usize,
+    /// Clusters whose discovery has not been read yet (offline since they joined), by name.
+    pub unread: Vec<String>,
+    /// By group, version and kind.
+    pub types: Vec<TypeRow>,
+}
+
+impl TypesView {
+    /// From each cluster's name and the digest of what it serves (`None`: not read), and
+    /// the sets by digest (a digest without its set counts as not read).
+    pub fn of(
+        clusters: &[(String, Option<String>)],
+        sets: &std::collections::HashMap<String, Vec<flotilla_domain::kinds::ServedType>>,
+    ) -> Self {
+        use std::collections::BTreeMap;
+        let mut by_digest: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut unread = Vec::new();
+        for (name, digest) in clusters {
+            match digest.as_deref().filter(|d| sets.contains_key(*d)) {
+                Some(d) => by_digest.entry(d).or_default().push(name),
+                None => unread.push(name.clone()),
+            }
+        }
+        let read = clusters.len() - unread.len();
+        let mut rows: BTreeMap<(String, String, String), TypeRow> = BTreeMap::new();
+        for (digest, names) in &by_digest {
+            for t in &sets[*digest] {
+                let key = (t.group().to_owned(), t.version().to_owned(), t.kind.clone());
+                let row = rows.entry(key).or_insert_with(|| TypeRow {
+                    api_version: t.api_version.clone(),
+                    kind: t.kind.clone(),
+                    plural: t.plural.clone(),
+                    namespaced: t.namespaced,
+                    served_by: 0,
+                    lacking: 0,
+                    lacking_named: Vec::new(),
+                });
+                row.served_by += names.len();
+            }
+        }
+        for row in rows.values_mut() {
+            row.lacking = read - row.served_by;
+            if row.lacking == 0 {
+                continue;
+            }
+            let mut lacking: Vec<&str> = by_digest
+                .iter()
+                .filter(|(d, _)| !sets[**d].iter().any(|t| t.api_version == row.api_version && t.kind == row.kind))
+                .flat_map(|(_, names)| names.iter().copied())
+                .collect();
+            lacking.sort_unstable();
+            row.lacking_named = lacking.into_iter().take(MAX_NAMED).map(str::to_owned).collect();
+        }
+        Self { clusters: clusters.len(), unread, types: rows.into_values().collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use flotilla_domain::kinds::ServedType;
+
+    use super::*;
+
+    fn t(api_version: &str, kind: &str, plural: &str) -> ServedType {
+        ServedType { api_version: api_version.into(), kind: kind.into(), plural: plural.into(), namespaced: true }
+    }
+
+    #[test]
+    fn each_type_says_which_clusters_lack_it() {
+        let sets = [
+            ("a".to_owned(), vec![t("v1", "ConfigMap", "configmaps"), t("zoo.example.com/v1", "Octopus", "octopi")]),
+            ("b".to_owned(), vec![t("v1", "ConfigMap", "configmaps")]),
+        ]
+        .into_iter()
+        .collect();
+        let clusters = [
+            ("lab-2".to_owned(), Some("b".to_owned())),
+            ("lab-1".to_owned(), Some("a".to_owned())),
+            ("lab-3".to_owned(), Some("b".to_owned())),
+            ("new".to_owned(), None),
+            ("gone".to_owned(), Some("c".to_owned())),
+        ];
+        let view = TypesView::of(&clusters, &sets);
+        assert_eq!((view.clusters, view.unread.clone()), (5, vec!["new".to_owned(), "gone".to_owned()]));
+        let shown: Vec<(String, usize, usize, Vec<String>)> = view
+            .types
+            .into_iter()
+            .map(|r| (format!("{} {}", r.api_version, r.plural), r.served_by, r.lacking, r.lacking_named))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("v1 configmaps".to_owned(), 3, 0, vec![]),
+                ("zoo.example.com/v1 octopi".to_owned(), 1, 2, vec!["lab-2".to_owned(), "lab-3".to_owned()]),
+            ]
+        );
+    }
+}

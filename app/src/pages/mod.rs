@@ -12,6 +12,7 @@ mod resource;
 pub(crate) mod rollouts;
 mod tenant;
 mod tenants;
+pub(crate) mod types;
 mod workspace;
 mod workspaces;
 
@@ -27,5 +28,6 @@ pub use resource::ResourcePage;
 pub use rollouts::{RolloutPage, RolloutsPage};
 pub use tenant::TenantPage;
 pub use tenants::TenantsPage;
+pub use types::TypesPage;
 pub use workspace::WorkspacePage;
 pub use workspaces::WorkspacesPage;

@@ -45,13 +45,15 @@ impl ClusterWorker {
             return;
         }
         let Some(client) = self.client() else { return };
+        // Kinds the member does not serve have nothing to watch.
+        let Some(ar) = self.types.known(key) else { return };
         let id = KindKey::of(key);
         if self.watches.get(&id).is_some_and(|h| !h.is_finished()) {
             return;
         }
         let inbox = self.self_tx.clone();
         let report = move |event| inbox.send(WorkerMsg::Member(Box::new(event))).is_ok();
-        let handle = watch::spawn(client, key, report, self.cx.metrics.clone());
+        let handle = watch::spawn(client, key, ar, report, self.cx.metrics.clone());
         self.watches.insert(id, handle);
     }
 

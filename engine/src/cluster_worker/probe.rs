@@ -12,7 +12,7 @@ use rand::Rng;
 use tokio::time::Instant;
 
 use super::ClusterWorker;
-use crate::member;
+use crate::member::{self, Refusal};
 use crate::metrics::WriteResult;
 
 impl ClusterWorker {
@@ -50,6 +50,11 @@ impl ClusterWorker {
                     ClusterHealth { health: "Ready", reason: String::new(), server_version: Some(info.git_version) };
                 self.publish_health(health).await;
                 if !was_ready {
+                    // What it serves, before anything is written or watched.
+                    if let Err(Refusal::Unreachable(why) | Refusal::TimedOut(why)) = self.discover().await {
+                        self.mark_offline(why).await;
+                        return;
+                    }
                     self.check_all = true;
                     self.ensure_watches();
                 }

@@ -9,6 +9,7 @@ use flotilla_domain::{ObjectKey, StatusCode};
 use tokio::time::Instant;
 
 use super::ClusterWorker;
+use super::types::Resolved;
 use crate::member::{self, Accepted, Refusal};
 use crate::metrics::{Verb, WriteResult};
 use crate::model::{Desired, Output, ResourceEntry};
@@ -124,8 +125,24 @@ impl ClusterWorker {
             return true;
         }
         let Some(client) = self.client() else { return false };
+        let ar = match self.resolve(&output.key).await {
+            Resolved::Served(ar) => ar,
+            Resolved::Unreachable(why) => return self.unreachable(id, why).await,
+            Resolved::NotServed(why) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                self.set_status(id, StatusCode::TypeNotServed, why);
+                self.retry.insert(id.to_owned());
+                return true;
+            }
+            Resolved::Unknown(why) => {
+                self.track_key(id, resource.key.as_ref(), &output.key);
+                self.set_status(id, StatusCode::WaitingForDependency, why);
+                self.retry.insert(id.to_owned());
+                return true;
+            }
+        };
         if verify_first {
-            match member::current(&client, self.write_timeout(), &output.key).await {
+            match member::current(&client, self.write_timeout(), &ar, &output.key).await {
                 Ok(Some(now)) if now.holds(id, output.hash) => {
                     let versions = now.accepted();
                     let applied = self.tracked.get(id).and_then(|t| t.applied.as_ref());
@@ -150,11 +167,13 @@ impl ClusterWorker {
             }
         }
         let verb = if create { Verb::Create } else { Verb::Update };
-        let result = member::apply(&client, self.write_timeout(), output, id, !create, resource.adopt_existing).await;
+        let result =
+            member::apply(&client, self.write_timeout(), &ar, output, id, !create, resource.adopt_existing).await;
         self.cx.metrics.wrote(verb, WriteResult::of(&result));
         match result {
             Ok(accepted) => {
                 self.accept(id, resource, output, accepted);
+                self.defines_types(&output.key);
                 self.ensure_watch(&output.key);
                 true
             }
@@ -202,10 +221,25 @@ impl ClusterWorker {
         if self.tracked.get(id).is_some_and(|t| t.code != StatusCode::WaitingForRemoval) {
             self.set_status(id, StatusCode::WaitingForRemoval, format!("removing {key}"));
         }
-        let result = member::delete(&client, self.write_timeout(), &key).await;
+        let ar = match self.resolve(&key).await {
+            Resolved::Served(ar) => ar,
+            // Its type is gone from the member (a CRD removed), and its objects with it.
+            Resolved::NotServed(_) => {
+                self.forget(id);
+                return true;
+            }
+            Resolved::Unreachable(why) => return self.unreachable(id, why).await,
+            Resolved::Unknown(why) => {
+                self.set_status(id, StatusCode::DeletionFailed, why);
+                self.retry.insert(id.to_owned());
+                return true;
+            }
+        };
+        let result = member::delete(&client, self.write_timeout(), &ar, &key).await;
         self.cx.metrics.wrote(Verb::Delete, WriteResult::of(&result));
         match result {
             Ok(()) | Err(Refusal::NotOurs) => {
+                self.defines_types(&key);
                 self.forget(id);
                 true
             }
@@ -251,6 +285,13 @@ impl ClusterWorker {
         t.health = accepted.health.or(t.health);
         t.unconfirmed = false;
         self.publish(id);
+    }
+
+    /// After a write of `key`: a CustomResourceDefinition changes what the member serves.
+    fn defines_types(&mut self, key: &ObjectKey) {
+        if key.kind == "CustomResourceDefinition" && key.api_version.starts_with("apiextensions.k8s.io/") {
+            self.types.mark_stale();
+        }
     }
 
     /// The member confirmed what the store said it holds.

@@ -11,7 +11,7 @@ use flotilla_simulator::{ClusterSpec, SimSettings, Simulator, WorkloadSettings};
 use flotilla_store::{Actor, NewCluster, ResourceHome, ResourceSpec, SecretCipher, SecretKey, StatusRecord, Store};
 use kube::api::{Api, DynamicObject};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::core::GroupVersionKind;
 use secrecy::SecretString;
 
 pub struct Fleet {
@@ -227,13 +227,24 @@ impl Fleet {
         name: &str,
     ) -> Option<DynamicObject> {
         let (g, v) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-        let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(g, v, kind));
         let client = self.kube(cluster).await;
+        // Addressed by what the member's discovery says (a kind it does not serve has no objects).
+        let (ar, _) = kube::discovery::pinned_kind(&client, &GroupVersionKind::gvk(g, v, kind)).await.ok()?;
         let api: Api<DynamicObject> = match ns {
             Some(ns) => Api::namespaced_with(client, ns, &ar),
             None => Api::all_with(client, &ar),
         };
         api.get_opt(name).await.unwrap()
+    }
+
+    /// Creates `object` in member `cluster` as its admin would (kubectl create), at `path`
+    /// (the collection's URL path).
+    pub async fn member_create(&self, cluster: &str, path: &str, object: &serde_json::Value) {
+        let request = http::Request::post(path)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(serde_json::to_vec(object).unwrap())
+            .unwrap();
+        self.kube(cluster).await.request::<serde_json::Value>(request).await.unwrap();
     }
 
     pub fn writes(&self, cluster: &str) -> u64 {

@@ -71,6 +71,34 @@ async fn the_engine_probes_the_demo_fleet_and_records_health() {
 }
 
 #[tokio::test]
+async fn the_types_page_lists_what_the_demo_fleet_serves() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    // Each cluster's discovery is read when it becomes Ready.
+    eventually("every demo cluster's types read", WAIT, || async {
+        let view: serde_json::Value = app.call(&client, "/api/fleet/types", &[]).await.json().await.unwrap();
+        view["clusters"] == 12 && view["unread"] == serde_json::json!([])
+    })
+    .await;
+    let view: serde_json::Value = app.call(&client, "/api/fleet/types", &[]).await.json().await.unwrap();
+    let types = view["types"].as_array().unwrap();
+    let row = |api_version: &str, kind: &str| {
+        types.iter().find(|t| t["api_version"] == api_version && t["kind"] == kind).cloned().unwrap_or_default()
+    };
+    let deployments = row("apps/v1", "Deployment");
+    assert_eq!(
+        (&deployments["plural"], &deployments["namespaced"], &deployments["served_by"], &deployments["lacking"]),
+        (&serde_json::json!("deployments"), &serde_json::json!(true), &serde_json::json!(12), &serde_json::json!(0))
+    );
+    assert_eq!(row("v1", "Namespace")["namespaced"], false);
+    assert!(types.iter().all(|t| !t["plural"].as_str().unwrap().contains('/')), "no subresources");
+    let page = client.get(app.url("/types")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("deployments"));
+}
+
+#[tokio::test]
 async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirming_their_name() {
     let app = spawn_app_with(|args| args.demo = Some(true)).await;
     let client = app.client();

@@ -211,6 +211,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     }
     // Lists show none of A's.
     assert_eq!(ok(app.call(&b, "/api/fleet/clusters", &[]).await).await, json!([]));
+    let types = ok(app.call(&b, "/api/fleet/types", &[]).await).await;
+    assert_eq!((&types["clusters"], &types["types"]), (&json!(0), &json!([])), "none of A's clusters' types");
     assert_eq!(ok(app.call(&b, "/api/workspaces/list", &[]).await).await, json!([]));
     let apps = ok(app.call(&b, "/api/apps/fleet", &[]).await).await;
     assert!(apps.as_array().unwrap().iter().all(|a| a["installs"] == json!([])), "none of A's installs: {apps}");

@@ -81,6 +81,64 @@ pub fn resource_list(types: &[ResourceType], group: &str, version: &str) -> Opti
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
 }
 
+/// The media type of aggregated discovery (`apidiscovery.k8s.io/v2`): every group's
+/// versions and resources in one answer, which kubectl and Flotilla ask for first.
+pub const AGGREGATED: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an `Accept` header asks for aggregated discovery (before any plain JSON it lists).
+pub fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').next().is_some_and(|first| {
+        let params: Vec<&str> = first.split(';').map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+/// `/api` (`core` = true: the legacy group) or `/apis` as an APIGroupDiscoveryList.
+pub fn aggregated(types: &[ResourceType], core: bool) -> Value {
+    let mut by_group: BTreeMap<&str, Vec<(&str, Vec<Value>)>> = BTreeMap::new();
+    for t in types.iter().filter(|t| t.group.is_empty() == core) {
+        let versions = by_group.entry(t.group.as_str()).or_default();
+        let at = match versions.iter().position(|(v, _)| *v == t.version) {
+            Some(at) => at,
+            None => {
+                versions.push((t.version.as_str(), Vec::new()));
+                versions.len() - 1
+            }
+        };
+        let entry = t.discovery_entry();
+        let kind = json!({"group": t.group, "version": t.version, "kind": t.kind});
+        let mut resource = json!({
+            "resource": t.plural,
+            "responseKind": kind,
+            "scope": if t.namespaced { "Namespaced" } else { "Cluster" },
+            "singularResource": t.singular,
+            "verbs": entry["verbs"],
+        });
+        if let Some(short) = entry.get("shortNames") {
+            resource["shortNames"] = short.clone();
+        }
+        if t.status_subresource {
+            resource["subresources"] =
+                json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+        }
+        versions[at].1.push(resource);
+    }
+    let items: Vec<Value> = by_group
+        .into_iter()
+        .map(|(group, versions)| {
+            let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+            let versions: Vec<Value> = versions
+                .into_iter()
+                .map(|(version, resources)| json!({"version": version, "resources": resources, "freshness": "Current"}))
+                .collect();
+            json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
 /// `/openapi/v3`: one entry per group version, addressed below the cluster's prefix.
 pub fn openapi_index(types: &[ResourceType], prefix: &str) -> Value {
     let mut paths = serde_json::Map::new();

@@ -102,8 +102,14 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
     if request.method != Method::GET && !matches!(api_path, ApiPath::Object(_)) {
         return ApiError::method_not_allowed(request.method.as_str()).into_response();
     }
+    let aggregated =
+        request.headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(discovery::wants_aggregated);
     match api_path {
         ApiPath::Version => json(discovery::version(cluster)),
+        ApiPath::CoreVersions | ApiPath::Groups if aggregated => {
+            let body = discovery::aggregated(&types(), api_path == ApiPath::CoreVersions);
+            ([(header::CONTENT_TYPE, discovery::AGGREGATED)], body.to_string()).into_response()
+        }
         ApiPath::CoreVersions => {
             let host = request.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
             json(discovery::core_versions(host))
