@@ -6,6 +6,7 @@ pub mod access;
 pub mod catalog;
 pub mod cluster;
 pub mod error;
+pub mod federate;
 pub mod join;
 pub mod kinds;
 pub mod limits;

@@ -225,6 +225,11 @@ impl ClusterWorker {
             if now >= self.next_resync {
                 self.check_all = true;
                 self.types.mark_stale();
+                // What no watch confirmed (objects adopted as they were carry no marks for the
+                // watches to select) is read back.
+                let unconfirmed = self.tracked.iter().filter(|(_, t)| t.unconfirmed && t.applied.is_some());
+                let ids: Vec<String> = unconfirmed.map(|(id, _)| id.to_string()).collect();
+                self.drifted.extend(ids);
                 self.next_resync = now + self.cx.settings.resync;
             }
             if self.retry_at.is_some_and(|at| now >= at) {

@@ -16,6 +16,7 @@ mod cluster_worker;
 mod discovery;
 mod engine;
 mod error;
+pub mod federate;
 pub mod join;
 pub mod kubeconfig;
 mod locks;

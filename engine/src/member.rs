@@ -26,6 +26,21 @@ pub(crate) struct Accepted {
     pub health: Option<WorkloadHealth>,
 }
 
+/// What an apply left in the member.
+#[derive(Debug)]
+pub(crate) struct Wrote {
+    pub accepted: Accepted,
+    /// False when an object that already held the content was adopted as it was: nothing
+    /// was written, and it does not carry Flotilla's marks yet.
+    pub marked: bool,
+}
+
+impl From<Accepted> for Wrote {
+    fn from(accepted: Accepted) -> Self {
+        Self { accepted, marked: true }
+    }
+}
+
 /// Why a step did not happen.
 #[derive(Debug)]
 pub(crate) enum Refusal {
@@ -150,41 +165,69 @@ pub(crate) async fn apply(
     resource_id: &str,
     known: bool,
     adopt: bool,
-) -> Outcome<Accepted> {
+) -> Outcome<Wrote> {
     let key = &output.key;
     let request = request(ar, key.namespace.as_deref());
     let params = PostParams::default();
     if known {
         let replace = request.replace(&key.name, &params, output.body.clone()).map_err(invalid)?;
         match call::<MemberObject>(client, timeout, replace).await {
-            Ok(o) => return Ok(o.accepted()),
+            Ok(o) => return Ok(o.accepted().into()),
             Err(Refusal::MissingDependency(_)) => {} // deleted in the member: create it again
+            Err(other) => return Err(other),
+        }
+    }
+    let get = request.get(&key.name, &GetParams::default()).map_err(invalid)?;
+    if adopt {
+        // Read first: an object there already is taken over (as it is, where it matches)
+        // without a create the member would refuse.
+        match call::<Value>(client, timeout, get.clone()).await {
+            Ok(existing) => return take_over(client, timeout, &request, output, resource_id, adopt, &existing).await,
+            Err(Refusal::MissingDependency(_)) => {}
             Err(other) => return Err(other),
         }
     }
     let create = request.create(&params, output.body.clone()).map_err(invalid)?;
     match call::<MemberObject>(client, timeout, create).await {
-        Ok(o) => Ok(o.accepted()),
+        Ok(o) => Ok(o.accepted().into()),
         Err(Refusal::Refused(why)) if why.starts_with("AlreadyExists") => {
-            let get = request.get(&key.name, &GetParams::default()).map_err(invalid)?;
             let existing: Value = call(client, timeout, get).await?;
-            // Flotilla wrote exactly this before and its status was lost (the hub stopped
-            // between the write and storing its outcome): the member holds it already.
-            let held = MemberObject::deserialize(&existing).map_err(|e| Refusal::Refused(e.to_string()))?;
-            if held.holds(resource_id, output.hash) {
-                return Ok(held.accepted());
-            }
-            if held.resource_id() != Some(resource_id) && !adopt {
-                return Err(Refusal::NotOurs);
-            }
-            let mut desired = output.object.clone();
-            retain_member_fields(&existing, &mut desired);
-            let body = serde_json::to_vec(&desired).map_err(|e| Refusal::Refused(e.to_string()))?;
-            let replace = request.replace(&key.name, &params, body).map_err(invalid)?;
-            call::<MemberObject>(client, timeout, replace).await.map(|o| o.accepted())
+            take_over(client, timeout, &request, output, resource_id, adopt, &existing).await
         }
         Err(other) => Err(other),
     }
+}
+
+/// An object of the resource's name exists in the member (`existing`): Flotilla's from
+/// before, taken over (`adopt`), or not ours.
+async fn take_over(
+    client: &MemberClient,
+    timeout: Duration,
+    request: &kube::core::Request,
+    output: &Output,
+    resource_id: &str,
+    adopt: bool,
+    existing: &Value,
+) -> Outcome<Wrote> {
+    // Flotilla wrote exactly this before and its status was lost (the hub stopped between
+    // the write and storing its outcome): the member holds it already.
+    let held = MemberObject::deserialize(existing).map_err(|e| Refusal::Refused(e.to_string()))?;
+    if held.holds(resource_id, output.hash) {
+        return Ok(held.accepted().into());
+    }
+    if held.resource_id() != Some(resource_id) && !adopt {
+        return Err(Refusal::NotOurs);
+    }
+    // Adopting an object that already holds the content (federated from this very cluster):
+    // taken as it is, no write. Flotilla's marks come with its next write.
+    if held.resource_id().is_none() && flotilla_domain::federate::already_holds(existing, &output.object) {
+        return Ok(Wrote { accepted: held.accepted(), marked: false });
+    }
+    let mut desired = output.object.clone();
+    retain_member_fields(existing, &mut desired);
+    let body = serde_json::to_vec(&desired).map_err(|e| Refusal::Refused(e.to_string()))?;
+    let replace = request.replace(&output.key.name, &PostParams::default(), body).map_err(invalid)?;
+    call::<MemberObject>(client, timeout, replace).await.map(|o| o.accepted().into())
 }
 
 /// Reads the object as the member holds it now (for checks before a write).
@@ -225,12 +268,12 @@ fn retain_member_fields(existing: &Value, desired: &mut Value) {
     }
 }
 
-fn invalid(e: kube::core::request::Error) -> Refusal {
+pub(crate) fn invalid(e: kube::core::request::Error) -> Refusal {
     Refusal::Refused(format!("cannot build the request: {e}"))
 }
 
 /// Runs one request with a timeout and sorts its failure.
-async fn call<T: serde::de::DeserializeOwned>(
+pub(crate) async fn call<T: serde::de::DeserializeOwned>(
     client: &MemberClient,
     timeout: Duration,
     request: http::Request<Vec<u8>>,

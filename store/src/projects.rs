@@ -33,6 +33,14 @@ pub struct Project {
 /// The columns a [`Project`] is read from.
 const COLUMNS: &str = "id, workspace_id, name, description, selector, version, pod_security";
 
+/// What a new project holds besides its namespace.
+struct Contents<'a> {
+    pod_security: PodSecurity,
+    /// Its namespace and resources adopt the objects that exist in the members.
+    adopt: bool,
+    resources: &'a [ResourceSpec],
+}
+
 /// A project's namespace object: named after the project, labelled with it, and carrying the
 /// Pod Security Admission labels of its level.
 pub(crate) fn namespace_template(name: &str, level: PodSecurity) -> serde_json::Value {
@@ -56,6 +64,51 @@ impl Store {
         name: &ResourceName,
         selector: &str,
     ) -> Result<Project> {
+        let contents = Contents { pod_security: PodSecurity::default(), adopt: false, resources: &[] };
+        self.create_project_with(tenant_id, actor, clearance, workspace_id, name, selector, contents).await
+    }
+
+    /// Creates a project holding what runs in a member's namespace of its name (federated
+    /// from there: see `flotilla_domain::federate`), in one transaction: its namespace and
+    /// `resources` adopt the objects that exist (as they are where they already match, so
+    /// nothing is written to that member). Each resource is weighed by the policy at
+    /// `clearance`, as if added by hand; one refused refuses all.
+    #[tracing::instrument(skip(self, actor, resources))]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn federate_project(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        workspace_id: &str,
+        name: &ResourceName,
+        selector: &str,
+        pod_security: PodSecurity,
+        resources: &[ResourceSpec],
+    ) -> Result<Project> {
+        let contents = Contents { pod_security, adopt: true, resources };
+        self.create_project_with(tenant_id, actor, clearance, workspace_id, name, selector, contents).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_project_with(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        workspace_id: &str,
+        name: &ResourceName,
+        selector: &str,
+        contents: Contents<'_>,
+    ) -> Result<Project> {
+        let Contents { pod_security, adopt, resources } = contents;
+        if pod_security.clearance_to_set() > clearance {
+            return Err(flotilla_domain::Error::refused(format!(
+                "the Pod Security level {pod_security} lets pods reach the node: only {} may choose it",
+                pod_security.clearance_to_set().who()
+            ))
+            .into());
+        }
         if is_reserved_namespace(name.as_str()) {
             return Err(flotilla_domain::Error::invalid(
                 "name",
@@ -93,29 +146,40 @@ impl Store {
                 .into());
             }
             sqlx::query(
-                "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, pod_security, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             )
             .bind(&id)
             .bind(tenant_id)
             .bind(workspace_id)
             .bind(name.as_str())
             .bind(&selector)
+            .bind(pod_security.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
             audit(tenant_id, actor, "project.create", &id, name.as_str())
-                .detail(serde_json::json!({ "workspace_id": workspace_id, "selector": selector }))
+                .detail(if adopt {
+                    serde_json::json!({ "workspace_id": workspace_id, "selector": selector,
+                                        "federated_objects": resources.len(), "pod_security": pod_security.as_str() })
+                } else {
+                    serde_json::json!({ "workspace_id": workspace_id, "selector": selector })
+                })
                 .insert(&mut tx)
                 .await?;
-            let namespace = namespace_template(name.as_str(), PodSecurity::default());
+            let namespace = namespace_template(name.as_str(), pod_security);
             let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
-            let spec = ResourceSpec::new(namespace);
+            let spec = ResourceSpec { adopt_existing: adopt, ..ResourceSpec::new(namespace) };
             let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
             let mut changes = vec![
                 Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
                 Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
             ];
+            for spec in resources {
+                let spec = ResourceSpec { adopt_existing: adopt, ..spec.clone() };
+                let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
+                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id });
+            }
             if joined {
                 let (actor, spec) = crate::access::hub_grant();
                 let grant_id =
@@ -130,7 +194,7 @@ impl Store {
                 description: String::new(),
                 selector: selector.clone(),
                 version: 1,
-                pod_security: PodSecurity::default(),
+                pod_security,
             })
         })
         .await

@@ -66,6 +66,21 @@ impl Store {
         .await
     }
 
+    /// What cluster `id` of `tenant_id` served when last read (`None`: unknown cluster or
+    /// not read yet).
+    pub async fn cluster_types(&self, tenant_id: &str, id: &str) -> Result<Option<Vec<ServedType>>> {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT s.types FROM clusters c JOIN type_sets s ON s.digest = c.served_types \
+             WHERE c.tenant_id = $1 AND c.id = $2",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        json.map(|j| serde_json::from_str(&j).map_err(|e| Error::Corrupt(format!("types of cluster {id}: {e}"))))
+            .transpose()
+    }
+
     /// The types the clusters of `tenant_id` serve, clusters by name.
     pub async fn fleet_types(&self, tenant_id: &str) -> Result<FleetTypes> {
         let rows: Vec<(String, String, Option<String>)> =

@@ -1,3 +1,4 @@
+pub(crate) mod federate;
 pub(crate) mod server_fns;
 
 use flotilla_domain::{LabelSelector, Level};
@@ -9,7 +10,7 @@ use super::add_yaml::AddYaml;
 use super::apps::InstallApp;
 use super::fleet::server_fns::list_clusters;
 use crate::components::styles::{BUTTON_PRIMARY, INPUT};
-use crate::components::{AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge};
+use crate::components::{Allowed, AppShell, EditSelector, ErrorAlert, Field, FieldError, HealthBadge};
 use crate::model::WorkspaceDetail;
 use server_fns::{AddWorkspaceResource, CreateProject, SetWorkspaceSelector, get_workspace_detail};
 
@@ -69,6 +70,7 @@ fn Workspace(
     let (version, now) = (workspace.version, clusters.len());
     let workspace_id = workspace.id.clone();
     let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
+    let federate_workspace = workspace.id.clone();
     let form = NodeRef::<leptos::html::Form>::new();
     // Created: the form empties for the next one.
     Effect::new(move |_| {
@@ -101,7 +103,7 @@ fn Workspace(
                 on_save=Callback::new(move |selector| { edit.dispatch(SetWorkspaceSelector { id: edit_id.get_value(), version, selector }); }) />
         })}
         <ul class="mt-3 flex flex-wrap gap-2" aria-label="clusters">
-            {clusters.into_iter().map(|c| view! {
+            {clusters.clone().into_iter().map(|c| view! {
                 <li class="flex items-center gap-1.5 rounded border border-slate-200 bg-white px-2 py-1 text-xs">
                     <span class="font-mono">{c.name}</span>
                     <HealthBadge health=c.health reason=c.health_reason />
@@ -173,6 +175,12 @@ fn Workspace(
                 </Show>
             </ActionForm>
         </section>
+        })}
+
+        {(is_admin && !clusters.is_empty()).then(|| view! {
+            <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+                <federate::FederatePanel workspace_id=federate_workspace.clone() clusters=clusters.clone() />
+            </Allowed>
         })}
 
         {level.is_some().then(|| view! {

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::ClusterWorker;
 use super::types::Resolved;
-use crate::member::{self, Accepted, Refusal};
+use crate::member::{self, Accepted, Refusal, Wrote};
 use crate::metrics::{Verb, WriteResult};
 use crate::model::{Desired, Output, ResourceEntry};
 use crate::plan::{Step, plan};
@@ -161,6 +161,11 @@ impl ClusterWorker {
                         }
                     }
                 }
+                // Adopted as it was (it held the content; Flotilla's marks not written yet)
+                // and unchanged since: nothing to write.
+                Ok(Some(now)) if now.resource_id().is_none() && self.adopted_unchanged(id, output.hash, &now) => {
+                    return true;
+                }
                 Ok(_) => {}
                 Err(Refusal::Unreachable(why)) => return self.unreachable(id, why).await,
                 Err(_) => {}
@@ -171,10 +176,15 @@ impl ClusterWorker {
             member::apply(&client, self.write_timeout(), &ar, output, id, !create, resource.adopt_existing).await;
         self.cx.metrics.wrote(verb, WriteResult::of(&result));
         match result {
-            Ok(accepted) => {
+            Ok(Wrote { accepted, marked }) => {
                 self.accept(id, resource, output, accepted);
                 self.defines_types(&output.key);
                 self.ensure_watch(&output.key);
+                if !marked && let Some(t) = self.tracked.get_mut(id) {
+                    // Adopted as it was: the watches (which select Flotilla's marks) do not
+                    // see it, so each resync reads it back instead.
+                    t.unconfirmed = true;
+                }
                 true
             }
             Err(Refusal::Unreachable(why)) => self.unreachable(id, why).await,
@@ -292,6 +302,13 @@ impl ClusterWorker {
         if key.kind == "CustomResourceDefinition" && key.api_version.starts_with("apiextensions.k8s.io/") {
             self.types.mark_stale();
         }
+    }
+
+    /// Whether `id` was adopted as it was (no write, so no marks) with the content hashed
+    /// `hash`, and `now` is still the version the member had then.
+    fn adopted_unchanged(&self, id: &str, hash: u128, now: &member::MemberObject) -> bool {
+        let applied = self.tracked.get(id).and_then(|t| t.applied.as_ref());
+        applied.is_some_and(|a| a.hash == hash && a.still_holds(&now.accepted()))
     }
 
     /// The member confirmed what the store said it holds.

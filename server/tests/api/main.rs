@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod crash;
 mod events;
+mod federate;
 mod fleet;
 mod health;
 mod helpers;

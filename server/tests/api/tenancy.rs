@@ -134,6 +134,20 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ("/api/workspaces/detail", vec![("id", ws)]),
         ("/api/workspaces/add-resource", vec![("workspace_id", ws), ("yaml", CLUSTER_ROLE)]),
         ("/api/projects/create", vec![("workspace_id", ws), ("name", "intruder"), ("selector", "")]),
+        (
+            "/api/workspaces/federate-preview",
+            vec![("workspace_id", ws), ("cluster_id", cluster), ("namespace", "shop"), ("selector", "")],
+        ),
+        (
+            "/api/workspaces/federate",
+            vec![
+                ("workspace_id", ws),
+                ("cluster_id", cluster),
+                ("namespace", "shop"),
+                ("selector", ""),
+                ("project_selector", ""),
+            ],
+        ),
         ("/api/projects/view", vec![("id", project)]),
         ("/api/projects/statuses", vec![("id", project)]),
         ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
@@ -235,6 +249,9 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         .call(&b, "/api/projects/create", &[("workspace_id", b_ws.as_str()), ("name", "mine"), ("selector", "")])
         .await)
     .await;
+    // A's cluster cannot be read through a workspace of B's.
+    let read = [("workspace_id", b_ws.as_str()), ("cluster_id", cluster), ("namespace", "shop"), ("selector", "")];
+    assert_eq!(app.call(&b, "/api/workspaces/federate-preview", &read).await.status(), 404);
     let foreign_version = json!({"workspace_id": b_ws, "project_id": b_project["id"],
                                  "input": {"version_id": own, "name": "web", "values": {}}});
     for endpoint in ["/api/apps/review-install", "/api/apps/install"] {

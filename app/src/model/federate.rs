@@ -1,0 +1,38 @@
+//! Federating a namespace that already runs in a member into a new project: what the
+//! preview shows before anything is stored.
+
+use serde::{Deserialize, Serialize};
+
+/// One object of the namespace and what federating does with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederateObject {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// Federated (`true`), or left in place for `reason`.
+    pub taken: bool,
+    pub reason: String,
+    /// The template it becomes, as YAML (a Secret's values replaced by their key names).
+    pub yaml: String,
+}
+
+/// What federating a member's namespace would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatePreview {
+    pub cluster: String,
+    pub namespace: String,
+    /// The new project's Pod Security level (from the namespace's own label, else the default).
+    pub pod_security: String,
+    /// What the namespace itself needs written, if anything (labels it lacks).
+    pub namespace_change: Option<String>,
+    pub objects: Vec<FederateObject>,
+    /// Kinds that could not be read, with why.
+    pub unreadable: Vec<String>,
+}
+
+impl FederatePreview {
+    /// How many objects become resources.
+    pub fn taken(&self) -> usize {
+        self.objects.iter().filter(|o| o.taken).count()
+    }
+}
