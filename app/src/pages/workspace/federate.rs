@@ -126,7 +126,7 @@ mod ssr {
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let namespace_change = (!missing.is_empty()).then(|| {
-            format!("the namespace gets the Pod Security labels of its level ({}): one write", missing.join(", "))
+            format!("The namespace gets the Pod Security labels of its level ({}): one write.", missing.join(", "))
         });
 
         let home = Home { namespace: Some(name.as_str()), pod_security };
@@ -169,7 +169,15 @@ mod ssr {
             }
             objects.push(row);
         }
-        let unreadable = contents.unreadable.into_iter().map(|(kind, why)| format!("{kind}: {why}")).collect();
+        let unreadable = contents
+            .unreadable
+            .into_iter()
+            .map(|(kind, why)| match why.starts_with("Forbidden") {
+                // A joined cluster's identity reads Secrets only in its projects' namespaces.
+                true => format!("{kind}: not allowed to Flotilla's credentials in this cluster"),
+                false => format!("{kind}: {why}"),
+            })
+            .collect();
         let preview = FederatePreview {
             cluster: cluster.name.clone(),
             namespace: name.to_string(),
