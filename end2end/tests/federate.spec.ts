@@ -13,7 +13,18 @@ async function memberCreate(cluster: string, path: string, body: unknown) {
   await api.dispose();
 }
 
-test("a namespace running in a joined cluster is federated into a project, and an object that existed is adopted", async ({ page }) => {
+/** Reads `path` from member `cluster` with its admin token: the status and body. */
+async function memberGet(cluster: string, path: string) {
+  const api = await simulatorAdmin();
+  const config = await (await api.get(`${SIMULATOR}/admin/clusters/${cluster}/kubeconfig`)).json();
+  const server = config.clusters[0].cluster.server;
+  const answer = await api.get(`${server}${path}`, { headers: { Authorization: `Bearer ${config.users[0].user.token}` } });
+  const status = answer.status();
+  await api.dispose();
+  return { status };
+}
+
+test("a namespace running in a joined cluster is federated into a project, an object that existed is adopted, and the project deleted with its objects", async ({ page }) => {
   await logIn(page);
   await hydrated(page);
   const cluster = `fed-${Date.now() % 100000}`;
@@ -85,6 +96,21 @@ test("a namespace running in a joined cluster is federated into a project, and a
   await page.getByRole("button", { name: "Adopt the existing objects" }).click();
   await expect(page.getByText("Synced").first()).toBeVisible({ timeout: 20_000 });
   await page.screenshot({ path: "test-results/adopted.png", fullPage: true });
+
+  // Delete the project, taking its objects along: reviewed first, then gone from the member.
+  await page.goto(`/projects/${projectId}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Delete project…" }).click();
+  const removal = page.getByTestId("removal");
+  await expect(removal.getByTestId("review-summary")).toContainText("deleted from 1 cluster");
+  await expect(removal).toContainText("ConfigMap settings");
+  await page.screenshot({ path: "test-results/project-delete.png", fullPage: true });
+  await removal.getByRole("button", { name: "Delete project", exact: true }).click();
+  await expect(page).toHaveURL(new RegExp(`/workspaces/${ws.id}$`));
+  await expect(page.getByTestId("project-row")).toHaveCount(0);
+  await expect
+    .poll(async () => (await memberGet(cluster, `/api/v1/namespaces/${ns}`)).status, { timeout: 20_000 })
+    .toBe(404);
 
   // Leave the shared fleet as it was.
   await page.goto("/");

@@ -108,7 +108,7 @@ impl Store {
     /// the tenant has joined clusters.
     async fn sync_projects(&self, tenant_id: Option<&str>, joined: Option<bool>) -> Result<()> {
         let projects: Vec<(String, String)> = sqlx::query_as(
-            "SELECT tenant_id, id FROM projects WHERE $1 IS NULL OR tenant_id = $1 ORDER BY tenant_id, id",
+            "SELECT tenant_id, id FROM projects WHERE ($1 IS NULL OR tenant_id = $1) AND deleted_at IS NULL ORDER BY tenant_id, id",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)

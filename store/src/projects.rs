@@ -132,18 +132,28 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             workspace.ok_or(Error::NotFound("workspace"))?;
-            let taken: Option<String> =
-                sqlx::query_scalar("SELECT id FROM projects WHERE tenant_id = $1 AND name = $2")
+            let taken: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
                     .bind(tenant_id)
                     .bind(name.as_str())
                     .fetch_optional(&mut *tx)
                     .await?;
-            if taken.is_some() {
-                return Err(flotilla_domain::Error::invalid(
-                    "name",
-                    format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
-                )
-                .into());
+            match taken {
+                Some(None) => {
+                    return Err(flotilla_domain::Error::invalid(
+                        "name",
+                        format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
+                    )
+                    .into());
+                }
+                Some(Some(_)) => {
+                    return Err(flotilla_domain::Error::invalid(
+                        "name",
+                        format!("a project named {name} is being deleted: its name is free once its objects are gone"),
+                    )
+                    .into());
+                }
+                None => {}
             }
             sqlx::query(
                 "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, pod_security, created_at, updated_at) \
@@ -329,10 +339,67 @@ impl Store {
         find_project(&self.pool, tenant_id, id).await
     }
 
+    /// Deletes project `id`, if nobody changed it since `expected_version`: at once gone from
+    /// every list (its roles and group rules with it), while the engine removes its resources
+    /// from the members (`Delete`, namespace last) or leaves them in place (`Orphan`); the row
+    /// goes with its last resource. Each resource must be one `clearance` may remove, and none
+    /// may be moving in a rollout. Answers how many resources it held.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_project(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        id: &str,
+        expected_version: i64,
+        policy: crate::DeletionPolicy,
+    ) -> Result<usize> {
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let project = find_project(&mut *tx, tenant_id, id).await?;
+            if project.version != expected_version {
+                return Err(Error::Stale { what: "project", by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await? });
+            }
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let now = now_ms();
+            let mut changes = vec![Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() }];
+            for resource in &ids {
+                let current = crate::resources::resource_row(&mut tx, tenant_id, resource).await?;
+                crate::resources::refuse_if_held(&mut tx, resource).await?;
+                if !(current.kind == "Namespace" && current.api_version == "v1") {
+                    self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+                }
+                crate::resources::mark_deleted(&mut tx, tenant_id, resource, policy, now).await?;
+                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource.clone() });
+            }
+            for statement in [
+                "UPDATE projects SET deleted_at = $3, updated_at = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2",
+                "DELETE FROM role_bindings WHERE tenant_id = $1 AND scope_id = $2",
+                "DELETE FROM group_role_mappings WHERE tenant_id = $1 AND scope_id = $2",
+                "DELETE FROM app_installs WHERE tenant_id = $1 AND project_id = $2",
+            ] {
+                sqlx::query(statement).bind(tenant_id).bind(id).bind(now).execute(&mut *tx).await?;
+            }
+            audit(tenant_id, actor, "project.delete", id, &project.name)
+                .detail(serde_json::json!({ "policy": policy.as_str(), "resources": ids.len() }))
+                .insert(&mut tx)
+                .await?;
+            self.commit(tx, changes).await?;
+            Ok(ids.len())
+        })
+        .await
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn list_projects(&self, tenant_id: &str, workspace_id: &str) -> Result<Vec<Project>> {
         Ok(sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND workspace_id = $2 ORDER BY name"
+            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND workspace_id = $2 AND deleted_at IS NULL ORDER BY name"
         )))
         .bind(tenant_id)
         .bind(workspace_id)
@@ -343,7 +410,7 @@ impl Store {
     /// Every project of the tenant, by workspace, in one query (for lists over all workspaces).
     pub async fn list_tenant_projects(&self, tenant_id: &str) -> Result<HashMap<String, Vec<Project>>> {
         let rows = sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 ORDER BY workspace_id, name"
+            "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY workspace_id, name"
         )))
         .bind(tenant_id)
         .fetch_all(&self.pool)
@@ -356,10 +423,10 @@ impl Store {
     }
 }
 
-/// The tenant's project `id`, through `db` (the pool, or a transaction).
+/// The tenant's project `id` (not one being deleted), through `db` (the pool, or a transaction).
 async fn find_project<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str, id: &str) -> Result<Project> {
     sqlx::query_as::<_, Project>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2"
+        "SELECT {COLUMNS} FROM projects WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
     )))
     .bind(tenant_id)
     .bind(id)

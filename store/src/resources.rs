@@ -153,12 +153,13 @@ pub(crate) async fn project_scope_row(
     tenant_id: &str,
     id: &str,
 ) -> Result<Option<(String, PodSecurity)>> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT name, pod_security FROM projects WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT name, pod_security FROM projects WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+    )
+    .bind(tenant_id)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(row.map(|(name, level)| (name, PodSecurity::parse(&level).unwrap_or_default())))
 }
 
@@ -228,7 +229,8 @@ impl Store {
         };
         let (Flag(workspace_ok), Flag(project_ok)): (Flag, Flag) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2), \
-                    ($3 IS NULL OR EXISTS (SELECT 1 FROM projects WHERE tenant_id = $1 AND id = $3 AND workspace_id = $2))",
+                    ($3 IS NULL OR EXISTS (SELECT 1 FROM projects WHERE tenant_id = $1 AND id = $3 AND workspace_id = $2 \
+                     AND deleted_at IS NULL))",
         )
         .bind(tenant_id)
         .bind(home.workspace_id)
@@ -458,14 +460,34 @@ impl Store {
     /// Removes a deleted resource for good, once no member holds it any more (engine).
     #[tracing::instrument(skip(self))]
     pub async fn purge_resource(&self, id: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "DELETE FROM federated_resources WHERE id = $1 AND deleted_at IS NOT NULL \
-             AND NOT EXISTS (SELECT 1 FROM propagation_status WHERE resource_id = $1)",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let project: Option<Option<String>> =
+                sqlx::query_scalar("SELECT project_id FROM federated_resources WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let done = sqlx::query(
+                "DELETE FROM federated_resources WHERE id = $1 AND deleted_at IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM propagation_status WHERE resource_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            // A deleted project goes with its last resource.
+            if let (1, Some(Some(project))) = (done.rows_affected(), project) {
+                sqlx::query(
+                    "DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM federated_resources WHERE project_id = $1)",
+                )
+                .bind(project)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
     }
 
     /// One resource of the tenant (deleted ones included until purged).

@@ -484,7 +484,7 @@ pub(crate) async fn scope_name(
         RoleScope::Project => {
             sqlx::query_scalar::<_, String>(
                 "SELECT w.name || '/' || p.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id \
-                 WHERE p.tenant_id = $1 AND p.id = $2",
+                 WHERE p.tenant_id = $1 AND p.id = $2 AND p.deleted_at IS NULL",
             )
             .bind(tenant_id)
             .bind(scope_id)

@@ -57,6 +57,7 @@ pub const ACTIONS: &[&str] = &[
     "workspace.update",
     "project",
     "project.create",
+    "project.delete",
     "project.update",
     "resource",
     "resource.create",

@@ -40,6 +40,9 @@ pub struct ProjectView {
     /// The apps installed here; their resources are among `resources`.
     #[serde(default)]
     pub installs: Vec<super::InstallView>,
+    /// Whether the caller may delete the project (a workspace admin).
+    #[serde(default)]
+    pub can_delete: bool,
 }
 
 /// What a status says beyond its code: indices into [`ProjectView`]'s resources and clusters.

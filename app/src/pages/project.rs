@@ -3,6 +3,7 @@
 //! `project/matrix.rs`.
 
 mod add_forms;
+mod delete;
 mod matrix;
 mod pod_security;
 pub(crate) mod server_fns;
@@ -179,6 +180,7 @@ fn Project(
         pod_security,
         tenant_admin,
         installs,
+        can_delete,
         ..
     } = p;
     let (edit_id, edit_workspace) = (StoredValue::new(id.clone()), StoredValue::new(workspace_id.clone()));
@@ -272,6 +274,7 @@ fn Project(
                 on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
         })}
         <PodSecurityLevel id=id.clone() version current=pod_security can_change=level.is_admin() action=set_level />
+        {can_delete.then(|| view! { <delete::DeleteProject id=id.clone() version /> })}
         <Show when=foreign_namespace.clone()>
             <div class="mt-3 max-w-3xl rounded-md bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="foreign-namespace">
                 <p>{format!(

@@ -210,3 +210,91 @@ async fn secrets_are_added_by_key_with_values_that_never_come_back() {
             .await;
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_project_is_deleted_after_a_review_taking_its_objects_along_or_leaving_them() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "eu"), ("selector", "env=prod,region=eu")]).await;
+    let ws_id = ws["id"].as_str().unwrap().to_owned();
+    let mut projects = Vec::new();
+    for name in ["gone", "kept"] {
+        let project = app
+            .json(
+                &client,
+                "/api/projects/create",
+                &[("workspace_id", ws_id.as_str()), ("name", name), ("selector", "")],
+            )
+            .await;
+        let id = project["id"].as_str().unwrap().to_owned();
+        let form = [
+            ("project_id", id.as_str()),
+            ("name", "cfg"),
+            ("data", "a=1"),
+            ("override_cluster", ""),
+            ("override_data", ""),
+        ];
+        app.json(&client, "/api/projects/add-configmap", &form).await;
+        projects.push(id);
+    }
+    let cluster = "prod-eu-1";
+    let (gone, kept) = (projects[0].as_str(), projects[1].as_str());
+    eventually("both projects Synced in their four clusters", WAIT, || async {
+        for project in [gone, kept] {
+            let statuses = app.store.project_statuses(&tenant, project).await.unwrap();
+            if statuses.len() != 8 || statuses.iter().any(|s| s.code != flotilla_domain::StatusCode::Synced) {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert!(app.member_object(cluster, "/api/v1/namespaces/gone/configmaps/cfg").await.is_some());
+
+    // The review says what goes from each cluster, or that nothing changes there.
+    let review = app.json(&client, "/api/projects/review-delete", &[("id", gone), ("orphan", "false")]).await;
+    let changes = review["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "every cluster holds the same objects: {review}");
+    assert_eq!(changes[0]["kind"], "Delete");
+    assert_eq!(changes[0]["clusters"].as_array().unwrap().len(), 4);
+    let lines: Vec<&str> = changes[0]["diff"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(lines, ["ConfigMap cfg", "Namespace gone"]);
+    let orphaned = app.json(&client, "/api/projects/review-delete", &[("id", kept), ("orphan", "true")]).await;
+    assert_eq!(orphaned["changes"][0]["kind"], "Unchanged");
+
+    // Refused: a stale version, someone who is not a workspace admin.
+    let stale = app.call(&client, "/api/projects/delete", &[("id", gone), ("version", "0"), ("orphan", "false")]).await;
+    assert_eq!(stale.status(), 409);
+    let editor = crate::tenancy::user_with(&app, "eddie", flotilla_domain::Role::ProjectAdmin, gone).await;
+    let refused =
+        app.call(&editor, "/api/projects/delete", &[("id", gone), ("version", "1"), ("orphan", "false")]).await;
+    assert_eq!(refused.status(), 403);
+
+    let next = app.json(&client, "/api/projects/delete", &[("id", gone), ("version", "1"), ("orphan", "false")]).await;
+    assert_eq!(next, format!("/workspaces/{ws_id}"));
+    app.json(&client, "/api/projects/delete", &[("id", kept), ("version", "1"), ("orphan", "true")]).await;
+    // Gone from every list and address at once.
+    assert_eq!(app.call(&client, "/api/projects/view", &[("id", gone)]).await.status(), 404);
+    let detail = app.json(&client, "/api/workspaces/detail", &[("id", ws_id.as_str())]).await;
+    assert_eq!(detail["projects"], serde_json::json!([]));
+    // In the members: `gone`'s namespace removed, `kept`'s objects left as they were.
+    eventually("the deleted project's namespace removed", WAIT, || async {
+        app.member_object(cluster, "/api/v1/namespaces/gone").await.is_none()
+    })
+    .await;
+    assert!(app.member_object(cluster, "/api/v1/namespaces/kept/configmaps/cfg").await.is_some());
+    // Both rows go with their last resource; then the names are free again.
+    eventually("both projects purged", WAIT, || async {
+        let left = app.store.list_resources(&tenant, &ws_id, Some(gone)).await.unwrap().len()
+            + app.store.list_resources(&tenant, &ws_id, Some(kept)).await.unwrap().len();
+        left == 0
+    })
+    .await;
+    let form = [("workspace_id", ws_id.as_str()), ("name", "gone"), ("selector", "")];
+    let again = app.call(&client, "/api/projects/create", &form).await;
+    assert_eq!(again.status(), 200, "{}", again.text().await.unwrap());
+    let audit = app.store.search_audit(&tenant, &Default::default(), 100).await.unwrap();
+    assert!(audit.iter().filter(|a| a.action == "project.delete").count() == 2, "audited");
+}

@@ -149,6 +149,8 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
             ],
         ),
         ("/api/projects/view", vec![("id", project)]),
+        ("/api/projects/review-delete", vec![("id", project), ("orphan", "false")]),
+        ("/api/projects/delete", vec![("id", project), ("version", "1"), ("orphan", "false")]),
         ("/api/projects/statuses", vec![("id", project)]),
         ("/api/projects/set-selector", vec![("id", project), ("version", "1"), ("selector", "")]),
         ("/api/projects/set-pod-security", vec![("id", project), ("version", "1"), ("level", "restricted")]),

@@ -227,6 +227,7 @@ mod ssr {
         let codes = codes.into_iter().map(|line| String::from_utf8_lossy(&line).into_owned()).collect();
         let installs = store.list_installs(&user.tenant_id, None, Some(&project.id)).await?;
         let installs = crate::pages::apps::server_fns::ssr::install_views(&store, &user.tenant_id, installs).await?;
+        let can_delete = user.access.workspace(&workspace.id).is_some_and(Level::is_admin);
         Ok(ProjectView {
             id: project.id,
             name: project.name,
@@ -242,6 +243,7 @@ mod ssr {
             pod_security: project.pod_security,
             tenant_admin: user.access.is_tenant_admin(),
             installs,
+            can_delete,
         })
     }
 
