@@ -20,7 +20,7 @@ pub use apps::{
     VersionChoice,
 };
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
-pub use federate::{FederateObject, FederatePreview};
+pub use federate::{ExportView, FederateObject, FederatePreview, ImportPreview, ImportRow};
 pub use fleet::{ClusterSummary, ContextChoice, FleetRow, MAX_NAMED, TypeRow, TypesView};
 pub use people::{PersonRow, RoleRow};
 pub use project::{ProjectView, ResourceRow, StatusNote, code_char};

@@ -9,6 +9,7 @@ pub mod error;
 pub mod federate;
 pub mod join;
 pub mod kinds;
+pub mod kubefed;
 pub mod limits;
 mod manifest;
 pub mod names;

@@ -90,6 +90,24 @@ impl Store {
         self.create_project_with(tenant_id, actor, clearance, workspace_id, name, selector, contents).await
     }
 
+    /// Creates a project holding `resources` (imported from YAML), in one transaction, each
+    /// weighed by the policy at `clearance` as if added by hand; one refused refuses all.
+    #[tracing::instrument(skip(self, actor, resources))]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_project(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        workspace_id: &str,
+        name: &ResourceName,
+        selector: &str,
+        resources: &[ResourceSpec],
+    ) -> Result<Project> {
+        let contents = Contents { pod_security: PodSecurity::default(), adopt: false, resources };
+        self.create_project_with(tenant_id, actor, clearance, workspace_id, name, selector, contents).await
+    }
+
     #[allow(clippy::too_many_arguments)]
     async fn create_project_with(
         &self,
@@ -169,11 +187,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             audit(tenant_id, actor, "project.create", &id, name.as_str())
-                .detail(if adopt {
-                    serde_json::json!({ "workspace_id": workspace_id, "selector": selector,
-                                        "federated_objects": resources.len(), "pod_security": pod_security.as_str() })
-                } else {
-                    serde_json::json!({ "workspace_id": workspace_id, "selector": selector })
+                .detail(match (adopt, resources.len()) {
+                    (true, n) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector,
+                                                     "federated_objects": n, "pod_security": pod_security.as_str() }),
+                    (false, 0) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector }),
+                    (false, n) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector, "imported_objects": n }),
                 })
                 .insert(&mut tx)
                 .await?;

@@ -36,3 +36,34 @@ impl FederatePreview {
         self.objects.iter().filter(|o| o.taken).count()
     }
 }
+
+/// One resource an import would create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRow {
+    pub kind: String,
+    pub name: String,
+    /// Where it goes, as its placement says (`everywhere`, `clusters a, b`, `selector …`).
+    pub placement: String,
+    pub overrides: usize,
+}
+
+/// What importing YAML into a new project would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    /// The new project's name (its namespace).
+    pub project: String,
+    pub project_selector: String,
+    pub resources: Vec<ImportRow>,
+    /// What has no equivalent; the import is refused while there is any.
+    pub problems: Vec<String>,
+}
+
+/// A project exported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportView {
+    pub file_name: String,
+    pub yaml: String,
+    /// What the format could not hold (overrides by label selector in KubeFed's), and that
+    /// Secret values are never exported.
+    pub notes: Vec<String>,
+}

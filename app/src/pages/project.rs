@@ -4,6 +4,7 @@
 
 mod add_forms;
 mod delete;
+mod export;
 mod matrix;
 mod pod_security;
 pub(crate) mod server_fns;
@@ -274,6 +275,7 @@ fn Project(
                 on_save=Callback::new(move |selector| { edit.dispatch(SetProjectSelector { id: edit_id.get_value(), version, selector }); }) />
         })}
         <PodSecurityLevel id=id.clone() version current=pod_security can_change=level.is_admin() action=set_level />
+        <export::ExportProject id=id.clone() />
         {can_delete.then(|| view! { <delete::DeleteProject id=id.clone() version /> })}
         <Show when=foreign_namespace.clone()>
             <div class="mt-3 max-w-3xl rounded-md bg-amber-50 p-3 text-sm text-amber-900 ring-1 ring-inset ring-amber-600/20" data-testid="foreign-namespace">

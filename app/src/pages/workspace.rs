@@ -1,4 +1,5 @@
 pub(crate) mod federate;
+pub(crate) mod import;
 pub(crate) mod server_fns;
 
 use flotilla_domain::{LabelSelector, Level};
@@ -70,7 +71,7 @@ fn Workspace(
     let (version, now) = (workspace.version, clusters.len());
     let workspace_id = workspace.id.clone();
     let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
-    let federate_workspace = workspace.id.clone();
+    let (federate_workspace, import_workspace) = (workspace.id.clone(), workspace.id.clone());
     let form = NodeRef::<leptos::html::Form>::new();
     // Created: the form empties for the next one.
     Effect::new(move |_| {
@@ -177,6 +178,7 @@ fn Workspace(
         </section>
         })}
 
+        {is_admin.then(|| view! { <import::ImportPanel workspace_id=import_workspace.clone() /> })}
         {(is_admin && !clusters.is_empty()).then(|| view! {
             <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                 <federate::FederatePanel workspace_id=federate_workspace.clone() clusters=clusters.clone() />

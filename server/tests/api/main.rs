@@ -11,6 +11,7 @@ mod federate;
 mod fleet;
 mod health;
 mod helpers;
+mod import;
 mod limits;
 mod metrics;
 mod outbound;
