@@ -280,7 +280,7 @@ pub(crate) async fn add_new(
 /// Only the platform admin manages tenants.
 pub(crate) async fn platform_admin() -> Result<(Caller, Store), AppError> {
     let caller = require_caller().await?;
-    if !caller.access.platform_admin {
+    if !caller.access.is_platform_admin() {
         return Err(AppError::Forbidden("Only the platform admin manages tenants.".into()));
     }
     Ok((caller, app_state()?.store))
@@ -290,7 +290,7 @@ pub(crate) async fn platform_admin() -> Result<(Caller, Store), AppError> {
 /// is told it does not exist.
 pub(crate) async fn admin_of(id: &str) -> Result<(Caller, Store), AppError> {
     let caller = require_caller().await?;
-    if !caller.access.platform_admin {
+    if !caller.access.is_platform_admin() {
         if caller.tenant_id != id {
             return Err(AppError::NotFound);
         }

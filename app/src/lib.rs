@@ -8,6 +8,7 @@
 // Leptos views are deeply nested types; without `erase_components` they need more room.
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod auth;
 #[cfg(feature = "ssr")]
 mod backend;

@@ -13,6 +13,7 @@ mod resource;
 mod rollouts;
 mod status;
 mod tenant;
+mod tokens;
 mod workspace;
 
 pub use apps::{
@@ -30,4 +31,5 @@ pub use status::StatusView;
 pub use tenant::{
     MappingRow, OidcForm, ProviderCheck, ProviderForm, Role, RulesPage, ScopeChoice, TenantPage, TenantRow,
 };
+pub use tokens::{NewTokenShown, ServiceAccountChoice, TokenRow, TokensView};
 pub use workspace::{ClusterRef, ProjectSummary, StatusesNow, WorkspaceDetail, WorkspaceResource, WorkspaceSummary};

@@ -165,6 +165,28 @@ impl Level {
     pub fn is_admin(self) -> bool {
         self == Level::Admin
     }
+
+    pub const ALL: [Level; 3] = [Level::View, Level::Edit, Level::Admin];
+
+    /// As stored and sent: `view`, `edit`, `admin`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::View => "view",
+            Level::Edit => "edit",
+            Level::Admin => "admin",
+        }
+    }
+}
+
+impl FromStr for Level {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s)
+            .ok_or_else(|| Error::invalid("access", format!("'{s}' is not an access level: use view, edit or admin")))
+    }
 }
 
 /// What a user may do in their tenant, from their grants. A tenant admin may do everything;
@@ -176,6 +198,10 @@ pub struct Access {
     pub tenant_admin: bool,
     pub workspaces: BTreeMap<String, Level>,
     pub projects: BTreeMap<String, Level>,
+    /// The most any of these roles may do here: an API token's access (`None`: all they
+    /// allow). A token of `view` sees what its user sees and changes nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Level>,
 }
 
 impl Access {
@@ -197,23 +223,35 @@ impl Access {
         access
     }
 
+    /// These roles, doing at most `cap` (an API token's access): they still see all they see.
+    pub fn capped(self, cap: Level) -> Self {
+        Access { cap: Some(self.cap.map_or(cap, |c| c.min(cap))), ..self }
+    }
+
+    fn limit(&self, level: Level) -> Level {
+        self.cap.map_or(level, |cap| level.min(cap))
+    }
+
     /// Registering, relabelling and deregistering clusters, creating workspaces, reading the
     /// audit log.
     pub fn is_tenant_admin(&self) -> bool {
-        self.tenant_admin
+        self.tenant_admin && self.limit(Level::Admin) == Level::Admin
+    }
+
+    /// Managing tenants (never through a token of less than admin).
+    pub fn is_platform_admin(&self) -> bool {
+        self.platform_admin && self.limit(Level::Admin) == Level::Admin
     }
 
     /// The user's level on the workspace itself (its selector, its cluster-scoped resources).
     pub fn workspace(&self, workspace_id: &str) -> Option<Level> {
-        if self.tenant_admin {
-            return Some(Level::Admin);
-        }
-        self.workspaces.get(workspace_id).copied()
+        let level = if self.tenant_admin { Some(Level::Admin) } else { self.workspaces.get(workspace_id).copied() };
+        level.map(|l| self.limit(l))
     }
 
     /// The user's level on a project of `workspace_id`.
     pub fn project(&self, project_id: &str, workspace_id: &str) -> Option<Level> {
-        let own = self.projects.get(project_id).copied();
+        let own = self.projects.get(project_id).copied().map(|l| self.limit(l));
         match (self.workspace(workspace_id), own) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
@@ -271,6 +309,28 @@ mod tests {
         assert!(grants_for_groups(&["Platform".into()], &rules).is_empty());
         assert!(grants_for_groups(&[], &rules).is_empty());
         assert_eq!(grants_for_groups(&["platform".into()], &rules).len(), 1);
+    }
+
+    #[test]
+    fn a_capped_access_sees_the_same_and_does_at_most_its_cap() {
+        let grants = [
+            Grant::new(Role::TenantAdmin, ""),
+            Grant::new(Role::PlatformAdmin, ""),
+            Grant::new(Role::ProjectAdmin, "p-kafka"),
+        ];
+        let full = Access::from_grants(&grants);
+        let view = full.clone().capped(Level::View);
+        assert!(full.is_tenant_admin() && full.is_platform_admin());
+        assert!(!view.is_tenant_admin() && !view.is_platform_admin());
+        assert_eq!(view.workspace("w-any"), Some(Level::View), "still sees every workspace");
+        assert_eq!(view.project("p-kafka", "w-prod"), Some(Level::View));
+        let edit = Access::from_grants(&[Grant::new(Role::ProjectAdmin, "p-kafka")]).capped(Level::Edit);
+        assert_eq!(edit.project("p-kafka", "w-prod"), Some(Level::Edit));
+        assert_eq!(edit.workspace("w-prod"), None, "a cap never adds");
+        assert_eq!(edit.clone().capped(Level::Admin).cap, Some(Level::Edit), "caps only narrow");
+        assert_eq!(full.clone().capped(Level::Admin), Access { cap: Some(Level::Admin), ..full });
+        assert_eq!("edit".parse::<Level>().unwrap(), Level::Edit);
+        assert!("root".parse::<Level>().unwrap_err().to_string().contains("view, edit or admin"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Flotilla's server: configuration, start-up, authentication middleware, health routes.
 //! `main.rs` is a thin wrapper so tests can start the same [`startup::Application`].
 
+pub mod api;
 pub mod auth;
 mod bad_arguments;
 mod body_limit;

@@ -313,7 +313,10 @@ fn router(
                 .unwrap_or(tower_sessions::cookie::time::Duration::HOUR),
         ));
 
+    // API tokens count on the REST API's routes only: no server function sees one otherwise.
+    let api = crate::api::router().layer(middleware::from_fn_with_state(state.clone(), crate::api::authenticate));
     Ok(Router::new()
+        .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/events", get(crate::events::events))

@@ -28,6 +28,7 @@ mod sessions;
 mod status;
 mod tenants;
 mod throttle;
+mod tokens;
 mod types;
 mod users;
 mod workspaces;
@@ -62,6 +63,7 @@ pub use tenants::{
     GroupMappingRecord, OidcSettings, OidcSettingsInput, OidcSettingsView, Tenant, TenantDetail, TenantSummary,
 };
 pub use throttle::{LoginThrottle, ThrottleSettings, Throttled};
+pub use tokens::{ApiToken, MAX_TOKEN_DAYS, NewToken, TOKEN_PREFIX, TokenPrincipal};
 pub use types::{ClusterTypes, FleetTypes};
 pub use users::{Person, PersonRole, User};
 pub use workspaces::Workspace;

@@ -157,6 +157,8 @@ pub struct Person {
     pub email: Option<String>,
     /// Logs in through the tenant's provider (else with a password).
     pub oidc: bool,
+    /// A service account: holds roles and API tokens, cannot log in.
+    pub service: bool,
     pub is_platform_admin: bool,
     pub disabled: bool,
     pub last_login_at: Option<i64>,
@@ -172,6 +174,8 @@ struct PersonRoleRow {
     email: Option<String>,
     #[sqlx(try_from = "crate::flag::Flag")]
     oidc: bool,
+    #[sqlx(try_from = "crate::flag::Flag")]
+    service: bool,
     #[sqlx(try_from = "crate::flag::Flag")]
     is_platform_admin: bool,
     #[sqlx(try_from = "crate::flag::Flag")]
@@ -225,7 +229,7 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn list_people(&self, tenant_id: &str) -> Result<Vec<Person>> {
         let rows = sqlx::query_as::<_, PersonRoleRow>(
-            "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL AS oidc, \
+            "SELECT u.id, u.username, u.display_name, u.email, u.oidc_subject IS NOT NULL AS oidc, CAST(u.is_service AS INTEGER) AS service, \
                     CAST(u.is_platform_admin AS INTEGER) AS is_platform_admin, CAST(u.disabled AS INTEGER) AS disabled, u.last_login_at, rb.role, rb.source, \
                     COALESCE(w.name, pw.name || '/' || p.name, '') AS scope \
              FROM users u \
@@ -247,6 +251,7 @@ impl Store {
                     display_name: row.display_name,
                     email: row.email,
                     oidc: row.oidc,
+                    service: row.service,
                     is_platform_admin: row.is_platform_admin,
                     disabled: row.disabled,
                     last_login_at: row.last_login_at,

@@ -28,6 +28,35 @@ pub struct SessionIds {
     pub username: String,
 }
 
+/// A request the server's REST API authenticated with an API token: it acts as the token's
+/// user with at most the token's access. The API layer puts it in the request's extensions
+/// after checking the `Authorization` header; server functions never read that header
+/// themselves, so a token reaches no more than the API routes that call them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCaller {
+    pub user: SessionIds,
+    pub access: flotilla_domain::Level,
+}
+
+impl TokenCaller {
+    /// Who `principal` acts as; the audit log names the token beside its user.
+    pub fn of(principal: flotilla_store::TokenPrincipal) -> Self {
+        TokenCaller {
+            user: SessionIds {
+                username: format!("{} (token {})", principal.username, principal.token_name),
+                user_id: principal.user_id,
+                tenant_id: principal.tenant_id,
+            },
+            access: principal.access,
+        }
+    }
+}
+
+/// The token the API layer authenticated this request with, if it did.
+fn token_caller() -> Option<TokenCaller> {
+    leptos::prelude::use_context::<http::request::Parts>()?.extensions.get::<TokenCaller>().cloned()
+}
+
 /// The request's session (the server installs the session layer).
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {
@@ -59,9 +88,9 @@ pub async fn session_user_ids(session: &Session) -> Option<SessionIds> {
     Some(SessionIds { user_id, tenant_id, username })
 }
 
-/// The logged-in caller, or [`AppError::Unauthenticated`]: the first line of every server
-/// function that needs a user.
-pub async fn require_user() -> Result<SessionIds, AppError> {
+/// The user logged in with the browser session, or [`AppError::Unauthenticated`] (API
+/// tokens do not count here).
+pub async fn require_session_user() -> Result<SessionIds, AppError> {
     let session = session().await?;
     session_user_ids(&session).await.ok_or(AppError::Unauthenticated)
 }
@@ -85,10 +114,27 @@ impl std::ops::Deref for Caller {
 /// of every server function that needs a user.
 /// A disabled user's session counts for nothing, whenever they were disabled.
 pub async fn require_caller() -> Result<Caller, AppError> {
-    let user = require_user().await?;
+    let token = token_caller();
+    let user = match &token {
+        Some(token) => token.user.clone(),
+        None => require_session_user().await?,
+    };
     let grants =
         app_state()?.store.active_grants(&user.tenant_id, &user.user_id).await?.ok_or(AppError::Unauthenticated)?;
-    Ok(Caller { access: flotilla_domain::Access::from_grants(&grants), user })
+    let access = flotilla_domain::Access::from_grants(&grants);
+    let access = match token {
+        Some(token) => access.capped(token.access),
+        None => access,
+    };
+    Ok(Caller { access, user })
+}
+
+/// [`require_caller`] for what only a person logged in to the dashboard may do.
+pub async fn require_session_caller() -> Result<Caller, AppError> {
+    if token_caller().is_some() {
+        return Err(AppError::Forbidden("API tokens cannot manage tokens; use the dashboard.".into()));
+    }
+    require_caller().await
 }
 
 impl Caller {

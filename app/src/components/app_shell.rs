@@ -60,7 +60,7 @@ pub fn AppShell(children: Children) -> impl IntoView {
                         <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                             <A href="/audit" attr:class=NAV_LINK>"Audit log"</A>
                         </Allowed>
-                        <Allowed allows=|a| a.platform_admin>
+                        <Allowed allows=|a| a.is_platform_admin()>
                             <A href="/tenants" attr:class=NAV_LINK>"Tenants"</A>
                         </Allowed>
                     </nav>

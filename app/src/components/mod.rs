@@ -4,6 +4,7 @@ mod health_badge;
 mod logo;
 mod removal;
 mod review;
+mod role_picker;
 mod selector_editor;
 mod status_badge;
 pub mod styles;
@@ -14,6 +15,7 @@ pub use health_badge::HealthBadge;
 pub use logo::Logo;
 pub use removal::RemovalPanel;
 pub use review::{DiffView, ReviewStep, ReviewView};
+pub use role_picker::RolePicker;
 pub use selector_editor::EditSelector;
 pub use status_badge::{StatusBadge, look};
 

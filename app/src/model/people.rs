@@ -23,6 +23,9 @@ pub struct PersonRow {
     pub email: Option<String>,
     /// Logs in through the tenant's provider (else with a password).
     pub oidc: bool,
+    /// A service account (API tokens only, no login).
+    #[serde(default)]
+    pub service: bool,
     pub disabled: bool,
     pub last_login_at: Option<i64>,
     pub roles: Vec<RoleRow>,

@@ -1,3 +1,6 @@
+pub(crate) mod server_fns;
+mod tokens;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -6,7 +9,7 @@ use crate::components::styles::{BUTTON_PRIMARY, INPUT};
 use crate::components::{AppShell, Field, FormAlert};
 
 /// The caller's own account: changing the password of a local account (one who logs in
-/// through their organisation's provider changes it there).
+/// through their organisation's provider changes it there), and API tokens.
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
@@ -40,6 +43,7 @@ pub fn AccountPage() -> impl IntoView {
                     </Show>
                 </ActionForm>
             </section>
+            <tokens::ApiTokens />
         </AppShell>
     }
 }

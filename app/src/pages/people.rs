@@ -88,7 +88,7 @@ fn PeopleTable(rows: Vec<PersonRow>, toggle: ServerAction<SetPersonDisabled>) ->
 }
 
 fn person_row(p: PersonRow, toggle: ServerAction<SetPersonDisabled>) -> impl IntoView {
-    let PersonRow { id, username, display_name, email, oidc, disabled, last_login_at, roles, can_disable } = p;
+    let PersonRow { id, username, display_name, email, oidc, service, disabled, last_login_at, roles, can_disable } = p;
     let (action, verb) = if disabled { (false, "Enable") } else { (true, "Disable") };
     let (label, row_name) = (format!("{verb} {username}"), username.clone());
     view! {
@@ -98,7 +98,11 @@ fn person_row(p: PersonRow, toggle: ServerAction<SetPersonDisabled>) -> impl Int
                 <div class="font-mono text-xs text-slate-500">{username}</div>
                 {email.map(|e| view! { <div class="text-xs text-slate-500">{e}</div> })}
             </td>
-            <td class="px-4 py-3 text-slate-700">{if oidc { "the tenant's provider" } else { "a password" }}</td>
+            <td class="px-4 py-3 text-slate-700">{match (service, oidc) {
+                (true, _) => "API tokens (a service account)",
+                (false, true) => "the tenant's provider",
+                (false, false) => "a password",
+            }}</td>
             <td class="px-4 py-3 text-slate-700">
                 {if roles.is_empty() {
                     view! { <span class="text-slate-500">"none"</span> }.into_any()

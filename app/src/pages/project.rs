@@ -4,7 +4,7 @@
 
 mod add_forms;
 mod delete;
-mod export;
+pub(crate) mod export;
 mod matrix;
 mod pod_security;
 pub(crate) mod server_fns;

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-use crate::components::{AppShell, ErrorAlert, Field, FieldError, FormAlert};
+use crate::components::{AppShell, ErrorAlert, Field, FormAlert, RolePicker};
 use crate::model::{MappingRow, ProviderCheck, ProviderForm, Role, ScopeChoice, TenantPage as Page};
 use server_fns::{
     AddGroupMapping, AddLocalUser, RemoveGroupMapping, RemoveTenantOidc, SetTenantOidc, TestTenantOidc, get_tenant,
@@ -236,9 +236,7 @@ pub(crate) fn Rules(
     add: ServerAction<AddGroupMapping>,
     remove: ServerAction<RemoveGroupMapping>,
 ) -> impl IntoView {
-    let role = RwSignal::new(Role::TenantAdmin);
     let group = RwSignal::new(String::new());
-    let scopes = StoredValue::new(scopes);
     let error = Signal::derive(move || add.value().get().and_then(Result::err));
     let remove_error = Signal::derive(move || remove.value().get().and_then(Result::err));
     // Added: the form empties for the next rule (a refused one keeps what was typed).
@@ -247,14 +245,6 @@ pub(crate) fn Rules(
             group.set(String::new());
         }
     });
-    let choices = move || {
-        let wanted = match role.get().scope() {
-            flotilla_domain::RoleScope::Workspace => Some(false),
-            flotilla_domain::RoleScope::Project => Some(true),
-            _ => None,
-        };
-        scopes.with_value(|all| wanted.map(|p| all.iter().filter(|s| s.is_project == p).cloned().collect::<Vec<_>>()))
-    };
     let remove_id = id.clone();
     view! {
         <section aria-labelledby="rules" class="mt-6 rounded-lg border border-slate-200 bg-white p-6 shadow-sm">
@@ -304,33 +294,7 @@ pub(crate) fn Rules(
                     <input id="rule-group" name="group" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono")
                         prop:value=move || group.get() on:input=move |ev| group.set(event_target_value(&ev)) />
                 </Field>
-                <Field id="rule-role" label="Role" field="role" error>
-                    <select id="rule-role" name="role" class=INPUT
-                        on:change=move |ev| if let Ok(r) = event_target_value(&ev).parse() { role.set(r) }>
-                        {Role::ALL.into_iter().filter(|r| *r != Role::PlatformAdmin).map(|r| view! {
-                            <option value=r.as_str() selected=move || role.get() == r>{r.label()}</option>
-                        }).collect_view()}
-                    </select>
-                </Field>
-                <div>
-                    <label for="rule-scope" class="block text-sm font-medium text-slate-700">"On"</label>
-                    {move || match choices() {
-                        None => view! {
-                            <input type="hidden" name="scope_id" value="" />
-                            <p id="rule-scope" class="mt-2 text-sm text-slate-600">"the whole tenant"</p>
-                        }.into_any(),
-                        Some(list) if list.is_empty() => view! {
-                            <input type="hidden" name="scope_id" value="" />
-                            <p id="rule-scope" class="mt-2 text-sm text-slate-600">"Nothing to choose yet: create one first."</p>
-                        }.into_any(),
-                        Some(list) => view! {
-                            <select id="rule-scope" name="scope_id" class=INPUT>
-                                {list.into_iter().map(|s| view! { <option value=s.id>{s.label}</option> }).collect_view()}
-                            </select>
-                        }.into_any(),
-                    }}
-                    <FieldError error field="scope" />
-                </div>
+                <RolePicker prefix="rule" scopes error />
                 <div class="md:pt-6">
                     <button type="submit" class=BUTTON_PRIMARY disabled=add.pending()>"Add rule"</button>
                 </div>

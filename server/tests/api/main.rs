@@ -24,4 +24,5 @@ mod resources;
 mod rollouts;
 mod shutdown;
 mod tenancy;
+mod tokens;
 mod workspaces;

@@ -117,6 +117,14 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     let own = ok(app.call(&admin, "/api/apps/catalog", &[("scope", "project")]).await).await;
     let own = own.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"][0]["id"].clone();
     let own = own.as_str().unwrap().to_owned();
+    // An API token and a service account of A's.
+    let token =
+        ok(app.call(&admin, "/api/tokens/create", &[("name", "ci"), ("access", "admin"), ("days", "7")]).await).await;
+    let (a_token, a_secret) =
+        (token["token"]["id"].as_str().unwrap().to_owned(), token["secret"].as_str().unwrap().to_owned());
+    let bot = [("name", "a-bot"), ("role", "project_viewer"), ("scope_id", a.project.as_str())];
+    let a_bot = ok(app.call(&admin, "/api/tokens/create-service-account", &bot).await).await;
+    let a_bot = a_bot["id"].as_str().unwrap().to_owned();
     let before = snapshot(&app, &a).await;
 
     let (cluster, cluster_name) = (a.cluster.0.as_str(), a.cluster.1.as_str());
@@ -197,6 +205,11 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
             "/api/apps/uninstall",
             vec![("install_id", install_id.as_str().unwrap()), ("version", "1"), ("orphan", "false")],
         ),
+        ("/api/tokens/revoke", vec![("id", a_token.as_str())]),
+        (
+            "/api/tokens/create",
+            vec![("name", "x"), ("access", "view"), ("days", "1"), ("service_account", a_bot.as_str())],
+        ),
         ("/api/rollouts/get", vec![("id", rollout.as_str())]),
         ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "resume")]),
         ("/api/rollouts/act", vec![("id", rollout.as_str()), ("action", "abort")]),
@@ -222,6 +235,52 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         let response = app.call_json(&b, endpoint, body).await;
         assert_eq!(response.status(), 404, "{endpoint}: {}", response.text().await.unwrap());
     }
+    // A service account of B's cannot hold a role in A's project.
+    let bot = [("name", "b-bot"), ("role", "project_admin"), ("scope_id", project)];
+    assert_eq!(app.call(&b, "/api/tokens/create-service-account", &bot).await.status(), 422);
+    // The REST API, with a token of B's tenant admin: A's ids are not found.
+    let b_token =
+        ok(app.call(&b, "/api/tokens/create", &[("name", "b"), ("access", "admin"), ("days", "1")]).await).await;
+    let b_token = b_token["secret"].as_str().unwrap().to_owned();
+    let rest = reqwest::Client::new();
+    let named = json!({"name": "intruder"});
+    let yaml = json!({"yaml": CONFIGMAP});
+    for (method, path, body) in [
+        (reqwest::Method::POST, format!("/api/v1/workspaces/{ws}/projects"), named.clone()),
+        (reqwest::Method::POST, format!("/api/v1/workspaces/{ws}/import"), yaml.clone()),
+        (reqwest::Method::POST, format!("/api/v1/projects/{project}/resources"), yaml),
+        (reqwest::Method::POST, format!("/api/v1/rollouts/{rollout}/skip"), json!({"cluster_id": cluster})),
+    ]
+    .into_iter()
+    .chain(
+        [
+            (reqwest::Method::GET, format!("/api/v1/workspaces/{ws}")),
+            (reqwest::Method::GET, format!("/api/v1/projects/{project}")),
+            (reqwest::Method::GET, format!("/api/v1/projects/{project}/status")),
+            (reqwest::Method::GET, format!("/api/v1/projects/{project}/export")),
+            (reqwest::Method::GET, format!("/api/v1/resources/{resource}")),
+            (reqwest::Method::GET, format!("/api/v1/resources/{resource}/status")),
+            (reqwest::Method::DELETE, format!("/api/v1/resources/{resource}")),
+            (reqwest::Method::DELETE, format!("/api/v1/resources/{resource}?version=1")),
+            (reqwest::Method::GET, format!("/api/v1/rollouts/{rollout}")),
+            (reqwest::Method::POST, format!("/api/v1/rollouts/{rollout}/abort")),
+        ]
+        .map(|(method, path)| (method, path, Value::Null)),
+    ) {
+        let response =
+            rest.request(method.clone(), app.url(&path)).bearer_auth(&b_token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{method} {path}: {}", response.text().await.unwrap());
+    }
+    for list in ["/api/v1/clusters", "/api/v1/workspaces", "/api/v1/rollouts"] {
+        let response = rest.get(app.url(list)).bearer_auth(&b_token).send().await.unwrap();
+        assert_eq!(response.json::<Value>().await.unwrap(), json!([]), "{list}");
+    }
+    let tokens = ok(app.call(&b, "/api/tokens/list", &[]).await).await;
+    assert!(!tokens.to_string().contains(&a_token) && !tokens.to_string().contains("a-bot"), "{tokens}");
+    // And A's token still works: nothing B did touched it.
+    let response =
+        rest.get(app.url(&format!("/api/v1/projects/{project}"))).bearer_auth(&a_secret).send().await.unwrap();
+    assert_eq!(response.status(), 200);
     // Pages too: rendered as not found, with the status to match.
     for page in [format!("/workspaces/{ws}"), format!("/projects/{project}"), format!("/resources/{resource}")] {
         let response = b.get(app.url(&page)).send().await.unwrap();
@@ -240,7 +299,7 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
         ok(app.call(&b, "/api/audit/search", &[("actor", ""), ("action", ""), ("target", ""), ("outcome", "")]).await)
             .await;
     let actions: Vec<&str> = audit["rows"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["login", "user.create", "tenant.create"], "B's own log only");
+    assert_eq!(actions, ["token.create", "login", "user.create", "tenant.create"], "B's own log only");
     let people = ok(app.call(&b, "/api/people/list", &[]).await).await;
     let names: Vec<&str> = people.as_array().unwrap().iter().map(|p| p["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["gadmin"], "B's own people only");

@@ -58,6 +58,7 @@ mod ssr {
                 display_name: p.display_name,
                 email: p.email,
                 oidc: p.oidc,
+                service: p.service,
                 disabled: p.disabled,
                 last_login_at: p.last_login_at,
                 roles: p

@@ -1,0 +1,13 @@
+//! The server functions behind the REST API (`/api/v1`, served by the server crate): the
+//! same checks, the same 404 for what the caller may not see, and the same answers as the
+//! dashboard's, under routes that stay put when a page changes.
+
+pub use crate::pages::fleet::server_fns::list_clusters;
+pub use crate::pages::project::export::export_project;
+pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};
+pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detail, get_resource_statuses};
+pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
+pub use crate::pages::types::fleet_types;
+pub use crate::pages::workspace::import::{import_project, review_import};
+pub use crate::pages::workspace::server_fns::{create_project, get_workspace_detail};
+pub use crate::pages::workspaces::server_fns::{create_workspace, list_workspaces};

@@ -1,0 +1,497 @@
+//! What the REST API sends and takes, version 1. These types are the API's contract: the
+//! dashboard's own views may change with its pages, so each is mapped here, field by field,
+//! and the OpenAPI document is generated from these definitions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use app::model;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An error: what went wrong, in words for people and a code for programs.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ApiErrorBody {
+    /// `invalid`, `bad_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
+    /// `too_many_requests` or `internal`.
+    pub code: String,
+    pub message: String,
+    /// The request field the error concerns (with `invalid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// A member cluster of the tenant's fleet.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Cluster {
+    pub id: String,
+    pub name: String,
+    pub api_server: String,
+    pub labels: BTreeMap<String, String>,
+    /// `Unknown`, `Ready` or `Offline`.
+    pub health: String,
+    pub health_reason: String,
+    pub server_version: Option<String>,
+    /// What a change to the cluster must name (optimistic concurrency).
+    pub version: i64,
+    /// `cleanup` or `leave` while the cluster is being deregistered.
+    pub deregistering: Option<String>,
+}
+
+impl From<model::ClusterSummary> for Cluster {
+    fn from(c: model::ClusterSummary) -> Self {
+        Cluster {
+            id: c.id,
+            name: c.name,
+            api_server: c.api_server_url,
+            labels: c.labels,
+            health: c.health,
+            health_reason: c.health_reason,
+            server_version: c.server_version,
+            version: c.version,
+            deregistering: c.deregistering,
+        }
+    }
+}
+
+/// A cluster a workspace or project reaches.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClusterRef {
+    pub id: String,
+    pub name: String,
+    pub health: String,
+}
+
+impl From<model::ClusterRef> for ClusterRef {
+    fn from(c: model::ClusterRef) -> Self {
+        ClusterRef { id: c.id, name: c.name, health: c.health }
+    }
+}
+
+/// A workspace: clusters chosen by a label selector, holding cluster-scoped resources and
+/// projects.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    /// A Kubernetes label selector (`env=prod,region in (eu,us)`); empty selects every cluster.
+    pub selector: String,
+    pub version: i64,
+    /// How many clusters it selects now.
+    pub clusters: usize,
+    pub projects: usize,
+}
+
+impl From<model::WorkspaceSummary> for Workspace {
+    fn from(w: model::WorkspaceSummary) -> Self {
+        Workspace {
+            id: w.id,
+            name: w.name,
+            selector: w.selector,
+            version: w.version,
+            clusters: w.clusters,
+            projects: w.projects,
+        }
+    }
+}
+
+/// A project as lists show it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProjectSummary {
+    pub id: String,
+    /// Also its namespace in every cluster.
+    pub name: String,
+    /// Narrows the workspace's clusters; empty keeps them all.
+    pub selector: String,
+    pub clusters: usize,
+}
+
+impl From<model::ProjectSummary> for ProjectSummary {
+    fn from(p: model::ProjectSummary) -> Self {
+        ProjectSummary { id: p.id, name: p.name, selector: p.selector, clusters: p.clusters }
+    }
+}
+
+/// A federated resource as lists show it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResourceRef {
+    pub id: String,
+    pub kind: String,
+    pub name: String,
+    pub revision: i64,
+}
+
+impl From<model::ResourceRow> for ResourceRef {
+    fn from(r: model::ResourceRow) -> Self {
+        ResourceRef { id: r.id, kind: r.kind, name: r.name, revision: r.revision }
+    }
+}
+
+/// A workspace with its clusters, projects and cluster-scoped resources.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WorkspaceDetail {
+    pub workspace: Workspace,
+    /// The caller's level on the workspace (`view`, `edit`, `admin`); absent when they see it
+    /// only through some of its projects.
+    pub level: Option<String>,
+    pub clusters: Vec<ClusterRef>,
+    pub projects: Vec<ProjectSummary>,
+    pub resources: Vec<ResourceRef>,
+}
+
+impl From<model::WorkspaceDetail> for WorkspaceDetail {
+    fn from(d: model::WorkspaceDetail) -> Self {
+        WorkspaceDetail {
+            workspace: d.workspace.into(),
+            level: d.level.map(|l| l.as_str().to_owned()),
+            clusters: d.clusters.into_iter().map(Into::into).collect(),
+            projects: d.projects.into_iter().map(Into::into).collect(),
+            resources: d
+                .resources
+                .into_iter()
+                .map(|r| ResourceRef { id: r.id, kind: r.kind, name: r.name, revision: r.revision })
+                .collect(),
+        }
+    }
+}
+
+/// A project: a namespace of its name in each of its clusters, and the resources in it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Project {
+    pub id: String,
+    pub name: String,
+    pub workspace_id: String,
+    pub workspace_name: String,
+    pub selector: String,
+    pub version: i64,
+    /// The Pod Security Standard its namespace enforces: `restricted`, `baseline`, `privileged`.
+    pub pod_security: String,
+    /// The caller's level here: `view`, `edit` or `admin`.
+    pub level: String,
+    pub clusters: Vec<ClusterRef>,
+    pub resources: Vec<ResourceRef>,
+}
+
+impl From<model::ProjectView> for Project {
+    fn from(p: model::ProjectView) -> Self {
+        Project {
+            id: p.id,
+            name: p.name,
+            workspace_id: p.workspace_id,
+            workspace_name: p.workspace_name,
+            selector: p.selector,
+            version: p.version,
+            pod_security: p.pod_security.as_str().to_owned(),
+            level: p.level.as_str().to_owned(),
+            clusters: p.clusters.into_iter().map(Into::into).collect(),
+            resources: p.resources.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// Where a resource goes among its scope's clusters: every one (neither field), the ones
+/// named, or those a label selector matches.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Placement {
+    pub clusters: Option<Vec<String>>,
+    pub selector: Option<String>,
+}
+
+/// A per-cluster change to the template (KubeFed's `clusterOverrides`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Override {
+    pub cluster: String,
+    /// `add`, `replace` or `remove`.
+    pub op: String,
+    /// A JSON pointer into the object (`/spec/replicas`).
+    pub path: String,
+    pub value: String,
+}
+
+/// A federated resource: its template, placement and overrides.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Resource {
+    pub id: String,
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub revision: i64,
+    /// What a change or deletion must name (optimistic concurrency).
+    pub version: i64,
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    /// The template as YAML; a Secret's without its values, which never leave the hub.
+    pub yaml: String,
+    /// A Secret's keys.
+    pub secret_keys: Option<Vec<String>>,
+    pub placement: Placement,
+    pub overrides: Vec<Override>,
+    /// `delete` or `orphan`: what deleting it does by default.
+    pub deletion_policy: String,
+    /// The caller's level here.
+    pub level: String,
+}
+
+impl From<model::ResourceDetail> for Resource {
+    fn from(r: model::ResourceDetail) -> Self {
+        Resource {
+            id: r.id,
+            api_version: r.api_version,
+            kind: r.kind,
+            name: r.name,
+            revision: r.revision,
+            version: r.version,
+            workspace_id: r.workspace_id,
+            project_id: r.project_id,
+            yaml: r.yaml,
+            secret_keys: r.secret_keys,
+            placement: Placement { clusters: r.placement.clusters, selector: r.placement.selector },
+            overrides: r
+                .overrides
+                .into_iter()
+                .map(|o| Override { cluster: o.cluster, op: o.op, path: o.path, value: o.value })
+                .collect(),
+            deletion_policy: r.deletion_policy,
+            level: r.level.as_str().to_owned(),
+        }
+    }
+}
+
+/// One resource's status in one cluster.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Status {
+    pub resource_id: String,
+    pub cluster_id: String,
+    pub cluster: String,
+    /// `Synced`, `Pending`, `ClusterNotReady`, `AlreadyExists`, `TypeNotServed`, …
+    pub code: String,
+    pub message: String,
+    /// The resource revision the cluster holds.
+    pub applied_revision: Option<i64>,
+    /// Workload health (`Healthy 3/3`, `Progressing 1/3 updated, 0/3 ready`).
+    pub health: Option<String>,
+}
+
+/// Statuses with their clusters' names.
+pub fn statuses(now: model::StatusesNow) -> Vec<Status> {
+    let names: HashMap<String, String> = now.clusters.into_iter().map(|c| (c.id, c.name)).collect();
+    now.statuses
+        .into_iter()
+        .map(|s| Status {
+            cluster: names.get(&s.cluster_id).cloned().unwrap_or_default(),
+            resource_id: s.resource_id,
+            cluster_id: s.cluster_id,
+            code: s.code,
+            message: s.message,
+            applied_revision: s.applied_revision,
+            health: s.health,
+        })
+        .collect()
+}
+
+/// A rollout (an upgrade moving clusters wave by wave).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Rollout {
+    pub id: String,
+    pub title: String,
+    /// `Running`, `Paused`, `AwaitingApproval`, `Aborting`, `Succeeded` or `Aborted`.
+    pub state: String,
+    pub message: String,
+    pub created_by: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+impl From<model::RolloutSummary> for Rollout {
+    fn from(r: model::RolloutSummary) -> Self {
+        Rollout {
+            id: r.id,
+            title: r.title,
+            state: r.state.as_str().to_owned(),
+            message: r.message,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// One cluster's step in a rollout.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RolloutStep {
+    pub cluster_id: String,
+    pub cluster: String,
+    /// `Pending`, `Updating`, `Soaking`, `Done`, `Failed`, `RollingBack`, `RolledBack`, `Skipped`.
+    pub state: String,
+    pub message: String,
+    pub since: i64,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RolloutWave {
+    pub index: u32,
+    pub label: String,
+    pub steps: Vec<RolloutStep>,
+}
+
+/// A rollout with its waves.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RolloutDetail {
+    pub rollout: Rollout,
+    pub current_wave: u32,
+    pub waves: Vec<RolloutWave>,
+    /// Whether the caller may act on it (edit rights wherever it moves things).
+    pub can_act: bool,
+}
+
+impl From<model::RolloutView> for RolloutDetail {
+    fn from(r: model::RolloutView) -> Self {
+        RolloutDetail {
+            rollout: r.summary.into(),
+            current_wave: r.current_wave,
+            waves: r
+                .waves
+                .into_iter()
+                .map(|w| RolloutWave {
+                    index: w.index,
+                    label: w.label,
+                    steps: w
+                        .steps
+                        .into_iter()
+                        .map(|s| RolloutStep {
+                            cluster_id: s.cluster_id,
+                            cluster: s.name,
+                            state: s.state.as_str().to_owned(),
+                            message: s.message,
+                            since: s.since,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            can_act: r.can_act,
+        }
+    }
+}
+
+/// A kind the fleet's members serve (from their discovery).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServedType {
+    pub api_version: String,
+    pub kind: String,
+    pub plural: String,
+    pub namespaced: bool,
+    pub served_by: usize,
+    /// How many clusters (of those whose discovery was read) do not serve it.
+    pub lacking: usize,
+    /// The first of those, by name.
+    pub lacking_clusters: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Types {
+    pub clusters: usize,
+    /// Clusters whose discovery has not been read yet.
+    pub unread: Vec<String>,
+    pub types: Vec<ServedType>,
+}
+
+impl From<model::TypesView> for Types {
+    fn from(t: model::TypesView) -> Self {
+        Types {
+            clusters: t.clusters,
+            unread: t.unread,
+            types: t
+                .types
+                .into_iter()
+                .map(|r| ServedType {
+                    api_version: r.api_version,
+                    kind: r.kind,
+                    plural: r.plural,
+                    namespaced: r.namespaced,
+                    served_by: r.served_by,
+                    lacking: r.lacking,
+                    lacking_clusters: r.lacking_named,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What an import would make.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportReview {
+    pub project: String,
+    pub project_selector: String,
+    pub resources: Vec<ImportItem>,
+    /// What has no equivalent in Flotilla; nothing is imported while there is any.
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ImportItem {
+    pub kind: String,
+    pub name: String,
+    pub placement: String,
+    pub overrides: usize,
+}
+
+impl From<model::ImportPreview> for ImportReview {
+    fn from(p: model::ImportPreview) -> Self {
+        ImportReview {
+            project: p.project,
+            project_selector: p.project_selector,
+            resources: p
+                .resources
+                .into_iter()
+                .map(|r| ImportItem { kind: r.kind, name: r.name, placement: r.placement, overrides: r.overrides })
+                .collect(),
+            problems: p.problems,
+        }
+    }
+}
+
+// Requests.
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWorkspace {
+    pub name: String,
+    #[serde(default)]
+    pub selector: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    pub name: String,
+    #[serde(default)]
+    pub selector: String,
+}
+
+/// A resource of a project, as YAML (one Kubernetes object).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewResource {
+    pub yaml: String,
+}
+
+/// KubeFed `types.kubefed.io/v1beta1` documents or plain multi-document YAML, imported as a
+/// new project of the workspace.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRequest {
+    /// The project's name when the YAML names no namespace.
+    #[serde(default)]
+    pub name: String,
+    pub yaml: String,
+    /// Review only: say what would be made, make nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// For `retry` and `skip`: the cluster concerned.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutActionRequest {
+    pub cluster_id: Option<String>,
+}

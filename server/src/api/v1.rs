@@ -1,0 +1,362 @@
+//! Version 1 of the REST API: its routes, and the OpenAPI document generated from them.
+
+use app::api as fns;
+use app::state::AppState;
+use axum::extract::{Path, Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use http::{StatusCode, header};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+use super::schema::{
+    ApiErrorBody, Cluster, ImportRequest, ImportReview, NewProject, NewResource, NewWorkspace, Project, ProjectSummary,
+    Resource, ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Workspace, WorkspaceDetail,
+    statuses,
+};
+use super::{ApiError, json, run};
+
+type Answer<T> = Result<Json<T>, ApiError>;
+
+/// The routes, under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/clusters", get(list_clusters))
+        .route("/api/v1/types", get(list_types))
+        .route("/api/v1/workspaces", get(list_workspaces).post(create_workspace))
+        .route("/api/v1/workspaces/{id}", get(get_workspace))
+        .route("/api/v1/workspaces/{id}/projects", post(create_project))
+        .route("/api/v1/workspaces/{id}/import", post(import))
+        .route("/api/v1/projects/{id}", get(get_project))
+        .route("/api/v1/projects/{id}/status", get(project_status))
+        .route("/api/v1/projects/{id}/resources", post(add_resource))
+        .route("/api/v1/projects/{id}/export", get(export))
+        .route("/api/v1/resources/{id}", get(get_resource).delete(delete_resource))
+        .route("/api/v1/resources/{id}/status", get(resource_status))
+        .route("/api/v1/rollouts", get(list_rollouts))
+        .route("/api/v1/rollouts/{id}", get(get_rollout))
+        .route("/api/v1/rollouts/{id}/{action}", post(act_on_rollout))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Flotilla",
+        version = "1",
+        description = "Fleet configuration across Kubernetes clusters: clusters, workspaces, projects, federated \
+            resources and their status per cluster, rollouts. Authenticate with an API token made on the \
+            dashboard's account page: `Authorization: Bearer flt_…`. A token acts with its user's roles, at most \
+            its access; what the caller may not see answers 404."
+    ),
+    paths(
+        list_clusters,
+        list_types,
+        list_workspaces,
+        create_workspace,
+        get_workspace,
+        create_project,
+        import,
+        get_project,
+        project_status,
+        add_resource,
+        export,
+        get_resource,
+        delete_resource,
+        resource_status,
+        list_rollouts,
+        get_rollout,
+        act_on_rollout
+    ),
+    modifiers(&BearerToken),
+    security(("token" = [])),
+    tags(
+        (name = "fleet", description = "The tenant's member clusters and the kinds they serve"),
+        (name = "workspaces", description = "Groups of clusters by label, with cluster-scoped resources"),
+        (name = "projects", description = "A namespace in each of a workspace's clusters, with its resources"),
+        (name = "resources", description = "Federated resources: template, placement, overrides, status"),
+        (name = "rollouts", description = "Upgrades moving wave by wave")
+    )
+)]
+struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new()
+            .scheme(HttpAuthScheme::Bearer)
+            .bearer_format("flt_…")
+            .description(Some("An API token from the account page of the dashboard."))
+            .build();
+        openapi.components.get_or_insert_default().add_security_scheme("token", SecurityScheme::Http(scheme));
+    }
+}
+
+/// The OpenAPI document of this version of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+async fn openapi_json() -> Response {
+    match openapi().to_pretty_json() {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "the OpenAPI document does not serialize");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The tenant's clusters, by name.
+#[utoipa::path(get, path = "/api/v1/clusters", tag = "fleet",
+    responses((status = 200, body = Vec<Cluster>), (status = 401, body = ApiErrorBody)))]
+async fn list_clusters(State(state): State<AppState>, request: Request) -> Answer<Vec<Cluster>> {
+    let (parts, _) = request.into_parts();
+    let clusters = run(state, parts, fns::list_clusters).await?;
+    Ok(Json(clusters.into_iter().map(Into::into).collect()))
+}
+
+/// The kinds the fleet's members serve, and which clusters lack each.
+#[utoipa::path(get, path = "/api/v1/types", tag = "fleet",
+    responses((status = 200, body = Types), (status = 401, body = ApiErrorBody)))]
+async fn list_types(State(state): State<AppState>, request: Request) -> Answer<Types> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, fns::fleet_types).await?.into()))
+}
+
+/// The workspaces the caller has a role on (or on one of whose projects).
+#[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
+    responses((status = 200, body = Vec<Workspace>), (status = 401, body = ApiErrorBody)))]
+async fn list_workspaces(State(state): State<AppState>, request: Request) -> Answer<Vec<Workspace>> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, fns::list_workspaces).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Creates a workspace (a tenant admin's).
+#[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = NewWorkspace,
+    responses((status = 201, body = Workspace), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn create_workspace(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let new: NewWorkspace = json(body).await?;
+    let made = run(state, parts, || fns::create_workspace(new.name, new.selector)).await?;
+    Ok((StatusCode::CREATED, Json(Workspace::from(made))).into_response())
+}
+
+/// A workspace with its clusters, projects and cluster-scoped resources.
+#[utoipa::path(get, path = "/api/v1/workspaces/{id}", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses((status = 200, body = WorkspaceDetail), (status = 404, body = ApiErrorBody)))]
+async fn get_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Answer<WorkspaceDetail> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, || fns::get_workspace_detail(id)).await?.into()))
+}
+
+/// Creates a project in the workspace (a workspace admin's).
+#[utoipa::path(post, path = "/api/v1/workspaces/{id}/projects", tag = "projects", request_body = NewProject,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses((status = 201, body = ProjectSummary), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn create_project(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let new: NewProject = json(body).await?;
+    let made = run(state, parts, || fns::create_project(id, new.name, new.selector)).await?;
+    Ok((StatusCode::CREATED, Json(ProjectSummary::from(made))).into_response())
+}
+
+/// Imports KubeFed `types.kubefed.io/v1beta1` documents or plain multi-document YAML as a new
+/// project of the workspace (a tenant admin's). With `dry_run`, says what would be made.
+#[utoipa::path(post, path = "/api/v1/workspaces/{id}/import", tag = "projects", request_body = ImportRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses((status = 200, description = "The review (dry run)", body = ImportReview),
+        (status = 201, description = "The project made", body = ProjectSummary),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn import(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let asked: ImportRequest = json(body).await?;
+    if asked.dry_run {
+        let review = run(state, parts, || fns::review_import(id, asked.name, asked.yaml)).await?;
+        return Ok(Json(ImportReview::from(review)).into_response());
+    }
+    let made = run(state, parts, || fns::import_project(id, asked.name, asked.yaml)).await?;
+    Ok((StatusCode::CREATED, Json(ProjectSummary::from(made))).into_response())
+}
+
+/// A project with its clusters and resources.
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects",
+    params(("id" = String, Path, description = "The project's id")),
+    responses((status = 200, body = Project), (status = 404, body = ApiErrorBody)))]
+async fn get_project(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Project> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, || fns::get_project_view(id)).await?.into()))
+}
+
+/// Every status of the project's resources, per cluster.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/status", tag = "projects",
+    params(("id" = String, Path, description = "The project's id")),
+    responses((status = 200, body = Vec<Status>), (status = 404, body = ApiErrorBody)))]
+async fn project_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Answer<Vec<Status>> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(statuses(run(state, parts, || fns::get_project_statuses(id)).await?)))
+}
+
+/// Adds a resource to the project, placed on all its clusters (an editor's).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/resources", tag = "resources", request_body = NewResource,
+    params(("id" = String, Path, description = "The project's id")),
+    responses((status = 201, body = ResourceRef), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+async fn add_resource(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let new: NewResource = json(body).await?;
+    let made = run(state, parts, || fns::add_resource(id, new.yaml)).await?;
+    Ok((StatusCode::CREATED, Json(ResourceRef::from(made))).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// `yaml` (plain, the default) or `kubefed` (types.kubefed.io/v1beta1).
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// The project as YAML, deterministic (apply order, kind, name; keys sorted; no Secret values).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/export", tag = "projects",
+    params(("id" = String, Path, description = "The project's id"), ExportQuery),
+    responses((status = 200, content_type = "application/yaml", body = String), (status = 400, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody)))]
+async fn export(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let kubefed = match query.format.as_deref() {
+        None | Some("yaml") => false,
+        Some("kubefed") => true,
+        Some(other) => return Err(ApiError::bad_request(format!("format '{other}' is not one of yaml, kubefed"))),
+    };
+    let (parts, _) = request.into_parts();
+    let exported = run(state, parts, || fns::export_project(id, kubefed)).await?;
+    let disposition = format!("attachment; filename=\"{}\"", exported.file_name);
+    Ok((
+        [(header::CONTENT_TYPE, "application/yaml".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        exported.yaml,
+    )
+        .into_response())
+}
+
+/// A resource: template (a Secret's without values), placement, overrides.
+#[utoipa::path(get, path = "/api/v1/resources/{id}", tag = "resources",
+    params(("id" = String, Path, description = "The resource's id")),
+    responses((status = 200, body = Resource), (status = 404, body = ApiErrorBody)))]
+async fn get_resource(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Resource> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, || fns::get_resource_detail(id)).await?.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct DeleteQuery {
+    /// Leave the objects in the clusters, no longer managed (else they are removed).
+    #[serde(default)]
+    orphan: bool,
+    /// The version read: the deletion is refused (409) if the resource changed since. Without
+    /// it, the resource is deleted as it is now.
+    version: Option<i64>,
+}
+
+/// Deletes a resource: from every cluster, or (`orphan`) leaving the objects there.
+#[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "resources",
+    params(("id" = String, Path, description = "The resource's id"), DeleteQuery),
+    responses((status = 202, description = "Deleted; the clusters follow"), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+async fn delete_resource(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DeleteQuery>,
+    request: Request,
+) -> Result<StatusCode, ApiError> {
+    let (parts, _) = request.into_parts();
+    run(state, parts, || async move {
+        let version = match query.version {
+            Some(v) => v,
+            None => fns::get_resource_detail(id.clone()).await?.version,
+        };
+        fns::delete_resource(id, version, query.orphan).await
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// The resource's status in each of its clusters.
+#[utoipa::path(get, path = "/api/v1/resources/{id}/status", tag = "resources",
+    params(("id" = String, Path, description = "The resource's id")),
+    responses((status = 200, body = Vec<Status>), (status = 404, body = ApiErrorBody)))]
+async fn resource_status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Answer<Vec<Status>> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(statuses(run(state, parts, || fns::get_resource_statuses(id)).await?)))
+}
+
+/// The rollouts the caller may see, newest first.
+#[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts",
+    responses((status = 200, body = Vec<Rollout>), (status = 401, body = ApiErrorBody)))]
+async fn list_rollouts(State(state): State<AppState>, request: Request) -> Answer<Vec<Rollout>> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, fns::list_rollouts).await?.into_iter().map(Into::into).collect()))
+}
+
+/// A rollout with its waves and each cluster's step.
+#[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts",
+    params(("id" = String, Path, description = "The rollout's id")),
+    responses((status = 200, body = RolloutDetail), (status = 404, body = ApiErrorBody)))]
+async fn get_rollout(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<RolloutDetail> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, || fns::get_rollout(id)).await?.into()))
+}
+
+/// Acts on a rollout: `pause`, `resume`, `approve` (the next wave), `abort` (rolls the updated
+/// clusters back), or `retry` / `skip` a cluster (named in the body). Answers the rollout as
+/// it stands after.
+#[utoipa::path(post, path = "/api/v1/rollouts/{id}/{action}", tag = "rollouts", request_body(content = RolloutActionRequest, description = "For retry and skip only"),
+    params(("id" = String, Path, description = "The rollout's id"),
+        ("action" = String, Path, description = "pause, resume, approve, abort, retry or skip")),
+    responses((status = 200, body = RolloutDetail), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+async fn act_on_rollout(
+    State(state): State<AppState>,
+    Path((id, action)): Path<(String, String)>,
+    request: Request,
+) -> Answer<RolloutDetail> {
+    let (parts, body) = request.into_parts();
+    let asked: RolloutActionRequest =
+        if matches!(action.as_str(), "retry" | "skip") { json(body).await? } else { Default::default() };
+    let view = run(state, parts, || async move {
+        fns::act_on_rollout(id.clone(), action, asked.cluster_id).await?;
+        fns::get_rollout(id).await
+    })
+    .await?;
+    Ok(Json(view.into()))
+}
