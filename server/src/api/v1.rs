@@ -112,7 +112,7 @@ async fn openapi_json() -> Response {
 
 /// The tenant's clusters, by name.
 #[utoipa::path(get, path = "/api/v1/clusters", tag = "fleet",
-    responses((status = 200, body = Vec<Cluster>), (status = 401, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Cluster>), (status = 401, description = "No valid API token or session", body = ApiErrorBody)))]
 async fn list_clusters(State(state): State<AppState>, request: Request) -> Answer<Vec<Cluster>> {
     let (parts, _) = request.into_parts();
     let clusters = run(state, parts, fns::list_clusters).await?;
@@ -121,7 +121,7 @@ async fn list_clusters(State(state): State<AppState>, request: Request) -> Answe
 
 /// The kinds the fleet's members serve, and which clusters lack each.
 #[utoipa::path(get, path = "/api/v1/types", tag = "fleet",
-    responses((status = 200, body = Types), (status = 401, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Types), (status = 401, description = "No valid API token or session", body = ApiErrorBody)))]
 async fn list_types(State(state): State<AppState>, request: Request) -> Answer<Types> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, fns::fleet_types).await?.into()))
@@ -129,7 +129,7 @@ async fn list_types(State(state): State<AppState>, request: Request) -> Answer<T
 
 /// The workspaces the caller has a role on (or on one of whose projects).
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
-    responses((status = 200, body = Vec<Workspace>), (status = 401, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Workspace>), (status = 401, description = "No valid API token or session", body = ApiErrorBody)))]
 async fn list_workspaces(State(state): State<AppState>, request: Request) -> Answer<Vec<Workspace>> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, fns::list_workspaces).await?.into_iter().map(Into::into).collect()))
@@ -137,7 +137,7 @@ async fn list_workspaces(State(state): State<AppState>, request: Request) -> Ans
 
 /// Creates a workspace (a tenant admin's).
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = NewWorkspace,
-    responses((status = 201, body = Workspace), (status = 403, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, description = "Made", body = Workspace), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
 async fn create_workspace(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let new: NewWorkspace = json(body).await?;
@@ -148,7 +148,7 @@ async fn create_workspace(State(state): State<AppState>, request: Request) -> Re
 /// A workspace with its clusters, projects and cluster-scoped resources.
 #[utoipa::path(get, path = "/api/v1/workspaces/{id}", tag = "workspaces",
     params(("id" = String, Path, description = "The workspace's id")),
-    responses((status = 200, body = WorkspaceDetail), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = WorkspaceDetail), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn get_workspace(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -161,8 +161,8 @@ async fn get_workspace(
 /// Creates a project in the workspace (a workspace admin's).
 #[utoipa::path(post, path = "/api/v1/workspaces/{id}/projects", tag = "projects", request_body = NewProject,
     params(("id" = String, Path, description = "The workspace's id")),
-    responses((status = 201, body = ProjectSummary), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
-        (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, description = "Made", body = ProjectSummary), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
 async fn create_project(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -180,7 +180,7 @@ async fn create_project(
     params(("id" = String, Path, description = "The workspace's id")),
     responses((status = 200, description = "The review (dry run)", body = ImportReview),
         (status = 201, description = "The project made", body = ProjectSummary),
-        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody), (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
 async fn import(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let asked: ImportRequest = json(body).await?;
@@ -195,7 +195,7 @@ async fn import(State(state): State<AppState>, Path(id): Path<String>, request: 
 /// A project with its clusters and resources.
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects",
     params(("id" = String, Path, description = "The project's id")),
-    responses((status = 200, body = Project), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Project), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn get_project(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Project> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, || fns::get_project_view(id)).await?.into()))
@@ -204,7 +204,7 @@ async fn get_project(State(state): State<AppState>, Path(id): Path<String>, requ
 /// Every status of the project's resources, per cluster.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/status", tag = "projects",
     params(("id" = String, Path, description = "The project's id")),
-    responses((status = 200, body = Vec<Status>), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Status>), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn project_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -217,8 +217,8 @@ async fn project_status(
 /// Adds a resource to the project, placed on all its clusters (an editor's).
 #[utoipa::path(post, path = "/api/v1/projects/{id}/resources", tag = "resources", request_body = NewResource,
     params(("id" = String, Path, description = "The project's id")),
-    responses((status = 201, body = ResourceRef), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
-        (status = 422, body = ApiErrorBody)))]
+    responses((status = 201, description = "Made", body = ResourceRef), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
 async fn add_resource(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -241,8 +241,8 @@ struct ExportQuery {
 /// The project as YAML, deterministic (apply order, kind, name; keys sorted; no Secret values).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/export", tag = "projects",
     params(("id" = String, Path, description = "The project's id"), ExportQuery),
-    responses((status = 200, content_type = "application/yaml", body = String), (status = 400, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "The project as YAML", content_type = "application/yaml", body = String), (status = 400, description = "The request is malformed", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn export(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -267,7 +267,7 @@ async fn export(
 /// A resource: template (a Secret's without values), placement, overrides.
 #[utoipa::path(get, path = "/api/v1/resources/{id}", tag = "resources",
     params(("id" = String, Path, description = "The resource's id")),
-    responses((status = 200, body = Resource), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Resource), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn get_resource(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Resource> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, || fns::get_resource_detail(id)).await?.into()))
@@ -287,8 +287,8 @@ struct DeleteQuery {
 /// Deletes a resource: from every cluster, or (`orphan`) leaving the objects there.
 #[utoipa::path(delete, path = "/api/v1/resources/{id}", tag = "resources",
     params(("id" = String, Path, description = "The resource's id"), DeleteQuery),
-    responses((status = 202, description = "Deleted; the clusters follow"), (status = 403, body = ApiErrorBody),
-        (status = 404, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+    responses((status = 202, description = "Deleted; the clusters follow"), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody), (status = 409, description = "Changed since it was read, or not possible in its state", body = ApiErrorBody)))]
 async fn delete_resource(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -310,7 +310,7 @@ async fn delete_resource(
 /// The resource's status in each of its clusters.
 #[utoipa::path(get, path = "/api/v1/resources/{id}/status", tag = "resources",
     params(("id" = String, Path, description = "The resource's id")),
-    responses((status = 200, body = Vec<Status>), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Status>), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn resource_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -322,7 +322,7 @@ async fn resource_status(
 
 /// The rollouts the caller may see, newest first.
 #[utoipa::path(get, path = "/api/v1/rollouts", tag = "rollouts",
-    responses((status = 200, body = Vec<Rollout>), (status = 401, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Rollout>), (status = 401, description = "No valid API token or session", body = ApiErrorBody)))]
 async fn list_rollouts(State(state): State<AppState>, request: Request) -> Answer<Vec<Rollout>> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, fns::list_rollouts).await?.into_iter().map(Into::into).collect()))
@@ -331,7 +331,7 @@ async fn list_rollouts(State(state): State<AppState>, request: Request) -> Answe
 /// A rollout with its waves and each cluster's step.
 #[utoipa::path(get, path = "/api/v1/rollouts/{id}", tag = "rollouts",
     params(("id" = String, Path, description = "The rollout's id")),
-    responses((status = 200, body = RolloutDetail), (status = 404, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = RolloutDetail), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
 async fn get_rollout(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<RolloutDetail> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, || fns::get_rollout(id)).await?.into()))
@@ -343,8 +343,8 @@ async fn get_rollout(State(state): State<AppState>, Path(id): Path<String>, requ
 #[utoipa::path(post, path = "/api/v1/rollouts/{id}/{action}", tag = "rollouts", request_body(content = RolloutActionRequest, description = "For retry and skip only"),
     params(("id" = String, Path, description = "The rollout's id"),
         ("action" = String, Path, description = "pause, resume, approve, abort, retry or skip")),
-    responses((status = 200, body = RolloutDetail), (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
-        (status = 409, body = ApiErrorBody), (status = 422, body = ApiErrorBody)))]
+    responses((status = 200, description = "OK", body = RolloutDetail), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 409, description = "Changed since it was read, or not possible in its state", body = ApiErrorBody), (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
 async fn act_on_rollout(
     State(state): State<AppState>,
     Path((id, action)): Path<(String, String)>,

@@ -77,7 +77,7 @@ pub(super) fn ExportProject(id: String) -> impl IntoView {
                         <a class="text-sm font-medium text-sky-700 hover:underline" href=href download=x.file_name.clone()>
                             {format!("Download {}", x.file_name)}
                         </a>
-                        <pre class="mt-2 max-h-96 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs">{x.yaml.clone()}</pre>
+                        <pre class="mt-2 max-h-96 overflow-auto rounded-md border border-slate-200 bg-white p-3 font-mono text-xs shadow-sm">{x.yaml.clone()}</pre>
                     </div>
                 }.into_any()
             }

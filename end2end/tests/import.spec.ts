@@ -1,0 +1,68 @@
+import { test, expect } from "@playwright/test";
+import { hydrated, logIn, post } from "./helpers";
+
+/** KubeFed's published format: a namespace placed by label, a ConfigMap by cluster names
+ *  with an override for one of them. */
+function kubefed(ns: string) {
+  return `apiVersion: types.kubefed.io/v1beta1
+kind: FederatedNamespace
+metadata: {name: ${ns}, namespace: ${ns}}
+spec:
+  placement:
+    clusterSelector:
+      matchLabels: {env: staging}
+---
+apiVersion: types.kubefed.io/v1beta1
+kind: FederatedConfigMap
+metadata: {name: settings, namespace: ${ns}}
+spec:
+  template:
+    data: {level: info}
+  placement:
+    clusters:
+    - name: staging-eu-1
+    - name: staging-us-1
+  overrides:
+  - clusterName: staging-us-1
+    clusterOverrides:
+    - path: /data/level
+      value: debug
+`;
+}
+
+test("KubeFed YAML is imported into a project after a review, and the project exported back", async ({ page }) => {
+  await logIn(page);
+  const ws = await post(page, "workspaces/create", { name: `import-${Date.now() % 100000}`, selector: "" });
+  const ns = `imported-${Date.now() % 100000}`;
+  await page.goto(`/workspaces/${ws.id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Import YAML…" }).click();
+  const panel = page.getByRole("region", { name: "Import YAML" });
+  // What has no equivalent is named, and nothing can be imported.
+  await page.locator("#import-yaml").fill(
+    `${kubefed(ns)}---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedClusterRole\nmetadata: {name: r}\nspec: {template: {rules: []}}\n`,
+  );
+  await panel.getByRole("button", { name: "Review" }).click();
+  await expect(page.getByTestId("import-problems")).toContainText("FederatedClusterRole r: cluster-scoped");
+  await expect(page.getByRole("button", { name: `Import into project ${ns}` })).toBeDisabled();
+
+  await page.locator("#import-yaml").fill(kubefed(ns));
+  await panel.getByRole("button", { name: "Review" }).click();
+  const preview = page.getByTestId("import-preview");
+  await expect(preview).toContainText(`Project ${ns}: 1 resource, on the workspace's clusters where env=staging`);
+  await expect(preview.getByTestId("import-row")).toContainText("clusters staging-eu-1, staging-us-1 · 1 override");
+  await page.screenshot({ path: "test-results/import-review.png", fullPage: true });
+  await page.getByRole("button", { name: `Import into project ${ns}` }).click();
+
+  await expect(page).toHaveURL(/\/projects\//, { timeout: 15_000 });
+  await hydrated(page);
+  const settings = page.getByRole("row").filter({ hasText: "ConfigMap/settings" });
+  await expect(settings.getByText("Synced")).toHaveCount(2, { timeout: 20_000 });
+
+  await page.getByRole("button", { name: "Export as KubeFed" }).click();
+  const exported = page.getByTestId("export");
+  await expect(exported).toContainText("kind: FederatedConfigMap");
+  await expect(exported).toContainText("clusterName: staging-us-1");
+  await expect(exported.getByRole("link", { name: `Download ${ns}-kubefed.yaml` })).toBeVisible();
+  await page.screenshot({ path: "test-results/export.png", fullPage: true });
+});
