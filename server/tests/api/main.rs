@@ -5,6 +5,7 @@
 mod apps;
 mod audit;
 mod auth;
+mod cli;
 mod crash;
 mod events;
 mod federate;

@@ -281,9 +281,9 @@ async fn a_service_account_holds_a_role_and_tokens_and_cannot_log_in() {
     assert_eq!(app.api(Some(&secret), Method::POST, "/api/v1/workspaces", Some(json!({"name": "x"}))).await.0, 403);
     // What it placed lands, and its status is read through the API.
     let status_path = format!("/api/v1/resources/{resource}/status");
-    eventually("the ConfigMap is Synced in the staging clusters", WAIT, || async {
+    eventually("the ConfigMap is Synced in the four staging clusters", WAIT, || async {
         let (_, statuses) = app.api(Some(&secret), Method::GET, &status_path, None).await;
-        let synced = statuses.as_array().is_some_and(|s| s.len() == 2 && s.iter().all(|s| s["code"] == "Synced"));
+        let synced = statuses.as_array().is_some_and(|s| s.len() == 4 && s.iter().all(|s| s["code"] == "Synced"));
         synced.then_some(statuses)
     })
     .await;

@@ -1,0 +1,472 @@
+//! The commands, and the REST API calls behind each.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::output::{Column, Format, col, show, text, wide};
+use crate::{Failure, config};
+
+/// Flotilla from the command line, through its REST API. Make a token on the dashboard's
+/// account page, then `flotillactl login --server https://flotilla.example.com` (the token
+/// on standard input).
+#[derive(Debug, Parser)]
+#[command(name = "flotillactl", version)]
+pub struct Cli {
+    /// The hub's URL (else FLOTILLA_SERVER, else what `login` saved).
+    #[arg(long, global = true)]
+    server: Option<String>,
+    /// An API token (else FLOTILLA_TOKEN, else what `login` saved).
+    #[arg(long, global = true, hide_env_values = true)]
+    token: Option<String>,
+    /// table, wide, json or yaml.
+    #[arg(short, long, global = true, value_enum, default_value_t = Format::Table)]
+    output: Format,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks a token against the hub and saves both for the next commands.
+    Login {
+        /// Read the token from standard input (the default when --token is not given).
+        #[arg(long)]
+        token_stdin: bool,
+    },
+    /// Lists or shows clusters, types, workspaces, projects, resources, rollouts.
+    Get(Get),
+    /// Each resource's status per cluster, for a project or one resource.
+    Status {
+        #[arg(short, long, conflicts_with = "resource", required_unless_present = "resource")]
+        project: Option<String>,
+        #[arg(short, long)]
+        resource: Option<String>,
+    },
+    /// Creates a workspace, a project, or a resource from a file.
+    Create {
+        #[command(subcommand)]
+        what: Create,
+    },
+    /// Deletes a resource (from every cluster, or with --orphan leaving the objects there).
+    Delete {
+        /// `resource`.
+        kind: String,
+        id: String,
+        #[arg(long)]
+        orphan: bool,
+        /// Refuse if the resource changed since this version was read.
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Imports KubeFed files or plain multi-document YAML as a new project of a workspace.
+    Import {
+        #[arg(short, long)]
+        workspace: String,
+        /// The file (`-` for standard input).
+        #[arg(short, long)]
+        file: PathBuf,
+        /// The project's name when the YAML names no namespace.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// Say what would be made; make nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Writes a project as YAML: plain, or KubeFed's federated types.
+    Export {
+        project: String,
+        #[arg(long, default_value = "yaml", value_parser = ["yaml", "kubefed"])]
+        format: String,
+    },
+    /// Follows and steers rollouts.
+    Rollout {
+        #[command(subcommand)]
+        action: Rollout,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Get {
+    /// clusters, types, workspaces, projects, resources, rollouts; or workspace, project,
+    /// resource, rollout with an id.
+    kind: String,
+    id: Option<String>,
+    /// With `projects`: the workspace.
+    #[arg(short, long)]
+    workspace: Option<String>,
+    /// With `resources`: the project.
+    #[arg(short, long)]
+    project: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Create {
+    Workspace {
+        name: String,
+        #[arg(long, default_value = "")]
+        selector: String,
+    },
+    Project {
+        name: String,
+        #[arg(short, long)]
+        workspace: String,
+        #[arg(long, default_value = "")]
+        selector: String,
+    },
+    /// One Kubernetes object from a YAML file, placed on all the project's clusters.
+    Resource {
+        #[arg(short, long)]
+        project: String,
+        #[arg(short, long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Rollout {
+    Status { id: String },
+    Pause { id: String },
+    Resume { id: String },
+    Approve { id: String },
+    Abort { id: String },
+    Retry { id: String, cluster: String },
+    Skip { id: String, cluster: String },
+}
+
+/// The hub and the token to call it with.
+struct Hub {
+    http: reqwest::Client,
+    server: String,
+    token: String,
+}
+
+impl Hub {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<String, Failure> {
+        let mut request = self.http.request(method, format!("{}{path}", self.server)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response =
+            request.send().await.map_err(|e| Failure::local(format!("cannot reach {}: {e}", self.server)))?;
+        let status = response.status().as_u16();
+        let body = response.text().await.map_err(|e| Failure::local(format!("the answer broke off: {e}")))?;
+        if status >= 400 {
+            return Err(Failure::from_answer(status, &body));
+        }
+        Ok(body)
+    }
+
+    async fn json(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, Failure> {
+        let text = self.call(method, path, body).await?;
+        if text.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_str(&text).map_err(|e| Failure::local(format!("the hub's answer is not JSON: {e}")))
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, Failure> {
+        self.json(Method::GET, path, None).await
+    }
+}
+
+fn hub(server: Option<String>, token: Option<String>) -> Result<Hub, Failure> {
+    let saved = config::load()?;
+    let server = server
+        .or_else(|| std::env::var("FLOTILLA_SERVER").ok())
+        .or(saved.server)
+        .ok_or_else(|| Failure::usage("no hub: pass --server, set FLOTILLA_SERVER or run `flotillactl login`"))?;
+    let token = token
+        .or_else(|| std::env::var("FLOTILLA_TOKEN").ok())
+        .or(saved.token)
+        .ok_or_else(|| Failure::usage("no token: pass --token, set FLOTILLA_TOKEN or run `flotillactl login`"))?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .map_err(|e| Failure::local(e.to_string()))?;
+    Ok(Hub { http, server: server.trim_end_matches('/').to_owned(), token: token.trim().to_owned() })
+}
+
+/// A path segment as the API takes it (ids are UUIDs; anything else is refused here rather
+/// than sent as a different path).
+fn id(value: &str) -> Result<&str, Failure> {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        Ok(value)
+    } else {
+        Err(Failure::usage(format!("'{value}' is not an id")))
+    }
+}
+
+fn read_file(path: &PathBuf) -> Result<String, Failure> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| Failure::local(format!("cannot read stdin: {e}")))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))
+}
+
+const CLUSTERS: [Column; 6] = [
+    col("NAME", |v| text(&v["name"])),
+    col("HEALTH", |v| text(&v["health"])),
+    col("VERSION", |v| text(&v["server_version"])),
+    col("LABELS", labels),
+    wide("ID", |v| text(&v["id"])),
+    wide("SERVER", |v| text(&v["api_server"])),
+];
+const TYPES: [Column; 5] = [
+    col("KIND", |v| text(&v["kind"])),
+    col("APIVERSION", |v| text(&v["api_version"])),
+    col("NAMESPACED", |v| text(&v["namespaced"])),
+    col("CLUSTERS", |v| text(&v["served_by"])),
+    wide("LACKING", |v| text(&v["lacking"])),
+];
+const WORKSPACES: [Column; 5] = [
+    col("NAME", |v| text(&v["name"])),
+    col("SELECTOR", |v| text(&v["selector"])),
+    col("CLUSTERS", |v| text(&v["clusters"])),
+    col("PROJECTS", |v| text(&v["projects"])),
+    wide("ID", |v| text(&v["id"])),
+];
+const PROJECTS: [Column; 4] = [
+    col("NAME", |v| text(&v["name"])),
+    col("SELECTOR", |v| text(&v["selector"])),
+    col("CLUSTERS", |v| if v["clusters"].is_array() { count(&v["clusters"]) } else { text(&v["clusters"]) }),
+    wide("ID", |v| text(&v["id"])),
+];
+const RESOURCES: [Column; 4] = [
+    col("KIND", |v| text(&v["kind"])),
+    col("NAME", |v| text(&v["name"])),
+    col("REVISION", |v| text(&v["revision"])),
+    wide("ID", |v| text(&v["id"])),
+];
+const STATUSES: [Column; 7] = [
+    col("RESOURCE", |v| text(&v["resource"])),
+    col("CLUSTER", |v| text(&v["cluster"])),
+    col("STATUS", |v| text(&v["code"])),
+    col("HEALTH", |v| text(&v["health"])),
+    wide("REVISION", |v| text(&v["applied_revision"])),
+    wide("MESSAGE", |v| text(&v["message"])),
+    wide("ID", |v| text(&v["resource_id"])),
+];
+const ROLLOUTS: [Column; 4] = [
+    col("ID", |v| text(&v["id"])),
+    col("STATE", |v| text(&v["state"])),
+    col("TITLE", |v| text(&v["title"])),
+    wide("MESSAGE", |v| text(&v["message"])),
+];
+const STEPS: [Column; 4] = [
+    col("WAVE", |v| text(&v["wave"])),
+    col("CLUSTER", |v| text(&v["cluster"])),
+    col("STATE", |v| text(&v["state"])),
+    wide("MESSAGE", |v| text(&v["message"])),
+];
+
+fn labels(v: &Value) -> String {
+    let Some(map) = v["labels"].as_object() else { return "<none>".into() };
+    if map.is_empty() {
+        return "<none>".into();
+    }
+    map.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+}
+
+fn count(v: &Value) -> String {
+    v.as_array().map_or(0, Vec::len).to_string()
+}
+
+/// A rollout as a table: its state, then one row per cluster's step.
+fn rollout_table(out: &mut impl Write, format: Format, detail: &Value) -> Result<(), Failure> {
+    if matches!(format, Format::Json | Format::Yaml) {
+        return show(out, format, detail, &[]);
+    }
+    let r = &detail["rollout"];
+    writeln!(out, "{}  {}  {}", text(&r["state"]), text(&r["title"]), text(&r["message"]))
+        .map_err(|e| Failure::local(e.to_string()))?;
+    let steps: Vec<Value> = detail["waves"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|w| {
+            let label = text(&w["label"]);
+            w["steps"].as_array().into_iter().flatten().map(
+                move |s| json!({"wave": label, "cluster": s["cluster"], "state": s["state"], "message": s["message"]}),
+            )
+        })
+        .collect();
+    show(out, format, &Value::Array(steps), &STEPS)
+}
+
+pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
+    let format = cli.output;
+    if let Command::Login { token_stdin } = cli.command {
+        let token = match cli.token {
+            Some(t) if !token_stdin => t,
+            _ => {
+                let mut text = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut text)
+                    .map_err(|e| Failure::local(format!("cannot read the token from stdin: {e}")))?;
+                text
+            }
+        };
+        let hub = hub(cli.server, Some(token))?;
+        // A call only a valid token passes.
+        hub.get("/api/v1/workspaces").await?;
+        let path = config::save(&config::Saved { server: Some(hub.server.clone()), token: Some(hub.token.clone()) })?;
+        return writeln!(out, "Logged in to {}; saved in {}.", hub.server, path.display())
+            .map_err(|e| Failure::local(e.to_string()));
+    }
+    let hub = hub(cli.server, cli.token)?;
+    match cli.command {
+        Command::Login { .. } => Ok(()),
+        Command::Get(get) => get_command(&hub, out, format, get).await,
+        Command::Status { project, resource } => {
+            let (mut statuses, resources) = match (project, resource) {
+                (Some(p), _) => {
+                    let p = id(&p)?;
+                    let detail = hub.get(&format!("/api/v1/projects/{p}")).await?;
+                    (hub.get(&format!("/api/v1/projects/{p}/status")).await?, detail["resources"].clone())
+                }
+                (None, Some(r)) => {
+                    let r = id(&r)?;
+                    let detail = hub.get(&format!("/api/v1/resources/{r}")).await?;
+                    (hub.get(&format!("/api/v1/resources/{r}/status")).await?, json!([detail]))
+                }
+                (None, None) => return Err(Failure::usage("name a --project or a --resource")),
+            };
+            // Each row names its resource as Kind/name, as kubectl does.
+            let names: std::collections::HashMap<&str, String> = resources
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| Some((r["id"].as_str()?, format!("{}/{}", text(&r["kind"]), text(&r["name"])))))
+                .collect();
+            for status in statuses.as_array_mut().into_iter().flatten() {
+                let name = status["resource_id"].as_str().and_then(|id| names.get(id)).cloned();
+                status["resource"] = name.map_or(Value::Null, Value::String);
+            }
+            show(out, format, &statuses, &STATUSES)
+        }
+        Command::Create { what } => {
+            let (path, body, columns): (String, Value, &[Column]) = match what {
+                Create::Workspace { name, selector } => {
+                    ("/api/v1/workspaces".into(), json!({"name": name, "selector": selector}), &WORKSPACES)
+                }
+                Create::Project { name, workspace, selector } => (
+                    format!("/api/v1/workspaces/{}/projects", id(&workspace)?),
+                    json!({"name": name, "selector": selector}),
+                    &PROJECTS,
+                ),
+                Create::Resource { project, file } => (
+                    format!("/api/v1/projects/{}/resources", id(&project)?),
+                    json!({"yaml": read_file(&file)?}),
+                    &RESOURCES,
+                ),
+            };
+            show(out, format, &hub.json(Method::POST, &path, Some(body)).await?, columns)
+        }
+        Command::Delete { kind, id: target, orphan, version } => {
+            if kind != "resource" && kind != "resources" {
+                return Err(Failure::usage(format!("cannot delete a {kind}: resources only")));
+            }
+            let mut path = format!("/api/v1/resources/{}?orphan={orphan}", id(&target)?);
+            if let Some(v) = version {
+                path.push_str(&format!("&version={v}"));
+            }
+            hub.call(Method::DELETE, &path, None).await?;
+            writeln!(out, "resource {target} deleted").map_err(|e| Failure::local(e.to_string()))
+        }
+        Command::Import { workspace, file, name, dry_run } => {
+            let body = json!({"name": name, "yaml": read_file(&file)?, "dry_run": dry_run});
+            let path = format!("/api/v1/workspaces/{}/import", id(&workspace)?);
+            let answer = hub.json(Method::POST, &path, Some(body)).await?;
+            if dry_run && matches!(format, Format::Table | Format::Wide) {
+                const ITEMS: [Column; 4] = [
+                    col("KIND", |v| text(&v["kind"])),
+                    col("NAME", |v| text(&v["name"])),
+                    col("PLACEMENT", |v| text(&v["placement"])),
+                    col("OVERRIDES", |v| text(&v["overrides"])),
+                ];
+                writeln!(out, "project {} (clusters: {})", text(&answer["project"]), text(&answer["project_selector"]))
+                    .map_err(|e| Failure::local(e.to_string()))?;
+                show(out, format, &answer["resources"], &ITEMS)?;
+                let problems = answer["problems"].as_array().cloned().unwrap_or_default();
+                for p in &problems {
+                    writeln!(out, "problem: {}", text(p)).map_err(|e| Failure::local(e.to_string()))?;
+                }
+                if !problems.is_empty() {
+                    return Err(Failure {
+                        code: 6,
+                        message: "the YAML holds what Flotilla has no equivalent for".into(),
+                    });
+                }
+                return Ok(());
+            }
+            show(out, format, &answer, &PROJECTS)
+        }
+        Command::Export { project, format: kind } => {
+            let yaml = hub
+                .call(Method::GET, &format!("/api/v1/projects/{}/export?format={kind}", id(&project)?), None)
+                .await?;
+            write!(out, "{yaml}").map_err(|e| Failure::local(e.to_string()))
+        }
+        Command::Rollout { action } => {
+            let (rollout, act, body) = match action {
+                Rollout::Status { id } => (id, None, None),
+                Rollout::Pause { id } => (id, Some("pause"), None),
+                Rollout::Resume { id } => (id, Some("resume"), None),
+                Rollout::Approve { id } => (id, Some("approve"), None),
+                Rollout::Abort { id } => (id, Some("abort"), None),
+                Rollout::Retry { id, cluster } => (id, Some("retry"), Some(json!({"cluster_id": cluster}))),
+                Rollout::Skip { id, cluster } => (id, Some("skip"), Some(json!({"cluster_id": cluster}))),
+            };
+            let base = format!("/api/v1/rollouts/{}", id(&rollout)?);
+            let detail = match act {
+                None => hub.get(&base).await?,
+                Some(act) => hub.json(Method::POST, &format!("{base}/{act}"), body).await?,
+            };
+            rollout_table(out, format, &detail)
+        }
+    }
+}
+
+async fn get_command(hub: &Hub, out: &mut impl Write, format: Format, get: Get) -> Result<(), Failure> {
+    let one = |kind: &str| get.id.as_deref().ok_or_else(|| Failure::usage(format!("get {kind} needs an id")));
+    match get.kind.as_str() {
+        "clusters" | "cluster" => show(out, format, &hub.get("/api/v1/clusters").await?, &CLUSTERS),
+        "types" => show(out, format, &hub.get("/api/v1/types").await?["types"], &TYPES),
+        "workspaces" => show(out, format, &hub.get("/api/v1/workspaces").await?, &WORKSPACES),
+        "workspace" => {
+            let detail = hub.get(&format!("/api/v1/workspaces/{}", id(one("workspace")?)?)).await?;
+            match format {
+                Format::Json | Format::Yaml => show(out, format, &detail, &[]),
+                _ => show(out, format, &detail["workspace"], &WORKSPACES),
+            }
+        }
+        "projects" => {
+            let ws = get.workspace.as_deref().ok_or_else(|| Failure::usage("get projects needs --workspace"))?;
+            let detail = hub.get(&format!("/api/v1/workspaces/{}", id(ws)?)).await?;
+            show(out, format, &detail["projects"], &PROJECTS)
+        }
+        "project" => {
+            show(out, format, &hub.get(&format!("/api/v1/projects/{}", id(one("project")?)?)).await?, &PROJECTS)
+        }
+        "resources" => {
+            let project = get.project.as_deref().ok_or_else(|| Failure::usage("get resources needs --project"))?;
+            let detail = hub.get(&format!("/api/v1/projects/{}", id(project)?)).await?;
+            show(out, format, &detail["resources"], &RESOURCES)
+        }
+        "resource" => {
+            let detail = hub.get(&format!("/api/v1/resources/{}", id(one("resource")?)?)).await?;
+            show(out, format, &detail, &RESOURCES)
+        }
+        "rollouts" => show(out, format, &hub.get("/api/v1/rollouts").await?, &ROLLOUTS),
+        "rollout" => rollout_table(out, format, &hub.get(&format!("/api/v1/rollouts/{}", id(one("rollout")?)?)).await?),
+        other => Err(Failure::usage(format!(
+            "cannot get '{other}': use clusters, types, workspaces, workspace, projects, project, resources, resource, rollouts or rollout"
+        ))),
+    }
+}

@@ -1,0 +1,198 @@
+//! `flotillactl`, run as a user runs it (the built binary, against a running hub): login saves
+//! the hub and token, `get` prints tables, JSON and YAML, changes go through the REST API, and
+//! exit codes tell failures apart.
+
+use std::path::Path;
+
+use flotilla_testkit::eventually;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_PASSWORD, TestApp, WAIT, ok, spawn_app_with};
+
+/// What a run printed and its exit code.
+struct Ran {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+/// Runs `flotillactl args…` with `config` as its saved settings, `stdin` on its input, and
+/// no FLOTILLA_SERVER / FLOTILLA_TOKEN from this environment.
+async fn flotillactl(config: &Path, stdin: &str, args: &[&str]) -> Ran {
+    let (config, stdin) = (config.to_path_buf(), stdin.to_owned());
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flotillactl"))
+            .args(&args)
+            .env("FLOTILLA_CONFIG", &config)
+            .env_remove("FLOTILLA_SERVER")
+            .env_remove("FLOTILLA_TOKEN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("flotillactl runs");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let done = child.wait_with_output().unwrap();
+        Ran {
+            code: done.status.code().unwrap_or(-1),
+            out: String::from_utf8(done.stdout).unwrap(),
+            err: String::from_utf8(done.stderr).unwrap(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+async fn token(app: &TestApp, client: &reqwest::Client, access: &str) -> String {
+    let made =
+        ok(app.call(client, "/api/tokens/create", &[("name", access), ("access", access), ("days", "1")]).await).await;
+    made["secret"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let secret = token(&app, &admin, "admin").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("flotilla/cli.toml");
+
+    // Nothing configured: a usage error saying what to do.
+    let ran = flotillactl(&config, "", &["get", "clusters"]).await;
+    assert_eq!(ran.code, 2, "{}", ran.err);
+    assert!(ran.err.contains("flotillactl login"), "{}", ran.err);
+    // A wrong token is not saved.
+    let server = app.address.as_str();
+    let ran = flotillactl(&config, "flt_wrong\n", &["login", "--server", server]).await;
+    assert_eq!(ran.code, 3, "{}", ran.err);
+    assert!(!config.exists());
+    let ran = flotillactl(&config, &format!("{secret}\n"), &["login", "--server", server]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    // get, as a table, wide, JSON and YAML.
+    let ran = flotillactl(&config, "", &["get", "clusters"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let mut lines = ran.out.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "HEALTH", "VERSION", "LABELS"], "{}", ran.out);
+    assert_eq!(lines.count(), 12, "the small demo fleet: {}", ran.out);
+    assert!(ran.out.contains("prod-eu-1") && ran.out.contains("env=prod"), "{}", ran.out);
+    let wide = flotillactl(&config, "", &["get", "clusters", "-o", "wide"]).await.out;
+    let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["NAME", "HEALTH", "VERSION", "LABELS", "ID", "SERVER"], "{wide}");
+    let listed: Value =
+        serde_json::from_str(&flotillactl(&config, "", &["get", "clusters", "-o", "json"]).await.out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 12);
+    let yaml = flotillactl(&config, "", &["-o", "yaml", "get", "types"]).await.out;
+    assert!(yaml.contains("kind: ConfigMap"), "{yaml}");
+
+    // create, status, export, delete.
+    let ran =
+        flotillactl(&config, "", &["create", "workspace", "ops", "--selector", "env=staging", "-o", "json"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let ws = serde_json::from_str::<Value>(&ran.out).unwrap()["id"].as_str().unwrap().to_owned();
+    let ran = flotillactl(&config, "", &["create", "project", "web", "-w", &ws, "-o", "json"]).await;
+    let project = serde_json::from_str::<Value>(&ran.out).unwrap()["id"].as_str().unwrap().to_owned();
+    let file = dir.path().join("settings.yaml");
+    std::fs::write(&file, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {level: info}\n")
+        .unwrap();
+    let file = file.display().to_string();
+    let ran = flotillactl(&config, "", &["create", "resource", "-p", &project, "-f", &file, "-o", "json"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let resource = serde_json::from_str::<Value>(&ran.out).unwrap()["id"].as_str().unwrap().to_owned();
+    let listed = flotillactl(&config, "", &["get", "resources", "-p", &project]).await.out;
+    assert!(listed.contains("ConfigMap") && listed.contains("settings"), "{listed}");
+    eventually("flotillactl status shows the ConfigMap Synced in the four staging clusters", WAIT, || async {
+        let out = flotillactl(&config, "", &["status", "-p", &project]).await.out;
+        (out.matches("ConfigMap/settings").count() == 4 && out.matches("Synced").count() >= 4).then_some(out)
+    })
+    .await;
+    let exported = flotillactl(&config, "", &["export", &project, "--format", "kubefed"]).await;
+    assert_eq!(exported.code, 0, "{}", exported.err);
+    assert!(exported.out.contains("kind: FederatedConfigMap"), "{}", exported.out);
+
+    // import: a review that names what has no equivalent exits 6; then for real.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, format!("{}---\napiVersion: types.kubefed.io/v1beta1\nkind: FederatedClusterRole\nmetadata: {{name: r}}\nspec: {{template: {{rules: []}}}}\n", exported.out.replace(": web", ": copy"))).unwrap();
+    let bad = bad.display().to_string();
+    let ran = flotillactl(&config, "", &["import", "-w", &ws, "-f", &bad, "--dry-run"]).await;
+    assert_eq!(ran.code, 6, "{}{}", ran.out, ran.err);
+    assert!(ran.out.contains("problem: FederatedClusterRole r"), "{}", ran.out);
+    let good = dir.path().join("good.yaml");
+    std::fs::write(&good, exported.out.replace(": web", ": copy")).unwrap();
+    let good = good.display().to_string();
+    let ran = flotillactl(&config, "", &["import", "-w", &ws, "-f", &good]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.contains("copy"), "{}", ran.out);
+
+    let ran = flotillactl(&config, "", &["delete", "resource", &resource]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let ran = flotillactl(&config, "", &["get", "resource", &resource]).await;
+    assert_eq!(ran.code, 4, "gone: {}", ran.err);
+
+    // A rollout, paused and resumed from the command line.
+    let catalog = ok(app.call(&admin, "/api/apps/catalog", &[("scope", "project")]).await).await;
+    let podinfo = &catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"];
+    let (newest, older) = (podinfo[0]["id"].as_str().unwrap(), podinfo[1]["id"].as_str().unwrap());
+    let install =
+        json!({"workspace_id": ws, "project_id": project, "input": {"version_id": older, "name": "web", "values": {}}});
+    let install_id = ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
+    let upgrade = json!({"input": {"install_ids": [install_id], "to_version_id": newest, "strategy": {}}});
+    let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &upgrade).await).await;
+    let rollout = rollout.as_str().unwrap().to_owned();
+    let ran = flotillactl(&config, "", &["rollout", "pause", &rollout]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.starts_with("Paused"), "{}", ran.out);
+    assert!(ran.out.contains("WAVE") && ran.out.contains("staging-"), "one row per cluster: {}", ran.out);
+    let listed = flotillactl(&config, "", &["get", "rollouts"]).await.out;
+    assert!(listed.contains(&rollout) && listed.contains("Paused"), "{listed}");
+    let ran = flotillactl(&config, "", &["rollout", "resume", &rollout, "-o", "json"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let state = serde_json::from_str::<Value>(&ran.out).unwrap()["rollout"]["state"].clone();
+    assert_ne!(state, "Paused", "{}", ran.out);
+}
+
+#[tokio::test]
+async fn flotillactl_exit_codes_tell_failures_apart() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let view = token(&app, &admin, "view").await;
+    let full = token(&app, &admin, "admin").await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cli.toml");
+    let server = app.address.clone();
+    let with = |token: &str, rest: &[&str]| {
+        let mut args = vec!["--server".to_owned(), server.clone(), "--token".to_owned(), token.to_owned()];
+        args.extend(rest.iter().map(|a| (*a).to_owned()));
+        args
+    };
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (with(&full, &["get", "workspaces"]), 0, "No resources found."),
+        (with("flt_nope", &["get", "workspaces"]), 3, "valid API token"),
+        (with(&full, &["get", "project", "0190e6d8-0000-7000-8000-000000000000"]), 4, "Not found."),
+        (with(&view, &["create", "workspace", "ops"]), 5, "tenant admin"),
+        (with(&full, &["create", "workspace", "Not A Name"]), 6, "(name)"),
+        (with(&full, &["get", "gadgets"]), 2, "cannot get 'gadgets'"),
+        (with(&full, &["get", "project", "../clusters"]), 2, "is not an id"),
+        (with(&full, &["frobnicate"]), 2, "unrecognized subcommand"),
+        (with(&full, &["delete", "workspace", "x"]), 2, "resources only"),
+    ];
+    for (args, code, says) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let ran = flotillactl(&config, "", &args).await;
+        assert_eq!(ran.code, code, "{args:?}: {}{}", ran.out, ran.err);
+        assert!(ran.out.contains(says) || ran.err.contains(says), "{args:?} says {says:?}: {}{}", ran.out, ran.err);
+    }
+    // Nothing was made by the refused ones.
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    assert!(app.store.list_workspaces(&tenant.id).await.unwrap().is_empty());
+}
