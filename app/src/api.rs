@@ -8,6 +8,7 @@ pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, 
 pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detail, get_resource_statuses};
 pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
 pub use crate::pages::types::fleet_types;
+pub use crate::pages::workspace::federate::{federate_namespace, preview_federation};
 pub use crate::pages::workspace::import::{import_project, review_import};
 pub use crate::pages::workspace::server_fns::{create_project, get_workspace_detail};
 pub use crate::pages::workspaces::server_fns::{create_workspace, list_workspaces};

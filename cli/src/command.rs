@@ -76,6 +76,25 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Turns a namespace running in a cluster of the workspace into a project of its name,
+    /// adopting its objects where they run.
+    Federate {
+        namespace: String,
+        #[arg(short, long)]
+        workspace: String,
+        /// The cluster it runs in (its id).
+        #[arg(short, long)]
+        cluster: String,
+        /// Only the objects this label selector matches.
+        #[arg(short = 'l', long, default_value = "")]
+        selector: String,
+        /// The project's own selector, narrowing the workspace's clusters.
+        #[arg(long, default_value = "")]
+        project_selector: String,
+        /// Say what would be taken and left; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Writes a project as YAML: plain, or KubeFed's federated types.
     Export {
         project: String,
@@ -406,6 +425,26 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 return Ok(());
             }
             show(out, format, &answer, &PROJECTS)
+        }
+        Command::Federate { namespace, workspace, cluster, selector, project_selector, dry_run } => {
+            let body = json!({"cluster_id": cluster, "namespace": namespace, "selector": selector,
+                              "project_selector": project_selector, "dry_run": dry_run});
+            let path = format!("/api/v1/workspaces/{}/federate", id(&workspace)?);
+            let answer = hub.json(Method::POST, &path, Some(body)).await?;
+            if !dry_run || matches!(format, Format::Json | Format::Yaml) {
+                return show(out, format, &answer, &PROJECTS);
+            }
+            const OBJECTS: [Column; 4] = [
+                col("KIND", |v| text(&v["kind"])),
+                col("NAME", |v| text(&v["name"])),
+                col("TAKEN", |v| text(&v["taken"])),
+                col("REASON", |v| text(&v["reason"])),
+            ];
+            show(out, format, &answer["objects"], &OBJECTS)?;
+            for kind in answer["unreadable"].as_array().into_iter().flatten() {
+                writeln!(out, "unreadable: {}", text(kind)).map_err(|e| Failure::local(e.to_string()))?;
+            }
+            Ok(())
         }
         Command::Export { project, format: kind } => {
             let yaml = hub

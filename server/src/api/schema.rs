@@ -450,6 +450,53 @@ impl From<model::ImportPreview> for ImportReview {
     }
 }
 
+/// What federating a member's namespace would take and leave.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FederateReview {
+    pub cluster: String,
+    pub namespace: String,
+    /// The new project's Pod Security level.
+    pub pod_security: String,
+    /// What the namespace itself needs written, if anything.
+    pub namespace_change: Option<String>,
+    pub objects: Vec<FederateItem>,
+    /// Kinds that could not be read, with why.
+    pub unreadable: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FederateItem {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// Federated, or left in place for `reason`.
+    pub taken: bool,
+    pub reason: String,
+}
+
+impl From<model::FederatePreview> for FederateReview {
+    fn from(p: model::FederatePreview) -> Self {
+        FederateReview {
+            cluster: p.cluster,
+            namespace: p.namespace,
+            pod_security: p.pod_security,
+            namespace_change: p.namespace_change,
+            objects: p
+                .objects
+                .into_iter()
+                .map(|o| FederateItem {
+                    api_version: o.api_version,
+                    kind: o.kind,
+                    name: o.name,
+                    taken: o.taken,
+                    reason: o.reason,
+                })
+                .collect(),
+            unreadable: p.unreadable,
+        }
+    }
+}
+
 // Requests.
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -485,6 +532,23 @@ pub struct ImportRequest {
     pub name: String,
     pub yaml: String,
     /// Review only: say what would be made, make nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A namespace running in one of the workspace's clusters, to turn into a project of its name.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FederateRequest {
+    pub cluster_id: String,
+    pub namespace: String,
+    /// Only the objects this label selector matches (empty: all).
+    #[serde(default)]
+    pub selector: String,
+    /// The new project's own selector, narrowing the workspace's clusters.
+    #[serde(default)]
+    pub project_selector: String,
+    /// Review only: say what would be taken, change nothing.
     #[serde(default)]
     pub dry_run: bool,
 }

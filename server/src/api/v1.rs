@@ -11,9 +11,9 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::schema::{
-    ApiErrorBody, Cluster, ImportRequest, ImportReview, NewProject, NewResource, NewWorkspace, Project, ProjectSummary,
-    Resource, ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Workspace, WorkspaceDetail,
-    statuses,
+    ApiErrorBody, Cluster, FederateRequest, FederateReview, ImportRequest, ImportReview, NewProject, NewResource,
+    NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status,
+    Types, Workspace, WorkspaceDetail, statuses,
 };
 use super::{ApiError, json, run};
 
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/workspaces/{id}", get(get_workspace))
         .route("/api/v1/workspaces/{id}/projects", post(create_project))
         .route("/api/v1/workspaces/{id}/import", post(import))
+        .route("/api/v1/workspaces/{id}/federate", post(federate))
         .route("/api/v1/projects/{id}", get(get_project))
         .route("/api/v1/projects/{id}/status", get(project_status))
         .route("/api/v1/projects/{id}/resources", post(add_resource))
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         get_workspace,
         create_project,
         import,
+        federate,
         get_project,
         project_status,
         add_resource,
@@ -189,6 +191,36 @@ async fn import(State(state): State<AppState>, Path(id): Path<String>, request: 
         return Ok(Json(ImportReview::from(review)).into_response());
     }
     let made = run(state, parts, || fns::import_project(id, asked.name, asked.yaml)).await?;
+    Ok((StatusCode::CREATED, Json(ProjectSummary::from(made))).into_response())
+}
+
+/// Turns a namespace running in one of the workspace's clusters into a project of its name
+/// (a tenant admin's): its objects become the project's resources, adopted where they run
+/// with no write. With `dry_run`, says what would be taken and left.
+#[utoipa::path(post, path = "/api/v1/workspaces/{id}/federate", tag = "projects", request_body = FederateRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses((status = 200, description = "The review (dry run)", body = FederateReview),
+        (status = 201, description = "The project made", body = ProjectSummary),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn federate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let asked: FederateRequest = json(body).await?;
+    if asked.dry_run {
+        let review =
+            run(state, parts, || fns::preview_federation(id, asked.cluster_id, asked.namespace, asked.selector))
+                .await?;
+        return Ok(Json(FederateReview::from(review)).into_response());
+    }
+    let made = run(state, parts, || {
+        fns::federate_namespace(id, asked.cluster_id, asked.namespace, asked.selector, asked.project_selector)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(ProjectSummary::from(made))).into_response())
 }
 

@@ -138,6 +138,27 @@ async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout()
     let ran = flotillactl(&config, "", &["get", "resource", &resource]).await;
     assert_eq!(ran.code, 4, "gone: {}", ran.err);
 
+    // federate: a namespace another client made in staging-eu-1 becomes a project.
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
+    assert_eq!(app.member_create("staging-eu-1", "/api/v1/namespaces", &ns).await, 201);
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "prices", "namespace": "shop"}, "data": {"a": "1"}});
+    assert_eq!(app.member_create("staging-eu-1", "/api/v1/namespaces/shop/configmaps", &cm).await, 201);
+    let clusters: Value =
+        serde_json::from_str(&flotillactl(&config, "", &["get", "clusters", "-o", "json"]).await.out).unwrap();
+    let eu1 = clusters.as_array().unwrap().iter().find(|c| c["name"] == "staging-eu-1").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ran = flotillactl(&config, "", &["federate", "shop", "-w", &ws, "-c", &eu1, "--dry-run"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let prices = ran.out.lines().find(|l| l.contains("prices")).unwrap_or_default();
+    assert!(prices.starts_with("ConfigMap") && prices.contains("true"), "{}", ran.out);
+    let ran = flotillactl(&config, "", &["federate", "shop", "-w", &ws, "-c", &eu1]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.contains("shop"), "{}", ran.out);
+    let ran = flotillactl(&config, "", &["federate", "shop", "-w", &ws, "-c", &eu1]).await;
+    assert_eq!(ran.code, 6, "a project shop exists now: {}", ran.err);
+
     // A rollout, paused and resumed from the command line.
     let catalog = ok(app.call(&admin, "/api/apps/catalog", &[("scope", "project")]).await).await;
     let podinfo = &catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"];

@@ -248,6 +248,11 @@ async fn every_call_with_another_tenants_ids_is_not_found_and_changes_nothing() 
     for (method, path, body) in [
         (reqwest::Method::POST, format!("/api/v1/workspaces/{ws}/projects"), named.clone()),
         (reqwest::Method::POST, format!("/api/v1/workspaces/{ws}/import"), yaml.clone()),
+        (
+            reqwest::Method::POST,
+            format!("/api/v1/workspaces/{ws}/federate"),
+            json!({"cluster_id": cluster, "namespace": "shop", "dry_run": true}),
+        ),
         (reqwest::Method::POST, format!("/api/v1/projects/{project}/resources"), yaml),
         (reqwest::Method::POST, format!("/api/v1/rollouts/{rollout}/skip"), json!({"cluster_id": cluster})),
     ]

@@ -329,6 +329,7 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/workspaces/{id}",
         "/api/v1/workspaces/{id}/projects",
         "/api/v1/workspaces/{id}/import",
+        "/api/v1/workspaces/{id}/federate",
         "/api/v1/projects/{id}",
         "/api/v1/projects/{id}/status",
         "/api/v1/projects/{id}/resources",
