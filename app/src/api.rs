@@ -5,6 +5,7 @@
 pub use crate::pages::fleet::server_fns::list_clusters;
 pub use crate::pages::project::export::export_project;
 pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};
+pub use crate::pages::register_cluster::server_fns::register_cluster;
 pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detail, get_resource_statuses};
 pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
 pub use crate::pages::types::fleet_types;

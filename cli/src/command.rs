@@ -37,6 +37,20 @@ enum Command {
         #[arg(long)]
         token_stdin: bool,
     },
+    /// Joins a cluster: its admin kubeconfig context is used once to create Flotilla's own
+    /// least-privilege identity there, whose token is all the hub keeps.
+    Join {
+        /// The cluster's name in Flotilla.
+        name: String,
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The context (default: the kubeconfig's current one).
+        #[arg(long)]
+        context: Option<String>,
+        /// `key=value,…`
+        #[arg(short, long, default_value = "")]
+        labels: String,
+    },
     /// Lists or shows clusters, types, workspaces, projects, resources, rollouts.
     Get(Get),
     /// Each resource's status per cluster, for a project or one resource.
@@ -284,6 +298,12 @@ const STEPS: [Column; 4] = [
     wide("MESSAGE", |v| text(&v["message"])),
 ];
 
+/// The kubeconfig's `current-context`.
+fn current_context(kubeconfig: &str) -> Option<String> {
+    let parsed: Value = serde_saphyr::from_str(kubeconfig).ok()?;
+    parsed["current-context"].as_str().filter(|c| !c.is_empty()).map(str::to_owned)
+}
+
 fn labels(v: &Value) -> String {
     let Some(map) = v["labels"].as_object() else { return "<none>".into() };
     if map.is_empty() {
@@ -342,6 +362,16 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
     match cli.command {
         Command::Login { .. } => Ok(()),
         Command::Get(get) => get_command(&hub, out, format, get).await,
+        Command::Join { name, kubeconfig, context, labels } => {
+            let text = read_file(&kubeconfig)?;
+            let context = match context {
+                Some(c) => c,
+                None => current_context(&text)
+                    .ok_or_else(|| Failure::usage("the kubeconfig names no current-context: pass --context"))?,
+            };
+            let body = json!({"kubeconfig": text, "context": context, "name": name, "labels": labels, "join": true});
+            show(out, format, &hub.json(Method::POST, "/api/v1/clusters", Some(body)).await?, &CLUSTERS)
+        }
         Command::Status { project, resource } => {
             let (mut statuses, resources) = match (project, resource) {
                 (Some(p), _) => {

@@ -7,7 +7,7 @@ mod login;
 mod not_found;
 mod people;
 pub(crate) mod project;
-mod register_cluster;
+pub(crate) mod register_cluster;
 pub(crate) mod resource;
 pub(crate) mod rollouts;
 mod tenant;

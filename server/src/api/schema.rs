@@ -553,6 +553,29 @@ pub struct FederateRequest {
     pub dry_run: bool,
 }
 
+/// A cluster to register, from a kubeconfig context (used once, never stored).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCluster {
+    /// The kubeconfig's text.
+    pub kubeconfig: String,
+    /// Its context to use.
+    pub context: String,
+    pub name: String,
+    /// `key=value,…`
+    #[serde(default)]
+    pub labels: String,
+    /// Create Flotilla's own least-privilege identity in the cluster with the context's
+    /// (admin) credentials and keep only its token (the default); `false` keeps the context's
+    /// own token.
+    #[serde(default = "yes")]
+    pub join: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// For `retry` and `skip`: the cluster concerned.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -11,9 +11,9 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::schema::{
-    ApiErrorBody, Cluster, FederateRequest, FederateReview, ImportRequest, ImportReview, NewProject, NewResource,
-    NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status,
-    Types, Workspace, WorkspaceDetail, statuses,
+    ApiErrorBody, Cluster, FederateRequest, FederateReview, ImportRequest, ImportReview, NewCluster, NewProject,
+    NewResource, NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, Rollout, RolloutActionRequest,
+    RolloutDetail, Status, Types, Workspace, WorkspaceDetail, statuses,
 };
 use super::{ApiError, json, run};
 
@@ -23,7 +23,7 @@ type Answer<T> = Result<Json<T>, ApiError>;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/clusters", get(list_clusters))
+        .route("/api/v1/clusters", get(list_clusters).post(join_cluster))
         .route("/api/v1/types", get(list_types))
         .route("/api/v1/workspaces", get(list_workspaces).post(create_workspace))
         .route("/api/v1/workspaces/{id}", get(get_workspace))
@@ -53,6 +53,7 @@ pub fn router() -> Router<AppState> {
     ),
     paths(
         list_clusters,
+        join_cluster,
         list_types,
         list_workspaces,
         create_workspace,
@@ -119,6 +120,21 @@ async fn list_clusters(State(state): State<AppState>, request: Request) -> Answe
     let (parts, _) = request.into_parts();
     let clusters = run(state, parts, fns::list_clusters).await?;
     Ok(Json(clusters.into_iter().map(Into::into).collect()))
+}
+
+/// Registers a cluster from a kubeconfig context (a tenant admin's): by default joins it,
+/// creating Flotilla's own least-privilege identity there with the context's credentials,
+/// which are used once and never stored.
+#[utoipa::path(post, path = "/api/v1/clusters", tag = "fleet", request_body = NewCluster,
+    responses((status = 201, description = "Made", body = Cluster),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn join_cluster(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let new: NewCluster = json(body).await?;
+    let made = run(state, parts, || fns::register_cluster(new.kubeconfig, new.context, new.name, new.labels, new.join))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Cluster::from(made))).into_response())
 }
 
 /// The kinds the fleet's members serve, and which clusters lack each.

@@ -217,3 +217,36 @@ async fn flotillactl_exit_codes_tell_failures_apart() {
     let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
     assert!(app.store.list_workspaces(&tenant.id).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flotillactl_joins_a_cluster_with_its_admin_kubeconfig_used_once() {
+    use flotilla_simulator::{ClusterSpec, SimSettings, Simulator};
+    let app = spawn_app_with(|_| {}).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let secret = token(&app, &admin, "admin").await;
+    let sim =
+        Simulator::start("127.0.0.1:0".parse().unwrap(), vec![ClusterSpec::new("edge-1")], SimSettings::default())
+            .await
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = sim.kubeconfig("edge-1").unwrap();
+    let file = dir.path().join("admin.kubeconfig");
+    std::fs::write(&file, &kubeconfig).unwrap();
+    let file = file.display().to_string();
+    let config = dir.path().join("cli.toml");
+    let server = app.address.clone();
+    let args = ["--server", &server, "--token", &secret, "join", "edge-1", "--kubeconfig", &file, "-l", "env=edge"];
+    let ran = flotillactl(&config, "", &args).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    assert!(ran.out.contains("edge-1") && ran.out.contains("env=edge"), "{}", ran.out);
+    // The hub keeps its own identity's token, not the admin's.
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap();
+    let cluster = app.store.list_clusters(&tenant.id).await.unwrap().into_iter().find(|c| c.name == "edge-1").unwrap();
+    let kept = app.store.cluster_token(&tenant.id, &cluster.id).await.unwrap();
+    let kept = secrecy::ExposeSecret::expose_secret(&kept).to_owned();
+    assert!(!kept.is_empty() && !kubeconfig.contains(&kept), "the joined identity's token is kept");
+    // Joined twice under the same name: refused, exit 6.
+    let again = ["--server", &server, "--token", &secret, "join", "edge-1", "--kubeconfig", &file];
+    assert_eq!(flotillactl(&config, "", &again).await.code, 6);
+}

@@ -81,6 +81,14 @@ async fn a_token_acts_with_its_users_roles_at_most_its_access_and_sees_no_more_t
     let matrix: Vec<Case> = vec![
         ("view", view.as_str(), Method::GET, p.clone(), None, 200),
         ("view", view.as_str(), Method::GET, "/api/v1/clusters".into(), None, 200),
+        (
+            "edit",
+            edit.as_str(),
+            Method::POST,
+            "/api/v1/clusters".into(),
+            Some(json!({"kubeconfig": "x", "context": "x", "name": "x"})),
+            403,
+        ),
         ("view", view.as_str(), Method::POST, add.clone(), Some(resource.clone()), 403),
         ("view", view.as_str(), Method::POST, "/api/v1/workspaces".into(), new_ws("v"), 403),
         ("edit", edit.as_str(), Method::POST, "/api/v1/workspaces".into(), new_ws("e"), 403),
