@@ -52,8 +52,10 @@ async fn cluster_leases(store: &Store) -> HashMap<String, usize> {
 }
 
 /// Per cluster, the writers in the order they wrote: each replica's writes must be one run
-/// (a replica that handed a cluster over, or lost it, never writes to it again).
-fn assert_one_writer_at_a_time(fleet: &common::Fleet, clusters: &[String]) -> usize {
+/// (a replica that handed a cluster over, or lost it, never writes to it again) — except
+/// `survivor`, which may take its clusters back once the others are gone: its second run must
+/// then be the last.
+fn assert_one_writer_at_a_time(fleet: &common::Fleet, clusters: &[String], survivor: Option<&str>) -> usize {
     let mut writes = 0;
     for name in clusters {
         let log = fleet.sim.cluster(name).unwrap().write_log();
@@ -63,9 +65,15 @@ fn assert_one_writer_at_a_time(fleet: &common::Fleet, clusters: &[String]) -> us
             let agent = w.user_agent.clone().unwrap_or_default();
             assert!(agent.contains("replica/"), "{name}: a write without the replica's name: {w:?}");
             if runs.last() != Some(&agent) {
-                assert!(!runs.contains(&agent), "{name}: {agent} wrote again after another replica: {runs:?}");
                 runs.push(agent);
             }
+        }
+        for (i, agent) in runs.iter().enumerate() {
+            let again = runs[..i].contains(agent);
+            let back_for_good = survivor.is_some_and(|s| agent.ends_with(&format!("replica/{s}")))
+                && i == runs.len() - 1
+                && runs.iter().filter(|a| *a == agent).count() == 2;
+            assert!(!again || back_for_good, "{name}: {agent} wrote again after another replica: {runs:?}");
         }
     }
     writes
@@ -119,7 +127,7 @@ async fn two_replicas_share_the_clusters_and_a_change_made_on_either_converges_e
         let object = fleet.member_configmap(name, "shop", "settings").await.unwrap();
         assert_eq!(object["v"], "two", "{name}");
     }
-    let writes = assert_one_writer_at_a_time(&fleet, &clusters);
+    let writes = assert_one_writer_at_a_time(&fleet, &clusters, None);
     // Per cluster: the namespace, then the ConfigMap twice; a hand-off rewrites nothing.
     assert_eq!(writes, n * 3, "each object written once per revision");
     b.engine.shutdown().await;
@@ -173,6 +181,8 @@ async fn a_replica_that_stops_or_loses_the_database_has_its_clusters_taken_over(
     for name in &clusters {
         fleet.wait_synced_rev(&cm, name, 2).await;
     }
-    assert_one_writer_at_a_time(&fleet, &clusters);
+    // A may have handed a cluster to B or C while the three shared them (the shares settle a
+    // moment after every replica holds some), and takes it back once they are gone.
+    assert_one_writer_at_a_time(&fleet, &clusters, Some(&ids[0]));
     fleet.engine.shutdown().await;
 }

@@ -77,7 +77,14 @@ async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout()
         assert_eq!(std::fs::metadata(&config).unwrap().permissions().mode() & 0o777, 0o600);
     }
 
-    // get, as a table, wide, JSON and YAML.
+    // get, as a table, wide, JSON and YAML (once the demo fleet is registered and its kinds read).
+    eventually("the demo fleet's twelve clusters listed and their kinds read", WAIT, || async {
+        let clusters = flotillactl(&config, "", &["get", "clusters", "-o", "json"]).await.out;
+        let listed: Value = serde_json::from_str(&clusters).unwrap_or_default();
+        let types = flotillactl(&config, "", &["get", "types", "-o", "json"]).await.out;
+        (listed.as_array().is_some_and(|l| l.len() == 12) && types.contains("\"ConfigMap\"")).then_some(())
+    })
+    .await;
     let ran = flotillactl(&config, "", &["get", "clusters"]).await;
     assert_eq!(ran.code, 0, "{}", ran.err);
     let mut lines = ran.out.lines();
