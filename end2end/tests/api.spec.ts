@@ -30,6 +30,7 @@ test("a token made on the account page drives the REST API until it is revoked",
   await expect(shown).toContainText(`Token ${name} made. Copy it now`);
   const secret = await shown.getByLabel("The new token").inputValue();
   expect(secret).toMatch(/^flt_[A-Za-z0-9]{40}$/);
+  await expect(page.locator("#token-name")).toHaveValue("");
   const row = page.getByTestId("token").filter({ hasText: name });
   await expect(row).toContainText("edit");
   await expect(row).toContainText("never");

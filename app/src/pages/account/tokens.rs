@@ -48,6 +48,15 @@ fn TokensBody(
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
     let shown = move || create.value().get().and_then(Result::ok);
     let accounts = service_accounts.clone();
+    // Made: the name empties for the next token (a refused one keeps what was typed).
+    let name_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_)))
+            && let Some(input) = name_input.get()
+        {
+            input.set_value("");
+        }
+    });
     view! {
         <Show when=move || shown().is_some()>
             {move || shown().map(|made| view! {
@@ -62,7 +71,7 @@ fn TokensBody(
         </Show>
         <ActionForm action=create attr:class="mt-4 grid gap-4 md:grid-cols-5 md:items-start" attr:novalidate=true>
             <Field id="token-name" label="Name" field="name" error>
-                <input id="token-name" name="name" autocomplete="off" spellcheck="false" placeholder="ci-deploy" class=format!("{INPUT} font-mono") />
+                <input id="token-name" node_ref=name_input name="name" autocomplete="off" spellcheck="false" placeholder="ci-deploy" class=format!("{INPUT} font-mono") />
             </Field>
             <Field id="token-access" label="Access" field="access" error>
                 <select id="token-access" name="access" class=INPUT>
