@@ -249,7 +249,7 @@ mod ssr {
 #[component]
 pub fn FederatePanel(workspace_id: String, clusters: Vec<crate::model::ClusterRef>) -> impl IntoView {
     use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-    use crate::components::{ErrorAlert, FieldError};
+    use crate::components::{ErrorAlert, Field};
 
     let open = RwSignal::new(false);
     let cluster_id = RwSignal::new(clusters.first().map(|c| c.id.clone()).unwrap_or_default());
@@ -307,28 +307,22 @@ pub fn FederatePanel(workspace_id: String, clusters: Vec<crate::model::ClusterRe
             <Show when=move || open.get()>
                 <form class="mt-4 grid gap-4 md:grid-cols-3 md:items-start" novalidate
                     on:submit=move |ev| { ev.prevent_default(); preview.dispatch(()); }>
-                    <div>
-                        <label for="federate-cluster" class="block text-sm font-medium text-slate-700">"Cluster"</label>
+                    <Field id="federate-cluster" label="Cluster" field="cluster_id" error=preview_error>
                         <select id="federate-cluster" class=INPUT on:change=move |ev| cluster_id.set(event_target_value(&ev))>
                             {clusters.get_value().into_iter().map(|c| {
                                 let id = c.id.clone();
                                 view! { <option value=c.id selected=move || cluster_id.get() == id>{c.name}</option> }
                             }).collect_view()}
                         </select>
-                        <FieldError error=preview_error field="cluster_id" />
-                    </div>
-                    <div>
-                        <label for="federate-namespace" class="block text-sm font-medium text-slate-700">"Namespace"</label>
+                    </Field>
+                    <Field id="federate-namespace" label="Namespace" field="namespace" error=preview_error>
                         <input id="federate-namespace" autocomplete="off" spellcheck="false" placeholder="shop" class=format!("{INPUT} font-mono")
                             prop:value=move || namespace.get() on:input=move |ev| namespace.set(event_target_value(&ev)) />
-                        <FieldError error=preview_error field="namespace" />
-                    </div>
-                    <div>
-                        <label for="federate-selector" class="block text-sm font-medium text-slate-700">"Only objects labelled (optional)"</label>
+                    </Field>
+                    <Field id="federate-selector" label="Only objects labelled (optional)" field="selector" error=preview_error>
                         <input id="federate-selector" autocomplete="off" spellcheck="false" placeholder="app=web" class=format!("{INPUT} font-mono")
                             prop:value=move || selector.get() on:input=move |ev| selector.set(event_target_value(&ev)) />
-                        <FieldError error=preview_error field="selector" />
-                    </div>
+                    </Field>
                     <div class="flex gap-2 md:col-span-3">
                         <button type="submit" class=BUTTON_PRIMARY disabled=move || preview.pending().get()>
                             {move || if preview.pending().get() { "Reading…" } else { "Preview" }}
@@ -355,7 +349,7 @@ fn FederatePreviewView(
     federate_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     use crate::components::styles::{BUTTON_PRIMARY, INPUT};
-    use crate::components::{ErrorAlert, FieldError};
+    use crate::components::{ErrorAlert, Field};
 
     let taken = p.taken();
     let left = p.objects.len() - taken;
@@ -396,12 +390,10 @@ fn FederatePreviewView(
             </ul>
             <div class="mt-4 grid gap-4 md:grid-cols-3 md:items-end">
                 <div class="md:col-span-2">
-                    <label for="federate-project-selector" class="block text-sm font-medium text-slate-700">
-                        "The project's clusters (a selector within the workspace; empty: all of them)"
-                    </label>
-                    <input id="federate-project-selector" autocomplete="off" spellcheck="false" placeholder="region=eu" class=format!("{INPUT} font-mono")
-                        prop:value=move || project_selector.get() on:input=move |ev| project_selector.set(event_target_value(&ev)) />
-                    <FieldError error=federate_error field="project_selector" />
+                    <Field id="federate-project-selector" label="The project's clusters (a selector within the workspace; empty: all of them)" field="project_selector" error=federate_error>
+                        <input id="federate-project-selector" autocomplete="off" spellcheck="false" placeholder="region=eu" class=format!("{INPUT} font-mono")
+                            prop:value=move || project_selector.get() on:input=move |ev| project_selector.set(event_target_value(&ev)) />
+                    </Field>
                 </div>
                 <div>
                     <button type="button" class=BUTTON_PRIMARY disabled=move || federate.pending().get()

@@ -115,7 +115,7 @@ mod ssr {
 #[component]
 pub fn ImportPanel(workspace_id: String) -> impl IntoView {
     use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
-    use crate::components::{ErrorAlert, FieldError};
+    use crate::components::{ErrorAlert, Field};
 
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
@@ -159,17 +159,15 @@ pub fn ImportPanel(workspace_id: String) -> impl IntoView {
             <Show when=move || open.get()>
                 <form class="mt-4 space-y-4" novalidate on:submit=move |ev| { ev.prevent_default(); review.dispatch(()); }>
                     <div class="max-w-sm">
-                        <label for="import-name" class="block text-sm font-medium text-slate-700">"Project (when the YAML names no namespace)"</label>
-                        <input id="import-name" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono")
-                            prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-                        <FieldError error=review_error field="name" />
+                        <Field id="import-name" label="Project (when the YAML names no namespace)" field="name" error=review_error>
+                            <input id="import-name" autocomplete="off" spellcheck="false" class=format!("{INPUT} font-mono")
+                                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                        </Field>
                     </div>
-                    <div>
-                        <label for="import-yaml" class="block text-sm font-medium text-slate-700">"YAML"</label>
+                    <Field id="import-yaml" label="YAML" field="yaml" error=review_error>
                         <textarea id="import-yaml" rows="12" spellcheck="false" class=format!("{INPUT} font-mono text-xs")
                             prop:value=move || yaml.get() on:input=move |ev| yaml.set(event_target_value(&ev)) />
-                        <FieldError error=review_error field="yaml" />
-                    </div>
+                    </Field>
                     <div class="flex gap-2">
                         <button type="submit" class=BUTTON_PRIMARY disabled=move || review.pending().get()>"Review"</button>
                         <button type="button" class=BUTTON_SECONDARY on:click=move |_| open.set(false)>"Cancel"</button>
