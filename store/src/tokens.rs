@@ -178,12 +178,13 @@ impl Store {
     /// stopped working.
     #[tracing::instrument(skip(self))]
     pub async fn list_api_tokens(&self, tenant_id: &str, user_id: Option<&str>) -> Result<Vec<ApiToken>> {
-        let mut tokens = sqlx::query_as::<_, ApiToken>(list!("ORDER BY t.created_at DESC, t.id DESC"))
-            .bind(tenant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        tokens.retain(|t| user_id.is_none_or(|u| t.user_id == u));
-        Ok(tokens)
+        Ok(sqlx::query_as::<_, ApiToken>(list!(
+            "AND ($2 = '' OR t.user_id = $2) ORDER BY t.created_at DESC, t.id DESC"
+        ))
+        .bind(tenant_id)
+        .bind(user_id.unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Revokes token `id` of the tenant (of user `owner` only, when given): it stops working
