@@ -2,7 +2,7 @@
 //! same checks, the same 404 for what the caller may not see, and the same answers as the
 //! dashboard's, under routes that stay put when a page changes.
 
-pub use crate::pages::fleet::server_fns::list_clusters;
+pub use crate::pages::fleet::server_fns::{deregister_cluster, list_clusters, unjoin_cluster};
 pub use crate::pages::project::export::export_project;
 pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};
 pub use crate::pages::register_cluster::server_fns::register_cluster;

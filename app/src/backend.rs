@@ -19,6 +19,36 @@ use crate::model::{
 };
 pub(crate) use crate::state::app_state;
 
+// Kubeconfigs given to register, join or unjoin a cluster.
+
+/// The context's access, its server URL as Flotilla stores it (parsed, normalised, and
+/// allowed by the hub's outbound policy as far as can be told before resolving it). An
+/// empty `context` is the kubeconfig's current one.
+pub(crate) fn checked_access(
+    policy: &flotilla_outbound::OutboundPolicy,
+    text: &str,
+    context: &str,
+) -> Result<flotilla_engine::kubeconfig::ClusterAccess, AppError> {
+    use flotilla_engine::kubeconfig;
+    let invalid = |field: &str, message: String| AppError::Invalid { field: field.to_owned(), message };
+    let context = match context.trim() {
+        "" => kubeconfig::default_context(text).map_err(|m| invalid("kubeconfig", m))?.ok_or_else(|| {
+            invalid("context", "the kubeconfig has several contexts and no current one: name one".into())
+        })?,
+        named => named.to_owned(),
+    };
+    let mut access = kubeconfig::access(text, &context).map_err(|m| invalid("context", m))?;
+    access.server = server_url(policy, &access.server).map_err(|m| invalid("context", m))?;
+    Ok(access)
+}
+
+/// `server` as Flotilla stores an API server URL, if the hub's outbound policy allows it.
+pub(crate) fn server_url(policy: &flotilla_outbound::OutboundPolicy, server: &str) -> Result<String, String> {
+    let url = flotilla_outbound::parse_target(server).map_err(|e| format!("API server URL: {e}"))?;
+    policy.check_url(&url).map_err(|e| e.to_string())?;
+    Ok(flotilla_outbound::normalized(&url))
+}
+
 // Scopes: which clusters a workspace or project reaches.
 
 /// The clusters a workspace (and project) reaches, by the domain's rule ([`Reach`]).

@@ -51,6 +51,21 @@ enum Command {
         #[arg(short, long, default_value = "")]
         labels: String,
     },
+    /// Removes Flotilla's identity from a cluster with its admin kubeconfig context (used
+    /// once, never stored). A registered cluster (by name or id) is deregistered first, its
+    /// objects removed unless --leave-objects; without CLUSTER, the cluster the context
+    /// reaches must no longer be registered.
+    Unjoin {
+        cluster: Option<String>,
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The context (default: the kubeconfig's current one).
+        #[arg(long)]
+        context: Option<String>,
+        /// Leave Flotilla's objects in the cluster, unmanaged.
+        #[arg(long)]
+        leave_objects: bool,
+    },
     /// Lists or shows clusters, types, workspaces, projects, resources, rollouts.
     Get(Get),
     /// Each resource's status per cluster, for a project or one resource.
@@ -65,9 +80,11 @@ enum Command {
         #[command(subcommand)]
         what: Create,
     },
-    /// Deletes a resource (from every cluster, or with --orphan leaving the objects there).
+    /// Deletes a resource (from every cluster, or with --orphan leaving the objects there),
+    /// or deregisters a cluster (by name or id; with --orphan its objects stay, and
+    /// Flotilla's identity stays in a joined one: `unjoin` removes it).
     Delete {
-        /// `resource`.
+        /// `resource` or `cluster`.
         kind: String,
         id: String,
         #[arg(long)]
@@ -217,10 +234,31 @@ fn hub(server: Option<String>, token: Option<String>) -> Result<Hub, Failure> {
         .or(saved.token)
         .ok_or_else(|| Failure::usage("no token: pass --token, set FLOTILLA_TOKEN or run `flotillactl login`"))?;
     let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
+        .timeout(std::time::Duration::from_secs(150))
         .build()
         .map_err(|e| Failure::local(e.to_string()))?;
     Ok(Hub { http, server: server.trim_end_matches('/').to_owned(), token: token.trim().to_owned() })
+}
+
+/// The id of the tenant's cluster named `name_or_id` (its name, as `get clusters` shows it,
+/// or its id).
+async fn cluster_id(hub: &Hub, name_or_id: &str) -> Result<String, Failure> {
+    let clusters = hub.get("/api/v1/clusters").await?;
+    clusters
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name_or_id || c["id"] == name_or_id)
+        .and_then(|c| c["id"].as_str().map(str::to_owned))
+        .ok_or_else(|| Failure { code: 4, message: format!("no cluster {name_or_id}") })
+}
+
+/// A deregistration's answer: its sentence, or the answer itself with `-o json|yaml`.
+fn deregistered(out: &mut impl Write, format: Format, done: &Value) -> Result<(), Failure> {
+    match format {
+        Format::Json | Format::Yaml => show(out, format, done, &[]),
+        _ => writeln!(out, "{}", text(&done["message"])).map_err(|e| Failure::local(e.to_string())),
+    }
 }
 
 /// A path segment as the API takes it (ids are UUIDs; anything else is refused here rather
@@ -417,9 +455,43 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             };
             show(out, format, &hub.json(Method::POST, &path, Some(body)).await?, columns)
         }
+        Command::Unjoin { cluster, kubeconfig, context, leave_objects } => {
+            let admin = json!({"kubeconfig": read_file(&kubeconfig)?, "context": context.unwrap_or_default()});
+            match cluster {
+                Some(cluster) => {
+                    let id = cluster_id(&hub, &cluster).await?;
+                    let body = json!({"cleanup": !leave_objects, "unjoin": admin});
+                    let done = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/deregister"), Some(body)).await?;
+                    deregistered(out, format, &done)?;
+                    if done["identity"] == "removed" {
+                        Ok(())
+                    } else {
+                        // Deregistered, but the identity is still there: not done.
+                        Err(Failure { code: 1, message: text(&done["message"]) })
+                    }
+                }
+                None => {
+                    if leave_objects {
+                        return Err(Failure::usage("--leave-objects is for a registered cluster: name it"));
+                    }
+                    let done = hub.json(Method::POST, "/api/v1/clusters/unjoin", Some(admin)).await?;
+                    match format {
+                        Format::Json | Format::Yaml => show(out, format, &done, &[]),
+                        _ => writeln!(out, "Flotilla's identity is gone from {}.", text(&done["api_server"]))
+                            .map_err(|e| Failure::local(e.to_string())),
+                    }
+                }
+            }
+        }
+        Command::Delete { kind, id: target, orphan, version } if kind == "cluster" || kind == "clusters" => {
+            let id = cluster_id(&hub, &target).await?;
+            let body = json!({"cleanup": !orphan, "version": version});
+            let done = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/deregister"), Some(body)).await?;
+            deregistered(out, format, &done)
+        }
         Command::Delete { kind, id: target, orphan, version } => {
             if kind != "resource" && kind != "resources" {
-                return Err(Failure::usage(format!("cannot delete a {kind}: resources only")));
+                return Err(Failure::usage(format!("cannot delete a {kind}: resources or clusters")));
             }
             let mut path = format!("/api/v1/resources/{}?orphan={orphan}", id(&target)?);
             if let Some(v) = version {

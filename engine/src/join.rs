@@ -226,10 +226,8 @@ impl Rotation {
     }
 }
 
-/// Removes the identity from the cluster `admin` reaches: the grant bindings in project
-/// namespaces, then everything a join created, in reverse order. Idempotent.
-pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
-    let client = connect(admin, policy, timeout).await?;
+/// The identity's grant bindings in project namespaces, as (namespace, name).
+async fn grant_bindings(client: &MemberClient, timeout: Duration) -> Result<Vec<ObjectKey>, String> {
     let bindings = ObjectKey {
         api_version: "rbac.authorization.k8s.io/v1".into(),
         kind: "RoleBinding".into(),
@@ -238,14 +236,31 @@ pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout:
     };
     let params = ListParams::default().fields(&format!("metadata.name={}", identity::HUB_GRANT_BINDING));
     let list: kube::core::ObjectList<DynamicObject> =
-        call(&client, timeout, "listing the grant bindings", request(&bindings)?.list(&params)).await?;
-    for binding in list.items {
-        let bound_to_identity = binding.data["roleRef"]["name"] == identity::NAMESPACE_ROLE;
-        if let (true, Some(ns), Some(name)) =
-            (bound_to_identity, binding.meta().namespace.clone(), binding.meta().name.clone())
-        {
-            delete(&client, timeout, &ObjectKey { namespace: Some(ns), name, ..bindings.clone() }).await?;
-        }
+        call(client, timeout, "listing the grant bindings", request(&bindings)?.list(&params)).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter(|binding| binding.data["roleRef"]["name"] == identity::NAMESPACE_ROLE)
+        .filter_map(|binding| {
+            let (namespace, name) = (binding.meta().namespace.clone()?, binding.meta().name.clone()?);
+            Some(ObjectKey { namespace: Some(namespace), name, ..bindings.clone() })
+        })
+        .collect())
+}
+
+/// Checks, changing nothing, that `admin` reaches its cluster and may read what an
+/// [`unjoin`] removes (a credential that cannot is refused before anything starts).
+pub async fn check_unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+    let client = connect(admin, policy, timeout).await?;
+    grant_bindings(&client, timeout).await.map(|_| ())
+}
+
+/// Removes the identity from the cluster `admin` reaches: the grant bindings in project
+/// namespaces, then everything a join created, in reverse order. Idempotent.
+pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+    let client = connect(admin, policy, timeout).await?;
+    for binding in grant_bindings(&client, timeout).await? {
+        delete(&client, timeout, &binding).await?;
     }
     for object in identity::identity_objects(&JoinGrant::standard()).iter().rev() {
         delete(&client, timeout, &key_of(object)).await?;

@@ -54,6 +54,17 @@ pub fn contexts(text: &str) -> Result<Vec<KubeconfigContext>, String> {
     Ok(out)
 }
 
+/// The context `text` makes current, else its only one (`None` when it has several and
+/// names none).
+pub fn default_context(text: &str) -> Result<Option<String>, String> {
+    let config = parse(text)?;
+    Ok(match (&config.current_context, config.contexts.as_slice()) {
+        (Some(current), _) if !current.is_empty() => Some(current.clone()),
+        (_, [only]) => Some(only.name.clone()),
+        _ => None,
+    })
+}
+
 /// The server, CA and token of `context` in `text`.
 pub fn access(text: &str, context: &str) -> Result<ClusterAccess, String> {
     resolve(&parse(text)?, context)

@@ -52,6 +52,7 @@ pub const ACTIONS: &[&str] = &[
     "cluster.update",
     "cluster.labels",
     "cluster.deregister",
+    "cluster.unjoin",
     "workspace",
     "workspace.create",
     "workspace.update",

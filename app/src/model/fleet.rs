@@ -12,6 +12,46 @@ pub struct FleetRow {
     pub projects: usize,
 }
 
+/// A cluster deregistered: what became of Flotilla's identity in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deregistered {
+    pub name: String,
+    pub identity: IdentityFate,
+}
+
+/// Flotilla's identity (`flotilla-system/flotilla-hub`) in a cluster it leaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum IdentityFate {
+    /// The cluster was registered with a token of its own: there is no identity.
+    None,
+    /// Left in the member (no admin kubeconfig was given to remove it); its token still works.
+    Left,
+    /// Removed with the admin kubeconfig given, once the engine was done with the cluster.
+    Removed,
+    /// Asked for but not done, and why; unjoining the cluster later finishes it.
+    NotRemoved(String),
+}
+
+impl Deregistered {
+    /// One sentence for the person who deregistered it.
+    pub fn sentence(&self) -> String {
+        let name = &self.name;
+        match &self.identity {
+            IdentityFate::None => format!("{name} is deregistered."),
+            IdentityFate::Left => format!(
+                "{name} is deregistered. Flotilla's identity is still in it: unjoin it with an admin kubeconfig \
+                 (or delete the flotilla-system namespace and the flotilla: roles) to revoke its token."
+            ),
+            IdentityFate::Removed => format!("{name} is deregistered and Flotilla's identity was removed from it."),
+            IdentityFate::NotRemoved(why) => format!(
+                "{name} is deregistered, but Flotilla's identity is still in it ({why}): unjoin it once more with the \
+                 admin kubeconfig."
+            ),
+        }
+    }
+}
+
 /// A kubeconfig context as the register form offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextChoice {

@@ -1,4 +1,5 @@
 pub(crate) mod server_fns;
+mod unjoin;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +14,11 @@ use crate::live::LiveEvent;
 use crate::model::{ClusterSummary, FleetRow};
 use flotilla_domain::join as identity;
 use server_fns::{deregister_cluster, fleet_overview, rotate_credentials, set_cluster_labels};
+use unjoin::UnjoinPanel;
+
+/// The sentence saying what a deregistration or unjoin did, shown above the list.
+#[derive(Clone, Copy)]
+pub(crate) struct FleetNotice(pub(crate) RwSignal<Option<String>>);
 
 /// Cluster id → (health, reason, server version), from the live stream.
 type LiveHealth = std::collections::HashMap<String, (String, String, Option<String>)>;
@@ -39,6 +45,10 @@ pub fn FleetPage() -> impl IntoView {
         _ => {}
     });
     let filters = Filters { query: RwSignal::new(String::new()), selector: RwSignal::new(String::new()) };
+    // What became of the last cluster deregistered or unjoined here (its row is gone).
+    let notice = FleetNotice(RwSignal::new(None));
+    provide_context(notice);
+    let unjoining = RwSignal::new(false);
 
     view! {
         <Title text="Fleet" />
@@ -49,15 +59,32 @@ pub fn FleetPage() -> impl IntoView {
                     <p class="mt-1 text-sm text-slate-600">"The member clusters of this tenant."</p>
                 </div>
                 <Allowed allows=Access::is_tenant_admin>
-                    <Show when=move || !registering.get()>
-                        <button type="button" class=BUTTON_PRIMARY on:click=move |_| registering.set(true)>
-                            "Register cluster"
-                        </button>
-                    </Show>
+                    <div class="flex gap-2">
+                        <Show when=move || !unjoining.get()>
+                            <button type="button" class=BUTTON_SECONDARY on:click=move |_| unjoining.set(true)>
+                                "Unjoin a cluster"
+                            </button>
+                        </Show>
+                        <Show when=move || !registering.get()>
+                            <button type="button" class=BUTTON_PRIMARY on:click=move |_| registering.set(true)>
+                                "Register cluster"
+                            </button>
+                        </Show>
+                    </div>
                 </Allowed>
             </div>
+            <Show when=move || notice.0.get().is_some()>
+                <p role="status" data-testid="fleet-notice"
+                    class="mt-4 flex items-start justify-between gap-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900 ring-1 ring-inset ring-emerald-600/20">
+                    <span>{move || notice.0.get()}</span>
+                    <button type="button" class="text-emerald-800 underline" on:click=move |_| notice.0.set(None)>"Dismiss"</button>
+                </p>
+            </Show>
             <Show when=move || registering.get()>
                 <RegisterClusterPanel register on_close=Callback::new(move |()| registering.set(false)) />
+            </Show>
+            <Show when=move || unjoining.get()>
+                <UnjoinPanel on_close=Callback::new(move |()| unjoining.set(false)) />
             </Show>
             // A reload keeps showing the list until the new one is there.
             <Transition fallback=|| view! { <p class="mt-8 text-sm text-slate-500">"Loading clusters…"</p> }>
@@ -234,16 +261,24 @@ fn ManageCluster(
     };
     let cleanup = RwSignal::new(true);
     let confirm = RwSignal::new(String::new());
+    // For a joined cluster: remove Flotilla's identity too, with an admin kubeconfig.
+    let unjoin = RwSignal::new(false);
+    let admin_text = RwSignal::new(String::new());
+    let admin_context = RwSignal::new(String::new());
     let deregister = {
         let id = id.clone();
-        Action::new(move |&(cleanup, ref confirm): &(bool, String)| {
-            deregister_cluster(id.clone(), version, cleanup, confirm.clone())
+        Action::new(move |(cleanup, confirm, unjoin, text, context): &(bool, String, bool, String, String)| {
+            deregister_cluster(id.clone(), version, *cleanup, confirm.clone(), *unjoin, text.clone(), context.clone())
         })
     };
+    let notice = use_context::<FleetNotice>();
     Effect::new(move |_| {
         // Both read every time, so that both stay tracked (`||` would skip the second).
         let (saved, deregistered) = (save.value().get(), deregister.value().get());
-        if matches!(saved, Some(Ok(_))) || matches!(deregistered, Some(Ok(()))) {
+        if let (Some(Ok(done)), Some(notice)) = (&deregistered, notice) {
+            notice.0.set(Some(done.sentence()));
+        }
+        if matches!(saved, Some(Ok(_))) || matches!(deregistered, Some(Ok(_))) {
             reload.update(|n| *n += 1);
         }
     });
@@ -312,14 +347,52 @@ fn ManageCluster(
                         "Leave them in place, unmanaged"
                     </label>
                 </fieldset>
+                {joined.then(|| {
+                    let (text_id, context_id) = (format!("admin-kubeconfig-{name}"), format!("admin-context-{name}"));
+                    view! {
+                        <fieldset class="mt-3 space-y-1 text-sm">
+                            <legend class="font-medium text-slate-700">"Flotilla's identity in it"</legend>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name=format!("unjoin-{name}") prop:checked=move || !unjoin.get() on:change=move |_| unjoin.set(false) />
+                                "Leave it (its token keeps working until removed)"
+                            </label>
+                            <label class="flex items-center gap-2">
+                                <input type="radio" name=format!("unjoin-{name}") prop:checked=move || unjoin.get() on:change=move |_| unjoin.set(true) />
+                                "Remove it (unjoin), with an admin kubeconfig"
+                            </label>
+                        </fieldset>
+                        <Show when=move || unjoin.get()>
+                            <label for=text_id.clone() class="mt-2 block text-sm font-medium text-slate-700">"Admin kubeconfig"</label>
+                            <textarea id=text_id.clone() rows="5" spellcheck="false" autocomplete="off"
+                                class=format!("{INPUT} font-mono text-xs") aria-describedby="admin_kubeconfig-error"
+                                placeholder="Used once to delete flotilla-system and Flotilla's roles; never stored."
+                                prop:value=move || admin_text.get() on:input=move |ev| admin_text.set(event_target_value(&ev))></textarea>
+                            <FieldError error=deregister_error field="admin_kubeconfig" />
+                            <label for=context_id.clone() class="mt-2 block text-sm font-medium text-slate-700">"Context"</label>
+                            <input id=context_id.clone() class=format!("{INPUT} font-mono") autocomplete="off" spellcheck="false"
+                                placeholder="the kubeconfig's current context" aria-describedby="admin_context-error"
+                                prop:value=move || admin_context.get() on:input=move |ev| admin_context.set(event_target_value(&ev)) />
+                            <FieldError error=deregister_error field="admin_context" />
+                        </Show>
+                    }
+                })}
                 <label for=confirm_id.clone() class="mt-3 block text-sm font-medium text-slate-700">{format!("Type {name} to confirm")}</label>
                 <input id=confirm_id class=format!("{INPUT} font-mono") autocomplete="off" aria-describedby="confirm-error"
                     prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
                 <FieldError error=deregister_error field="confirm" />
                 <button type="button" class="mt-3 rounded-md bg-red-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-red-700 disabled:opacity-60 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-red-600"
                     disabled=move || deregister.pending().get()
-                    on:click=move |_| { deregister.dispatch((cleanup.get(), confirm.get())); }>
-                    {move || if deregister.pending().get() { "Deregistering…" } else { "Deregister" }}
+                    on:click=move |_| {
+                        let unjoin = unjoin.get();
+                        let (text, context) = if unjoin { (admin_text.get(), admin_context.get()) } else { Default::default() };
+                        deregister.dispatch((cleanup.get(), confirm.get(), unjoin, text, context));
+                    }>
+                    {move || match (deregister.pending().get(), unjoin.get()) {
+                        (true, true) => "Deregistering and unjoining…",
+                        (true, false) => "Deregistering…",
+                        (false, true) => "Deregister and unjoin",
+                        (false, false) => "Deregister",
+                    }}
                 </button>
             </section>
             <Show when=move || form_error().is_some()>

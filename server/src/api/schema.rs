@@ -576,6 +576,64 @@ fn yes() -> bool {
     true
 }
 
+/// Deregistering a cluster: whether Flotilla first removes its objects from it, and whether
+/// it then removes its own identity (unjoin) with an admin kubeconfig context.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeregisterRequest {
+    /// Delete Flotilla's objects from the cluster first (the default); `false` leaves them
+    /// in place, unmanaged.
+    #[serde(default = "yes")]
+    pub cleanup: bool,
+    /// The version read: refused (409) if the cluster changed since. Without it, the cluster
+    /// is deregistered as it is now.
+    pub version: Option<i64>,
+    /// Remove Flotilla's identity from the joined cluster once the engine is done with it.
+    pub unjoin: Option<AdminContext>,
+}
+
+/// An admin kubeconfig context, used once and never stored.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdminContext {
+    /// The kubeconfig's text.
+    pub kubeconfig: String,
+    /// Its context (default: its current one).
+    #[serde(default)]
+    pub context: String,
+}
+
+/// A cluster deregistered, and what became of Flotilla's identity in it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Deregistered {
+    pub name: String,
+    /// `none` (registered with its own token), `left` (still there: its token works until it
+    /// is unjoined), `removed`, or `not_removed` (with `reason`: unjoin it again).
+    pub identity: String,
+    pub reason: Option<String>,
+    /// The same, as a sentence.
+    pub message: String,
+}
+
+impl From<model::Deregistered> for Deregistered {
+    fn from(d: model::Deregistered) -> Self {
+        let message = d.sentence();
+        let (identity, reason) = match d.identity {
+            model::IdentityFate::None => ("none", None),
+            model::IdentityFate::Left => ("left", None),
+            model::IdentityFate::Removed => ("removed", None),
+            model::IdentityFate::NotRemoved(why) => ("not_removed", Some(why)),
+        };
+        Deregistered { name: d.name, identity: identity.to_owned(), reason, message }
+    }
+}
+
+/// A cluster unjoined: its API server.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Unjoined {
+    pub api_server: String,
+}
+
 /// For `retry` and `skip`: the cluster concerned.
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

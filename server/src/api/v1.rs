@@ -11,9 +11,10 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::schema::{
-    ApiErrorBody, Cluster, FederateRequest, FederateReview, ImportRequest, ImportReview, NewCluster, NewProject,
-    NewResource, NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, Rollout, RolloutActionRequest,
-    RolloutDetail, Status, Types, Workspace, WorkspaceDetail, statuses,
+    AdminContext, ApiErrorBody, Cluster, DeregisterRequest, Deregistered, FederateRequest, FederateReview,
+    ImportRequest, ImportReview, NewCluster, NewProject, NewResource, NewWorkspace, Project, ProjectSummary, Resource,
+    ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail,
+    statuses,
 };
 use super::{ApiError, json, run};
 
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/clusters", get(list_clusters).post(join_cluster))
+        .route("/api/v1/clusters/unjoin", post(unjoin_cluster))
+        .route("/api/v1/clusters/{id}/deregister", post(deregister_cluster))
         .route("/api/v1/types", get(list_types))
         .route("/api/v1/workspaces", get(list_workspaces).post(create_workspace))
         .route("/api/v1/workspaces/{id}", get(get_workspace))
@@ -54,6 +57,8 @@ pub fn router() -> Router<AppState> {
     paths(
         list_clusters,
         join_cluster,
+        deregister_cluster,
+        unjoin_cluster,
         list_types,
         list_workspaces,
         create_workspace,
@@ -135,6 +140,51 @@ async fn join_cluster(State(state): State<AppState>, request: Request) -> Result
     let made = run(state, parts, || fns::register_cluster(new.kubeconfig, new.context, new.name, new.labels, new.join))
         .await?;
     Ok((StatusCode::CREATED, Json(Cluster::from(made))).into_response())
+}
+
+/// Deregisters a cluster (a tenant admin's): with `cleanup` Flotilla first deletes its objects
+/// from it; with `unjoin`, an admin kubeconfig context (checked before anything starts, used
+/// once, never stored), it then removes its own identity from the joined cluster. Answers
+/// once the engine is done with the cluster and the identity is dealt with.
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/deregister", tag = "fleet", request_body = DeregisterRequest,
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "Deregistered; `identity` says what became of Flotilla's identity", body = Deregistered),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 409, description = "Changed since it was read", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn deregister_cluster(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Answer<Deregistered> {
+    let (parts, body) = request.into_parts();
+    let asked: DeregisterRequest = json(body).await?;
+    let done = run(state, parts, || async move {
+        // The dashboard asks a person to type the name; the API names the cluster by id.
+        let cluster = fns::list_clusters().await?.into_iter().find(|c| c.id == id).ok_or(app::AppError::NotFound)?;
+        let version = asked.version.unwrap_or(cluster.version);
+        let (unjoin, AdminContext { kubeconfig, context }) = match asked.unjoin {
+            Some(admin) => (true, admin),
+            None => (false, AdminContext { kubeconfig: String::new(), context: String::new() }),
+        };
+        fns::deregister_cluster(id, version, asked.cleanup, cluster.name, unjoin, kubeconfig, context).await
+    })
+    .await?;
+    Ok(Json(done.into()))
+}
+
+/// Removes Flotilla's identity from the cluster an admin kubeconfig context reaches (a
+/// tenant admin's), a cluster the tenant no longer has registered. Idempotent.
+#[utoipa::path(post, path = "/api/v1/clusters/unjoin", tag = "fleet", request_body = AdminContext,
+    responses((status = 200, description = "Unjoined", body = Unjoined),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 422, description = "Input refused (a cluster still registered, a context without admin access); `field` names it", body = ApiErrorBody)))]
+async fn unjoin_cluster(State(state): State<AppState>, request: Request) -> Answer<Unjoined> {
+    let (parts, body) = request.into_parts();
+    let admin: AdminContext = json(body).await?;
+    let api_server = run(state, parts, || fns::unjoin_cluster(admin.kubeconfig, admin.context)).await?;
+    Ok(Json(Unjoined { api_server }))
 }
 
 /// The kinds the fleet's members serve, and which clusters lack each.

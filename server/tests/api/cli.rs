@@ -256,4 +256,24 @@ async fn flotillactl_joins_a_cluster_with_its_admin_kubeconfig_used_once() {
     // Joined twice under the same name: refused, exit 6.
     let again = ["--server", &server, "--token", &secret, "join", "edge-1", "--kubeconfig", &file];
     assert_eq!(flotillactl(&config, "", &again).await.code, 6);
+
+    // Unjoined by name: deregistered, then Flotilla's identity removed with the admin context.
+    let unknown = ["--server", &server, "--token", &secret, "unjoin", "edge-9", "--kubeconfig", &file];
+    assert_eq!(flotillactl(&config, "", &unknown).await.code, 4);
+    let unjoin = ["--server", &server, "--token", &secret, "unjoin", "edge-1", "--kubeconfig", &file];
+    let ran = flotillactl(&config, "", &unjoin).await;
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    assert!(ran.out.contains("identity was removed"), "{}", ran.out);
+    assert!(app.store.list_clusters(&tenant.id).await.unwrap().is_empty());
+    assert!(sim.cluster("edge-1").unwrap().get_object("v1", "namespaces", None, "flotilla-system").is_err());
+    // Unjoining a cluster no longer registered again changes nothing and succeeds.
+    let ran = flotillactl(
+        &config,
+        "",
+        &["--server", &server, "--token", &secret, "-o", "json", "unjoin", "--kubeconfig", &file],
+    )
+    .await;
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    let answer: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(answer["api_server"], sim.server_url("edge-1"));
 }

@@ -99,6 +99,7 @@ async fn add_configmap_and_wait_synced(
     project_id: &str,
     name: &str,
     what: &str,
+    clusters: usize,
 ) {
     let form =
         [("project_id", project_id), ("name", name), ("data", "a=1"), ("override_cluster", ""), ("override_data", "")];
@@ -106,7 +107,7 @@ async fn add_configmap_and_wait_synced(
     let resource_id = added["id"].as_str().unwrap().to_owned();
     eventually(what, WAIT, || async {
         let view = app.json(client, "/api/projects/statuses", &[("id", project_id)]).await;
-        (codes(&view, &resource_id) == ["Synced"]).then_some(())
+        (codes(&view, &resource_id) == vec!["Synced"; clusters]).then_some(())
     })
     .await;
 }
@@ -158,7 +159,7 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let kept = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
     assert_ne!(secrecy::ExposeSecret::expose_secret(&kept), admin_token, "the admin's token is not kept");
 
-    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced through the joined identity").await;
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced through the joined identity", 1).await;
 
     // Rotation: a new token is kept, the old one no longer opens the member, and the
     // engine carries on with the new one.
@@ -184,7 +185,8 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
         .await
         .unwrap();
     assert_eq!(old_answer.status(), 401, "the old token is removed from the member");
-    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg2", "a later change Synced with the new token").await;
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg2", "a later change Synced with the new token", 1)
+        .await;
 
     // A cluster registered with its own token has no identity to rotate; an unknown id
     // is not found.
@@ -198,4 +200,126 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let missing =
         app.call(&client, "/api/fleet/rotate-credentials", &[("id", "no-such-cluster"), ("version", "1")]).await;
     assert_eq!(missing.status(), 404);
+}
+
+/// The HTTP status of `GET /version` on the simulated member `url` with `token`.
+async fn member_status(sim: &Simulator, url: &str, token: &str) -> u16 {
+    let ca = reqwest::Certificate::from_pem(sim.ca_pem().unwrap().as_bytes()).unwrap();
+    let client = reqwest::Client::builder().add_root_certificate(ca).build().unwrap();
+    client.get(format!("{url}/version")).bearer_auth(token).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deregistering_a_joined_cluster_with_an_admin_kubeconfig_removes_flotillas_identity_from_it() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let sim = Simulator::start(
+        "127.0.0.1:0".parse().unwrap(),
+        vec![ClusterSpec::new("edge-1"), ClusterSpec::new("edge-2")],
+        SimSettings::default(),
+    )
+    .await
+    .unwrap();
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "edge"), ("selector", "env=edge")]).await;
+    let project = app
+        .json(
+            &client,
+            "/api/projects/create",
+            &[("workspace_id", ws["id"].as_str().unwrap()), ("name", "shop"), ("selector", "")],
+        )
+        .await;
+    let project_id = project["id"].as_str().unwrap().to_owned();
+    let mut ids = Vec::new();
+    for name in ["edge-1", "edge-2"] {
+        let kubeconfig = sim.kubeconfig(name).unwrap();
+        let form = [
+            ("kubeconfig", kubeconfig.as_str()),
+            ("context", ""),
+            ("name", name),
+            ("labels", "env=edge"),
+            ("join", "true"),
+        ];
+        let registered = app.json(&client, "/api/fleet/register", &form).await;
+        ids.push(registered["id"].as_str().unwrap().to_owned());
+    }
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced in both joined clusters", 2).await;
+    let kept =
+        secrecy::ExposeSecret::expose_secret(&app.store.cluster_token(&tenant, &ids[0]).await.unwrap()).to_owned();
+    let (_, admin_token) = app.token(&client, "ops", "admin").await;
+    let (_, edit_token) = app.token(&client, "dev", "edit").await;
+    let edge_1 = sim.kubeconfig("edge-1").unwrap();
+    let deregister = format!("/api/v1/clusters/{}/deregister", ids[0]);
+
+    // Refused, nothing changed: a token capped below tenant admin; a foreign id; unjoin
+    // without a kubeconfig; another cluster's kubeconfig; a credential the member refuses.
+    let body = json!({"unjoin": {"kubeconfig": edge_1}});
+    assert_eq!(app.api(Some(&edit_token), Method::POST, &deregister, Some(body.clone())).await.0, 403);
+    let (status, _) =
+        app.api(Some(&admin_token), Method::POST, "/api/v1/clusters/no-such-id/deregister", Some(body)).await;
+    assert_eq!(status, 404);
+    let form =
+        [("id", ids[0].as_str()), ("version", "1"), ("cleanup", "true"), ("confirm", "edge-1"), ("unjoin", "true")];
+    let refused = app.call(&client, "/api/fleet/deregister", &form).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(field(&refused.json().await.unwrap()), "admin_kubeconfig");
+    let wrong = json!({"unjoin": {"kubeconfig": sim.kubeconfig("edge-2").unwrap()}});
+    let (status, answer) = app.api(Some(&admin_token), Method::POST, &deregister, Some(wrong)).await;
+    assert_eq!((status, answer["field"].as_str()), (422, Some("admin_context")), "{answer}");
+    assert!(answer["message"].as_str().unwrap().contains("not edge-1"), "{answer}");
+    let admin_token_of_sim = sim.cluster("edge-1").unwrap().token.clone();
+    let forged = json!({"unjoin": {"kubeconfig": edge_1.replace(&admin_token_of_sim, "not-a-token")}});
+    let (status, answer) = app.api(Some(&admin_token), Method::POST, &deregister, Some(forged)).await;
+    assert_eq!((status, answer["field"].as_str()), (422, Some("admin_context")), "{answer}");
+    let listed = app.store.list_clusters(&tenant).await.unwrap();
+    assert!(listed.iter().all(|c| c.deregistering.is_none()), "nothing started");
+    assert_eq!(member_status(&sim, &sim.server_url("edge-1"), &kept).await, 200);
+    // A registered cluster is not unjoined behind the fleet's back.
+    let standalone = app.call(&client, "/api/fleet/unjoin", &[("kubeconfig", edge_1.as_str()), ("context", "")]).await;
+    assert_eq!(standalone.status(), 422);
+    let unjoin = json!({"kubeconfig": edge_1});
+    assert_eq!(app.api(Some(&edit_token), Method::POST, "/api/v1/clusters/unjoin", Some(unjoin)).await.0, 403);
+
+    // Deregistered with cleanup and unjoin: the objects go, then the identity.
+    let body = json!({"cleanup": true, "unjoin": {"kubeconfig": edge_1}});
+    let (status, done) = app.api(Some(&admin_token), Method::POST, &deregister, Some(body)).await;
+    assert_eq!((status, done["identity"].as_str()), (200, Some("removed")), "{done}");
+    let member = sim.cluster("edge-1").unwrap();
+    assert!(member.get_object("v1", "configmaps", Some("shop"), "cfg").is_err(), "the objects were removed");
+    assert!(
+        member.get_object("v1", "namespaces", None, "flotilla-system").is_err(),
+        "the identity's namespace is gone"
+    );
+    for role in ["flotilla:hub", "flotilla:namespace"] {
+        assert!(member.get_object("rbac.authorization.k8s.io/v1", "clusterroles", None, role).is_err(), "{role} left");
+    }
+    assert_eq!(member_status(&sim, &sim.server_url("edge-1"), &kept).await, 401, "its token no longer works");
+    assert!(app.store.list_clusters(&tenant).await.unwrap().iter().all(|c| c.id != ids[0]));
+
+    // Deregistered leaving everything, then unjoined on its own: the objects stay.
+    let version = app.store.list_clusters(&tenant).await.unwrap().iter().find(|c| c.id == ids[1]).unwrap().version;
+    let form =
+        [("id", ids[1].as_str()), ("version", &version.to_string()), ("cleanup", "false"), ("confirm", "edge-2")];
+    let left = app.json(&client, "/api/fleet/deregister", &form).await;
+    assert_eq!(left["identity"]["state"], "left", "{left}");
+    eventually("edge-2 is gone from the fleet", WAIT, || async {
+        app.store.list_clusters(&tenant).await.unwrap().is_empty().then_some(())
+    })
+    .await;
+    let edge_2 = sim.kubeconfig("edge-2").unwrap();
+    let (status, done) =
+        app.api(Some(&admin_token), Method::POST, "/api/v1/clusters/unjoin", Some(json!({"kubeconfig": edge_2}))).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["api_server"], sim.server_url("edge-2"));
+    let member = sim.cluster("edge-2").unwrap();
+    assert!(member.get_object("v1", "configmaps", Some("shop"), "cfg").is_ok(), "left in place");
+    assert!(member.get_object("v1", "namespaces", None, "flotilla-system").is_err());
+    // Audited, with who and where.
+    let audit = app.store.audit_log(&tenant, 50).await.unwrap();
+    let unjoins: Vec<_> = audit.iter().filter(|e| e.action == "cluster.unjoin" && e.outcome == "ok").collect();
+    assert_eq!(unjoins.len(), 2, "{unjoins:?}");
+    assert!(unjoins.iter().all(|e| e.actor_name.contains("admin")), "{unjoins:?}");
 }

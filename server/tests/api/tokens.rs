@@ -13,7 +13,13 @@ const CONFIGMAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: set
 
 impl TestApp {
     /// A REST API call with `token` (`None`: without one), answering status and JSON body.
-    async fn api(&self, token: Option<&str>, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn api(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let client = reqwest::Client::new();
         let mut request = client.request(method, self.url(path));
         if let Some(token) = token {
@@ -29,7 +35,7 @@ impl TestApp {
     }
 
     /// Makes a token as the person logged in on `client`; answers its id and secret.
-    async fn token(&self, client: &reqwest::Client, name: &str, access: &str) -> (String, String) {
+    pub(crate) async fn token(&self, client: &reqwest::Client, name: &str, access: &str) -> (String, String) {
         let made =
             ok(self.call(client, "/api/tokens/create", &[("name", name), ("access", access), ("days", "30")]).await)
                 .await;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::model::{ClusterSummary, FleetRow};
+use crate::model::{ClusterSummary, Deregistered, FleetRow};
 
 /// The clusters of the caller's tenant.
 #[server(endpoint = "fleet/clusters")]
@@ -27,9 +27,30 @@ pub async fn set_cluster_labels(id: String, version: i64, labels: String) -> Res
 
 /// Deregisters a cluster, if it is still at `version`. `confirm` must repeat its name.
 /// With `cleanup`, Flotilla first removes its objects from the cluster; otherwise they stay.
+/// With `unjoin`, given an admin kubeconfig (`admin_kubeconfig`, and its `admin_context` or
+/// the current one) for a joined cluster, Flotilla's identity is removed from it too, once the engine is done
+/// with the cluster: the credential is checked before anything starts, used once, never kept.
 #[server(endpoint = "fleet/deregister")]
-pub async fn deregister_cluster(id: String, version: i64, cleanup: bool, confirm: String) -> Result<(), AppError> {
-    crate::error::with_status(ssr::deregister(id, version, cleanup, confirm).await)
+pub async fn deregister_cluster(
+    id: String,
+    version: i64,
+    cleanup: bool,
+    confirm: String,
+    #[server(default)] unjoin: bool,
+    #[server(default)] admin_kubeconfig: String,
+    #[server(default)] admin_context: String,
+) -> Result<Deregistered, AppError> {
+    let admin = unjoin.then_some((admin_kubeconfig, admin_context));
+    crate::error::with_status(ssr::deregister(id, version, cleanup, confirm, admin).await)
+}
+
+/// Removes Flotilla's identity (`flotilla-system/flotilla-hub`, its token and its grant)
+/// from the cluster an admin kubeconfig context reaches, a cluster this tenant no longer
+/// has registered (a registered one is unjoined by deregistering it). Answers its API
+/// server. Idempotent: a cluster without the identity is left as it is.
+#[server(endpoint = "fleet/unjoin")]
+pub async fn unjoin_cluster(kubeconfig: String, #[server(default)] context: String) -> Result<String, AppError> {
+    crate::error::with_status(ssr::unjoin(kubeconfig, context).await)
 }
 
 /// Gives a joined cluster's Flotilla identity a new token (made with its own access) and
@@ -46,11 +67,11 @@ mod ssr {
     use flotilla_domain::join as identity;
     use flotilla_domain::parse_labels;
     use flotilla_engine::kubeconfig::ClusterAccess;
-    use flotilla_store::Store;
+    use flotilla_store::{AuditEntry, AuditOutcome, Store};
 
     use crate::AppError;
     use crate::backend::{SessionIds, app_state, matching, require_caller};
-    use crate::model::{ClusterSummary, FleetRow};
+    use crate::model::{ClusterSummary, Deregistered, FleetRow, IdentityFate};
 
     /// How long each request of a rotation may take.
     const ROTATE_TIMEOUT: Duration = Duration::from_secs(8);
@@ -134,10 +155,79 @@ mod ssr {
         rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
     }
 
-    pub async fn deregister(id: String, version: i64, cleanup: bool, confirm: String) -> Result<(), AppError> {
+    /// How long a deregistration with unjoin waits for the engine to finish with the cluster.
+    const DEREGISTER_WAIT: Duration = Duration::from_secs(60);
+
+    /// An admin kubeconfig's access to `cluster`, checked (changing nothing) to reach it and
+    /// to be allowed what an unjoin does.
+    async fn unjoin_access(
+        state: &crate::state::AppState,
+        cluster: &ClusterSummary,
+        (text, context): (String, String),
+    ) -> Result<ClusterAccess, AppError> {
+        let invalid = |field: &str, message: String| AppError::Invalid { field: field.to_owned(), message };
+        if !identity::is_joined(&cluster.labels) {
+            return Err(invalid(
+                "admin_kubeconfig",
+                format!(
+                    "{} was registered with a token of its own, not joined: Flotilla has no identity there to remove",
+                    cluster.name
+                ),
+            ));
+        }
+        let admin = crate::backend::checked_access(&state.outbound, &text, &context).map_err(|e| match e {
+            AppError::Invalid { field, message } if field == "kubeconfig" => invalid("admin_kubeconfig", message),
+            AppError::Invalid { message, .. } => invalid("admin_context", message),
+            other => other,
+        })?;
+        if admin.server != cluster.api_server_url {
+            return Err(invalid(
+                "admin_context",
+                format!("this context reaches {}, not {} ({})", admin.server, cluster.name, cluster.api_server_url),
+            ));
+        }
+        flotilla_engine::join::check_unjoin(&admin, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(|why| {
+            invalid("admin_context", format!("cannot remove Flotilla's identity with this context: {why}"))
+        })?;
+        Ok(admin)
+    }
+
+    fn unjoin_audit(user: &crate::backend::Caller, server: &str, outcome: Result<(), &str>) -> AuditEntry {
+        let (result, detail) = match outcome {
+            Ok(()) => (AuditOutcome::Ok, serde_json::json!({ "server": server })),
+            Err(why) => (AuditOutcome::Failed, serde_json::json!({ "server": server, "reason": why })),
+        };
+        AuditEntry::new(&user.tenant_id, &user.username, "cluster.unjoin", result)
+            .actor_id(&user.user_id)
+            .target("cluster", "", server)
+            .detail(detail)
+    }
+
+    /// Removes the identity with `admin`, audited whatever happens.
+    async fn unjoin_with(
+        state: &crate::state::AppState,
+        user: &crate::backend::Caller,
+        admin: &ClusterAccess,
+    ) -> Result<(), String> {
+        let done = flotilla_engine::join::unjoin(admin, state.outbound.clone(), ROTATE_TIMEOUT).await;
+        let entry = unjoin_audit(user, &admin.server, done.as_ref().map(|_| ()).map_err(String::as_str));
+        if let Err(e) = state.store.record_audit(&entry).await {
+            tracing::error!(error = %e, "could not audit an unjoin");
+        }
+        done
+    }
+
+    pub async fn deregister(
+        id: String,
+        version: i64,
+        cleanup: bool,
+        confirm: String,
+        admin: Option<(String, String)>,
+    ) -> Result<Deregistered, AppError> {
         let user = require_caller().await?;
         user.require_tenant_admin()?;
-        let store = app_state()?.store;
+        let state = app_state()?;
+        let store = state.store.clone();
         let cluster =
             store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
         if confirm.trim() != cluster.name {
@@ -146,6 +236,84 @@ mod ssr {
                 message: format!("type the cluster's name, {}, to confirm", cluster.name),
             });
         }
-        Ok(store.deregister_cluster(&user.tenant_id, &user.username, &id, version, cleanup).await?)
+        let admin = match admin {
+            Some((text, _)) if text.trim().is_empty() => {
+                return Err(AppError::Invalid {
+                    field: "admin_kubeconfig".into(),
+                    message:
+                        "paste a kubeconfig with admin access to the cluster to remove Flotilla's identity from it"
+                            .into(),
+                });
+            }
+            // Checked before the deregistration starts: a credential that cannot unjoin
+            // changes nothing.
+            Some(given) => Some(unjoin_access(&state, &cluster, given).await?),
+            None => None,
+        };
+        store.deregister_cluster(&user.tenant_id, &user.username, &id, version, cleanup).await?;
+        let identity = match admin {
+            None if identity::is_joined(&cluster.labels) => IdentityFate::Left,
+            None => IdentityFate::None,
+            Some(admin) => {
+                // The engine cleans up with the identity: it goes only once the engine is done.
+                if gone(&store, &id, DEREGISTER_WAIT).await? {
+                    match unjoin_with(&state, &user, &admin).await {
+                        Ok(()) => IdentityFate::Removed,
+                        Err(why) => IdentityFate::NotRemoved(why),
+                    }
+                } else {
+                    IdentityFate::NotRemoved(format!(
+                        "Flotilla was still removing its objects after {} s",
+                        DEREGISTER_WAIT.as_secs()
+                    ))
+                }
+            }
+        };
+        Ok(Deregistered { name: cluster.name, identity })
+    }
+
+    /// Whether the engine has forgotten cluster `id` within `wait`.
+    async fn gone(store: &Store, id: &str, wait: Duration) -> Result<bool, AppError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if store.engine_cluster(id).await?.is_none() {
+                return Ok(true);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn unjoin(text: String, context: String) -> Result<String, AppError> {
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let state = app_state()?;
+        let admin = crate::backend::checked_access(&state.outbound, &text, &context)?;
+        if let Some(c) =
+            state.store.list_clusters(&user.tenant_id).await?.iter().find(|c| c.api_server_url == admin.server)
+        {
+            let message = if c.deregistering.is_some() {
+                format!("{} is still being deregistered: unjoin it once it has gone from the fleet", c.name)
+            } else {
+                format!(
+                    "{} is registered with this API server: deregister it, giving the admin kubeconfig there",
+                    c.name
+                )
+            };
+            return Err(AppError::Invalid { field: "context".into(), message });
+        }
+        flotilla_engine::join::check_unjoin(&admin, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(|why| {
+            AppError::Invalid {
+                field: "context".into(),
+                message: format!("cannot remove Flotilla's identity with this context: {why}"),
+            }
+        })?;
+        unjoin_with(&state, &user, &admin).await.map_err(|why| AppError::Invalid {
+            field: "context".into(),
+            message: format!("could not remove Flotilla's identity: {why}"),
+        })?;
+        Ok(admin.server)
     }
 }

@@ -39,8 +39,6 @@ mod register {
     use flotilla_domain::join::{self as identity, JoinGrant};
     use flotilla_domain::{ResourceName, parse_labels};
     use flotilla_engine::kubeconfig;
-    use flotilla_engine::kubeconfig::ClusterAccess;
-    use flotilla_outbound::OutboundPolicy;
     use flotilla_store::NewCluster;
 
     use crate::AppError;
@@ -60,30 +58,16 @@ mod register {
         Ok(contexts
             .into_iter()
             .map(|c| {
-                let problem = c.problem.or_else(|| server_url(&policy, &c.server).err());
+                let problem = c.problem.or_else(|| crate::backend::server_url(&policy, &c.server).err());
                 ContextChoice { name: c.name, server: c.server, problem }
             })
             .collect())
     }
 
-    /// The context's access, its server URL as Flotilla stores it (parsed, normalised, and
-    /// allowed by the hub's outbound policy as far as can be told before resolving it).
-    fn checked_access(policy: &OutboundPolicy, text: &str, context: &str) -> Result<ClusterAccess, AppError> {
-        let mut access = kubeconfig::access(text, context).map_err(|m| invalid("context", m))?;
-        access.server = server_url(policy, &access.server).map_err(|m| invalid("context", m))?;
-        Ok(access)
-    }
-
-    fn server_url(policy: &OutboundPolicy, server: &str) -> Result<String, String> {
-        let url = flotilla_outbound::parse_target(server).map_err(|e| format!("API server URL: {e}"))?;
-        policy.check_url(&url).map_err(|e| e.to_string())?;
-        Ok(flotilla_outbound::normalized(&url))
-    }
-
     pub async fn test_connection(text: String, context: String) -> Result<String, AppError> {
         require_caller().await?.require_tenant_admin()?;
         let policy = app_state()?.outbound;
-        let access = checked_access(&policy, &text, &context)?;
+        let access = crate::backend::checked_access(&policy, &text, &context)?;
         kubeconfig::test_connection(&access, policy, TEST_TIMEOUT)
             .await
             .map_err(|why| invalid("context", format!("cannot reach {}: {why}", access.server)))
@@ -101,7 +85,7 @@ mod register {
         let name = ResourceName::parse("name", name.trim())?;
         let mut labels = parse_labels(&labels)?;
         let state = app_state()?;
-        let mut access = checked_access(&state.outbound, &text, &context)?;
+        let mut access = crate::backend::checked_access(&state.outbound, &text, &context)?;
         let store = state.store;
         if store.list_clusters(&user.tenant_id).await?.iter().any(|c| c.name == name.as_str()) {
             // Said before anything is created in the member.
