@@ -66,9 +66,21 @@ test("join a cluster from its admin kubeconfig: Flotilla keeps only its own iden
     .toBe(true);
   await expect(row).toContainText("Ready");
 
-  // Leave the shared fleet as it was.
+  // Deregister and unjoin with the admin kubeconfig: the row goes, the page says what
+  // became of the identity, and the member no longer has it.
   await row.getByRole("button", { name: `Manage ${name}` }).click();
+  await page.getByLabel("Remove it (unjoin), with an admin kubeconfig").check();
   await page.getByLabel(`Type ${name} to confirm`).fill(name);
-  await page.getByRole("button", { name: "Deregister", exact: true }).click();
-  await expect(page.getByTestId("cluster-row").filter({ hasText: name })).toHaveCount(0, { timeout: 15_000 });
+  await page.getByRole("button", { name: "Deregister and unjoin" }).click();
+  await expect(page.getByText("paste a kubeconfig with admin access")).toBeVisible();
+  await page.getByRole("textbox", { name: "Admin kubeconfig" }).fill(kubeconfig);
+  await page.screenshot({ path: "test-results/join-unjoin.png", fullPage: true });
+  await page.getByRole("button", { name: "Deregister and unjoin" }).click();
+  await expect(page.getByTestId("fleet-notice")).toContainText(`${name} is deregistered and Flotilla's identity was removed`, {
+    timeout: 20_000,
+  });
+  await expect(page.getByTestId("cluster-row").filter({ hasText: name })).toHaveCount(0);
+  await page.screenshot({ path: "test-results/join-unjoined.png", fullPage: true });
+  expect((await asAdmin(name, "/api/v1/namespaces/flotilla-system")).status).toBe(404);
+  expect((await asAdmin(name, "/apis/rbac.authorization.k8s.io/v1/clusterroles/flotilla:hub")).status).toBe(404);
 });

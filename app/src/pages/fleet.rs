@@ -265,19 +265,25 @@ fn ManageCluster(
     let unjoin = RwSignal::new(false);
     let admin_text = RwSignal::new(String::new());
     let admin_context = RwSignal::new(String::new());
+    let notice = use_context::<FleetNotice>();
     let deregister = {
         let id = id.clone();
         Action::new(move |(cleanup, confirm, unjoin, text, context): &(bool, String, bool, String, String)| {
-            deregister_cluster(id.clone(), version, *cleanup, confirm.clone(), *unjoin, text.clone(), context.clone())
+            let done =
+                deregister_cluster(id.clone(), version, *cleanup, confirm.clone(), *unjoin, text.clone(), context.clone());
+            async move {
+                let done = done.await;
+                // Said by the page: this row is gone (re-made as "deregistering") by then.
+                if let (Ok(done), Some(notice)) = (&done, notice) {
+                    notice.0.set(Some(done.sentence()));
+                }
+                done
+            }
         })
     };
-    let notice = use_context::<FleetNotice>();
     Effect::new(move |_| {
         // Both read every time, so that both stay tracked (`||` would skip the second).
         let (saved, deregistered) = (save.value().get(), deregister.value().get());
-        if let (Some(Ok(done)), Some(notice)) = (&deregistered, notice) {
-            notice.0.set(Some(done.sentence()));
-        }
         if matches!(saved, Some(Ok(_))) || matches!(deregistered, Some(Ok(_))) {
             reload.update(|n| *n += 1);
         }
