@@ -3,12 +3,14 @@
 //! dashboard's, under routes that stay put when a page changes.
 
 pub use crate::pages::fleet::server_fns::{deregister_cluster, list_clusters, unjoin_cluster};
+pub use crate::pages::project::delete::delete_project;
 pub use crate::pages::project::export::export_project;
 pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};
 pub use crate::pages::register_cluster::server_fns::register_cluster;
 pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detail, get_resource_statuses};
 pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
 pub use crate::pages::types::fleet_types;
+pub use crate::pages::workspace::delete::delete_workspace;
 pub use crate::pages::workspace::federate::{federate_namespace, preview_federation};
 pub use crate::pages::workspace::import::{import_project, review_import};
 pub use crate::pages::workspace::server_fns::{create_project, get_workspace_detail};

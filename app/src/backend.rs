@@ -19,6 +19,29 @@ use crate::model::{
 };
 pub(crate) use crate::state::app_state;
 
+/// The review of removing something from the fleet: for each cluster, the objects (`Kind
+/// name`) it holds of it now, removed (or, with `orphan`, left); clusters holding the same
+/// objects are one group.
+pub(crate) fn removal_review(held: BTreeMap<String, BTreeSet<String>>, orphan: bool) -> Review {
+    use flotilla_domain::review::{ChangeKind, ClusterChange, DiffLine};
+    let mut groups: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
+    for (cluster, objects) in held {
+        groups.entry(objects).or_default().push(cluster);
+    }
+    let changes = groups
+        .into_iter()
+        .map(|(objects, clusters)| ClusterChange {
+            kind: if orphan { ChangeKind::Unchanged } else { ChangeKind::Delete },
+            clusters,
+            diff: objects
+                .into_iter()
+                .map(|text| if orphan { DiffLine::Same { text } } else { DiffLine::Removed { text } })
+                .collect(),
+        })
+        .collect();
+    Review { changes }
+}
+
 // Kubeconfigs given to register, join or unjoin a cluster.
 
 /// The context's access, its server URL as Flotilla stores it (parsed, normalised, and

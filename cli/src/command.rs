@@ -80,11 +80,11 @@ enum Command {
         #[command(subcommand)]
         what: Create,
     },
-    /// Deletes a resource (from every cluster, or with --orphan leaving the objects there),
-    /// or deregisters a cluster (by name or id; with --orphan its objects stay, and
-    /// Flotilla's identity stays in a joined one: `unjoin` removes it).
+    /// Deletes a resource, project or workspace (its objects removed from every cluster, or
+    /// with --orphan left there), or deregisters a cluster (by name or id; with --orphan its
+    /// objects stay, and Flotilla's identity stays in a joined one: `unjoin` removes it).
     Delete {
-        /// `resource` or `cluster`.
+        /// `resource`, `project`, `workspace` or `cluster`.
         kind: String,
         id: String,
         #[arg(long)]
@@ -490,15 +490,23 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             deregistered(out, format, &done)
         }
         Command::Delete { kind, id: target, orphan, version } => {
-            if kind != "resource" && kind != "resources" {
-                return Err(Failure::usage(format!("cannot delete a {kind}: resources or clusters")));
-            }
-            let mut path = format!("/api/v1/resources/{}?orphan={orphan}", id(&target)?);
+            let collection = match kind.as_str() {
+                "resource" | "resources" => "resources",
+                "project" | "projects" => "projects",
+                "workspace" | "workspaces" => "workspaces",
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "cannot delete a {kind}: clusters, workspaces, projects or resources"
+                    )));
+                }
+            };
+            let mut path = format!("/api/v1/{collection}/{}?orphan={orphan}", id(&target)?);
             if let Some(v) = version {
                 path.push_str(&format!("&version={v}"));
             }
             hub.call(Method::DELETE, &path, None).await?;
-            writeln!(out, "resource {target} deleted").map_err(|e| Failure::local(e.to_string()))
+            let what = collection.trim_end_matches('s');
+            writeln!(out, "{what} {target} deleted").map_err(|e| Failure::local(e.to_string()))
         }
         Command::Import { workspace, file, name, dry_run } => {
             let body = json!({"name": name, "yaml": read_file(&file)?, "dry_run": dry_run});

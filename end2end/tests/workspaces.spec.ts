@@ -79,4 +79,16 @@ test("a cluster-scoped object is added to a workspace after reviewing it", async
   await expect(page.getByTestId("status-row")).toHaveCount(2);
   await expect(page.getByTestId("status-row").locator('[data-code="Synced"]')).toHaveCount(2, { timeout: 15_000 });
   await page.screenshot({ path: "test-results/workspace-resource.png", fullPage: true });
+
+  // Deleted after a review, its objects taken along: the demo fleet is left as it was.
+  await page.goto(`/workspaces/${ws.id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Delete workspace…" }).click();
+  const removal = page.getByTestId("removal");
+  await expect(removal.getByTestId("review-summary")).toContainText("deleted from 2 clusters");
+  await expect(removal).toContainText("ClusterRole read-pods");
+  await page.screenshot({ path: "test-results/workspace-delete.png", fullPage: true });
+  await removal.getByRole("button", { name: "Delete workspace", exact: true }).click();
+  await expect(page).toHaveURL(/\/workspaces$/);
+  await expect(page.getByRole("link", { name: ws.name })).toHaveCount(0);
 });

@@ -144,7 +144,7 @@ impl Store {
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
             let workspace: Option<String> =
-                sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2")
+                sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
                     .bind(tenant_id)
                     .bind(workspace_id)
                     .fetch_optional(&mut *tx)
@@ -376,42 +376,63 @@ impl Store {
             let mut tx = self.write_tx().await?;
             let project = find_project(&mut *tx, tenant_id, id).await?;
             if project.version != expected_version {
-                return Err(Error::Stale { what: "project", by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await? });
+                return Err(Error::Stale {
+                    what: "project",
+                    by: crate::workspaces::last_actor(&mut tx, tenant_id, id).await?,
+                });
             }
-            let ids: Vec<String> = sqlx::query_scalar(
-                "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-            let now = now_ms();
-            let mut changes = vec![Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() }];
-            for resource in &ids {
-                let current = crate::resources::resource_row(&mut tx, tenant_id, resource).await?;
-                crate::resources::refuse_if_held(&mut tx, resource).await?;
-                if !(current.kind == "Namespace" && current.api_version == "v1") {
-                    self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
-                }
-                crate::resources::mark_deleted(&mut tx, tenant_id, resource, policy, now).await?;
-                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource.clone() });
-            }
-            for statement in [
-                "UPDATE projects SET deleted_at = $3, updated_at = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2",
-                "DELETE FROM role_bindings WHERE tenant_id = $1 AND scope_id = $2",
-                "DELETE FROM group_role_mappings WHERE tenant_id = $1 AND scope_id = $2",
-                "DELETE FROM app_installs WHERE tenant_id = $1 AND project_id = $2",
-            ] {
-                sqlx::query(statement).bind(tenant_id).bind(id).bind(now).execute(&mut *tx).await?;
-            }
+            let mut changes = Vec::new();
+            let count = self.remove_project(&mut tx, tenant_id, clearance, id, policy, &mut changes).await?;
             audit(tenant_id, actor, "project.delete", id, &project.name)
-                .detail(serde_json::json!({ "policy": policy.as_str(), "resources": ids.len() }))
+                .detail(serde_json::json!({ "policy": policy.as_str(), "resources": count }))
                 .insert(&mut tx)
                 .await?;
             self.commit(tx, changes).await?;
-            Ok(ids.len())
+            Ok(count)
         })
         .await
+    }
+
+    /// Marks project `id` and its resources deleted with `policy` inside the caller's
+    /// transaction (each resource one `clearance` may remove, none moving in a rollout), and
+    /// drops its roles, group rules and app installs; adds what changed to `changes`.
+    /// Answers how many resources it held.
+    pub(crate) async fn remove_project(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        tenant_id: &str,
+        clearance: Clearance,
+        id: &str,
+        policy: crate::DeletionPolicy,
+        changes: &mut Vec<Change>,
+    ) -> Result<usize> {
+        let now = now_ms();
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM federated_resources WHERE tenant_id = $1 AND project_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        changes.push(Change::Project { tenant_id: tenant_id.to_owned(), id: id.to_owned() });
+        for resource in &ids {
+            let current = crate::resources::resource_row(&mut *tx, tenant_id, resource).await?;
+            crate::resources::refuse_if_held(&mut *tx, resource).await?;
+            if !(current.kind == "Namespace" && current.api_version == "v1") {
+                self.may_replace(&mut *tx, tenant_id, &current, clearance).await?;
+            }
+            crate::resources::mark_deleted(&mut *tx, tenant_id, resource, policy, now).await?;
+            changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource.clone() });
+        }
+        for statement in [
+            "UPDATE projects SET deleted_at = $3, updated_at = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2",
+            "DELETE FROM role_bindings WHERE tenant_id = $1 AND scope_id = $2",
+            "DELETE FROM group_role_mappings WHERE tenant_id = $1 AND scope_id = $2",
+            "DELETE FROM app_installs WHERE tenant_id = $1 AND project_id = $2",
+        ] {
+            sqlx::query(statement).bind(tenant_id).bind(id).bind(now).execute(&mut *tx).await?;
+        }
+        Ok(ids.len())
     }
 
     #[tracing::instrument(skip(self))]

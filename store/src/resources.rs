@@ -228,7 +228,7 @@ impl Store {
             check(spec, scope, clearance)?
         };
         let (Flag(workspace_ok), Flag(project_ok)): (Flag, Flag) = sqlx::query_as(
-            "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2), \
+            "SELECT EXISTS (SELECT 1 FROM workspaces WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL), \
                     ($3 IS NULL OR EXISTS (SELECT 1 FROM projects WHERE tenant_id = $1 AND id = $3 AND workspace_id = $2 \
                      AND deleted_at IS NULL))",
         )
@@ -462,8 +462,8 @@ impl Store {
     pub async fn purge_resource(&self, id: &str) -> Result<bool> {
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
-            let project: Option<Option<String>> =
-                sqlx::query_scalar("SELECT project_id FROM federated_resources WHERE id = $1")
+            let home: Option<(String, Option<String>)> =
+                sqlx::query_as("SELECT workspace_id, project_id FROM federated_resources WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -474,15 +474,19 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            // A deleted project goes with its last resource.
-            if let (1, Some(Some(project))) = (done.rows_affected(), project) {
-                sqlx::query(
-                    "DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL \
-                     AND NOT EXISTS (SELECT 1 FROM federated_resources WHERE project_id = $1)",
-                )
-                .bind(project)
-                .execute(&mut *tx)
-                .await?;
+            // A deleted project goes with its last resource, a deleted workspace with its
+            // last project and resource.
+            if let (1, Some((workspace, project))) = (done.rows_affected(), home) {
+                if let Some(project) = project {
+                    sqlx::query(
+                        "DELETE FROM projects WHERE id = $1 AND deleted_at IS NOT NULL \
+                         AND NOT EXISTS (SELECT 1 FROM federated_resources WHERE project_id = $1)",
+                    )
+                    .bind(project)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                crate::workspaces::forget_deleted_workspace(&mut tx, &workspace).await?;
             }
             tx.commit().await?;
             Ok(done.rows_affected() == 1)

@@ -261,6 +261,21 @@ impl Store {
             .collect()
     }
 
+    /// Which clusters hold which resources of a workspace (its projects' included), as
+    /// (resource id, cluster id) pairs by their statuses.
+    #[tracing::instrument(skip(self))]
+    pub async fn workspace_holdings(&self, tenant_id: &str, workspace_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT s.resource_id, s.cluster_id FROM propagation_status s \
+             JOIN federated_resources f ON f.id = s.resource_id \
+             WHERE f.tenant_id = $1 AND f.workspace_id = $2 AND s.tenant_id = $1 AND f.deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// A resource's status in every cluster, for the tenant.
     pub async fn resource_statuses(&self, tenant_id: &str, resource_id: &str) -> Result<Vec<StatusRecord>> {
         let rows = sqlx::query_as::<_, StatusRow>(sqlx::AssertSqlSafe(format!(

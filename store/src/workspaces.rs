@@ -31,13 +31,24 @@ impl Store {
         let now = now_ms();
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
-            let taken: Option<String> = sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND name = $2")
-                .bind(tenant_id)
-                .bind(name.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-            if taken.is_some() {
-                return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
+            let taken: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT deleted_at FROM workspaces WHERE tenant_id = $1 AND name = $2")
+                    .bind(tenant_id)
+                    .bind(name.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            match taken {
+                Some(None) => {
+                    return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
+                }
+                Some(Some(_)) => {
+                    return Err(flotilla_domain::Error::invalid(
+                        "name",
+                        format!("the workspace {name} is being deleted: its name is free once its objects are gone"),
+                    )
+                    .into());
+                }
+                None => {}
             }
             sqlx::query(
                 "INSERT INTO workspaces (id, tenant_id, name, selector, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
@@ -88,10 +99,81 @@ impl Store {
         find_workspace(&self.pool, tenant_id, id).await
     }
 
+    /// Deletes workspace `id` with its projects, if nobody changed it since
+    /// `expected_version`: at once gone from every list (its roles and group rules, and its
+    /// projects', with it), while the engine removes every resource of it from the members
+    /// (`Delete`, namespaces last) or leaves them in place (`Orphan`); the row goes with its
+    /// last project and resource. Each resource must be one `clearance` may remove, and none
+    /// may be moving in a rollout. Answers how many projects and resources it held.
+    #[tracing::instrument(skip(self, actor))]
+    pub async fn delete_workspace(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: flotilla_domain::Clearance,
+        id: &str,
+        expected_version: i64,
+        policy: crate::DeletionPolicy,
+    ) -> Result<(usize, usize)> {
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let workspace = find_workspace(&mut *tx, tenant_id, id).await?;
+            if workspace.version != expected_version {
+                return Err(Error::Stale { what: "workspace", by: last_actor(&mut tx, tenant_id, id).await? });
+            }
+            let mut changes = vec![Change::Workspace { tenant_id: tenant_id.to_owned(), id: id.to_owned() }];
+            let projects: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM projects WHERE tenant_id = $1 AND workspace_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut resources = 0;
+            for project in &projects {
+                resources += self.remove_project(&mut tx, tenant_id, clearance, project, policy, &mut changes).await?;
+            }
+            let own: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM federated_resources WHERE tenant_id = $1 AND workspace_id = $2 AND project_id IS NULL \
+                 AND deleted_at IS NULL",
+            )
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let now = now_ms();
+            for resource in &own {
+                let current = crate::resources::resource_row(&mut tx, tenant_id, resource).await?;
+                crate::resources::refuse_if_held(&mut tx, resource).await?;
+                self.may_replace(&mut tx, tenant_id, &current, clearance).await?;
+                crate::resources::mark_deleted(&mut tx, tenant_id, resource, policy, now).await?;
+                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: resource.clone() });
+            }
+            resources += own.len();
+            for statement in [
+                "UPDATE workspaces SET deleted_at = $3, updated_at = $3, version = version + 1 WHERE tenant_id = $1 AND id = $2",
+                "DELETE FROM role_bindings WHERE tenant_id = $1 AND scope_id = $2",
+                "DELETE FROM group_role_mappings WHERE tenant_id = $1 AND scope_id = $2",
+            ] {
+                sqlx::query(statement).bind(tenant_id).bind(id).bind(now).execute(&mut *tx).await?;
+            }
+            audit(tenant_id, actor, "workspace.delete", id, &workspace.name)
+                .detail(serde_json::json!({ "policy": policy.as_str(), "projects": projects.len(), "resources": resources }))
+                .insert(&mut tx)
+                .await?;
+            // Nothing for the engine to remove: the row goes now.
+            forget_deleted_workspace(&mut tx, id).await?;
+            self.commit(tx, changes).await?;
+            Ok((projects.len(), resources))
+        })
+        .await
+    }
+
     #[tracing::instrument(skip(self))]
     pub async fn list_workspaces(&self, tenant_id: &str) -> Result<Vec<Workspace>> {
         Ok(sqlx::query_as::<_, Workspace>(
-            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 ORDER BY name",
+            "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND deleted_at IS NULL \
+             ORDER BY name",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
@@ -99,10 +181,25 @@ impl Store {
     }
 }
 
+/// Removes deleted workspace `id` if nothing of it is left (no project, no resource, deleted
+/// or not); inside the caller's transaction.
+pub(crate) async fn forget_deleted_workspace(conn: &mut sqlx::AnyConnection, id: &str) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM workspaces WHERE id = $1 AND deleted_at IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM projects WHERE workspace_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM federated_resources WHERE workspace_id = $1)",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The tenant's workspace `id`, through `db` (the pool, or a transaction).
 async fn find_workspace<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str, id: &str) -> Result<Workspace> {
     sqlx::query_as::<_, Workspace>(
-        "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2",
+        "SELECT id, name, description, selector, version FROM workspaces WHERE tenant_id = $1 AND id = $2 \
+         AND deleted_at IS NULL",
     )
     .bind(tenant_id)
     .bind(id)

@@ -56,6 +56,7 @@ pub const ACTIONS: &[&str] = &[
     "workspace",
     "workspace.create",
     "workspace.update",
+    "workspace.delete",
     "project",
     "project.create",
     "project.delete",

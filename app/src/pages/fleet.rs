@@ -269,8 +269,15 @@ fn ManageCluster(
     let deregister = {
         let id = id.clone();
         Action::new(move |(cleanup, confirm, unjoin, text, context): &(bool, String, bool, String, String)| {
-            let done =
-                deregister_cluster(id.clone(), version, *cleanup, confirm.clone(), *unjoin, text.clone(), context.clone());
+            let done = deregister_cluster(
+                id.clone(),
+                version,
+                *cleanup,
+                confirm.clone(),
+                *unjoin,
+                text.clone(),
+                context.clone(),
+            );
             async move {
                 let done = done.await;
                 // Said by the page: this row is gone (re-made as "deregistering") by then.

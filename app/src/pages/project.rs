@@ -3,7 +3,7 @@
 //! `project/matrix.rs`.
 
 mod add_forms;
-mod delete;
+pub(crate) mod delete;
 pub(crate) mod export;
 mod matrix;
 mod pod_security;

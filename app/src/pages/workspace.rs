@@ -1,3 +1,4 @@
+pub(crate) mod delete;
 pub(crate) mod federate;
 pub(crate) mod import;
 pub(crate) mod server_fns;
@@ -72,6 +73,7 @@ fn Workspace(
     let workspace_id = workspace.id.clone();
     let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
     let (federate_workspace, import_workspace) = (workspace.id.clone(), workspace.id.clone());
+    let (delete_workspace, project_count) = (workspace.id.clone(), projects.len());
     let form = NodeRef::<leptos::html::Form>::new();
     // Created: the form empties for the next one.
     Effect::new(move |_| {
@@ -245,6 +247,9 @@ fn Workspace(
         </div>
         })}
         })}
+        <Allowed allows=flotilla_domain::Access::is_tenant_admin>
+            <delete::DeleteWorkspace id=delete_workspace.clone() version projects=project_count />
+        </Allowed>
     }
 }
 

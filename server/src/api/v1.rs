@@ -29,11 +29,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/clusters/{id}/deregister", post(deregister_cluster))
         .route("/api/v1/types", get(list_types))
         .route("/api/v1/workspaces", get(list_workspaces).post(create_workspace))
-        .route("/api/v1/workspaces/{id}", get(get_workspace))
+        .route("/api/v1/workspaces/{id}", get(get_workspace).delete(delete_workspace))
         .route("/api/v1/workspaces/{id}/projects", post(create_project))
         .route("/api/v1/workspaces/{id}/import", post(import))
         .route("/api/v1/workspaces/{id}/federate", post(federate))
-        .route("/api/v1/projects/{id}", get(get_project))
+        .route("/api/v1/projects/{id}", get(get_project).delete(delete_project))
         .route("/api/v1/projects/{id}/status", get(project_status))
         .route("/api/v1/projects/{id}/resources", post(add_resource))
         .route("/api/v1/projects/{id}/export", get(export))
@@ -63,10 +63,12 @@ pub fn router() -> Router<AppState> {
         list_workspaces,
         create_workspace,
         get_workspace,
+        delete_workspace,
         create_project,
         import,
         federate,
         get_project,
+        delete_project,
         project_status,
         add_resource,
         export,
@@ -377,9 +379,57 @@ struct DeleteQuery {
     /// Leave the objects in the clusters, no longer managed (else they are removed).
     #[serde(default)]
     orphan: bool,
-    /// The version read: the deletion is refused (409) if the resource changed since. Without
-    /// it, the resource is deleted as it is now.
+    /// The version read: the deletion is refused (409) if it changed since. Without it, it is
+    /// deleted as it is now.
     version: Option<i64>,
+}
+
+/// Deletes a workspace with its projects (a tenant admin's): their objects go from every
+/// cluster (namespaces last), or (`orphan`) stay there, no longer managed.
+#[utoipa::path(delete, path = "/api/v1/workspaces/{id}", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id"), DeleteQuery),
+    responses((status = 202, description = "Deleted; the clusters follow"), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody), (status = 409, description = "Changed since it was read, or not possible in its state", body = ApiErrorBody)))]
+async fn delete_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DeleteQuery>,
+    request: Request,
+) -> Result<StatusCode, ApiError> {
+    let (parts, _) = request.into_parts();
+    run(state, parts, || async move {
+        let version = match query.version {
+            Some(v) => v,
+            None => fns::get_workspace_detail(id.clone()).await?.workspace.version,
+        };
+        fns::delete_workspace(id, version, query.orphan).await
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Deletes a project (a workspace admin's): its objects go from every cluster (namespace
+/// last), or (`orphan`) stay there, no longer managed.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "projects",
+    params(("id" = String, Path, description = "The project's id"), DeleteQuery),
+    responses((status = 202, description = "Deleted; the clusters follow"), (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody), (status = 409, description = "Changed since it was read, or not possible in its state", body = ApiErrorBody)))]
+async fn delete_project(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DeleteQuery>,
+    request: Request,
+) -> Result<StatusCode, ApiError> {
+    let (parts, _) = request.into_parts();
+    run(state, parts, || async move {
+        let version = match query.version {
+            Some(v) => v,
+            None => fns::get_project_view(id.clone()).await?.version,
+        };
+        fns::delete_project(id, version, query.orphan).await
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// Deletes a resource: from every cluster, or (`orphan`) leaving the objects there.

@@ -2,7 +2,7 @@ use serde_json::Value;
 
 use flotilla_testkit::eventually;
 
-use crate::helpers::{ADMIN_PASSWORD, WAIT, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, WAIT, ok, spawn_app_with};
 
 /// The statuses of `resource_id` in a project view: (cluster name, code, health).
 fn statuses_of(view: &Value, resource_id: &str) -> Vec<(String, String, String)> {
@@ -297,4 +297,122 @@ async fn a_project_is_deleted_after_a_review_taking_its_objects_along_or_leaving
     assert_eq!(again.status(), 200, "{}", again.text().await.unwrap());
     let audit = app.store.search_audit(&tenant, &Default::default(), 100).await.unwrap();
     assert!(audit.iter().filter(|a| a.action == "project.delete").count() == 2, "audited");
+}
+
+#[tokio::test]
+async fn a_workspace_is_deleted_with_its_projects_after_a_review_taking_their_objects_along_or_leaving_them() {
+    use reqwest::Method;
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    // Two workspaces over the same clusters, each with a project and a cluster-scoped object.
+    let mut workspaces = Vec::new();
+    for (name, namespace, role) in [("gone", "shop", "gone-reader"), ("kept", "blog", "kept-reader")] {
+        let ws =
+            app.json(&client, "/api/workspaces/create", &[("name", name), ("selector", "env=prod,region=eu")]).await;
+        let ws_id = ws["id"].as_str().unwrap().to_owned();
+        let project = app
+            .json(
+                &client,
+                "/api/projects/create",
+                &[("workspace_id", ws_id.as_str()), ("name", namespace), ("selector", "")],
+            )
+            .await;
+        let project_id = project["id"].as_str().unwrap().to_owned();
+        let form = [
+            ("project_id", project_id.as_str()),
+            ("name", "cfg"),
+            ("data", "a=1"),
+            ("override_cluster", ""),
+            ("override_data", ""),
+        ];
+        app.json(&client, "/api/projects/add-configmap", &form).await;
+        let yaml = format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: {role}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n"
+        );
+        ok(app
+            .call(&client, "/api/workspaces/add-resource", &[("workspace_id", ws_id.as_str()), ("yaml", &yaml)])
+            .await)
+        .await;
+        workspaces.push((ws_id, project_id));
+    }
+    let cluster = "prod-eu-1";
+    eventually("both workspaces Synced in their four clusters", WAIT, || async {
+        for (ws, _) in &workspaces {
+            // A ClusterRole, a Namespace and a ConfigMap in each of four clusters.
+            if app.store.workspace_holdings(&tenant, ws).await.unwrap().len() != 12 {
+                return false;
+            }
+        }
+        app.member_object(cluster, "/api/v1/namespaces/shop/configmaps/cfg").await.is_some()
+            && app.member_object(cluster, "/apis/rbac.authorization.k8s.io/v1/clusterroles/kept-reader").await.is_some()
+    })
+    .await;
+    let (gone, gone_project) = (workspaces[0].0.as_str(), workspaces[0].1.as_str());
+    let (kept, kept_project) = (workspaces[1].0.as_str(), workspaces[1].1.as_str());
+
+    // The review names what goes from each cluster, its projects' objects included.
+    let review = app.json(&client, "/api/workspaces/review-delete", &[("id", gone), ("orphan", "false")]).await;
+    let changes = review["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "every cluster holds the same objects: {review}");
+    assert_eq!((changes[0]["kind"].as_str(), changes[0]["clusters"].as_array().unwrap().len()), (Some("Delete"), 4));
+    let lines: Vec<&str> = changes[0]["diff"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert_eq!(lines, ["ClusterRole gone-reader", "ConfigMap shop/cfg", "Namespace shop"]);
+
+    // Refused, nothing changed: a token below tenant admin, a workspace admin who is not a
+    // tenant admin, a made-up id, a stale version.
+    let (_, edit_token) = app.token(&client, "dev", "edit").await;
+    let (_, admin_token) = app.token(&client, "ops", "admin").await;
+    let path = format!("/api/v1/workspaces/{gone}");
+    assert_eq!(app.api(Some(&edit_token), Method::DELETE, &path, None).await.0, 403);
+    let ws_admin = crate::tenancy::user_with(&app, "wanda", flotilla_domain::Role::WorkspaceAdmin, gone).await;
+    let refused =
+        app.call(&ws_admin, "/api/workspaces/delete", &[("id", gone), ("version", "1"), ("orphan", "false")]).await;
+    assert_eq!(refused.status(), 403);
+    let (status, _) = app.api(Some(&admin_token), Method::DELETE, "/api/v1/workspaces/no-such-id", None).await;
+    assert_eq!(status, 404);
+    assert_eq!(app.api(Some(&admin_token), Method::DELETE, &format!("{path}?version=0"), None).await.0, 409);
+    assert_eq!(app.json(&client, "/api/workspaces/list", &[]).await.as_array().unwrap().len(), 2);
+
+    // Deleted through the API, and the other from the dashboard leaving its objects.
+    assert_eq!(app.api(Some(&admin_token), Method::DELETE, &path, None).await.0, 202);
+    let version =
+        app.json(&client, "/api/workspaces/detail", &[("id", kept)]).await["workspace"]["version"].to_string();
+    let next =
+        app.json(&client, "/api/workspaces/delete", &[("id", kept), ("version", &version), ("orphan", "true")]).await;
+    assert_eq!(next, "/workspaces");
+    // Gone from every list and address at once, their projects with them.
+    assert_eq!(app.json(&client, "/api/workspaces/list", &[]).await, serde_json::json!([]));
+    for (ws, project) in [(gone, gone_project), (kept, kept_project)] {
+        assert_eq!(app.call(&client, "/api/workspaces/detail", &[("id", ws)]).await.status(), 404);
+        assert_eq!(app.call(&client, "/api/projects/view", &[("id", project)]).await.status(), 404);
+    }
+    let form = [("workspace_id", gone), ("name", "late"), ("selector", "")];
+    assert_eq!(
+        app.call(&client, "/api/projects/create", &form).await.status(),
+        404,
+        "no project in a deleted workspace"
+    );
+    // In the members: `gone`'s objects removed, `kept`'s left as they were.
+    eventually("the deleted workspace's objects removed", WAIT, || async {
+        app.member_object(cluster, "/api/v1/namespaces/shop").await.is_none()
+            && app.member_object(cluster, "/apis/rbac.authorization.k8s.io/v1/clusterroles/gone-reader").await.is_none()
+    })
+    .await;
+    assert!(app.member_object(cluster, "/api/v1/namespaces/blog/configmaps/cfg").await.is_some());
+    assert!(app.member_object(cluster, "/apis/rbac.authorization.k8s.io/v1/clusterroles/kept-reader").await.is_some());
+    // The rows go with their last project and resource; then the names are free again.
+    eventually("both workspaces purged", WAIT, || async {
+        let mut left = 0;
+        for (ws, _) in &workspaces {
+            left += app.store.workspace_holdings(&tenant, ws).await.unwrap().len();
+            left += app.store.list_resources(&tenant, ws, None).await.unwrap().len();
+        }
+        left == 0
+            && app.call(&client, "/api/workspaces/create", &[("name", "gone"), ("selector", "")]).await.status() == 200
+    })
+    .await;
+    let audit = app.store.search_audit(&tenant, &Default::default(), 100).await.unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "workspace.delete").count(), 2, "audited");
 }

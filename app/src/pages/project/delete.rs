@@ -25,7 +25,6 @@ mod ssr {
     use std::collections::{BTreeMap, BTreeSet};
 
     use flotilla_domain::Level;
-    use flotilla_domain::review::{ChangeKind, ClusterChange, DiffLine};
     use flotilla_store::{DeletionPolicy, Project, Store};
 
     use crate::AppError;
@@ -59,23 +58,7 @@ mod ssr {
                 held.entry(cluster.clone()).or_default().insert(name.clone());
             }
         }
-        // Clusters holding the same objects are one group.
-        let mut groups: BTreeMap<BTreeSet<String>, Vec<String>> = BTreeMap::new();
-        for (cluster, objects) in held {
-            groups.entry(objects).or_default().push(cluster);
-        }
-        let changes = groups
-            .into_iter()
-            .map(|(objects, clusters)| ClusterChange {
-                kind: if orphan { ChangeKind::Unchanged } else { ChangeKind::Delete },
-                clusters,
-                diff: objects
-                    .into_iter()
-                    .map(|text| if orphan { DiffLine::Same { text } } else { DiffLine::Removed { text } })
-                    .collect(),
-            })
-            .collect();
-        Ok(Review { changes })
+        Ok(crate::backend::removal_review(held, orphan))
     }
 
     pub async fn delete(id: String, version: i64, orphan: bool) -> Result<String, AppError> {
