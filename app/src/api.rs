@@ -11,7 +11,10 @@ pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detai
 pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
 pub use crate::pages::types::fleet_types;
 pub use crate::pages::workspace::delete::delete_workspace;
+pub use crate::pages::workspace::export::{export_tenant, export_workspace};
 pub use crate::pages::workspace::federate::{federate_namespace, preview_federation};
-pub use crate::pages::workspace::import::{import_project, review_import};
+pub use crate::pages::workspace::import::{
+    import_into_workspace, import_project, review_import, review_workspace_import,
+};
 pub use crate::pages::workspace::server_fns::{create_project, get_workspace_detail};
 pub use crate::pages::workspaces::server_fns::{create_workspace, list_workspaces};

@@ -21,7 +21,7 @@ pub use apps::{
     VersionChoice,
 };
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
-pub use federate::{ExportView, FederateObject, FederatePreview, ImportPreview, ImportRow};
+pub use federate::{ExportView, FederateObject, FederatePreview, ImportPreview, ImportRow, WorkspaceImportPreview};
 pub use fleet::{ClusterSummary, ContextChoice, Deregistered, FleetRow, IdentityFate, MAX_NAMED, TypeRow, TypesView};
 pub use people::{PersonRow, RoleRow};
 pub use project::{ProjectView, ResourceRow, StatusNote, code_char};

@@ -93,7 +93,8 @@ enum Command {
         #[arg(long)]
         version: Option<i64>,
     },
-    /// Imports KubeFed files or plain multi-document YAML as a new project of a workspace.
+    /// Imports KubeFed files or plain multi-document YAML as a new project of a workspace, or
+    /// (--into workspace) into the workspace itself.
     Import {
         #[arg(short, long)]
         workspace: String,
@@ -106,6 +107,11 @@ enum Command {
         /// Say what would be made; make nothing.
         #[arg(long)]
         dry_run: bool,
+        /// `project`: the YAML is one new project; `workspace`: into the workspace itself, a
+        /// new project per namespace and cluster-scoped objects to the workspace (a workspace
+        /// export imports back this way).
+        #[arg(long, default_value = "project", value_parser = ["project", "workspace"])]
+        into: String,
     },
     /// Turns a namespace running in a cluster of the workspace into a project of its name,
     /// adopting its objects where they run.
@@ -126,9 +132,17 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Writes a project as YAML: plain, or KubeFed's federated types.
+    /// Writes a project, a workspace (its cluster-scoped objects and projects) or, with
+    /// --all, every workspace (a file each in --dir) as YAML: plain, or KubeFed's types.
     Export {
-        project: String,
+        project: Option<String>,
+        #[arg(short, long, conflicts_with = "project")]
+        workspace: Option<String>,
+        #[arg(long, conflicts_with_all = ["project", "workspace"])]
+        all: bool,
+        /// With --all: where to write the files (made if missing).
+        #[arg(long)]
+        dir: Option<PathBuf>,
         #[arg(long, default_value = "yaml", value_parser = ["yaml", "kubefed"])]
         format: String,
     },
@@ -508,9 +522,18 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let what = collection.trim_end_matches('s');
             writeln!(out, "{what} {target} deleted").map_err(|e| Failure::local(e.to_string()))
         }
-        Command::Import { workspace, file, name, dry_run } => {
-            let body = json!({"name": name, "yaml": read_file(&file)?, "dry_run": dry_run});
-            let path = format!("/api/v1/workspaces/{}/import", id(&workspace)?);
+        Command::Import { workspace, file, name, dry_run, into } => {
+            let into_workspace = into == "workspace";
+            if into_workspace && !name.is_empty() {
+                return Err(Failure::usage("--name is for --into project: each namespace becomes its project"));
+            }
+            let (path, body) = if into_workspace {
+                let path = format!("/api/v1/workspaces/{}/import-workspace", id(&workspace)?);
+                (path, json!({"yaml": read_file(&file)?, "dry_run": dry_run}))
+            } else {
+                let path = format!("/api/v1/workspaces/{}/import", id(&workspace)?);
+                (path, json!({"name": name, "yaml": read_file(&file)?, "dry_run": dry_run}))
+            };
             let answer = hub.json(Method::POST, &path, Some(body)).await?;
             if dry_run && matches!(format, Format::Table | Format::Wide) {
                 const ITEMS: [Column; 4] = [
@@ -519,9 +542,18 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                     col("PLACEMENT", |v| text(&v["placement"])),
                     col("OVERRIDES", |v| text(&v["overrides"])),
                 ];
-                writeln!(out, "project {} (clusters: {})", text(&answer["project"]), text(&answer["project_selector"]))
-                    .map_err(|e| Failure::local(e.to_string()))?;
-                show(out, format, &answer["resources"], &ITEMS)?;
+                let say = |out: &mut dyn Write, line: String| {
+                    writeln!(out, "{line}").map_err(|e| Failure::local(e.to_string()))
+                };
+                if into_workspace {
+                    say(out, "workspace (cluster-scoped)".into())?;
+                    show(out, format, &answer["resources"], &ITEMS)?;
+                }
+                let projects = if into_workspace { answer["projects"].clone() } else { json!([answer.clone()]) };
+                for p in projects.as_array().into_iter().flatten() {
+                    say(out, format!("project {} (clusters: {})", text(&p["project"]), text(&p["project_selector"])))?;
+                    show(out, format, &p["resources"], &ITEMS)?;
+                }
                 let problems = answer["problems"].as_array().cloned().unwrap_or_default();
                 for p in &problems {
                     writeln!(out, "problem: {}", text(p)).map_err(|e| Failure::local(e.to_string()))?;
@@ -556,10 +588,34 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Export { project, format: kind } => {
-            let yaml = hub
-                .call(Method::GET, &format!("/api/v1/projects/{}/export?format={kind}", id(&project)?), None)
-                .await?;
+        Command::Export { project, workspace, all, dir, format: kind } => {
+            let path = match (project, workspace, all) {
+                (Some(p), None, false) => format!("/api/v1/projects/{}/export?format={kind}", id(&p)?),
+                (None, Some(w), false) => format!("/api/v1/workspaces/{}/export?format={kind}", id(&w)?),
+                (None, None, true) => {
+                    let dir = dir.ok_or_else(|| Failure::usage("--all writes a file per workspace: give --dir"))?;
+                    std::fs::create_dir_all(&dir)
+                        .map_err(|e| Failure::local(format!("cannot make {}: {e}", dir.display())))?;
+                    let files = hub.get(&format!("/api/v1/export?format={kind}")).await?;
+                    for f in files.as_array().into_iter().flatten() {
+                        // A workspace's name is a DNS label: no path can hide in it.
+                        let name = text(&f["name"]);
+                        if name.contains('/') || name.starts_with('.') {
+                            return Err(Failure::local(format!("the hub sent a file named {name}")));
+                        }
+                        let path = dir.join(&name);
+                        std::fs::write(&path, text(&f["yaml"]))
+                            .map_err(|e| Failure::local(format!("cannot write {}: {e}", path.display())))?;
+                        writeln!(out, "{}", path.display()).map_err(|e| Failure::local(e.to_string()))?;
+                        for note in f["notes"].as_array().into_iter().flatten() {
+                            writeln!(out, "  note: {}", text(note)).map_err(|e| Failure::local(e.to_string()))?;
+                        }
+                    }
+                    return Ok(());
+                }
+                _ => return Err(Failure::usage("export one of: a PROJECT, --workspace ID, or --all --dir DIR")),
+            };
+            let yaml = hub.call(Method::GET, &path, None).await?;
             write!(out, "{yaml}").map_err(|e| Failure::local(e.to_string()))
         }
         Command::Rollout { action } => {

@@ -125,7 +125,7 @@ pub fn plan_import(docs: &[Value]) -> ImportPlan {
             })
         } else if api_version == KUBEFED_API_VERSION {
             namespace.into_iter().for_each(|ns| *namespaces.entry(ns.to_owned()).or_default() += 1);
-            federated(doc, kind).map(Some)
+            federated(doc, kind, Home::Project).map(Some)
         } else if api_version.starts_with("types.kubefed.io/") || api_version.starts_with("core.kubefed.io/") {
             Err(format!("{api_version} is not read: export it as {KUBEFED_API_VERSION}"))
         } else if api_version == "v1" && kind == "Namespace" {
@@ -134,7 +134,7 @@ pub fn plan_import(docs: &[Value]) -> ImportPlan {
             Ok(None)
         } else {
             namespace.into_iter().for_each(|ns| *namespaces.entry(ns.to_owned()).or_default() += 1);
-            plain(doc).map(Some)
+            plain(doc, Home::Project).map(Some)
         };
         match outcome {
             Ok(Some(resource)) => plan.resources.push(resource),
@@ -153,13 +153,100 @@ pub fn plan_import(docs: &[Value]) -> ImportPlan {
     plan
 }
 
-/// A plain object: placed everywhere in the project, no overrides.
-fn plain(doc: &Value) -> std::result::Result<ImportedResource, String> {
+/// What an import into a workspace would create: its own cluster-scoped resources, and a
+/// project for each namespace the documents name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkspaceImportPlan {
+    /// The cluster-scoped objects (ClusterRoles, CRDs, Namespaces of no project, …).
+    pub resources: Vec<ImportedResource>,
+    /// By namespace: each one's plan (its `namespace` set).
+    pub projects: Vec<ImportPlan>,
+    /// Documents with no equivalent, each with why.
+    pub problems: Vec<String>,
+}
+
+/// Reads `docs` as what to create in a workspace (a workspace or project export, or any
+/// multi-namespace YAML): namespaced objects grouped into a project per namespace (each read
+/// as [`plan_import`] reads one), cluster-scoped ones kept for the workspace itself. A
+/// `Namespace` is a project's when a document names it as its namespace or it carries the
+/// `flotilla.io/project` label (as exports write it), else the workspace's.
+pub fn plan_workspace_import(docs: &[Value]) -> WorkspaceImportPlan {
+    let mut plan = WorkspaceImportPlan::default();
+    let namespace_of = |doc: &Value| -> Option<String> {
+        let (api_version, kind) = (text(doc, "/apiVersion"), text(doc, "/kind"));
+        let ns = doc.pointer("/metadata/namespace").and_then(Value::as_str).filter(|n| !n.is_empty());
+        if api_version == KUBEFED_API_VERSION && kind == "FederatedNamespace" {
+            return Some(ns.unwrap_or(text(doc, "/metadata/name")).to_owned());
+        }
+        ns.map(str::to_owned)
+    };
+    let named: std::collections::BTreeSet<String> = docs.iter().filter_map(namespace_of).collect();
+    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for doc in docs {
+        let (api_version, kind, name) = (text(doc, "/apiVersion"), text(doc, "/kind"), text(doc, "/metadata/name"));
+        if api_version == "v1" && kind == "Namespace" {
+            let labelled = doc.pointer(&format!("/metadata/labels/{}", PROJECT_LABEL.replace('/', "~1"))).is_some();
+            if labelled || named.contains(name) {
+                groups.entry(name.to_owned()).or_default().push(doc.clone());
+                continue;
+            }
+        }
+        if let Some(ns) = namespace_of(doc) {
+            groups.entry(ns).or_default().push(doc.clone());
+            continue;
+        }
+        let outcome = if api_version == KUBEFED_API_VERSION {
+            federated(doc, kind, Home::Workspace)
+        } else if api_version.starts_with("types.kubefed.io/") || api_version.starts_with("core.kubefed.io/") {
+            Err(format!("{api_version} is not read: export it as {KUBEFED_API_VERSION}"))
+        } else {
+            plain(doc, Home::Workspace)
+        };
+        match outcome {
+            Ok(resource) => plan.resources.push(resource),
+            Err(why) => plan.problems.push(format!("{kind} {name}: {why}")),
+        }
+    }
+    for (namespace, docs) in groups {
+        let mut project = plan_import(&docs);
+        project.namespace = Some(namespace);
+        plan.problems.append(&mut project.problems);
+        plan.projects.push(project);
+    }
+    plan
+}
+
+/// The label a project's namespace carries with the project's name.
+pub const PROJECT_LABEL: &str = "flotilla.io/project";
+
+/// Where an imported object goes: a project (namespaced kinds) or its workspace
+/// (cluster-scoped ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Home {
+    Project,
+    Workspace,
+}
+
+impl Home {
+    /// Why an object of `api_version`/`kind` cannot live here, if it cannot.
+    fn refuses(self, api_version: &str, kind: &str) -> Option<&'static str> {
+        match (self, crate::kinds::is_cluster_scoped(api_version, kind)) {
+            (Home::Project, Some(true)) => Some("cluster-scoped: it belongs in a workspace, not a project"),
+            (Home::Workspace, Some(false) | None) => {
+                Some("namespaced (or of a kind Flotilla cannot tell): it needs a metadata.namespace, its project")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A plain object: placed everywhere in the project (or workspace), no overrides.
+fn plain(doc: &Value, home: Home) -> std::result::Result<ImportedResource, String> {
     if !doc.is_object() || text(doc, "/kind").is_empty() || text(doc, "/apiVersion").is_empty() {
         return Err("not a Kubernetes object (apiVersion and kind are needed)".into());
     }
-    if crate::kinds::is_cluster_scoped(text(doc, "/apiVersion"), text(doc, "/kind")) == Some(true) {
-        return Err("cluster-scoped: it belongs in a workspace, not a project".into());
+    if let Some(why) = home.refuses(text(doc, "/apiVersion"), text(doc, "/kind")) {
+        return Err(why.into());
     }
     let mut template = doc.clone();
     crate::resource::strip_server_fields(&mut template);
@@ -170,7 +257,7 @@ fn plain(doc: &Value) -> std::result::Result<ImportedResource, String> {
 }
 
 /// A `Federated<Kind>`.
-fn federated(doc: &Value, federated_kind: &str) -> std::result::Result<ImportedResource, String> {
+fn federated(doc: &Value, federated_kind: &str, home: Home) -> std::result::Result<ImportedResource, String> {
     let Some(kind) = federated_kind.strip_prefix("Federated").filter(|k| !k.is_empty()) else {
         return Err(format!("{federated_kind} is not a federated type (Federated<Kind>)"));
     };
@@ -185,8 +272,8 @@ fn federated(doc: &Value, federated_kind: &str) -> std::result::Result<ImportedR
             })?
             .to_owned(),
     };
-    if crate::kinds::is_cluster_scoped(&api_version, kind) == Some(true) {
-        return Err("cluster-scoped: it belongs in a workspace, not a project".into());
+    if let Some(why) = home.refuses(&api_version, kind) {
+        return Err(why.into());
     }
     t.insert("apiVersion".into(), api_version.into());
     t.insert("kind".into(), kind.into());
@@ -292,21 +379,15 @@ pub struct ExportedResource<'a> {
 /// The project `namespace` (selecting `project_selector` within its workspace) and its
 /// resources as plain YAML (`kubefed` false: the objects, namespaced, as `kubectl apply -f`
 /// takes them; placement and overrides have no plain form and are left out) or as KubeFed's
-/// documents. Deterministic: a `FederatedNamespace` (or `Namespace`) first, then the objects
-/// in apply order, by kind and name; keys sorted. What has no KubeFed form (overrides by label
-/// selector) is answered in the second value.
+/// documents. Deterministic: a `FederatedNamespace` (or `Namespace`, labelled as the
+/// project's) first, then the objects in apply order, by kind and name; keys sorted. What
+/// has no KubeFed form (overrides by label selector) is answered in the second value.
 pub fn export(
     namespace: &str,
     project_selector: &str,
     resources: &[ExportedResource<'_>],
     kubefed: bool,
 ) -> Result<(String, Vec<String>)> {
-    let mut sorted: Vec<&ExportedResource<'_>> =
-        resources.iter().filter(|r| text(r.template, "/kind") != "Namespace").collect();
-    sorted.sort_by_key(|r| {
-        let (a, k) = (text(r.template, "/apiVersion"), text(r.template, "/kind"));
-        (crate::kinds::apply_order(a, k), k.to_owned(), text(r.template, "/metadata/name").to_owned())
-    });
     let mut docs = Vec::new();
     let mut left_out = Vec::new();
     if kubefed {
@@ -316,79 +397,153 @@ pub fn export(
             "metadata": {"name": namespace, "namespace": namespace},
             "spec": {"placement": {"clusterSelector": cluster_selector(&selector)}},
         }));
-        for r in sorted {
-            let (kind, name) = (text(r.template, "/kind"), text(r.template, "/metadata/name"));
-            let mut template = r.template.clone();
-            if let Some(t) = template.as_object_mut()
-                && let Some(meta) = t.get_mut("metadata").and_then(Value::as_object_mut)
-            {
-                meta.remove("name");
-                meta.remove("namespace");
-                if meta.is_empty() {
-                    t.remove("metadata");
-                }
-            }
-            let placement = match (&r.placement.clusters, &r.placement.selector) {
-                (Some(names), _) => json!({"clusters": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}),
-                (None, selector) => {
-                    json!({"clusterSelector": cluster_selector(&LabelSelector::parse(selector.as_deref().unwrap_or(""))?)})
-                }
-            };
-            let mut overrides = Vec::new();
-            for o in r.overrides {
-                if o.cluster.is_empty() {
-                    left_out.push(format!(
-                        "{kind} {name}: an override for clusters selected by `{}` has no KubeFed form (KubeFed names each cluster)",
-                        o.selector.as_deref().unwrap_or("")
-                    ));
-                    continue;
-                }
-                let patches: Vec<Value> = o
-                    .patches
-                    .iter()
-                    .map(|p| {
-                        let mut patch = json!({"path": p.path});
-                        if p.op != OverrideOp::Replace {
-                            patch["op"] = json!(match p.op {
-                                OverrideOp::Add => "add",
-                                OverrideOp::Remove => "remove",
-                                OverrideOp::Replace => "replace",
-                            });
-                        }
-                        if let Some(v) = &p.value {
-                            patch["value"] = v.clone();
-                        }
-                        patch
-                    })
-                    .collect();
-                overrides.push(json!({"clusterName": o.cluster, "clusterOverrides": patches}));
-            }
-            let mut spec = json!({"template": template, "placement": placement});
-            if !overrides.is_empty() {
-                spec["overrides"] = Value::Array(overrides);
-            }
-            docs.push(json!({
-                "apiVersion": KUBEFED_API_VERSION, "kind": format!("Federated{kind}"),
-                "metadata": {"name": name, "namespace": namespace},
-                "spec": spec,
-            }));
-        }
     } else {
-        docs.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}));
-        for r in sorted {
-            let mut object = r.template.clone();
-            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.insert("namespace".into(), namespace.into());
-            }
-            docs.push(object);
+        docs.push(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {PROJECT_LABEL: namespace}}}));
+    }
+    let own = resources.iter().filter(|r| text(r.template, "/kind") != "Namespace");
+    for r in in_apply_order(own) {
+        docs.push(if kubefed {
+            federated_doc(r, Some(namespace), &mut left_out)?
+        } else {
+            plain_doc(r, Some(namespace))
+        });
+    }
+    Ok((to_documents(&docs)?, left_out))
+}
+
+/// A project of a workspace to export: its namespace, selector and resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedProject<'a> {
+    pub namespace: &'a str,
+    pub selector: &'a str,
+    pub resources: Vec<ExportedResource<'a>>,
+}
+
+/// A workspace as YAML: its own cluster-scoped resources (in apply order, by kind and name),
+/// then each project (by name) as [`export`] writes it; plain or KubeFed's. Importing it into
+/// a workspace ([`plan_workspace_import`]) makes the same resources and projects again.
+pub fn export_workspace(
+    own: &[ExportedResource<'_>],
+    projects: &[ExportedProject<'_>],
+    kubefed: bool,
+) -> Result<(String, Vec<String>)> {
+    let mut left_out = Vec::new();
+    let mut docs = Vec::new();
+    for r in in_apply_order(own.iter()) {
+        if kubefed && text(r.template, "/kind") == "Namespace" {
+            left_out.push(format!(
+                "Namespace {}: KubeFed federates a namespace only as a FederatedNamespace, which imports as a \
+                 project: exported plain",
+                text(r.template, "/metadata/name")
+            ));
+            docs.push(plain_doc(r, None));
+            continue;
+        }
+        docs.push(if kubefed { federated_doc(r, None, &mut left_out)? } else { plain_doc(r, None) });
+    }
+    let mut out = to_documents(&docs)?;
+    let mut sorted: Vec<&ExportedProject<'_>> = projects.iter().collect();
+    sorted.sort_by_key(|p| p.namespace);
+    for p in sorted {
+        let (yaml, mut notes) = export(p.namespace, p.selector, &p.resources, kubefed)?;
+        out.push_str(&yaml);
+        left_out.append(&mut notes);
+    }
+    Ok((out, left_out))
+}
+
+/// `resources` in apply order, then by kind and name.
+fn in_apply_order<'r, 'a: 'r>(
+    resources: impl Iterator<Item = &'r ExportedResource<'a>>,
+) -> Vec<&'r ExportedResource<'a>> {
+    let mut sorted: Vec<&ExportedResource<'_>> = resources.collect();
+    sorted.sort_by_key(|r| {
+        let (a, k) = (text(r.template, "/apiVersion"), text(r.template, "/kind"));
+        (crate::kinds::apply_order(a, k), k.to_owned(), text(r.template, "/metadata/name").to_owned())
+    });
+    sorted
+}
+
+/// The object as `kubectl apply -f` takes it, in `namespace` (if namespaced).
+fn plain_doc(r: &ExportedResource<'_>, namespace: Option<&str>) -> Value {
+    let mut object = r.template.clone();
+    if let (Some(ns), Some(meta)) = (namespace, object.get_mut("metadata").and_then(Value::as_object_mut)) {
+        meta.insert("namespace".into(), ns.into());
+    }
+    object
+}
+
+/// The resource as a KubeFed `Federated<Kind>` (in `namespace`, if namespaced); what of it
+/// has no KubeFed form is said in `left_out`.
+fn federated_doc(r: &ExportedResource<'_>, namespace: Option<&str>, left_out: &mut Vec<String>) -> Result<Value> {
+    let (kind, name) = (text(r.template, "/kind"), text(r.template, "/metadata/name"));
+    let mut template = r.template.clone();
+    if let Some(t) = template.as_object_mut()
+        && let Some(meta) = t.get_mut("metadata").and_then(Value::as_object_mut)
+    {
+        meta.remove("name");
+        meta.remove("namespace");
+        if meta.is_empty() {
+            t.remove("metadata");
         }
     }
+    let placement = match (&r.placement.clusters, &r.placement.selector) {
+        (Some(names), _) => json!({"clusters": names.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()}),
+        (None, selector) => {
+            json!({"clusterSelector": cluster_selector(&LabelSelector::parse(selector.as_deref().unwrap_or(""))?)})
+        }
+    };
+    let mut overrides = Vec::new();
+    for o in r.overrides {
+        if o.cluster.is_empty() {
+            left_out.push(format!(
+                "{kind} {name}: an override for clusters selected by `{}` has no KubeFed form (KubeFed names each cluster)",
+                o.selector.as_deref().unwrap_or("")
+            ));
+            continue;
+        }
+        let patches: Vec<Value> = o
+            .patches
+            .iter()
+            .map(|p| {
+                let mut patch = json!({"path": p.path});
+                if p.op != OverrideOp::Replace {
+                    patch["op"] = json!(match p.op {
+                        OverrideOp::Add => "add",
+                        OverrideOp::Remove => "remove",
+                        OverrideOp::Replace => "replace",
+                    });
+                }
+                if let Some(v) = &p.value {
+                    patch["value"] = v.clone();
+                }
+                patch
+            })
+            .collect();
+        overrides.push(json!({"clusterName": o.cluster, "clusterOverrides": patches}));
+    }
+    let mut spec = json!({"template": template, "placement": placement});
+    if !overrides.is_empty() {
+        spec["overrides"] = Value::Array(overrides);
+    }
+    let mut metadata = json!({"name": name});
+    if let Some(ns) = namespace {
+        metadata["namespace"] = ns.into();
+    }
+    Ok(
+        json!({"apiVersion": KUBEFED_API_VERSION, "kind": format!("Federated{kind}"), "metadata": metadata, "spec": spec}),
+    )
+}
+
+/// `docs` as one multi-document YAML text, keys sorted.
+fn to_documents(docs: &[Value]) -> Result<String> {
     let mut out = String::new();
-    for doc in &docs {
+    for doc in docs {
         out.push_str("---\n");
         out.push_str(&crate::review::to_yaml(&sorted_keys(doc))?);
     }
-    Ok((out, left_out))
+    Ok(out)
 }
 
 /// A selector in KubeFed's structured form (`{}` for everything).
@@ -574,5 +729,58 @@ spec:
             t
         };
         assert_eq!(templates(&plain.resources), templates(&plan.resources));
+    }
+
+    #[test]
+    fn a_workspace_export_imports_back_into_the_same_projects_and_resources() {
+        let shop = plan_import(&read_documents(KUBEFED).unwrap());
+        let blog = plan_import(
+            &read_documents("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: blog}\n").unwrap(),
+        );
+        let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "reader"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]});
+        let spare = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "spare"}});
+        let (eu, everywhere) = (Placement::selector("region=eu"), Placement::everywhere());
+        let own = [
+            ExportedResource { template: &role, placement: &eu, overrides: &[] },
+            ExportedResource { template: &spare, placement: &everywhere, overrides: &[] },
+        ];
+        fn exported(plan: &ImportPlan) -> Vec<ExportedResource<'_>> {
+            plan.resources
+                .iter()
+                .map(|r| ExportedResource { template: &r.template, placement: &r.placement, overrides: &r.overrides })
+                .collect()
+        }
+        let projects = [
+            ExportedProject { namespace: "shop", selector: "env=prod", resources: exported(&shop) },
+            ExportedProject { namespace: "blog", selector: "", resources: exported(&blog) },
+        ];
+        for kubefed in [true, false] {
+            let (yaml, notes) = export_workspace(&own, &projects, kubefed).unwrap();
+            let again = plan_workspace_import(&read_documents(&yaml).unwrap());
+            assert_eq!(again.problems, Vec::<String>::new(), "{yaml}");
+            let names: Vec<&str> = again.projects.iter().map(|p| p.namespace.as_deref().unwrap()).collect();
+            assert_eq!(names, ["blog", "shop"], "{yaml}");
+            let own_again: Vec<&Value> = again.resources.iter().map(|r| &r.template).collect();
+            assert_eq!(own_again, [&spare, &role], "the Namespace of no project stays the workspace's: {yaml}");
+            assert_eq!(again.projects[1].resources.len(), shop.resources.len());
+            if kubefed {
+                assert_eq!(notes.len(), 1, "the spare Namespace is exported plain: {notes:?}");
+                assert_eq!(again.resources[1].placement, eu, "placement kept");
+                assert_eq!(again.projects[1].project_selector.as_deref(), Some("env=prod"));
+                let (mut a, mut b) = (shop.resources.clone(), again.projects[1].resources.clone());
+                a.sort_by_key(|r| text(&r.template, "/kind").to_owned());
+                b.sort_by_key(|r| text(&r.template, "/kind").to_owned());
+                assert_eq!(a, b);
+            }
+            // Deterministic: projects in another order give the same text.
+            let reversed = [projects[1].clone(), projects[0].clone()];
+            assert_eq!(export_workspace(&own, &reversed, kubefed).unwrap().0, yaml);
+        }
+        // A namespaced object naming no namespace has no project to go to.
+        let bare =
+            plan_workspace_import(&read_documents("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n").unwrap());
+        assert_eq!(bare.problems.len(), 1, "{:?}", bare.problems);
+        assert!(bare.problems[0].starts_with("ConfigMap c: namespaced"), "{:?}", bare.problems);
     }
 }

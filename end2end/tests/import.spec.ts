@@ -66,3 +66,54 @@ test("KubeFed YAML is imported into a project after a review, and the project ex
   await expect(exported.getByRole("link", { name: `Download ${ns}-kubefed.yaml` })).toBeVisible();
   await page.screenshot({ path: "test-results/export.png", fullPage: true });
 });
+
+test("a workspace exported from its page imports into another workspace, projects and cluster-scoped objects", async ({ page }) => {
+  await logIn(page);
+  const suffix = Date.now() % 100000;
+  const source = await post(page, "workspaces/create", { name: `src-${suffix}`, selector: "env=staging" });
+  const project = await post(page, "projects/create", { workspace_id: source.id, name: `moved-${suffix}`, selector: "" });
+  await post(page, "projects/add-configmap", {
+    project_id: project.id, name: "cfg", data: "a=1", override_cluster: "", override_data: "",
+  });
+  const role = `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: moved-${suffix}\nrules: []\n`;
+  await post(page, "workspaces/add-resource", { workspace_id: source.id, yaml: role });
+
+  // Exported from its page.
+  await page.goto(`/workspaces/${source.id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Export as KubeFed" }).click();
+  const exported = page.getByTestId("export");
+  await expect(exported.getByRole("link", { name: `Download src-${suffix}-kubefed.yaml` })).toBeVisible();
+  const yaml = (await exported.locator("pre").textContent()) ?? "";
+  expect(yaml).toContain(`# Flotilla workspace src-${suffix}: the clusters where env=staging`);
+
+  // The source goes with its objects, then the export comes back elsewhere.
+  const detail = await post(page, "workspaces/detail", { id: source.id });
+  await post(page, "workspaces/delete", { id: source.id, version: String(detail.workspace.version), orphan: "false" });
+  const target = await post(page, "workspaces/create", { name: `dst-${suffix}`, selector: "env=staging" });
+  await page.goto(`/workspaces/${target.id}`);
+  await hydrated(page);
+  await page.getByRole("button", { name: "Import YAML…" }).click();
+  await page.getByLabel("This workspace: a project per namespace").check();
+  await expect(page.getByLabel("Project (when the YAML names no namespace)")).toHaveCount(0);
+  await page.locator("#import-yaml").fill(yaml);
+  // The project's name is free once the deleted workspace's rows are purged.
+  await expect
+    .poll(async () => {
+      await page.getByRole("region", { name: "Import YAML" }).getByRole("button", { name: "Review" }).click();
+      return page.getByRole("button", { name: "Import into this workspace" }).isVisible();
+    }, { timeout: 20_000 })
+    .toBe(true);
+  const preview = page.getByTestId("import-preview");
+  await expect(preview).toContainText("The workspace: 1 cluster-scoped object");
+  await expect(preview).toContainText(`Project moved-${suffix}: 1 resource`);
+  await page.screenshot({ path: "test-results/import-workspace-review.png", fullPage: true });
+  await page.getByRole("button", { name: "Import into this workspace" }).click();
+  await expect(page.getByTestId("project-row").filter({ hasText: `moved-${suffix}` })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId("workspace-resource").filter({ hasText: `ClusterRole/moved-${suffix}` })).toBeVisible();
+  await page.screenshot({ path: "test-results/import-workspace-done.png", fullPage: true });
+
+  // Leave the demo fleet as it was.
+  const now = await post(page, "workspaces/detail", { id: target.id });
+  await post(page, "workspaces/delete", { id: target.id, version: String(now.workspace.version), orphan: "false" });
+});

@@ -47,7 +47,7 @@ pub use flotilla_domain::ClusterSummary;
 pub use ids::{new_id, now_ms};
 pub use leases::HeldLease;
 pub use login::{LoginAttempt, OidcLogin};
-pub use projects::{PROJECT_LABEL, Project};
+pub use projects::{ImportedProject, PROJECT_LABEL, Project};
 pub use resources::{
     DeletionPolicy, ProjectScope, ResourceHome, ResourceRecord, ResourceSpec, check_new, check_removal, check_update,
 };

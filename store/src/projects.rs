@@ -15,7 +15,7 @@ use crate::workspaces::{Selected, SelectorChange, audit};
 use crate::{Error, Result, Store, new_id, now_ms};
 
 /// The label every project namespace carries with the project's name.
-pub const PROJECT_LABEL: &str = "flotilla.io/project";
+pub const PROJECT_LABEL: &str = flotilla_domain::kubefed::PROJECT_LABEL;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Project {
@@ -34,11 +34,64 @@ pub struct Project {
 const COLUMNS: &str = "id, workspace_id, name, description, selector, version, pod_security";
 
 /// What a new project holds besides its namespace.
+#[derive(Clone, Copy)]
 struct Contents<'a> {
     pod_security: PodSecurity,
     /// Its namespace and resources adopt the objects that exist in the members.
     adopt: bool,
     resources: &'a [ResourceSpec],
+}
+
+/// A project to create in a workspace import: its name, selector and resources.
+#[derive(Debug, Clone)]
+pub struct ImportedProject {
+    pub name: ResourceName,
+    pub selector: String,
+    pub resources: Vec<ResourceSpec>,
+}
+
+/// A new project, before it is written.
+#[derive(Clone, Copy)]
+struct NewProject<'a> {
+    workspace_id: &'a str,
+    name: &'a ResourceName,
+    selector: &'a str,
+    contents: Contents<'a>,
+}
+
+impl NewProject<'_> {
+    /// What can be refused before a transaction starts.
+    fn check(&self, clearance: Clearance) -> Result<()> {
+        let NewProject { name, selector, contents, .. } = self;
+        if contents.pod_security.clearance_to_set() > clearance {
+            return Err(flotilla_domain::Error::refused(format!(
+                "the Pod Security level {} lets pods reach the node: only {} may choose it",
+                contents.pod_security,
+                contents.pod_security.clearance_to_set().who()
+            ))
+            .into());
+        }
+        if is_reserved_namespace(name.as_str()) {
+            return Err(flotilla_domain::Error::invalid(
+                "name",
+                format!("{name} is a namespace of Kubernetes or Flotilla itself: choose another name"),
+            )
+            .into());
+        }
+        LabelSelector::parse(selector)?;
+        Ok(())
+    }
+}
+
+/// Checks that workspace `id` of the tenant exists and is not being deleted.
+async fn find_live_workspace(conn: &mut sqlx::AnyConnection, tenant_id: &str, id: &str) -> Result<()> {
+    let workspace: Option<String> =
+        sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    workspace.map(|_| ()).ok_or(Error::NotFound("workspace"))
 }
 
 /// A project's namespace object: named after the project, labelled with it, and carrying the
@@ -119,113 +172,164 @@ impl Store {
         selector: &str,
         contents: Contents<'_>,
     ) -> Result<Project> {
-        let Contents { pod_security, adopt, resources } = contents;
-        if pod_security.clearance_to_set() > clearance {
-            return Err(flotilla_domain::Error::refused(format!(
-                "the Pod Security level {pod_security} lets pods reach the node: only {} may choose it",
-                pod_security.clearance_to_set().who()
-            ))
-            .into());
-        }
-        if is_reserved_namespace(name.as_str()) {
-            return Err(flotilla_domain::Error::invalid(
-                "name",
-                format!("{name} is a namespace of Kubernetes or Flotilla itself: choose another name"),
-            )
-            .into());
-        }
-        let selector = LabelSelector::parse(selector)?.to_string();
-        let id = new_id();
-        let now = now_ms();
+        let new = NewProject { workspace_id, name, selector, contents };
+        new.check(clearance)?;
         // In a tenant with joined clusters, the namespace comes with the binding that opens
         // it to Flotilla's identity there, in the same transaction, so that nothing written
         // into the new namespace waits for it.
         let joined = self.has_joined_clusters(tenant_id).await?;
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
-            let workspace: Option<String> =
-                sqlx::query_scalar("SELECT id FROM workspaces WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
-                    .bind(tenant_id)
-                    .bind(workspace_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            workspace.ok_or(Error::NotFound("workspace"))?;
-            let taken: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
-                    .bind(tenant_id)
-                    .bind(name.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match taken {
-                Some(None) => {
-                    return Err(flotilla_domain::Error::invalid(
-                        "name",
-                        format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
-                    )
-                    .into());
-                }
-                Some(Some(_)) => {
-                    return Err(flotilla_domain::Error::invalid(
-                        "name",
-                        format!("a project named {name} is being deleted: its name is free once its objects are gone"),
-                    )
-                    .into());
-                }
-                None => {}
-            }
-            sqlx::query(
-                "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, pod_security, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-            )
-            .bind(&id)
-            .bind(tenant_id)
-            .bind(workspace_id)
-            .bind(name.as_str())
-            .bind(&selector)
-            .bind(pod_security.as_str())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            audit(tenant_id, actor, "project.create", &id, name.as_str())
-                .detail(match (adopt, resources.len()) {
-                    (true, n) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector,
-                                                     "federated_objects": n, "pod_security": pod_security.as_str() }),
-                    (false, 0) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector }),
-                    (false, n) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector, "imported_objects": n }),
-                })
-                .insert(&mut tx)
-                .await?;
-            let namespace = namespace_template(name.as_str(), pod_security);
-            let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
-            let spec = ResourceSpec { adopt_existing: adopt, ..ResourceSpec::new(namespace) };
-            let ns_id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
-            let mut changes = vec![
-                Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
-                Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
-            ];
-            for spec in resources {
-                let spec = ResourceSpec { adopt_existing: adopt, ..spec.clone() };
-                let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, &spec).await?;
-                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id });
-            }
-            if joined {
-                let (actor, spec) = crate::access::hub_grant();
-                let grant_id =
-                    self.insert_resource(&mut tx, tenant_id, &actor, Clearance::TenantAdmin, home, &spec).await?;
-                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: grant_id });
-            }
+            let (project, changes) = self.insert_project(&mut tx, tenant_id, actor, clearance, &new, joined).await?;
             self.commit(tx, changes).await?;
-            Ok(Project {
-                id: id.clone(),
-                workspace_id: workspace_id.to_owned(),
-                name: name.to_string(),
-                description: String::new(),
-                selector: selector.clone(),
-                version: 1,
-                pod_security,
-            })
+            Ok(project)
         })
         .await
+    }
+
+    /// Creates, in one transaction, a workspace's imported cluster-scoped `resources` and a
+    /// project for each of `projects`, each object weighed by the policy at `clearance` as if
+    /// added by hand; one refused (or a project name taken) refuses all.
+    #[tracing::instrument(skip(self, actor, resources, projects))]
+    pub async fn import_into_workspace(
+        &self,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        workspace_id: &str,
+        resources: &[ResourceSpec],
+        projects: &[ImportedProject],
+    ) -> Result<Vec<Project>> {
+        let new: Vec<NewProject<'_>> = projects
+            .iter()
+            .map(|p| NewProject {
+                workspace_id,
+                name: &p.name,
+                selector: &p.selector,
+                contents: Contents { pod_security: PodSecurity::default(), adopt: false, resources: &p.resources },
+            })
+            .collect();
+        for project in &new {
+            project.check(clearance)?;
+        }
+        let joined = self.has_joined_clusters(tenant_id).await?;
+        self.retrying(|| async {
+            let mut tx = self.write_tx().await?;
+            let mut changes = Vec::new();
+            let home = ResourceHome { workspace_id, project: None };
+            for spec in resources {
+                let id = self.insert_resource(&mut tx, tenant_id, actor, clearance, home, spec).await?;
+                changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id });
+            }
+            let mut made = Vec::new();
+            for project in &new {
+                let (project, mut more) =
+                    self.insert_project(&mut tx, tenant_id, actor, clearance, project, joined).await?;
+                changes.append(&mut more);
+                made.push(project);
+            }
+            if made.is_empty() {
+                // Cluster-scoped resources only: the workspace must still be there.
+                find_live_workspace(&mut tx, tenant_id, workspace_id).await?;
+            }
+            self.commit(tx, changes).await?;
+            Ok(made)
+        })
+        .await
+    }
+
+    /// Writes a new project (checked by [`NewProject::check`]) and its namespace, contents and
+    /// (with `joined`) hub grant inside the caller's transaction; answers it and what changed.
+    async fn insert_project(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        tenant_id: &str,
+        actor: &Actor,
+        clearance: Clearance,
+        new: &NewProject<'_>,
+        joined: bool,
+    ) -> Result<(Project, Vec<Change>)> {
+        let NewProject { workspace_id, name, selector, contents: Contents { pod_security, adopt, resources } } = *new;
+        let selector = LabelSelector::parse(selector)?.to_string();
+        let id = new_id();
+        let now = now_ms();
+        find_live_workspace(&mut *tx, tenant_id, workspace_id).await?;
+        let taken: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
+                .bind(tenant_id)
+                .bind(name.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        match taken {
+            Some(None) => {
+                return Err(flotilla_domain::Error::invalid(
+                    "name",
+                    format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
+                )
+                .into());
+            }
+            Some(Some(_)) => {
+                return Err(flotilla_domain::Error::invalid(
+                    "name",
+                    format!("a project named {name} is being deleted: its name is free once its objects are gone"),
+                )
+                .into());
+            }
+            None => {}
+        }
+        sqlx::query(
+            "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, pod_security, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(workspace_id)
+        .bind(name.as_str())
+        .bind(&selector)
+        .bind(pod_security.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        audit(tenant_id, actor, "project.create", &id, name.as_str())
+            .detail(match (adopt, resources.len()) {
+                (true, n) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector,
+                                                 "federated_objects": n, "pod_security": pod_security.as_str() }),
+                (false, 0) => serde_json::json!({ "workspace_id": workspace_id, "selector": selector }),
+                (false, n) => {
+                    serde_json::json!({ "workspace_id": workspace_id, "selector": selector, "imported_objects": n })
+                }
+            })
+            .insert(&mut *tx)
+            .await?;
+        let namespace = namespace_template(name.as_str(), pod_security);
+        let home = ResourceHome { workspace_id, project: Some((&id, name.as_str())) };
+        let spec = ResourceSpec { adopt_existing: adopt, ..ResourceSpec::new(namespace) };
+        let ns_id = self.insert_resource(&mut *tx, tenant_id, actor, clearance, home, &spec).await?;
+        let mut changes = vec![
+            Change::Project { tenant_id: tenant_id.to_owned(), id: id.clone() },
+            Change::Resource { tenant_id: tenant_id.to_owned(), id: ns_id },
+        ];
+        for spec in resources {
+            let spec = ResourceSpec { adopt_existing: adopt, ..spec.clone() };
+            let id = self.insert_resource(&mut *tx, tenant_id, actor, clearance, home, &spec).await?;
+            changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id });
+        }
+        if joined {
+            let (actor, spec) = crate::access::hub_grant();
+            let grant_id =
+                self.insert_resource(&mut *tx, tenant_id, &actor, Clearance::TenantAdmin, home, &spec).await?;
+            changes.push(Change::Resource { tenant_id: tenant_id.to_owned(), id: grant_id });
+        }
+        let project = Project {
+            id,
+            workspace_id: workspace_id.to_owned(),
+            name: name.to_string(),
+            description: String::new(),
+            selector,
+            version: 1,
+            pod_security,
+        };
+        Ok((project, changes))
     }
 
     /// Sets the Pod Security level of a project's namespace, if nobody changed the project

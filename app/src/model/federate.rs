@@ -58,6 +58,17 @@ pub struct ImportPreview {
     pub problems: Vec<String>,
 }
 
+/// What importing YAML into a workspace itself would do: its own cluster-scoped objects,
+/// and a new project for each namespace the documents name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceImportPreview {
+    pub resources: Vec<ImportRow>,
+    /// Each with its own `problems` left empty (they are all in `problems`).
+    pub projects: Vec<ImportPreview>,
+    /// What has no equivalent; the import is refused while there is any.
+    pub problems: Vec<String>,
+}
+
 /// A project exported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportView {

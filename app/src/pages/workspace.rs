@@ -1,4 +1,5 @@
 pub(crate) mod delete;
+pub(crate) mod export;
 pub(crate) mod federate;
 pub(crate) mod import;
 pub(crate) mod server_fns;
@@ -74,6 +75,7 @@ fn Workspace(
     let (yaml_workspace, add_workspace) = (workspace.id.clone(), workspace.id.clone());
     let (federate_workspace, import_workspace) = (workspace.id.clone(), workspace.id.clone());
     let (delete_workspace, project_count) = (workspace.id.clone(), projects.len());
+    let export_id = workspace.id.clone();
     let form = NodeRef::<leptos::html::Form>::new();
     // Created: the form empties for the next one.
     Effect::new(move |_| {
@@ -180,7 +182,10 @@ fn Workspace(
         </section>
         })}
 
-        {is_admin.then(|| view! { <import::ImportPanel workspace_id=import_workspace.clone() /> })}
+        {level.is_some().then(|| view! { <export::ExportWorkspace id=export_id.clone() /> })}
+        {is_admin.then(|| view! {
+            <import::ImportPanel workspace_id=import_workspace.clone() imported=Callback::new(move |()| installed.update(|n| *n += 1)) />
+        })}
         {(is_admin && !clusters.is_empty()).then(|| view! {
             <Allowed allows=flotilla_domain::Access::is_tenant_admin>
                 <federate::FederatePanel workspace_id=federate_workspace.clone() clusters=clusters.clone() />

@@ -54,7 +54,50 @@ pub fn WorkspacesPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Allowed allows=Access::is_tenant_admin>
+                <ExportAll />
+            </Allowed>
         </AppShell>
+    }
+}
+
+/// Every workspace as YAML, a file each, for a Git repository of the tenant's configuration.
+#[component]
+fn ExportAll() -> impl IntoView {
+    use super::workspace::export::export_tenant;
+    use crate::components::styles::BUTTON_SECONDARY;
+
+    let export = Action::new(move |kubefed: &bool| export_tenant(*kubefed));
+    view! {
+        <section aria-labelledby="export-all" class="mt-10">
+            <h2 id="export-all" class="text-base font-semibold">"Export every workspace"</h2>
+            <p class="mt-1 text-sm text-slate-600">
+                "One YAML file per workspace (its cluster-scoped objects, then each project), in a stable order so that a Git repository of them diffs cleanly. Secret values are never exported."
+            </p>
+            <div class="mt-3 flex flex-wrap gap-2">
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| { export.dispatch(false); }>"Export YAML"</button>
+                <button type="button" class=BUTTON_SECONDARY on:click=move |_| { export.dispatch(true); }>"Export as KubeFed"</button>
+            </div>
+            {move || export.value().get().map(|answer| match answer {
+                Err(e) => view! { <div class="mt-2"><ErrorAlert message=e.to_string() /></div> }.into_any(),
+                Ok(files) if files.is_empty() => view! { <p class="mt-2 text-sm text-slate-600">"No workspaces to export."</p> }.into_any(),
+                Ok(files) => view! {
+                    <ul class="mt-3 space-y-1 text-sm" data-testid="export-files">
+                        {files.into_iter().map(|f| {
+                            let href = format!("data:text/yaml;charset=utf-8,{}", super::project::export::js_escape(&f.yaml));
+                            view! {
+                                <li>
+                                    <a class="font-medium text-sky-700 hover:underline" href=href download=f.file_name.clone()>
+                                        {format!("Download {}", f.file_name)}
+                                    </a>
+                                    {f.notes.iter().map(|n| view! { <p class="text-amber-800">{n.clone()}</p> }).collect_view()}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </section>
     }
 }
 

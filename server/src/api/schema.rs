@@ -435,16 +435,18 @@ pub struct ImportItem {
     pub overrides: usize,
 }
 
+impl From<model::ImportRow> for ImportItem {
+    fn from(r: model::ImportRow) -> Self {
+        ImportItem { kind: r.kind, name: r.name, placement: r.placement, overrides: r.overrides }
+    }
+}
+
 impl From<model::ImportPreview> for ImportReview {
     fn from(p: model::ImportPreview) -> Self {
         ImportReview {
             project: p.project,
             project_selector: p.project_selector,
-            resources: p
-                .resources
-                .into_iter()
-                .map(|r| ImportItem { kind: r.kind, name: r.name, placement: r.placement, overrides: r.overrides })
-                .collect(),
+            resources: p.resources.into_iter().map(ImportItem::from).collect(),
             problems: p.problems,
         }
     }
@@ -534,6 +536,54 @@ pub struct ImportRequest {
     /// Review only: say what would be made, make nothing.
     #[serde(default)]
     pub dry_run: bool,
+}
+
+/// YAML to import into a workspace itself (a workspace export, or any multi-namespace YAML):
+/// a new project for each namespace it names, cluster-scoped objects to the workspace.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceImportRequest {
+    pub yaml: String,
+    /// Review only: say what would be made, make nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// What importing into a workspace would make.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WorkspaceImportReview {
+    /// The workspace's own cluster-scoped objects.
+    pub resources: Vec<ImportItem>,
+    /// A new project per namespace (their `problems` are all in this review's).
+    pub projects: Vec<ImportReview>,
+    /// What has no equivalent in Flotilla; nothing is imported while there is any.
+    pub problems: Vec<String>,
+}
+
+impl From<model::WorkspaceImportPreview> for WorkspaceImportReview {
+    fn from(p: model::WorkspaceImportPreview) -> Self {
+        WorkspaceImportReview {
+            resources: p.resources.into_iter().map(ImportItem::from).collect(),
+            projects: p.projects.into_iter().map(Into::into).collect(),
+            problems: p.problems,
+        }
+    }
+}
+
+/// An export of a workspace, one of a tenant export's files.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ExportFile {
+    /// `<workspace>.yaml` (`<workspace>-kubefed.yaml` in KubeFed's format).
+    pub name: String,
+    pub yaml: String,
+    /// What the format could not hold, and that Secret values are never exported.
+    pub notes: Vec<String>,
+}
+
+impl From<model::ExportView> for ExportFile {
+    fn from(x: model::ExportView) -> Self {
+        ExportFile { name: x.file_name, yaml: x.yaml, notes: x.notes }
+    }
 }
 
 /// A namespace running in one of the workspace's clusters, to turn into a project of its name.

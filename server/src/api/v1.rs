@@ -11,10 +11,10 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::schema::{
-    AdminContext, ApiErrorBody, Cluster, DeregisterRequest, Deregistered, FederateRequest, FederateReview,
+    AdminContext, ApiErrorBody, Cluster, DeregisterRequest, Deregistered, ExportFile, FederateRequest, FederateReview,
     ImportRequest, ImportReview, NewCluster, NewProject, NewResource, NewWorkspace, Project, ProjectSummary, Resource,
     ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail,
-    statuses,
+    WorkspaceImportRequest, WorkspaceImportReview, statuses,
 };
 use super::{ApiError, json, run};
 
@@ -32,6 +32,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/workspaces/{id}", get(get_workspace).delete(delete_workspace))
         .route("/api/v1/workspaces/{id}/projects", post(create_project))
         .route("/api/v1/workspaces/{id}/import", post(import))
+        .route("/api/v1/workspaces/{id}/import-workspace", post(import_workspace))
+        .route("/api/v1/workspaces/{id}/export", get(export_workspace))
+        .route("/api/v1/export", get(export_tenant))
         .route("/api/v1/workspaces/{id}/federate", post(federate))
         .route("/api/v1/projects/{id}", get(get_project).delete(delete_project))
         .route("/api/v1/projects/{id}/status", get(project_status))
@@ -66,6 +69,9 @@ pub fn router() -> Router<AppState> {
         delete_workspace,
         create_project,
         import,
+        import_workspace,
+        export_workspace,
+        export_tenant,
         federate,
         get_project,
         delete_project,
@@ -262,6 +268,31 @@ async fn import(State(state): State<AppState>, Path(id): Path<String>, request: 
     Ok((StatusCode::CREATED, Json(ProjectSummary::from(made))).into_response())
 }
 
+/// Imports YAML into the workspace itself (a workspace admin's; cluster-scoped objects are
+/// weighed by the policy at the caller's clearance): a new project for each namespace the
+/// documents name, cluster-scoped objects to the workspace, all or nothing. A workspace
+/// export imports back this way. With `dry_run`, says what would be made.
+#[utoipa::path(post, path = "/api/v1/workspaces/{id}/import-workspace", tag = "workspaces", request_body = WorkspaceImportRequest,
+    params(("id" = String, Path, description = "The workspace's id")),
+    responses((status = 200, description = "The review (dry run)", body = WorkspaceImportReview),
+        (status = 201, description = "The projects made", body = Vec<ProjectSummary>),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody), (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody), (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn import_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let asked: WorkspaceImportRequest = json(body).await?;
+    if asked.dry_run {
+        let review = run(state, parts, || fns::review_workspace_import(id, asked.yaml)).await?;
+        return Ok(Json(WorkspaceImportReview::from(review)).into_response());
+    }
+    let made = run(state, parts, || fns::import_into_workspace(id, asked.yaml)).await?;
+    let made: Vec<ProjectSummary> = made.into_iter().map(Into::into).collect();
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
 /// Turns a namespace running in one of the workspace's clusters into a project of its name
 /// (a tenant admin's): its objects become the project's resources, adopted where they run
 /// with no write. With `dry_run`, says what would be taken and left.
@@ -338,6 +369,53 @@ struct ExportQuery {
     format: Option<String>,
 }
 
+/// `format` as a choice of KubeFed's (`true`) or plain YAML.
+fn kubefed_format(format: Option<&str>) -> Result<bool, ApiError> {
+    match format {
+        None | Some("yaml") => Ok(false),
+        Some("kubefed") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!("format '{other}' is not one of yaml, kubefed"))),
+    }
+}
+
+/// An export as a YAML download.
+fn yaml_download(exported: app::model::ExportView) -> Response {
+    let disposition = format!("attachment; filename=\"{}\"", exported.file_name);
+    ([(header::CONTENT_TYPE, "application/yaml".to_owned()), (header::CONTENT_DISPOSITION, disposition)], exported.yaml)
+        .into_response()
+}
+
+/// The workspace as YAML: its cluster-scoped resources, then each project; deterministic (no
+/// Secret values). Imports back with `import-workspace`.
+#[utoipa::path(get, path = "/api/v1/workspaces/{id}/export", tag = "workspaces",
+    params(("id" = String, Path, description = "The workspace's id"), ExportQuery),
+    responses((status = 200, description = "The workspace as YAML", content_type = "application/yaml", body = String), (status = 400, description = "The request is malformed", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody)))]
+async fn export_workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let kubefed = kubefed_format(query.format.as_deref())?;
+    let (parts, _) = request.into_parts();
+    Ok(yaml_download(run(state, parts, || fns::export_workspace(id, kubefed)).await?))
+}
+
+/// Every workspace of the tenant (a tenant admin's), one YAML file each, by name.
+#[utoipa::path(get, path = "/api/v1/export", tag = "workspaces", params(ExportQuery),
+    responses((status = 200, description = "A file per workspace", body = Vec<ExportFile>), (status = 400, description = "The request is malformed", body = ApiErrorBody),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody)))]
+async fn export_tenant(
+    State(state): State<AppState>,
+    Query(query): Query<ExportQuery>,
+    request: Request,
+) -> Answer<Vec<ExportFile>> {
+    let kubefed = kubefed_format(query.format.as_deref())?;
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, || fns::export_tenant(kubefed)).await?.into_iter().map(Into::into).collect()))
+}
+
 /// The project as YAML, deterministic (apply order, kind, name; keys sorted; no Secret values).
 #[utoipa::path(get, path = "/api/v1/projects/{id}/export", tag = "projects",
     params(("id" = String, Path, description = "The project's id"), ExportQuery),
@@ -349,19 +427,9 @@ async fn export(
     Query(query): Query<ExportQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let kubefed = match query.format.as_deref() {
-        None | Some("yaml") => false,
-        Some("kubefed") => true,
-        Some(other) => return Err(ApiError::bad_request(format!("format '{other}' is not one of yaml, kubefed"))),
-    };
+    let kubefed = kubefed_format(query.format.as_deref())?;
     let (parts, _) = request.into_parts();
-    let exported = run(state, parts, || fns::export_project(id, kubefed)).await?;
-    let disposition = format!("attachment; filename=\"{}\"", exported.file_name);
-    Ok((
-        [(header::CONTENT_TYPE, "application/yaml".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        exported.yaml,
-    )
-        .into_response())
+    Ok(yaml_download(run(state, parts, || fns::export_project(id, kubefed)).await?))
 }
 
 /// A resource: template (a Secret's without values), placement, overrides.

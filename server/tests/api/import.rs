@@ -139,3 +139,100 @@ async fn kubefed_files_import_land_as_kubefed_places_them_and_export_back() {
         .await;
     assert_eq!(answer.status(), 404);
 }
+
+#[tokio::test]
+async fn a_workspace_exports_and_imports_back_into_the_same_projects_and_resources() {
+    use reqwest::Method;
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let (_, admin_token) = app.token(&client, "ops", "admin").await;
+    let (_, view_token) = app.token(&client, "reader", "view").await;
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "src"), ("selector", "env=prod")]).await;
+    let ws = ws["id"].as_str().unwrap().to_owned();
+    app.json(&client, "/api/workspaces/import", &[("workspace_id", &ws), ("name", ""), ("yaml", KUBEFED)]).await;
+    let blog =
+        app.json(&client, "/api/projects/create", &[("workspace_id", &ws), ("name", "blog"), ("selector", "")]).await;
+    let form = [
+        ("project_id", blog["id"].as_str().unwrap()),
+        ("name", "cfg"),
+        ("data", "a=1"),
+        ("override_cluster", ""),
+        ("override_data", ""),
+    ];
+    app.json(&client, "/api/projects/add-configmap", &form).await;
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: blog-reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n";
+    app.json(&client, "/api/workspaces/add-resource", &[("workspace_id", &ws), ("yaml", role)]).await;
+
+    // What a workspace holds: its own resources and each project's, by name.
+    let holdings = |ws: String| {
+        let (app, tenant) = (&app, tenant.clone());
+        async move {
+            let mut out: Vec<(String, Value, Value)> = Vec::new();
+            let mut homes = vec![(String::new(), None)];
+            for p in app.store.list_projects(&tenant, &ws).await.unwrap() {
+                homes.push((format!("{} ({}) ", p.name, p.selector), Some(p.id)));
+            }
+            for (label, project) in homes {
+                for r in app.store.list_resources(&tenant, &ws, project.as_deref()).await.unwrap() {
+                    let s = app.store.resource_revision(&tenant, &r.id, None).await.unwrap().spec;
+                    let what = format!("{label}{} {}", r.kind, r.name);
+                    out.push((what, s.template, serde_json::json!([s.placement, s.overrides])));
+                }
+            }
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+            out
+        }
+    };
+    let before = holdings(ws.clone()).await;
+    assert_eq!(
+        before.len(),
+        6,
+        "a ClusterRole; shop's namespace and two ConfigMaps; blog's namespace and one: {before:#?}"
+    );
+
+    // Exported through the API: deterministic, and the same file in the tenant's export.
+    let path = format!("/api/v1/workspaces/{ws}/export?format=kubefed");
+    let (status, yaml) = app.api(Some(&view_token), Method::GET, &path, None).await;
+    assert_eq!(status, 200, "a reader exports");
+    let yaml = yaml.as_str().unwrap().to_owned();
+    assert!(yaml.starts_with("# Flotilla workspace src: the clusters where env=prod\n---\n"), "{yaml}");
+    assert_eq!(app.api(Some(&admin_token), Method::GET, &path, None).await.1, Value::String(yaml.clone()));
+    assert_eq!(app.api(Some(&view_token), Method::GET, "/api/v1/export", None).await.0, 403, "a tenant admin's");
+    let (status, files) = app.api(Some(&admin_token), Method::GET, "/api/v1/export?format=kubefed", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(files[0]["name"], "src-kubefed.yaml");
+    assert_eq!(files[0]["yaml"], Value::String(yaml.clone()));
+    assert_eq!(app.api(Some(&admin_token), Method::GET, "/api/v1/export?format=xml", None).await.0, 400);
+
+    // Imported into another workspace: all or nothing (the project names are taken while
+    // the first workspace holds them), then after the first is deleted, the same again.
+    let dst = app.json(&client, "/api/workspaces/create", &[("name", "dst"), ("selector", "env=prod")]).await;
+    let dst = dst["id"].as_str().unwrap().to_owned();
+    let import = format!("/api/v1/workspaces/{dst}/import-workspace");
+    let body = serde_json::json!({"yaml": yaml, "dry_run": true});
+    let (status, review) = app.api(Some(&admin_token), Method::POST, &import, Some(body)).await;
+    assert_eq!(status, 200, "{review}");
+    assert_eq!(review["problems"], serde_json::json!([]));
+    assert_eq!(review["resources"][0]["name"], "blog-reader");
+    let projects: Vec<&str> =
+        review["projects"].as_array().unwrap().iter().map(|p| p["project"].as_str().unwrap()).collect();
+    assert_eq!(projects, ["blog", "shop"]);
+    let (status, _) = app.api(Some(&admin_token), Method::POST, &import, Some(serde_json::json!({"yaml": yaml}))).await;
+    assert_eq!(status, 422, "shop and blog exist");
+    assert!(holdings(dst.clone()).await.is_empty(), "nothing was written");
+    let editor = crate::tenancy::user_with(&app, "eddie", flotilla_domain::Role::WorkspaceEditor, &dst).await;
+    let answer =
+        app.call(&editor, "/api/workspaces/import-workspace", &[("workspace_id", &dst), ("yaml", &yaml)]).await;
+    assert_eq!(answer.status(), 403, "a workspace admin's");
+
+    let version = app.json(&client, "/api/workspaces/detail", &[("id", &ws)]).await["workspace"]["version"].to_string();
+    app.json(&client, "/api/workspaces/delete", &[("id", &ws), ("version", &version), ("orphan", "true")]).await;
+    eventually("the first workspace purged", WAIT, || async { holdings(ws.clone()).await.is_empty() }).await;
+    let (status, made) =
+        app.api(Some(&admin_token), Method::POST, &import, Some(serde_json::json!({"yaml": yaml}))).await;
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made.as_array().unwrap().len(), 2);
+    assert_eq!(holdings(dst.clone()).await, before, "export → import reproduces the workspace:\n{yaml}");
+}

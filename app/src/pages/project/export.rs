@@ -15,7 +15,7 @@ pub async fn export_project(id: String, kubefed: bool) -> Result<ExportView, App
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use flotilla_domain::Level;
     use flotilla_domain::kubefed::{self, ExportedResource};
 
@@ -23,33 +23,52 @@ mod ssr {
     use crate::backend::{app_state, require_caller};
     use crate::model::ExportView;
 
-    pub async fn export(id: String, kubefed: bool) -> Result<ExportView, AppError> {
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let project = store.get_project(&user.tenant_id, &id).await?;
-        user.require_level(&project.workspace_id, Some(&project.id), Level::View)?;
+    /// The specs of a project's live resources, as they export: without the grant binding of
+    /// Flotilla's own identity (Flotilla's to keep, not the project's).
+    pub(crate) async fn project_specs(
+        store: &flotilla_store::Store,
+        tenant_id: &str,
+        workspace_id: &str,
+        project_id: Option<&str>,
+    ) -> Result<Vec<flotilla_store::ResourceSpec>, AppError> {
         let mut specs = Vec::new();
-        for r in store.list_resources(&user.tenant_id, &project.workspace_id, Some(&project.id)).await? {
-            if !r.deleted {
-                specs.push(store.resource_revision(&user.tenant_id, &r.id, None).await?.spec);
+        for r in store.list_resources(tenant_id, workspace_id, project_id).await? {
+            if !r.deleted && !flotilla_domain::join::is_hub_grant(&r.kind, &r.name) {
+                specs.push(store.resource_revision(tenant_id, &r.id, None).await?.spec);
             }
         }
-        let resources: Vec<ExportedResource<'_>> = specs
+        Ok(specs)
+    }
+
+    /// `specs` as the exporter takes them.
+    pub(crate) fn exported(specs: &[flotilla_store::ResourceSpec]) -> Vec<ExportedResource<'_>> {
+        specs
             .iter()
-            // The grant binding of Flotilla's own identity is Flotilla's to keep, not the project's.
-            .filter(|s| {
-                let text = |f: &str| s.template.pointer(f).and_then(|v| v.as_str()).unwrap_or_default();
-                !flotilla_domain::join::is_hub_grant(text("/kind"), text("/metadata/name"))
-            })
             .map(|s| ExportedResource { template: &s.template, placement: &s.placement, overrides: &s.overrides })
-            .collect();
-        let (yaml, mut notes) = kubefed::export(&project.name, &project.selector, &resources, kubefed)?;
+            .collect()
+    }
+
+    /// What the format leaves out of `resources`, besides what the exporter says.
+    pub(crate) fn format_notes(resources: &[ExportedResource<'_>], kubefed: bool) -> Vec<String> {
+        let mut notes = Vec::new();
         if resources.iter().any(|r| r.template["kind"] == "Secret" && r.template["apiVersion"] == "v1") {
             notes.push("Secret values are never exported: the Secrets are listed with their other fields".into());
         }
         if !kubefed && resources.iter().any(|r| r.placement != &Default::default() || !r.overrides.is_empty()) {
             notes.push("plain YAML has no placement or overrides: export as KubeFed to keep them".into());
         }
+        notes
+    }
+
+    pub async fn export(id: String, kubefed: bool) -> Result<ExportView, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let project = store.get_project(&user.tenant_id, &id).await?;
+        user.require_level(&project.workspace_id, Some(&project.id), Level::View)?;
+        let specs = project_specs(&store, &user.tenant_id, &project.workspace_id, Some(&project.id)).await?;
+        let resources = exported(&specs);
+        let (yaml, mut notes) = kubefed::export(&project.name, &project.selector, &resources, kubefed)?;
+        notes.extend(format_notes(&resources, kubefed));
         let file_name = format!("{}{}.yaml", project.name, if kubefed { "-kubefed" } else { "" });
         Ok(ExportView { file_name, yaml, notes })
     }
@@ -58,10 +77,17 @@ mod ssr {
 /// The project page's export buttons and what they produced, with a download link.
 #[component]
 pub(super) fn ExportProject(id: String) -> impl IntoView {
+    let export = Action::new(move |kubefed: &bool| export_project(id.clone(), *kubefed));
+    view! { <ExportButtons export /> }
+}
+
+/// "Export YAML" and "Export as KubeFed" (`export` is dispatched with `kubefed`), and what
+/// they produced, with a download link.
+#[component]
+pub(crate) fn ExportButtons(export: Action<bool, Result<ExportView, AppError>>) -> impl IntoView {
     use crate::components::ErrorAlert;
     use crate::components::styles::BUTTON_SECONDARY;
 
-    let export = Action::new(move |kubefed: &bool| export_project(id.clone(), *kubefed));
     view! {
         <div class="mt-4 flex flex-wrap items-center gap-2">
             <button type="button" class=BUTTON_SECONDARY on:click=move |_| { export.dispatch(false); }>"Export YAML"</button>
@@ -86,7 +112,7 @@ pub(super) fn ExportProject(id: String) -> impl IntoView {
 }
 
 /// `text` escaped for a `data:` URL.
-fn js_escape(text: &str) -> String {
+pub(crate) fn js_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
