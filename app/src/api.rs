@@ -2,13 +2,16 @@
 //! same checks, the same 404 for what the caller may not see, and the same answers as the
 //! dashboard's, under routes that stay put when a page changes.
 
+pub use crate::pages::apps::server_fns::{get_app_fleet, install_app, review_install};
 pub use crate::pages::fleet::server_fns::{deregister_cluster, list_clusters, unjoin_cluster};
 pub use crate::pages::project::delete::delete_project;
 pub use crate::pages::project::export::export_project;
 pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};
 pub use crate::pages::register_cluster::server_fns::register_cluster;
-pub use crate::pages::resource::server_fns::{delete_resource, get_resource_detail, get_resource_statuses};
-pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts};
+pub use crate::pages::resource::server_fns::{
+    apply_edit, delete_resource, get_resource_detail, get_resource_statuses, review_edit,
+};
+pub use crate::pages::rollouts::server_fns::{act_on_rollout, get_rollout, list_rollouts, start_upgrade};
 pub use crate::pages::types::fleet_types;
 pub use crate::pages::workspace::delete::delete_workspace;
 pub use crate::pages::workspace::export::{export_tenant, export_workspace};

@@ -80,6 +80,21 @@ enum Command {
         #[command(subcommand)]
         what: Create,
     },
+    /// Changes a resource to the template in a YAML file (its placement and overrides kept):
+    /// a new revision applied in every cluster; with --dry-run, the change each cluster
+    /// would see, as a diff.
+    Apply {
+        #[arg(short, long)]
+        resource: String,
+        /// The file (`-` for standard input).
+        #[arg(short, long)]
+        file: PathBuf,
+        /// Refuse if the resource changed since this version was read.
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Deletes a resource, project or workspace (its objects removed from every cluster, or
     /// with --orphan left there), or deregisters a cluster (by name or id; with --orphan its
     /// objects stay, and Flotilla's identity stays in a joined one: `unjoin` removes it).
@@ -146,6 +161,39 @@ enum Command {
         #[arg(long, default_value = "yaml", value_parser = ["yaml", "kubefed"])]
         format: String,
     },
+    /// Installs a version of a catalog app (`get apps`) in a project, or with --workspace a
+    /// cluster-scoped one in a workspace; --dry-run shows what each cluster would get.
+    Install {
+        /// The app's name.
+        app: String,
+        /// The app version (as `get apps` lists it).
+        #[arg(long)]
+        version: String,
+        #[arg(short, long, conflicts_with = "workspace", required_unless_present = "workspace")]
+        project: Option<String>,
+        #[arg(short, long)]
+        workspace: Option<String>,
+        /// The install's name (default: the app's).
+        #[arg(long)]
+        name: Option<String>,
+        /// A parameter's value, `KEY=VALUE` (again for more).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Upgrades installs of one app (ids from `get apps -o wide`) to another version as a
+    /// rollout: canary first, wave by wave, stopping and rolling back where it is unhealthy.
+    Upgrade {
+        #[arg(required = true)]
+        installs: Vec<String>,
+        /// The version to go to.
+        #[arg(long)]
+        to: String,
+        /// A JSON or YAML file with the rollout's strategy (canary, wave_size, approval, …).
+        #[arg(long)]
+        strategy: Option<PathBuf>,
+    },
     /// Follows and steers rollouts.
     Rollout {
         #[command(subcommand)]
@@ -155,8 +203,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Get {
-    /// clusters, types, workspaces, projects, resources, rollouts; or workspace, project,
-    /// resource, rollout with an id.
+    /// clusters, types, workspaces, projects, resources, apps, rollouts; or workspace,
+    /// project, resource, rollout with an id.
     kind: String,
     id: Option<String>,
     /// With `projects`: the workspace.
@@ -265,6 +313,41 @@ async fn cluster_id(hub: &Hub, name_or_id: &str) -> Result<String, Failure> {
         .find(|c| c["name"] == name_or_id || c["id"] == name_or_id)
         .and_then(|c| c["id"].as_str().map(str::to_owned))
         .ok_or_else(|| Failure { code: 4, message: format!("no cluster {name_or_id}") })
+}
+
+/// A review (a list of changes, each with its clusters and diff), as a diff per group of
+/// clusters, or as it came with `-o json|yaml`.
+fn show_review(out: &mut impl Write, format: Format, review: &Value) -> Result<(), Failure> {
+    if matches!(format, Format::Json | Format::Yaml) {
+        return show(out, format, review, &[]);
+    }
+    for change in review.as_array().into_iter().flatten() {
+        let clusters: Vec<String> = change["clusters"].as_array().into_iter().flatten().map(text).collect();
+        writeln!(out, "{} in {}:", text(&change["kind"]), clusters.join(", "))
+            .map_err(|e| Failure::local(e.to_string()))?;
+        for line in change["diff"].as_array().into_iter().flatten() {
+            writeln!(out, "  {}", text(line)).map_err(|e| Failure::local(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The id of version `version` of the app `which` picks among `apps` (as `/api/v1/apps`
+/// answers).
+fn app_version(apps: &Value, which: impl Fn(&Value) -> bool, version: &str) -> Result<String, Failure> {
+    let app = apps
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| which(a))
+        .ok_or_else(|| Failure { code: 4, message: "no such app or install (see `get apps -o wide`)".into() })?;
+    app["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["version"] == version)
+        .map(|v| text(&v["id"]))
+        .ok_or_else(|| Failure { code: 4, message: format!("{} has no version {version}", text(&app["name"])) })
 }
 
 /// A deregistration's answer: its sentence, or the answer itself with `-o json|yaml`.
@@ -497,6 +580,73 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                 }
             }
         }
+        Command::Install { app, version, project, workspace, name, set, dry_run } => {
+            let apps = hub.get("/api/v1/apps").await?;
+            let version_id = app_version(&apps, |a| a["name"] == app.as_str(), &version)?;
+            let (workspace_id, project_id) = match (project, workspace) {
+                (Some(p), _) => {
+                    let detail = hub.get(&format!("/api/v1/projects/{}", id(&p)?)).await?;
+                    (text(&detail["workspace_id"]), Some(p))
+                }
+                (None, Some(w)) => (w, None),
+                (None, None) => return Err(Failure::usage("name a --project or a --workspace")),
+            };
+            let mut values = serde_json::Map::new();
+            for pair in &set {
+                let (key, value) =
+                    pair.split_once('=').ok_or_else(|| Failure::usage(format!("--set {pair}: write KEY=VALUE")))?;
+                values.insert(key.to_owned(), Value::String(value.to_owned()));
+            }
+            let body = json!({"workspace_id": workspace_id, "project_id": project_id, "version_id": version_id,
+                              "name": name.unwrap_or_else(|| app.clone()), "values": values});
+            if dry_run {
+                let review = hub.json(Method::POST, "/api/v1/apps/review-install", Some(body)).await?;
+                return show_review(out, format, &review);
+            }
+            let made = hub.json(Method::POST, "/api/v1/apps/install", Some(body)).await?;
+            match format {
+                Format::Json | Format::Yaml => show(out, format, &made, &[]),
+                _ => writeln!(out, "installed {app} {version}: {}", text(&made["id"]))
+                    .map_err(|e| Failure::local(e.to_string())),
+            }
+        }
+        Command::Upgrade { installs, to, strategy } => {
+            let apps = hub.get("/api/v1/apps").await?;
+            let first = installs.first().cloned().unwrap_or_default();
+            let owns = |a: &Value| a["installs"].as_array().into_iter().flatten().any(|i| i["id"] == first.as_str());
+            let version_id = app_version(&apps, owns, &to)?;
+            let strategy = match strategy {
+                None => Value::Null,
+                Some(path) => {
+                    let text = read_file(&path)?;
+                    serde_json::from_str(&text)
+                        .or_else(|_| serde_saphyr::from_str::<Value>(&text))
+                        .map_err(|e| Failure::usage(format!("{}: not JSON or YAML: {e}", path.display())))?
+                }
+            };
+            let body = json!({"install_ids": installs, "to_version_id": version_id, "strategy": strategy});
+            rollout_table(out, format, &hub.json(Method::POST, "/api/v1/rollouts", Some(body)).await?)
+        }
+        Command::Apply { resource, file, version, dry_run } => {
+            let body = json!({"yaml": read_file(&file)?, "version": version});
+            let base = format!("/api/v1/resources/{}", id(&resource)?);
+            if !dry_run {
+                let now = hub.json(Method::PUT, &base, Some(body)).await?;
+                return match format {
+                    Format::Json | Format::Yaml => show(out, format, &now, &[]),
+                    _ => writeln!(
+                        out,
+                        "{}/{} now at revision {}",
+                        text(&now["kind"]),
+                        text(&now["name"]),
+                        text(&now["revision"])
+                    )
+                    .map_err(|e| Failure::local(e.to_string())),
+                };
+            }
+            let review = hub.json(Method::POST, &format!("{base}/review"), Some(body)).await?;
+            show_review(out, format, &review)
+        }
         Command::Delete { kind, id: target, orphan, version } if kind == "cluster" || kind == "clusters" => {
             let id = cluster_id(&hub, &target).await?;
             let body = json!({"cleanup": !orphan, "version": version});
@@ -667,6 +817,31 @@ async fn get_command(hub: &Hub, out: &mut impl Write, format: Format, get: Get) 
         "resource" => {
             let detail = hub.get(&format!("/api/v1/resources/{}", id(one("resource")?)?)).await?;
             show(out, format, &detail, &RESOURCES)
+        }
+        "apps" => {
+            const APPS: [Column; 4] = [
+                col("NAME", |v| text(&v["name"])),
+                col("SCOPE", |v| text(&v["scope"])),
+                col("VERSIONS", |v| {
+                    v["versions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|x| text(&x["version"]))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+                col("INSTALLS", |v| {
+                    v["installs"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|i| format!("{} {} ({})", text(&i["place"]), text(&i["version"]), text(&i["id"])))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+            ];
+            show(out, format, &hub.get("/api/v1/apps").await?, &APPS)
         }
         "rollouts" => show(out, format, &hub.get("/api/v1/rollouts").await?, &ROLLOUTS),
         "rollout" => rollout_table(out, format, &hub.get(&format!("/api/v1/rollouts/{}", id(one("rollout")?)?)).await?),

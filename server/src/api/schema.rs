@@ -256,6 +256,58 @@ impl From<model::ResourceDetail> for Resource {
     }
 }
 
+/// A change to a resource: its template as YAML (a Secret's without values, as `GET` gives
+/// it), and optionally its placement and overrides (left as they are when absent).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceUpdate {
+    pub yaml: String,
+    pub placement: Option<Placement>,
+    pub overrides: Option<Vec<Override>>,
+    /// A Secret's values to set (plain text), by key; other keys keep theirs.
+    #[serde(default)]
+    pub secret_set: BTreeMap<String, String>,
+    /// A Secret's keys to remove.
+    #[serde(default)]
+    pub secret_remove: Vec<String>,
+    /// The version read: refused (409) if the resource changed since. Without it, the change
+    /// applies to the resource as it is now.
+    pub version: Option<i64>,
+}
+
+/// What a change does in each group of clusters that see the same change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReviewChange {
+    /// `Create`, `Update`, `Delete` or `Unchanged`.
+    pub kind: String,
+    pub clusters: Vec<String>,
+    /// The object's YAML as a unified diff: lines starting `+ `, `- `, `  `, and `… N
+    /// unchanged lines` where context is folded.
+    pub diff: Vec<String>,
+}
+
+/// The review of a change, cluster group by cluster group.
+pub fn review(r: model::Review) -> Vec<ReviewChange> {
+    use flotilla_domain::review::DiffLine;
+    r.changes
+        .into_iter()
+        .map(|c| ReviewChange {
+            kind: format!("{:?}", c.kind),
+            clusters: c.clusters,
+            diff: c
+                .diff
+                .into_iter()
+                .map(|line| match line {
+                    DiffLine::Same { text } => format!("  {text}"),
+                    DiffLine::Added { text } => format!("+ {text}"),
+                    DiffLine::Removed { text } => format!("- {text}"),
+                    DiffLine::Fold { count } => format!("… {count} unchanged lines"),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// One resource's status in one cluster.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Status {
@@ -332,6 +384,130 @@ pub struct RolloutWave {
     pub index: u32,
     pub label: String,
     pub steps: Vec<RolloutStep>,
+}
+
+/// An app of the catalog with its versions and where it is installed.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct App {
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    /// `Project` (installed in a project's namespace) or `Workspace` (cluster-scoped).
+    pub scope: String,
+    /// Newest first.
+    pub versions: Vec<AppVersion>,
+    pub installs: Vec<AppInstall>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AppVersion {
+    /// What an install or upgrade names.
+    pub id: String,
+    pub version: String,
+    pub changelog: String,
+    /// Whether going back from it to the version it replaced is safe.
+    pub rollback_safe: bool,
+    /// Built into Flotilla, rather than the tenant's own.
+    pub builtin: bool,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AppInstall {
+    /// What an upgrade names.
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    /// `workspace/project`, or the workspace for a workspace install.
+    pub place: String,
+    pub clusters: usize,
+    /// The newest version it may be upgraded to, if any.
+    pub upgrade: Option<String>,
+}
+
+impl From<model::AppFleet> for App {
+    fn from(a: model::AppFleet) -> Self {
+        App {
+            name: a.name,
+            display_name: a.display_name,
+            description: a.description,
+            scope: format!("{:?}", a.scope),
+            versions: a
+                .choices
+                .into_iter()
+                .map(|v| AppVersion {
+                    id: v.id,
+                    version: v.version,
+                    changelog: v.changelog,
+                    rollback_safe: v.rollback_safe,
+                    builtin: v.builtin,
+                })
+                .collect(),
+            installs: a
+                .installs
+                .into_iter()
+                .map(|i| AppInstall {
+                    id: i.id,
+                    name: i.name,
+                    version: i.version,
+                    place: i.place,
+                    clusters: i.clusters,
+                    upgrade: i.upgrade,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An app version to install in a project (or, without `project_id`, a workspace), with its
+/// parameters' values as text (typed by the version's parameters) and per-cluster rules.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInstall {
+    pub workspace_id: String,
+    pub project_id: Option<String>,
+    pub version_id: String,
+    /// The install's name (its objects are named after it).
+    pub name: String,
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// Per-cluster values, in order: a cluster takes the first rule naming (`cluster`) or
+    /// selecting (`selector`) it.
+    #[serde(default)]
+    pub rules: Vec<InstallRule>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallRule {
+    #[serde(default)]
+    pub cluster: String,
+    #[serde(default)]
+    pub selector: String,
+    pub values: BTreeMap<String, String>,
+}
+
+/// An install made.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Installed {
+    pub id: String,
+}
+
+/// An upgrade to start as a rollout.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRollout {
+    /// Installs of one app, all moving to `to_version_id`.
+    pub install_ids: Vec<String>,
+    pub to_version_id: String,
+    /// How it moves; what it leaves out takes the dashboard's defaults. `canary`:
+    /// `{"by": "first"}` (the default), `{"by": "none"}`, `{"by": "names", "value": [...]}`,
+    /// `{"by": "selector", "value": "tier=1"}`; `wave_size`: `{"unit": "clusters", "value":
+    /// 5}` or `{"unit": "percent", "value": 25}`; `wave_per` (a label key); `order` (label
+    /// selectors, first matches go first); `soak_seconds`; `progress_deadline_seconds`;
+    /// `max_failures`; `approval`: `never`, `after_canary` or `between_waves`.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub strategy: Option<serde_json::Value>,
 }
 
 /// A rollout with its waves.

@@ -11,10 +11,11 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 
 use super::schema::{
-    AdminContext, ApiErrorBody, Cluster, DeregisterRequest, Deregistered, ExportFile, FederateRequest, FederateReview,
-    ImportRequest, ImportReview, NewCluster, NewProject, NewResource, NewWorkspace, Project, ProjectSummary, Resource,
-    ResourceRef, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail,
-    WorkspaceImportRequest, WorkspaceImportReview, statuses,
+    AdminContext, ApiErrorBody, App, Cluster, DeregisterRequest, Deregistered, ExportFile, FederateRequest,
+    FederateReview, ImportRequest, ImportReview, Installed, NewCluster, NewInstall, NewProject, NewResource,
+    NewRollout, NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, ResourceUpdate, ReviewChange, Rollout,
+    RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail, WorkspaceImportRequest,
+    WorkspaceImportReview, statuses,
 };
 use super::{ApiError, json, run};
 
@@ -40,9 +41,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/projects/{id}/status", get(project_status))
         .route("/api/v1/projects/{id}/resources", post(add_resource))
         .route("/api/v1/projects/{id}/export", get(export))
-        .route("/api/v1/resources/{id}", get(get_resource).delete(delete_resource))
+        .route("/api/v1/resources/{id}", get(get_resource).put(update_resource).delete(delete_resource))
         .route("/api/v1/resources/{id}/status", get(resource_status))
-        .route("/api/v1/rollouts", get(list_rollouts))
+        .route("/api/v1/resources/{id}/review", post(review_resource_update))
+        .route("/api/v1/apps", get(list_apps))
+        .route("/api/v1/apps/install", post(install_app))
+        .route("/api/v1/apps/review-install", post(review_install))
+        .route("/api/v1/rollouts", get(list_rollouts).post(start_rollout))
         .route("/api/v1/rollouts/{id}", get(get_rollout))
         .route("/api/v1/rollouts/{id}/{action}", post(act_on_rollout))
 }
@@ -79,9 +84,15 @@ pub fn router() -> Router<AppState> {
         add_resource,
         export,
         get_resource,
+        update_resource,
+        review_resource_update,
         delete_resource,
         resource_status,
+        list_apps,
+        install_app,
+        review_install,
         list_rollouts,
+        start_rollout,
         get_rollout,
         act_on_rollout
     ),
@@ -92,6 +103,7 @@ pub fn router() -> Router<AppState> {
         (name = "workspaces", description = "Groups of clusters by label, with cluster-scoped resources"),
         (name = "projects", description = "A namespace in each of a workspace's clusters, with its resources"),
         (name = "resources", description = "Federated resources: template, placement, overrides, status"),
+        (name = "apps", description = "The app catalog, installs, and upgrades started as rollouts"),
         (name = "rollouts", description = "Upgrades moving wave by wave")
     )
 )]
@@ -441,6 +453,75 @@ async fn get_resource(State(state): State<AppState>, Path(id): Path<String>, req
     Ok(Json(run(state, parts, || fns::get_resource_detail(id)).await?.into()))
 }
 
+/// The edit `asked` of resource `id` as the editor sends it (what it leaves out kept as the
+/// resource has it now), and the version it applies at.
+async fn edit_of(id: String, asked: ResourceUpdate) -> Result<(app::model::ResourceEdit, i64), app::AppError> {
+    let current = fns::get_resource_detail(id).await?;
+    let placement = match asked.placement {
+        Some(p) => flotilla_domain::Placement { clusters: p.clusters, selector: p.selector },
+        None => current.placement,
+    };
+    let overrides = match asked.overrides {
+        Some(list) => list
+            .into_iter()
+            .map(|o| app::model::OverrideRow { cluster: o.cluster, op: o.op, path: o.path, value: o.value })
+            .collect(),
+        None => current.overrides,
+    };
+    let edit = app::model::ResourceEdit {
+        yaml: asked.yaml,
+        placement,
+        overrides,
+        secret_set: asked.secret_set,
+        secret_remove: asked.secret_remove,
+    };
+    Ok((edit, asked.version.unwrap_or(current.version)))
+}
+
+/// Changes a resource (an editor's, where the policy allows what it becomes): a new revision
+/// with the template given and, when given, a new placement and overrides, applied in every
+/// cluster. `POST …/review` says first what it would change in each.
+#[utoipa::path(put, path = "/api/v1/resources/{id}", tag = "resources", request_body = ResourceUpdate,
+    params(("id" = String, Path, description = "The resource's id")),
+    responses((status = 200, description = "Changed: the resource as it is now", body = Resource),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 409, description = "Changed since it was read, or not possible in its state (a rollout moves it)", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn update_resource(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Resource> {
+    let (parts, body) = request.into_parts();
+    let asked: ResourceUpdate = json(body).await?;
+    let detail = run(state, parts, || async move {
+        let (edit, version) = edit_of(id.clone(), asked).await?;
+        fns::apply_edit(id.clone(), version, edit).await?;
+        fns::get_resource_detail(id).await
+    })
+    .await?;
+    Ok(Json(detail.into()))
+}
+
+/// What a change to a resource (as `PUT` takes it) would do in each cluster; saves nothing.
+#[utoipa::path(post, path = "/api/v1/resources/{id}/review", tag = "resources", request_body = ResourceUpdate,
+    params(("id" = String, Path, description = "The resource's id")),
+    responses((status = 200, description = "The review, clusters that see the same change grouped", body = Vec<ReviewChange>),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn review_resource_update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Answer<Vec<ReviewChange>> {
+    let (parts, body) = request.into_parts();
+    let asked: ResourceUpdate = json(body).await?;
+    let review = run(state, parts, || async move {
+        let (edit, _) = edit_of(id.clone(), asked).await?;
+        fns::review_edit(id, edit).await
+    })
+    .await?;
+    Ok(Json(super::schema::review(review)))
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct DeleteQuery {
@@ -450,6 +531,31 @@ struct DeleteQuery {
     /// The version read: the deletion is refused (409) if it changed since. Without it, it is
     /// deleted as it is now.
     version: Option<i64>,
+}
+
+/// Runs a deletion (`delete`, given the version it applies at): at the version the request
+/// names, else at the one `current` reads now. Answers 202: the clusters follow.
+async fn delete_at<T, C, D>(
+    state: AppState,
+    request: Request,
+    version: Option<i64>,
+    current: impl FnOnce() -> C,
+    delete: impl FnOnce(i64) -> D,
+) -> Result<StatusCode, ApiError>
+where
+    C: Future<Output = Result<i64, app::AppError>>,
+    D: Future<Output = Result<T, app::AppError>>,
+{
+    let (parts, _) = request.into_parts();
+    run(state, parts, || async move {
+        let version = match version {
+            Some(v) => v,
+            None => current().await?,
+        };
+        delete(version).await
+    })
+    .await?;
+    Ok(StatusCode::ACCEPTED)
 }
 
 /// Deletes a workspace with its projects (a tenant admin's): their objects go from every
@@ -464,16 +570,15 @@ async fn delete_workspace(
     Query(query): Query<DeleteQuery>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
-    let (parts, _) = request.into_parts();
-    run(state, parts, || async move {
-        let version = match query.version {
-            Some(v) => v,
-            None => fns::get_workspace_detail(id.clone()).await?.workspace.version,
-        };
-        fns::delete_workspace(id, version, query.orphan).await
-    })
-    .await?;
-    Ok(StatusCode::ACCEPTED)
+    let read = id.clone();
+    delete_at(
+        state,
+        request,
+        query.version,
+        || async move { Ok(fns::get_workspace_detail(read).await?.workspace.version) },
+        move |version| fns::delete_workspace(id, version, query.orphan),
+    )
+    .await
 }
 
 /// Deletes a project (a workspace admin's): its objects go from every cluster (namespace
@@ -488,16 +593,15 @@ async fn delete_project(
     Query(query): Query<DeleteQuery>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
-    let (parts, _) = request.into_parts();
-    run(state, parts, || async move {
-        let version = match query.version {
-            Some(v) => v,
-            None => fns::get_project_view(id.clone()).await?.version,
-        };
-        fns::delete_project(id, version, query.orphan).await
-    })
-    .await?;
-    Ok(StatusCode::ACCEPTED)
+    let read = id.clone();
+    delete_at(
+        state,
+        request,
+        query.version,
+        || async move { Ok(fns::get_project_view(read).await?.version) },
+        move |version| fns::delete_project(id, version, query.orphan),
+    )
+    .await
 }
 
 /// Deletes a resource: from every cluster, or (`orphan`) leaving the objects there.
@@ -511,16 +615,15 @@ async fn delete_resource(
     Query(query): Query<DeleteQuery>,
     request: Request,
 ) -> Result<StatusCode, ApiError> {
-    let (parts, _) = request.into_parts();
-    run(state, parts, || async move {
-        let version = match query.version {
-            Some(v) => v,
-            None => fns::get_resource_detail(id.clone()).await?.version,
-        };
-        fns::delete_resource(id, version, query.orphan).await
-    })
-    .await?;
-    Ok(StatusCode::ACCEPTED)
+    let read = id.clone();
+    delete_at(
+        state,
+        request,
+        query.version,
+        || async move { Ok(fns::get_resource_detail(read).await?.version) },
+        move |version| fns::delete_resource(id, version, query.orphan),
+    )
+    .await
 }
 
 /// The resource's status in each of its clusters.
@@ -551,6 +654,79 @@ async fn list_rollouts(State(state): State<AppState>, request: Request) -> Answe
 async fn get_rollout(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<RolloutDetail> {
     let (parts, _) = request.into_parts();
     Ok(Json(run(state, parts, || fns::get_rollout(id)).await?.into()))
+}
+
+/// The catalog's apps the caller may install, with their versions and where each is
+/// installed (the installs the caller may see).
+#[utoipa::path(get, path = "/api/v1/apps", tag = "apps",
+    responses((status = 200, description = "OK", body = Vec<App>), (status = 401, description = "No valid API token or session", body = ApiErrorBody)))]
+async fn list_apps(State(state): State<AppState>, request: Request) -> Answer<Vec<App>> {
+    let (parts, _) = request.into_parts();
+    Ok(Json(run(state, parts, fns::get_app_fleet).await?.into_iter().map(Into::into).collect()))
+}
+
+/// The install `new` as the dashboard's form sends it.
+fn install_input(new: NewInstall) -> (String, Option<String>, app::model::InstallInput) {
+    let rules = new
+        .rules
+        .into_iter()
+        .map(|r| app::model::RuleInput { cluster: r.cluster, selector: r.selector, values: r.values })
+        .collect();
+    let input = app::model::InstallInput { version_id: new.version_id, name: new.name, values: new.values, rules };
+    (new.workspace_id, new.project_id, input)
+}
+
+/// Installs an app version (an editor's of the project, or of the workspace for a
+/// cluster-scoped app): one federated resource per object it renders to, each weighed by the
+/// policy at the caller's clearance.
+#[utoipa::path(post, path = "/api/v1/apps/install", tag = "apps", request_body = NewInstall,
+    responses((status = 201, description = "Installed", body = Installed),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn install_app(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let (workspace, project, input) = install_input(json(body).await?);
+    let id = run(state, parts, || fns::install_app(workspace, project, input)).await?;
+    Ok((StatusCode::CREATED, Json(Installed { id })).into_response())
+}
+
+/// What installing would create in each cluster; saves nothing.
+#[utoipa::path(post, path = "/api/v1/apps/review-install", tag = "apps", request_body = NewInstall,
+    responses((status = 200, description = "The review, clusters that see the same change grouped", body = Vec<ReviewChange>),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn review_install(State(state): State<AppState>, request: Request) -> Answer<Vec<ReviewChange>> {
+    let (parts, body) = request.into_parts();
+    let (workspace, project, input) = install_input(json(body).await?);
+    let review = run(state, parts, || fns::review_install(workspace, project, input)).await?;
+    Ok(Json(super::schema::review(review)))
+}
+
+/// Starts an upgrade of installs of one app to another version as a rollout, canary first
+/// and wave by wave (edit rights where each install lives). Answers the rollout.
+#[utoipa::path(post, path = "/api/v1/rollouts", tag = "rollouts", request_body = NewRollout,
+    responses((status = 201, description = "Started", body = RolloutDetail),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 409, description = "Not possible now (an install is already moving)", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn start_rollout(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let new: NewRollout = json(body).await?;
+    let strategy = match new.strategy {
+        None => flotilla_domain::rollout::Strategy::default(),
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| ApiError::bad_request(format!("the strategy is not the one expected: {e}")))?,
+    };
+    let input = app::model::UpgradeInput { install_ids: new.install_ids, to_version_id: new.to_version_id, strategy };
+    let detail = run(state, parts, || async move {
+        let id = fns::start_upgrade(input).await?;
+        fns::get_rollout(id).await
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(RolloutDetail::from(detail))).into_response())
 }
 
 /// Acts on a rollout: `pause`, `resume`, `approve` (the next wave), `abort` (rolls the updated

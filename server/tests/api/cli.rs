@@ -122,7 +122,21 @@ async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout()
         (out.matches("ConfigMap/settings").count() == 4 && out.matches("Synced").count() >= 4).then_some(out)
     })
     .await;
+    // apply: the change each cluster would see, then a new revision (placement kept).
+    let changed = dir.path().join("debug.yaml");
+    std::fs::write(&changed, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {level: debug}\n")
+        .unwrap();
+    let changed = changed.display().to_string();
+    let ran = flotillactl(&config, "", &["apply", "-r", &resource, "-f", &changed, "--dry-run"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.starts_with("Update in staging-eu-1, staging-eu-2, staging-us-1, staging-us-2:"), "{}", ran.out);
+    assert!(ran.out.contains("-   level: info") && ran.out.contains("+   level: debug"), "{}", ran.out);
+    let stale = flotillactl(&config, "", &["apply", "-r", &resource, "-f", &changed, "--version", "0"]).await;
+    assert_eq!(stale.code, 6, "changed meanwhile: {}", stale.err);
+    let ran = flotillactl(&config, "", &["apply", "-r", &resource, "-f", &changed]).await;
+    assert_eq!((ran.code, ran.out.trim()), (0, "ConfigMap/settings now at revision 2"), "{}", ran.err);
     let exported = flotillactl(&config, "", &["export", &project, "--format", "kubefed"]).await;
+    assert!(exported.out.contains("level: debug"), "{}", exported.out);
     assert_eq!(exported.code, 0, "{}", exported.err);
     assert!(exported.out.contains("kind: FederatedConfigMap"), "{}", exported.out);
 
@@ -167,15 +181,35 @@ async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout()
     assert_eq!(ran.code, 6, "a project shop exists now: {}", ran.err);
 
     // A rollout, paused and resumed from the command line.
-    let catalog = ok(app.call(&admin, "/api/apps/catalog", &[("scope", "project")]).await).await;
-    let podinfo = &catalog.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"];
-    let (newest, older) = (podinfo[0]["id"].as_str().unwrap(), podinfo[1]["id"].as_str().unwrap());
-    let install =
-        json!({"workspace_id": ws, "project_id": project, "input": {"version_id": older, "name": "web", "values": {}}});
-    let install_id = ok(app.call_json(&admin, "/api/apps/install", &install).await).await;
-    let upgrade = json!({"input": {"install_ids": [install_id], "to_version_id": newest, "strategy": {}}});
-    let rollout = ok(app.call_json(&admin, "/api/rollouts/start", &upgrade).await).await;
-    let rollout = rollout.as_str().unwrap().to_owned();
+    // An app installed and upgraded from the command line, the rollout paused and resumed.
+    let apps: Value =
+        serde_json::from_str(&flotillactl(&config, "", &["get", "apps", "-o", "json"]).await.out).unwrap();
+    let podinfo = &apps.as_array().unwrap().iter().find(|a| a["name"] == "podinfo").unwrap()["versions"];
+    let (newest, older) = (podinfo[0]["version"].as_str().unwrap(), podinfo[1]["version"].as_str().unwrap());
+    let install = ["install", "podinfo", "--version", older, "-p", &project, "--name", "web", "--set", "replicas=2"];
+    let ran = flotillactl(&config, "", &[&install[..], &["--dry-run"]].concat()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    assert!(ran.out.starts_with("Create in staging-"), "{}", ran.out);
+    assert!(ran.out.contains("+   replicas: 2"), "{}", ran.out);
+    let unknown = flotillactl(&config, "", &["install", "podinfo", "--version", "0.0.0", "-p", &project]).await;
+    assert_eq!(unknown.code, 4, "{}", unknown.err);
+    let ran = flotillactl(&config, "", &[&install[..], &["-o", "json"]].concat()).await;
+    assert_eq!(ran.code, 0, "{}", ran.err);
+    let install_id = serde_json::from_str::<Value>(&ran.out).unwrap()["id"].as_str().unwrap().to_owned();
+    let listed = flotillactl(&config, "", &["get", "apps"]).await.out;
+    assert!(listed.contains(&install_id), "{listed}");
+    let strategy = dir.path().join("strategy.yaml");
+    std::fs::write(&strategy, "wave_size: {unit: clusters, value: 1}\napproval: after_canary\n").unwrap();
+    let strategy = strategy.display().to_string();
+    let ran =
+        flotillactl(&config, "", &["upgrade", &install_id, "--to", newest, "--strategy", &strategy, "-o", "json"])
+            .await;
+    assert_eq!(ran.code, 0, "{}{}", ran.out, ran.err);
+    let started: Value = serde_json::from_str(&ran.out).unwrap();
+    assert_eq!(started["waves"].as_array().unwrap().len(), 4, "a canary, then one cluster a wave: {started}");
+    let rollout = started["rollout"]["id"].as_str().unwrap().to_owned();
+    let ran = flotillactl(&config, "", &["upgrade", &install_id, "--to", newest]).await;
+    assert_eq!(ran.code, 6, "already moving: {}", ran.err);
     let ran = flotillactl(&config, "", &["rollout", "pause", &rollout]).await;
     assert_eq!(ran.code, 0, "{}", ran.err);
     assert!(ran.out.starts_with("Paused"), "{}", ran.out);
@@ -212,7 +246,10 @@ async fn flotillactl_exit_codes_tell_failures_apart() {
         (with(&full, &["get", "gadgets"]), 2, "cannot get 'gadgets'"),
         (with(&full, &["get", "project", "../clusters"]), 2, "is not an id"),
         (with(&full, &["frobnicate"]), 2, "unrecognized subcommand"),
-        (with(&full, &["delete", "workspace", "x"]), 2, "resources only"),
+        (with(&full, &["delete", "gadget", "x"]), 2, "clusters, workspaces, projects or resources"),
+        (with(&full, &["delete", "workspace", "x"]), 4, "Not found."),
+        (with(&view, &["delete", "cluster", "prod-eu-1"]), 5, "tenant admin"),
+        (with(&full, &["export", "--all"]), 2, "give --dir"),
     ];
     for (args, code, says) in cases {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();

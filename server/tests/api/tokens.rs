@@ -344,6 +344,12 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/workspaces/{id}/projects",
         "/api/v1/workspaces/{id}/import",
         "/api/v1/workspaces/{id}/federate",
+        "/api/v1/workspaces/{id}/import-workspace",
+        "/api/v1/workspaces/{id}/export",
+        "/api/v1/export",
+        "/api/v1/clusters/{id}/deregister",
+        "/api/v1/clusters/unjoin",
+        "/api/v1/resources/{id}/review",
         "/api/v1/projects/{id}",
         "/api/v1/projects/{id}/status",
         "/api/v1/projects/{id}/resources",
@@ -357,7 +363,84 @@ async fn the_openapi_document_describes_every_route() {
         assert!(paths.contains(&path), "{path} in {paths:?}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["token"]["scheme"], "bearer");
-    for schema in ["Cluster", "Project", "Resource", "Status", "RolloutDetail", "ApiErrorBody"] {
+    assert!(doc["paths"]["/api/v1/resources/{id}"]["put"].is_object(), "PUT a resource");
+    assert!(doc["paths"]["/api/v1/workspaces/{id}"]["delete"].is_object(), "DELETE a workspace");
+    for schema in
+        ["Cluster", "Project", "Resource", "Status", "RolloutDetail", "ApiErrorBody", "ResourceUpdate", "ReviewChange"]
+    {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
+}
+
+#[tokio::test]
+async fn a_resource_is_changed_through_the_api_after_a_review_by_those_who_may() {
+    let app = spawn_app_with(|args| args.demo = Some(true)).await;
+    let admin = app.client();
+    app.login(&admin, "admin", ADMIN_PASSWORD).await;
+    let ws =
+        ok(app.call(&admin, "/api/workspaces/create", &[("name", "ops"), ("selector", "env=staging")]).await).await;
+    let ws = ws["id"].as_str().unwrap().to_owned();
+    let project = ok(app
+        .call(&admin, "/api/projects/create", &[("workspace_id", ws.as_str()), ("name", "web"), ("selector", "")])
+        .await)
+    .await;
+    let project = project["id"].as_str().unwrap().to_owned();
+    let (_, view) = app.token(&admin, "read", "view").await;
+    let (_, edit) = app.token(&admin, "deploy", "edit").await;
+    let (status, made) = app
+        .api(
+            Some(&edit),
+            Method::POST,
+            &format!("/api/v1/projects/{project}/resources"),
+            Some(json!({"yaml": CONFIGMAP})),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let path = format!("/api/v1/resources/{}", made["id"].as_str().unwrap());
+    let placed =
+        json!({"yaml": CONFIGMAP, "placement": {"clusters": ["staging-eu-1", "staging-us-1"], "selector": null}});
+    let (status, now) = app.api(Some(&edit), Method::PUT, &path, Some(placed)).await;
+    assert_eq!((status, now["revision"].as_i64()), (200, Some(2)), "{now}");
+    let version = now["version"].as_i64().unwrap();
+    let debug = CONFIGMAP.replace("info", "debug");
+
+    // The review: the two clusters of its placement change; nothing saved.
+    let (status, review) =
+        app.api(Some(&view), Method::POST, &format!("{path}/review"), Some(json!({"yaml": debug}))).await;
+    assert_eq!(status, 403, "a viewer's token reviews no change: {review}");
+    let (status, review) =
+        app.api(Some(&edit), Method::POST, &format!("{path}/review"), Some(json!({"yaml": debug}))).await;
+    assert_eq!(status, 200, "{review}");
+    assert_eq!(review[0]["kind"], "Update");
+    assert_eq!(review[0]["clusters"], json!(["staging-eu-1", "staging-us-1"]), "the placement is kept: {review}");
+    let diff: Vec<&str> = review[0]["diff"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(diff.contains(&"-   level: info") && diff.contains(&"+   level: debug"), "{diff:?}");
+    assert_eq!(app.api(Some(&edit), Method::GET, &path, None).await.1["revision"], 2);
+
+    // Refused, nothing saved: a viewer, a stale version, bad YAML, a renamed object, a
+    // foreign id, a field the API does not know.
+    let cases = [
+        (view.as_str(), json!({"yaml": debug}), 403),
+        (edit.as_str(), json!({"yaml": debug, "version": version - 1}), 409),
+        (edit.as_str(), json!({"yaml": "kind: [oops"}), 422),
+        (edit.as_str(), json!({"yaml": debug.replace("settings", "renamed")}), 422),
+        (edit.as_str(), json!({"yaml": debug, "owner": "me"}), 400),
+    ];
+    for (token, body, want) in cases {
+        let (status, answer) = app.api(Some(token), Method::PUT, &path, Some(body.clone())).await;
+        assert_eq!(status, want, "{body}: {answer}");
+    }
+    assert_eq!(app.api(Some(&edit), Method::PUT, "/api/v1/resources/nope", Some(json!({"yaml": debug}))).await.0, 404);
+    assert_eq!(app.api(Some(&edit), Method::GET, &path, None).await.1["revision"], 2, "nothing was saved");
+
+    // Saved: a new revision, in the members of its placement.
+    let (status, now) =
+        app.api(Some(&edit), Method::PUT, &path, Some(json!({"yaml": debug, "version": version}))).await;
+    assert_eq!((status, now["revision"].as_i64()), (200, Some(3)), "{now}");
+    assert_eq!(now["placement"]["clusters"], json!(["staging-eu-1", "staging-us-1"]));
+    eventually("the change is in the members", WAIT, || async {
+        let cm = app.member_object("staging-us-1", "/api/v1/namespaces/web/configmaps/settings").await;
+        cm.is_some_and(|cm| cm["data"]["level"] == "debug")
+    })
+    .await;
 }
