@@ -3,7 +3,7 @@
 //! dashboard's, under routes that stay put when a page changes.
 
 pub use crate::pages::apps::server_fns::{get_app_fleet, install_app, review_install};
-pub use crate::pages::fleet::server_fns::{deregister_cluster, list_clusters, unjoin_cluster};
+pub use crate::pages::fleet::server_fns::{deregister_cluster, list_clusters, unjoin_cluster, update_grant};
 pub use crate::pages::project::delete::delete_project;
 pub use crate::pages::project::export::export_project;
 pub use crate::pages::project::server_fns::{add_resource, get_project_statuses, get_project_view};

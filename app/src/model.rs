@@ -22,7 +22,9 @@ pub use apps::{
 };
 pub use audit::{ACTIONS, AuditPage, AuditRow, PAGE};
 pub use federate::{ExportView, FederateObject, FederatePreview, ImportPreview, ImportRow, WorkspaceImportPreview};
-pub use fleet::{ClusterSummary, ContextChoice, Deregistered, FleetRow, IdentityFate, MAX_NAMED, TypeRow, TypesView};
+pub use fleet::{
+    ClusterSummary, ContextChoice, Deregistered, FleetRow, Granted, IdentityFate, MAX_NAMED, TypeRow, TypesView,
+};
 pub use people::{PersonRow, RoleRow};
 pub use project::{ProjectView, ResourceRow, StatusNote, code_char};
 pub use resource::{OverrideRow, ResourceDetail, ResourceEdit, Review, RevisionView};

@@ -66,6 +66,16 @@ enum Command {
         #[arg(long)]
         leave_objects: bool,
     },
+    /// Updates a joined cluster's grant (by name or id) to the kinds the tenant's resources
+    /// use beyond the standard ones, with its admin kubeconfig context (used once).
+    Grant {
+        cluster: String,
+        #[arg(long)]
+        kubeconfig: PathBuf,
+        /// The context (default: the kubeconfig's current one).
+        #[arg(long)]
+        context: Option<String>,
+    },
     /// Lists or shows clusters, types, workspaces, projects, resources, rollouts.
     Get(Get),
     /// Each resource's status per cluster, for a project or one resource.
@@ -646,6 +656,30 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
             let review = hub.json(Method::POST, &format!("{base}/review"), Some(body)).await?;
             show_review(out, format, &review)
+        }
+        Command::Grant { cluster, kubeconfig, context } => {
+            let id = cluster_id(&hub, &cluster).await?;
+            let body = json!({"kubeconfig": read_file(&kubeconfig)?, "context": context.unwrap_or_default()});
+            let granted = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/grant"), Some(body)).await?;
+            if matches!(format, Format::Json | Format::Yaml) {
+                return show(out, format, &granted, &[]);
+            }
+            let kinds: Vec<String> = ["namespaced", "cluster"]
+                .iter()
+                .flat_map(|k| granted[*k].as_array().cloned().unwrap_or_default())
+                .map(|v| text(&v))
+                .collect();
+            let said = if kinds.is_empty() {
+                format!("{cluster}: the standard kinds only")
+            } else {
+                format!("{cluster}: granted beyond the standard kinds: {}", kinds.join(", "))
+            };
+            writeln!(out, "{said}").map_err(|e| Failure::local(e.to_string()))?;
+            if granted["equals_cluster_admin"] == true {
+                writeln!(out, "warning: as much as cluster-admin (cluster RBAC, admission or CRDs)")
+                    .map_err(|e| Failure::local(e.to_string()))?;
+            }
+            Ok(())
         }
         Command::Delete { kind, id: target, orphan, version } if kind == "cluster" || kind == "clusters" => {
             let id = cluster_id(&hub, &target).await?;

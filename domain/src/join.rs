@@ -173,6 +173,15 @@ pub fn hub_role(grant: &JoinGrant) -> Value {
     );
     all.push(json!({"apiGroups": [RBAC], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": [NAMESPACE_ROLE]}));
     all.extend(rules(&grant.cluster, &ALL_VERBS, |_| false));
+    // Writing ClusterRoles and their bindings is escalation by nature: Kubernetes lets it only
+    // with `escalate` and `bind` (the grant says it equals cluster-admin).
+    if grant
+        .cluster
+        .iter()
+        .any(|t| t.group == RBAC && matches!(t.resource.as_str(), "clusterroles" | "clusterrolebindings"))
+    {
+        all.push(json!({"apiGroups": [RBAC], "resources": ["clusterroles"], "verbs": ["bind", "escalate"]}));
+    }
     json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRole", "metadata": metadata(HUB_ROLE, None), "rules": all})
 }
 
@@ -279,8 +288,12 @@ mod tests {
         assert!(!grant.equals_cluster_admin());
         let ns_role = namespace_role(&grant);
         assert!(ns_role["rules"].as_array().unwrap().iter().any(|r| r["apiGroups"] == json!(["kafka.strimzi.io"])));
+        let escalates =
+            |hub: &Value| hub["rules"].as_array().unwrap().iter().any(|r| r["verbs"] == json!(["bind", "escalate"]));
+        assert!(!escalates(&hub_role(&grant)), "only with cluster RBAC");
         let rbac = grant.with([], [TypeRef::new(RBAC, "clusterrolebindings")]);
         assert!(rbac.equals_cluster_admin());
+        assert!(escalates(&hub_role(&rbac)), "ClusterRoles are written only with escalate and bind");
     }
 
     #[test]

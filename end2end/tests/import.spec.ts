@@ -97,11 +97,12 @@ test("a workspace exported from its page imports into another workspace, project
   await page.getByLabel("This workspace: a project per namespace").check();
   await expect(page.getByLabel("Project (when the YAML names no namespace)")).toHaveCount(0);
   await page.locator("#import-yaml").fill(yaml);
-  // The project's name is free once the deleted workspace's rows are purged.
+  // The project's name is free once the deleted workspace's objects are gone: until then
+  // the review says so and the import waits.
   await expect
     .poll(async () => {
       await page.getByRole("region", { name: "Import YAML" }).getByRole("button", { name: "Review" }).click();
-      return page.getByRole("button", { name: "Import into this workspace" }).isVisible();
+      return page.getByRole("button", { name: "Import into this workspace" }).isEnabled();
     }, { timeout: 20_000 })
     .toBe(true);
   const preview = page.getByTestId("import-preview");

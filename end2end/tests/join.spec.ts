@@ -66,6 +66,15 @@ test("join a cluster from its admin kubeconfig: Flotilla keeps only its own iden
     .toBe(true);
   await expect(row).toContainText("Ready");
 
+  // Update the grant with the admin kubeconfig: the page says what it now grants.
+  await row.getByRole("button", { name: `Manage ${name}` }).click();
+  await page.getByRole("button", { name: "Update the grant…" }).click();
+  await page.getByTestId("update-grant").getByRole("textbox", { name: "Admin kubeconfig" }).fill(kubeconfig);
+  await page.screenshot({ path: "test-results/join-grant.png", fullPage: true });
+  await page.getByRole("button", { name: "Update grant", exact: true }).click();
+  await expect(page.getByTestId("fleet-notice")).toContainText(`${name}'s grant is updated`, { timeout: 15_000 });
+  await expect(row).toContainText("Ready");
+
   // Deregister and unjoin with the admin kubeconfig: the row goes, the page says what
   // became of the identity, and the member no longer has it.
   await row.getByRole("button", { name: `Manage ${name}` }).click();

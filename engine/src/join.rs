@@ -7,6 +7,7 @@
 //!   the access Flotilla stores in place of the admin's, which it never keeps.
 //! - [`rotate`] does the token part with the identity's own access (no admin needed), the
 //!   old tokens removed by [`Rotation::finish`] once the new one is stored.
+//! - [`regrant`] applies a new grant with an admin's access, and rotates the token likewise.
 //! - [`unjoin`] uses an admin's access to remove everything a join created, and the grant
 //!   bindings in project namespaces.
 //!
@@ -185,15 +186,29 @@ pub async fn join(
     policy: Arc<OutboundPolicy>,
     timeout: Duration,
 ) -> Result<ClusterAccess, String> {
+    let rotation = regrant(admin, grant, policy.clone(), timeout).await?;
+    rotation.finish(policy, timeout).await?;
+    Ok(rotation.access)
+}
+
+/// Applies `grant` to the identity with an admin's access (server-side apply: the roles
+/// widen or narrow to it; the identity is made if missing) and makes the identity a new
+/// token, checked to work. The older tokens stay until [`Rotation::finish`], called once
+/// the new one is stored, so that a failure in between leaves the cluster reachable.
+pub async fn regrant(
+    admin: &ClusterAccess,
+    grant: &JoinGrant,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<Rotation, String> {
     let client = connect(admin, policy.clone(), timeout).await?;
     for object in &identity::identity_objects(grant) {
         apply(&client, timeout, object).await?;
     }
     let (name, token) = new_token(&client, timeout).await?;
-    let joined = ClusterAccess { server: admin.server.clone(), ca_pem: admin.ca_pem.clone(), token };
-    check_identity(&joined, policy, timeout).await?;
-    drop_tokens_but(&client, timeout, &name).await?;
-    Ok(joined)
+    let access = ClusterAccess { server: admin.server.clone(), ca_pem: admin.ca_pem.clone(), token };
+    check_identity(&access, policy, timeout).await?;
+    Ok(Rotation { access, token_secret: name })
 }
 
 /// A new token for the identity, made with its own `current` access and checked to work.

@@ -254,29 +254,8 @@ impl Store {
         let id = new_id();
         let now = now_ms();
         find_live_workspace(&mut *tx, tenant_id, workspace_id).await?;
-        let taken: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
-                .bind(tenant_id)
-                .bind(name.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        match taken {
-            Some(None) => {
-                return Err(flotilla_domain::Error::invalid(
-                    "name",
-                    format!("a project named {name} exists (project names are namespaces, unique in the tenant)"),
-                )
-                .into());
-            }
-            Some(Some(_)) => {
-                return Err(flotilla_domain::Error::invalid(
-                    "name",
-                    format!("a project named {name} is being deleted: its name is free once its objects are gone"),
-                )
-                .into());
-            }
-            None => {}
-        }
+        let unique = " (project names are namespaces, unique in the tenant)";
+        crate::workspaces::refuse_taken(&mut *tx, Selected::Project, tenant_id, name, unique).await?;
         sqlx::query(
             "INSERT INTO projects (id, tenant_id, workspace_id, name, selector, pod_security, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -459,6 +438,24 @@ impl Store {
     #[tracing::instrument(skip(self))]
     pub async fn get_project(&self, tenant_id: &str, id: &str) -> Result<Project> {
         find_project(&self.pool, tenant_id, id).await
+    }
+
+    /// Which of `names` the tenant's projects hold, each with whether that project is being
+    /// deleted (its name free once its objects are gone).
+    pub async fn taken_project_names(&self, tenant_id: &str, names: &[&str]) -> Result<Vec<(String, bool)>> {
+        let mut out = Vec::new();
+        for name in names {
+            let taken: Option<Option<i64>> =
+                sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
+                    .bind(tenant_id)
+                    .bind(*name)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            if let Some(deleted) = taken {
+                out.push(((*name).to_owned(), deleted.is_some()));
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes project `id`, if nobody changed it since `expected_version`: at once gone from

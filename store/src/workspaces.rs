@@ -31,25 +31,7 @@ impl Store {
         let now = now_ms();
         self.retrying(|| async {
             let mut tx = self.write_tx().await?;
-            let taken: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT deleted_at FROM workspaces WHERE tenant_id = $1 AND name = $2")
-                    .bind(tenant_id)
-                    .bind(name.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match taken {
-                Some(None) => {
-                    return Err(flotilla_domain::Error::invalid("name", format!("a workspace named {name} exists")).into());
-                }
-                Some(Some(_)) => {
-                    return Err(flotilla_domain::Error::invalid(
-                        "name",
-                        format!("the workspace {name} is being deleted: its name is free once its objects are gone"),
-                    )
-                    .into());
-                }
-                None => {}
-            }
+            refuse_taken(&mut tx, Selected::Workspace, tenant_id, name, "").await?;
             sqlx::query(
                 "INSERT INTO workspaces (id, tenant_id, name, selector, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
             )
@@ -206,6 +188,30 @@ async fn find_workspace<'e>(db: impl sqlx::AnyExecutor<'e>, tenant_id: &str, id:
     .fetch_optional(db)
     .await?
     .ok_or(Error::NotFound("workspace"))
+}
+
+/// Refuses `name` for a new workspace or project of the tenant while one has it, or had it
+/// and is still being deleted (`unique` ends the first message).
+pub(crate) async fn refuse_taken(
+    conn: &mut sqlx::AnyConnection,
+    what: Selected,
+    tenant_id: &str,
+    name: &ResourceName,
+    unique: &str,
+) -> Result<()> {
+    let sql = match what {
+        Selected::Workspace => "SELECT deleted_at FROM workspaces WHERE tenant_id = $1 AND name = $2",
+        Selected::Project => "SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2",
+    };
+    let taken: Option<Option<i64>> =
+        sqlx::query_scalar(sql).bind(tenant_id).bind(name.as_str()).fetch_optional(conn).await?;
+    let what = what.what();
+    let message = match taken {
+        None => return Ok(()),
+        Some(None) => format!("a {what} named {name} exists{unique}"),
+        Some(Some(_)) => format!("a {what} named {name} is being deleted: its name is free once its objects are gone"),
+    };
+    Err(flotilla_domain::Error::invalid("name", message).into())
 }
 
 /// What a selector belongs to.

@@ -53,6 +53,7 @@ pub const ACTIONS: &[&str] = &[
     "cluster.labels",
     "cluster.deregister",
     "cluster.unjoin",
+    "cluster.grant",
     "workspace",
     "workspace.create",
     "workspace.update",

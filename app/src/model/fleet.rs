@@ -52,6 +52,31 @@ impl Deregistered {
     }
 }
 
+/// A joined cluster's grant, as updated: the kinds it gives Flotilla beyond the standard
+/// ones (`group/plural`), and whether that is as much as cluster-admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Granted {
+    pub namespaced: Vec<String>,
+    pub cluster: Vec<String>,
+    pub equals_cluster_admin: bool,
+}
+
+impl Granted {
+    /// One sentence for the person who updated `cluster`'s grant.
+    pub fn sentence(&self, cluster: &str) -> String {
+        let kinds: Vec<&str> = self.namespaced.iter().chain(&self.cluster).map(String::as_str).collect();
+        let mut said = if kinds.is_empty() {
+            format!("{cluster}'s grant is updated: the standard kinds only.")
+        } else {
+            format!("{cluster}'s grant is updated: beyond the standard kinds, {}.", kinds.join(", "))
+        };
+        if self.equals_cluster_admin {
+            said.push_str(" It lets workspaces write cluster RBAC, admission or CRDs: as much as cluster-admin.");
+        }
+        said
+    }
+}
+
 /// A kubeconfig context as the register form offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContextChoice {

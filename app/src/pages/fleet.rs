@@ -8,12 +8,13 @@ use super::register_cluster::RegisterClusterPanel;
 use flotilla_domain::{Access, LabelSelector};
 
 use super::register_cluster::server_fns::RegisterCluster;
+use crate::AppError;
 use crate::components::styles::{BUTTON_PRIMARY, BUTTON_SECONDARY, INPUT};
 use crate::components::{Allowed, AppShell, ErrorAlert, FieldError, HealthBadge};
 use crate::live::LiveEvent;
 use crate::model::{ClusterSummary, FleetRow};
 use flotilla_domain::join as identity;
-use server_fns::{deregister_cluster, fleet_overview, rotate_credentials, set_cluster_labels};
+use server_fns::{deregister_cluster, fleet_overview, rotate_credentials, set_cluster_labels, update_grant};
 use unjoin::UnjoinPanel;
 
 /// The sentence saying what a deregistration or unjoin did, shown above the list.
@@ -296,6 +297,7 @@ fn ManageCluster(
         }
     });
     let joined = identity::is_joined(&c.labels);
+    let grant_id = id.clone();
     let rotate = Action::new(move |&(): &()| rotate_credentials(id.clone(), version));
     Effect::new(move |_| {
         if matches!(rotate.value().get(), Some(Ok(_))) {
@@ -338,6 +340,7 @@ fn ManageCluster(
                         <Show when=move || rotate_error().is_some()>
                             <div class="mt-2"><ErrorAlert message=rotate_error().unwrap_or_default() /></div>
                         </Show>
+                        <UpdateGrant id=grant_id.clone() version name=name.clone() />
                     }.into_any()
                 } else {
                     view! {
@@ -412,5 +415,60 @@ fn ManageCluster(
                 <div class="lg:col-span-2"><ErrorAlert message=form_error().unwrap_or_default() /></div>
             </Show>
         </div>
+    }
+}
+
+/// A joined cluster's grant brought up to the kinds the tenant's resources use, with an admin
+/// kubeconfig (used once).
+#[component]
+fn UpdateGrant(id: String, version: i64, name: String) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let text = RwSignal::new(String::new());
+    let context = RwSignal::new(String::new());
+    let notice = use_context::<FleetNotice>();
+    let cluster = name.clone();
+    let update = Action::new(move |(text, context): &(String, String)| {
+        let done = update_grant(id.clone(), version, text.clone(), context.clone());
+        let cluster = cluster.clone();
+        async move {
+            let done = done.await;
+            // Said by the page: the row is re-made (its version moved) and this panel with it.
+            if let (Ok(g), Some(notice)) = (&done, notice) {
+                notice.0.set(Some(g.sentence(&cluster)));
+            }
+            done
+        }
+    });
+    let error = Signal::derive(move || update.value().get().and_then(Result::err));
+    let form_error = move || error.get().filter(AppError::is_form_level).map(|e| e.to_string());
+    let (text_id, context_id) = (format!("grant-kubeconfig-{name}"), format!("grant-context-{name}"));
+    view! {
+        <Show when=move || !open.get()>
+            <button type="button" class=format!("{BUTTON_SECONDARY} mt-2 ml-2") on:click=move |_| open.set(true)>"Update the grant…"</button>
+        </Show>
+        <Show when=move || open.get()>
+            <div class="mt-3 rounded-md border border-slate-200 bg-white p-3" data-testid="update-grant">
+                <p class="text-xs text-slate-600">
+                    "Grants Flotilla's identity the kinds this tenant's resources use beyond the standard ones (custom resources in projects, the cluster-scoped kinds its workspaces hold), applied with an admin kubeconfig used once; its token is renewed."
+                </p>
+                <label for=text_id.clone() class="mt-2 block text-sm font-medium text-slate-700">"Admin kubeconfig"</label>
+                <textarea id=text_id.clone() rows="4" spellcheck="false" autocomplete="off" class=format!("{INPUT} font-mono text-xs")
+                    aria-describedby="admin_kubeconfig-error"
+                    prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                <FieldError error field="admin_kubeconfig" />
+                <label for=context_id.clone() class="mt-2 block text-sm font-medium text-slate-700">"Context"</label>
+                <input id=context_id.clone() class=format!("{INPUT} font-mono") autocomplete="off" spellcheck="false"
+                    placeholder="the kubeconfig's current context" aria-describedby="admin_context-error"
+                    prop:value=move || context.get() on:input=move |ev| context.set(event_target_value(&ev)) />
+                <FieldError error field="admin_context" />
+                <button type="button" class=format!("{BUTTON_PRIMARY} mt-3") disabled=move || update.pending().get()
+                    on:click=move |_| { update.dispatch((text.get(), context.get())); }>
+                    {move || if update.pending().get() { "Updating…" } else { "Update grant" }}
+                </button>
+                <Show when=move || form_error().is_some()>
+                    <div class="mt-2"><ErrorAlert message=form_error().unwrap_or_default() /></div>
+                </Show>
+            </div>
+        </Show>
     }
 }

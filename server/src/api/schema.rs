@@ -854,6 +854,34 @@ impl From<model::Deregistered> for Deregistered {
     }
 }
 
+/// A joined cluster's grant update: an admin kubeconfig context (used once, never stored), and
+/// the version read (refused with 409 if the cluster changed since).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRequest {
+    pub kubeconfig: String,
+    #[serde(default)]
+    pub context: String,
+    pub version: Option<i64>,
+}
+
+/// What a joined cluster's grant gives Flotilla beyond the standard kinds.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Granted {
+    /// Namespaced kinds, `group/plural`.
+    pub namespaced: Vec<String>,
+    /// Cluster-scoped kinds besides Namespaces.
+    pub cluster: Vec<String>,
+    /// Whether that is as much as cluster-admin (cluster RBAC, admission, CRDs).
+    pub equals_cluster_admin: bool,
+}
+
+impl From<model::Granted> for Granted {
+    fn from(g: model::Granted) -> Self {
+        Granted { namespaced: g.namespaced, cluster: g.cluster, equals_cluster_admin: g.equals_cluster_admin }
+    }
+}
+
 /// A cluster unjoined: its API server.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Unjoined {

@@ -12,10 +12,10 @@ use utoipa::OpenApi;
 
 use super::schema::{
     AdminContext, ApiErrorBody, App, Cluster, DeregisterRequest, Deregistered, ExportFile, FederateRequest,
-    FederateReview, ImportRequest, ImportReview, Installed, NewCluster, NewInstall, NewProject, NewResource,
-    NewRollout, NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, ResourceUpdate, ReviewChange, Rollout,
-    RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail, WorkspaceImportRequest,
-    WorkspaceImportReview, statuses,
+    FederateReview, GrantRequest, Granted, ImportRequest, ImportReview, Installed, NewCluster, NewInstall, NewProject,
+    NewResource, NewRollout, NewWorkspace, Project, ProjectSummary, Resource, ResourceRef, ResourceUpdate,
+    ReviewChange, Rollout, RolloutActionRequest, RolloutDetail, Status, Types, Unjoined, Workspace, WorkspaceDetail,
+    WorkspaceImportRequest, WorkspaceImportReview, statuses,
 };
 use super::{ApiError, json, run};
 
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/clusters", get(list_clusters).post(join_cluster))
         .route("/api/v1/clusters/unjoin", post(unjoin_cluster))
         .route("/api/v1/clusters/{id}/deregister", post(deregister_cluster))
+        .route("/api/v1/clusters/{id}/grant", post(update_grant))
         .route("/api/v1/types", get(list_types))
         .route("/api/v1/workspaces", get(list_workspaces).post(create_workspace))
         .route("/api/v1/workspaces/{id}", get(get_workspace).delete(delete_workspace))
@@ -66,6 +67,7 @@ pub fn router() -> Router<AppState> {
         list_clusters,
         join_cluster,
         deregister_cluster,
+        update_grant,
         unjoin_cluster,
         list_types,
         list_workspaces,
@@ -192,6 +194,33 @@ async fn deregister_cluster(
     })
     .await?;
     Ok(Json(done.into()))
+}
+
+/// Updates a joined cluster's grant (a tenant admin's) to the kinds the tenant's resources use
+/// beyond the standard ones, with an admin kubeconfig context (used once, never stored); the
+/// identity's token is renewed.
+#[utoipa::path(post, path = "/api/v1/clusters/{id}/grant", tag = "fleet", request_body = GrantRequest,
+    params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, description = "The grant as it is now", body = Granted),
+        (status = 403, description = "The caller's roles or the token's access do not allow it", body = ApiErrorBody),
+        (status = 404, description = "Not found, or not the caller's to see", body = ApiErrorBody),
+        (status = 409, description = "Changed since it was read", body = ApiErrorBody),
+        (status = 422, description = "Input refused; `field` names it", body = ApiErrorBody)))]
+async fn update_grant(State(state): State<AppState>, Path(id): Path<String>, request: Request) -> Answer<Granted> {
+    let (parts, body) = request.into_parts();
+    let asked: GrantRequest = json(body).await?;
+    let granted = run(state, parts, || async move {
+        let version = match asked.version {
+            Some(v) => v,
+            None => {
+                let clusters = fns::list_clusters().await?;
+                clusters.into_iter().find(|c| c.id == id).ok_or(app::AppError::NotFound)?.version
+            }
+        };
+        fns::update_grant(id, version, asked.kubeconfig, asked.context).await
+    })
+    .await?;
+    Ok(Json(granted.into()))
 }
 
 /// Removes Flotilla's identity from the cluster an admin kubeconfig context reaches (a

@@ -323,3 +323,75 @@ async fn deregistering_a_joined_cluster_with_an_admin_kubeconfig_removes_flotill
     assert_eq!(unjoins.len(), 2, "{unjoins:?}");
     assert!(unjoins.iter().all(|e| e.actor_name.contains("admin")), "{unjoins:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joined_clusters_grant_is_widened_to_what_the_tenants_workspaces_hold() {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = spawn_app().await;
+    let client = app.client();
+    app.login(&client, "admin", ADMIN_PASSWORD).await;
+    let sim =
+        Simulator::start("127.0.0.1:0".parse().unwrap(), vec![ClusterSpec::new("edge-1")], SimSettings::default())
+            .await
+            .unwrap();
+    let tenant = app.store.tenant_by_slug("default").await.unwrap().unwrap().id;
+    let kubeconfig = sim.kubeconfig("edge-1").unwrap();
+    let form = [
+        ("kubeconfig", kubeconfig.as_str()),
+        ("context", ""),
+        ("name", "edge-1"),
+        ("labels", "env=edge"),
+        ("join", "true"),
+    ];
+    let id = app.json(&client, "/api/fleet/register", &form).await["id"].as_str().unwrap().to_owned();
+    let ws = app.json(&client, "/api/workspaces/create", &[("name", "edge"), ("selector", "env=edge")]).await;
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n";
+    let added = app
+        .json(&client, "/api/workspaces/add-resource", &[("workspace_id", ws["id"].as_str().unwrap()), ("yaml", role)])
+        .await;
+    let resource = added["id"].as_str().unwrap().to_owned();
+    let member = sim.cluster("edge-1").unwrap();
+    let code = || async {
+        let statuses = app.store.resource_statuses(&tenant, &resource).await.unwrap();
+        statuses.first().map(|s| s.code.as_str().to_owned())
+    };
+    // The standard grant has no cluster-scoped kinds: the member refuses the ClusterRole.
+    eventually("the member refuses the ClusterRole", WAIT, || async {
+        code().await.filter(|c| c != "Synced" && c != "Pending").map(|_| ())
+    })
+    .await;
+    assert!(member.get_object("rbac.authorization.k8s.io/v1", "clusterroles", None, "reader").is_err());
+    eventually("the cluster's kinds are read", WAIT, || async {
+        app.store.cluster_types(&tenant, &id).await.unwrap().map(|_| ())
+    })
+    .await;
+
+    // Refused, nothing changed: a token below tenant admin, no kubeconfig, a stale version.
+    let (_, admin_token) = app.token(&client, "ops", "admin").await;
+    let (_, edit_token) = app.token(&client, "dev", "edit").await;
+    let path = format!("/api/v1/clusters/{id}/grant");
+    let body = json!({"kubeconfig": kubeconfig});
+    assert_eq!(app.api(Some(&edit_token), Method::POST, &path, Some(body.clone())).await.0, 403);
+    let (status, answer) = app.api(Some(&admin_token), Method::POST, &path, Some(json!({"kubeconfig": ""}))).await;
+    assert_eq!((status, answer["field"].as_str()), (422, Some("admin_kubeconfig")), "{answer}");
+    let stale = json!({"kubeconfig": kubeconfig, "version": 0});
+    assert_eq!(app.api(Some(&admin_token), Method::POST, &path, Some(stale)).await.0, 409);
+    let kept = app.store.cluster_token(&tenant, &id).await.unwrap();
+
+    // Widened: ClusterRoles granted (as much as cluster-admin, and said so), a new token, and
+    // the engine writes the ClusterRole with it.
+    let (status, granted) = app.api(Some(&admin_token), Method::POST, &path, Some(body)).await;
+    assert_eq!(status, 200, "{granted}");
+    assert_eq!(granted["cluster"], json!(["rbac.authorization.k8s.io/clusterroles"]), "{granted}");
+    assert_eq!(granted["equals_cluster_admin"], true);
+    let now = app.store.cluster_token(&tenant, &id).await.unwrap();
+    assert_ne!(secrecy::ExposeSecret::expose_secret(&now), secrecy::ExposeSecret::expose_secret(&kept));
+    eventually("the ClusterRole is written", WAIT, || async {
+        (code().await.as_deref() == Some("Synced")).then_some(())
+    })
+    .await;
+    assert!(member.get_object("rbac.authorization.k8s.io/v1", "clusterroles", None, "reader").is_ok());
+    let audit = app.store.audit_log(&tenant, 50).await.unwrap();
+    assert!(audit.iter().any(|e| e.action == "cluster.grant" && e.target_name == "edge-1"), "audited");
+}

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::AppError;
-use crate::model::{ClusterSummary, Deregistered, FleetRow};
+use crate::model::{ClusterSummary, Deregistered, FleetRow, Granted};
 
 /// The clusters of the caller's tenant.
 #[server(endpoint = "fleet/clusters")]
@@ -44,6 +44,20 @@ pub async fn deregister_cluster(
     crate::error::with_status(ssr::deregister(id, version, cleanup, confirm, admin).await)
 }
 
+/// Updates a joined cluster's grant to the kinds the tenant's resources use (custom kinds in
+/// projects, the cluster-scoped kinds its workspaces hold, as the cluster serves them), with
+/// an admin kubeconfig context used once: the identity's roles are applied again and its
+/// token renewed, if the cluster is still at `version`.
+#[server(endpoint = "fleet/update-grant")]
+pub async fn update_grant(
+    id: String,
+    version: i64,
+    admin_kubeconfig: String,
+    #[server(default)] admin_context: String,
+) -> Result<Granted, AppError> {
+    crate::error::with_status(ssr::update_grant(id, version, (admin_kubeconfig, admin_context)).await)
+}
+
 /// Removes Flotilla's identity (`flotilla-system/flotilla-hub`, its token and its grant)
 /// from the cluster an admin kubeconfig context reaches, a cluster this tenant no longer
 /// has registered (a registered one is unjoined by deregistering it). Answers its API
@@ -71,7 +85,7 @@ mod ssr {
 
     use crate::AppError;
     use crate::backend::{SessionIds, app_state, matching, require_caller};
-    use crate::model::{ClusterSummary, Deregistered, FleetRow, IdentityFate};
+    use crate::model::{ClusterSummary, Deregistered, FleetRow, Granted, IdentityFate};
 
     /// How long each request of a rotation may take.
     const ROTATE_TIMEOUT: Duration = Duration::from_secs(8);
@@ -159,8 +173,8 @@ mod ssr {
     const DEREGISTER_WAIT: Duration = Duration::from_secs(60);
 
     /// An admin kubeconfig's access to `cluster`, checked (changing nothing) to reach it and
-    /// to be allowed what an unjoin does.
-    async fn unjoin_access(
+    /// to be allowed to read what an unjoin removes (what only an admin may).
+    async fn admin_access(
         state: &crate::state::AppState,
         cluster: &ClusterSummary,
         (text, context): (String, String),
@@ -170,10 +184,13 @@ mod ssr {
             return Err(invalid(
                 "admin_kubeconfig",
                 format!(
-                    "{} was registered with a token of its own, not joined: Flotilla has no identity there to remove",
+                    "{} was registered with a token of its own, not joined: Flotilla has no identity there",
                     cluster.name
                 ),
             ));
+        }
+        if text.trim().is_empty() {
+            return Err(invalid("admin_kubeconfig", "paste a kubeconfig with admin access to the cluster".into()));
         }
         let admin = crate::backend::checked_access(&state.outbound, &text, &context).map_err(|e| match e {
             AppError::Invalid { field, message } if field == "kubeconfig" => invalid("admin_kubeconfig", message),
@@ -187,7 +204,7 @@ mod ssr {
             ));
         }
         flotilla_engine::join::check_unjoin(&admin, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(|why| {
-            invalid("admin_context", format!("cannot remove Flotilla's identity with this context: {why}"))
+            invalid("admin_context", format!("this context cannot manage Flotilla's identity: {why}"))
         })?;
         Ok(admin)
     }
@@ -247,7 +264,7 @@ mod ssr {
             }
             // Checked before the deregistration starts: a credential that cannot unjoin
             // changes nothing.
-            Some(given) => Some(unjoin_access(&state, &cluster, given).await?),
+            Some(given) => Some(admin_access(&state, &cluster, given).await?),
             None => None,
         };
         store.deregister_cluster(&user.tenant_id, &user.username, &id, version, cleanup).await?;
@@ -315,5 +332,72 @@ mod ssr {
             message: format!("could not remove Flotilla's identity: {why}"),
         })?;
         Ok(admin.server)
+    }
+
+    pub async fn update_grant(id: String, version: i64, admin: (String, String)) -> Result<Granted, AppError> {
+        use flotilla_domain::join::{JoinGrant, STANDARD_NAMESPACED, TypeRef};
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let state = app_state()?;
+        let store = state.store.clone();
+        let cluster =
+            store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
+        if cluster.version != version {
+            return Err(AppError::Conflict(format!(
+                "{} was changed since you opened it: reload the fleet",
+                cluster.name
+            )));
+        }
+        let admin = admin_access(&state, &cluster, admin).await?;
+        let served = store.cluster_types(&user.tenant_id, &id).await?.ok_or_else(|| AppError::Invalid {
+            field: "cluster".into(),
+            message: format!("Flotilla has not read which kinds {} serves yet: wait until it is Ready", cluster.name),
+        })?;
+        let by_kind: std::collections::HashMap<(&str, &str), &flotilla_domain::kinds::ServedType> =
+            served.iter().map(|t| ((t.api_version.as_str(), t.kind.as_str()), t)).collect();
+        // Every kind the tenant's live resources use that the cluster serves.
+        let (mut namespaced, mut cluster_kinds) = (Vec::new(), Vec::new());
+        for workspace in store.list_workspaces(&user.tenant_id).await? {
+            let mut homes = vec![None];
+            homes.extend(store.list_projects(&user.tenant_id, &workspace.id).await?.into_iter().map(|p| Some(p.id)));
+            for home in homes {
+                for r in store.list_resources(&user.tenant_id, &workspace.id, home.as_deref()).await? {
+                    if let (false, Some(t)) = (r.deleted, by_kind.get(&(r.api_version.as_str(), r.kind.as_str()))) {
+                        let kind = TypeRef::new(t.group(), &t.plural);
+                        if t.namespaced {
+                            namespaced.push(kind);
+                        } else {
+                            cluster_kinds.push(kind);
+                        }
+                    }
+                }
+            }
+        }
+        let grant = JoinGrant::standard().with(namespaced, cluster_kinds);
+        let failed = |why: String| AppError::Invalid {
+            field: "admin_context".into(),
+            message: format!("could not update the grant: {why}"),
+        };
+        let rotation = flotilla_engine::join::regrant(&admin, &grant, state.outbound.clone(), ROTATE_TIMEOUT)
+            .await
+            .map_err(failed)?;
+        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.access.token).await?;
+        // Stored: the old token may go (the engine reconnects with the new one, and re-checks
+        // every resource there).
+        rotation.finish(state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;
+        let standard: Vec<TypeRef> = STANDARD_NAMESPACED.iter().map(|(g, r)| TypeRef::new(g, r)).collect();
+        let text =
+            |t: &TypeRef| if t.group.is_empty() { t.resource.clone() } else { format!("{}/{}", t.group, t.resource) };
+        let granted = Granted {
+            namespaced: grant.namespaced.iter().filter(|t| !standard.contains(t)).map(text).collect(),
+            cluster: grant.cluster.iter().map(text).collect(),
+            equals_cluster_admin: grant.equals_cluster_admin(),
+        };
+        let entry = AuditEntry::new(&user.tenant_id, &user.username, "cluster.grant", AuditOutcome::Ok)
+            .actor_id(&user.user_id)
+            .target("cluster", &id, &cluster.name)
+            .detail(serde_json::json!({ "namespaced": granted.namespaced, "cluster": granted.cluster }));
+        store.record_audit(&entry).await?;
+        Ok(granted)
     }
 }

@@ -95,6 +95,17 @@ mod ssr {
             });
             projects.push(ImportedProject { name, selector, resources: p.resources.into_iter().map(spec).collect() });
         }
+        // Names already taken are said now, not at the import.
+        let names: Vec<&str> = previews.iter().map(|p| p.project.as_str()).collect();
+        for (name, deleting) in store.taken_project_names(&user.tenant_id, &names).await? {
+            problems.push(if deleting {
+                format!(
+                    "namespace {name}: the project {name} is being deleted; its name is free once its objects are gone"
+                )
+            } else {
+                format!("namespace {name}: a project named {name} exists in this tenant (project names are namespaces)")
+            });
+        }
         let preview = WorkspaceImportPreview {
             resources: plan.resources.iter().map(|r| row(r, "every cluster of the workspace")).collect(),
             projects: previews,
@@ -121,7 +132,14 @@ mod ssr {
         let clearance = user.clearance(level)?;
         let made = store
             .import_into_workspace(&user.tenant_id, &actor(&user), clearance, &workspace.id, &resources, &projects)
-            .await?;
+            .await
+            .map_err(|e| match AppError::from(e) {
+                // There is no name field here: the YAML's namespaces name the projects.
+                AppError::Invalid { message, .. } => {
+                    AppError::Invalid { field: "yaml".into(), message: format!("nothing was imported: {message}") }
+                }
+                other => other,
+            })?;
         let all = store.list_clusters(&user.tenant_id).await?;
         Ok(made.into_iter().map(|p| project_summary(p, &all, &workspace.selector)).collect())
     }
