@@ -68,6 +68,9 @@ test("KubeFed YAML is imported into a project after a review, and the project ex
 });
 
 test("a workspace exported from its page imports into another workspace, projects and cluster-scoped objects", async ({ page }) => {
+  // The source's project names are free only once its objects are gone from four clusters,
+  // which on a loaded CI machine takes longer than one test's default time.
+  test.setTimeout(150_000);
   await logIn(page);
   const suffix = Date.now() % 100000;
   const source = await post(page, "workspaces/create", { name: `src-${suffix}`, selector: "env=staging" });
@@ -103,7 +106,7 @@ test("a workspace exported from its page imports into another workspace, project
     .poll(async () => {
       await page.getByRole("region", { name: "Import YAML" }).getByRole("button", { name: "Review" }).click();
       return page.getByRole("button", { name: "Import into this workspace" }).isEnabled();
-    }, { timeout: 20_000 })
+    }, { timeout: 90_000, intervals: [1_000] })
     .toBe(true);
   const preview = page.getByTestId("import-preview");
   await expect(preview).toContainText("The workspace: 1 cluster-scoped object");

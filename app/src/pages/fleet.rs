@@ -461,6 +461,7 @@ fn UpdateGrant(id: String, version: i64, name: String) -> impl IntoView {
                     placeholder="the kubeconfig's current context" aria-describedby="admin_context-error"
                     prop:value=move || context.get() on:input=move |ev| context.set(event_target_value(&ev)) />
                 <FieldError error field="admin_context" />
+                <FieldError error field="cluster" />
                 <button type="button" class=format!("{BUTTON_PRIMARY} mt-3") disabled=move || update.pending().get()
                     on:click=move |_| { update.dispatch((text.get(), context.get())); }>
                     {move || if update.pending().get() { "Updating…" } else { "Update grant" }}
