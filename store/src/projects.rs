@@ -443,16 +443,13 @@ impl Store {
     /// Which of `names` the tenant's projects hold, each with whether that project is being
     /// deleted (its name free once its objects are gone).
     pub async fn taken_project_names(&self, tenant_id: &str, names: &[&str]) -> Result<Vec<(String, bool)>> {
+        let mut conn = self.pool.acquire().await?;
         let mut out = Vec::new();
         for name in names {
-            let taken: Option<Option<i64>> =
-                sqlx::query_scalar("SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2")
-                    .bind(tenant_id)
-                    .bind(*name)
-                    .fetch_optional(&self.pool)
-                    .await?;
-            if let Some(deleted) = taken {
-                out.push(((*name).to_owned(), deleted.is_some()));
+            if let Some(deleting) =
+                crate::workspaces::name_holder(&mut conn, Selected::Project, tenant_id, name).await?
+            {
+                out.push(((*name).to_owned(), deleting));
             }
         }
         Ok(out)

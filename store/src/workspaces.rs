@@ -199,19 +199,30 @@ pub(crate) async fn refuse_taken(
     name: &ResourceName,
     unique: &str,
 ) -> Result<()> {
+    let message = match name_holder(conn, what, tenant_id, name.as_str()).await? {
+        None => return Ok(()),
+        Some(false) => format!("a {} named {name} exists{unique}", what.what()),
+        Some(true) => {
+            format!("a {} named {name} is being deleted: its name is free once its objects are gone", what.what())
+        }
+    };
+    Err(flotilla_domain::Error::invalid("name", message).into())
+}
+
+/// Whether a workspace or project of the tenant holds `name`: `Some(true)` while it is being
+/// deleted, `None` when the name is free.
+pub(crate) async fn name_holder(
+    conn: &mut sqlx::AnyConnection,
+    what: Selected,
+    tenant_id: &str,
+    name: &str,
+) -> Result<Option<bool>> {
     let sql = match what {
         Selected::Workspace => "SELECT deleted_at FROM workspaces WHERE tenant_id = $1 AND name = $2",
         Selected::Project => "SELECT deleted_at FROM projects WHERE tenant_id = $1 AND name = $2",
     };
-    let taken: Option<Option<i64>> =
-        sqlx::query_scalar(sql).bind(tenant_id).bind(name.as_str()).fetch_optional(conn).await?;
-    let what = what.what();
-    let message = match taken {
-        None => return Ok(()),
-        Some(None) => format!("a {what} named {name} exists{unique}"),
-        Some(Some(_)) => format!("a {what} named {name} is being deleted: its name is free once its objects are gone"),
-    };
-    Err(flotilla_domain::Error::invalid("name", message).into())
+    let taken: Option<Option<i64>> = sqlx::query_scalar(sql).bind(tenant_id).bind(name).fetch_optional(conn).await?;
+    Ok(taken.map(|deleted| deleted.is_some()))
 }
 
 /// What a selector belongs to.
