@@ -430,6 +430,11 @@ impl Router {
             resources: resources.iter().map(|r| (r.id.clone(), r.version)).collect(),
         };
         let model = FleetModel::load(&clusters, workspaces, projects, resources);
+        // Deleted resources the store still has: each goes if no member holds it (its
+        // statuses say), e.g. one deleted while placed nowhere before a restart.
+        for id in model.deleted_resources() {
+            self.cx.sink.unheld(id);
+        }
         *self.cx.model.write() = model;
         let live: BTreeSet<String> = clusters.iter().map(|c| c.id.clone()).collect();
         self.workers.retain(|id, _| live.contains(id));
@@ -514,7 +519,12 @@ impl Router {
             Row::Resource => {
                 let loaded = store.engine_resource(&id).await?;
                 known(&mut self.known.resources, loaded.as_ref().map(|r| r.version));
+                let deleted = loaded.as_ref().is_some_and(|r| r.deleted);
                 let affected = self.cx.model.write().set_resource(&id, loaded);
+                if deleted && affected.is_empty() {
+                    // Placed on no cluster, before or now: no worker will say it is gone.
+                    self.cx.sink.unheld(&id);
+                }
                 for cluster in affected {
                     self.send(&cluster, || WorkerMsg::Resources(vec![id.clone()]));
                 }

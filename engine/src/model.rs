@@ -360,12 +360,17 @@ impl FleetModel {
         scope.places(placement, &c.name, &c.labels)
     }
 
-    /// The ids of the resources placed on cluster `cluster_id` (deleted ones excluded).
     /// The ids of every cluster in the model.
     pub fn cluster_ids(&self) -> impl Iterator<Item = &str> {
         self.clusters.keys().map(String::as_str)
     }
 
+    /// The ids of the deleted resources not purged yet.
+    pub fn deleted_resources(&self) -> impl Iterator<Item = &str> {
+        self.resources.values().filter(|r| r.deleted).map(|r| r.id.as_str())
+    }
+
+    /// The ids of the resources placed on cluster `cluster_id` (deleted ones excluded).
     pub fn placed_on(&self, cluster_id: &str) -> Vec<String> {
         let Some(c) = self.clusters.get(cluster_id) else { return Vec::new() };
         self.resources.values().filter(|r| !r.deleted && self.places(r, c)).map(|r| r.id.clone()).collect()

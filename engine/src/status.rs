@@ -33,7 +33,14 @@ impl StatusEvent {
 
 enum Write {
     Upsert(Box<StatusRecord>, Instant),
-    Remove { resource_id: String, cluster_id: String, queued: Instant },
+    Remove {
+        resource_id: String,
+        cluster_id: String,
+        queued: Instant,
+    },
+    /// A deleted resource its sender does not hold anywhere (a cluster that never held it, or
+    /// the router for one placed on no cluster): purged if the store agrees no member does.
+    Unheld(String),
     Flush(oneshot::Sender<()>),
 }
 
@@ -42,7 +49,7 @@ impl Write {
     fn queued(&self) -> Option<Instant> {
         match self {
             Self::Upsert(_, queued) | Self::Remove { queued, .. } => Some(*queued),
-            Self::Flush(_) => None,
+            Self::Unheld(_) | Self::Flush(_) => None,
         }
     }
 }
@@ -99,6 +106,13 @@ impl StatusSink {
             cluster_id: cluster_id.to_owned(),
             queued: Instant::now(),
         });
+    }
+
+    /// Deleted resource `resource_id` is not held where the caller looks (no status there to
+    /// remove): it is purged once no member holds it, as after the last removal. A resource
+    /// deleted before any cluster took it, or placed on none, has no removal to wait for.
+    pub fn unheld(&self, resource_id: &str) {
+        let _ = self.writes.send(Write::Unheld(resource_id.to_owned()));
     }
 
     pub fn cluster(&self, tenant_id: &str, cluster_id: &str, health: ClusterHealth) {
@@ -235,10 +249,11 @@ async fn writer(
                     unsaved.upserts.remove(&(resource_id.clone(), cluster_id.clone()));
                     unsaved.removals.push((resource_id, cluster_id));
                 }
+                Write::Unheld(resource_id) => unsaved.unheld.push(resource_id),
                 Write::Flush(done) => flushes.push(done),
             }
         }
-        let Some(removals) = unsaved.save(&store, &mut failures).await else {
+        let Some(released) = unsaved.save(&store, &mut failures).await else {
             // Answered anyway: a flush waits for an attempt, not for the database to return.
             for done in flushes {
                 let _ = done.send(());
@@ -254,13 +269,10 @@ async fn writer(
         if let Some(oldest) = oldest {
             metrics.persisted(oldest.elapsed());
         }
-        let mut removed_resources: Vec<&String> = removals.iter().map(|(r, _)| r).collect();
-        removed_resources.sort();
-        removed_resources.dedup();
-        for id in removed_resources {
-            match store.purge_resource(id).await {
+        for id in released {
+            match store.purge_resource(&id).await {
                 Ok(true) => {
-                    let _ = purged.send(id.clone());
+                    let _ = purged.send(id);
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, resource = %id, "could not purge a deleted resource"),
@@ -272,28 +284,42 @@ async fn writer(
     }
 }
 
-/// Statuses not saved yet: the latest per (resource, cluster), and removals.
+/// Statuses not saved yet: the latest per (resource, cluster), removals, and deleted
+/// resources said to be held nowhere.
 #[derive(Default)]
 struct Unsaved {
     upserts: HashMap<(String, String), StatusRecord>,
     removals: Vec<(String, String)>,
+    unheld: Vec<String>,
 }
 
 impl Unsaved {
     fn is_empty(&self) -> bool {
-        self.upserts.is_empty() && self.removals.is_empty()
+        self.upserts.is_empty() && self.removals.is_empty() && self.unheld.is_empty()
     }
 
-    /// Saves everything in one transaction; on success returns the removals saved. (The
+    /// Saves everything in one transaction; on success returns the resources that may now be
+    /// held by no member (those a status was removed of, and those said to be unheld), each
+    /// once, to be purged if they are deleted and no status is left. (The
     /// store skips rows of resources or clusters deleted meanwhile, so a failure is the
     /// database's: busy, or unreachable. Everything is kept to be saved again.)
-    async fn save(&mut self, store: &Store, failures: &mut u32) -> Option<Vec<(String, String)>> {
+    async fn save(&mut self, store: &Store, failures: &mut u32) -> Option<Vec<String>> {
         let records: Vec<StatusRecord> = self.upserts.values().cloned().collect();
-        match store.save_statuses(&records, &self.removals).await {
+        let saved = if records.is_empty() && self.removals.is_empty() {
+            Ok(()) // only purges to try
+        } else {
+            store.save_statuses(&records, &self.removals).await
+        };
+        match saved {
             Ok(()) => {
                 *failures = 0;
                 self.upserts.clear();
-                Some(std::mem::take(&mut self.removals))
+                let mut released: Vec<String> =
+                    std::mem::take(&mut self.removals).into_iter().map(|(r, _)| r).collect();
+                released.append(&mut self.unheld);
+                released.sort();
+                released.dedup();
+                Some(released)
             }
             Err(e) => {
                 *failures += 1;

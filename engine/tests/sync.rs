@@ -411,6 +411,41 @@ async fn deleted_resources_are_removed_or_orphaned_then_purged() {
 }
 
 #[tokio::test]
+async fn a_deleted_resource_no_cluster_ever_held_is_purged() {
+    let f = fleet(&[("a", "")]).await;
+    let (ws, project) = f.project("", "idle", "").await;
+    let held = f.add(&ws, Some((&project, "idle")), &configmap("held", json!({}))).await;
+    f.wait_synced_rev(&held, "a", 1).await;
+    // Placed on no cluster (as the grant binding of a project without joined clusters is):
+    // no worker ever held it, so none says it is gone.
+    let spec = flotilla_store::ResourceSpec {
+        placement: Placement::clusters(["not-registered"]),
+        ..configmap("nowhere", json!({}))
+    };
+    let nowhere = f.add(&ws, Some((&project, "idle")), &spec).await;
+    let version = f.store.get_resource(&f.tenant, &nowhere).await.unwrap().version;
+    f.store
+        .delete_resource(
+            &f.tenant,
+            &common::actor(),
+            flotilla_domain::Clearance::TenantAdmin,
+            &nowhere,
+            version,
+            DeletionPolicy::Delete,
+        )
+        .await
+        .unwrap();
+    eventually("purged", WAIT, || async {
+        f.engine.flush().await;
+        f.store.engine_resource(&nowhere).await.unwrap().is_none()
+    })
+    .await;
+    // What a cluster holds is not purged by it.
+    assert!(f.store.engine_resource(&held).await.unwrap().is_some());
+    assert!(f.member_configmap("a", "idle", "held").await.is_some());
+}
+
+#[tokio::test]
 async fn deregistering_cleans_up_or_leaves_objects() {
     let f = fleet(&[("a", ""), ("b", "")]).await;
     let (ws, project) = f.project("", "svc", "").await;

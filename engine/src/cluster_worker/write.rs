@@ -31,6 +31,16 @@ impl ClusterWorker {
             let model = self.cx.model.read();
             ids.into_iter().map(|id| (id.clone(), model.desired(&self.cluster.id, &id))).collect()
         };
+        // A deleted resource this cluster never held has nothing to remove here; said so, it
+        // is purged once no other cluster holds it either (deleted before any cluster took it).
+        for (id, desired) in &work {
+            if let Desired::Absent { resource: Some(r) } = desired
+                && r.deleted
+                && !self.tracked.contains_key(id.as_str())
+            {
+                self.cx.sink.unheld(id);
+            }
+        }
         let mut steps = plan(work, &self.tracked, &self.drifted).into_iter();
         let lease = crate::shares::cluster_lease(&self.cluster.id);
         for step in steps.by_ref() {
