@@ -43,6 +43,10 @@ pub const HUB_GRANT_BINDING: &str = "flotilla-hub";
 pub const IDENTITY_LABEL: &str = "flotilla.io/identity";
 /// Marks every object a join creates, so that an unjoin finds them all.
 pub const JOIN_LABEL: &str = "flotilla.io/join";
+/// On the identity's ServiceAccount: the tenant (of one hub) it works for. A member has one
+/// identity; another tenant, or another hub, joining the same cluster would take it over
+/// (and rotate the first one's token away), so joins and unjoins by anyone else are refused.
+pub const OWNER_ANNOTATION: &str = "flotilla.io/owner";
 
 const RBAC: &str = "rbac.authorization.k8s.io";
 const ALL_VERBS: [&str; 8] = ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"];
@@ -194,15 +198,18 @@ pub fn namespace_role(grant: &JoinGrant) -> Value {
     json!({"apiVersion": format!("{RBAC}/v1"), "kind": "ClusterRole", "metadata": metadata(NAMESPACE_ROLE, None), "rules": all})
 }
 
-/// Everything a join applies, in the order to apply it (an unjoin deletes in reverse), but
-/// the token Secrets, which are made one at a time ([`token_secret_object`]) and go with
-/// the namespace.
-pub fn identity_objects(grant: &JoinGrant) -> Vec<Value> {
+/// Everything a join applies for `owner` (marked on the ServiceAccount,
+/// [`OWNER_ANNOTATION`]), in the order to apply it (an unjoin deletes in reverse), but the
+/// token Secrets, which are made one at a time ([`token_secret_object`]) and go with the
+/// namespace.
+pub fn identity_objects(grant: &JoinGrant, owner: &str) -> Vec<Value> {
     let rbac = format!("{RBAC}/v1");
     let role_ref = |kind: &str, name: &str| json!({"apiGroup": RBAC, "kind": kind, "name": name});
+    let mut account = metadata(SERVICE_ACCOUNT, Some(NAMESPACE));
+    account["annotations"] = json!({OWNER_ANNOTATION: owner});
     vec![
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(NAMESPACE, None)}),
-        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata(SERVICE_ACCOUNT, Some(NAMESPACE))}),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": account}),
         hub_role(grant),
         namespace_role(grant),
         json!({"apiVersion": rbac, "kind": "ClusterRoleBinding", "metadata": metadata(HUB_ROLE, None),
@@ -298,8 +305,9 @@ mod tests {
 
     #[test]
     fn every_join_object_is_labelled_and_the_token_secret_names_its_account() {
-        let mut objects = identity_objects(&JoinGrant::standard());
+        let mut objects = identity_objects(&JoinGrant::standard(), "tenant-1");
         assert_eq!(objects[0]["kind"], "Namespace");
+        assert_eq!(objects[1]["metadata"]["annotations"][OWNER_ANNOTATION], "tenant-1", "the account names its owner");
         objects.push(token_secret_object("flotilla-hub-token-abcde"));
         for o in &objects {
             assert_eq!(o["metadata"]["labels"][JOIN_LABEL], SERVICE_ACCOUNT, "{o}");

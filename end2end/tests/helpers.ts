@@ -37,11 +37,11 @@ export async function faults(cluster: string, body: Record<string, unknown>) {
 }
 
 /** Adds a simulated cluster to the demo simulator and answers its kubeconfig. */
-export async function newSimulatedCluster(name: string): Promise<string> {
+export async function newSimulatedCluster(name: string, auth: "token" | "certificate" = "token"): Promise<string> {
   const api = await simulatorAdmin();
   const added = await api.post(`${SIMULATOR}/admin/clusters`, { data: { name } });
   expect(added.status()).toBe(201);
-  const kubeconfig = await (await api.get(`${SIMULATOR}/admin/clusters/${name}/kubeconfig`)).text();
+  const kubeconfig = await (await api.get(`${SIMULATOR}/admin/clusters/${name}/kubeconfig?auth=${auth}`)).text();
   await api.dispose();
   return kubeconfig;
 }

@@ -25,7 +25,9 @@ test("join a cluster from its admin kubeconfig: Flotilla keeps only its own iden
   await logIn(page);
   await hydrated(page);
   const name = `joined-${Date.now() % 100000}`;
-  const kubeconfig = await newSimulatedCluster(name);
+  // An admin kubeconfig as kind writes it: a client certificate, used once and never kept.
+  const kubeconfig = await newSimulatedCluster(name, "certificate");
+  expect(kubeconfig).toContain("client-certificate-data");
 
   await page.getByRole("button", { name: "Register cluster" }).click();
   await page.getByLabel("Kubeconfig").fill(kubeconfig);

@@ -54,7 +54,8 @@ pub(crate) struct MemberClient {
 struct Target {
     /// The API server URL without a trailing slash (`https://host:port/k8s/clusters/x`).
     base: String,
-    authorization: HeaderValue,
+    /// The bearer token; none when the connection signs in with a client certificate.
+    authorization: Option<HeaderValue>,
     /// This cluster's share of the connection (the count says how full it is).
     share: Arc<()>,
     /// Shares reserved at joining for the watches still to open, handed to them as they do.
@@ -67,7 +68,9 @@ impl Target {
         if let Ok(uri) = format!("{}{path}", self.base).parse() {
             *request.uri_mut() = uri;
         }
-        request.headers_mut().insert(http::header::AUTHORIZATION, self.authorization.clone());
+        if let Some(authorization) = &self.authorization {
+            request.headers_mut().insert(http::header::AUTHORIZATION, authorization.clone());
+        }
     }
 }
 
@@ -108,6 +111,23 @@ struct OriginKey {
     /// `scheme://authority`.
     origin: String,
     ca_pem: Option<String>,
+    /// The client certificate (PEM) the TLS connection presents, if any.
+    client_cert: Option<String>,
+}
+
+/// A client certificate and its key (PEM), presented by the TLS connection instead of a
+/// bearer token: an admin's kubeconfig (kind's, kubeadm's) used once to join, unjoin or
+/// widen a grant. The engine's own clusters always use tokens.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    pub cert_pem: String,
+    pub key_pem: secrecy::SecretString,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientIdentity")
+    }
 }
 
 struct Origin {
@@ -166,6 +186,17 @@ impl Transports {
     /// first client of an origin connects once to learn whether it speaks HTTP/2, so an
     /// origin that cannot be reached is an error here.
     pub async fn connect(&self, cluster: &EngineCluster, watches: usize) -> Result<MemberClient> {
+        self.connect_as(cluster, watches, None).await
+    }
+
+    /// The same, signing in with client certificate `identity` instead of the cluster's
+    /// token when given.
+    pub async fn connect_as(
+        &self,
+        cluster: &EngineCluster,
+        watches: usize,
+        identity: Option<&ClientIdentity>,
+    ) -> Result<MemberClient> {
         let config_error = |reason: String| Error::ClusterConfig { cluster: cluster.name.clone(), reason };
         let parsed = flotilla_outbound::parse_target(&cluster.api_server_url)
             .map_err(|e| config_error(format!("API server URL: {e}")))?;
@@ -175,21 +206,37 @@ impl Transports {
         let (Some(scheme), Some(authority)) = (url.scheme_str(), url.authority()) else {
             return Err(config_error("the API server URL needs a scheme and a host".into()));
         };
-        let key = OriginKey { origin: format!("{scheme}://{authority}"), ca_pem: cluster.ca_pem.clone() };
+        let key = OriginKey {
+            origin: format!("{scheme}://{authority}"),
+            ca_pem: cluster.ca_pem.clone(),
+            client_cert: identity.map(|i| i.cert_pem.clone()),
+        };
         let https = scheme == "https";
-        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", cluster.token.expose_secret()))
-            .map_err(|_| config_error("the token holds characters a header cannot carry".into()))?;
-        authorization.set_sensitive(true);
-        let origin = self.origin(key, &url, cluster.ca_pem.as_deref()).map_err(config_error)?;
+        if identity.is_some() && !https {
+            return Err(config_error("a client certificate needs an https API server URL".into()));
+        }
+        let authorization = match identity {
+            Some(_) => None,
+            None => {
+                let mut header = HeaderValue::from_str(&format!("Bearer {}", cluster.token.expose_secret()))
+                    .map_err(|_| config_error("the token holds characters a header cannot carry".into()))?;
+                header.set_sensitive(true);
+                Some(header)
+            }
+        };
+        let origin = self.origin(key, &url, cluster.ca_pem.as_deref(), identity).map_err(config_error)?;
         let protocol = *origin
             .protocol
             .get_or_try_init(|| async {
                 if !https {
                     return Ok(Protocol::Http1); // no ALPN without TLS; API servers do not speak h2c
                 }
-                tokio::time::timeout(self.connect_timeout, learn_protocol(&origin.connector, &url, &authorization))
-                    .await
-                    .map_err(|_| format!("no answer within {} s", self.connect_timeout.as_secs_f32()))?
+                tokio::time::timeout(
+                    self.connect_timeout,
+                    learn_protocol(&origin.connector, &url, authorization.as_ref()),
+                )
+                .await
+                .map_err(|_| format!("no answer within {} s", self.connect_timeout.as_secs_f32()))?
             })
             .await
             .map_err(&config_error)?;
@@ -226,12 +273,14 @@ impl Transports {
         })
     }
 
-    /// The origin of `key`, made on first use (TLS configuration trusting `ca_pem`).
+    /// The origin of `key`, made on first use (TLS configuration trusting `ca_pem`, and
+    /// presenting `identity`'s certificate when given).
     fn origin(
         &self,
         key: OriginKey,
         url: &http::Uri,
         ca_pem: Option<&str>,
+        identity: Option<&ClientIdentity>,
     ) -> std::result::Result<Arc<Origin>, String> {
         let mut origins = self.origins.lock().map_err(|_| "connection table poisoned".to_owned())?;
         // Forget origins nobody uses any more (their connections close).
@@ -244,6 +293,11 @@ impl Transports {
         let mut config = Config::new(url.clone());
         if let Some(pem) = ca_pem {
             config.root_cert = Some(pem_certificates(pem)?);
+        }
+        if let Some(identity) = identity {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            config.auth_info.client_certificate_data = Some(b64.encode(&identity.cert_pem));
+            config.auth_info.client_key_data = Some(b64.encode(identity.key_pem.expose_secret()).into());
         }
         let tls = config.rustls_client_config().map_err(|e| format!("TLS: {e}"))?;
         let resolver = PolicyResolver { policy: self.policy.clone(), plain_http: url.scheme_str() == Some("http") };
@@ -281,7 +335,7 @@ impl Transports {
 async fn learn_protocol(
     connector: &Connector,
     url: &http::Uri,
-    authorization: &HeaderValue,
+    authorization: Option<&HeaderValue>,
 ) -> std::result::Result<Protocol, String> {
     let io =
         connector.clone().call(url.clone()).await.map_err(|e| match flotilla_outbound::refusal_in(e.as_ref()) {
@@ -297,10 +351,10 @@ async fn learn_protocol(
     let mut version = url.clone().into_parts();
     version.path_and_query = format!("{}/version", url.path().trim_end_matches('/')).parse().ok();
     let version = http::Uri::from_parts(version).map_err(|e| format!("HTTP/2: {e}"))?;
-    let request = http::Request::get(version)
-        .header(http::header::AUTHORIZATION, authorization)
-        .body(())
-        .map_err(|e| format!("HTTP/2: {e}"))?;
+    let mut request = http::Request::get(version).body(()).map_err(|e| format!("HTTP/2: {e}"))?;
+    if let Some(authorization) = authorization {
+        request.headers_mut().insert(http::header::AUTHORIZATION, authorization.clone());
+    }
     let (answer, _) = send.send_request(request, true).map_err(|e| format!("HTTP/2: {e}"))?;
     answer.await.map_err(|e| format!("HTTP/2: {e}"))?; // any status: only the settings matter
     let max_streams = send.current_max_send_streams();
@@ -494,7 +548,7 @@ mod tests {
     fn a_target_prefixes_the_path_and_sets_the_token() {
         let target = Target {
             base: "https://rancher.example/k8s/clusters/c-1".into(),
-            authorization: HeaderValue::from_static("Bearer t"),
+            authorization: Some(HeaderValue::from_static("Bearer t")),
             share: Arc::new(()),
             reserved: Mutex::default(),
         };

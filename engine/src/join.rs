@@ -11,6 +11,10 @@
 //! - [`unjoin`] uses an admin's access to remove everything a join created, and the grant
 //!   bindings in project namespaces.
 //!
+//! A member has one identity, marked with the tenant it works for: a join, grant or unjoin
+//! by another tenant (of this hub or another) is refused before anything is written, since
+//! it would take over or remove the first one's access.
+//!
 //! Every connection goes through the hub's outbound policy, as the engine's own do.
 
 use std::sync::Arc;
@@ -80,12 +84,24 @@ async fn call<T: serde::de::DeserializeOwned>(
     what: &str,
     request: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
 ) -> Result<T, String> {
-    let request = request.map_err(|e| format!("{what}: cannot build the request: {e}"))?;
+    call_status(client, timeout, what, request).await.map_err(|(_, why)| why)
+}
+
+/// The same, a refusal coming with the API's status code.
+async fn call_status<T: serde::de::DeserializeOwned>(
+    client: &MemberClient,
+    timeout: Duration,
+    what: &str,
+    request: Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<T, (Option<u16>, String)> {
+    let request = request.map_err(|e| (None, format!("{what}: cannot build the request: {e}")))?;
     match tokio::time::timeout(timeout, client.request::<T>(request)).await {
-        Err(_) => Err(format!("{what}: no answer within {} s", timeout.as_secs_f32())),
+        Err(_) => Err((None, format!("{what}: no answer within {} s", timeout.as_secs_f32()))),
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(kube::Error::Api(status))) => Err(format!("{what}: {} ({})", status.message, status.reason)),
-        Ok(Err(e)) => Err(format!("{what}: {}", crate::member::classify(e).reason())),
+        Ok(Err(kube::Error::Api(status))) => {
+            Err((Some(status.code), format!("{what}: {} ({})", status.message, status.reason)))
+        }
+        Ok(Err(e)) => Err((None, format!("{what}: {}", crate::member::classify(e).reason()))),
     }
 }
 
@@ -161,6 +177,39 @@ async fn new_token(client: &MemberClient, timeout: Duration) -> Result<(String, 
     }
 }
 
+/// Who the identity in the member works for: `None` when there is no identity, `Some(None)`
+/// when it is unmarked (made before identities were).
+async fn identity_owner(client: &MemberClient, timeout: Duration) -> Result<Option<Option<String>>, String> {
+    let key = ObjectKey {
+        api_version: "v1".into(),
+        kind: "ServiceAccount".into(),
+        namespace: Some(identity::NAMESPACE.into()),
+        name: identity::SERVICE_ACCOUNT.into(),
+    };
+    let get = request(&key)?.get(&key.name, &kube::api::GetParams::default());
+    match call_status::<DynamicObject>(client, timeout, &format!("reading {key}"), get).await {
+        Ok(account) => {
+            let annotations = account.meta().annotations.as_ref();
+            Ok(Some(annotations.and_then(|a| a.get(identity::OWNER_ANNOTATION).cloned())))
+        }
+        Err((Some(404), _)) => Ok(None),
+        Err((_, why)) => Err(why),
+    }
+}
+
+/// Refuses when the member's identity works for someone other than `owner`.
+async fn check_owner(client: &MemberClient, timeout: Duration, owner: &str) -> Result<(), String> {
+    match identity_owner(client, timeout).await? {
+        Some(Some(theirs)) if theirs != owner => Err(format!(
+            "Flotilla's identity in this cluster ({}/{}) works for another Flotilla tenant or hub: one cluster has \
+             one identity, so unjoin it there first, or register the cluster here with a token of its own",
+            identity::NAMESPACE,
+            identity::SERVICE_ACCOUNT
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Checks that `access` works as the identity: it may list namespaces (its grant).
 async fn check_identity(access: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
     let client = connect(access, policy, timeout).await?;
@@ -182,33 +231,37 @@ async fn drop_tokens_but(client: &MemberClient, timeout: Duration, keep: &str) -
 /// Joins the cluster `admin` reaches (see the file's comment); answers the identity's access.
 pub async fn join(
     admin: &ClusterAccess,
+    owner: &str,
     grant: &JoinGrant,
     policy: Arc<OutboundPolicy>,
     timeout: Duration,
 ) -> Result<ClusterAccess, String> {
-    let rotation = regrant(admin, grant, policy.clone(), timeout).await?;
+    let rotation = regrant(admin, owner, grant, policy.clone(), timeout).await?;
     rotation.finish(policy, timeout).await?;
     Ok(rotation.access)
 }
 
-/// Applies `grant` to the identity with an admin's access (server-side apply: the roles
-/// widen or narrow to it; the identity is made if missing) and makes the identity a new
-/// token, checked to work. The older tokens stay until [`Rotation::finish`], called once
-/// the new one is stored, so that a failure in between leaves the cluster reachable.
+/// Applies `grant` to the identity working for `owner` with an admin's access (server-side
+/// apply: the roles widen or narrow to it; the identity is made if missing, and refused if
+/// it works for someone else) and makes the identity a new token, checked to work. The
+/// older tokens stay until [`Rotation::finish`], called once the new one is stored, so that
+/// a failure in between leaves the cluster reachable.
 pub async fn regrant(
     admin: &ClusterAccess,
+    owner: &str,
     grant: &JoinGrant,
     policy: Arc<OutboundPolicy>,
     timeout: Duration,
 ) -> Result<Rotation, String> {
     let client = connect(admin, policy.clone(), timeout).await?;
-    for object in &identity::identity_objects(grant) {
+    check_owner(&client, timeout, owner).await?;
+    for object in &identity::identity_objects(grant, owner) {
         apply(&client, timeout, object).await?;
     }
     let (name, token) = new_token(&client, timeout).await?;
-    let access = ClusterAccess { server: admin.server.clone(), ca_pem: admin.ca_pem.clone(), token };
+    let access = ClusterAccess::with_token(admin.server.clone(), admin.ca_pem.clone(), token.clone());
     check_identity(&access, policy, timeout).await?;
-    Ok(Rotation { access, token_secret: name })
+    Ok(Rotation { access, token, token_secret: name })
 }
 
 /// A new token for the identity, made with its own `current` access and checked to work.
@@ -221,15 +274,17 @@ pub async fn rotate(
 ) -> Result<Rotation, String> {
     let client = connect(current, policy.clone(), timeout).await?;
     let (name, token) = new_token(&client, timeout).await?;
-    let access = ClusterAccess { server: current.server.clone(), ca_pem: current.ca_pem.clone(), token };
+    let access = ClusterAccess::with_token(current.server.clone(), current.ca_pem.clone(), token.clone());
     check_identity(&access, policy, timeout).await?;
-    Ok(Rotation { access, token_secret: name })
+    Ok(Rotation { access, token, token_secret: name })
 }
 
 /// A rotation under way: the new access, and its token Secret's name.
 #[derive(Debug)]
 pub struct Rotation {
     pub access: ClusterAccess,
+    /// The identity's new token (the access's), to store.
+    pub token: SecretString,
     token_secret: String,
 }
 
@@ -263,21 +318,35 @@ async fn grant_bindings(client: &MemberClient, timeout: Duration) -> Result<Vec<
         .collect())
 }
 
-/// Checks, changing nothing, that `admin` reaches its cluster and may read what an
-/// [`unjoin`] removes (a credential that cannot is refused before anything starts).
-pub async fn check_unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+/// Checks, changing nothing, that `admin` reaches its cluster, that its identity (if any)
+/// works for `owner`, and that `admin` may read what an [`unjoin`] removes (a credential
+/// that cannot is refused before anything starts).
+pub async fn check_unjoin(
+    admin: &ClusterAccess,
+    owner: &str,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<(), String> {
     let client = connect(admin, policy, timeout).await?;
+    check_owner(&client, timeout, owner).await?;
     grant_bindings(&client, timeout).await.map(|_| ())
 }
 
-/// Removes the identity from the cluster `admin` reaches: the grant bindings in project
-/// namespaces, then everything a join created, in reverse order. Idempotent.
-pub async fn unjoin(admin: &ClusterAccess, policy: Arc<OutboundPolicy>, timeout: Duration) -> Result<(), String> {
+/// Removes the identity working for `owner` from the cluster `admin` reaches: the grant
+/// bindings in project namespaces, then everything a join created, in reverse order.
+/// Idempotent; refused when the identity works for someone else.
+pub async fn unjoin(
+    admin: &ClusterAccess,
+    owner: &str,
+    policy: Arc<OutboundPolicy>,
+    timeout: Duration,
+) -> Result<(), String> {
     let client = connect(admin, policy, timeout).await?;
+    check_owner(&client, timeout, owner).await?;
     for binding in grant_bindings(&client, timeout).await? {
         delete(&client, timeout, &binding).await?;
     }
-    for object in identity::identity_objects(&JoinGrant::standard()).iter().rev() {
+    for object in identity::identity_objects(&JoinGrant::standard(), owner).iter().rev() {
         delete(&client, timeout, &key_of(object)).await?;
     }
     Ok(())
@@ -289,7 +358,7 @@ mod tests {
 
     #[test]
     fn keys_are_read_from_manifests() {
-        let objects = identity::identity_objects(&JoinGrant::standard());
+        let objects = identity::identity_objects(&JoinGrant::standard(), "tenant-1");
         let keys: Vec<String> = objects.iter().map(|o| key_of(o).to_string()).collect();
         assert_eq!(keys[0], "Namespace flotilla-system");
         assert_eq!(keys[1], "ServiceAccount flotilla-system/flotilla-hub");

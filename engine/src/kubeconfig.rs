@@ -1,6 +1,6 @@
 //! Registering a cluster from a kubeconfig: its contexts, the access one of them gives
-//! (server URL, CA, bearer token), and a test connection that reads the server's version
-//! the way the engine will reach it.
+//! (server URL, CA, and a bearer token or a client certificate), and a test connection that
+//! reads the server's version the way the engine will reach it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +10,7 @@ use flotilla_outbound::OutboundPolicy;
 use kube::config::{AuthInfo, Kubeconfig};
 use secrecy::{ExposeSecret, SecretString};
 
+pub use crate::client::ClientIdentity;
 use crate::client::{MemberClient, Transports};
 
 /// A context of a kubeconfig, as a user picks one.
@@ -27,7 +28,38 @@ pub struct KubeconfigContext {
 pub struct ClusterAccess {
     pub server: String,
     pub ca_pem: Option<String>,
-    pub token: SecretString,
+    pub credential: Credential,
+}
+
+/// How a context signs in.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// A bearer token (a service account's): what Flotilla stores for a cluster.
+    Token(SecretString),
+    /// A client certificate, as kind's and kubeadm's admin kubeconfigs have: good for a
+    /// one-off join, unjoin or grant, never stored.
+    Certificate(ClientIdentity),
+}
+
+impl ClusterAccess {
+    /// Access to `server` with bearer `token`.
+    pub fn with_token(server: String, ca_pem: Option<String>, token: SecretString) -> Self {
+        Self { server, ca_pem, credential: Credential::Token(token) }
+    }
+
+    /// The token a registration stores; a client certificate is refused (Flotilla keeps
+    /// tokens only, and a join makes one from it).
+    pub fn token(&self) -> Result<&SecretString, String> {
+        match &self.credential {
+            Credential::Token(token) => Ok(token),
+            Credential::Certificate(_) => {
+                Err("this context signs in with a client certificate, which Flotilla does not \
+                 keep: join the cluster with it (Flotilla then makes its own identity and token), or give a service \
+                 account token"
+                    .into())
+            }
+        }
+    }
 }
 
 /// The contexts of `text` (YAML or JSON), the current one first.
@@ -99,12 +131,19 @@ pub(crate) async fn connect(
         name: "registering".into(),
         api_server_url: access.server.clone(),
         ca_pem: access.ca_pem.clone(),
-        token: access.token.clone(),
+        token: match &access.credential {
+            Credential::Token(token) => token.clone(),
+            Credential::Certificate(_) => SecretString::from(String::new()),
+        },
         labels: Default::default(),
         deregistering: None,
         version: 0,
     };
-    Transports::new(policy, 1, timeout).connect(&cluster, 0).await.map_err(|e| e.to_string())
+    let identity = match &access.credential {
+        Credential::Certificate(identity) => Some(identity),
+        Credential::Token(_) => None,
+    };
+    Transports::new(policy, 1, timeout).connect_as(&cluster, 0, identity).await.map_err(|e| e.to_string())
 }
 
 fn parse(text: &str) -> Result<Kubeconfig, String> {
@@ -155,15 +194,15 @@ fn resolve(config: &Kubeconfig, context: &str) -> Result<ClusterAccess, String> 
         .find(|a| a.name == user)
         .and_then(|a| a.auth_info.as_ref())
         .ok_or(format!("context `{context}` names user `{user}`, which the kubeconfig lacks"))?;
-    let token = match (&auth.token, &auth.token_file) {
-        (Some(token), _) if !token.expose_secret().is_empty() => token.clone(),
+    let credential = match (&auth.token, &auth.token_file) {
+        (Some(token), _) if !token.expose_secret().is_empty() => Credential::Token(token.clone()),
         (_, Some(path)) => {
             return Err(format!(
                 "the token is a file on another machine ({path}); put the token itself in the kubeconfig"
             ));
         }
         _ if auth.client_certificate_data.is_some() || auth.client_certificate.is_some() => {
-            return Err("client-certificate users are not supported yet: use a service account token".into());
+            Credential::Certificate(client_identity(auth)?)
         }
         _ if auth.exec.is_some() || auth.auth_provider.is_some() => {
             return Err(
@@ -172,7 +211,38 @@ fn resolve(config: &Kubeconfig, context: &str) -> Result<ClusterAccess, String> 
         }
         _ => return Err(format!("user `{user}` has no token")),
     };
-    Ok(ClusterAccess { server, ca_pem, token })
+    Ok(ClusterAccess { server, ca_pem, credential })
+}
+
+/// The client certificate and key of a kubeconfig user, embedded as data.
+fn client_identity(auth: &AuthInfo) -> Result<ClientIdentity, String> {
+    let embedded = "kubectl config view --raw --minify --flatten";
+    let Some(cert) = &auth.client_certificate_data else {
+        return Err(format!(
+            "the client certificate is a file on another machine ({}); embed it as client-certificate-data ({embedded})",
+            auth.client_certificate.as_deref().unwrap_or_default()
+        ));
+    };
+    let Some(key) = &auth.client_key_data else {
+        return Err(match &auth.client_key {
+            Some(path) => format!(
+                "the client key is a file on another machine ({path}); embed it as client-key-data ({embedded})"
+            ),
+            None => "the user has a client certificate but no client-key-data".into(),
+        });
+    };
+    let pem = |what: &str, data: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()
+            .and_then(|pem| String::from_utf8(pem).ok())
+            .filter(|pem| pem.contains("-----BEGIN "))
+            .ok_or(format!("{what} is not base64-encoded PEM"))
+    };
+    Ok(ClientIdentity {
+        cert_pem: pem("client-certificate-data", cert)?,
+        key_pem: pem("client-key-data", key.expose_secret())?.into(),
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +265,8 @@ users:
   user: {token: s3cret}
 - name: cert-user
   user: {client-certificate-data: AAA=, client-key-data: AAA=}
+- name: file-cert-user
+  user: {client-certificate: /home/me/admin.crt, client-key: /home/me/admin.key}
 contexts:
 - name: a
   context: {cluster: a, user: token-user}
@@ -204,22 +276,26 @@ contexts:
   context: {cluster: c, user: token-user}
 - name: d
   context: {cluster: a, user: cert-user}
+- name: e
+  context: {cluster: a, user: file-cert-user}
 "#;
 
     #[test]
     fn contexts_are_listed_current_first_with_what_stops_each() {
         let listed = contexts(CONFIG).unwrap();
         let names: Vec<&str> = listed.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["b", "a", "c", "d"]);
+        assert_eq!(names, ["b", "a", "c", "d", "e"]);
         assert_eq!(listed[0].server, "https://rancher.example/k8s/clusters/c-1");
         assert_eq!(listed[0].problem, None);
         assert!(listed[2].problem.as_deref().unwrap().contains("certificate-authority-data"));
-        assert!(listed[3].problem.as_deref().unwrap().contains("client-certificate"));
+        assert!(listed[3].problem.as_deref().unwrap().contains("client-certificate-data is not base64-encoded PEM"));
+        let file = listed[4].problem.as_deref().unwrap();
+        assert!(file.contains("/home/me/admin.crt") && file.contains("client-certificate-data"), "{file}");
 
         let a = access(CONFIG, "a").unwrap();
         assert_eq!(a.server, "https://a.example:6443");
-        assert!(a.ca_pem.unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
-        assert_eq!(a.token.expose_secret(), "s3cret");
+        assert!(a.ca_pem.as_deref().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+        assert_eq!(a.token().unwrap().expose_secret(), "s3cret");
         assert!(access(CONFIG, "zz").unwrap_err().contains("no context"));
         assert!(contexts("").unwrap_err().contains("paste"));
         assert!(contexts("{not yaml").unwrap_err().contains("not a kubeconfig"));
@@ -239,7 +315,7 @@ contexts:
         let version = test_connection(&ok, loopback.clone(), Duration::from_secs(5)).await.unwrap();
         assert!(version.starts_with('v'), "{version}");
 
-        let wrong_token = ClusterAccess { token: "nope".to_owned().into(), ..ok.clone() };
+        let wrong_token = ClusterAccess { credential: Credential::Token("nope".to_owned().into()), ..ok.clone() };
         let why = test_connection(&wrong_token, loopback.clone(), Duration::from_secs(5)).await.unwrap_err();
         assert!(why.contains("401") || why.to_lowercase().contains("unauthorized"), "{why}");
         let nowhere = ClusterAccess { server: "https://127.0.0.1:1".into(), ..ok.clone() };

@@ -104,6 +104,8 @@ pub struct Cluster {
     pub(crate) rollouts: Mutex<HashMap<(TypeKey, ObjectKey), RolloutStart>>,
     /// Every write that changed an object, once [`Cluster::record_writes`] is called.
     write_log: Mutex<Option<Vec<WriteRecord>>>,
+    /// The admin client certificates (DER) issued for this cluster.
+    admin_certificates: RwLock<Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -123,11 +125,22 @@ impl Cluster {
             counters: Counters::default(),
             rollouts: Mutex::new(HashMap::new()),
             write_log: Mutex::new(None),
+            admin_certificates: RwLock::new(Vec::new()),
         }
     }
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// Records `der` as an admin client certificate of this cluster (`system:masters`).
+    pub(crate) fn issue_admin_certificate(&self, der: Vec<u8>) {
+        self.admin_certificates.write().unwrap_or_else(|p| p.into_inner()).push(der);
+    }
+
+    /// Whether `der` is an admin client certificate this cluster issued.
+    pub(crate) fn issued_admin_certificate(&self, der: &[u8]) -> bool {
+        self.admin_certificates.read().unwrap_or_else(|p| p.into_inner()).iter().any(|c| c == der)
     }
 
     /// The cluster's objects. Held only briefly, never across an await.

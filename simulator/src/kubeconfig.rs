@@ -1,17 +1,40 @@
-//! Kubeconfigs for simulated clusters: one context per cluster, bearer-token users, the
-//! server URL carrying the cluster's path prefix, the CA when served over TLS. Written as
-//! JSON, which is valid YAML.
+//! Kubeconfigs for simulated clusters: one context per cluster, bearer-token users (or a
+//! client certificate, as kind and kubeadm write an admin's), the server URL carrying the
+//! cluster's path prefix, the CA when served over TLS. Written as JSON, which is valid YAML.
 
 use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::cluster::Cluster;
 
-/// A kubeconfig with a context per cluster; the first is current.
+/// A kubeconfig with a context per cluster (users with its admin token); the first is current.
 pub fn render(base_url: &str, ca_pem: Option<&str>, clusters: &[Arc<Cluster>]) -> String {
+    let users = clusters.iter().map(|c| json!({"token": c.token})).collect();
+    render_users(base_url, ca_pem, clusters, users)
+}
+
+/// A kubeconfig for `cluster` whose user signs in as `kubernetes-admin` in `system:masters`
+/// with a client certificate the simulator's CA (`tls`) signs and the cluster records as its
+/// own, as the admin kubeconfig of a kind or kubeadm cluster does.
+pub fn render_with_certificate(
+    base_url: &str,
+    tls: &crate::tls::ServerIdentity,
+    cluster: &Arc<Cluster>,
+) -> Result<String, crate::Error> {
+    let certificate = tls.client_certificate("kubernetes-admin", &["system:masters"])?;
+    cluster.issue_admin_certificate(certificate.der);
+    let user = json!({
+        "client-certificate-data": B64.encode(&certificate.cert_pem),
+        "client-key-data": B64.encode(&certificate.key_pem),
+    });
+    Ok(render_users(base_url, Some(&tls.ca_pem), std::slice::from_ref(cluster), vec![user]))
+}
+
+/// A kubeconfig with a context per cluster, each with its user from `users` (in order).
+fn render_users(base_url: &str, ca_pem: Option<&str>, clusters: &[Arc<Cluster>], users: Vec<Value>) -> String {
     let clusters_json: Vec<_> = clusters
         .iter()
         .map(|c| {
@@ -24,7 +47,8 @@ pub fn render(base_url: &str, ca_pem: Option<&str>, clusters: &[Arc<Cluster>]) -
         .collect();
     let users: Vec<_> = clusters
         .iter()
-        .map(|c| json!({"name": format!("{}-admin", c.spec.name), "user": {"token": c.token}}))
+        .zip(users)
+        .map(|(c, user)| json!({"name": format!("{}-admin", c.spec.name), "user": user}))
         .collect();
     let contexts: Vec<_> = clusters
         .iter()

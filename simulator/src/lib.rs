@@ -32,6 +32,7 @@ use std::sync::Arc;
 pub use api_error::ApiError;
 pub use cluster::{Cluster, ClusterSpec, Faults, RequestCounts, WriteRecord};
 pub use fleet::{Fleet, SimSettings, random_token};
+pub use tls::ClientCertificate;
 pub use workloads::WorkloadSettings;
 
 /// Why the simulator could not do something.
@@ -58,7 +59,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Simulator {
     fleet: Arc<Fleet>,
     addr: SocketAddr,
-    ca_pem: Option<String>,
+    tls: Option<tls::ServerIdentity>,
     server: tokio::task::JoinHandle<()>,
     ticker: tokio::task::JoinHandle<()>,
 }
@@ -74,7 +75,7 @@ impl Simulator {
         listener.set_nonblocking(true).map_err(Error::Bind)?;
         let addr = listener.local_addr().map_err(Error::Bind)?;
         let identity = if fleet.settings.tls { Some(tls::generate()?) } else { None };
-        let app = http::router(fleet.clone(), identity.as_ref().map(|i| i.ca_pem.clone()));
+        let app = http::router(fleet.clone(), identity.clone());
         let server = match &identity {
             Some(identity) => {
                 let config =
@@ -99,12 +100,12 @@ impl Simulator {
             }
         };
         let ticker = tokio::spawn(fleet.clone().run_ticker());
-        Ok(Self { fleet, addr, ca_pem: identity.map(|i| i.ca_pem), server, ticker })
+        Ok(Self { fleet, addr, tls: identity, server, ticker })
     }
 
     /// The CA that signed the serving certificate (PEM), when serving TLS.
     pub fn ca_pem(&self) -> Option<&str> {
-        self.ca_pem.as_deref()
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -112,7 +113,7 @@ impl Simulator {
     }
 
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
         format!("{scheme}://{}", self.addr)
     }
 
@@ -147,6 +148,19 @@ impl Simulator {
     /// A kubeconfig for cluster `name`.
     pub fn kubeconfig(&self, name: &str) -> Option<String> {
         self.fleet.get(name).map(|c| kubeconfig::render(&self.base_url(), self.ca_pem(), &[c]))
+    }
+
+    /// A kubeconfig for cluster `name` whose user is its admin by a client certificate, as
+    /// kind and kubeadm write one; `None` without such a cluster, or without TLS.
+    pub fn certificate_kubeconfig(&self, name: &str) -> Option<String> {
+        let (cluster, tls) = (self.fleet.get(name)?, self.tls.as_ref()?);
+        kubeconfig::render_with_certificate(&self.base_url(), tls, &cluster).ok()
+    }
+
+    /// A client certificate for `user` in `groups` signed by the simulator's CA (valid in
+    /// every cluster, allowed what RBAC grants it); `None` without TLS.
+    pub fn client_certificate(&self, user: &str, groups: &[&str]) -> Option<tls::ClientCertificate> {
+        self.tls.as_ref()?.client_certificate(user, groups).ok()
     }
 
     /// Writes `<dir>/<cluster>.kubeconfig` for every cluster and `<dir>/fleet.kubeconfig`

@@ -5,7 +5,10 @@
 //!   (allowed everything, as a kind or kubeadm admin is). Any other bearer token must be the
 //!   `token` of a Secret of type `kubernetes.io/service-account-token` whose service account
 //!   still exists: the request is then `system:serviceaccount:<namespace>:<name>`. The token
-//!   controller fills such a Secret when it is created.
+//!   controller fills such a Secret when it is created. Without a token, a client certificate
+//!   the simulator's CA signed is the user its subject names (CN, and each O a group), as
+//!   kind's and kubeadm's admin kubeconfigs sign in; one in `system:masters` must be one the
+//!   cluster issued (a real cluster has a CA of its own, the simulator one for all).
 //! - **Authorization.** Roles and ClusterRoles (`apiGroups`, `resources` with subresources,
 //!   `verbs`, `resourceNames`, `*`), granted by RoleBindings (in their namespace) and
 //!   ClusterRoleBindings (everywhere) to a ServiceAccount, User or Group subject. Discovery
@@ -41,6 +44,11 @@ pub enum Identity {
         namespace: String,
         name: String,
     },
+    /// A client certificate's subject.
+    User {
+        name: String,
+        groups: Vec<String>,
+    },
 }
 
 impl Identity {
@@ -49,6 +57,7 @@ impl Identity {
         match self {
             Identity::Admin => "kubernetes-admin".into(),
             Identity::ServiceAccount { namespace, name } => format!("system:serviceaccount:{namespace}:{name}"),
+            Identity::User { name, .. } => name.clone(),
         }
     }
 
@@ -60,14 +69,20 @@ impl Identity {
                 format!("system:serviceaccounts:{namespace}"),
                 "system:authenticated".into(),
             ],
+            Identity::User { groups, .. } => {
+                groups.iter().cloned().chain(["system:authenticated".to_owned()]).collect()
+            }
         }
     }
 }
 
-/// Who `bearer` is in `cluster`; `None` when nobody. The admin token (every request of the
-/// demo fleet and the benches) is told apart without the cluster's state lock.
-pub fn authenticate(cluster: &Cluster, bearer: Option<&str>) -> Option<Identity> {
-    let bearer = bearer.filter(|b| !b.is_empty())?;
+/// Who `bearer`, else the client certificate `peer` (DER, verified by the TLS listener),
+/// is in `cluster`; `None` when nobody. The admin token (every request of the demo fleet
+/// and the benches) is told apart without the cluster's state lock.
+pub fn authenticate(cluster: &Cluster, bearer: Option<&str>, peer: Option<&[u8]>) -> Option<Identity> {
+    let Some(bearer) = bearer.filter(|b| !b.is_empty()) else {
+        return peer.and_then(|der| certificate_user(cluster, der));
+    };
     if bearer == cluster.token {
         return Some(Identity::Admin);
     }
@@ -82,6 +97,20 @@ pub fn authenticate(cluster: &Cluster, bearer: Option<&str>) -> Option<Identity>
         .objects_of("", "serviceaccounts")
         .any(|((ns, sa), _)| ns == namespace && sa == name)
         .then(|| Identity::ServiceAccount { namespace: namespace.clone(), name: name.to_owned() })
+}
+
+/// Who a client certificate is in `cluster`: its subject's user and groups. Members of
+/// `system:masters` are allowed everything, so only a certificate this cluster issued may
+/// claim it (another cluster's admin certificate is not valid here).
+fn certificate_user(cluster: &Cluster, der: &[u8]) -> Option<Identity> {
+    if cluster.issued_admin_certificate(der) {
+        return Some(Identity::Admin);
+    }
+    let (name, groups) = crate::tls::subject_of(der)?;
+    if groups.iter().any(|g| g == "system:masters") {
+        return None;
+    }
+    Some(Identity::User { name, groups })
 }
 
 /// The token controller: a new Secret of the token type naming a service account gets a
@@ -267,7 +296,7 @@ fn granted(state: &ClusterState, who: &Identity, namespace: Option<&str>) -> Vec
 pub fn allowed(state: &ClusterState, who: &Identity, attributes: &Attributes<'_>) -> bool {
     match who {
         Identity::Admin => true,
-        Identity::ServiceAccount { .. } => {
+        Identity::ServiceAccount { .. } | Identity::User { .. } => {
             granted(state, who, attributes.namespace).iter().any(|rule| rule.allows(attributes))
         }
     }

@@ -252,3 +252,39 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: cm-reader}
     let err = k.fail(&as_bot(&["get", "configmaps", "-n", "default"])).await;
     assert!(err.contains("Forbidden") || err.contains("forbidden"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_signs_in_with_a_client_certificate_as_kind_admins_do() {
+    let sim = common::start().await;
+    let Some(k) = Kubectl::new(&sim) else { return };
+    // The cluster's admin certificate: kubernetes-admin in system:masters.
+    std::fs::write(&k.kubeconfig, sim.certificate_kubeconfig("a").unwrap()).unwrap();
+    let text = std::fs::read_to_string(&k.kubeconfig).unwrap();
+    assert!(text.contains("client-certificate-data") && !text.contains("\"token\""), "{text}");
+    let files = tempfile::tempdir().unwrap();
+    let namespace = write(files.path(), "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+    k.run(&["apply", "-f", &namespace]).await;
+    assert!(k.run(&["get", "ns", "-o", "name"]).await.contains("namespace/team"));
+
+    // Another cluster's admin certificate is not valid here (as another cluster's CA's is not).
+    let other = sim.certificate_kubeconfig("b").unwrap().replace("/clusters/b", "/clusters/a");
+    std::fs::write(&k.kubeconfig, other).unwrap();
+    let err = k.fail(&["get", "ns"]).await;
+    assert!(err.contains("Unauthorized") || err.contains("provide credentials"), "{err}");
+
+    // A user's certificate is what RBAC grants its name and groups: nothing yet.
+    let jane = sim.client_certificate("jane", &["devs"]).unwrap();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let as_jane = text
+        .replace(&certificate_data(&text, "client-certificate-data"), &b64(&jane.cert_pem))
+        .replace(&certificate_data(&text, "client-key-data"), &b64(&jane.key_pem));
+    std::fs::write(&k.kubeconfig, as_jane).unwrap();
+    let err = k.fail(&["get", "configmaps", "-n", "team"]).await;
+    assert!(err.contains("configmaps is forbidden: User \"jane\" cannot list resource \"configmaps\""), "{err}");
+}
+
+/// The value of `field` in a kubeconfig the simulator wrote (JSON).
+fn certificate_data(kubeconfig: &str, field: &str) -> String {
+    let config: serde_json::Value = serde_json::from_str(kubeconfig).unwrap();
+    config["users"][0]["user"][field].as_str().unwrap().to_owned()
+}

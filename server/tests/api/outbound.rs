@@ -53,11 +53,12 @@ async fn a_hub_that_does_not_allow_its_own_machine_never_calls_it_by_address_or_
     // The engine applies the same policy to whatever the store holds (a cluster saved before
     // the policy, or by another way in): it stays offline, saying why.
     let access = flotilla_engine::kubeconfig::access(&by_name, "edge-1").unwrap();
+    let token = access.token().unwrap().clone();
     let cluster = NewCluster {
         name: flotilla_domain::ResourceName::parse("name", "edge-1").unwrap(),
         api_server_url: access.server,
         ca_pem: access.ca_pem,
-        token: access.token,
+        token,
         labels: Default::default(),
     };
     app.store.register_cluster(&tenant, "admin", &cluster, false).await.unwrap();

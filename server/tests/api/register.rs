@@ -144,7 +144,22 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
         app.json(&client, "/api/projects/create", &[("workspace_id", ws_id), ("name", "shop"), ("selector", "")]).await;
     let project_id = project["id"].as_str().unwrap().to_owned();
 
-    let kubeconfig = sim.kubeconfig("edge-1").unwrap();
+    // An admin kubeconfig as kind and kubeadm write them: a client certificate. It joins;
+    // registered as it is, it is refused (Flotilla keeps tokens only).
+    let kubeconfig = sim.certificate_kubeconfig("edge-1").unwrap();
+    let form = [
+        ("kubeconfig", kubeconfig.as_str()),
+        ("context", "edge-1"),
+        ("name", "edge-1"),
+        ("labels", "env=edge"),
+        ("join", "false"),
+    ];
+    let refused = app.call(&client, "/api/fleet/register", &form).await;
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(field(&body), "context");
+    assert!(body.to_string().contains("join the cluster with it"), "{body}");
+    assert!(app.store.list_clusters(&tenant).await.unwrap().is_empty(), "nothing registered");
     let form = [
         ("kubeconfig", kubeconfig.as_str()),
         ("context", "edge-1"),
@@ -155,9 +170,8 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let registered = app.json(&client, "/api/fleet/register", &form).await;
     assert_eq!(registered["labels"]["flotilla.io/identity"], "flotilla-hub", "{registered}");
     let cluster_id = registered["id"].as_str().unwrap().to_owned();
-    let admin_token = sim.fleet().get("edge-1").unwrap().token.clone();
     let kept = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
-    assert_ne!(secrecy::ExposeSecret::expose_secret(&kept), admin_token, "the admin's token is not kept");
+    assert!(secrecy::ExposeSecret::expose_secret(&kept).starts_with("sim-"), "the identity's token is kept");
 
     add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced through the joined identity", 1).await;
 
@@ -200,6 +214,21 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let missing =
         app.call(&client, "/api/fleet/rotate-credentials", &[("id", "no-such-cluster"), ("version", "1")]).await;
     assert_eq!(missing.status(), 404);
+
+    // Another tenant holding the same admin kubeconfig cannot take the identity over (its
+    // token would rotate this tenant's away) nor remove it.
+    let b = crate::tenancy::tenant_b(&app, &client).await;
+    let edge_1 = sim.certificate_kubeconfig("edge-1").unwrap();
+    let form =
+        [("kubeconfig", edge_1.as_str()), ("context", "edge-1"), ("name", "edge-1"), ("labels", ""), ("join", "true")];
+    let taken = app.call(&b, "/api/fleet/register", &form).await;
+    assert_eq!(taken.status(), 422);
+    let body: serde_json::Value = taken.json().await.unwrap();
+    assert!(body.to_string().contains("works for another Flotilla tenant or hub"), "{body}");
+    let unjoin = app.call(&b, "/api/fleet/unjoin", &[("kubeconfig", edge_1.as_str()), ("context", "")]).await;
+    assert_eq!(unjoin.status(), 422);
+    add_configmap_and_wait_synced(&app, &client, &project_id, "cfg3", "the first tenant's identity still works", 1)
+        .await;
 }
 
 /// The HTTP status of `GET /version` on the simulated member `url` with `token`.

@@ -50,7 +50,7 @@ async fn tenant_a(app: &TestApp, admin: &reqwest::Client) -> TenantA {
 }
 
 /// A second tenant with a local tenant admin, logged in.
-async fn tenant_b(app: &TestApp, admin: &reqwest::Client) -> reqwest::Client {
+pub(crate) async fn tenant_b(app: &TestApp, admin: &reqwest::Client) -> reqwest::Client {
     let globex =
         ok(app.call(admin, "/api/tenants/create", &[("slug", "globex"), ("display_name", "Globex")]).await).await;
     let id = globex["id"].as_str().unwrap();

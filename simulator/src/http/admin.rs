@@ -1,7 +1,9 @@
 //! The admin API: list and add clusters, inject faults, fetch kubeconfigs.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -37,7 +39,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 fn base_url(state: &SimState, headers: &HeaderMap) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let scheme = if state.ca_pem.is_some() { "https" } else { "http" };
+    let scheme = if state.tls.is_some() { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
 
@@ -109,17 +111,32 @@ pub(crate) async fn put_faults(
     Json(cluster.faults()).into_response()
 }
 
+/// The cluster's kubeconfig: its admin token, or with `?auth=certificate` an admin client
+/// certificate issued for it (over TLS only).
 pub(crate) async fn kubeconfig(
     State(state): State<SimState>,
     Path(name): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    match state.fleet.get(&name) {
-        Some(c) => (
-            [(header::CONTENT_TYPE, "application/yaml")],
-            kubeconfig::render(&base_url(&state, &headers), state.ca_pem.as_deref(), &[c]),
-        )
-            .into_response(),
-        None => not_found(&name),
-    }
+    let Some(c) = state.fleet.get(&name) else { return not_found(&name) };
+    let base = base_url(&state, &headers);
+    let text = match (query.get("auth").map(String::as_str), &state.tls) {
+        (None | Some("token"), tls) => kubeconfig::render(&base, tls.as_ref().map(|t| t.ca_pem.as_str()), &[c]),
+        (Some("certificate"), Some(tls)) => match kubeconfig::render_with_certificate(&base, tls, &c) {
+            Ok(text) => text,
+            Err(e) => {
+                return (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": e.to_string()}))).into_response();
+            }
+        },
+        (Some("certificate"), None) => {
+            let body = json!({"error": "client certificates need TLS; this simulator serves plain HTTP"});
+            return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+        }
+        (Some(other), _) => {
+            let body = json!({"error": format!("auth is token or certificate, not {other:?}")});
+            return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+        }
+    };
+    ([(header::CONTENT_TYPE, "application/yaml")], text).into_response()
 }

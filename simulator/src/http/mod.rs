@@ -29,14 +29,14 @@ pub use route::{ObjectPath, parse as parse_path};
 #[derive(Clone)]
 pub(crate) struct SimState {
     pub fleet: Arc<Fleet>,
-    /// The serving CA (PEM) when the router is behind TLS.
-    pub ca_pem: Option<Arc<str>>,
+    /// The CA and certificate of the TLS listener in front, if any (the CA goes into the
+    /// kubeconfigs the admin API hands out, and signs their client certificates).
+    pub tls: Option<Arc<crate::tls::ServerIdentity>>,
 }
 
-/// The router serving `fleet`; `ca_pem` is the CA of the TLS listener in front of it, if any
-/// (it goes into the kubeconfigs the admin API hands out).
-pub fn router(fleet: Arc<Fleet>, ca_pem: Option<String>) -> Router {
-    let state = SimState { fleet, ca_pem: ca_pem.map(Arc::from) };
+/// The router serving `fleet`; `tls` is the identity of the TLS listener in front of it.
+pub fn router(fleet: Arc<Fleet>, tls: Option<crate::tls::ServerIdentity>) -> Router {
+    let state = SimState { fleet, tls: tls.map(Arc::new) };
     let admin = Router::new()
         .route("/admin/clusters", get(admin::list).post(admin::add))
         .route("/admin/clusters/{name}", get(admin::show).delete(admin::remove))
@@ -52,6 +52,8 @@ pub(crate) struct ApiRequest {
     pub query: HashMap<String, String>,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// The TLS connection's details (the client certificate it presented), if any.
+    pub tls: Option<Arc<axum_server::tls::TlsInfo>>,
 }
 
 async fn cluster_api(
@@ -60,12 +62,13 @@ async fn cluster_api(
     method: Method,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
+    tls: Option<axum::Extension<Arc<axum_server::tls::TlsInfo>>>,
     body: Bytes,
 ) -> Response {
     let Some(cluster) = state.fleet.get(&name) else {
         return ApiError::no_route(&format!("/clusters/{name}")).into_response();
     };
-    let request = ApiRequest { method, query, headers, body };
+    let request = ApiRequest { method, query, headers, body, tls: tls.map(|t| t.0) };
     serve(&cluster, &format!("/clusters/{name}"), &path, request).await
 }
 
@@ -77,7 +80,8 @@ pub(crate) async fn serve(cluster: &Arc<Cluster>, prefix: &str, path: &str, requ
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(who) = crate::rbac::authenticate(cluster, bearer) else {
+    let peer = request.tls.as_ref().and_then(|tls| tls.peer_certificates.first()).map(Vec::as_slice);
+    let Some(who) = crate::rbac::authenticate(cluster, bearer, peer) else {
         return ApiError::unauthorized().into_response();
     };
     let faults = cluster.faults();

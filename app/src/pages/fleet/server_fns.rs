@@ -151,22 +151,39 @@ mod ssr {
                 ),
             });
         }
-        if cluster.version != version {
-            // Said before a token is made in the member (the store would refuse it after).
-            return Err(AppError::Conflict(format!(
-                "{} was changed since you opened it: reload the fleet",
-                cluster.name
-            )));
-        }
-        let current = ClusterAccess { server: cluster.api_server_url, ca_pem: cluster.ca_pem, token: cluster.token };
+        // Said before a token is made in the member (the store would refuse it after).
+        unchanged(&cluster.name, cluster.version, version)?;
+        let current = ClusterAccess::with_token(cluster.api_server_url, cluster.ca_pem, cluster.token);
         let failed =
             |why: String| AppError::Invalid { field: "cluster".into(), message: format!("could not rotate: {why}") };
         let rotation =
             flotilla_engine::join::rotate(&current, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;
-        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.access.token).await?;
+        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.token).await?;
         // Stored: the old token may go (the engine reconnects with the new one).
         rotation.finish(state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;
         rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
+    }
+
+    /// The caller (who must be a tenant admin), the app's state, and the tenant's cluster `id`
+    /// (a foreign or unknown id is not found).
+    async fn admin_and_cluster(
+        id: &str,
+    ) -> Result<(crate::backend::Caller, crate::state::AppState, ClusterSummary), AppError> {
+        let user = require_caller().await?;
+        user.require_tenant_admin()?;
+        let state = app_state()?;
+        let clusters = state.store.list_clusters(&user.tenant_id).await?;
+        let cluster = clusters.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
+        Ok((user, state, cluster))
+    }
+
+    /// Refuses (409) a change to cluster `name` made from version `seen` when it is at
+    /// `current` now, before anything is done in the member.
+    fn unchanged(name: &str, current: i64, seen: i64) -> Result<(), AppError> {
+        if current == seen {
+            return Ok(());
+        }
+        Err(AppError::Conflict(format!("{name} was changed since you opened it: reload the fleet")))
     }
 
     /// How long a deregistration with unjoin waits for the engine to finish with the cluster.
@@ -176,6 +193,7 @@ mod ssr {
     /// to be allowed to read what an unjoin removes (what only an admin may).
     async fn admin_access(
         state: &crate::state::AppState,
+        user: &crate::backend::Caller,
         cluster: &ClusterSummary,
         (text, context): (String, String),
     ) -> Result<ClusterAccess, AppError> {
@@ -203,9 +221,11 @@ mod ssr {
                 format!("this context reaches {}, not {} ({})", admin.server, cluster.name, cluster.api_server_url),
             ));
         }
-        flotilla_engine::join::check_unjoin(&admin, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(|why| {
-            invalid("admin_context", format!("this context cannot manage Flotilla's identity: {why}"))
-        })?;
+        flotilla_engine::join::check_unjoin(&admin, &user.tenant_id, state.outbound.clone(), ROTATE_TIMEOUT)
+            .await
+            .map_err(|why| {
+                invalid("admin_context", format!("this context cannot manage Flotilla's identity: {why}"))
+            })?;
         Ok(admin)
     }
 
@@ -226,7 +246,7 @@ mod ssr {
         user: &crate::backend::Caller,
         admin: &ClusterAccess,
     ) -> Result<(), String> {
-        let done = flotilla_engine::join::unjoin(admin, state.outbound.clone(), ROTATE_TIMEOUT).await;
+        let done = flotilla_engine::join::unjoin(admin, &user.tenant_id, state.outbound.clone(), ROTATE_TIMEOUT).await;
         let entry = unjoin_audit(user, &admin.server, done.as_ref().map(|_| ()).map_err(String::as_str));
         if let Err(e) = state.store.record_audit(&entry).await {
             tracing::error!(error = %e, "could not audit an unjoin");
@@ -241,12 +261,8 @@ mod ssr {
         confirm: String,
         admin: Option<(String, String)>,
     ) -> Result<Deregistered, AppError> {
-        let user = require_caller().await?;
-        user.require_tenant_admin()?;
-        let state = app_state()?;
+        let (user, state, cluster) = admin_and_cluster(&id).await?;
         let store = state.store.clone();
-        let cluster =
-            store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
         if confirm.trim() != cluster.name {
             return Err(AppError::Invalid {
                 field: "confirm".into(),
@@ -264,7 +280,7 @@ mod ssr {
             }
             // Checked before the deregistration starts: a credential that cannot unjoin
             // changes nothing.
-            Some(given) => Some(admin_access(&state, &cluster, given).await?),
+            Some(given) => Some(admin_access(&state, &user, &cluster, given).await?),
             None => None,
         };
         store.deregister_cluster(&user.tenant_id, &user.username, &id, version, cleanup).await?;
@@ -321,12 +337,12 @@ mod ssr {
             };
             return Err(AppError::Invalid { field: "context".into(), message });
         }
-        flotilla_engine::join::check_unjoin(&admin, state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(|why| {
-            AppError::Invalid {
+        flotilla_engine::join::check_unjoin(&admin, &user.tenant_id, state.outbound.clone(), ROTATE_TIMEOUT)
+            .await
+            .map_err(|why| AppError::Invalid {
                 field: "context".into(),
                 message: format!("cannot remove Flotilla's identity with this context: {why}"),
-            }
-        })?;
+            })?;
         unjoin_with(&state, &user, &admin).await.map_err(|why| AppError::Invalid {
             field: "context".into(),
             message: format!("could not remove Flotilla's identity: {why}"),
@@ -336,19 +352,10 @@ mod ssr {
 
     pub async fn update_grant(id: String, version: i64, admin: (String, String)) -> Result<Granted, AppError> {
         use flotilla_domain::join::{JoinGrant, STANDARD_NAMESPACED, TypeRef};
-        let user = require_caller().await?;
-        user.require_tenant_admin()?;
-        let state = app_state()?;
+        let (user, state, cluster) = admin_and_cluster(&id).await?;
         let store = state.store.clone();
-        let cluster =
-            store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::NotFound)?;
-        if cluster.version != version {
-            return Err(AppError::Conflict(format!(
-                "{} was changed since you opened it: reload the fleet",
-                cluster.name
-            )));
-        }
-        let admin = admin_access(&state, &cluster, admin).await?;
+        unchanged(&cluster.name, cluster.version, version)?;
+        let admin = admin_access(&state, &user, &cluster, admin).await?;
         let served = store.cluster_types(&user.tenant_id, &id).await?.ok_or_else(|| AppError::Invalid {
             field: "cluster".into(),
             message: format!("Flotilla has not read which kinds {} serves yet: wait until it is Ready", cluster.name),
@@ -378,10 +385,11 @@ mod ssr {
             field: "admin_context".into(),
             message: format!("could not update the grant: {why}"),
         };
-        let rotation = flotilla_engine::join::regrant(&admin, &grant, state.outbound.clone(), ROTATE_TIMEOUT)
-            .await
-            .map_err(failed)?;
-        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.access.token).await?;
+        let rotation =
+            flotilla_engine::join::regrant(&admin, &user.tenant_id, &grant, state.outbound.clone(), ROTATE_TIMEOUT)
+                .await
+                .map_err(failed)?;
+        store.set_cluster_token(&user.tenant_id, &user.username, &id, version, &rotation.token).await?;
         // Stored: the old token may go (the engine reconnects with the new one, and re-checks
         // every resource there).
         rotation.finish(state.outbound.clone(), ROTATE_TIMEOUT).await.map_err(failed)?;

@@ -92,15 +92,17 @@ mod register {
             return Err(invalid("name", format!("a cluster named {name} is already registered")));
         }
         if join {
-            access = flotilla_engine::join::join(&access, &JoinGrant::standard(), state.outbound.clone(), TEST_TIMEOUT)
-                .await
-                .map_err(|why| invalid("context", format!("could not join {}: {why}", access.server)))?;
+            let grant = JoinGrant::standard();
+            access =
+                flotilla_engine::join::join(&access, &user.tenant_id, &grant, state.outbound.clone(), TEST_TIMEOUT)
+                    .await
+                    .map_err(|why| invalid("context", format!("could not join {}: {why}", access.server)))?;
             labels.insert(identity::IDENTITY_LABEL.to_owned(), identity::SERVICE_ACCOUNT.to_owned());
             // Every project opens its namespace to the identity before the cluster's first writes.
             store.open_projects_to_identity(&user.tenant_id).await?;
         }
-        let cluster =
-            NewCluster { name, api_server_url: access.server, ca_pem: access.ca_pem, token: access.token, labels };
+        let token = access.token().map_err(|why| invalid("context", why))?.clone();
+        let cluster = NewCluster { name, api_server_url: access.server, ca_pem: access.ca_pem, token, labels };
         let id = store.register_cluster(&user.tenant_id, &user.username, &cluster, false).await?;
         store.list_clusters(&user.tenant_id).await?.into_iter().find(|c| c.id == id).ok_or(AppError::Internal)
     }

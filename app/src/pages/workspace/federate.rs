@@ -99,11 +99,8 @@ mod ssr {
             invalid("cluster_id", format!("Flotilla has not read what {} serves yet: is it online?", cluster.name))
         })?;
         let engine_cluster = store.engine_cluster(&cluster.id).await?.ok_or(AppError::NotFound)?;
-        let access = ClusterAccess {
-            server: engine_cluster.api_server_url,
-            ca_pem: engine_cluster.ca_pem,
-            token: engine_cluster.token,
-        };
+        let access =
+            ClusterAccess::with_token(engine_cluster.api_server_url, engine_cluster.ca_pem, engine_cluster.token);
         let contents = flotilla_engine::federate::read_namespace(
             &access,
             state.outbound.clone(),

@@ -13,7 +13,7 @@ use crate::model::{ImportPreview, ProjectSummary, WorkspaceImportPreview};
 /// no namespace).
 #[server(endpoint = "workspaces/import-review")]
 pub async fn review_import(workspace_id: String, name: String, yaml: String) -> Result<ImportPreview, AppError> {
-    crate::error::with_status(ssr::review(workspace_id, name, yaml).await.map(|(preview, _)| preview))
+    crate::error::with_status(ssr::review_project(workspace_id, name, yaml).await)
 }
 
 /// Imports it: a new project holding the documents' objects.
@@ -26,7 +26,7 @@ pub async fn import_project(workspace_id: String, name: String, yaml: String) ->
 /// and a new project for each namespace the documents name (a workspace export, say).
 #[server(endpoint = "workspaces/import-workspace-review")]
 pub async fn review_workspace_import(workspace_id: String, yaml: String) -> Result<WorkspaceImportPreview, AppError> {
-    crate::error::with_status(ssr::review_workspace(workspace_id, yaml).await.map(|(preview, _)| preview))
+    crate::error::with_status(ssr::review_workspace(workspace_id, yaml).await)
 }
 
 /// Imports it, all or nothing; answers the projects made.
@@ -38,12 +38,42 @@ pub async fn import_into_workspace(workspace_id: String, yaml: String) -> Result
 #[cfg(feature = "ssr")]
 mod ssr {
     use flotilla_domain::kubefed::{ImportedResource, plan_import, plan_workspace_import, read_documents};
-    use flotilla_domain::{Level, ResourceName};
-    use flotilla_store::{ImportedProject, ResourceSpec};
+    use flotilla_domain::{Clearance, Level, ResourceName};
+    use flotilla_store::{ImportedProject, ResourceSpec, Store, Workspace};
 
     use crate::AppError;
-    use crate::backend::{actor, app_state, project_summary, require_caller};
+    use crate::backend::{Caller, actor, app_state, project_summary, require_caller};
     use crate::model::{ImportPreview, ImportRow, ProjectSummary, WorkspaceImportPreview};
+
+    /// Who imports into which workspace: the caller, who must administer workspace
+    /// `workspace_id` (a foreign or unknown id is not found), and the clearance their
+    /// objects are weighed at.
+    struct Importer {
+        user: Caller,
+        store: Store,
+        workspace: Workspace,
+        clearance: Clearance,
+    }
+
+    async fn importer(workspace_id: &str) -> Result<Importer, AppError> {
+        let user = require_caller().await?;
+        let store = app_state()?.store;
+        let workspace = store.get_workspace(&user.tenant_id, workspace_id).await?;
+        let level = user.require_level(&workspace.id, None, Level::Admin)?;
+        let clearance = user.clearance(level)?;
+        Ok(Importer { user, store, workspace, clearance })
+    }
+
+    /// Refuses an import whose review found problems: nothing is imported.
+    fn without_problems(problems: &[String]) -> Result<(), AppError> {
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(AppError::Invalid {
+            field: "yaml".into(),
+            message: format!("nothing was imported: {}", problems.join("; ")),
+        })
+    }
 
     /// How the preview lists `r`.
     fn row(r: &ImportedResource, everywhere: &str) -> ImportRow {
@@ -64,16 +94,17 @@ mod ssr {
         ResourceSpec { placement: r.placement, overrides: r.overrides, ..ResourceSpec::new(r.template) }
     }
 
+    pub async fn review_workspace(workspace_id: String, yaml: String) -> Result<WorkspaceImportPreview, AppError> {
+        let importer = importer(&workspace_id).await?;
+        Ok(plan_workspace(&importer, &yaml).await?.0)
+    }
+
     /// The preview, and what to create: the workspace's own specs and the projects.
-    pub async fn review_workspace(
-        workspace_id: String,
-        yaml: String,
+    async fn plan_workspace(
+        importer: &Importer,
+        yaml: &str,
     ) -> Result<(WorkspaceImportPreview, (Vec<ResourceSpec>, Vec<ImportedProject>)), AppError> {
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
-        user.require_level(&workspace.id, None, Level::Admin)?;
-        let plan = plan_workspace_import(&read_documents(&yaml)?);
+        let plan = plan_workspace_import(&read_documents(yaml)?);
         let mut problems = plan.problems;
         let mut previews = Vec::new();
         let mut projects = Vec::new();
@@ -97,7 +128,7 @@ mod ssr {
         }
         // Names already taken are said now, not at the import.
         let names: Vec<&str> = previews.iter().map(|p| p.project.as_str()).collect();
-        for (name, deleting) in store.taken_project_names(&user.tenant_id, &names).await? {
+        for (name, deleting) in importer.store.taken_project_names(&importer.user.tenant_id, &names).await? {
             problems.push(if deleting {
                 format!(
                     "namespace {name}: the project {name} is being deleted; its name is free once its objects are gone"
@@ -115,21 +146,13 @@ mod ssr {
     }
 
     pub async fn import_workspace(workspace_id: String, yaml: String) -> Result<Vec<ProjectSummary>, AppError> {
-        let (preview, (resources, projects)) = review_workspace(workspace_id.clone(), yaml).await?;
-        if !preview.problems.is_empty() {
-            return Err(AppError::Invalid {
-                field: "yaml".into(),
-                message: format!("nothing was imported: {}", preview.problems.join("; ")),
-            });
-        }
+        let importer = importer(&workspace_id).await?;
+        let (preview, (resources, projects)) = plan_workspace(&importer, &yaml).await?;
+        without_problems(&preview.problems)?;
         if resources.is_empty() && projects.is_empty() {
             return Err(AppError::Invalid { field: "yaml".into(), message: "the YAML holds no objects".into() });
         }
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
-        let level = user.require_level(&workspace.id, None, Level::Admin)?;
-        let clearance = user.clearance(level)?;
+        let Importer { user, store, workspace, clearance } = importer;
         let made = store
             .import_into_workspace(&user.tenant_id, &actor(&user), clearance, &workspace.id, &resources, &projects)
             .await
@@ -144,17 +167,17 @@ mod ssr {
         Ok(made.into_iter().map(|p| project_summary(p, &all, &workspace.selector)).collect())
     }
 
-    /// The preview, and the specs to create with the project's name and selector.
-    pub async fn review(
-        workspace_id: String,
-        name: String,
-        yaml: String,
-    ) -> Result<(ImportPreview, (ResourceName, String, Vec<ResourceSpec>)), AppError> {
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
-        user.require_level(&workspace.id, None, Level::Admin)?;
-        let plan = plan_import(&read_documents(&yaml)?);
+    pub async fn review_project(workspace_id: String, name: String, yaml: String) -> Result<ImportPreview, AppError> {
+        importer(&workspace_id).await?;
+        Ok(plan_project(&name, &yaml)?.0)
+    }
+
+    /// A new project's name and selector, and the specs of its resources.
+    type ProjectSpecs = (ResourceName, String, Vec<ResourceSpec>);
+
+    /// The preview, and what to create.
+    fn plan_project(name: &str, yaml: &str) -> Result<(ImportPreview, ProjectSpecs), AppError> {
+        let plan = plan_import(&read_documents(yaml)?);
         let project = match (name.trim(), plan.namespace.as_deref()) {
             ("", None) => {
                 return Err(AppError::Invalid {
@@ -185,18 +208,9 @@ mod ssr {
     }
 
     pub async fn import(workspace_id: String, name: String, yaml: String) -> Result<ProjectSummary, AppError> {
-        let (preview, (project, selector, specs)) = review(workspace_id.clone(), name, yaml).await?;
-        if !preview.problems.is_empty() {
-            return Err(AppError::Invalid {
-                field: "yaml".into(),
-                message: format!("nothing was imported: {}", preview.problems.join("; ")),
-            });
-        }
-        let user = require_caller().await?;
-        let store = app_state()?.store;
-        let workspace = store.get_workspace(&user.tenant_id, &workspace_id).await?;
-        let level = user.require_level(&workspace.id, None, Level::Admin)?;
-        let clearance = user.clearance(level)?;
+        let Importer { user, store, workspace, clearance } = importer(&workspace_id).await?;
+        let (preview, (project, selector, specs)) = plan_project(&name, &yaml)?;
+        without_problems(&preview.problems)?;
         let created = store
             .import_project(&user.tenant_id, &actor(&user), clearance, &workspace.id, &project, &selector, &specs)
             .await?;
