@@ -76,6 +76,13 @@ enum Command {
         #[arg(long)]
         context: Option<String>,
     },
+    /// What `kubefedctl enable` does, answered from the members' discovery: nothing needs
+    /// enabling, so this says which clusters serve TYPE (`deployments.apps`, `Deployment`,
+    /// `widgets.example.com`) and which lack it. Exits 4 when no cluster serves it.
+    Enable {
+        #[arg(value_name = "TYPE")]
+        name: String,
+    },
     /// Lists or shows clusters, types, workspaces, projects, resources, rollouts.
     Get(Get),
     /// Each resource's status per cluster, for a project or one resource.
@@ -368,6 +375,26 @@ fn deregistered(out: &mut impl Write, format: Format, done: &Value) -> Result<()
     }
 }
 
+/// `plural.group` (the core group's as `plural`), as kubectl and kubefedctl name a type.
+fn qualified(t: &Value) -> String {
+    let plural = text(&t["plural"]);
+    match text(&t["api_version"]).rsplit_once('/') {
+        Some((group, _)) => format!("{plural}.{group}"),
+        None => plural,
+    }
+}
+
+/// Whether `name` names type `t` (as `/api/v1/types` lists it) the ways kubectl takes: its
+/// plural or kind, alone or with its group (`deployments.apps`, `Deployment.apps`), case
+/// aside.
+fn names_type(t: &Value, name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    let group = text(&t["api_version"]).rsplit_once('/').map(|(g, _)| g.to_owned()).unwrap_or_default();
+    let (plural, kind) = (text(&t["plural"]).to_ascii_lowercase(), text(&t["kind"]).to_ascii_lowercase());
+    let (base, named_group) = name.split_once('.').map_or((name.as_str(), None), |(b, g)| (b, Some(g)));
+    (base == plural || base == kind) && named_group.is_none_or(|g| g == group)
+}
+
 /// A path segment as the API takes it (ids are UUIDs; anything else is refused here rather
 /// than sent as a different path).
 fn id(value: &str) -> Result<&str, Failure> {
@@ -656,6 +683,56 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             }
             let review = hub.json(Method::POST, &format!("{base}/review"), Some(body)).await?;
             show_review(out, format, &review)
+        }
+        Command::Enable { name } => {
+            let types = hub.get("/api/v1/types").await?;
+            let matching: Vec<Value> =
+                types["types"].as_array().into_iter().flatten().filter(|t| names_type(t, &name)).cloned().collect();
+            if matching.is_empty() {
+                return Err(Failure {
+                    code: 4,
+                    message: format!(
+                        "no cluster serves {name} (see `get types`): a custom resource needs its CRD in the clusters \
+                         first (a workspace can hold it)"
+                    ),
+                });
+            }
+            if matches!(format, Format::Json | Format::Yaml) {
+                return show(out, format, &Value::Array(matching), &[]);
+            }
+            for t in &matching {
+                let lacking: Vec<String> = t["lacking_clusters"].as_array().into_iter().flatten().map(text).collect();
+                let lacking = match t["lacking"].as_u64().unwrap_or(0) {
+                    0 => String::new(),
+                    n => format!(
+                        "; lacking in {n}: {}{}",
+                        lacking.join(", "),
+                        if n as usize > lacking.len() { ", …" } else { "" }
+                    ),
+                };
+                writeln!(
+                    out,
+                    "{} ({} {}, {}): served by {} of {} clusters{lacking}",
+                    qualified(t),
+                    text(&t["api_version"]),
+                    text(&t["kind"]),
+                    if t["namespaced"] == true { "namespaced" } else { "cluster-scoped" },
+                    text(&t["served_by"]),
+                    text(&types["clusters"]),
+                )
+                .map_err(|e| Failure::local(e.to_string()))?;
+            }
+            let unread: Vec<String> = types["unread"].as_array().into_iter().flatten().map(text).collect();
+            if !unread.is_empty() {
+                writeln!(out, "Not read yet (offline, or just registered): {}", unread.join(", "))
+                    .map_err(|e| Failure::local(e.to_string()))?;
+            }
+            writeln!(
+                out,
+                "Nothing to enable: Flotilla manages every kind its members serve, read from their discovery; a \
+                 resource of a kind a cluster lacks says so in that cluster's status."
+            )
+            .map_err(|e| Failure::local(e.to_string()))
         }
         Command::Grant { cluster, kubeconfig, context } => {
             let id = cluster_id(&hub, &cluster).await?;

@@ -100,6 +100,23 @@ async fn flotillactl_logs_in_gets_creates_imports_exports_and_steers_a_rollout()
     assert_eq!(listed.as_array().unwrap().len(), 12);
     let yaml = flotillactl(&config, "", &["-o", "yaml", "get", "types"]).await.out;
     assert!(yaml.contains("kind: ConfigMap"), "{yaml}");
+    // `enable`, as kubefedctl's: answered from discovery, nothing to do; an unknown kind is 4.
+    eventually("enable says every cluster serves Deployments, once all were read", WAIT, || async {
+        let ran = flotillactl(&config, "", &["enable", "deployments.apps"]).await;
+        assert_eq!(ran.code, 0, "{}", ran.err);
+        assert!(ran.out.contains("Nothing to enable"), "{}", ran.out);
+        ran.out.contains("deployments.apps (apps/v1 Deployment, namespaced): served by 12 of 12").then_some(())
+    })
+    .await;
+    assert!(
+        flotillactl(&config, "", &["enable", "Namespace"])
+            .await
+            .out
+            .contains("namespaces (v1 Namespace, cluster-scoped)")
+    );
+    let ran = flotillactl(&config, "", &["enable", "widgets.example.com"]).await;
+    assert_eq!(ran.code, 4, "{}", ran.out);
+    assert!(ran.err.contains("no cluster serves widgets.example.com"), "{}", ran.err);
 
     // create, status, export, delete.
     let ran =
