@@ -108,3 +108,33 @@ async fn clusters_are_listed_added_and_given_kubeconfigs() {
     assert_eq!(gone.status(), 204);
     assert!(sim.cluster("late").is_none());
 }
+
+/// Over HTTP/2 (curl's default over TLS) the host comes as `:authority`, not as a Host
+/// header: the kubeconfigs handed out still name the simulator's address and port.
+#[tokio::test]
+async fn kubeconfigs_fetched_over_http2_name_the_simulators_port() {
+    const CURL: &str = "/usr/bin/curl";
+    if !std::path::Path::new(CURL).exists() {
+        assert!(std::env::var_os("CI").is_none(), "curl is missing at {CURL}");
+        eprintln!("\n*** SKIPPED: {CURL} not found ***\n");
+        return;
+    }
+    let sim = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, sim.ca_pem().unwrap()).unwrap();
+    let out = tokio::process::Command::new(CURL)
+        .args(["-sS", "--http2", "-w", "\n%{http_version}", "--cacert"])
+        .arg(&ca)
+        .args(["-H", &format!("Authorization: Bearer {}", sim.admin_token())])
+        .arg(format!("{}/admin/clusters/a/kubeconfig?auth=certificate", sim.base_url()))
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let (kubeconfig, version) = text.rsplit_once('\n').unwrap();
+    assert_eq!(version, "2", "{text}");
+    let config: serde_json::Value = serde_json::from_str(kubeconfig).unwrap();
+    assert_eq!(config["clusters"][0]["cluster"]["server"], sim.server_url("a"), "{kubeconfig}");
+    assert!(config["users"][0]["user"]["client-certificate-data"].is_string(), "{kubeconfig}");
+}

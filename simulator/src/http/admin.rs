@@ -16,9 +16,16 @@ use crate::kubeconfig;
 /// hands out cluster credentials and can take clusters offline.
 pub(crate) async fn require_token(
     State(state): State<SimState>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // HTTP/2 names the host in the URI (`:authority`), not in a Host header: the addresses
+    // the answers carry are made from it either way.
+    if !request.headers().contains_key(header::HOST)
+        && let Some(authority) = request.uri().authority().and_then(|a| a.as_str().parse().ok())
+    {
+        request.headers_mut().insert(header::HOST, authority);
+    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
