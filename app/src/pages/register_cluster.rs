@@ -73,7 +73,7 @@ pub fn RegisterClusterPanel(register: ServerAction<RegisterCluster>, on_close: C
                         on:change=move |_| read_contexts()
                     ></textarea>
                     <p id="kubeconfig-hint" class="mt-1 text-xs text-slate-500">
-                        "Paste it, or choose a file. A bearer token and an embedded CA work; what Flotilla keeps is stored encrypted and never shown again."
+                        "Paste it, or choose a file. A bearer token works, and for a join a client certificate too (as kind's and kubeadm's admin kubeconfigs have), with the CA embedded; what Flotilla keeps is stored encrypted and never shown again."
                     </p>
                     <div class="mt-2 flex items-center gap-3">
                         <label class=format!("{BUTTON_SECONDARY} cursor-pointer")>
