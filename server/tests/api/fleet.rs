@@ -136,6 +136,18 @@ async fn labels_are_edited_at_a_version_and_clusters_deregistered_after_confirmi
     let missing =
         app.call(&client, "/api/fleet/set-labels", &[("id", "nope"), ("version", "1"), ("labels", "a=b")]).await;
     assert_eq!(missing.status(), 404);
+    // Flotilla's identity label comes with a join only.
+    let faked = app
+        .call(
+            &client,
+            "/api/fleet/set-labels",
+            &[("id", id), ("version", &version), ("labels", "env=prod,flotilla.io/identity=flotilla-hub")],
+        )
+        .await;
+    assert_eq!(faked.status(), 422);
+    let body = faked.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(body["Invalid"]["field"], "labels");
+    assert!(body.to_string().contains("set by a join, not by hand"), "{body}");
 
     // Relabelled out of the project's region: the counts follow.
     let moved: serde_json::Value = app

@@ -172,6 +172,13 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     let cluster_id = registered["id"].as_str().unwrap().to_owned();
     let kept = app.store.cluster_token(&tenant, &cluster_id).await.unwrap();
     assert!(secrecy::ExposeSecret::expose_secret(&kept).starts_with("sim-"), "the identity's token is kept");
+    // The identity label stays as the join set it.
+    let version = registered["version"].as_i64().unwrap().to_string();
+    let dropped = app
+        .call(&client, "/api/fleet/set-labels", &[("id", &cluster_id), ("version", &version), ("labels", "env=edge")])
+        .await;
+    assert_eq!(dropped.status(), 422);
+    assert!(dropped.text().await.unwrap().contains("keep flotilla.io/identity=flotilla-hub"));
 
     add_configmap_and_wait_synced(&app, &client, &project_id, "cfg", "Synced through the joined identity", 1).await;
 

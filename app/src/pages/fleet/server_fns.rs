@@ -125,10 +125,25 @@ mod ssr {
     }
 
     pub async fn set_labels(id: String, version: i64, labels: String) -> Result<FleetRow, AppError> {
-        let user = require_caller().await?;
-        user.require_tenant_admin()?;
+        let (user, state, cluster) = admin_and_cluster(&id).await?;
         let labels = parse_labels(&labels)?;
-        let store = app_state()?.store;
+        // A join sets Flotilla's identity label and an unjoin removes it: by hand, it would
+        // place the grant bindings where there is no identity, or none where there is one.
+        let (now, wanted) = (cluster.labels.get(identity::IDENTITY_LABEL), labels.get(identity::IDENTITY_LABEL));
+        if now != wanted {
+            let message = match now {
+                Some(value) => format!(
+                    "keep {}={value}: a join set it, and unjoining the cluster removes it",
+                    identity::IDENTITY_LABEL
+                ),
+                None => format!(
+                    "{} is set by a join, not by hand: register the cluster with “Join” to give it Flotilla's identity",
+                    identity::IDENTITY_LABEL
+                ),
+            };
+            return Err(AppError::Invalid { field: "labels".into(), message });
+        }
+        let store = state.store;
         store.set_cluster_labels(&user.tenant_id, &user.username, &id, version, &labels).await?;
         rows(&store, &user).await?.into_iter().find(|r| r.cluster.id == id).ok_or(AppError::NotFound)
     }

@@ -91,6 +91,12 @@ mod register {
             // Said before anything is created in the member.
             return Err(invalid("name", format!("a cluster named {name} is already registered")));
         }
+        if !join && labels.contains_key(identity::IDENTITY_LABEL) {
+            return Err(invalid(
+                "labels",
+                format!("{} is set by a join, not by hand: check “Join”, or leave it out", identity::IDENTITY_LABEL),
+            ));
+        }
         if join {
             let grant = JoinGrant::standard();
             access =
