@@ -367,8 +367,9 @@ fn app_version(apps: &Value, which: impl Fn(&Value) -> bool, version: &str) -> R
         .ok_or_else(|| Failure { code: 4, message: format!("{} has no version {version}", text(&app["name"])) })
 }
 
-/// A deregistration's answer: its sentence, or the answer itself with `-o json|yaml`.
-fn deregistered(out: &mut impl Write, format: Format, done: &Value) -> Result<(), Failure> {
+/// An answer that carries its own sentence (a deregistration, a grant): the sentence, or the
+/// answer itself with `-o json|yaml`.
+fn said(out: &mut impl Write, format: Format, done: &Value) -> Result<(), Failure> {
     match format {
         Format::Json | Format::Yaml => show(out, format, done, &[]),
         _ => writeln!(out, "{}", text(&done["message"])).map_err(|e| Failure::local(e.to_string())),
@@ -596,7 +597,7 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
                     let id = cluster_id(&hub, &cluster).await?;
                     let body = json!({"cleanup": !leave_objects, "unjoin": admin});
                     let done = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/deregister"), Some(body)).await?;
-                    deregistered(out, format, &done)?;
+                    said(out, format, &done)?;
                     if done["identity"] == "removed" {
                         Ok(())
                     } else {
@@ -738,31 +739,13 @@ pub async fn execute(cli: Cli, out: &mut impl Write) -> Result<(), Failure> {
             let id = cluster_id(&hub, &cluster).await?;
             let body = json!({"kubeconfig": read_file(&kubeconfig)?, "context": context.unwrap_or_default()});
             let granted = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/grant"), Some(body)).await?;
-            if matches!(format, Format::Json | Format::Yaml) {
-                return show(out, format, &granted, &[]);
-            }
-            let kinds: Vec<String> = ["namespaced", "cluster"]
-                .iter()
-                .flat_map(|k| granted[*k].as_array().cloned().unwrap_or_default())
-                .map(|v| text(&v))
-                .collect();
-            let said = if kinds.is_empty() {
-                format!("{cluster}: the standard kinds only")
-            } else {
-                format!("{cluster}: granted beyond the standard kinds: {}", kinds.join(", "))
-            };
-            writeln!(out, "{said}").map_err(|e| Failure::local(e.to_string()))?;
-            if granted["equals_cluster_admin"] == true {
-                writeln!(out, "warning: as much as cluster-admin (cluster RBAC, admission or CRDs)")
-                    .map_err(|e| Failure::local(e.to_string()))?;
-            }
-            Ok(())
+            said(out, format, &granted)
         }
         Command::Delete { kind, id: target, orphan, version } if kind == "cluster" || kind == "clusters" => {
             let id = cluster_id(&hub, &target).await?;
             let body = json!({"cleanup": !orphan, "version": version});
             let done = hub.json(Method::POST, &format!("/api/v1/clusters/{id}/deregister"), Some(body)).await?;
-            deregistered(out, format, &done)
+            said(out, format, &done)
         }
         Command::Delete { kind, id: target, orphan, version } => {
             let collection = match kind.as_str() {

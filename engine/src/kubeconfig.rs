@@ -125,23 +125,21 @@ pub(crate) async fn connect(
     policy: Arc<OutboundPolicy>,
     timeout: Duration,
 ) -> Result<MemberClient, String> {
+    // A certificate is presented by the TLS connection; the token stays empty then.
+    let (token, identity) = match &access.credential {
+        Credential::Token(token) => (token.clone(), None),
+        Credential::Certificate(identity) => (SecretString::from(String::new()), Some(identity)),
+    };
     let cluster = flotilla_store::EngineCluster {
         id: String::new(),
         tenant_id: String::new(),
         name: "registering".into(),
         api_server_url: access.server.clone(),
         ca_pem: access.ca_pem.clone(),
-        token: match &access.credential {
-            Credential::Token(token) => token.clone(),
-            Credential::Certificate(_) => SecretString::from(String::new()),
-        },
+        token,
         labels: Default::default(),
         deregistering: None,
         version: 0,
-    };
-    let identity = match &access.credential {
-        Credential::Certificate(identity) => Some(identity),
-        Credential::Token(_) => None,
     };
     Transports::new(policy, 1, timeout).connect_as(&cluster, 0, identity).await.map_err(|e| e.to_string())
 }
@@ -172,13 +170,7 @@ fn resolve(config: &Kubeconfig, context: &str) -> Result<ClusterAccess, String> 
         return Err("insecure-skip-tls-verify is not supported: give the cluster's CA".into());
     }
     let ca_pem = match (&cluster.certificate_authority_data, &cluster.certificate_authority) {
-        (Some(data), _) => Some(
-            base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .ok()
-                .and_then(|pem| String::from_utf8(pem).ok())
-                .ok_or("certificate-authority-data is not base64-encoded PEM")?,
-        ),
+        (Some(data), _) => Some(embedded_text("certificate-authority-data", data)?),
         (None, Some(path)) => {
             return Err(format!(
                 "the CA is a file on another machine ({path}); embed it as certificate-authority-data \
@@ -214,6 +206,15 @@ fn resolve(config: &Kubeconfig, context: &str) -> Result<ClusterAccess, String> 
     Ok(ClusterAccess { server, ca_pem, credential })
 }
 
+/// The text a kubeconfig embeds as base64 in `field` (a CA, a client certificate or key).
+fn embedded_text(field: &str, data: &str) -> Result<String, String> {
+    base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .ok()
+        .and_then(|text| String::from_utf8(text).ok())
+        .ok_or(format!("{field} is not base64-encoded PEM"))
+}
+
 /// The client certificate and key of a kubeconfig user, embedded as data.
 fn client_identity(auth: &AuthInfo) -> Result<ClientIdentity, String> {
     let embedded = "kubectl config view --raw --minify --flatten";
@@ -232,12 +233,8 @@ fn client_identity(auth: &AuthInfo) -> Result<ClientIdentity, String> {
         });
     };
     let pem = |what: &str, data: &str| {
-        base64::engine::general_purpose::STANDARD
-            .decode(data.trim())
-            .ok()
-            .and_then(|pem| String::from_utf8(pem).ok())
-            .filter(|pem| pem.contains("-----BEGIN "))
-            .ok_or(format!("{what} is not base64-encoded PEM"))
+        let text = embedded_text(what, data)?;
+        if text.contains("-----BEGIN ") { Ok(text) } else { Err(format!("{what} is not base64-encoded PEM")) }
     };
     Ok(ClientIdentity {
         cert_pem: pem("client-certificate-data", cert)?,

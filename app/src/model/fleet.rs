@@ -52,18 +52,21 @@ impl Deregistered {
     }
 }
 
-/// A joined cluster's grant, as updated: the kinds it gives Flotilla beyond the standard
-/// ones (`group/plural`), and whether that is as much as cluster-admin.
+/// A joined cluster's grant, as updated: the cluster's name, the kinds it gives Flotilla
+/// beyond the standard ones (`group/plural`), and whether that is as much as cluster-admin.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Granted {
+    pub name: String,
     pub namespaced: Vec<String>,
     pub cluster: Vec<String>,
     pub equals_cluster_admin: bool,
 }
 
 impl Granted {
-    /// One sentence for the person who updated `cluster`'s grant.
-    pub fn sentence(&self, cluster: &str) -> String {
+    /// One sentence for the person who updated the grant (the page's notice, the CLI's
+    /// answer).
+    pub fn sentence(&self) -> String {
+        let cluster = &self.name;
         let kinds: Vec<&str> = self.namespaced.iter().chain(&self.cluster).map(String::as_str).collect();
         let mut said = if kinds.is_empty() {
             format!("{cluster}'s grant is updated: the standard kinds only.")

@@ -426,15 +426,13 @@ fn UpdateGrant(id: String, version: i64, name: String) -> impl IntoView {
     let text = RwSignal::new(String::new());
     let context = RwSignal::new(String::new());
     let notice = use_context::<FleetNotice>();
-    let cluster = name.clone();
     let update = Action::new(move |(text, context): &(String, String)| {
         let done = update_grant(id.clone(), version, text.clone(), context.clone());
-        let cluster = cluster.clone();
         async move {
             let done = done.await;
             // Said by the page: the row is re-made (its version moved) and this panel with it.
             if let (Ok(g), Some(notice)) = (&done, notice) {
-                notice.0.set(Some(g.sentence(&cluster)));
+                notice.0.set(Some(g.sentence()));
             }
             done
         }

@@ -868,17 +868,28 @@ pub struct GrantRequest {
 /// What a joined cluster's grant gives Flotilla beyond the standard kinds.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Granted {
+    /// The cluster's name.
+    pub name: String,
     /// Namespaced kinds, `group/plural`.
     pub namespaced: Vec<String>,
     /// Cluster-scoped kinds besides Namespaces.
     pub cluster: Vec<String>,
     /// Whether that is as much as cluster-admin (cluster RBAC, admission, CRDs).
     pub equals_cluster_admin: bool,
+    /// All of that in one sentence, for a person.
+    pub message: String,
 }
 
 impl From<model::Granted> for Granted {
     fn from(g: model::Granted) -> Self {
-        Granted { namespaced: g.namespaced, cluster: g.cluster, equals_cluster_admin: g.equals_cluster_admin }
+        let message = g.sentence();
+        Granted {
+            name: g.name,
+            namespaced: g.namespaced,
+            cluster: g.cluster,
+            equals_cluster_admin: g.equals_cluster_admin,
+            message,
+        }
     }
 }
 

@@ -310,6 +310,14 @@ async fn flotillactl_joins_a_cluster_with_its_admin_kubeconfig_used_once() {
     // Joined twice under the same name: refused, exit 6.
     let again = ["--server", &server, "--token", &secret, "join", "edge-1", "--kubeconfig", &file];
     assert_eq!(flotillactl(&config, "", &again).await.code, 6);
+    // The grant updated with the admin context: the hub's own sentence (once its kinds are read).
+    let grant = ["--server", &server, "--token", &secret, "grant", "edge-1", "--kubeconfig", &file];
+    let said = eventually("flotillactl grant answers once edge-1's kinds are read", WAIT, || async {
+        let ran = flotillactl(&config, "", &grant).await;
+        (ran.code == 0).then_some(ran.out)
+    })
+    .await;
+    assert_eq!(said.trim(), "edge-1's grant is updated: the standard kinds only.");
 
     // Unjoined by name: deregistered, then Flotilla's identity removed with the admin context.
     let unknown = ["--server", &server, "--token", &secret, "unjoin", "edge-9", "--kubeconfig", &file];

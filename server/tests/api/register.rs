@@ -212,6 +212,15 @@ async fn a_joined_cluster_is_managed_with_flotillas_own_identity_which_rotates()
     // A cluster registered with its own token has no identity to rotate; an unknown id
     // is not found.
     let kubeconfig = sim.kubeconfig("edge-2").unwrap();
+    let faked = [
+        ("kubeconfig", kubeconfig.as_str()),
+        ("context", "edge-2"),
+        ("name", "edge-2"),
+        ("labels", "flotilla.io/identity=flotilla-hub"),
+    ];
+    let refused = app.call(&client, "/api/fleet/register", &faked).await;
+    assert_eq!(refused.status(), 422, "the identity label comes with a join only");
+    assert_eq!(field(&refused.json().await.unwrap()), "labels");
     let form = [("kubeconfig", kubeconfig.as_str()), ("context", "edge-2"), ("name", "edge-2"), ("labels", "")];
     let plain = app.json(&client, "/api/fleet/register", &form).await;
     let plain_id = plain["id"].as_str().unwrap();
@@ -421,6 +430,13 @@ async fn a_joined_clusters_grant_is_widened_to_what_the_tenants_workspaces_hold(
     assert_eq!(status, 200, "{granted}");
     assert_eq!(granted["cluster"], json!(["rbac.authorization.k8s.io/clusterroles"]), "{granted}");
     assert_eq!(granted["equals_cluster_admin"], true);
+    let message = granted["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "edge-1's grant is updated: beyond the standard kinds, rbac.authorization.k8s.io/clusterroles."
+        ) && message.contains("as much as cluster-admin"),
+        "{message}"
+    );
     let now = app.store.cluster_token(&tenant, &id).await.unwrap();
     assert_ne!(secrecy::ExposeSecret::expose_secret(&now), secrecy::ExposeSecret::expose_secret(&kept));
     eventually("the ClusterRole is written", WAIT, || async {

@@ -16,16 +16,9 @@ use crate::kubeconfig;
 /// hands out cluster credentials and can take clusters offline.
 pub(crate) async fn require_token(
     State(state): State<SimState>,
-    mut request: axum::extract::Request,
+    request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    // HTTP/2 names the host in the URI (`:authority`), not in a Host header: the addresses
-    // the answers carry are made from it either way.
-    if !request.headers().contains_key(header::HOST)
-        && let Some(authority) = request.uri().authority().and_then(|a| a.as_str().parse().ok())
-    {
-        request.headers_mut().insert(header::HOST, authority);
-    }
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -35,6 +28,17 @@ pub(crate) async fn require_token(
     if !same(presented.as_bytes(), state.fleet.settings.admin_token.as_bytes()) {
         let body = json!({"error": "the admin API needs the simulator's admin token as Authorization: Bearer <token>"});
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    next.run(request).await
+}
+
+/// HTTP/2 names the host in the URI (`:authority`), not in a Host header: it is made the
+/// Host header, so that the addresses the answers carry ([`base_url`]) come out either way.
+pub(crate) async fn host_from_authority(mut request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if !request.headers().contains_key(header::HOST)
+        && let Some(authority) = request.uri().authority().and_then(|a| a.as_str().parse().ok())
+    {
+        request.headers_mut().insert(header::HOST, authority);
     }
     next.run(request).await
 }

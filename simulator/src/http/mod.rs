@@ -42,7 +42,8 @@ pub fn router(fleet: Arc<Fleet>, tls: Option<crate::tls::ServerIdentity>) -> Rou
         .route("/admin/clusters/{name}", get(admin::show).delete(admin::remove))
         .route("/admin/clusters/{name}/faults", get(admin::get_faults).put(admin::put_faults))
         .route("/admin/clusters/{name}/kubeconfig", get(admin::kubeconfig))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token))
+        .route_layer(axum::middleware::from_fn(admin::host_from_authority));
     Router::new().merge(admin).route("/clusters/{cluster}/{*path}", any(cluster_api)).with_state(state)
 }
 

@@ -412,6 +412,7 @@ mod ssr {
         let text =
             |t: &TypeRef| if t.group.is_empty() { t.resource.clone() } else { format!("{}/{}", t.group, t.resource) };
         let granted = Granted {
+            name: cluster.name.clone(),
             namespaced: grant.namespaced.iter().filter(|t| !standard.contains(t)).map(text).collect(),
             cluster: grant.cluster.iter().map(text).collect(),
             equals_cluster_admin: grant.equals_cluster_admin(),

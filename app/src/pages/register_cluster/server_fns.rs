@@ -91,12 +91,6 @@ mod register {
             // Said before anything is created in the member.
             return Err(invalid("name", format!("a cluster named {name} is already registered")));
         }
-        if !join && labels.contains_key(identity::IDENTITY_LABEL) {
-            return Err(invalid(
-                "labels",
-                format!("{} is set by a join, not by hand: check “Join”, or leave it out", identity::IDENTITY_LABEL),
-            ));
-        }
         if join {
             let grant = JoinGrant::standard();
             access =
@@ -106,6 +100,11 @@ mod register {
             labels.insert(identity::IDENTITY_LABEL.to_owned(), identity::SERVICE_ACCOUNT.to_owned());
             // Every project opens its namespace to the identity before the cluster's first writes.
             store.open_projects_to_identity(&user.tenant_id).await?;
+        } else if labels.contains_key(identity::IDENTITY_LABEL) {
+            return Err(invalid(
+                "labels",
+                format!("{} is set by a join, not by hand: check “Join”, or leave it out", identity::IDENTITY_LABEL),
+            ));
         }
         let token = access.token().map_err(|why| invalid("context", why))?.clone();
         let cluster = NewCluster { name, api_server_url: access.server, ca_pem: access.ca_pem, token, labels };
